@@ -1,0 +1,134 @@
+"""A locality's configuration, read from ``locality.toml`` in its data folder.
+
+Everything specific to a place (Dalby or any other) lives in that folder: name, map view,
+layers, proposal categories, departments and the routing table. Nothing here knows Dalby.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_LOCALITY_DIR = Path(__file__).resolve().parents[1] / "data" / "dalby"
+
+
+class LocalityConfigError(ValueError):
+    """The locality folder or its locality.toml is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One map layer declared by a locality (folium's words: name, title, fields)."""
+
+    name: str
+    title: dict
+    path: str
+    geometry_type: str
+    role: str = "reference"  # boundary | areas | services | reference
+    fields: tuple = ()
+    public: bool = True
+
+    def label(self, lang: str = "sv") -> str:
+        return self.title.get(lang) or self.title.get("sv") or self.name
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    labels: dict
+
+    def label(self, lang: str = "sv") -> str:
+        return self.labels.get(lang) or self.labels["sv"]
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """One row of the routing table; conditions left as None always hold."""
+
+    department: str
+    category: str | None = None
+    near_kind: str | None = None
+    within_m: float | None = None
+    in_area: bool | str | None = None
+    also: bool = False
+
+
+@dataclass(frozen=True)
+class Locality:
+    name: str
+    directory: Path
+    municipality: str
+    boundary_layer: str
+    center: tuple[float, float]
+    zoom: int
+    min_zoom: int
+    max_zoom: int
+    margin_m: float
+    attribution: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    categories: tuple[Category, ...]
+    departments: dict
+    default_department: str
+    routing: tuple[RoutingRule, ...]
+    area_status: dict = field(default_factory=dict)
+    service_kinds: dict = field(default_factory=dict)
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def department_label(self, department_id: str | None, lang: str = "sv") -> str:
+        labels = self.departments.get(department_id or "", {})
+        return labels.get(lang) or labels.get("sv") or (department_id or "")
+
+
+def load_locality(directory=None) -> Locality:
+    """Read ``locality.toml`` from ``directory`` (the bundled Dalby folder by default)."""
+    directory = Path(directory or DEFAULT_LOCALITY_DIR).resolve()
+    config_path = directory / "locality.toml"
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LocalityConfigError(f"no locality.toml in {directory}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LocalityConfigError(f"{config_path}: {exc}") from None
+    try:
+        view = raw["map"]
+        layers = tuple(
+            Layer(
+                name=item["name"], title=dict(item["title"]), path=item["path"],
+                geometry_type=item["geometry_type"], role=item.get("role", "reference"),
+                fields=tuple(item.get("fields", ())), public=item.get("public", True),
+            )
+            for item in raw["layers"]
+        )
+        departments = {key: dict(value) for key, value in raw["departments"].items()}
+        rules = tuple(RoutingRule(**rule) for rule in raw.get("routing", ()))
+        locality = Locality(
+            name=raw["name"], directory=directory, municipality=raw.get("municipality", ""),
+            boundary_layer=raw["boundary_layer"], center=tuple(view["center"]), zoom=int(view["zoom"]),
+            min_zoom=int(view.get("min_zoom", 12)), max_zoom=int(view.get("max_zoom", 19)),
+            margin_m=float(view.get("margin_m", 1000)), attribution=tuple(view.get("attribution", ())),
+            layers=layers,
+            categories=tuple(Category(c["id"], {"sv": c["sv"], "en": c.get("en", c["sv"])}) for c in raw["categories"]),
+            departments=departments, default_department=raw.get("default_department", next(iter(departments))),
+            routing=rules, area_status=dict(raw.get("area_status", {})), service_kinds=dict(raw.get("service_kinds", {})),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LocalityConfigError(f"{config_path}: missing or malformed entry {exc}") from None
+    _check_references(locality)
+    return locality
+
+
+def _check_references(locality: Locality) -> None:
+    names = [layer.name for layer in locality.layers]
+    if len(set(names)) != len(names):
+        raise LocalityConfigError("layer names must be unique")
+    if locality.boundary_layer not in names:
+        raise LocalityConfigError(f"boundary_layer {locality.boundary_layer!r} is not a declared layer")
+    for rule in locality.routing:
+        if rule.department not in locality.departments:
+            raise LocalityConfigError(f"routing rule names unknown department {rule.department!r}")
+        if rule.category is not None and locality.category(rule.category) is None:
+            raise LocalityConfigError(f"routing rule names unknown category {rule.category!r}")
+    if locality.default_department not in locality.departments:
+        raise LocalityConfigError(f"unknown default_department {locality.default_department!r}")

@@ -1,0 +1,157 @@
+"""Submitting a proposal: validate what a resident sent, join it to the layers, route it, store it.
+
+This is the one path into the store for new proposals, used by the web form, the JSON API,
+staff entry and the CLI alike. Every refusal raises ``InvalidProposal`` (or a ``GeoError``)
+before anything is written.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+import geopandas as gpd
+import shapely
+
+from geo.crs import WGS84
+from geo.errors import UserError
+from geo.validate import check_in_locality
+from layers import store
+from layers.registry import LayerRegistry
+from layers.routing import route
+
+TITLE_MAX = 120
+DESCRIPTION_MAX = 2000
+NAME_MAX = 200
+EMAIL_MAX = 254
+CHANNELS = ("web", "open_meeting", "focus_group", "survey", "workbook", "phone")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:.]{2,}$")
+# C0/C1 control characters other than tab and newline; NUL is refused by PostgreSQL text columns.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class InvalidProposal(UserError):
+    code = "invalid_proposal"
+
+    def __init__(self, sv: str, en: str, field: str | None = None, code: str | None = None):
+        super().__init__(sv, en, field=field)
+        self.field = field
+        if code:
+            self.code = code
+
+
+def _text(value, field: str, label_sv: str, label_en: str, max_length: int, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidProposal(f"{label_sv} måste vara text.", f"{label_en} must be text.", field, "wrong_type")
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    if _CONTROL.search(value):
+        raise InvalidProposal(
+            f"{label_sv} innehåller otillåtna styrtecken.", f"{label_en} contains control characters that are not allowed.",
+            field, "invalid_text",
+        )
+    if required and not value:
+        raise InvalidProposal(f"{label_sv} får inte vara tom.", f"{label_en} must not be empty.", field, "empty")
+    if len(value) > max_length:
+        raise InvalidProposal(
+            f"{label_sv} är för lång: högst {max_length} tecken, du skrev {len(value)}.",
+            f"{label_en} is too long: at most {max_length} characters, you wrote {len(value)}.",
+            field, "too_long",
+        )
+    return value
+
+
+def clean_submission(data: dict, registry: LayerRegistry) -> dict:
+    """Return the validated, normalised fields of a submission, or raise ``InvalidProposal``/``GeoError``."""
+    locality = registry.locality
+    lon, lat = data.get("lon"), data.get("lat")
+    for axis, value in (("lon", lon), ("lat", lat)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+            raise InvalidProposal(
+                f"{axis} måste vara ett ändligt tal.", f"{axis} must be a finite number.", axis, "wrong_type",
+            )
+    lon, lat = check_in_locality(lon, lat, registry.boundary(), locality.name)
+    category = data.get("category")
+    if not isinstance(category, str) or locality.category(category) is None:
+        known = ", ".join(c.id for c in locality.categories)
+        raise InvalidProposal(
+            f"Okänd kategori. Välj en av: {known}.", f"Unknown category. Choose one of: {known}.",
+            "category", "unknown_category",
+        )
+    title = _text(data.get("title"), "title", "Rubriken", "The title", TITLE_MAX, required=True)
+    description = _text(data.get("description"), "description", "Beskrivningen", "The description",
+                        DESCRIPTION_MAX, required=True)
+    name = _text(data.get("name"), "name", "Namnet", "The name", NAME_MAX, required=False)
+    email = _text(data.get("email"), "email", "E-postadressen", "The e-mail address", EMAIL_MAX, required=False)
+    consent = data.get("consent", False)
+    if consent is None:
+        consent = False
+    if not isinstance(consent, bool):
+        raise InvalidProposal("Samtycke måste vara sant eller falskt.", "Consent must be true or false.",
+                              "consent", "wrong_type")
+    if email and not EMAIL_PATTERN.match(email):
+        raise InvalidProposal("E-postadressen ser inte giltig ut.", "The e-mail address does not look valid.",
+                              "email", "invalid_email")
+    if (name or email) and not consent:
+        raise InvalidProposal(
+            "Kryssa i samtycket om du vill lämna namn eller e-post, annars lämna fälten tomma.",
+            "Tick the consent box if you want to leave a name or e-mail, otherwise leave those fields empty.",
+            "consent", "consent_required",
+        )
+    channel = data.get("channel", "web") or "web"
+    if channel not in CHANNELS:
+        raise InvalidProposal(f"Okänd kanal. Välj en av: {', '.join(CHANNELS)}.",
+                              f"Unknown channel. Choose one of: {', '.join(CHANNELS)}.", "channel", "unknown_channel")
+    meeting = _text(data.get("meeting"), "meeting", "Mötet", "The meeting", 200, required=False) or None
+    return {"lon": lon, "lat": lat, "category": category, "title": title, "description": description,
+            "name": name or None, "email": email or None, "consent": consent, "channel": channel, "meeting": meeting}
+
+
+def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) -> list[dict]:
+    """Return, per (lon, lat), the covering area ids and the nearest service of each kind."""
+    points = gpd.GeoDataFrame(geometry=shapely.points(lonlat), crs=WGS84)
+    pairs = registry.area_index().containing(points)
+    service_index = registry.service_index()
+    nearest = service_index.nearest(points)
+    names = dict(zip(registry.services()["id"], registry.services()["name"]))
+    results = [{"area_ids": [], "nearest": []} for _ in lonlat]
+    for point, area_id in zip(pairs["point"], pairs["area_id"]):
+        results[point]["area_ids"].append(area_id)
+    for kind in service_index.kinds:
+        for position, (service_id, metres) in enumerate(zip(nearest[f"{kind}_id"], nearest[f"{kind}_m"])):
+            if service_id is not None and not (isinstance(service_id, float) and math.isnan(service_id)):
+                results[position]["nearest"].append({
+                    "kind": kind, "service_id": service_id, "service_name": names[service_id], "distance_m": float(metres),
+                })
+    return results
+
+
+def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", now=None) -> dict:
+    """Validate, join, route and store one proposal; return the stored record (with contact-free fields)."""
+    fields = clean_submission(data, registry)
+    joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
+    locality = registry.locality
+    routing = route(locality.routing, locality.default_department, fields["category"], joins["area_ids"],
+                    {n["kind"]: n["distance_m"] for n in joins["nearest"]})
+    contact = None
+    if fields["name"] or fields["email"]:
+        contact = {"name": fields["name"], "email": fields["email"], "consent_at": now or store.utcnow()}
+    ids = store.insert_proposal(
+        conn, lon=fields["lon"], lat=fields["lat"], category=fields["category"], title=fields["title"],
+        description=fields["description"], channel=fields["channel"], meeting=fields["meeting"],
+        department=routing.department, also_departments=routing.also, contact=contact, role=role, now=now,
+    )
+    store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"])
+    return store.get_proposal(conn, ids["public_id"])
+
+
+def refresh_joins(conn, registry: LayerRegistry) -> int:
+    """Recompute and store the joins of every proposal (after a layer changed); return the count."""
+    rows = store.all_points(conn)
+    if not rows:
+        return 0
+    results = compute_joins(registry, [(r.lon, r.lat) for r in rows])
+    for row, joins in zip(rows, results):
+        store.save_joins(conn, row.id, joins["area_ids"], joins["nearest"])
+    return len(rows)

@@ -1,0 +1,86 @@
+"""Tables of the proposal store, in portable SQLAlchemy Core (SQLite by default, PostgreSQL too).
+
+Public fields and personal data live in separate tables: ``contacts`` is the only table that
+holds a name or an e-mail address, and no public query joins it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# ------------------------------------------------------------------ proposals (foundation)
+proposals = Table(
+    "proposals", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("title", String(120), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("channel", String(32), nullable=False, default="web"),
+    Column("meeting", String(200)),                      # the meeting/activity a staff-entered proposal came from
+    Column("status", String(32), nullable=False, default="received"),
+    Column("department", String(64)),                    # responsible department (proposed by routing, confirmed by a planner)
+    Column("also_departments", String(400), nullable=False, default=""),  # comma-separated, informed too
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("hidden_reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_proposals_lonlat", "lon", "lat"),
+    Index("ix_proposals_created", "created_at", "id"),
+)
+
+contacts = Table(
+    "contacts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("name", String(200)),
+    Column("email", String(254)),
+    Column("consent_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+status_history = Table(
+    "status_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("note", Text),                                # public reason (e.g. why declined)
+    Column("role", String(32), nullable=False),          # who changed it, as a role: resident, planner, system
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+supports = Table(
+    "supports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False),    # sha256 of the browser's random token, never the token
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("proposal_id", "token_hash", name="uq_support_once"),
+)
+
+# Join results persisted at insert, recomputed when layers change.
+proposal_areas = Table(
+    "proposal_areas", metadata,
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", String(100), primary_key=True),
+    Index("ix_proposal_areas_area", "area_id"),
+)
+
+proposal_services = Table(
+    "proposal_services", metadata,
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(64), primary_key=True),
+    Column("service_id", String(100), nullable=False),
+    Column("service_name", String(200), nullable=False),
+    Column("distance_m", Float, nullable=False),
+)
+
+# -------------------------------------------------------------- planner workspace (issue 4)
+# ------------------------------------------------------------------ layers in/out (issue 5)
+# -------------------------------------------------------------------------- trust (issue 6)

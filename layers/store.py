@@ -1,0 +1,227 @@
+"""The proposal store: functions over an SQLAlchemy ``Connection``; no Flask, no spatial logic.
+
+SQLite by default (WAL journal, foreign keys on, a busy timeout so concurrent writers wait
+rather than fail), PostgreSQL by URL. Public reads never touch the ``contacts`` table.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, and_, create_engine, event, func, insert, select, update
+
+from layers.schema import (
+    contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
+)
+
+PUBLIC_COLUMNS = (
+    "public_id", "lon", "lat", "category", "title", "description", "channel", "status",
+    "created_at", "updated_at",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    """Return an engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    """Create every table that does not exist yet (idempotent)."""
+    metadata.create_all(engine)
+
+
+def new_public_id() -> str:
+    """Return an unguessable identifier for permalinks (96 random bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _aware(value):
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def insert_proposal(conn, *, lon, lat, category, title, description, department, also_departments=(),
+                    channel="web", meeting=None, contact=None, role="resident", now=None) -> dict:
+    """Insert a proposal with its first status, and its contact row if any; return ids."""
+    now = now or utcnow()
+    public_id = new_public_id()
+    proposal_id = conn.execute(
+        insert(proposals).values(
+            public_id=public_id, lon=lon, lat=lat, category=category, title=title, description=description,
+            channel=channel, meeting=meeting, status="received", department=department,
+            also_departments=",".join(also_departments), hidden=False, created_at=now, updated_at=now,
+        )
+    ).inserted_primary_key[0]
+    conn.execute(insert(status_history).values(proposal_id=proposal_id, status="received", role=role, changed_at=now))
+    if contact:
+        conn.execute(insert(contacts).values(proposal_id=proposal_id, created_at=now, **contact))
+    return {"id": proposal_id, "public_id": public_id}
+
+
+def save_joins(conn, proposal_id: int, area_ids, nearest) -> None:
+    """Replace a proposal's stored join results.
+
+    ``nearest`` is an iterable of dicts with ``kind, service_id, service_name, distance_m``.
+    """
+    conn.execute(proposal_areas.delete().where(proposal_areas.c.proposal_id == proposal_id))
+    conn.execute(proposal_services.delete().where(proposal_services.c.proposal_id == proposal_id))
+    if area_ids:
+        conn.execute(insert(proposal_areas), [{"proposal_id": proposal_id, "area_id": a} for a in area_ids])
+    rows = [{"proposal_id": proposal_id, **n} for n in nearest]
+    if rows:
+        conn.execute(insert(proposal_services), rows)
+
+
+def _joins_for(conn, ids) -> tuple[dict, dict]:
+    if not ids:
+        return {}, {}
+    areas, nearest = {}, {}
+    for row in conn.execute(
+        select(proposal_areas).where(proposal_areas.c.proposal_id.in_(ids)).order_by(proposal_areas.c.area_id)
+    ):
+        areas.setdefault(row.proposal_id, []).append(row.area_id)
+    for row in conn.execute(
+        select(proposal_services).where(proposal_services.c.proposal_id.in_(ids)).order_by(proposal_services.c.kind)
+    ):
+        nearest.setdefault(row.proposal_id, {})[row.kind] = {
+            "id": row.service_id, "name": row.service_name, "distance_m": round(row.distance_m, 1),
+        }
+    return areas, nearest
+
+
+def _support_counts(conn, ids) -> dict:
+    if not ids:
+        return {}
+    query = (select(supports.c.proposal_id, func.count()).where(supports.c.proposal_id.in_(ids))
+             .group_by(supports.c.proposal_id))
+    return dict(conn.execute(query).all())
+
+
+def _records(conn, rows) -> list[dict]:
+    ids = [row.id for row in rows]
+    areas, nearest = _joins_for(conn, ids)
+    counts = _support_counts(conn, ids)
+    records = []
+    for row in rows:
+        record = dict(row._mapping)
+        record["created_at"], record["updated_at"] = _aware(record["created_at"]), _aware(record["updated_at"])
+        record["area_ids"] = areas.get(row.id, [])
+        record["nearest"] = nearest.get(row.id, {})
+        record["support_count"] = counts.get(row.id, 0)
+        records.append(record)
+    return records
+
+
+def _filters(bbox=None, category=None, status=None, include_hidden=False):
+    conditions = []
+    if not include_hidden:
+        conditions.append(proposals.c.hidden.is_(False))
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        conditions += [proposals.c.lon.between(min_lon, max_lon), proposals.c.lat.between(min_lat, max_lat)]
+    if category is not None:
+        conditions.append(proposals.c.category == category)
+    if status is not None:
+        conditions.append(proposals.c.status == status)
+    return and_(True, *conditions)
+
+
+def list_proposals(conn, *, bbox=None, category=None, status=None, include_hidden=False,
+                   limit=None, offset=0) -> list[dict]:
+    """Return proposals (with join results and support counts) oldest first, filtered and paged."""
+    query = (select(proposals).where(_filters(bbox, category, status, include_hidden))
+             .order_by(proposals.c.created_at, proposals.c.id).offset(offset))
+    if limit is not None:
+        query = query.limit(limit)
+    return _records(conn, conn.execute(query).all())
+
+
+def count_proposals(conn, *, bbox=None, category=None, status=None, include_hidden=False) -> int:
+    query = select(func.count()).select_from(proposals).where(_filters(bbox, category, status, include_hidden))
+    return conn.execute(query).scalar_one()
+
+
+def get_proposal(conn, public_id: str, include_hidden=False) -> dict | None:
+    """Return one proposal with joins, support count and status history, or None."""
+    row = conn.execute(select(proposals).where(proposals.c.public_id == public_id)).first()
+    if row is None or (row.hidden and not include_hidden):
+        return None
+    record = _records(conn, [row])[0]
+    record["history"] = [
+        {"status": h.status, "note": h.note, "role": h.role, "changed_at": _aware(h.changed_at)}
+        for h in conn.execute(
+            select(status_history).where(status_history.c.proposal_id == row.id)
+            .order_by(status_history.c.changed_at, status_history.c.id)
+        )
+    ]
+    return record
+
+
+def public_view(record: dict) -> dict:
+    """Return the fields of a proposal that anyone may see: never contact data or internal ids."""
+    view = {key: record[key] for key in PUBLIC_COLUMNS}
+    view["area_ids"] = list(record.get("area_ids", []))
+    view["nearest"] = dict(record.get("nearest", {}))
+    view["support_count"] = record.get("support_count", 0)
+    if "history" in record:
+        view["history"] = [dict(h) for h in record["history"]]
+    return view
+
+
+def get_contact(conn, proposal_id: int) -> dict | None:
+    row = conn.execute(select(contacts).where(contacts.c.proposal_id == proposal_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def add_support(conn, public_id: str, token: str, now=None) -> tuple[bool, int] | None:
+    """Record one support per browser token; return (newly added, total), or None if no such proposal."""
+    row = conn.execute(
+        select(proposals.c.id).where(proposals.c.public_id == public_id, proposals.c.hidden.is_(False))
+    ).first()
+    if row is None:
+        return None
+    token_hash = hash_token(token)
+    exists = conn.execute(
+        select(supports.c.id).where(supports.c.proposal_id == row.id, supports.c.token_hash == token_hash)
+    ).first()
+    if exists is None:
+        try:
+            with conn.begin_nested():  # a concurrent identical support loses the race harmlessly
+                conn.execute(insert(supports).values(proposal_id=row.id, token_hash=token_hash, created_at=now or utcnow()))
+        except IntegrityError:
+            exists = True
+    total = conn.execute(select(func.count()).select_from(supports).where(supports.c.proposal_id == row.id)).scalar_one()
+    return exists is None, total
+
+
+def all_points(conn) -> list:
+    """Return (id, lon, lat) for every proposal, for recomputing joins."""
+    return conn.execute(select(proposals.c.id, proposals.c.lon, proposals.c.lat).order_by(proposals.c.id)).all()
+
+
+def touch(conn, proposal_id: int, now=None) -> None:
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(updated_at=now or utcnow()))

@@ -1,0 +1,75 @@
+"""Shared fixtures: an app on a temporary database, its client and CLI runner, and napkin-sized frames."""
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo.crs import SWEREF99TM, WGS84
+from layers.locality import load_locality
+from layers.registry import LayerRegistry
+from layers.store import init_db, make_engine
+from webmap.app import create_app
+
+# An origin in Dalby, in SWEREF 99 TM metres; the small frames below are drawn around it.
+ORIGIN_E, ORIGIN_N = 396300.0, 6170000.0
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "SECRET_KEY": "test-secret",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": True,
+    })
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def locality():
+    return load_locality()
+
+
+@pytest.fixture
+def registry(locality):
+    return LayerRegistry(locality)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    init_db(engine)
+    return engine
+
+
+def metric_frame(geometries, crs=SWEREF99TM, **columns) -> gpd.GeoDataFrame:
+    """Return a frame of geometries given in SWEREF 99 TM offsets from the origin, in ``crs``."""
+    shifted = [shapely.affinity.translate(g, ORIGIN_E, ORIGIN_N) for g in geometries]
+    frame = gpd.GeoDataFrame(columns, geometry=shifted, crs=SWEREF99TM)
+    return frame if crs == SWEREF99TM else frame.to_crs(crs)
+
+
+@pytest.fixture
+def two_squares():
+    """Two overlapping 100 m squares: A at (0..100, 0..100), B at (50..150, 0..100)."""
+    return metric_frame([shapely.box(0, 0, 100, 100), shapely.box(50, 0, 150, 100)], id=["A", "B"], name=["Area A", "Area B"])
+
+
+@pytest.fixture
+def three_points():
+    """Points in A only, in both A and B, and in neither."""
+    return metric_frame([shapely.Point(25, 50), shapely.Point(75, 50), shapely.Point(300, 50)], crs=WGS84,
+                        label=["in A", "in A and B", "outside"])

@@ -1,0 +1,65 @@
+"""The application factory: configuration, database, layers, i18n, security and blueprints."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from layers.locality import DEFAULT_LOCALITY_DIR
+
+DEFAULT_CONFIG = {
+    "DATABASE_URL": None,               # default: sqlite:///<instance>/dialogkarta.sqlite
+    "LOCALITY_DIR": str(DEFAULT_LOCALITY_DIR),
+    "LAYER_OVERRIDE_DIR": None,         # default: <instance>/layers (imported plan layers)
+    "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
+    "RATELIMIT_ENABLED": True,
+    "MAX_CONTENT_LENGTH": 64 * 1024,    # JSON bodies and forms; the layer upload raises its own limit
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,     # set DIALOGKARTA_SESSION_COOKIE_SECURE=true behind HTTPS
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "LANGUAGES": ["sv", "en"],
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app: code defaults, then ``DIALOGKARTA_*`` environment variables, or ``test_config``."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("DIALOGKARTA_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_mapping(DEFAULT_CONFIG)
+    if test_config is None:
+        app.config.from_prefixed_env("DIALOGKARTA")
+    else:
+        app.config.from_mapping(test_config)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'dialogkarta.sqlite'}"
+    app.config["LAYER_OVERRIDE_DIR"] = app.config["LAYER_OVERRIDE_DIR"] or str(instance / "layers")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+    from webmap import db, errors, i18n, security
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    # Kept in the instance folder so sessions survive restarts and are shared by workers.
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webmap import api, resident
+    app.register_blueprint(resident.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")

@@ -1,0 +1,72 @@
+"""Error handlers: JSON ``{"error": {"code", "message"}}`` for the API, a kind page elsewhere.
+
+Messages follow the request's language (Swedish by default). Unexpected errors are logged
+and answered with a plain 500, never a traceback.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from geo.errors import UserError
+from layers.registry import UnknownLayer
+from webmap.i18n import current_language
+
+HTTP_MESSAGES = {
+    400: ("Felaktig begäran.", "Bad request."),
+    401: ("Du behöver logga in.", "You need to log in."),
+    403: ("Du har inte behörighet till detta.", "You are not allowed to do this."),
+    404: ("Sidan eller objektet finns inte.", "The page or item does not exist."),
+    405: ("Metoden är inte tillåten här.", "The method is not allowed here."),
+    413: ("Det du skickade är för stort (högst 64 kB).", "What you sent is too large (at most 64 kB)."),
+    415: ("Skicka data som application/json.", "Send data as application/json."),
+    422: ("Uppgifterna kunde inte godtas.", "The data could not be accepted."),
+    429: ("För många förfrågningar. Vänta en stund och försök igen.", "Too many requests. Wait a moment and try again."),
+    500: ("Något gick fel hos oss. Försök igen senare.", "Something went wrong on our side. Try again later."),
+}
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited", 500: "server_error"}
+
+
+def wants_json() -> bool:
+    path = request.path
+    return path.startswith("/api") or path.startswith("/ogc") or request.accept_mimetypes.best == "application/json"
+
+
+def http_message(status: int, lang: str | None = None) -> str:
+    sv, en = HTTP_MESSAGES.get(status, ("Fel.", "Error."))
+    return en if (lang or current_language()) == "en" else sv
+
+
+def error_response(status: int, code: str, message: str, **extra):
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message, **extra}})
+    else:
+        response = make_response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(UserError)
+    def user_error(error: UserError):
+        return error_response(422, error.code, error.message(current_language()))
+
+    @app.errorhandler(UnknownLayer)
+    def unknown_layer(error: UnknownLayer):
+        return error_response(404, "unknown_layer", http_message(404))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if status == 400 and getattr(error, "description", "").startswith("The CSRF"):
+            return error_response(400, "csrf", http_message(400) + " (CSRF)")
+        response = error_response(status, HTTP_CODES.get(status, "error"), http_message(status))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "server_error", http_message(500))
