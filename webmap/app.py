@@ -60,6 +60,8 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webmap import api, resident
+    from webmap import api, ogc, planner, resident
     app.register_blueprint(resident.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(planner.bp, url_prefix="/planner")
+    app.register_blueprint(ogc.bp, url_prefix="/ogc")

@@ -90,3 +90,7 @@ def join_command(output_format, refresh):
         click.echo(f"{r['public_id']}  {r['title'][:40]:40}  areas: {','.join(r['area_ids']) or '-'}  {nearest}")
     if not records:
         click.echo("No proposals yet.")
+
+
+# Commands of other areas register themselves on ``cli`` when imported.
+from webmap import cli_layers, cli_planner, cli_trust  # noqa: E402,F401
