@@ -109,3 +109,20 @@ def write_gpkg(frame: gpd.GeoDataFrame, path, layer: str, crs: str = "EPSG:3006"
         append=False, layer_options=options or None,
     )
     return path
+
+
+def read_layer_native(path, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file as it is, in the CRS it declares (``crs`` None when it declares none).
+
+    For imports that must see the declared CRS before deciding (``read_layer`` converts to WGS84).
+    Unreadable files raise ``UnreadableLayer`` as in ``read_layer``.
+    """
+    path = Path(path)
+    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    try:
+        return pyogrio.read_dataframe(source, layer=layer)
+    except Exception as exc:  # GDAL reports corrupt files as several unrelated classes
+        raise UnreadableLayer(
+            f"Filen {path.name} kunde inte läsas som ett geografiskt lager: {exc}",
+            f"The file {path.name} could not be read as a geographic layer: {exc}",
+        ) from None

@@ -22,9 +22,10 @@ WORKERS = -1  # scipy: use every core
 
 
 def _check_points(points: gpd.GeoDataFrame) -> None:
-    kinds = set(points.geom_type.dropna())
-    if kinds - {"Point"}:
-        raise ValueError(f"expected a frame of points, got geometry types {sorted(kinds)}")
+    type_ids = shapely.get_type_id(points.geometry.to_numpy())
+    if (type_ids != shapely.GeometryType.POINT).any():
+        kinds = sorted(set(points.geom_type[type_ids != shapely.GeometryType.POINT].fillna("missing")))
+        raise ValueError(f"expected a frame of points, got geometry types {kinds}")
 
 
 class AreaIndex:
@@ -33,7 +34,9 @@ class AreaIndex:
     def __init__(self, areas: gpd.GeoDataFrame, id_column: str = "id"):
         metric = to_metric(areas)
         self.ids = metric[id_column].to_numpy() if id_column in metric else metric.index.to_numpy()
-        self.tree = shapely.STRtree(metric.geometry.to_numpy())
+        self.geometries = metric.geometry.to_numpy()
+        shapely.prepare(self.geometries)
+        self.tree = shapely.STRtree(self.geometries)
 
     def containing(self, points: gpd.GeoDataFrame) -> pd.DataFrame:
         """Return one row per (point, area) pair where the area covers the point.
@@ -42,11 +45,18 @@ class AreaIndex:
         no row, a point in two overlapping areas has two. Rows are ordered by point position.
         """
         _check_points(points)
-        xy = metric_xy(points)
-        point_pos, area_pos = self.tree.query(shapely.points(xy), predicate="covered_by")
-        order = np.lexsort((area_pos, point_pos))
-        point_pos, area_pos = point_pos[order], area_pos[order]
+        point_pos, area_pos = self.containing_xy(metric_xy(points))
         return pd.DataFrame({"point": points.index.to_numpy()[point_pos], "area_id": self.ids[area_pos]})
+
+    def containing_xy(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (point position, area position) pairs for SWEREF 99 TM coordinates, sorted."""
+        # A bounding-box query, then an exact point-in-polygon test on the candidates only;
+        # ``intersects`` of a point is ``covers`` (edge included).
+        point_pos, area_pos = self.tree.query(shapely.points(xy))
+        inside = shapely.intersects_xy(self.geometries[area_pos], xy[point_pos, 0], xy[point_pos, 1])
+        point_pos, area_pos = point_pos[inside], area_pos[inside]
+        order = np.lexsort((area_pos, point_pos))
+        return point_pos[order], area_pos[order]
 
 
 class ServiceIndex:
@@ -87,7 +97,10 @@ class ServiceIndex:
         None when none lies within ``max_distance_m``) and ``<kind>_m`` (metres, NaN then).
         """
         _check_points(points)
-        xy = metric_xy(points)
+        return pd.DataFrame(self.nearest_xy(metric_xy(points), max_distance_m, kinds), index=points.index)
+
+    def nearest_xy(self, xy: np.ndarray, max_distance_m: float | None = None, kinds=None) -> dict:
+        """Return ``{<kind>_id: Categorical, <kind>_m: metres}`` columns for SWEREF 99 TM coordinates."""
         bound = np.inf if max_distance_m is None else float(max_distance_m)
         columns = {}
         for kind in self._select(kinds):
@@ -98,7 +111,7 @@ class ServiceIndex:
                 np.where(found, position, -1), categories=pd.Index(self._ids[kind])
             )
             columns[f"{kind}_m"] = np.where(found, distance, np.nan)
-        return pd.DataFrame(columns, index=points.index)
+        return columns
 
     def count_within(self, points: gpd.GeoDataFrame, radius_m: float, kinds=None) -> pd.DataFrame:
         """Return, per point, how many services of each kind lie within ``radius_m`` metres.
@@ -106,14 +119,87 @@ class ServiceIndex:
         The circle includes its edge. Columns are the kinds; values are integers.
         """
         _check_points(points)
+        return pd.DataFrame(self.count_within_xy(metric_xy(points), radius_m, kinds), index=points.index, dtype="int64")
+
+    def count_within_xy(self, xy: np.ndarray, radius_m: float, kinds=None) -> dict:
+        """Return ``{kind: counts}`` for SWEREF 99 TM coordinates."""
         if not radius_m >= 0:
             raise ValueError(f"radius_m must be a non-negative number of metres, got {radius_m!r}")
-        xy = metric_xy(points)
-        columns = {
-            kind: self._trees[kind].query_ball_point(xy, r=float(radius_m), return_length=True, workers=WORKERS)
-            for kind in self._select(kinds)
-        }
-        return pd.DataFrame(columns, index=points.index, dtype="int64")
+        cells = _Cells(xy, float(radius_m))
+        return {kind: cells.count_within(self._trees[kind]) for kind in self._select(kinds)}
+
+
+class _Cells:
+    """Points binned into a square grid, for counting neighbours within ``radius`` per point.
+
+    Asking the KD-tree once per point costs time proportional to the neighbours counted (68
+    million at 1e6 points in the benchmark). Instead each occupied cell asks twice, from its
+    centre: services within ``radius - h`` (``h`` = half the cell's diagonal) are within
+    ``radius`` of every point in the cell; services beyond ``radius + h`` of none. Only the thin
+    ring in between is measured point by point. The result is exact, edge included.
+    """
+
+    def __init__(self, xy: np.ndarray, radius: float):
+        self.xy, self.radius = xy, radius
+        self.size = max(radius / 16.0, 1.0)  # measured best at 1e6 points: smaller cells cost more tree queries
+        self.half_diagonal = self.size * np.sqrt(0.5)
+        if len(xy) == 0:
+            xy = np.zeros((1, 2))  # one dummy cell keeps the arrays well-formed; count_within returns early
+        column, row = np.floor(xy / self.size).astype(np.int64).T
+        column, row = column - column.min(), row - row.min()
+        key = column * (row.max() + 1) + row
+        self.points_by_cell = np.argsort(key, kind="stable")
+        sorted_key = key[self.points_by_cell]
+        self.first_point = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+        self.points_in_cell = np.diff(np.r_[self.first_point, len(xy)])
+        self.cell_of_point = np.empty(len(xy), dtype=np.int64)
+        self.cell_of_point[self.points_by_cell] = np.repeat(np.arange(len(self.first_point)), self.points_in_cell)
+        first = self.points_by_cell[self.first_point]
+        origin = np.floor(xy / self.size).min(axis=0)
+        self.centres = (np.column_stack([column[first], row[first]]) + origin + 0.5) * self.size
+
+    def count_within(self, tree: cKDTree) -> np.ndarray:
+        n = len(self.xy)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        inner_radius = self.radius - self.half_diagonal - 1e-6  # a hair smaller: borderline services get measured
+        counts = np.zeros(n, dtype=np.int64)
+        if inner_radius > 0:
+            inner = tree.query_ball_point(self.centres, inner_radius, return_length=True, workers=WORKERS)
+            counts += inner[self.cell_of_point]
+        else:
+            inner_radius = -np.inf
+        outer = tree.query_ball_point(self.centres, self.radius + self.half_diagonal, workers=WORKERS)
+        lengths = np.fromiter((len(members) for members in outer), dtype=np.int64, count=len(outer))
+        if lengths.sum() == 0:
+            return counts
+        services = np.fromiter((s for members in outer for s in members), dtype=np.int64, count=int(lengths.sum()))
+        cells = np.repeat(np.arange(len(outer)), lengths)
+        ring = np.hypot(*(tree.data[services] - self.centres[cells]).T) > inner_radius
+        services, cells = services[ring], cells[ring]
+        # Expand each (cell, ring service) pair to every point of that cell, then measure.
+        repeats = self.points_in_cell[cells]
+        pair = np.repeat(np.arange(len(cells)), repeats)
+        offset = np.arange(len(pair)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        point = self.points_by_cell[self.first_point[cells][pair] + offset]
+        within = np.hypot(*(self.xy[point] - tree.data[services[pair]]).T) <= self.radius
+        return counts + np.bincount(point[within], minlength=n)
+
+
+def join_all(points: gpd.GeoDataFrame, areas: AreaIndex, services: ServiceIndex, radius_m: float,
+             max_distance_m: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run all three joins with one coordinate transformation.
+
+    Returns ``(area pairs, nearest of each kind, counts within radius_m)`` as the three
+    functions below do; the indexes are built once by the caller and reused.
+    """
+    _check_points(points)
+    xy = metric_xy(points)
+    point_pos, area_pos = areas.containing_xy(xy)
+    pairs = pd.DataFrame({"point": points.index.to_numpy()[point_pos], "area_id": areas.ids[area_pos]})
+    nearest = pd.DataFrame(services.nearest_xy(xy, max_distance_m), index=points.index)
+    counts = pd.DataFrame(services.count_within_xy(xy, radius_m), index=points.index, dtype="int64")
+    return pairs, nearest, counts
 
 
 def areas_containing(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, id_column: str = "id") -> pd.DataFrame:

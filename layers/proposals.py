@@ -16,7 +16,7 @@ import shapely
 from geo.crs import WGS84
 from geo.errors import UserError
 from geo.validate import check_in_locality
-from layers import store
+from layers import spam, store
 from layers.registry import LayerRegistry
 from layers.routing import route
 
@@ -127,9 +127,15 @@ def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) ->
     return results
 
 
-def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", now=None) -> dict:
-    """Validate, join, route and store one proposal; return the stored record (with contact-free fields)."""
+def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", now=None,
+           hold_links: bool = False) -> dict:
+    """Validate, join, route and store one proposal; return the stored record (with contact-free fields).
+
+    With ``hold_links`` a proposal whose text contains a link is stored hidden, ``hidden_reason``
+    ``pending_review``, until a moderator publishes it (the record says so: ``hidden`` is true).
+    """
     fields = clean_submission(data, registry)
+    held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
     joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
     locality = registry.locality
     routing = route(locality.routing, locality.default_department, fields["category"], joins["area_ids"],
@@ -141,9 +147,10 @@ def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", no
         conn, lon=fields["lon"], lat=fields["lat"], category=fields["category"], title=fields["title"],
         description=fields["description"], channel=fields["channel"], meeting=fields["meeting"],
         department=routing.department, also_departments=routing.also, contact=contact, role=role, now=now,
+        hidden_reason=spam.PENDING_REVIEW if held else None,
     )
     store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"])
-    return store.get_proposal(conn, ids["public_id"])
+    return store.get_proposal(conn, ids["public_id"], include_hidden=held)
 
 
 def refresh_joins(conn, registry: LayerRegistry) -> int:

@@ -82,5 +82,111 @@ proposal_services = Table(
 )
 
 # -------------------------------------------------------------- planner workspace (issue 4)
+# Staff accounts. A user id is stored beside every staff action for the internal audit trail,
+# but public views show only the role (planner, moderator, admin), never a name or an id.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),          # planner < moderator < admin
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the bearer token, never the token
+    Column("label", String(100), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+forwardings = Table(
+    "forwardings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_department", String(64)),
+    Column("to_department", String(64), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("role", String(32), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),  # internal only
+    Column("forwarded_at", DateTime(timezone=True), nullable=False),
+)
+
+answers = Table(
+    "answers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("body", Text, nullable=False),               # public text
+    Column("department", String(64)),                   # answering department (public)
+    Column("role", String(32), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),  # internal only
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+)
+
+flags = Table(
+    "flags", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False),   # sha256 of the browser's random token
+    Column("reason", String(500), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed_at", DateTime(timezone=True)),      # set when a moderator restores the proposal
+    UniqueConstraint("proposal_id", "token_hash", name="uq_flag_once"),
+)
+
+# Internal audit trail of staff actions (moderation, status, forwarding, answers); never public.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(32), nullable=False),       # hide, restore, auto_hide, status, forward, answer, ...
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), index=True),
+    Column("detail", Text, nullable=False, default=""),
+    Column("role", String(32), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+)
+
+activities = Table(
+    "activities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),         # open_meeting, focus_group, walk, survey, workbook_round, initiative
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("date", String(10), nullable=False),          # ISO date YYYY-MM-DD
+    Column("place", String(200), nullable=False, default=""),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("status", String(32), nullable=False),       # planned, ongoing, done, cancelled
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+activity_proposals = Table(
+    "activity_proposals", metadata,
+    Column("activity_id", Integer, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("relation", String(16), nullable=False, default="produced"),  # produced | answers
+)
+
+activity_revisions = Table(
+    "activity_revisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("activity_id", Integer, ForeignKey("activities.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("changes", Text, nullable=False),             # JSON: {field: [old, new]}
+    Column("role", String(32), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),  # internal only
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("activity_id", "revision", name="uq_activity_revision"),
+)
+
 # ------------------------------------------------------------------ layers in/out (issue 5)
 # -------------------------------------------------------------------------- trust (issue 6)

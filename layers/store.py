@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy import Engine, and_, create_engine, event, func, insert, select, update
 
+from geo.generalise import snap_to_grid
 from layers.schema import (
     contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
 )
@@ -65,15 +66,20 @@ def _aware(value):
 
 
 def insert_proposal(conn, *, lon, lat, category, title, description, department, also_departments=(),
-                    channel="web", meeting=None, contact=None, role="resident", now=None) -> dict:
-    """Insert a proposal with its first status, and its contact row if any; return ids."""
+                    channel="web", meeting=None, contact=None, role="resident", now=None,
+                    hidden_reason=None) -> dict:
+    """Insert a proposal with its first status, and its contact row if any; return ids.
+
+    A ``hidden_reason`` (e.g. ``pending_review``) stores it hidden until a moderator restores it.
+    """
     now = now or utcnow()
     public_id = new_public_id()
     proposal_id = conn.execute(
         insert(proposals).values(
             public_id=public_id, lon=lon, lat=lat, category=category, title=title, description=description,
             channel=channel, meeting=meeting, status="received", department=department,
-            also_departments=",".join(also_departments), hidden=False, created_at=now, updated_at=now,
+            also_departments=",".join(also_departments), hidden=hidden_reason is not None,
+            hidden_reason=hidden_reason, created_at=now, updated_at=now,
         )
     ).inserted_primary_key[0]
     conn.execute(insert(status_history).values(proposal_id=proposal_id, status="received", role=role, changed_at=now))
@@ -181,11 +187,19 @@ def get_proposal(conn, public_id: str, include_hidden=False) -> dict | None:
     return record
 
 
-def public_view(record: dict) -> dict:
-    """Return the fields of a proposal that anyone may see: never contact data or internal ids."""
+def public_view(record: dict, grid_m: float = 0) -> dict:
+    """Return the fields of a proposal that anyone may see: never contact data or internal ids.
+
+    ``grid_m > 0`` generalises the position (config ``PUBLIC_GRID_M``): the point moves to the
+    centre of its grid cell and distances are rounded to the grid, so they cannot give it away.
+    """
     view = {key: record[key] for key in PUBLIC_COLUMNS}
     view["area_ids"] = list(record.get("area_ids", []))
     view["nearest"] = dict(record.get("nearest", {}))
+    if grid_m:
+        view["lon"], view["lat"] = snap_to_grid(view["lon"], view["lat"], grid_m)
+        view["nearest"] = {kind: {**near, "distance_m": float(round(near["distance_m"] / grid_m) * grid_m)}
+                           for kind, near in view["nearest"].items()}
     view["support_count"] = record.get("support_count", 0)
     if "history" in record:
         view["history"] = [dict(h) for h in record["history"]]
@@ -225,3 +239,35 @@ def all_points(conn) -> list:
 
 def touch(conn, proposal_id: int, now=None) -> None:
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(updated_at=now or utcnow()))
+
+
+# ------------------------------------------------------------------ keyset paging (issue 5)
+def _page_conditions(bbox=None, created_between=None, include_hidden=False):
+    conditions = [_filters(bbox=bbox, include_hidden=include_hidden)]
+    start, end = created_between or (None, None)
+    if start is not None:
+        conditions.append(proposals.c.created_at >= start)
+    if end is not None:
+        conditions.append(proposals.c.created_at <= end)
+    return and_(*conditions)
+
+
+def page_proposals(conn, *, after_id: int = 0, limit: int = 1000, offset: int = 0, bbox=None,
+                   created_between=None, include_hidden=False) -> list[dict]:
+    """Return up to ``limit`` proposals with ``id > after_id`` in id order (keyset paging).
+
+    Exports and the OGC API walk the store with this, one index range scan per page; ``offset``
+    skips rows after ``after_id`` (for clients that ask by offset). ``created_between`` is a
+    ``(start, end)`` pair of aware datetimes, either end None for open.
+    """
+    query = (select(proposals).where(proposals.c.id > after_id, _page_conditions(bbox, created_between, include_hidden))
+             .order_by(proposals.c.id).limit(limit))
+    if offset:
+        query = query.offset(offset)
+    return _records(conn, conn.execute(query).all())
+
+
+def count_page_proposals(conn, *, bbox=None, created_between=None, include_hidden=False) -> int:
+    """Return how many proposals ``page_proposals`` would walk through with these filters."""
+    query = select(func.count()).select_from(proposals).where(_page_conditions(bbox, created_between, include_hidden))
+    return conn.execute(query).scalar_one()

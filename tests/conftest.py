@@ -9,7 +9,10 @@ from geo.crs import SWEREF99TM, WGS84
 from layers.locality import load_locality
 from layers.registry import LayerRegistry
 from layers.store import init_db, make_engine
+from flask.testing import FlaskCliRunner
+
 from webmap.app import create_app
+from webmap.cli import cli as dialogkarta_cli
 
 # An origin in Dalby, in SWEREF 99 TM metres; the small frames below are drawn around it.
 ORIGIN_E, ORIGIN_N = 396300.0, 6170000.0
@@ -33,9 +36,16 @@ def client(app):
     return app.test_client()
 
 
+class DialogkartaRunner(FlaskCliRunner):
+    """flaskr's CLI runner, invoking the ``dialogkarta`` group rather than ``flask``."""
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        return super().invoke(cli or dialogkarta_cli, args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return DialogkartaRunner(app)
 
 
 @pytest.fixture(scope="session")

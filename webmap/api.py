@@ -1,20 +1,381 @@
-"""The JSON API under /api: layers and proposals as RFC 7946 GeoJSON."""
+"""The JSON API under /api: layers and proposals as RFC 7946 GeoJSON, submitting and supporting.
+
+Errors are ``{"error": {"code", "message"}}`` in the request's language (``Accept-Language``,
+Swedish by default): 400 malformed JSON, wrong types or bad query parameters, 404 unknown,
+413 body over 64 KB, 415 not JSON, 422 validation (``UserError``, see ``webmap/errors.py``),
+429 rate limited. The OpenAPI 3 description is ``webmap/openapi.py``, served at
+``/api/openapi.json``.
+
+The full list of public proposals (what the map loads) is serialised once with orjson, kept
+with a gzip copy, and rebuilt when the store's fingerprint (row counts, newest change) moves,
+so writes by any process, the planner's included, are seen on the next request.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+import gzip
+import hashlib
+import math
+import secrets
+import threading
 
+import numpy as np
+import orjson
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
+from sqlalchemy import Integer, cast, func, select
+
+from geo.crs import to_sweref
 from geo.io import frame_to_geojson
+from layers import proposals as submission
+from layers import spam, store
 from layers.registry import UnknownLayer
+from layers.schema import proposals as proposals_table
+from layers.schema import supports as supports_table
 from webmap import db
+from webmap.errors import error_response, http_message
 from webmap.i18n import current_language
+from webmap.ratelimit import limited
 from webmap.security import csrf
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json without a CORS preflight
 
 GEOJSON = "application/geo+json"
+TOKEN_COOKIE = "dialogkarta_token"  # random per browser; only its sha256 is stored (supports, flags)
+TOKEN_MAX_AGE = 2 * 365 * 24 * 3600
+SUBMISSION_FIELDS = {"lon", "lat", "category", "title", "description", "name", "email", "consent", spam.HONEYPOT_FIELD}
+TEXT_FIELDS = ("category", "title", "description", "name", "email", spam.HONEYPOT_FIELD)
+LIST_LIMIT_MAX = 10_000
+NEARBY_RADIUS_M = 150
+NEARBY_RADIUS_MAX_M = 1000
+NEARBY_MAX = 20
+SUMMARY_SERVICES = 4          # how many nearest services the sentence names
+SUMMARY_MAX_DISTANCE_M = 2000  # services farther than this are not worth naming
+
+STATUS_LABELS = {
+    "received": _l("Mottaget"),
+    "forwarded": _l("Skickat vidare"),
+    "under_consideration": _l("Under behandling"),
+    "planned": _l("Planerat"),
+    "done": _l("Genomfört"),
+    "declined": _l("Avslaget"),
+}
 
 
+class ApiBadRequest(Exception):
+    """A request the API cannot read: malformed JSON, a wrong type, a bad query parameter."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@bp.errorhandler(ApiBadRequest)
+def bad_request(error: ApiBadRequest):
+    extra = {"field": error.field} if error.field else {}
+    return error_response(400, "bad_request", error.message, **extra)
+
+
+# ------------------------------------------------------------------------------ words
+def status_label(status: str) -> str:
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
+
+
+def category_label(locality, category_id: str, lang: str) -> str:
+    category = locality.category(category_id)
+    return category.label(lang) if category else category_id
+
+
+def kind_label(locality, kind: str, lang: str) -> str:
+    entry = locality.service_kinds.get(kind, {})
+    return entry.get(lang) or entry.get("sv") or kind
+
+
+def area_status_label(locality, status: str, lang: str) -> str:
+    entry = locality.area_status.get(status, {})
+    return entry.get(lang) or entry.get("sv") or status
+
+
+def format_distance(metres: float) -> str:
+    if metres < 1000:
+        return f"{int(round(metres / 10.0) * 10)} m"
+    return f"{format_decimal(round(metres / 1000.0, 1), format='#,##0.0')} km"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def joins_detail(record: dict, registry, lang: str) -> dict:
+    """Return the join results of a (public) record with names and labels in ``lang``."""
+    locality = registry.locality
+    areas_frame = registry.areas()
+    by_id = {row["id"]: row for row in areas_frame.drop(columns=areas_frame.geometry.name).to_dict("records")}
+    areas = []
+    for area_id in record.get("area_ids", []):
+        row = by_id.get(area_id, {})
+        status = row.get("status") or ""
+        areas.append({"id": area_id, "name": row.get("name") or area_id, "status": status,
+                      "status_label": area_status_label(locality, status, lang),
+                      "illustrative": row.get("data_status") != "verified"})
+    nearest = {
+        kind: {**value, "kind_label": kind_label(locality, kind, lang)}
+        for kind, value in record.get("nearest", {}).items()
+    }
+    return {"areas": areas, "nearest": nearest}
+
+
+def join_sentence(detail: dict, own: bool = True) -> str:
+    """Say in words where a proposal lies and what is nearest (the confirmation and the permalink)."""
+    areas = [f"{a['name']} ({_lower_first(a['status_label'])})" for a in detail["areas"]]
+    if areas:
+        joined = areas[0] if len(areas) == 1 else _("%(first)s och %(last)s", first=", ".join(areas[:-1]), last=areas[-1])
+        first = (_("Ditt förslag ligger i %(areas)s.", areas=joined) if own
+                 else _("Förslaget ligger i %(areas)s.", areas=joined))
+    else:
+        first = (_("Ditt förslag ligger utanför de utpekade utvecklingsområdena.") if own
+                 else _("Förslaget ligger utanför de utpekade utvecklingsområdena."))
+    nearest = [(kind, n) for kind, n in detail["nearest"].items() if n["distance_m"] <= SUMMARY_MAX_DISTANCE_M]
+    nearest.sort(key=lambda item: (item[0] != "bus_stop", item[1]["distance_m"]))  # the bus stop first, then closest
+    parts = []
+    for position, (kind, n) in enumerate(nearest[:SUMMARY_SERVICES]):
+        label = n["kind_label"].lower()
+        part = _("närmaste %(kind)s: %(name)s, %(distance)s", kind=label, name=n["name"],
+                 distance=format_distance(n["distance_m"]))
+        parts.append(part[:1].upper() + part[1:] if position == 0 else part)
+    return f"{first} {'; '.join(parts)}." if parts else first
+
+
+# -------------------------------------------------------------------------- features
+def _grid() -> float:
+    return float(current_app.config.get("PUBLIC_GRID_M") or 0)
+
+
+def list_properties(view: dict) -> dict:
+    """The language-neutral properties every listed proposal carries (the map labels them itself)."""
+    return {key: view[key] for key in ("public_id", "title", "description", "category", "status", "channel",
+                                        "support_count", "created_at", "updated_at")}
+
+
+def proposal_feature(record: dict, registry, lang: str, own: bool = False, history: bool = True) -> dict:
+    """Return one proposal as a GeoJSON Feature with its joins in words, labels and permalink."""
+    view = store.public_view(record, grid_m=_grid())
+    detail = joins_detail(view, registry, lang)
+    properties = list_properties(view)
+    properties.update({
+        "category_label": category_label(registry.locality, view["category"], lang),
+        "status_label": status_label(view["status"]),
+        "url": url_for("resident.proposal", public_id=view["public_id"], _external=True),
+        "area_ids": view["area_ids"], "areas": detail["areas"], "nearest": detail["nearest"],
+        "summary": join_sentence(detail, own=own),
+        "public": not record.get("hidden", False),
+    })
+    if history and "history" in view:
+        properties["history"] = [
+            {"status": h["status"], "status_label": status_label(h["status"]), "note": h.get("note"),
+             "role": h.get("role"), "changed_at": h["changed_at"]}
+            for h in view["history"]
+        ]
+    return {"type": "Feature", "id": view["public_id"],
+            "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
+            "properties": properties}
+
+
+def _list_feature(view: dict) -> dict:
+    return {"type": "Feature", "id": view["public_id"],
+            "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
+            "properties": list_properties(view)}
+
+
+def geojson_response(payload, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status=status, mimetype=GEOJSON)
+
+
+# ------------------------------------------------------------------ the cached list
+class ProposalCache:
+    """The serialised FeatureCollection of all public proposals, with a gzip copy and an ETag."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key = None
+        self._entry = None
+
+    def get(self, key, build):
+        with self._lock:
+            if self._key != key or self._entry is None:
+                body = build()
+                self._entry = {"body": body, "gzip": gzip.compress(body, compresslevel=6),
+                               "etag": hashlib.sha256(body).hexdigest()[:32]}
+                self._key = key
+            return self._entry
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._key, self._entry = None, None
+
+
+def proposal_cache() -> ProposalCache:
+    return current_app.extensions.setdefault("dialogkarta.proposal_cache", ProposalCache())
+
+
+def _fingerprint(conn) -> tuple:
+    p = proposals_table.c
+    row = conn.execute(select(func.count(), func.max(p.id), func.max(p.updated_at),
+                              func.sum(cast(p.hidden, Integer)))).one()
+    support = conn.execute(select(func.count(), func.max(supports_table.c.id))).one()
+    return (tuple(str(v) for v in row), tuple(support), _grid())
+
+
+def _all_public_geojson(conn) -> bytes:
+    records = store.list_proposals(conn)
+    grid = _grid()
+    features = [_list_feature(store.public_view(r, grid_m=grid)) for r in records]
+    return orjson.dumps({"type": "FeatureCollection", "numberMatched": len(features),
+                         "numberReturned": len(features), "features": features})
+
+
+def _cached_list_response():
+    with db.reading() as conn:
+        entry = proposal_cache().get(_fingerprint(conn), lambda: _all_public_geojson(conn))
+    etag = entry["etag"]
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = Response(entry["gzip"], mimetype=GEOJSON)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(entry["body"], mimetype=GEOJSON)
+    response.set_etag(etag)
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# ------------------------------------------------------------------ query parameters
+def _number_list(name: str, count: int) -> list[float]:
+    raw = request.args.get(name, "")
+    parts = raw.split(",")
+    if len(parts) != count:
+        raise ApiBadRequest(_("%(name)s ska vara %(count)d tal åtskilda med kommatecken, fick %(got)d.",
+                              name=name, count=count, got=len(parts)), name)
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ApiBadRequest(_("%(name)s ska bara innehålla tal.", name=name), name) from None
+    if not all(math.isfinite(v) for v in values):
+        raise ApiBadRequest(_("%(name)s ska bara innehålla ändliga tal.", name=name), name)
+    return values
+
+
+def parse_bbox() -> tuple[float, float, float, float] | None:
+    if "bbox" not in request.args:
+        return None
+    min_lon, min_lat, max_lon, max_lat = _number_list("bbox", 4)
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        raise ApiBadRequest(_("bbox ligger utanför jordklotet: longitud -180..180, latitud -90..90."), "bbox")
+    if min_lon > max_lon or min_lat > max_lat:
+        raise ApiBadRequest(_("bbox är omvänd: ange minlon,minlat,maxlon,maxlat (minsta värdena först)."), "bbox")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def parse_int(name: str, default: int | None, minimum: int, maximum: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiBadRequest(_("%(name)s ska vara ett heltal.", name=name), name) from None
+    if not minimum <= value <= maximum:
+        raise ApiBadRequest(_("%(name)s ska vara mellan %(min)d och %(max)d.", name=name, min=minimum, max=maximum), name)
+    return value
+
+
+def parse_category(locality) -> str | None:
+    category = request.args.get("category")
+    if category is None:
+        return None
+    if locality.category(category) is None:
+        known = ", ".join(c.id for c in locality.categories)
+        raise ApiBadRequest(_("Okänd kategori %(category)s. Välj en av: %(known)s.", category=category, known=known),
+                            "category")
+    return category
+
+
+def parse_status() -> str | None:
+    status = request.args.get("status")
+    if status is None:
+        return None
+    if status not in STATUS_LABELS:
+        raise ApiBadRequest(_("Okänd status %(status)s. Välj en av: %(known)s.", status=status,
+                              known=", ".join(STATUS_LABELS)), "status")
+    return status
+
+
+# ------------------------------------------------------------------------ the body
+def read_json_object() -> dict:
+    """Return the request body as a JSON object, or refuse it (415, 413, 400)."""
+    if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise _Unsupported()
+    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 from werkzeug
+    if not raw.strip():
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiBadRequest(_("Ogiltig JSON: %(detail)s", detail=str(exc))) from None
+    if not isinstance(data, dict):
+        raise ApiBadRequest(_("Skicka ett JSON-objekt, t.ex. {\"lon\": 13.35, \"lat\": 55.66, …}."))
+    return data
+
+
+class _Unsupported(Exception):
+    pass
+
+
+@bp.errorhandler(_Unsupported)
+def unsupported(_error):
+    return error_response(415, "unsupported_media_type", http_message(415))
+
+
+def check_submission_types(data: dict) -> None:
+    """Refuse unknown fields and values of the wrong JSON type (400); values are judged later (422)."""
+    unknown = sorted(set(data) - SUBMISSION_FIELDS)
+    if unknown:
+        raise ApiBadRequest(_("Okänt fält: %(fields)s. Tillåtna fält: %(allowed)s.", fields=", ".join(unknown),
+                              allowed=", ".join(sorted(SUBMISSION_FIELDS - {spam.HONEYPOT_FIELD}))), unknown[0])
+    for axis in ("lon", "lat"):
+        value = data.get(axis)
+        if value is None:
+            raise ApiBadRequest(_("%(field)s saknas: ange platsen som lon och lat (WGS84).", field=axis), axis)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ApiBadRequest(_("%(field)s ska vara ett tal.", field=axis), axis)
+    for field in TEXT_FIELDS:
+        value = data.get(field)
+        if value is not None and not isinstance(value, str):
+            raise ApiBadRequest(_("%(field)s ska vara text.", field=field), field)
+    consent = data.get("consent")
+    if consent is not None and not isinstance(consent, bool):
+        raise ApiBadRequest(_("consent ska vara true eller false."), "consent")
+
+
+# ------------------------------------------------------------------------ the token
+def browser_token() -> tuple[str, bool]:
+    """Return this browser's random token and whether it is new (then set it with ``remember_token``)."""
+    token = request.cookies.get(TOKEN_COOKIE, "")
+    if 20 <= len(token) <= 100:
+        return token, False
+    return secrets.token_urlsafe(32), True
+
+
+def remember_token(response: Response, token: str) -> None:
+    response.set_cookie(TOKEN_COOKIE, token, max_age=TOKEN_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+
+
+# ---------------------------------------------------------------------------- routes
 @bp.get("/layers")
 def layers():
     registry = db.registry()
@@ -32,3 +393,117 @@ def layer(name: str):
     if not registry.get(name).public:
         raise UnknownLayer(name)  # non-public layers do not exist for the public API
     return Response(frame_to_geojson(registry.frame(name)), mimetype=GEOJSON)
+
+
+@bp.get("/proposals")
+def list_proposals():
+    """Public proposals as a FeatureCollection; without filters the cached, compressed full list."""
+    locality = db.registry().locality
+    bbox, category, status = parse_bbox(), parse_category(locality), parse_status()
+    limit = parse_int("limit", None, 1, LIST_LIMIT_MAX)
+    offset = parse_int("offset", 0, 0, 10**9)
+    if bbox is None and category is None and status is None and limit is None and offset == 0:
+        return _cached_list_response()
+    grid = _grid()
+    with db.reading() as conn:
+        matched = store.count_proposals(conn, bbox=bbox, category=category, status=status)
+        records = store.list_proposals(conn, bbox=bbox, category=category, status=status, limit=limit, offset=offset)
+    features = [_list_feature(store.public_view(r, grid_m=grid)) for r in records]
+    return geojson_response({"type": "FeatureCollection", "numberMatched": matched,
+                             "numberReturned": len(features), "features": features})
+
+
+@bp.post("/proposals")
+@limited("proposals")
+def create_proposal():
+    """Submit a proposal: 201 with the stored Feature (joins in words) and a Location header."""
+    data = read_json_object()
+    check_submission_types(data)
+    registry = db.registry()
+    lang = current_language()
+    fields = {key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}
+    if spam.is_honeypot_filled(data):
+        # Answer like a success so a bot learns nothing; validate first so errors look the same.
+        cleaned = submission.clean_submission(fields, registry)
+        joins = submission.compute_joins(registry, [(cleaned["lon"], cleaned["lat"])])[0]
+        now = store.utcnow()
+        record = {**cleaned, "public_id": store.new_public_id(), "status": "received", "channel": "web",
+                  "created_at": now, "updated_at": now, "area_ids": joins["area_ids"], "support_count": 0,
+                  "nearest": {n["kind"]: {"id": n["service_id"], "name": n["service_name"],
+                                          "distance_m": round(n["distance_m"], 1)} for n in joins["nearest"]},
+                  "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}]}
+    else:
+        with db.transaction() as conn:
+            record = submission.submit(conn, registry, fields,
+                                       hold_links=bool(current_app.config.get("HOLD_LINKS", False)))
+        proposal_cache().invalidate()
+    feature = proposal_feature(record, registry, lang, own=True)
+    response = geojson_response(feature, status=201)
+    response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
+    return response
+
+
+@bp.get("/proposals/nearby")
+def nearby():
+    """Public proposals within ``radius`` metres (150 by default) of lon/lat: same category first, then nearest."""
+    registry = db.registry()
+    lon, lat = _number_list("lon", 1)[0], _number_list("lat", 1)[0]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ApiBadRequest(_("lon ska vara -180..180 och lat -90..90."), "lon")
+    radius = parse_int("radius", NEARBY_RADIUS_M, 1, NEARBY_RADIUS_MAX_M)
+    category = parse_category(registry.locality)
+    # A generous box in degrees first (cheap, indexed), then exact metres in SWEREF 99 TM.
+    dlat = radius / 111_000 * 1.5
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    with db.reading() as conn:
+        records = store.list_proposals(conn, bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+    features = []
+    if records:
+        grid = _grid()
+        views = [store.public_view(r, grid_m=grid) for r in records]
+        x, y = to_sweref([v["lon"] for v in views], [v["lat"] for v in views])
+        x0, y0 = to_sweref(lon, lat)
+        distances = np.hypot(np.asarray(x) - x0, np.asarray(y) - y0)
+        close = [(float(d), v) for d, v in zip(distances, views) if d <= radius]
+        close.sort(key=lambda item: (item[1]["category"] != category if category else False, item[0]))
+        for distance, view in close[:NEARBY_MAX]:
+            feature = _list_feature(view)
+            feature["properties"]["distance_m"] = round(distance, 1)
+            features.append(feature)
+    return geojson_response({"type": "FeatureCollection", "numberReturned": len(features), "features": features})
+
+
+@bp.get("/proposals/<public_id>")
+def get_proposal(public_id: str):
+    registry = db.registry()
+    with db.reading() as conn:
+        record = store.get_proposal(conn, public_id)
+    if record is None:
+        return error_response(404, "not_found", http_message(404))
+    return geojson_response(proposal_feature(record, registry, current_language()))
+
+
+@bp.post("/proposals/<public_id>/support")
+@limited("supports")
+def support(public_id: str):
+    """Support a proposal once per browser (a random cookie token, stored only as its hash)."""
+    read_json_object()  # JSON only (an empty body is fine): a cross-site form cannot post here
+    token, new_token = browser_token()
+    with db.transaction() as conn:
+        result = store.add_support(conn, public_id, token)
+    if result is None:
+        return error_response(404, "not_found", http_message(404))
+    added, total = result
+    if added:
+        proposal_cache().invalidate()
+    response = jsonify({"public_id": public_id, "added": added, "support_count": total,
+                        "message": _("Tack för ditt stöd!") if added else _("Du har redan stött det här förslaget.")})
+    if new_token:
+        remember_token(response, token)
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from webmap.openapi import document
+    return jsonify(document(db.registry().locality))

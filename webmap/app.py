@@ -16,12 +16,23 @@ DEFAULT_CONFIG = {
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
     "RATELIMIT_ENABLED": True,
+    "CONTACT_RETENTION_DAYS": 90,       # contact details deleted this many days after a proposal is closed
+    "PUBLIC_GRID_M": 0,                 # >0: public coordinates snapped to a grid of this many metres
+    "HOLD_LINKS": True,                 # proposals whose text contains a link wait for a moderator
     "MAX_CONTENT_LENGTH": 64 * 1024,    # JSON bodies and forms; the layer upload raises its own limit
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,     # set DIALOGKARTA_SESSION_COOKIE_SECURE=true behind HTTPS
     "BABEL_DEFAULT_LOCALE": "sv",
+    # One translations folder, one catalogue per domain (messages.po: resident/API, planner.po: planner);
+    # Flask-Babel 4 pairs the i-th directory with the i-th domain and merges them.
+    "BABEL_DOMAIN": "messages;planner",
+    "BABEL_TRANSLATION_DIRECTORIES": "translations;translations",
     "LANGUAGES": ["sv", "en"],
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # staff sessions expire after 8 h (seconds)
+    "LOGIN_MAX_FAILURES": 5,            # wrong passwords in a row before an account is locked ...
+    "LOGIN_LOCKOUT_MINUTES": 15,        # ... for this long
+    "FLAG_HIDE_THRESHOLD": 3,           # residents' flags that hide a proposal pending review
 }
 
 
@@ -64,4 +75,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(resident.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(planner.bp, url_prefix="/planner")
+    from webmap import activity, auth, moderation, planner_map
+    auth.init_app(app)
+    app.register_blueprint(auth.bp, url_prefix="/planner")
+    app.register_blueprint(activity.bp)
+    app.register_blueprint(moderation.bp)
+    app.register_blueprint(planner_map.assets_bp, url_prefix="/assets/planner")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
+    from webmap import downloads
+    app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers

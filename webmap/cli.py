@@ -39,6 +39,10 @@ def serve_command(host, port, threads):
     from flask import current_app
     from waitress import serve
 
+    from webmap.cli_trust import purge_expired_contacts
+    purged = purge_expired_contacts()  # retention (CONTACT_RETENTION_DAYS) is applied at every start
+    if purged:
+        click.echo(f"Deleted contact details of {purged} proposal(s) closed past the retention period.")
     click.echo(f"Dialogkarta on http://{host}:{port}/  (Ctrl+C stops)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 

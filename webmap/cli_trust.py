@@ -1,2 +1,96 @@
-"""CLI commands added to the `dialogkarta` group by this module (imported at the end of cli.py)."""
-from webmap.cli import cli  # noqa: F401
+"""CLI commands for durability and personal data: backup, restore, check, erase, purge-contacts.
+
+Each is a thin wrapper over ``layers.maintenance`` or ``layers.privacy`` that echoes one line.
+"""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from layers import maintenance, privacy
+from webmap import db
+from webmap.cli import cli
+
+
+def purge_expired_contacts() -> int:
+    """Delete contact details past ``CONTACT_RETENTION_DAYS`` after closing; return the count (0 when off)."""
+    days = current_app.config.get("CONTACT_RETENTION_DAYS")
+    if days is None or days == "" or int(days) < 0:
+        return 0
+    with db.transaction() as conn:
+        return privacy.purge_contacts(conn, int(days))
+
+
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(file):
+    """Write a consistent copy of the live store to FILE (SQLite backup API, or pg_dump)."""
+    try:
+        result = maintenance.backup(db.engine(), file)
+    except maintenance.MaintenanceError as error:
+        raise click.ClickException(str(error)) from None
+    count = "" if result["proposals"] is None else f" ({result['proposals']} proposals)"
+    click.echo(f"Backup written to {result['path']}{count}.")
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the store's content.")
+@with_appcontext
+def restore_command(file, yes):
+    """Replace the store's content with the backup FILE, after checking it."""
+    problems = maintenance.check_file(file) if db.engine().url.get_backend_name() == "sqlite" else []
+    if problems:
+        raise click.ClickException("Refusing to restore: " + " ".join(problems))
+    if not yes:
+        click.confirm(f"Replace every proposal in {db.engine().url.render_as_string(hide_password=True)} "
+                      f"with the content of {file}?", abort=True)
+    try:
+        result = maintenance.restore(db.engine(), file)
+    except maintenance.MaintenanceError as error:
+        raise click.ClickException(str(error)) from None
+    count = "" if result["proposals"] is None else f" ({result['proposals']} proposals)"
+    click.echo(f"Restored from {result['path']}{count}.")
+
+
+@cli.command("check")
+@with_appcontext
+def check_command():
+    """Run SQLite's integrity check on the live store."""
+    if db.engine().url.get_backend_name() != "sqlite":
+        raise click.ClickException("check runs on SQLite stores; use PostgreSQL's own tools (amcheck).")
+    result = maintenance.integrity(db.engine())
+    if result != ["ok"]:
+        raise click.ClickException("Integrity check failed: " + "; ".join(result[:10]))
+    click.echo("Integrity check: ok.")
+
+
+@cli.command("erase")
+@click.option("--email", help="Delete the contact details (name, e-mail) left with this address.")
+@click.option("--support-token", help="Delete the supports given from the browser holding this token.")
+@with_appcontext
+def erase_command(email, support_token):
+    """Erase a person's contact data and supports; their proposals stay, anonymous."""
+    if not email and not support_token:
+        raise click.UsageError("Give --email ADDRESS, --support-token TOKEN or both.")
+    with db.transaction() as conn:
+        deleted = privacy.erase(conn, email=email, support_token=support_token)
+    click.echo(f"Erased {deleted['contacts']} contact record(s), {deleted['supports']} support(s) "
+               f"and {deleted['flags']} flag(s).")
+
+
+@cli.command("purge-contacts")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Retention in days after closing (default: CONTACT_RETENTION_DAYS).")
+@with_appcontext
+def purge_contacts_command(days):
+    """Delete contact details of proposals closed (done/declined) more than the retention period ago."""
+    if days is None:
+        count = purge_expired_contacts()
+        days = current_app.config.get("CONTACT_RETENTION_DAYS")
+    else:
+        with db.transaction() as conn:
+            count = privacy.purge_contacts(conn, days)
+    click.echo(f"Deleted contact details of {count} closed proposal(s) (retention {days} days).")

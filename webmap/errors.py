@@ -50,7 +50,8 @@ def error_response(status: int, code: str, message: str, **extra):
 def init_app(app: Flask) -> None:
     @app.errorhandler(UserError)
     def user_error(error: UserError):
-        return error_response(422, error.code, error.message(current_language()))
+        field = error.details.get("field")  # lets a form mark the field at fault
+        return error_response(422, error.code, error.message(current_language()), **({"field": field} if field else {}))
 
     @app.errorhandler(UnknownLayer)
     def unknown_layer(error: UnknownLayer):

@@ -1,4 +1,542 @@
-"""OGC API – Features under /ogc (issue 5): placeholder until the endpoint lands."""
-from flask import Blueprint
+"""OGC API – Features under /ogc: Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference).
+
+Hand-written rather than pygeoapi: four read-only JSON views over what ``layers`` already
+offers (the registry's frames and the store's keyset pages), with our own privacy rules
+(``layers.export.Audience``) and our own login (``webmap.auth``) applied in one place.
+
+Collections: every public layer of the locality, ``proposals`` (public fields, hidden ones left
+out) and, for logged-in planners (HTTP Basic, a Bearer token or the session), ``proposals-planner``.
+Items are CRS84 lon/lat unless ``crs`` asks for EPSG:3006 or EPSG:3008, whose coordinates come in
+the CRS's own axis order (northing, easting), as Part 2 requires; ``bbox-crs`` likewise.
+Proposals are paged through the store by id: a ``next`` link carries ``offset`` for the
+client's bookkeeping and ``after`` (the last id) so the server continues with an index range
+scan instead of skipping rows.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from urllib.parse import urlencode
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import shapely
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from geo.crs import SWEREF99TM, SWEREF99_1330, WGS84, parse_crs
+from geo.io import GEOJSON_DECIMALS, feature_dict, rfc7946_geometry
+from layers import store
+from layers.export import PLANNER, PROPOSALS, Audience, RowContext, rows_for_records
+from webmap import db
+from webmap.auth import current_user, login_required
+from webmap.i18n import current_language
 
 bp = Blueprint("ogc", __name__)
+
+PLANNER_PROPOSALS = "proposals-planner"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
+SUPPORTED_CRS = {CRS84: WGS84, EPSG_URI.format(3006): SWEREF99TM, EPSG_URI.format(3008): SWEREF99_1330}
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+DEFAULT_LIMIT, MAX_LIMIT = 10, 10000
+ITEM_PARAMS = {"limit", "offset", "after", "bbox", "bbox-crs", "crs", "datetime", "f", "lang"}
+METRIC_DECIMALS = 3  # millimetres
+JSON, GEOJSON = "application/json", "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(error: BadRequest):
+    # OGC's exception shape ({code, description}) inside our usual error envelope.
+    body = {"code": "InvalidParameterValue", "description": error.message,
+            "error": {"code": "invalid_parameter", "message": error.message}}
+    return Response(orjson.dumps(body), status=400, mimetype=JSON)
+
+
+def _json(data, mimetype: str = JSON, headers: dict | None = None) -> Response:
+    response = Response(orjson.dumps(data), mimetype=mimetype)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _base() -> str:
+    return url_for("ogc.landing", _external=True).rstrip("/")
+
+
+def _check_format():
+    fmt = request.args.get("f")
+    if fmt not in (None, "", "json", "geojson", "application/json", "application/geo+json"):
+        raise BadRequest(f"f={fmt} is not offered; this API answers in JSON (f=json).")
+
+
+# ----------------------------------------------------------------- collections
+def _is_planner() -> bool:
+    user = current_user()
+    return user is not None and user.has_role("planner")
+
+
+def _public_audience() -> Audience:
+    return Audience(grid_m=float(current_app.config.get("PUBLIC_GRID_M") or 0))
+
+
+def _collections(planner: bool) -> list[str]:
+    names = [layer.name for layer in db.registry() if layer.public]
+    names.append(PROPOSALS)
+    if planner:
+        names.append(PLANNER_PROPOSALS)
+    return names
+
+
+def _titles(name: str) -> tuple[str, str]:
+    registry = db.registry()
+    lang = current_language()
+    place = registry.locality.name
+    if name == PROPOSALS:
+        return ((f"Förslag från invånare i {place}", "Publika fält, status, svar och anslutning till områden och service.")
+                if lang == "sv" else (f"Residents' proposals, {place}", "Public fields, status, answers and joins to areas and services."))
+    if name == PLANNER_PROPOSALS:
+        return ((f"Förslag (handläggare), {place}", "Med förvaltning, vidarebefordran, historik och moderering.")
+                if lang == "sv" else (f"Proposals (planners), {place}", "With department, forwarding, history and moderation."))
+    layer = registry.get(name)
+    return layer.label(lang), f"{layer.label('sv')} / {layer.label('en')}"
+
+
+def _collection(name: str) -> dict:
+    registry = db.registry()
+    base = _base()
+    title, description = _titles(name)
+    if name in (PROPOSALS, PLANNER_PROPOSALS):
+        with db.reading() as conn:
+            bbox, interval = _proposal_extent(conn, include_hidden=name == PLANNER_PROPOSALS)
+    else:
+        frame = registry.frame(name)
+        bbox, interval = [float(v) for v in frame.total_bounds] if len(frame) else None, None
+    extent = {"spatial": {"bbox": [bbox or [float(v) for v in registry.boundary().bounds]], "crs": CRS84}}
+    if interval is not None:
+        extent["temporal"] = {"interval": [interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    return {
+        "id": name, "title": title, "description": description, "itemType": "feature",
+        "extent": extent, "crs": list(SUPPORTED_CRS), "storageCrs": CRS84,
+        "links": [
+            {"href": f"{base}/collections/{name}", "rel": "self", "type": JSON, "title": title},
+            {"href": f"{base}/collections/{name}/items", "rel": "items", "type": GEOJSON, "title": title},
+        ],
+    }
+
+
+def _proposal_extent(conn, include_hidden: bool):
+    from sqlalchemy import func, select
+
+    from layers.schema import proposals
+    query = select(func.min(proposals.c.lon), func.min(proposals.c.lat), func.max(proposals.c.lon),
+                   func.max(proposals.c.lat), func.min(proposals.c.created_at), func.max(proposals.c.created_at))
+    if not include_hidden:
+        query = query.where(proposals.c.hidden.is_(False))
+    row = conn.execute(query).one()
+    if row[0] is None:
+        return None, [None, None]
+    return [row[0], row[1], row[2], row[3]], [_rfc3339(row[4]), _rfc3339(row[5])]
+
+
+def _rfc3339(value) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _require(name: str) -> None:
+    if name == PLANNER_PROPOSALS:
+        return  # guarded by the view's login_required
+    if name not in _collections(planner=False):
+        abort(404)
+
+
+# ----------------------------------------------------------------------- views
+@bp.get("", strict_slashes=False)
+@bp.get("/")
+def landing():
+    _check_format()
+    base = _base()
+    place = db.registry().locality.name
+    return _json({
+        "title": f"Dialogkarta {place} – OGC API Features",
+        "description": f"Lager och invånarförslag för {place} / Layers and residents' proposals for {place}",
+        "links": [
+            {"href": f"{base}/", "rel": "self", "type": JSON, "title": "This document"},
+            {"href": f"{base}/api", "rel": "service-desc", "type": OPENAPI, "title": "OpenAPI 3.0"},
+            {"href": f"{base}/conformance", "rel": "conformance", "type": JSON, "title": "Conformance"},
+            {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "Collections"},
+        ],
+    })
+
+
+@bp.get("/conformance")
+def conformance():
+    _check_format()
+    return _json({"conformsTo": CONFORMANCE})
+
+
+@bp.get("/collections")
+def collections():
+    _check_format()
+    base = _base()
+    return _json({
+        "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON, "title": "Collections"}],
+        "collections": [_collection(name) for name in _collections(_is_planner())],
+        "crs": list(SUPPORTED_CRS),
+    })
+
+
+@bp.get(f"/collections/{PLANNER_PROPOSALS}")
+@login_required(role="planner")
+def planner_collection():
+    _check_format()
+    return _json(_collection(PLANNER_PROPOSALS))
+
+
+@bp.get("/collections/<name>")
+def collection(name: str):
+    _check_format()
+    _require(name)
+    return _json(_collection(name))
+
+
+@bp.get(f"/collections/{PLANNER_PROPOSALS}/items")
+@login_required(role="planner")
+def planner_items():
+    return _items(PLANNER_PROPOSALS, PLANNER)
+
+
+@bp.get("/collections/<name>/items")
+def items(name: str):
+    _require(name)
+    return _items(name, _public_audience())
+
+
+@bp.get(f"/collections/{PLANNER_PROPOSALS}/items/<feature_id>")
+@login_required(role="planner")
+def planner_item(feature_id: str):
+    return _item(PLANNER_PROPOSALS, feature_id, PLANNER)
+
+
+@bp.get("/collections/<name>/items/<feature_id>")
+def item(name: str, feature_id: str):
+    _require(name)
+    return _item(name, feature_id, _public_audience())
+
+
+# ------------------------------------------------------------------ parameters
+def _crs_param(key: str) -> tuple[str, str]:
+    value = request.args.get(key)
+    if not value:
+        return CRS84, WGS84
+    text = value.strip().strip("[]<>")
+    if text.upper().startswith("EPSG:") and text[5:].isdigit():
+        text = EPSG_URI.format(text[5:])
+    if text not in SUPPORTED_CRS:
+        raise BadRequest(f"{key}={value} is not supported; use one of {', '.join(SUPPORTED_CRS)}.")
+    return text, SUPPORTED_CRS[text]
+
+
+def _int_param(key: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    value = request.args.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"{key} must be an integer, got {value!r}.") from None
+    if number < minimum:
+        raise BadRequest(f"{key} must be at least {minimum}, got {number}.")
+    return min(number, maximum) if maximum is not None else number
+
+
+def _bbox_param() -> tuple[list[float] | None, str]:
+    value = request.args.get("bbox")
+    _uri, bbox_crs = _crs_param("bbox-crs")
+    if not value:
+        if request.args.get("bbox-crs"):
+            raise BadRequest("bbox-crs needs a bbox.")
+        return None, bbox_crs
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise BadRequest(f"bbox must be four numbers separated by commas, got {value!r}.") from None
+    if len(numbers) == 6:  # 3-D box: we have no heights; use the horizontal part
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(np.isfinite(numbers)):
+        raise BadRequest(f"bbox must be four numbers, got {value!r}.")
+    if bbox_crs != WGS84:  # EPSG axis order for the SWEREF systems: northing, easting
+        numbers = [numbers[1], numbers[0], numbers[3], numbers[2]]
+    if numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+        raise BadRequest("bbox corners must be lower-left then upper-right.")
+    return numbers, bbox_crs
+
+
+def _parse_instant(text: str, end: bool) -> datetime | None:
+    text = text.strip()
+    if text in ("", ".."):
+        return None
+    try:
+        if len(text) == 10:  # a date: its whole day
+            day = datetime.fromisoformat(text).date()
+            moment = datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+            return moment
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"datetime must be RFC 3339 (e.g. 2026-03-01T10:00:00Z or 2026-03-01/..), got {text!r}.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _datetime_param():
+    value = request.args.get("datetime")
+    if not value:
+        return None
+    if "/" in value:
+        start, _sep, end = value.partition("/")
+        return _parse_instant(start, False), _parse_instant(end, True)
+    if len(value.strip()) == 10:
+        return _parse_instant(value, False), _parse_instant(value, True)
+    moment = _parse_instant(value, False)
+    return moment, moment
+
+
+def _check_params() -> None:
+    unknown = sorted(set(request.args) - ITEM_PARAMS)
+    if unknown:
+        raise BadRequest(f"Unknown query parameter {', '.join(unknown)}; known: {', '.join(sorted(ITEM_PARAMS))}.")
+    _check_format()
+
+
+# ---------------------------------------------------------------------- items
+def _box_polygon(bbox, crs: str):
+    """Return the bbox as a WGS84 polygon (densified edges, so a SWEREF box keeps its shape)."""
+    box = shapely.segmentize(shapely.box(*bbox), max_segment_length=(bbox[2] - bbox[0] + bbox[3] - bbox[1]) / 40 or 1)
+    if crs == WGS84:
+        return box
+    return gpd.GeoSeries([box], crs=parse_crs(crs)).to_crs(WGS84).iloc[0]
+
+
+def _metric_coords(geometries, crs: str):
+    """Return geometries in a SWEREF CRS with axes swapped to its authority order (northing, easting)."""
+    series = gpd.GeoSeries(geometries, crs=WGS84).to_crs(parse_crs(crs))
+    return shapely.transform(series.to_numpy(), lambda xy: xy[:, ::-1])
+
+
+def _features(geometries, properties: list[dict], ids: list, crs: str) -> list[dict]:
+    if crs == WGS84:
+        geoms = rfc7946_geometry(gpd.GeoSeries(geometries, crs=WGS84)).to_numpy()
+        decimals = GEOJSON_DECIMALS
+    else:
+        oriented = shapely.orient_polygons(np.asarray(geometries, dtype=object), exterior_cw=False)
+        geoms = _metric_coords(oriented, crs)
+        decimals = METRIC_DECIMALS
+    return [feature_dict(g, p, i, decimals) for g, p, i in zip(geoms, properties, ids)]
+
+
+def _collection_response(features, name, matched, limit, offset, next_after, uri, extra_links=()):
+    base = _base()
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "after", "limit")}
+    links = [{"href": f"{base}/collections/{name}/items?{urlencode({**request.args})}" if request.args
+              else f"{base}/collections/{name}/items", "rel": "self", "type": GEOJSON, "title": "This page"}]
+    if next_after is not None:
+        cursor = {"after": next_after} if next_after != "" else {}
+        query = urlencode({**args, "limit": limit, "offset": offset + limit, **cursor})
+        links.append({"href": f"{base}/collections/{name}/items?{query}", "rel": "next", "type": GEOJSON, "title": "Next page"})
+    if offset > 0:
+        query = urlencode({**args, "limit": limit, "offset": max(0, offset - limit)})
+        links.append({"href": f"{base}/collections/{name}/items?{query}", "rel": "prev", "type": GEOJSON, "title": "Previous page"})
+    links.append({"href": f"{base}/collections/{name}", "rel": "collection", "type": JSON, "title": "Collection"})
+    body = {"type": "FeatureCollection", "features": features, "links": links,
+            "timeStamp": _rfc3339(datetime.now(timezone.utc)), "numberReturned": len(features)}
+    if matched is not None:
+        body["numberMatched"] = matched
+    return _json(body, GEOJSON, {"Content-Crs": f"<{uri}>"})
+
+
+def _items(name: str, audience: Audience):
+    _check_params()
+    limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_param("offset", 0, 0)
+    uri, crs = _crs_param("crs")
+    bbox, bbox_crs = _bbox_param()
+    if name in (PROPOSALS, PLANNER_PROPOSALS):
+        return _proposal_items(name, audience, limit, offset, uri, crs, bbox, bbox_crs)
+    frame = db.registry().frame(name)
+    if bbox is not None:
+        hits = frame.sindex.query(_box_polygon(bbox, bbox_crs), predicate="intersects")
+        frame = frame.iloc[np.sort(hits)]
+    matched = len(frame)
+    page = frame.iloc[offset:offset + limit]
+    ids = _layer_ids(page)
+    properties = _layer_properties(page)
+    features = _features(page.geometry.to_numpy(), properties, ids, crs)
+    more = offset + limit < matched
+    return _collection_response(features, name, matched, limit, offset, "" if more else None, uri)
+
+
+def _layer_ids(frame) -> list:
+    if "id" in frame:
+        return [str(v) for v in frame["id"]]
+    return [str(i) for i in frame.index]
+
+
+def _layer_properties(frame) -> list[dict]:
+    props = frame.drop(columns=frame.geometry.name)
+    return orjson.loads(props.to_json(orient="records", date_format="iso", force_ascii=False))
+
+
+def _proposal_items(name, audience, limit, offset, uri, crs, bbox, bbox_crs):
+    created = _datetime_param()
+    include_hidden = audience.planner
+    exact = None
+    envelope = None
+    if bbox is not None:
+        if bbox_crs == WGS84:
+            envelope = bbox
+        else:
+            polygon = _box_polygon(bbox, bbox_crs)
+            envelope, exact = list(polygon.bounds), polygon
+    after = _int_param("after", 0, 0)
+    with db.reading() as conn:
+        if exact is None:
+            records = store.page_proposals(conn, after_id=after, limit=limit, offset=0 if after else offset,
+                                           bbox=envelope, created_between=created, include_hidden=include_hidden)
+            matched = store.count_page_proposals(conn, bbox=envelope, created_between=created, include_hidden=include_hidden)
+        else:  # a SWEREF box is not a lon/lat box: filter its envelope in SQL, the box itself here
+            records = _exact_page(conn, after, 0 if after else offset, limit, envelope, exact, created, include_hidden)
+            matched = None
+        rows = rows_for_records(conn, RowContext.of(db.registry(), audience), records)
+    points = shapely.points([(r["lon"], r["lat"]) for r in rows]) if rows else np.array([], dtype=object)
+    properties = [{k: _plain(v) for k, v in r.items() if k not in ("lon", "lat")} for r in rows]
+    features = _features(points, properties, [r["id"] for r in rows], crs)
+    full = len(records) == limit and (matched is None or offset + limit < matched)
+    return _collection_response(features, name, matched, limit, offset, records[-1]["id"] if full else None, uri)
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return _rfc3339(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _exact_page(conn, after, skip, limit, envelope, polygon, created, include_hidden):
+    found, cursor = [], after
+    shapely.prepare(polygon)
+    while len(found) < limit:
+        batch = store.page_proposals(conn, after_id=cursor, limit=max(limit, 500), bbox=envelope,
+                                     created_between=created, include_hidden=include_hidden)
+        if not batch:
+            break
+        for record in batch:
+            cursor = record["id"]
+            if not polygon.covers(shapely.Point(record["lon"], record["lat"])):
+                continue
+            if skip:
+                skip -= 1
+                continue
+            found.append(record)
+            if len(found) == limit:
+                break
+    return found
+
+
+def _item(name: str, feature_id: str, audience: Audience):
+    _check_format()
+    uri, crs = _crs_param("crs")
+    base = _base()
+    if name in (PROPOSALS, PLANNER_PROPOSALS):
+        with db.reading() as conn:
+            record = store.get_proposal(conn, feature_id, include_hidden=audience.planner)
+            if record is None:
+                abort(404)
+            row = rows_for_records(conn, RowContext.of(db.registry(), audience), [record])[0]
+        geometry = shapely.Point(row["lon"], row["lat"])
+        properties = {k: _plain(v) for k, v in row.items() if k not in ("lon", "lat")}
+    else:
+        frame = db.registry().frame(name)
+        ids = _layer_ids(frame)
+        if feature_id not in ids:
+            abort(404)
+        match = frame.iloc[[ids.index(feature_id)]]
+        geometry, properties = match.geometry.iloc[0], _layer_properties(match)[0]
+    feature = _features([geometry], [properties], [feature_id], crs)[0]
+    feature["links"] = [
+        {"href": f"{base}/collections/{name}/items/{feature_id}", "rel": "self", "type": GEOJSON, "title": "This feature"},
+        {"href": f"{base}/collections/{name}", "rel": "collection", "type": JSON, "title": "Collection"},
+    ]
+    return _json(feature, GEOJSON, {"Content-Crs": f"<{uri}>"})
+
+
+# --------------------------------------------------------------------- OpenAPI
+def _parameter(name, description, schema, where="query", required=False, **extra) -> dict:
+    return {"name": name, "in": where, "description": description, "required": required, "schema": schema, **extra}
+
+
+@bp.get("/api")
+def api():
+    _check_format()
+    base = _base()
+    crs_schema = {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS), "default": CRS84}
+    limit = _parameter("limit", "Features per page.", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                                       "default": DEFAULT_LIMIT}, style="form", explode=False)
+    offset = _parameter("offset", "Features to skip.", {"type": "integer", "minimum": 0, "default": 0})
+    bbox = _parameter("bbox", "minx,miny,maxx,maxy in bbox-crs axis order.",
+                      {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, style="form", explode=False)
+    common = [limit, offset, bbox, _parameter("bbox-crs", "CRS of bbox.", crs_schema),
+              _parameter("crs", "CRS of the response.", crs_schema),
+              _parameter("after", "Keyset cursor from a next link (proposals).", {"type": "integer", "minimum": 0})]
+    feature_collection = {"description": "Features (GeoJSON)", "content": {GEOJSON: {"schema": {"type": "object"}}}}
+    paths = {
+        "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage",
+                      "responses": {"200": {"description": "Links", "content": {JSON: {}}}}}},
+        "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformance",
+                                 "responses": {"200": {"description": "conformsTo", "content": {JSON: {}}}}}},
+        "/collections": {"get": {"summary": "Collections", "operationId": "getCollections",
+                                 "responses": {"200": {"description": "Collections", "content": {JSON: {}}}}}},
+    }
+    for name in _collections(planner=True):
+        secured = [{"basicAuth": []}, {"bearerAuth": []}] if name == PLANNER_PROPOSALS else None
+        params = common + ([_parameter("datetime", "RFC 3339 instant or interval on created_at.", {"type": "string"})]
+                           if name in (PROPOSALS, PLANNER_PROPOSALS) else [])
+        operations = {
+            f"/collections/{name}": {"get": {"summary": f"Collection {name}", "operationId": f"describe-{name}",
+                                             "responses": {"200": {"description": "Collection", "content": {JSON: {}}}}}},
+            f"/collections/{name}/items": {"get": {"summary": f"Features of {name}", "operationId": f"items-{name}",
+                                                   "parameters": params, "responses": {"200": feature_collection}}},
+            f"/collections/{name}/items/{{featureId}}": {"get": {
+                "summary": f"One feature of {name}", "operationId": f"item-{name}",
+                "parameters": [_parameter("featureId", "Feature id.", {"type": "string"}, where="path", required=True),
+                               _parameter("crs", "CRS of the response.", crs_schema)],
+                "responses": {"200": {"description": "Feature", "content": {GEOJSON: {}}}, "404": {"description": "Not found"}}}},
+        }
+        if secured:
+            for op in operations.values():
+                op["get"]["security"] = secured
+        paths.update(operations)
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": f"Dialogkarta {db.registry().locality.name} – OGC API Features", "version": "1.0.0",
+                 "license": {"name": "See data/README.md"}},
+        "servers": [{"url": base}],
+        "paths": paths,
+        "components": {"securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"},
+                                           "bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    }
+    return _json(document, OPENAPI)

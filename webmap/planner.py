@@ -1,4 +1,294 @@
-"""Planner workspace under /planner (issue 4): placeholder until the workspace lands."""
-from flask import Blueprint
+"""Planner workspace under /planner (issue 4): overlay map, proposal pages, routing, status,
+answers, staff entry, moderation and the summary report.
+
+Every view here needs a logged-in staff user (``webmap.auth.login_required``); the login and
+logout views live in ``webmap.auth``. Views read the request, call one function of
+``layers.workflow`` / ``layers.proposals`` / ``layers.report`` and redirect or render.
+"""
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from geo.errors import UserError
+from layers import proposals as proposal_service
+from layers import report as report_data
+from layers import store, workflow
+from layers.accounts import ROLES, AccountError, create_user, list_users
+from webmap import db, planner_map
+from webmap.auth import actor, current_user, login_required
+from webmap.i18n import current_language
 
 bp = Blueprint("planner", __name__)
+
+STATUS_LABELS = {
+    "received": _l("Mottaget"), "forwarded": _l("Vidarebefordrat"), "under_consideration": _l("Under behandling"),
+    "planned": _l("Planerat"), "done": _l("Genomfört"), "declined": _l("Avslaget"),
+}
+CHANNEL_LABELS = {
+    "web": _l("Webb"), "open_meeting": _l("Öppet möte"), "focus_group": _l("Fokusgrupp"),
+    "survey": _l("Enkät"), "workbook": _l("Arbetsbok"), "phone": _l("Telefon"),
+}
+ROLE_LABELS = {
+    "resident": _l("invånare"), "planner": _l("handläggare"), "moderator": _l("moderator"),
+    "admin": _l("administratör"), "system": _l("systemet"),
+}
+
+
+@bp.app_context_processor
+def label_context():
+    return {"status_label": lambda s: str(STATUS_LABELS.get(s, s)),
+            "channel_label": lambda c: str(CHANNEL_LABELS.get(c, c)),
+            "role_label": lambda r: str(ROLE_LABELS.get(r, r))}
+
+
+def _labels(lang: str) -> dict:
+    locality = db.registry().locality
+    return {
+        "categories": {c.id: c.label(lang) for c in locality.categories},
+        "departments": {d: locality.department_label(d, lang) for d in locality.departments},
+        "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
+        "channels": {k: str(v) for k, v in CHANNEL_LABELS.items()},
+    }
+
+
+def _area_names() -> dict:
+    areas = db.registry().areas()
+    return dict(zip(areas["id"], areas["name"]))
+
+
+def _load(conn, public_id: str) -> dict:
+    record = store.get_proposal(conn, public_id, include_hidden=True)
+    if record is None:
+        abort(404)
+    return record
+
+
+# ------------------------------------------------------------------------------ overlay
+@bp.get("/")
+@login_required
+def index():
+    registry = db.registry()
+    lang = current_language()
+    parts = planner_map.overlay_map(registry, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"], lang)
+    config = {
+        "mapName": parts["map_name"],
+        "proposalsUrl": url_for("planner.api_proposals"),
+        "areasUrl": url_for("planner.api_areas"),
+        "labels": _labels(lang),
+        "text": {"noProposals": _("Inga förslag matchar filtret."), "proposalsIn": _("Förslag i %(area)s", area="{area}"),
+                 "count": _("antal förslag"), "matching": _("%(n)s förslag matchar filtret.", n="{n}")},
+    }
+    return render_template(
+        "planner/index.html", map_parts=parts, assets=planner_map.asset_urls(),
+        config_json=orjson.dumps(config).decode().replace("</", "<\\/"), labels=_labels(lang), areas=_area_names(),
+    )
+
+
+@bp.get("/api/areas")
+@login_required
+def api_areas():
+    areas = db.registry().areas()
+    return Response(areas[["id", "name", "status", "geometry"]].to_json(drop_id=True), mimetype="application/geo+json")
+
+
+@bp.get("/api/proposals")
+@login_required
+def api_proposals():
+    """GeoJSON of the proposals matching the filters, with counts per development area."""
+    filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
+    with db.reading() as conn:
+        records = store.list_proposals(conn, include_hidden=True)
+    try:
+        selected = report_data.filter_records(records, **filters)
+    except ValueError:
+        return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
+    area_ids = list(db.registry().areas()["id"])
+    features = [{
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+        "properties": {
+            "public_id": r["public_id"], "title": r["title"], "category": r["category"], "status": r["status"],
+            "channel": r["channel"], "department": r["department"], "created_at": r["created_at"].isoformat(),
+            "area_ids": r["area_ids"], "hidden": bool(r["hidden"]),
+            "url": url_for("planner.proposal", public_id=r["public_id"]),
+        },
+    } for r in selected]
+    body = {"type": "FeatureCollection", "features": features, "total": len(features),
+            "area_counts": report_data.area_counts(selected, area_ids)}
+    return Response(orjson.dumps(body), mimetype="application/geo+json")
+
+
+# ------------------------------------------------------------------------------ proposal page
+@bp.get("/p/<public_id>")
+@login_required
+def proposal(public_id: str):
+    registry = db.registry()
+    locality = registry.locality
+    lang = current_language()
+    with db.reading() as conn:
+        record = _load(conn, public_id)
+        contact = store.get_contact(conn, record["id"])
+        answers = workflow.public_answers(conn, record["id"])
+        forwardings = workflow.forwardings_of(conn, record["id"])
+        open_flags = workflow.open_flag_count(conn, record["id"])
+    names = _area_names()
+    kinds = locality.service_kinds
+    nearest = [
+        {"kind": kinds.get(kind, {}).get(lang) or kind, "name": near["name"], "distance_m": near["distance_m"]}
+        for kind, near in sorted(record["nearest"].items(), key=lambda item: item[1]["distance_m"])
+    ]
+    return render_template(
+        "planner/proposal.html", p=record, contact=contact, answers=answers, forwardings=forwardings,
+        areas=[(a, names.get(a, a)) for a in record["area_ids"]], nearest=nearest, labels=_labels(lang),
+        next_statuses=workflow.allowed_next(record["status"]), open_flags=open_flags,
+        also=[d for d in (record["also_departments"] or "").split(",") if d],
+    )
+
+
+def _back(public_id: str):
+    return redirect(url_for("planner.proposal", public_id=public_id))
+
+
+def _workflow_action(public_id: str, action, done_message: str):
+    try:
+        with db.transaction() as conn:
+            action(conn, _load(conn, public_id))
+    except workflow.WorkflowError as error:  # the transaction is rolled back
+        flash(_("Kunde inte spara: %(reason)s", reason=str(error)), "error")
+        return _back(public_id)
+    flash(done_message, "info")
+    return _back(public_id)
+
+
+@bp.post("/p/<public_id>/recompute")
+@login_required
+def recompute(public_id: str):
+    registry = db.registry()
+    return _workflow_action(public_id, lambda conn, r: workflow.recompute_joins(conn, registry, r["id"]),
+                            _("Områden och närmaste service är omräknade."))
+
+
+@bp.post("/p/<public_id>/forward")
+@login_required
+def forward(public_id: str):
+    role, user_id = actor()
+    departments = db.registry().locality.departments
+    return _workflow_action(
+        public_id,
+        lambda conn, r: workflow.forward(conn, r["id"], request.form.get("department", ""), departments=departments,
+                                         role=role, user_id=user_id, note=request.form.get("note", "")),
+        _("Förslaget är skickat till förvaltningen."),
+    )
+
+
+@bp.post("/p/<public_id>/status")
+@login_required
+def change_status(public_id: str):
+    role, user_id = actor()
+    return _workflow_action(
+        public_id,
+        lambda conn, r: workflow.change_status(conn, r["id"], request.form.get("status", ""), role=role,
+                                               user_id=user_id, note=request.form.get("note") or None),
+        _("Statusen är ändrad."),
+    )
+
+
+@bp.post("/p/<public_id>/answer")
+@login_required
+def answer(public_id: str):
+    role, user_id = actor()
+    departments = db.registry().locality.departments
+    department = request.form.get("department") or None
+    if department is not None and department not in departments:
+        department = None
+    return _workflow_action(
+        public_id,
+        lambda conn, r: workflow.answer(conn, r["id"], request.form.get("body", ""), role=role, user_id=user_id,
+                                        department=department),
+        _("Svaret är publicerat."),
+    )
+
+
+@bp.post("/p/<public_id>/hide")
+@login_required(role="moderator")
+def hide(public_id: str):
+    role, user_id = actor()
+    return _workflow_action(
+        public_id,
+        lambda conn, r: workflow.hide(conn, r["id"], request.form.get("reason", ""), role=role, user_id=user_id),
+        _("Förslaget är dolt för allmänheten."),
+    )
+
+
+@bp.post("/p/<public_id>/restore")
+@login_required(role="moderator")
+def restore(public_id: str):
+    role, user_id = actor()
+    return _workflow_action(
+        public_id,
+        lambda conn, r: workflow.restore(conn, r["id"], role=role, user_id=user_id, note=request.form.get("note", "")),
+        _("Förslaget visas igen."),
+    )
+
+
+@bp.get("/moderation")
+@login_required(role="moderator")
+def moderation():
+    with db.reading() as conn:
+        queue = workflow.moderation_queue(conn)
+        trail = [entry for entry in workflow.audit_trail(conn, limit=100) if entry["action"] in ("hide", "restore", "auto_hide")]
+    return render_template("planner/moderation.html", queue=queue, trail=trail)
+
+
+# ------------------------------------------------------------------------------ staff entry
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    lang = current_language()
+    form = request.form.to_dict() if request.method == "POST" else {"channel": "open_meeting"}
+    if request.method == "POST":
+        data = {key: form.get(key, "") for key in ("category", "title", "description", "channel", "meeting", "name", "email")}
+        data["consent"] = form.get("consent") == "on"
+        try:
+            data["lon"], data["lat"] = float(form.get("lon", "")), float(form.get("lat", ""))
+        except ValueError:
+            data["lon"] = data["lat"] = None
+        try:
+            with db.transaction() as conn:
+                record = proposal_service.submit(conn, db.registry(), data, role="planner")
+        except UserError as error:
+            flash(error.message(lang), "error")
+            return render_template("planner/new.html", form=form, labels=_labels(lang),
+                                   channels=proposal_service.CHANNELS), 422
+        flash(_("Förslaget är registrerat."), "info")
+        return redirect(url_for("planner.proposal", public_id=record["public_id"]))
+    return render_template("planner/new.html", form=form, labels=_labels(lang), channels=proposal_service.CHANNELS)
+
+
+# ------------------------------------------------------------------------------ report
+@bp.get("/report")
+@login_required
+def report():
+    from webmap import planner_report
+    return planner_report.render()
+
+
+# ------------------------------------------------------------------------------ accounts (admin)
+@bp.route("/users", methods=["GET", "POST"])
+@login_required(role="admin")
+def users():
+    if request.method == "POST":
+        try:
+            with db.transaction() as conn:
+                create_user(conn, request.form.get("username", "").strip(), request.form.get("password", ""),
+                            request.form.get("role", "planner"))
+            flash(_("Kontot är skapat."), "info")
+        except AccountError as error:
+            flash(str(error), "error")
+        return redirect(url_for("planner.users"))
+    with db.reading() as conn:
+        accounts = list_users(conn)
+    return render_template("planner/users.html", accounts=accounts, roles=ROLES, me=current_user())

@@ -1,14 +1,193 @@
-"""Resident pages: the map of the locality, proposal permalinks and the privacy notice."""
+"""Resident pages: the map of the locality, proposal permalinks and the privacy notice.
+
+The map page embeds folium's components (``webmap/map.py``), rendered once per language and
+layer version and cached; proposals are not in the page, ``static/map.js`` loads them from
+``/api/proposals``. Leaflet and Leaflet.markercluster are served from the installed XStatic
+packages under ``/vendor/<name>/<version>/``.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import threading
+from urllib.parse import urlencode
 
+import shapely
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+
+from layers import store
 from webmap import db
+from webmap import map as webmap_map
+from webmap.api import STATUS_LABELS, category_label, join_sentence, joins_detail, kind_label, status_label
+from webmap.i18n import current_language
 
 bp = Blueprint("resident", __name__)
+LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
+VENDOR_MAX_AGE = 365 * 24 * 3600
+_parts_lock = threading.Lock()
+
+
+@bp.app_context_processor
+def language_links():
+    def lang_url(code: str) -> str:
+        args = request.args.to_dict()
+        args["lang"] = code
+        return f"{request.path}?{urlencode(args)}"
+    return {"lang_url": lang_url, "language_names": LANGUAGE_NAMES}
+
+
+def map_parts(lang: str) -> webmap_map.MapParts:
+    """Return the rendered map components for ``lang``, rendered once per layer version."""
+    registry = db.registry()
+    config = current_app.config
+    key = (lang, registry.version, config["TILE_URL"], config["TILE_ATTRIBUTION"])
+    cache = current_app.extensions.setdefault("dialogkarta.map_parts", {})
+    with _parts_lock:
+        if key not in cache:
+            fmap = webmap_map.build_map(registry, lang, config["TILE_URL"], config["TILE_ATTRIBUTION"])
+            cache.clear()  # older layer versions are of no use
+            cache[key] = webmap_map.render_parts(fmap)
+        return cache[key]
+
+
+def place_list(registry, lang: str) -> list[dict]:
+    """Named places for the keyboard path: services, development areas and streets, sorted by name."""
+    places = []
+    for _index, row in registry.services().iterrows():
+        places.append({"name": row["name"], "kind": kind_label(registry.locality, row["kind"], lang),
+                       "lon": row.geometry.x, "lat": row.geometry.y})
+    for _index, row in registry.areas().iterrows():
+        point = shapely.point_on_surface(row.geometry)
+        places.append({"name": row["name"], "kind": _("Utvecklingsområde"), "lon": point.x, "lat": point.y})
+    if any(layer.role == "places" for layer in registry):
+        frame = registry.frame(registry.by_role("places").name)
+        kinds = {"street": _("Gata")}
+        for _index, row in frame.iterrows():
+            point = row.geometry if row.geometry.geom_type == "Point" else shapely.point_on_surface(row.geometry)
+            places.append({"name": row["name"], "kind": kinds.get(row.get("kind"), _("Plats")),
+                           "lon": point.x, "lat": point.y})
+    boundary = registry.boundary()
+    places = [p for p in places if boundary.covers(shapely.Point(p["lon"], p["lat"]))]
+    return sorted(places, key=lambda p: p["name"].casefold())
+
+
+def client_config(registry, lang: str) -> dict:
+    """What map.js needs: API URLs, labels in ``lang``, the boundary and the texts it shows."""
+    locality = registry.locality
+    boundary = shapely.geometry.mapping(registry.boundary())
+    return {
+        "lang": lang,
+        "locality": locality.name,
+        "urls": {"proposals": url_for("api.list_proposals"), "nearby": url_for("api.nearby"),
+                 "proposal": url_for("resident.proposal", public_id="__id__"),
+                 "support": url_for("api.support", public_id="__id__")},
+        "categories": {c.id: c.label(lang) for c in locality.categories},
+        "statuses": {key: str(label) for key, label in STATUS_LABELS.items()},
+        "serviceKinds": {kind: {"label": kind_label(locality, kind, lang), "symbol": value.get("symbol", "•")}
+                         for kind, value in locality.service_kinds.items()},
+        "areaStatus": {key: {"label": value.get(lang) or value.get("sv"), "color": value.get("color")}
+                       for key, value in locality.area_status.items()},
+        "boundary": boundary,
+        "focus": request.args.get("p"),
+        "text": {
+            "placed": _("Nålen är placerad. Dra den eller tryck på en annan plats för att flytta den."),
+            "placedAt": _("Nålen är placerad vid %(place)s."),
+            "outside": _("Platsen ligger utanför %(locality)s. Välj en plats innanför den streckade gränsen."),
+            "locating": _("Hämtar din position …"),
+            "locationOutside": _("Din position ligger utanför %(locality)s. Tryck på kartan eller välj en plats i listan i stället."),
+            "locationFailed": _("Din position kunde inte hämtas. Tryck på kartan eller välj en plats i listan i stället."),
+            "locationUnsupported": _("Din webbläsare kan inte dela din position. Tryck på kartan eller välj en plats i listan."),
+            "myPosition": _("din position"),
+            "noPin": _("Välj först en plats: tryck på kartan, använd din position eller välj i listan."),
+            "sending": _("Skickar …"),
+            "sendFailed": _("Förslaget kunde inte skickas. Kontrollera din anslutning och försök igen."),
+            "thanks": _("Tack! Ditt förslag är mottaget."),
+            "held": _("Tack! Ditt förslag innehåller en länk och visas på kartan när en moderator har granskat det."),
+            "nearbyNone": _("Inga andra förslag inom 150 m. Ditt blir det första här."),
+            "nearbyIntro": _("Finns ditt förslag redan? Stöd det i stället för att skicka ett nytt."),
+            "supportInstead": _("Stöd detta i stället"),
+            "support": _("Stöd förslaget"),
+            "supported": _("Du stöder detta"),
+            "supportCount": _("Stöd: %(count)s"),
+            "distance": _("%(distance)s m bort"),
+            "open": _("Öppna förslaget"),
+            "proposalsFailed": _("Förslagen kunde inte laddas. Kartan fungerar ändå för att lämna förslag."),
+            "tilesFailed": _("Bakgrundskartan kunde inte laddas. Gränsen, områdena och förslagen visas ändå."),
+            "placesCount": _("%(count)s platser"),
+            "illustrative": _("Illustrativ skiss – ej kommunens plangräns"),
+            "illustrativePoint": _("Läget är ungefärligt (skiss)"),
+            "yourPin": _("Ditt förslags plats"),
+        },
+    }
 
 
 @bp.get("/")
 def index():
     registry = db.registry()
-    return render_template("resident/index.html", locality=registry.locality, layers=list(registry))
+    lang = current_language()
+    locality = registry.locality
+    areas = registry.areas()
+    legend_areas = [
+        {"name": row["name"], "status": row.get("status"), "illustrative": row.get("data_status") != "verified"}
+        for _index, row in areas.iterrows()
+    ]
+    return render_template(
+        "resident/index.html", locality=locality, map=map_parts(lang), config=client_config(registry, lang),
+        places=place_list(registry, lang), categories=[(c.id, c.label(lang)) for c in locality.categories],
+        legend_areas=legend_areas,
+        area_status={k: {"label": v.get(lang) or v.get("sv"), "color": v.get("color")} for k, v in locality.area_status.items()},
+        service_kinds={k: {"label": kind_label(locality, k, lang), "symbol": v.get("symbol", "•")}
+                       for k, v in locality.service_kinds.items()},
+        attribution=locality.attribution, tile_attribution=current_app.config["TILE_ATTRIBUTION"],
+    )
+
+
+def public_answers(conn, record: dict) -> list[dict]:
+    """Hook for the planner's public answers (issue 4): ``layers.workflow.public_answers`` when present."""
+    try:
+        from layers import workflow
+    except ImportError:
+        return []
+    fetch = getattr(workflow, "public_answers", None)
+    return fetch(conn, record["id"]) if fetch else []
+
+
+@bp.get("/p/<public_id>")
+def proposal(public_id: str):
+    registry = db.registry()
+    lang = current_language()
+    with db.reading() as conn:
+        record = store.get_proposal(conn, public_id)
+        if record is None:
+            abort(404)
+        answers = public_answers(conn, record)
+    view = store.public_view(record, grid_m=float(current_app.config.get("PUBLIC_GRID_M") or 0))
+    detail = joins_detail(view, registry, lang)
+    departments = {a.get("department"): registry.locality.department_label(a.get("department"), lang)
+                   for a in answers if a.get("department")}
+    return render_template(
+        "resident/proposal.html", proposal=view, summary=join_sentence(detail, own=False), detail=detail,
+        category=category_label(registry.locality, view["category"], lang), status=status_label(view["status"]),
+        history=[{**h, "label": status_label(h["status"])} for h in view.get("history", [])],
+        answers=answers, departments=departments, locality=registry.locality,
+    )
+
+
+@bp.get("/privacy")
+def privacy():
+    config = current_app.config
+    return render_template(
+        "resident/privacy.html", locality=db.registry().locality,
+        retention_days=config.get("CONTACT_RETENTION_DAYS", 90),
+        controller=config.get("PRIVACY_CONTROLLER") or _("%(municipality)s (kommunstyrelsen)",
+                                                          municipality=db.registry().locality.municipality),
+        contact_email=config.get("PRIVACY_CONTACT_EMAIL"),
+    )
+
+
+@bp.get("/vendor/<name>/<version>/<path:filename>")
+def vendor(name: str, version: str, filename: str):
+    """Serve Leaflet and its plugins from the installed XStatic packages (versioned URL, cached a year)."""
+    entry = webmap_map.VENDOR.get(name)
+    if entry is None or entry[1] != version:
+        abort(404)
+    return send_from_directory(entry[0], filename, max_age=VENDOR_MAX_AGE)

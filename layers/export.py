@@ -1,0 +1,590 @@
+"""Exports of the locality's layers and of the proposals: GeoJSON, CSV, GeoPackage and FlatGeobuf.
+
+Proposals are read from the store one keyset page at a time (``id > last``, by the primary
+key index), so an export of 100 000 proposals never holds them all: GeoJSON and CSV are
+generators of byte chunks a web response can stream; GeoPackage and FlatGeobuf are written
+page by page (GDAL append) into a temporary file that is renamed into place when complete.
+
+Who sees what is decided here and nowhere else. The public view has public fields, status,
+public answers and the join results, never a name, an e-mail, support tokens or a hidden
+proposal. The planner view adds department, forwarding, channel details, history and the
+moderation state; contact details only with ``Audience(contacts=True)`` (admins) and only
+for residents who consented. Tables other issues add (answers, forwardings, flags) are used
+when ``layers.schema`` declares them and skipped otherwise.
+
+GeoJSON follows RFC 7946 (WGS84 lon/lat, no ``crs`` member, counter-clockwise exterior rings,
+at most 7 decimals). Nothing here knows Flask.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import pyogrio
+from sqlalchemy import select
+
+from geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
+from geo.errors import UserError
+from geo.generalise import snap_to_grid
+from geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
+from layers import schema, store
+from layers.registry import LayerRegistry, UnknownLayer
+from layers.styles import layer_style, proposals_style
+
+PROPOSALS = "proposals"
+PAGE_SIZE = 2000          # proposals per store query for the text formats
+FILE_PAGE_SIZE = 10000    # proposals per GDAL append for GeoPackage / FlatGeobuf
+FORMATS = ("geojson", "csv", "gpkg", "fgb")
+MEDIA_TYPES = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "gpkg": "application/geopackage+sqlite3",
+    "fgb": "application/flatgeobuf",
+}
+BOM = "\ufeff".encode("utf-8")
+METRIC_CRS = (SWEREF99TM, "EPSG:3008")
+
+
+class ExportError(UserError):
+    code = "export_error"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who an export is for: the public, a planner, or an admin allowed to see contacts."""
+
+    planner: bool = False
+    contacts: bool = False  # admins only; rows of residents who did not consent stay empty
+    grid_m: float = 0       # public positions snapped to this SWEREF 99 TM grid (config PUBLIC_GRID_M)
+
+    def __post_init__(self):
+        if self.contacts and not self.planner:
+            raise ValueError("contacts=True needs planner=True")
+
+
+PUBLIC = Audience()
+PLANNER = Audience(planner=True)
+ADMIN = Audience(planner=True, contacts=True)
+
+
+# ----------------------------------------------------------------------- columns
+def _optional_table(*names):
+    """Return a table another issue may add to ``layers.schema`` (first name found), or None."""
+    return next((schema.metadata.tables[n] for n in names if n in schema.metadata.tables), None)
+
+
+def _first_column(table, *names):
+    return next((table.c[n] for n in names if n in table.c), None)
+
+
+def service_kinds(registry: LayerRegistry) -> list[str]:
+    """Return the service kinds that get nearest-service columns: declared first, then any others."""
+    declared = list(registry.locality.service_kinds)
+    try:
+        present = registry.service_index().kinds
+    except Exception:  # a broken service layer must not break exports of everything else
+        present = []
+    return declared + [k for k in present if k not in declared]
+
+
+def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> list[tuple[str, str]]:
+    """Return the (name, type) columns of a proposal export; types are str, float, int, bool, datetime."""
+    columns = [
+        ("id", "str"), ("category", "str"), ("category_label", "str"), ("title", "str"), ("description", "str"),
+        ("channel", "str"), ("status", "str"), ("status_note", "str"), ("created_at", "datetime"),
+        ("updated_at", "datetime"), ("support_count", "int"), ("area_ids", "str"), ("area_names", "str"),
+    ]
+    for kind in service_kinds(registry):
+        columns += [(f"nearest_{kind}", "str"), (f"nearest_{kind}_m", "float")]
+    if _answers_table() is not None:
+        columns += [("answer", "str"), ("answered_at", "datetime"), ("answer_count", "int")]
+    if audience.planner:
+        columns += [("department", "str"), ("also_departments", "str"), ("meeting", "str"), ("hidden", "bool"),
+                    ("hidden_reason", "str"), ("status_history", "str")]
+        if _forwarding_table() is not None:
+            columns.append(("forwarding", "str"))
+        if _flags_table() is not None:
+            columns.append(("flag_count", "int"))
+    if audience.contacts:
+        columns += [("contact_name", "str"), ("contact_email", "str")]
+    return columns
+
+
+def _answers_table():
+    return _optional_table("answers", "public_answers", "proposal_answers")
+
+
+def _forwarding_table():
+    return _optional_table("forwardings", "forwarding", "forwards", "proposal_forwardings")
+
+
+def _flags_table():
+    return _optional_table("flags", "proposal_flags")
+
+
+# ------------------------------------------------------------------ reading pages
+def _extra_for(conn, ids: list[int], audience: Audience) -> dict:
+    """Return per-proposal values from the optional and planner-only tables, keyed by name then id."""
+    extra: dict[str, dict] = {}
+    if not ids:
+        return extra
+    notes = {}
+    for row in conn.execute(
+        select(schema.status_history).where(schema.status_history.c.proposal_id.in_(ids))
+        .order_by(schema.status_history.c.changed_at, schema.status_history.c.id)
+    ):
+        if row.note:
+            notes[row.proposal_id] = row.note  # the latest public reason wins
+        if audience.planner:
+            line = f"{_iso(row.changed_at)} {row.status} ({row.role})" + (f": {row.note}" if row.note else "")
+            extra.setdefault("status_history", {}).setdefault(row.proposal_id, []).append(line)
+    extra["status_note"] = notes
+    answers = _answers_table()
+    if answers is not None:
+        text = _first_column(answers, "text", "body", "answer", "message", "content")
+        when = _first_column(answers, "created_at", "answered_at", "published_at", "changed_at")
+        query = select(answers).where(answers.c.proposal_id.in_(ids))
+        for name, wanted in (("public", True), ("is_public", True), ("published", True), ("hidden", False)):
+            if name in answers.c:
+                query = query.where(answers.c[name].is_(wanted))
+        if when is not None:
+            query = query.order_by(when, *answers.primary_key.columns)
+        latest, at, count = {}, {}, {}
+        for row in conn.execute(query):
+            pid = row.proposal_id
+            latest[pid] = getattr(row, text.name) if text is not None else None
+            at[pid] = _aware(getattr(row, when.name)) if when is not None else None
+            count[pid] = count.get(pid, 0) + 1
+        extra.update(answer=latest, answered_at=at, answer_count=count)
+    if audience.planner:
+        forwarding = _forwarding_table()
+        if forwarding is not None:
+            lines = {}
+            for row in conn.execute(select(forwarding).where(forwarding.c.proposal_id.in_(ids))
+                                    .order_by(*forwarding.primary_key.columns)):
+                lines.setdefault(row.proposal_id, []).append(_describe_row(row))
+            extra["forwarding"] = lines
+        flags = _flags_table()
+        if flags is not None:
+            counts = {}
+            for row in conn.execute(select(flags.c.proposal_id).where(flags.c.proposal_id.in_(ids))):
+                counts[row.proposal_id] = counts.get(row.proposal_id, 0) + 1
+            extra["flag_count"] = counts
+    if audience.contacts:
+        names, emails = {}, {}
+        for row in conn.execute(select(schema.contacts).where(schema.contacts.c.proposal_id.in_(ids))):
+            if row.consent_at is not None:  # contact details only with consent
+                names[row.proposal_id], emails[row.proposal_id] = row.name, row.email
+        extra.update(contact_name=names, contact_email=emails)
+    return extra
+
+
+_IDENTITY = {"id", "proposal_id", "user_id", "user", "username", "author", "author_id", "by", "planner", "planner_id"}
+
+
+def _describe_row(row) -> str:
+    values = dict(row._mapping)
+    when = next((values.pop(k) for k in ("forwarded_at", "created_at", "changed_at", "at") if k in values), None)
+    parts = [_iso(when)] if when else []
+    source = next((values.pop(k) for k in ("from_department", "from_dept", "source") if k in values), None)
+    target = next((values.pop(k) for k in ("to_department", "to_dept", "department", "target") if k in values), None)
+    if source or target:
+        parts.append(f"{source or '?'} -> {target or '?'}")
+    note = next((values.pop(k) for k in ("note", "comment", "reason") if k in values), None)
+    rest = [f"{k}={v}" for k, v in values.items() if k not in _IDENTITY and v not in (None, "")]
+    return " ".join(parts + rest) + (f": {note}" if note else "")
+
+
+def _aware(value):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _iso(value) -> str:
+    value = _aware(value)
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else ("" if value is None else str(value))
+
+
+def iter_proposal_rows(engine, registry: LayerRegistry, audience: Audience = PUBLIC,
+                       page_size: int = PAGE_SIZE) -> Iterator[list[dict]]:
+    """Yield pages of flat proposal rows (the export columns plus ``lon``/``lat``), id order.
+
+    Each page is one keyset query; hidden proposals are left out unless ``audience.planner``.
+    """
+    after = 0
+    context = RowContext.of(registry, audience)
+    with engine.connect() as conn:
+        while True:
+            records = store.page_proposals(conn, after_id=after, limit=page_size, include_hidden=audience.planner)
+            if not records:
+                return
+            after = records[-1]["id"]
+            yield rows_for_records(conn, context, records)
+            if len(records) < page_size:
+                return
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What turning store records into export rows needs, computed once per export."""
+
+    registry: LayerRegistry
+    audience: Audience
+    columns: tuple
+    kinds: tuple
+    area_names: dict
+
+    @classmethod
+    def of(cls, registry: LayerRegistry, audience: Audience = PUBLIC) -> "RowContext":
+        areas = registry.areas()
+        names = dict(zip(areas["id"], areas["name"])) if "name" in areas else {}
+        columns = tuple(name for name, _type in proposal_columns(registry, audience))
+        return cls(registry, audience, columns, tuple(service_kinds(registry)), names)
+
+
+def rows_for_records(conn, context: RowContext, records: list[dict]) -> list[dict]:
+    """Return flat export rows (``lon``, ``lat`` and the audience's columns) for store records."""
+    audience, locality = context.audience, context.registry.locality
+    extra = _extra_for(conn, [r["id"] for r in records], audience)
+    if audience.grid_m and not audience.planner:
+        records = [dict(r) for r in records]
+        _generalise(records, audience.grid_m)
+    page = []
+    for r in records:
+        pid = r["id"]
+        category = locality.category(r["category"])
+        row = {
+            "id": r["public_id"], "lon": r["lon"], "lat": r["lat"], "category": r["category"],
+            "category_label": category.label("sv") if category else r["category"],
+            "title": r["title"], "description": r["description"], "channel": r["channel"],
+            "status": r["status"], "status_note": extra["status_note"].get(pid),
+            "created_at": r["created_at"], "updated_at": r["updated_at"], "support_count": r.get("support_count", 0),
+            "area_ids": ";".join(r["area_ids"]),
+            "area_names": ";".join(str(context.area_names.get(a, a)) for a in r["area_ids"]),
+        }
+        for kind in context.kinds:
+            near = r["nearest"].get(kind)
+            row[f"nearest_{kind}"] = near["name"] if near else None
+            row[f"nearest_{kind}_m"] = near["distance_m"] if near else None
+        if audience.planner:
+            row.update(department=r["department"], also_departments=r["also_departments"],
+                       meeting=r["meeting"], hidden=bool(r["hidden"]), hidden_reason=r["hidden_reason"])
+        for name, values in extra.items():
+            if name == "status_note":
+                continue
+            value = values.get(pid)
+            if isinstance(value, list):
+                value = "; ".join(value)
+            if name in ("answer_count", "flag_count"):
+                value = value or 0
+            row[name] = value
+        page.append({"lon": row["lon"], "lat": row["lat"], **{c: row.get(c) for c in context.columns}})
+    return page
+
+
+def _generalise(records: list[dict], grid_m: float) -> None:
+    """Snap public positions to the grid and round distances to it, so neither gives a house away."""
+    lon, lat = snap_to_grid(np.array([r["lon"] for r in records]), np.array([r["lat"] for r in records]), grid_m)
+    for record, x, y in zip(records, lon, lat):
+        record["lon"], record["lat"] = float(x), float(y)
+        record["nearest"] = {kind: {**near, "distance_m": float(round(near["distance_m"] / grid_m) * grid_m)}
+                             for kind, near in record["nearest"].items()}
+
+
+def _layer(registry: LayerRegistry, name: str, audience: Audience):
+    layer = registry.get(name)
+    if not layer.public and not audience.planner:
+        raise UnknownLayer(name)  # non-public layers do not exist for the public
+    return layer
+
+
+def exportable_layers(registry: LayerRegistry, audience: Audience = PUBLIC) -> list[str]:
+    """Return the names that can be exported: the public (or all) declared layers and ``proposals``."""
+    return [layer.name for layer in registry if layer.public or audience.planner] + [PROPOSALS]
+
+
+def check_layer(registry: LayerRegistry, name: str, audience: Audience = PUBLIC) -> None:
+    """Raise ``UnknownLayer`` unless ``name`` can be exported for ``audience``."""
+    if name != PROPOSALS:
+        _layer(registry, name, audience)
+
+
+# ------------------------------------------------------------------------ GeoJSON
+def iter_geojson(engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC,
+                 page_size: int = PAGE_SIZE) -> Iterator[bytes]:
+    """Yield an RFC 7946 FeatureCollection of a layer or of the proposals as byte chunks."""
+    if name != PROPOSALS:
+        frame = registry.frame(_layer(registry, name, audience).name)
+        features = frame_to_features(frame, "id" if "id" in frame else None)
+        yield b'{"type":"FeatureCollection","features":['
+        for start in range(0, len(features), page_size):
+            chunk = b",".join(orjson.dumps(f) for f in features[start:start + page_size])
+            yield (b"," if start else b"") + chunk
+        yield b"]}"
+        return
+    yield b'{"type":"FeatureCollection","features":['
+    first = True
+    for page in iter_proposal_rows(engine, registry, audience, page_size):
+        chunk = b",".join(orjson.dumps(_proposal_feature(row)) for row in page)
+        yield chunk if first else b"," + chunk
+        first = False
+    yield b"]}"
+
+
+def _proposal_feature(row: dict) -> dict:
+    properties = {k: v for k, v in row.items() if k not in ("lon", "lat")}
+    return {"type": "Feature", "id": row["id"],
+            "geometry": {"type": "Point", "coordinates": [round(row["lon"], GEOJSON_DECIMALS), round(row["lat"], GEOJSON_DECIMALS)]},
+            "properties": properties}
+
+
+# ---------------------------------------------------------------------------- CSV
+def _csv_value(value, decimals: int | None = None) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and decimals is not None:
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def _csv_chunk(rows: Iterable[list]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def iter_csv(engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC, bom: bool = False,
+             page_size: int = PAGE_SIZE) -> Iterator[bytes]:
+    """Yield CSV (UTF-8, optional BOM for Excel) with lon, lat, SWEREF 99 TM easting/northing first.
+
+    Proposals add development area names, nearest-service columns and every public field;
+    other layers add their fields, and polygons a WKT column (WGS84) besides a point on the surface.
+    """
+    if bom:
+        yield BOM
+    if name != PROPOSALS:
+        yield from _layer_csv(registry, _layer(registry, name, audience).name, page_size)
+        return
+    columns = [c for c, _t in proposal_columns(registry, audience)]
+    yield _csv_chunk([["lon", "lat", "easting", "northing", *columns]])
+    for page in iter_proposal_rows(engine, registry, audience, page_size):
+        lon = np.fromiter((r["lon"] for r in page), float, len(page))
+        lat = np.fromiter((r["lat"] for r in page), float, len(page))
+        easting, northing = to_sweref(lon, lat)
+        yield _csv_chunk(
+            [_csv_value(r["lon"], 7), _csv_value(r["lat"], 7), f"{e:.2f}", f"{n:.2f}",
+             *(_csv_value(r[c], 1 if c.endswith("_m") else None) for c in columns)]
+            for r, e, n in zip(page, easting, northing)
+        )
+
+
+def _layer_csv(registry: LayerRegistry, name: str, page_size: int) -> Iterator[bytes]:
+    frame = registry.frame(name)
+    points = frame.geometry.representative_point() if (frame.geom_type != "Point").any() else frame.geometry
+    fields = [c for c in frame.columns if c != frame.geometry.name]
+    with_wkt = (frame.geom_type != "Point").any()
+    header = ["lon", "lat", "easting", "northing", *fields] + (["wkt"] if with_wkt else [])
+    yield _csv_chunk([header])
+    if not len(frame):
+        return
+    lon, lat = points.x.to_numpy(), points.y.to_numpy()
+    easting, northing = to_sweref(lon, lat)
+    wkt = frame.geometry.to_wkt(rounding_precision=GEOJSON_DECIMALS) if with_wkt else None
+    for start in range(0, len(frame), page_size):
+        stop = min(start + page_size, len(frame))
+        rows = []
+        for i in range(start, stop):
+            row = [f"{lon[i]:.7f}", f"{lat[i]:.7f}", f"{easting[i]:.2f}", f"{northing[i]:.2f}",
+                   *(_csv_value(_plain(frame[f].iat[i])) for f in fields)]
+            if with_wkt:
+                row.append(wkt.iat[i])
+            rows.append(row)
+        yield _csv_chunk(rows)
+
+
+def _plain(value):
+    return None if value is pd.NaT or (not isinstance(value, (list, dict, str)) and pd.isna(value)) else value
+
+
+# ------------------------------------------------------- GeoPackage and FlatGeobuf
+def _page_frame(page: list[dict], columns: list[tuple[str, str]], crs: str) -> gpd.GeoDataFrame:
+    data = {}
+    for name, kind in columns:
+        values = [row[name] for row in page]
+        if kind == "float":
+            data[name] = pd.Series(values, dtype="float64")
+        elif kind == "int":
+            data[name] = pd.Series(values, dtype="int64")
+        elif kind == "bool":
+            data[name] = pd.Series(values, dtype="bool")
+        elif kind == "datetime":
+            data[name] = pd.to_datetime(pd.Series(values, dtype="object"), utc=True).astype("datetime64[ms, UTC]")
+        else:
+            data[name] = pd.Series(values, dtype="object")
+    lon = np.fromiter((r["lon"] for r in page), float, len(page))
+    lat = np.fromiter((r["lat"] for r in page), float, len(page))
+    geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84)
+    frame = gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84)
+    return frame if parse_crs(crs) == parse_crs(WGS84) else frame.to_crs(parse_crs(crs))
+
+
+def _write_proposals(engine, registry, path: Path, driver: str, layer: str, crs: str, audience: Audience,
+                     description: str | None, page_size: int) -> int:
+    columns = proposal_columns(registry, audience)
+    options = {"DESCRIPTION": description} if description and driver == "GPKG" else None
+    count, append = 0, False
+    for page in iter_proposal_rows(engine, registry, audience, page_size):
+        pyogrio.write_dataframe(_page_frame(page, columns, crs), path, layer=layer, driver=driver,
+                                append=append, layer_options=None if append else options,
+                                geometry_type="Point")
+        append, count = True, count + len(page)
+    if not append:  # no proposals yet: still write the layer with its columns
+        pyogrio.write_dataframe(_page_frame([], columns, crs), path, layer=layer, driver=driver,
+                                layer_options=options, geometry_type="Point")
+    return count
+
+
+def table_name(name: str) -> str:
+    """Return the GeoPackage table name of a layer (SQL-friendly: underscores, not hyphens)."""
+    return name.replace("-", "_")
+
+
+def _description(title: dict, extra: str = "") -> str:
+    return f"{title.get('sv', '')} / {title.get('en', '')}{extra}"
+
+
+def write_gpkg_export(engine, registry: LayerRegistry, path, crs: str = SWEREF99TM, audience: Audience = PUBLIC,
+                      names: Iterable[str] | None = None, page_size: int = FILE_PAGE_SIZE, now=None) -> dict:
+    """Write one GeoPackage with the layers and the proposals (joins included) and their QGIS styles.
+
+    Every layer is in ``crs`` (EPSG:3006 by default; EPSG:3008 is the other choice), described in
+    ``gpkg_contents`` and styled in ``layer_styles``. The file appears at ``path`` only when complete.
+    Returns ``{table name: feature count}``.
+    """
+    if not any(parse_crs(crs) == parse_crs(c) for c in METRIC_CRS):
+        raise ExportError(f"GeoPackage-exporten skrivs i EPSG:3006 eller EPSG:3008, inte {crs}.",
+                          f"The GeoPackage export is written in EPSG:3006 or EPSG:3008, not {crs}.")
+    path = Path(path)
+    names = list(names) if names is not None else exportable_layers(registry, audience)
+    for name in names:
+        check_layer(registry, name, audience)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp.gpkg")
+    counts, styles = {}, []
+    locality = registry.locality
+    try:
+        for name in names:
+            table = table_name(name)
+            if name == PROPOSALS:
+                counts[table] = _write_proposals(
+                    engine, registry, temp, "GPKG", table, crs, audience,
+                    _description({"sv": f"Förslag från invånare i {locality.name}", "en": f"Residents' proposals, {locality.name}"},
+                                 " (med utvecklingsområden och närmaste service / with development areas and nearest services)"),
+                    page_size)
+                styles.append((table, proposals_style(locality)))
+                continue
+            layer = registry.get(name)
+            frame = registry.frame(name)
+            write_gpkg(frame, temp, layer=table, crs=crs, description=_description(layer.title))
+            counts[table] = len(frame)
+            styles.append((table, layer_style(layer, locality)))
+        _write_styles(temp, styles, now=now)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return counts
+
+
+def _write_styles(path: Path, styles: list, now=None) -> None:
+    """Add QGIS's ``layer_styles`` table (the columns QGIS creates) with one default style per layer."""
+    now = pd.Timestamp(now or datetime.now(timezone.utc)).tz_convert("UTC")
+    rows = pd.DataFrame({
+        "f_table_catalog": [""] * len(styles),
+        "f_table_schema": [""] * len(styles),
+        "f_table_name": [table for table, _s in styles],
+        "f_geometry_column": ["geom"] * len(styles),
+        "styleName": [s.name for _t, s in styles],
+        "styleQML": [s.qml for _t, s in styles],
+        "styleSLD": [s.sld for _t, s in styles],
+        "useAsDefault": [True] * len(styles),
+        "description": [s.description for _t, s in styles],
+        "owner": ["dialogkarta"] * len(styles),
+        "ui": pd.Series([None] * len(styles), dtype="object"),
+        "update_time": pd.Series([now] * len(styles)).astype("datetime64[ms, UTC]"),
+    })
+    pyogrio.write_dataframe(rows, path, layer="layer_styles", driver="GPKG")
+
+
+def write_fgb_export(engine, registry: LayerRegistry, name: str, path, crs: str = WGS84, audience: Audience = PUBLIC,
+                     page_size: int = FILE_PAGE_SIZE) -> int:
+    """Write one layer (or the proposals) as FlatGeobuf in ``crs``; return the feature count."""
+    check_layer(registry, name, audience)
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp.fgb")
+    try:
+        if name == PROPOSALS:
+            count = _write_proposals(engine, registry, temp, "FlatGeobuf", PROPOSALS, crs, audience, None, page_size)
+        else:
+            frame = registry.frame(name)
+            pyogrio.write_dataframe(frame.to_crs(parse_crs(crs)), temp, layer=table_name(name), driver="FlatGeobuf")
+            count = len(frame)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return count
+
+
+# ------------------------------------------------------------------- to a file
+def export_to_file(engine, registry: LayerRegistry, name: str, fmt: str, path, crs: str | None = None,
+                   bom: bool = False, audience: Audience = PUBLIC) -> int:
+    """Export ``name`` (a layer, ``proposals``, or ``all`` for GeoPackage) to ``path``; return the count.
+
+    GeoJSON and CSV are streamed to the file; the file appears only when complete.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    path = Path(path)
+    if fmt == "gpkg":
+        names = None if name == "all" else [name]
+        return sum(write_gpkg_export(engine, registry, path, crs or SWEREF99TM, audience, names).values())
+    if name == "all":
+        raise ExportError("Alla lager i en fil finns bara som GeoPackage (--format gpkg).",
+                          "All layers in one file is only available as GeoPackage (--format gpkg).")
+    if fmt == "fgb":
+        return write_fgb_export(engine, registry, name, path, crs or WGS84, audience)
+    if crs is not None and parse_crs(crs) != parse_crs(WGS84):
+        raise ExportError(f"{fmt.upper()} skrivs alltid i WGS84 (CSV har även SWEREF 99 TM-kolumner).",
+                          f"{fmt.upper()} is always written in WGS84 (CSV also has SWEREF 99 TM columns).")
+    check_layer(registry, name, audience)
+    chunks = iter_geojson(engine, registry, name, audience) if fmt == "geojson" else iter_csv(engine, registry, name, audience, bom)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temp, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return count_features(engine, registry, name, audience)
+
+
+def count_features(engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC) -> int:
+    """Return how many features an export of ``name`` holds."""
+    if name != PROPOSALS:
+        return len(registry.frame(name))
+    with engine.connect() as conn:
+        return store.count_page_proposals(conn, include_hidden=audience.planner)

@@ -1,0 +1,75 @@
+"""Personal data: erasing a person's contact details on request, and deleting them on schedule.
+
+Contact details (name, e-mail) live only in ``contacts``, one row per proposal. Erasing or
+purging removes those rows; the proposals stay, anonymous, with their status history.
+Supports and flags are anonymous (a hash of a random browser token, no link to a name or
+address), so a person's supports can only be found from that token, which ``erase`` accepts too.
+No Flask here; the CLI and the app wrap these functions.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select
+
+from layers.schema import contacts, flags, proposals, status_history, supports
+from layers.store import hash_token, utcnow
+
+# A proposal in one of these statuses is closed: its contact details are kept only for the
+# retention period after the (latest) closing, so the resident can still be reached about it.
+CLOSED_STATUSES = ("done", "declined")
+
+
+def erase(conn, *, email: str | None = None, support_token: str | None = None) -> dict:
+    """Delete the contact rows with ``email`` (case-insensitive), and the supports and flags of ``support_token``.
+
+    Return the number of rows deleted per table: ``{"contacts": n, "supports": m, "flags": k}``.
+    """
+    if not email and not support_token:
+        raise ValueError("give an e-mail address, a support token or both")
+    deleted = {"contacts": 0, "supports": 0, "flags": 0}
+    if email:
+        address = email.strip().lower()
+        deleted["contacts"] = conn.execute(delete(contacts).where(func.lower(contacts.c.email) == address)).rowcount
+    if support_token:
+        deleted["supports"] = conn.execute(
+            delete(supports).where(supports.c.token_hash == hash_token(support_token))
+        ).rowcount
+        # A flag's free-text reason may say something about who wrote it; it goes too.
+        deleted["flags"] = conn.execute(delete(flags).where(flags.c.token_hash == hash_token(support_token))).rowcount
+    return deleted
+
+
+def closed_since(conn, before: datetime) -> list[int]:
+    """Return ids of proposals that are closed now and were last closed before ``before``."""
+    last_closed = (
+        select(status_history.c.proposal_id, func.max(status_history.c.changed_at).label("closed_at"))
+        .where(status_history.c.status.in_(CLOSED_STATUSES))
+        .group_by(status_history.c.proposal_id)
+        .subquery()
+    )
+    query = (
+        select(proposals.c.id)
+        .select_from(proposals.outerjoin(last_closed, last_closed.c.proposal_id == proposals.c.id))
+        .where(proposals.c.status.in_(CLOSED_STATUSES))
+        .where(or_(
+            last_closed.c.closed_at < before,
+            # Closed without a history row (set directly): the last change is the closing.
+            and_(last_closed.c.closed_at.is_(None), proposals.c.updated_at < before),
+        ))
+    )
+    return list(conn.execute(query).scalars())
+
+
+def purge_contacts(conn, retention_days: int | float, now: datetime | None = None) -> int:
+    """Delete contact details of proposals closed more than ``retention_days`` ago; return the count."""
+    if retention_days is None or retention_days < 0:
+        raise ValueError(f"retention must be zero or more days, got {retention_days!r}")
+    before = (now or utcnow()) - timedelta(days=retention_days)
+    # SQLite stores naive UTC datetimes; compare like with like.
+    if conn.engine.url.get_backend_name() == "sqlite":
+        before = before.replace(tzinfo=None)
+    ids = closed_since(conn, before)
+    if not ids:
+        return 0
+    return conn.execute(delete(contacts).where(contacts.c.proposal_id.in_(ids))).rowcount

@@ -1,0 +1,104 @@
+"""Filtering and counting proposals for the planner's overlay and summary report.
+
+Plain functions over the records ``layers.store.list_proposals`` returns; no Flask, no
+drawing (charts are drawn by ``webmap.planner_report``). Counts per development area use the
+stored join results (``area_ids``), the same ones the proposal pages show.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import date, datetime
+
+FILTERS = ("category", "status", "channel", "department", "area", "date_from", "date_to")
+
+
+def _day(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def filter_records(records, *, category=None, status=None, channel=None, department=None, area=None,
+                   date_from=None, date_to=None, include_hidden=True) -> list[dict]:
+    """Return the records matching every given filter (empty values are ignored; dates inclusive).
+
+    ``department`` matches the responsible department or one informed too.
+    """
+    start, end = _day(date_from), _day(date_to)
+    result = []
+    for r in records:
+        if not include_hidden and r.get("hidden"):
+            continue
+        if category and r["category"] != category:
+            continue
+        if status and r["status"] != status:
+            continue
+        if channel and r["channel"] != channel:
+            continue
+        if department and department != r.get("department") and \
+                department not in (r.get("also_departments") or "").split(","):
+            continue
+        if area and area not in r.get("area_ids", ()):
+            continue
+        created = r["created_at"].date() if isinstance(r["created_at"], datetime) else _day(r["created_at"])
+        if start and created < start:
+            continue
+        if end and created > end:
+            continue
+        result.append(r)
+    return result
+
+
+def area_counts(records, area_ids) -> dict[str, int]:
+    """Return ``{area id: number of records lying in it}`` for every area, zeros included."""
+    counts = Counter(a for r in records for a in r.get("area_ids", ()))
+    return {area_id: counts.get(area_id, 0) for area_id in area_ids}
+
+
+def counts_by(records, key: str) -> dict[str, int]:
+    """Return counts of ``record[key]`` (missing as ''), most common first."""
+    return dict(Counter((r.get(key) or "") for r in records).most_common())
+
+
+def timeline(records, period: str = "week") -> list[tuple[str, int]]:
+    """Return (period start as YYYY-MM-DD, count) of submissions, oldest first; ``week`` or ``day``."""
+    counter: Counter = Counter()
+    for r in records:
+        day = r["created_at"].date()
+        if period == "week":
+            day = date.fromordinal(day.toordinal() - day.weekday())
+        counter[day.isoformat()] += 1
+    return sorted(counter.items())
+
+
+def median_hours_to_first_answer(records, first_answers: dict) -> float | None:
+    """Return the median hours from submission to first answer among answered records, or None."""
+    hours = [
+        (first_answers[r["id"]] - r["created_at"]).total_seconds() / 3600
+        for r in records if r["id"] in first_answers
+    ]
+    return statistics.median(hours) if hours else None
+
+
+def summary(records, area_ids, first_answers: dict) -> dict:
+    """Return every figure of the summary report."""
+    answered = sum(1 for r in records if r["id"] in first_answers)
+    return {
+        "total": len(records),
+        "hidden": sum(1 for r in records if r.get("hidden")),
+        "answered": answered,
+        "by_area": area_counts(records, area_ids),
+        "outside_areas": sum(1 for r in records if not r.get("area_ids")),
+        "by_category": counts_by(records, "category"),
+        "by_channel": counts_by(records, "channel"),
+        "by_status": counts_by(records, "status"),
+        "by_department": counts_by(records, "department"),
+        "timeline": timeline(records),
+        "median_hours_to_first_answer": median_hours_to_first_answer(records, first_answers),
+    }

@@ -1,0 +1,253 @@
+"""The planner's side of a proposal: status, forwarding to departments, public answers, moderation.
+
+Every change is kept: status changes in ``status_history`` (public, by role), forwardings in
+``forwardings`` (date, from, to, note, role), answers in ``answers`` (public text), and every
+staff action in ``audit_log`` with the user id (internal, never public). Public functions
+(``public_answers``, ``public_answers_for``) return only what anyone may read: text, department,
+date and role, never a user id, a username or contact data. No Flask here.
+
+Status workflow::
+
+    received -> forwarded -> under_consideration -> planned -> done
+          \\__________\\________________\\______________\\-> declined (with a public reason)
+
+A status may move forward past steps (a planner may go straight from received to planned),
+never backwards, except that a declined proposal may be reopened as under_consideration.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from layers.schema import answers, audit_log, flags, forwardings, proposals, status_history
+
+STATUSES = ("received", "forwarded", "under_consideration", "planned", "done", "declined")
+FLOW = ("received", "forwarded", "under_consideration", "planned", "done")
+ANSWER_MAX = 4000
+NOTE_MAX = 2000
+
+
+class WorkflowError(ValueError):
+    """A status change, forwarding, answer or moderation action that is not allowed; says why."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _proposal(conn, proposal_id: int):
+    row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).first()
+    if row is None:
+        raise WorkflowError(f"no proposal with id {proposal_id}")
+    return row
+
+
+def _audit(conn, action: str, proposal_id, detail: str, role: str, user_id, now) -> None:
+    conn.execute(insert(audit_log).values(at=now, action=action, proposal_id=proposal_id, detail=detail,
+                                          role=role, user_id=user_id))
+
+
+def _clean(text, max_length: int, what: str, required: bool) -> str:
+    text = (text or "").strip() if isinstance(text, str) or text is None else None
+    if text is None:
+        raise WorkflowError(f"{what} must be text")
+    if required and not text:
+        raise WorkflowError(f"{what} must not be empty")
+    if len(text) > max_length:
+        raise WorkflowError(f"{what} is too long: at most {max_length} characters")
+    return text
+
+
+def allowed_next(status: str) -> tuple[str, ...]:
+    """Return the statuses a proposal in ``status`` may move to."""
+    if status == "declined":
+        return ("under_consideration",)
+    if status == "done":
+        return ()
+    position = FLOW.index(status) if status in FLOW else 0
+    return FLOW[position + 1:] + ("declined",)
+
+
+def change_status(conn, proposal_id: int, status: str, *, role: str, user_id=None, note: str | None = None,
+                  now=None) -> None:
+    """Move a proposal to ``status``; ``declined`` needs a public reason in ``note``."""
+    now = now or _utcnow()
+    row = _proposal(conn, proposal_id)
+    if status not in STATUSES:
+        raise WorkflowError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    if status not in allowed_next(row.status):
+        raise WorkflowError(f"a proposal that is {row.status} cannot become {status}")
+    note = _clean(note, NOTE_MAX, "the reason", required=status == "declined") or None
+    conn.execute(insert(status_history).values(proposal_id=proposal_id, status=status, note=note, role=role,
+                                               changed_at=now))
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(status=status, updated_at=now))
+    _audit(conn, "status", proposal_id, f"{row.status} -> {status}", role, user_id, now)
+
+
+def forward(conn, proposal_id: int, to_department: str, *, departments, role: str, user_id=None, note: str = "",
+            now=None) -> None:
+    """Confirm (same department) or change the responsible department and record the forwarding.
+
+    A proposal still ``received`` becomes ``forwarded``.
+    """
+    now = now or _utcnow()
+    row = _proposal(conn, proposal_id)
+    if to_department not in departments:
+        raise WorkflowError(f"unknown department {to_department!r}")
+    note = _clean(note, NOTE_MAX, "the note", required=False)
+    conn.execute(insert(forwardings).values(
+        proposal_id=proposal_id, from_department=row.department, to_department=to_department, note=note,
+        role=role, user_id=user_id, forwarded_at=now,
+    ))
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(department=to_department, updated_at=now))
+    _audit(conn, "forward", proposal_id, f"{row.department} -> {to_department}", role, user_id, now)
+    if row.status == "received":
+        change_status(conn, proposal_id, "forwarded", role=role, user_id=user_id, now=now)
+
+
+def answer(conn, proposal_id: int, body: str, *, role: str, user_id=None, department: str | None = None,
+           now=None) -> int:
+    """Publish an answer to a proposal; return its id. The text is public, the author is not."""
+    now = now or _utcnow()
+    row = _proposal(conn, proposal_id)
+    body = _clean(body, ANSWER_MAX, "the answer", required=True)
+    answer_id = conn.execute(insert(answers).values(
+        proposal_id=proposal_id, body=body, department=department or row.department, role=role, user_id=user_id,
+        answered_at=now,
+    )).inserted_primary_key[0]
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(updated_at=now))
+    _audit(conn, "answer", proposal_id, f"answer {answer_id}", role, user_id, now)
+    return answer_id
+
+
+def _public_answer(row) -> dict:
+    return {"body": row.body, "department": row.department, "role": row.role, "answered_at": _aware(row.answered_at)}
+
+
+def public_answers(conn, proposal_id: int) -> list[dict]:
+    """Return a proposal's answers, oldest first, as anyone may see them.
+
+    Each is ``{"body", "department", "role", "answered_at"}``; never who wrote it.
+    """
+    return public_answers_for(conn, [proposal_id]).get(proposal_id, [])
+
+
+def public_answers_for(conn, proposal_ids) -> dict[int, list[dict]]:
+    """Return ``{proposal id: [public answer, ...]}`` for many proposals at once (for the public layer)."""
+    ids = list(proposal_ids)
+    if not ids:
+        return {}
+    result: dict[int, list[dict]] = {}
+    query = (select(answers).where(answers.c.proposal_id.in_(ids))
+             .order_by(answers.c.answered_at, answers.c.id))
+    for row in conn.execute(query):
+        result.setdefault(row.proposal_id, []).append(_public_answer(row))
+    return result
+
+
+def first_answer_times(conn) -> dict[int, datetime]:
+    """Return ``{proposal id: time of its first answer}``."""
+    query = select(answers.c.proposal_id, func.min(answers.c.answered_at)).group_by(answers.c.proposal_id)
+    return {pid: _aware(at) for pid, at in conn.execute(query)}
+
+
+def forwardings_of(conn, proposal_id: int) -> list[dict]:
+    """Return a proposal's forwardings, oldest first (for staff pages; includes no user id)."""
+    query = (select(forwardings).where(forwardings.c.proposal_id == proposal_id)
+             .order_by(forwardings.c.forwarded_at, forwardings.c.id))
+    return [{"from": r.from_department, "to": r.to_department, "note": r.note, "role": r.role,
+             "at": _aware(r.forwarded_at)} for r in conn.execute(query)]
+
+
+def audit_trail(conn, proposal_id: int | None = None, limit: int = 200) -> list[dict]:
+    """Return staff actions newest first (internal: includes user ids)."""
+    query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
+    if proposal_id is not None:
+        query = query.where(audit_log.c.proposal_id == proposal_id)
+    return [{**dict(r._mapping), "at": _aware(r.at)} for r in conn.execute(query)]
+
+
+# ------------------------------------------------------------------------------ moderation
+def hide(conn, proposal_id: int, reason: str, *, role: str, user_id=None, now=None) -> None:
+    """Hide a proposal from the public with a reason; it is kept and can be restored."""
+    now = now or _utcnow()
+    _proposal(conn, proposal_id)
+    reason = _clean(reason, NOTE_MAX, "the reason", required=True)
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=True, hidden_reason=reason,
+                                                                                updated_at=now))
+    _audit(conn, "hide", proposal_id, reason, role, user_id, now)
+
+
+def restore(conn, proposal_id: int, *, role: str, user_id=None, note: str = "", now=None) -> None:
+    """Show a hidden proposal again; open flags count as reviewed."""
+    now = now or _utcnow()
+    _proposal(conn, proposal_id)
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=False, hidden_reason=None,
+                                                                                updated_at=now))
+    conn.execute(update(flags).where(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None))
+                 .values(reviewed_at=now))
+    _audit(conn, "restore", proposal_id, _clean(note, NOTE_MAX, "the note", required=False), role, user_id, now)
+
+
+def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, now=None) -> dict | None:
+    """Record a resident's flag (once per browser token); hide the proposal once ``threshold`` open flags.
+
+    Return ``{"added", "hidden"}``, or None if there is no visible proposal with that id.
+    """
+    now = now or _utcnow()
+    row = conn.execute(select(proposals.c.id, proposals.c.hidden).where(proposals.c.public_id == public_id)).first()
+    if row is None or row.hidden:
+        return None
+    token_hash = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    reason = (reason or "").strip()[:500]
+    added = True
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(flags).values(proposal_id=row.id, token_hash=token_hash, reason=reason, created_at=now))
+    except IntegrityError:
+        added = False
+    open_flags = open_flag_count(conn, row.id)
+    hidden = False
+    if added and threshold > 0 and open_flags >= threshold:
+        conn.execute(update(proposals).where(proposals.c.id == row.id).values(
+            hidden=True, hidden_reason="flagged", updated_at=now))
+        _audit(conn, "auto_hide", row.id, f"{open_flags} flags", "system", None, now)
+        hidden = True
+    return {"added": added, "hidden": hidden}
+
+
+def open_flag_count(conn, proposal_id: int) -> int:
+    query = select(func.count()).select_from(flags).where(
+        and_(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None)))
+    return conn.execute(query).scalar_one()
+
+
+def moderation_queue(conn) -> list[dict]:
+    """Return hidden proposals and visible proposals with open flags, for moderators."""
+    counts = dict(conn.execute(select(flags.c.proposal_id, func.count()).where(flags.c.reviewed_at.is_(None))
+                               .group_by(flags.c.proposal_id)).all())
+    query = (select(proposals.c.id, proposals.c.public_id, proposals.c.title, proposals.c.hidden,
+                    proposals.c.hidden_reason, proposals.c.updated_at)
+             .where((proposals.c.hidden.is_(True)) | (proposals.c.id.in_(list(counts) or [-1])))
+             .order_by(proposals.c.updated_at.desc()))
+    return [{**dict(r._mapping), "open_flags": counts.get(r.id, 0)} for r in conn.execute(query)]
+
+
+def recompute_joins(conn, registry, proposal_id: int) -> dict:
+    """Recompute and store one proposal's development areas and nearest services; return them."""
+    from layers.proposals import compute_joins
+    from layers.store import save_joins
+
+    row = _proposal(conn, proposal_id)
+    joins = compute_joins(registry, [(row.lon, row.lat)])[0]
+    save_joins(conn, proposal_id, joins["area_ids"], joins["nearest"])
+    return joins

@@ -1,0 +1,189 @@
+"""Backup, check and restore of the SQLite store, through the functions and the CLI."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from layers import maintenance, proposals, store
+from layers.schema import contacts
+from layers.schema import proposals as proposals_table
+from layers.store import init_db, make_engine
+from webmap.cli import cli
+
+SUBMISSION = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Övergångsställe",
+              "description": "Ett säkert övergångsställe vid skolan."}
+
+
+def _category(registry):
+    return registry.locality.categories[0].id
+
+
+def _add(engine, registry, n=1, **extra):
+    with engine.begin() as conn:
+        return [proposals.submit(conn, registry, {**SUBMISSION, "category": _category(registry),
+                                                  "title": f"Förslag {i}", **extra}) for i in range(n)]
+
+
+def _count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(proposals_table)).scalar_one()
+
+
+def test_backup_is_a_consistent_single_file_copy(engine, registry, tmp_path):
+    _add(engine, registry, 3)
+    target = tmp_path / "backups" / "copy.sqlite"
+    result = maintenance.backup(engine, target)
+    assert result == {"path": str(target), "proposals": 3}
+    assert not (tmp_path / "backups" / "copy.sqlite-wal").exists()
+    assert maintenance.check_file(target) == []
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert copy.execute("SELECT count(*) FROM proposals").fetchone()[0] == 3
+
+
+def test_backup_refuses_to_overwrite(engine, tmp_path):
+    target = tmp_path / "exists.sqlite"
+    target.write_bytes(b"keep me")
+    with pytest.raises(maintenance.MaintenanceError, match="already exists"):
+        maintenance.backup(engine, target)
+    assert target.read_bytes() == b"keep me"
+
+
+def test_backup_while_writers_write_is_consistent(engine, registry, tmp_path):
+    _add(engine, registry, 1)
+    stop = threading.Event()
+
+    def write():
+        while not stop.is_set():
+            _add(engine, registry, 1)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        targets = [tmp_path / f"b{i}.sqlite" for i in range(5)]
+        for target in targets:
+            maintenance.backup(engine, target)
+    finally:
+        stop.set()
+        writer.join()
+    for target in targets:
+        assert maintenance.check_file(target) == []
+        with sqlite3.connect(target) as copy:
+            # every proposal in the copy has its first status: no half-written submission
+            orphans = copy.execute("SELECT count(*) FROM proposals p WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM status_history h WHERE h.proposal_id = p.id)").fetchone()[0]
+            assert orphans == 0
+
+
+def test_restore_brings_back_the_backed_up_content(engine, registry, tmp_path):
+    _add(engine, registry, 2)
+    target = tmp_path / "copy.sqlite"
+    maintenance.backup(engine, target)
+    _add(engine, registry, 5)
+    assert _count(engine) == 7
+    result = maintenance.restore(engine, target)
+    assert result["proposals"] == 2
+    assert _count(engine) == 2
+    assert maintenance.integrity(engine) == ["ok"]
+    _add(engine, registry, 1)  # the restored store takes new writes
+    assert _count(engine) == 3
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "tables missing"),
+    (b"this is not a database at all" * 100, "not a readable SQLite database"),
+])
+def test_restore_refuses_a_file_that_is_not_a_store(engine, registry, tmp_path, content, message):
+    _add(engine, registry, 1)
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(content)
+    with pytest.raises(maintenance.MaintenanceError, match=message):
+        maintenance.restore(engine, bad)
+    assert _count(engine) == 1
+
+
+def test_restore_refuses_a_database_without_the_tables(engine, registry, tmp_path):
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE proposals (id INTEGER PRIMARY KEY)")
+    with pytest.raises(maintenance.MaintenanceError, match="contacts, status_history, supports"):
+        maintenance.restore(engine, other)
+
+
+def test_restore_refuses_a_corrupt_backup(engine, registry, tmp_path):
+    _add(engine, registry, 30)
+    target = tmp_path / "copy.sqlite"
+    maintenance.backup(engine, target)
+    data = bytearray(target.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    # Scribble over the third page onwards (b-tree pages), keeping the header intact.
+    for i in range(2 * page_size + 8, min(len(data), 2 * page_size + 200)):
+        data[i] = 0xFF
+    target.write_bytes(bytes(data))
+    assert maintenance.check_file(target) != []
+    with pytest.raises(maintenance.MaintenanceError, match="Refusing"):
+        maintenance.restore(engine, target)
+    assert _count(engine) == 30
+
+
+def test_restore_refuses_a_live_file_with_its_wal(engine, registry, tmp_path):
+    other = make_engine(f"sqlite:///{tmp_path / 'live.sqlite'}")
+    init_db(other)
+    conn = other.connect()  # keeps the -wal file in place
+    try:
+        conn.exec_driver_sql("SELECT 1")
+        assert (tmp_path / "live.sqlite-wal").exists()
+        with pytest.raises(maintenance.MaintenanceError, match="-wal"):
+            maintenance.restore(engine, tmp_path / "live.sqlite")
+    finally:
+        conn.close()
+        other.dispose()
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def test_cli_backup_restore_and_check(app, runner, tmp_path):
+    from webmap import db
+    with app.app_context():
+        _add(db.engine(), db.registry(), 4)
+    target = tmp_path / "cli-backup.sqlite"
+    result = runner.invoke(cli, ["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "4 proposals" in result.output
+    with app.app_context():
+        _add(db.engine(), db.registry(), 2)
+    result = runner.invoke(cli, ["restore", str(target)], input="n\n")
+    assert result.exit_code != 0  # declined at the prompt
+    with app.app_context():
+        assert _count(db.engine()) == 6
+    result = runner.invoke(cli, ["restore", "--yes", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "4 proposals" in result.output
+    with app.app_context():
+        assert _count(db.engine()) == 4
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code == 0 and "ok" in result.output
+
+
+def test_cli_restore_refuses_garbage(app, runner, tmp_path):
+    bad = tmp_path / "garbage.sqlite"
+    bad.write_bytes(b"\x00" * 4096)
+    result = runner.invoke(cli, ["restore", "--yes", str(bad)])
+    assert result.exit_code != 0
+    assert "Refusing to restore" in result.output
+
+
+def test_backup_keeps_contacts_apart_but_complete(engine, registry, tmp_path):
+    _add(engine, registry, 1, name="Anna Andersson", email="anna@example.se", consent=True)
+    target = tmp_path / "copy.sqlite"
+    maintenance.backup(engine, target)
+    restored = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    init_db(restored)
+    maintenance.restore(restored, target)
+    with restored.connect() as conn:
+        assert conn.execute(select(contacts.c.email)).scalar_one() == "anna@example.se"
+    assert store  # the store module is what the backup copies

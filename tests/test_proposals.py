@@ -1,0 +1,101 @@
+"""Submitting a proposal: validated, joined, routed and stored; refused input stores nothing."""
+import math
+
+import pytest
+from sqlalchemy import func, select
+
+from geo.errors import InvalidCoordinates, OutsideLocality, ProbablySwapped
+from layers.proposals import InvalidProposal, refresh_joins, submit
+from layers.schema import contacts, proposal_areas, proposals
+from layers.store import get_proposal
+
+# Inside Kvarnskon–Vattenrännan (sketch), south-east Dalby.
+IN_KVARNSKON = {"lon": 13.3635, "lat": 55.6605}
+BY_THE_BUS_STATION = {"lon": 13.3454, "lat": 55.6640}
+
+
+def valid(**overrides):
+    data = {**BY_THE_BUS_STATION, "category": "traffic", "title": "Övergångsställe", "description": "Farligt att korsa."}
+    data.update(overrides)
+    return data
+
+
+def count(engine, table=proposals):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_a_valid_proposal_is_stored_with_joins_and_department(engine, registry):
+    with engine.begin() as conn:
+        record = submit(conn, registry, valid(**IN_KVARNSKON, category="housing"))
+    assert record["area_ids"] == ["kvarnskon-vattenrannan"]
+    assert record["department"] == "stadsbyggnadskontoret"
+    assert set(record["nearest"]) >= {"bus_stop", "school", "library", "park"}
+    assert record["nearest"]["bus_stop"]["name"] == "Veberödsvägen (ny hållplats)"
+
+
+def test_traffic_near_the_bus_station_goes_to_technical_services(engine, registry):
+    with engine.begin() as conn:
+        record = submit(conn, registry, valid())
+    assert record["nearest"]["bus_stop"]["distance_m"] < 150
+    assert record["department"] == "tekniska"
+
+
+@pytest.mark.parametrize("coordinates, error, words", [
+    ({"lon": math.nan, "lat": 55.66}, InvalidProposal, "ändligt"),
+    ({"lon": 13.35, "lat": math.inf}, InvalidProposal, "ändligt"),
+    ({"lon": 13.35, "lat": 95.0}, InvalidCoordinates, "-90..90"),
+    ({"lon": 55.6646, "lat": 13.3445}, ProbablySwapped, "bytt plats"),
+    ({"lon": 13.1872, "lat": 55.7053}, OutsideLocality, "utanför Dalby"),
+    ({"lon": "13.35", "lat": 55.66}, InvalidProposal, "tal"),
+])
+def test_invalid_coordinates_are_refused_and_nothing_is_stored(engine, registry, coordinates, error, words):
+    with pytest.raises(error, match=words):
+        with engine.begin() as conn:
+            submit(conn, registry, valid(**coordinates))
+    assert count(engine) == 0
+
+
+@pytest.mark.parametrize("overrides, code", [
+    ({"category": "weather"}, "unknown_category"),
+    ({"title": "   "}, "empty"),
+    ({"title": "x" * 121}, "too_long"),
+    ({"description": "x" * 2001}, "too_long"),
+    ({"title": 42}, "wrong_type"),
+    ({"title": "a\x00b"}, "invalid_text"),
+    ({"email": "anna@example.se"}, "consent_required"),
+    ({"name": "Anna"}, "consent_required"),
+    ({"email": "not-an-address", "consent": True}, "invalid_email"),
+    ({"consent": "yes"}, "wrong_type"),
+    ({"channel": "carrier pigeon"}, "unknown_channel"),
+])
+def test_invalid_fields_are_refused_with_a_code_and_nothing_is_stored(engine, registry, overrides, code):
+    with pytest.raises(InvalidProposal) as raised:
+        with engine.begin() as conn:
+            submit(conn, registry, valid(**overrides))
+    assert raised.value.code == code
+    assert raised.value.message("sv") != raised.value.message("en")
+    assert count(engine) == 0 and count(engine, contacts) == 0
+
+
+def test_contact_details_are_stored_apart_only_with_consent(engine, registry):
+    with engine.begin() as conn:
+        submit(conn, registry, valid(name="Anna", email="anna@example.se", consent=True))
+        submit(conn, registry, valid())
+    assert count(engine) == 2 and count(engine, contacts) == 1
+
+
+def test_text_is_trimmed_and_normalised(engine, registry):
+    with engine.begin() as conn:
+        record = submit(conn, registry, valid(title="  Cafe\u0301  ", description="rad 1\r\nrad 2"))
+    assert record["title"] == "Café" and record["description"] == "rad 1\nrad 2"
+
+
+def test_refreshing_joins_recomputes_every_proposal(engine, registry):
+    with engine.begin() as conn:
+        submit(conn, registry, valid(**IN_KVARNSKON))
+        public_id = conn.execute(select(proposals.c.public_id)).scalar_one()
+        conn.execute(proposal_areas.delete())
+        assert get_proposal(conn, public_id)["area_ids"] == []
+        assert refresh_joins(conn, registry) == 1
+        assert get_proposal(conn, public_id)["area_ids"] == ["kvarnskon-vattenrannan"]

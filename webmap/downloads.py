@@ -1,0 +1,142 @@
+"""Downloads of layers and proposals (/api/export, /planner/export) and the admin's layer upload page.
+
+Views only choose the audience and adapt ``layers.export`` / ``layers.layer_import`` to HTTP:
+GeoJSON and CSV stream (a generator per response, one keyset page of the store at a time);
+GeoPackage and FlatGeobuf are written to a temporary file that is sent and then removed.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from flask import (
+    Blueprint, Response, current_app, flash, render_template, request, send_file, url_for,
+)
+
+from geo.errors import UserError
+from layers import export, layer_import
+from layers.export import Audience
+from layers.registry import UnknownLayer
+from webmap import db
+from webmap.auth import current_user, login_required
+from webmap.i18n import current_language
+from webmap.security import csrf
+
+bp = Blueprint("downloads", __name__)
+
+FORMAT = "<any(geojson, csv, gpkg, fgb):fmt>"
+DEFAULT_UPLOAD_MAX = 500 * 1024 * 1024
+
+
+def _public_audience() -> Audience:
+    return Audience(grid_m=float(current_app.config.get("PUBLIC_GRID_M") or 0))
+
+
+def _download(name: str, fmt: str, audience: Audience, prefix: str = ""):
+    registry, engine = db.registry(), db.engine()
+    if name == "all" and fmt != "gpkg":
+        raise UnknownLayer(name)
+    if name != "all":
+        export.check_layer(registry, name, audience)
+    filename = f"{registry.locality.name.lower()}-{prefix}{name}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store" if audience.planner else "no-cache"}
+    if fmt == "geojson":
+        return Response(export.iter_geojson(engine, registry, name, audience), mimetype=export.MEDIA_TYPES[fmt], headers=headers)
+    if fmt == "csv":
+        bom = request.args.get("bom") in ("1", "true", "yes")
+        return Response(export.iter_csv(engine, registry, name, audience, bom=bom),
+                        content_type=export.MEDIA_TYPES[fmt], headers=headers)
+    crs = request.args.get("crs") or None
+    if crs and crs.isdigit():
+        crs = f"EPSG:{crs}"
+    handle, temp = tempfile.mkstemp(suffix=f".{fmt}")
+    os.close(handle)
+    try:
+        if fmt == "gpkg":
+            export.write_gpkg_export(engine, registry, temp, crs or export.SWEREF99TM, audience,
+                                     None if name == "all" else [name])
+        else:
+            export.write_fgb_export(engine, registry, name, temp, crs or export.WGS84, audience)
+        response = send_file(temp, mimetype=export.MEDIA_TYPES[fmt], as_attachment=True, download_name=filename)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    response.headers["Cache-Control"] = headers["Cache-Control"]
+    response.call_on_close(lambda: Path(temp).unlink(missing_ok=True))
+    return response
+
+
+@bp.get("/api/export")
+def index():
+    """List what can be downloaded (for the map page's download links)."""
+    registry = db.registry()
+    lang = current_language()
+    layers = []
+    for name in export.exportable_layers(registry, export.PUBLIC):
+        title = registry.get(name).label(lang) if name != export.PROPOSALS else ("Förslag" if lang == "sv" else "Proposals")
+        layers.append({"name": name, "title": title, "links": {
+            fmt: url_for("downloads.public_export", name=name, fmt=fmt) for fmt in export.FORMATS}})
+    return {"layers": layers, "all": url_for("downloads.public_export", name="all", fmt="gpkg"),
+            "ogc": url_for("ogc.landing")}
+
+
+@bp.get(f"/api/export/<name>.{FORMAT}")
+def public_export(name: str, fmt: str):
+    return _download(name, fmt, _public_audience())
+
+
+@bp.get(f"/planner/export/<name>.{FORMAT}")
+@login_required(role="planner")
+def planner_export(name: str, fmt: str):
+    """The planner layer; ``?contacts=1`` adds consented contact details, for admins only."""
+    wants_contacts = request.args.get("contacts") in ("1", "true", "yes")
+    if wants_contacts and not current_user().has_role("admin"):
+        return _forbidden()
+    audience = export.ADMIN if wants_contacts else export.PLANNER
+    return _download(name, fmt, audience, prefix="planner-")
+
+
+def _forbidden():
+    from webmap.errors import error_response, http_message
+    return error_response(403, "forbidden", http_message(403))
+
+
+# ------------------------------------------------------------- admin upload page
+@bp.route("/planner/layers", methods=["GET", "POST"])
+@csrf.exempt  # checked below, after the upload limit is raised (the global check would read the body first)
+@login_required(role="admin")
+def upload():
+    registry = db.registry()
+    if request.method == "POST":
+        limit = int(current_app.config.get("LAYER_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX))
+        request.max_content_length = limit + 1024 * 1024  # the file plus the form's few fields
+        csrf.protect()
+        file = request.files.get("file")
+        name = request.form.get("layer", "")
+        try:
+            if file is None or not file.filename:
+                raise layer_import.UnsupportedFile("Välj en fil att ladda upp.", "Choose a file to upload.")
+            mapping = layer_import.parse_mapping(line for line in request.form.get("mapping", "").split() if line)
+            report = layer_import.upload(file.stream, file.filename, registry, name, db.engine(),
+                                         crs=request.form.get("crs") or None, mapping=mapping, max_bytes=limit)
+        except UserError as error:
+            flash(error.message(current_language()), "error")
+            return render_template("layers/upload.html", layers=_layer_rows(registry), report=None), 422
+        flash(f"{report.layer}: {report.features} objekt importerade / features imported.", "info")
+        return render_template("layers/upload.html", layers=_layer_rows(registry), report=report)
+    return render_template("layers/upload.html", layers=_layer_rows(registry), report=None)
+
+
+def _layer_rows(registry) -> list[dict]:
+    lang = current_language()
+    history = registry.override_dir / "history" if registry.override_dir else None
+    rows = []
+    for layer in registry:
+        versions = sorted(p.name for p in history.glob(f"{layer.name}-*.gpkg")) if history and history.exists() else []
+        source = registry.source_path(layer.name)
+        rows.append({"name": layer.name, "title": layer.label(lang), "geometry_type": layer.geometry_type,
+                     "imported": registry.override_dir is not None and source.parent == registry.override_dir,
+                     "versions": versions})
+    return rows
+

@@ -1,0 +1,216 @@
+"""The resident map, built with folium and embedded as components in our own templates.
+
+``build_map`` assembles the locality boundary, the development areas styled by status, the
+service locations and an empty, clustered proposal layer (filled by ``static/map.js`` from the
+API, never embedded in the page), with a layer control, a scale bar and the locality's
+attribution lines. ``render_parts`` returns folium's three components (header links, the map
+``<div>``, the script) for ``base.html`` to place; the script is wrapped in a nonce-carrying
+``<script>`` by the template, so the CSP stays strict.
+
+No CDN: folium's default JS/CSS lists are replaced on subclasses (never on folium's own
+classes, which other pages may use) by URLs this app serves from the installed XStatic
+packages. jQuery, Bootstrap and Font Awesome are not needed and not loaded. Popups and
+tooltips are bound in ``map.js`` with ``textContent``; nothing here builds HTML from data.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import xstatic.pkg.leaflet as xs_leaflet
+import xstatic.pkg.leaflet_markercluster as xs_markercluster
+from branca.element import MacroElement
+from folium.plugins import MarkerCluster
+from folium.template import Template
+from folium.utilities import JsCode
+
+from geo.crs import WGS84, to_metric, to_wgs84
+from geo.io import frame_to_features
+from layers.registry import LayerRegistry
+
+# Vendored front-end packages, served by ``resident.vendor`` at /vendor/<name>/<version>/<file>.
+VENDOR = {
+    "leaflet": (Path(xs_leaflet.BASE_DIR), xs_leaflet.VERSION),
+    "markercluster": (Path(xs_markercluster.BASE_DIR), xs_markercluster.VERSION),
+}
+PROPOSALS_LAYER = "proposals"
+
+
+def vendor_path(name: str, filename: str) -> str:
+    """Return the URL path of a vendored file (version in the path, so it can be cached for a year)."""
+    _, version = VENDOR[name]
+    return f"/vendor/{name}/{version}/{filename}"
+
+
+class DialogMap(folium.Map):
+    """folium's Map without CDN links, without the zoom-disabling viewport tag and inline header script."""
+
+    default_js = [("leaflet", vendor_path("leaflet", "leaflet.js"))]
+    default_css = [("leaflet_css", vendor_path("leaflet", "leaflet.css"))]
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}{% endmacro %}
+
+        {% macro html(this, kwargs) %}
+            <div class="folium-map dk-map" id={{ this.get_name()|tojson }}></div>
+        {% endmacro %}
+
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.map(
+                {{ this.get_name()|tojson }},
+                {
+                    center: {{ this.location|tojson }},
+                    crs: L.CRS.{{ this.crs }},
+                    ...{{ this.options|tojavascript }}
+                }
+            );
+            {%- if this.control_scale %}
+            L.control.scale({imperial: false}).addTo({{ this.get_name() }});
+            {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+
+class ProposalCluster(MarkerCluster):
+    """An empty Leaflet.markercluster group that ``map.js`` fills from ``GET /api/proposals``."""
+
+    default_js = [("markerclusterjs", vendor_path("markercluster", "leaflet.markercluster.js"))]
+    default_css = [
+        ("markerclustercss", vendor_path("markercluster", "MarkerCluster.css")),
+        ("markerclusterdefaultcss", vendor_path("markercluster", "MarkerCluster.Default.css")),
+    ]
+
+
+class Attribution(MacroElement):
+    """Adds text lines (escaped here: Leaflet treats attributions as HTML) to the map's attribution."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {%- for line in this.lines %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ line|tojson }});
+        {%- endfor %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lines):
+        super().__init__()
+        self._name = "Attribution"
+        self.lines = [html.escape(line) for line in lines]
+
+
+class Handover(MacroElement):
+    """Hands the map and its layers to ``Dialogkarta.init`` in ``static/map.js``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            Dialogkarta.init({{ this._parent.get_name() }}, {
+            {%- for key, layer in this.layers.items() %}
+                {{ key|tojson }}: {{ layer.get_name() }},
+            {%- endfor %}
+            });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layers: dict):
+        super().__init__()
+        self._name = "Handover"
+        self.layers = layers
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """folium's components, ready for ``base.html``: header links, the map element, the script."""
+
+    header: str
+    html: str
+    script: str
+
+
+def max_bounds(registry: LayerRegistry) -> tuple[float, float, float, float]:
+    """Return (min_lon, min_lat, max_lon, max_lat) of the boundary widened by the locality's margin."""
+    boundary = gpd.GeoSeries([registry.boundary()], crs=WGS84)
+    widened = to_metric(boundary).buffer(registry.locality.margin_m)
+    return tuple(float(v) for v in to_wgs84(widened).total_bounds)
+
+
+def _area_style(status_colors: dict):
+    def style(feature):
+        props = feature["properties"]
+        color = status_colors.get(props.get("status"), "#555555")
+        illustrative = props.get("data_status") != "verified"
+        return {"color": color, "fillColor": color, "weight": 2, "fillOpacity": 0.22,
+                "dashArray": "6 5" if illustrative else None}
+    return style
+
+
+def _collection(frame, fields) -> dict:
+    columns = [c for c in fields if c in frame.columns]
+    features = frame_to_features(frame[columns + [frame.geometry.name]], id_column="id" if "id" in columns else None)
+    return {"type": "FeatureCollection", "features": features}
+
+
+def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attribution: str) -> folium.Map:
+    """Return the resident map of the registry's locality, with titles in ``lang``.
+
+    Layer names are escaped here because Leaflet's layer control inserts them as HTML.
+    """
+    locality = registry.locality
+    boundary_layer = registry.get(locality.boundary_layer)
+    areas_layer, services_layer = registry.by_role("areas"), registry.by_role("services")
+    min_lon, min_lat, max_lon, max_lat = max_bounds(registry)
+    lon, lat = locality.center
+    fmap = DialogMap(
+        location=[lat, lon], zoom_start=locality.zoom, min_zoom=locality.min_zoom, max_zoom=locality.max_zoom,
+        tiles=None, control_scale=True, max_bounds=True,
+        min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon, max_bounds_viscosity=1.0,
+    )
+    folium.TileLayer(
+        tiles=tile_url, attr=html.escape(tile_attribution), name=html.escape(_("Bakgrundskarta")),
+        min_zoom=locality.min_zoom, max_zoom=locality.max_zoom, max_native_zoom=min(locality.max_zoom, 19),
+    ).add_to(fmap)
+    boundary = folium.GeoJson(
+        _collection(registry.frame(boundary_layer.name), ["id", "name", "data_status"]),
+        name=html.escape(boundary_layer.label(lang)),
+        style_function=lambda _: {"color": "#222222", "weight": 3, "fill": False, "dashArray": "10 6"},
+        interactive=False,
+    ).add_to(fmap)
+    status_colors = {key: value.get("color", "#555555") for key, value in locality.area_status.items()}
+    areas = folium.GeoJson(
+        _collection(registry.frame(areas_layer.name), ["id", "name", "status", "plan_ref", "period", "data_status"]),
+        name=html.escape(areas_layer.label(lang)), style_function=_area_style(status_colors),
+        on_each_feature=JsCode("Dialogkarta.onArea"),
+    ).add_to(fmap)
+    services = folium.GeoJson(
+        _collection(registry.frame(services_layer.name), ["id", "name", "kind", "data_status"]),
+        name=html.escape(services_layer.label(lang)), on_each_feature=JsCode("Dialogkarta.onService"),
+    ).add_to(fmap)
+    proposals = ProposalCluster(
+        name=html.escape(_("Invånarnas förslag")), options={"chunkedLoading": True, "showCoverageOnHover": False},
+    ).add_to(fmap)
+    Attribution(locality.attribution).add_to(fmap)
+    folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
+    Handover({"boundary": boundary, "areas": areas, "services": services, PROPOSALS_LAYER: proposals}).add_to(fmap)
+    return fmap
+
+
+def render_parts(fmap: folium.Map) -> MapParts:
+    """Render the map once and return its header, html and script components."""
+    root = fmap.get_root()
+    root.header._children.pop("meta_http", None)  # our template declares the charset
+    root.render()
+    return MapParts(header=root.header.render(), html=root.html.render(), script=root.script.render())
+
+
+def _(text: str) -> str:
+    # Marked for extraction; translated in the request's language when Flask-Babel is active.
+    from flask_babel import gettext
+    return gettext(text)

@@ -1,0 +1,40 @@
+"""Residents flag a proposal as inappropriate: POST /p/<public_id>/flag.
+
+One flag per browser (a random token in an HttpOnly cookie, stored only as a hash); when a
+proposal has ``FLAG_HIDE_THRESHOLD`` open flags it is hidden pending a moderator's review
+(``/planner/moderation``; hiding and restoring by hand are planner views). Form posts need the
+CSRF token like every form; a JSON client sends it in ``X-CSRFToken``.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request
+from flask_babel import gettext as _
+
+from layers import workflow
+from webmap import db
+
+bp = Blueprint("moderation", __name__)
+
+TOKEN_COOKIE = "dk_flag"
+
+
+@bp.post("/p/<public_id>/flag")
+def flag(public_id: str):
+    token = request.cookies.get(TOKEN_COOKIE) or secrets.token_urlsafe(24)
+    payload = request.get_json(silent=True) if request.is_json else request.form
+    reason = str((payload or {}).get("reason", ""))[:500]
+    with db.transaction() as conn:
+        result = workflow.flag(conn, public_id, token, reason, threshold=int(current_app.config["FLAG_HIDE_THRESHOLD"]))
+    if result is None:
+        abort(404)
+    message = _("Tack. En moderator tittar på förslaget.")
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        response = jsonify({"flagged": True, "message": message})
+    else:
+        flash(message, "info")
+        response = redirect("/" if result["hidden"] else f"/p/{public_id}")
+    response.set_cookie(TOKEN_COOKIE, token, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response

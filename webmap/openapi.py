@@ -1,0 +1,240 @@
+"""The OpenAPI 3 description of the public JSON API, served at /api/openapi.json.
+
+Written by hand as a dict: five paths do not need a generator, and the document doubles as
+the API's reference (the README links to it). Category values come from the locality config.
+"""
+from __future__ import annotations
+
+from layers.proposals import DESCRIPTION_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
+
+STATUSES = ["received", "forwarded", "under_consideration", "planned", "done", "declined"]
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def document(locality) -> dict:
+    """Return the OpenAPI 3.0 document for the API of ``locality``."""
+    categories = [c.id for c in locality.categories]
+    geojson = "application/geo+json"
+    lang_header = {"name": "Accept-Language", "in": "header", "required": False,
+                   "description": "Language of messages and labels: sv (default) or en.",
+                   "schema": {"type": "string", "example": "en"}}
+    public_id = {"name": "public_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 32}}
+    category_param = {"name": "category", "in": "query", "required": False, "schema": {"type": "string", "enum": categories}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": f"Dialogkarta API – {locality.name}",
+            "version": "1",
+            "description": (
+                "Residents' proposals on the map of the locality, as RFC 7946 GeoJSON (WGS84 lon/lat). "
+                "Errors are {\"error\": {\"code\", \"message\"}} with the message in the request's language "
+                "(Accept-Language: sv default, en). Writes are rate limited per client (429 with Retry-After)."
+            ),
+        },
+        "servers": [{"url": "/api"}],
+        "paths": {
+            "/proposals": {
+                "get": {
+                    "operationId": "listProposals",
+                    "summary": "Public proposals as a GeoJSON FeatureCollection",
+                    "description": "Without filters: the full list, cached and gzip-compressed, with an ETag. "
+                                   "Oldest first.",
+                    "parameters": [
+                        {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+                         "description": "minlon,minlat,maxlon,maxlat (WGS84)",
+                         "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
+                        category_param,
+                        {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": STATUSES}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+                        {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+                        lang_header,
+                    ],
+                    "responses": {
+                        "200": {"description": "FeatureCollection of public proposals",
+                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}}},
+                        "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                        "400": _error("Invalid query parameter (e.g. inverted bbox, wrong count, negative limit)"),
+                    },
+                },
+                "post": {
+                    "operationId": "createProposal",
+                    "summary": "Submit a proposal",
+                    "parameters": [lang_header],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/NewProposal"}}}},
+                    "responses": {
+                        "201": {"description": "Stored; the proposal with its joins in words",
+                                "headers": {"Location": {"description": "The proposal's permalink",
+                                                         "schema": {"type": "string"}}},
+                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}}},
+                        "400": _error("Malformed JSON, not an object, unknown field or wrong type"),
+                        "413": _error("Body over 64 KB"),
+                        "415": _error("Not application/json"),
+                        "422": _error("Valid JSON but not acceptable: outside the locality, unknown category, "
+                                      "empty or too long text, e-mail without consent, invalid e-mail"),
+                        "429": _error("Too many proposals from this client; see Retry-After"),
+                    },
+                },
+            },
+            "/proposals/nearby": {
+                "get": {
+                    "operationId": "nearbyProposals",
+                    "summary": "Public proposals within a radius (default 150 m), same category first, then nearest",
+                    "parameters": [
+                        {"name": "lon", "in": "query", "required": True, "schema": {"type": "number"}},
+                        {"name": "lat", "in": "query", "required": True, "schema": {"type": "number"}},
+                        {"name": "radius", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 150}},
+                        category_param,
+                    ],
+                    "responses": {
+                        "200": {"description": "FeatureCollection; each feature has distance_m",
+                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}}},
+                        "400": _error("Missing or invalid lon, lat, radius or category"),
+                    },
+                },
+            },
+            "/proposals/{public_id}": {
+                "get": {
+                    "operationId": "getProposal",
+                    "summary": "One public proposal with joins, status history and labels",
+                    "parameters": [public_id, lang_header],
+                    "responses": {
+                        "200": {"description": "The proposal",
+                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}}},
+                        "404": _error("No public proposal with this id"),
+                    },
+                },
+            },
+            "/proposals/{public_id}/support": {
+                "post": {
+                    "operationId": "supportProposal",
+                    "summary": "Support a proposal, once per browser",
+                    "description": "The browser is recognised by a random cookie token (dialogkarta_token), set on "
+                                   "first use and stored only as its SHA-256. The body may be empty or {} but must "
+                                   "be sent as application/json.",
+                    "parameters": [public_id, lang_header],
+                    "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {
+                        "200": {"description": "Counted (added true) or already counted (added false)",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Support"}}}},
+                        "404": _error("No public proposal with this id"),
+                        "415": _error("Not application/json"),
+                        "429": _error("Too many supports from this client"),
+                    },
+                },
+            },
+            "/layers": {
+                "get": {
+                    "operationId": "listLayers",
+                    "summary": "The locality's public layers: name, title, role, geometry type, feature count",
+                    "parameters": [lang_header],
+                    "responses": {"200": {"description": "Layers", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"layers": {"type": "array", "items": {
+                            "type": "object", "properties": {
+                                "name": {"type": "string"}, "title": {"type": "string"}, "role": {"type": "string"},
+                                "geometry_type": {"type": "string"}, "count": {"type": "integer"}}}}}}}}}},
+                },
+            },
+            "/layers/{name}": {
+                "get": {
+                    "operationId": "getLayer",
+                    "summary": "One public layer as a GeoJSON FeatureCollection",
+                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "The layer", "content": {geojson: {"schema": {"type": "object"}}}},
+                        "404": _error("No public layer with this name"),
+                    },
+                },
+            },
+            "/openapi.json": {
+                "get": {"operationId": "openapi", "summary": "This document",
+                        "responses": {"200": {"description": "OpenAPI 3 document",
+                                              "content": {"application/json": {"schema": {"type": "object"}}}}}},
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string", "example": "outside_locality"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string", "description": "The field at fault, when one is"}}}}},
+                "NewProposal": {
+                    "type": "object", "required": ["lon", "lat", "category", "title", "description"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "lon": {"type": "number", "example": 13.3514},
+                        "lat": {"type": "number", "example": 55.6652},
+                        "category": {"type": "string", "enum": categories},
+                        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
+                        "description": {"type": "string", "minLength": 1, "maxLength": DESCRIPTION_MAX},
+                        "name": {"type": "string", "maxLength": NAME_MAX, "nullable": True},
+                        "email": {"type": "string", "format": "email", "maxLength": EMAIL_MAX, "nullable": True},
+                        "consent": {"type": "boolean", "nullable": True,
+                                    "description": "Required (true) when name or email is given"},
+                    },
+                },
+                "ProposalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "public_id": {"type": "string"}, "title": {"type": "string"},
+                        "description": {"type": "string"}, "category": {"type": "string"},
+                        "status": {"type": "string", "enum": STATUSES}, "channel": {"type": "string"},
+                        "support_count": {"type": "integer"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "updated_at": {"type": "string", "format": "date-time"},
+                        "distance_m": {"type": "number", "description": "Only from /proposals/nearby"},
+                    },
+                },
+                "ProposalCollection": {
+                    "type": "object", "required": ["type", "features"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["FeatureCollection"]},
+                        "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
+                        "features": {"type": "array", "items": {"type": "object", "properties": {
+                            "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+                            "geometry": {"$ref": "#/components/schemas/Point"},
+                            "properties": {"$ref": "#/components/schemas/ProposalProperties"}}}},
+                    },
+                },
+                "Point": {"type": "object", "required": ["type", "coordinates"], "properties": {
+                    "type": {"type": "string", "enum": ["Point"]},
+                    "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}},
+                "ProposalFeature": {
+                    "type": "object", "required": ["type", "id", "geometry", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+                        "geometry": {"$ref": "#/components/schemas/Point"},
+                        "properties": {"allOf": [{"$ref": "#/components/schemas/ProposalProperties"}, {
+                            "type": "object", "properties": {
+                                "category_label": {"type": "string"}, "status_label": {"type": "string"},
+                                "url": {"type": "string", "description": "Permalink"},
+                                "public": {"type": "boolean", "description": "false while held for moderation"},
+                                "summary": {"type": "string", "description": "The joins in words, in the request's language"},
+                                "area_ids": {"type": "array", "items": {"type": "string"}},
+                                "areas": {"type": "array", "items": {"type": "object", "properties": {
+                                    "id": {"type": "string"}, "name": {"type": "string"}, "status": {"type": "string"},
+                                    "status_label": {"type": "string"}, "illustrative": {"type": "boolean"}}}},
+                                "nearest": {"type": "object", "description": "Nearest service per kind",
+                                            "additionalProperties": {"type": "object", "properties": {
+                                                "id": {"type": "string"}, "name": {"type": "string"},
+                                                "distance_m": {"type": "number"}, "kind_label": {"type": "string"}}}},
+                                "history": {"type": "array", "items": {"type": "object", "properties": {
+                                    "status": {"type": "string"}, "status_label": {"type": "string"},
+                                    "note": {"type": "string", "nullable": True}, "role": {"type": "string"},
+                                    "changed_at": {"type": "string", "format": "date-time"}}}},
+                            }}]},
+                    },
+                },
+                "Support": {"type": "object", "properties": {
+                    "public_id": {"type": "string"}, "added": {"type": "boolean"},
+                    "support_count": {"type": "integer"}, "message": {"type": "string"}}},
+            },
+        },
+    }

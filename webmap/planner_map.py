@@ -1,0 +1,115 @@
+"""The planner's overlay map (folium) and the Leaflet files it needs, served from installed packages.
+
+folium builds the base map: tiles, the locality boundary and the service locations. The
+proposals, the choropleth of the development areas and the heat map are drawn by
+``static/planner/overlay.js`` from ``/planner/api/proposals``, so that filters redraw map and
+table together without reloading. Pages embed the map's html and script components in our own
+templates (the script gets the CSP nonce); folium's own header is not used, because it loads
+from CDNs and disables zooming.
+
+Local assets, no CDN:
+  Leaflet 1.9.3        XStatic-Leaflet (BSD-2-Clause), at /assets/planner/leaflet/...
+  Leaflet.heat 0.2.0   bundled with folium as templates/leaflet_heat.min.js (BSD-2-Clause,
+                       Vladimir Agafonkin; includes simpleheat, BSD-2-Clause), at
+                       /assets/planner/leaflet-heat.js (overlay.js calls L.heatLayer; folium's
+                       HeatMap plugin, whose default_js is a CDN URL, is not used).
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import folium
+import xstatic.pkg.leaflet as xstatic_leaflet
+from flask import Blueprint, send_from_directory, url_for
+
+assets_bp = Blueprint("planner_assets", __name__)
+
+LEAFLET_DIR = Path(xstatic_leaflet.BASE_DIR)
+FOLIUM_TEMPLATES = Path(folium.__file__).resolve().parent / "templates"
+CACHE_SECONDS = 7 * 24 * 3600
+
+
+@assets_bp.get("/leaflet/<path:filename>")
+def leaflet(filename: str):
+    return send_from_directory(LEAFLET_DIR, filename, max_age=CACHE_SECONDS)
+
+
+@assets_bp.get("/leaflet-heat.js")
+def leaflet_heat():
+    return send_from_directory(FOLIUM_TEMPLATES, "leaflet_heat.min.js", max_age=CACHE_SECONDS,
+                               mimetype="text/javascript")
+
+
+def asset_urls() -> dict:
+    """Return the local URLs of Leaflet's script and stylesheet and of Leaflet.heat."""
+    return {
+        "leaflet_js": url_for("planner_assets.leaflet", filename="leaflet.js"),
+        "leaflet_css": url_for("planner_assets.leaflet", filename="leaflet.css"),
+        "heat_js": url_for("planner_assets.leaflet_heat"),
+    }
+
+
+def _localise(element, urls: dict) -> None:
+    element.default_js = [("leaflet", urls["leaflet_js"])]
+    element.default_css = [("leaflet_css", urls["leaflet_css"])]
+
+
+def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv") -> dict:
+    """Return the components of the planner's base map: ``html``, ``script`` and ``map_name``.
+
+    The map shows the tiles, the locality boundary and the service locations (one circle per
+    service, a tooltip with name and kind); overlay.js adds areas, proposals and the heat map.
+    """
+    urls = asset_urls()
+    locality = registry.locality
+    lon, lat = locality.center
+    fmap = folium.Map(location=[lat, lon], zoom_start=locality.zoom, min_zoom=locality.min_zoom,
+                      max_zoom=locality.max_zoom, tiles=None, control_scale=True)
+    _localise(fmap, urls)
+    folium.TileLayer(tile_url, attr=tile_attribution, name="Bakgrundskarta" if lang == "sv" else "Base map",
+                     max_zoom=locality.max_zoom).add_to(fmap)
+    boundary = registry.frame(locality.boundary_layer)
+    folium.GeoJson(
+        boundary[["geometry"]].to_json(), name=registry.get(locality.boundary_layer).label(lang),
+        style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},
+        interactive=False,
+    ).add_to(fmap)
+    services = registry.services()
+    group = folium.FeatureGroup(name=registry.by_role("services").label(lang), show=True)
+    kinds = locality.service_kinds
+    for row in services.itertuples():
+        label = kinds.get(row.kind, {}).get(lang) or kinds.get(row.kind, {}).get("sv") or row.kind
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, color="#1f4e79", weight=1,
+                            fill=True, fill_color="#ffffff", fill_opacity=0.9,
+                            tooltip=f"{row.name} ({label})").add_to(group)
+    group.add_to(fmap)
+    root = fmap.get_root()
+    root.render()
+    return {"html": root.html.render(), "script": root.script.render(), "map_name": fmap.get_name()}
+
+
+def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: str, link) -> dict:
+    """Return the components of a map of activities that have a place (``link(item)`` gives each URL)."""
+    urls = asset_urls()
+    locality = registry.locality
+    lon, lat = locality.center
+    fmap = folium.Map(location=[lat, lon], zoom_start=locality.zoom - 1, min_zoom=locality.min_zoom,
+                      max_zoom=locality.max_zoom, tiles=None, control_scale=True)
+    _localise(fmap, urls)
+    folium.TileLayer(tile_url, attr=tile_attribution, max_zoom=locality.max_zoom).add_to(fmap)
+    folium.GeoJson(
+        registry.frame(locality.boundary_layer)[["geometry"]].to_json(), interactive=False,
+        style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},
+    ).add_to(fmap)
+    for item in items:
+        if item.get("lon") is None or item.get("lat") is None:
+            continue
+        popup = folium.Popup(f'<a href="{html.escape(link(item))}">{html.escape(item["title"])}</a> '
+                             f'({html.escape(item["date"])})')
+        folium.CircleMarker([item["lat"], item["lon"]], radius=8, color="#54278f", weight=2, fill=True,
+                            fill_color="#9e9ac8", fill_opacity=0.9, tooltip=html.escape(item["title"]),
+                            popup=popup).add_to(fmap)
+    root = fmap.get_root()
+    root.render()
+    return {"html": root.html.render(), "script": root.script.render(), "map_name": fmap.get_name()}

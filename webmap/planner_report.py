@@ -1,0 +1,139 @@
+"""The summary report (/planner/report and ``dialogkarta report -o report.html``).
+
+Figures come from ``layers.report``; this module draws them with matplotlib on the server
+(bar charts, a timeline and a static map of the development areas and proposals in SWEREF 99
+TM) as inline SVG with text kept as text, and renders one HTML page that prints to PDF from the
+browser. The standalone version (CLI) inlines its stylesheet so the file works on its own.
+"""
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers; must precede any pyplot import (geopandas plots use it)
+from matplotlib.figure import Figure  # noqa: E402
+
+from flask import render_template  # noqa: E402
+from flask_babel import gettext as _  # noqa: E402
+
+from geo.crs import to_metric  # noqa: E402
+from layers import report as report_data  # noqa: E402
+from layers import store, workflow  # noqa: E402
+from webmap import db  # noqa: E402
+from webmap.i18n import current_language  # noqa: E402
+
+CSS_PATH = Path(__file__).resolve().parent / "static" / "planner" / "planner.css"
+_SVG_PREAMBLE = re.compile(r"^.*?(?=<svg)", re.S)
+SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "dialogkarta", "font.size": 9}
+
+
+def _svg(fig: Figure, label: str) -> str:
+    buffer = io.StringIO()
+    with matplotlib.rc_context(SVG_RC):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    svg = _SVG_PREAMBLE.sub("", buffer.getvalue(), count=1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_escape(label)}" ', 1)
+
+
+def _escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def bar_chart(counts: dict, labels: dict, title: str) -> str:
+    """Return a horizontal bar chart of ``counts`` as SVG."""
+    with matplotlib.rc_context(SVG_RC):
+        items = list(counts.items())[::-1]
+        fig = Figure(figsize=(5, 0.35 * max(len(items), 2) + 0.8))
+        ax = fig.subplots()
+        ax.barh([labels.get(k, k) or "–" for k, _v in items], [v for _k, v in items], color="#2171b5")
+        ax.set_title(title)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        for spine in ("top", "right"):
+            ax.spines[spine].set_visible(False)
+        return _svg(fig, title)
+
+
+def timeline_chart(timeline: list, title: str) -> str:
+    with matplotlib.rc_context(SVG_RC):
+        fig = Figure(figsize=(6, 2.5))
+        ax = fig.subplots()
+        if timeline:
+            ax.bar([d for d, _n in timeline], [n for _d, n in timeline], color="#6baed6")
+            ax.tick_params(axis="x", labelrotation=45)
+        ax.set_title(title)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        return _svg(fig, title)
+
+
+def static_map(registry, records, counts: dict, title: str) -> str:
+    """Return a map of the development areas (shaded by proposal count) and proposals, in SWEREF 99 TM."""
+    import geopandas as gpd
+    import shapely
+
+    with matplotlib.rc_context(SVG_RC):
+        fig = Figure(figsize=(6, 5))
+        ax = fig.subplots()
+        boundary = to_metric(registry.frame(registry.locality.boundary_layer))
+        boundary.boundary.plot(ax=ax, color="#333333", linewidth=1, linestyle="--")
+        areas = to_metric(registry.areas()).copy()
+        areas["count"] = [counts.get(a, 0) for a in areas["id"]]
+        areas.plot(ax=ax, column="count", cmap="Blues", edgecolor="#08306b", linewidth=1, legend=True,
+                   vmin=0, legend_kwds={"label": _("antal förslag"), "shrink": 0.6})
+        for row in areas.itertuples():
+            point = row.geometry.representative_point()
+            ax.annotate(f"{row.name}\n({row.count})", (point.x, point.y), ha="center", fontsize=7)
+        if records:
+            points = gpd.GeoDataFrame(geometry=shapely.points([(r["lon"], r["lat"]) for r in records]), crs="EPSG:4326")
+            to_metric(points).plot(ax=ax, color="#b30000", markersize=8)
+        ax.set_title(title)
+        ax.set_xlabel("E (m), SWEREF 99 TM")
+        ax.set_ylabel("N (m)")
+        ax.set_aspect("equal")
+        ax.ticklabel_format(style="plain", useOffset=False)
+        return _svg(fig, title)
+
+
+def build(conn, registry, lang: str) -> dict:
+    """Return the report's figures and charts."""
+    records = store.list_proposals(conn, include_hidden=True)
+    first_answers = workflow.first_answer_times(conn)
+    areas = registry.areas()
+    area_names = dict(zip(areas["id"], areas["name"]))
+    figures = report_data.summary(records, list(areas["id"]), first_answers)
+    locality = registry.locality
+    from webmap.planner import CHANNEL_LABELS, STATUS_LABELS
+    labels = {
+        "area": area_names,
+        "category": {c.id: c.label(lang) for c in locality.categories},
+        "channel": {k: str(v) for k, v in CHANNEL_LABELS.items()},
+        "status": {k: str(v) for k, v in STATUS_LABELS.items()},
+        "department": {d: locality.department_label(d, lang) for d in locality.departments},
+    }
+    tables = [
+        ("area", _("Per utvecklingsområde"), figures["by_area"]),
+        ("category", _("Per kategori"), figures["by_category"]),
+        ("channel", _("Per kanal"), figures["by_channel"]),
+        ("status", _("Per status"), figures["by_status"]),
+        ("department", _("Per förvaltning"), figures["by_department"]),
+    ]
+    charts = [(title, bar_chart(counts, labels[key], title)) for key, title, counts in tables if counts]
+    charts.append((_("Inkomna förslag per vecka"), timeline_chart(figures["timeline"], _("Inkomna förslag per vecka"))))
+    return {
+        "figures": figures, "labels": labels, "tables": tables, "charts": charts,
+        "map_svg": static_map(registry, records, figures["by_area"], _("Förslag och utvecklingsområden")),
+        "generated_at": datetime.now(timezone.utc),
+    }
+
+
+def render(standalone: bool = False) -> str:
+    """Return the report as an HTML page; ``standalone`` inlines the stylesheet and drops navigation."""
+    lang = current_language()
+    with db.reading() as conn:
+        data = build(conn, db.registry(), lang)
+    css = CSS_PATH.read_text(encoding="utf-8") if standalone else None
+    return render_template("planner/report.html", standalone=standalone, inline_css=css,
+                           locality=db.registry().locality, **data)

@@ -1,0 +1,98 @@
+"""Per-client rate limits on writes: a small in-process sliding window.
+
+Why not flask-limiter: the limits we need are two buckets (new proposals, supports) keyed on the
+client address, and an in-process window is thirty lines with no new dependency and nothing to
+configure. Its limitation is that each server process counts on its own, so with N worker
+processes a client gets up to N times the limit; under ``dialogkarta serve`` (waitress, one
+process, threads) the limit is exact. A deployment with many workers behind a proxy should
+rate-limit at the proxy as well. Behind a reverse proxy, wrap the app in werkzeug's
+``ProxyFix`` so ``remote_addr`` is the client's address rather than the proxy's.
+
+Configuration (``DIALOGKARTA_`` environment variables or test config):
+
+- ``RATELIMIT_ENABLED``: ``false`` turns every limit off.
+- ``RATELIMIT_PROPOSALS`` / ``RATELIMIT_SUPPORTS``: limits as ``"count/period"`` joined by ``;``,
+  period one of ``second``, ``minute``, ``hour``, ``day`` or a number of seconds, e.g.
+  ``"10/minute;60/hour"``.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from functools import wraps
+
+from flask import current_app, request
+
+DEFAULT_LIMITS = {"proposals": "10/minute;60/hour", "supports": "30/minute;300/hour"}
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+MAX_CLIENTS = 100_000  # forget the oldest clients beyond this, so memory stays bounded
+
+
+def parse_limits(text: str) -> list[tuple[int, float]]:
+    """Return ``[(count, seconds), ...]`` for a text such as ``"10/minute;60/hour"``."""
+    limits = []
+    for part in str(text).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        count, _, period = part.partition("/")
+        try:
+            seconds = PERIODS[period.strip()] if period.strip() in PERIODS else float(period)
+            limits.append((int(count), seconds))
+        except ValueError:
+            raise ValueError(f"rate limit {part!r}: expected 'count/period', e.g. '10/minute'") from None
+    return limits
+
+
+class SlidingWindow:
+    """Remembers when each (bucket, client) made requests and answers whether one more is allowed."""
+
+    def __init__(self):
+        self._hits: dict[tuple, deque] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: tuple, limits: list[tuple[int, float]], now: float | None = None) -> float:
+        """Record a request; return 0 if it is allowed, else the seconds until it would be."""
+        now = time.monotonic() if now is None else now
+        longest = max((seconds for _, seconds in limits), default=0)
+        with self._lock:
+            hits = self._hits.pop(key, None) or deque()
+            self._hits[key] = hits  # re-inserted last: dict order is least recently used first
+            while hits and hits[0] <= now - longest:
+                hits.popleft()
+            for count, seconds in limits:
+                recent = [t for t in hits if t > now - seconds]
+                if len(recent) >= count:
+                    return max(recent[-count] + seconds - now, 0.001)
+            hits.append(now)
+            while len(self._hits) > MAX_CLIENTS:
+                self._hits.pop(next(iter(self._hits)))
+            return 0.0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+def _window() -> SlidingWindow:
+    return current_app.extensions.setdefault("dialogkarta.ratelimit", SlidingWindow())
+
+
+def limited(bucket: str):
+    """Decorate a view so that each client may call it only as often as ``RATELIMIT_<BUCKET>`` allows."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            config = current_app.config
+            if config.get("RATELIMIT_ENABLED", True):
+                limits = parse_limits(config.get(f"RATELIMIT_{bucket.upper()}", DEFAULT_LIMITS[bucket]))
+                retry_after = _window().hit((bucket, request.remote_addr or "-"), limits)
+                if retry_after:
+                    from webmap.errors import error_response, http_message
+                    response = error_response(429, "rate_limited", http_message(429))
+                    response.headers["Retry-After"] = str(int(retry_after + 0.999))
+                    return response
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
