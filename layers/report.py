@@ -8,9 +8,37 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+
+from layers.schema import proposal_areas, proposals
 
 FILTERS = ("category", "status", "channel", "department", "area", "date_from", "date_to")
+_COLUMNS = ("id", "public_id", "lon", "lat", "category", "title", "status", "channel", "department",
+            "also_departments", "hidden", "created_at")
+
+
+def load_records(conn) -> list[dict]:
+    """Return every proposal (hidden ones too) with its development areas, oldest first.
+
+    Two plain table reads instead of ``store.list_proposals``: the overlay and the report need
+    neither the nearest services nor support counts (about 5x faster at 10 000 proposals).
+    """
+    areas: dict[int, list[str]] = {}
+    for proposal_id, area_id in conn.execute(
+            select(proposal_areas.c.proposal_id, proposal_areas.c.area_id).order_by(proposal_areas.c.area_id)):
+        areas.setdefault(proposal_id, []).append(area_id)
+    records = []
+    query = select(*(proposals.c[name] for name in _COLUMNS)).order_by(proposals.c.created_at, proposals.c.id)
+    for row in conn.execute(query):
+        record = dict(row._mapping)
+        created = record["created_at"]
+        if created.tzinfo is None:
+            record["created_at"] = created.replace(tzinfo=timezone.utc)
+        record["area_ids"] = areas.get(record["id"], [])
+        records.append(record)
+    return records
 
 
 def _day(value) -> date | None:

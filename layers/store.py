@@ -166,6 +166,25 @@ def list_proposals(conn, *, bbox=None, category=None, status=None, include_hidde
     return _records(conn, conn.execute(query).all())
 
 
+def list_public(conn) -> list[dict]:
+    """Return every public proposal's public columns and support count, oldest first, without joins.
+
+    What the resident map loads: one query, no per-proposal join rows (``list_proposals`` adds those).
+    """
+    counts = (select(supports.c.proposal_id, func.count().label("support_count"))
+              .group_by(supports.c.proposal_id).subquery())
+    query = (select(*[proposals.c[column] for column in PUBLIC_COLUMNS],
+                    func.coalesce(counts.c.support_count, 0).label("support_count"))
+             .select_from(proposals.outerjoin(counts, counts.c.proposal_id == proposals.c.id))
+             .where(proposals.c.hidden.is_(False)).order_by(proposals.c.created_at, proposals.c.id))
+    records = []
+    for row in conn.execute(query):
+        record = dict(row._mapping)
+        record["created_at"], record["updated_at"] = _aware(record["created_at"]), _aware(record["updated_at"])
+        records.append(record)
+    return records
+
+
 def count_proposals(conn, *, bbox=None, category=None, status=None, include_hidden=False) -> int:
     query = select(func.count()).select_from(proposals).where(_filters(bbox, category, status, include_hidden))
     return conn.execute(query).scalar_one()

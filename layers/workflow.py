@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from geo.errors import UserError
 from layers.schema import answers, audit_log, flags, forwardings, proposals, status_history
 
 STATUSES = ("received", "forwarded", "under_consideration", "planned", "done", "declined")
@@ -30,8 +31,10 @@ ANSWER_MAX = 4000
 NOTE_MAX = 2000
 
 
-class WorkflowError(ValueError):
-    """A status change, forwarding, answer or moderation action that is not allowed; says why."""
+class WorkflowError(UserError):
+    """A status change, forwarding, answer or moderation action that is not allowed; says why (sv and en)."""
+
+    code = "workflow"
 
 
 def _utcnow() -> datetime:
@@ -47,7 +50,7 @@ def _aware(value):
 def _proposal(conn, proposal_id: int):
     row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).first()
     if row is None:
-        raise WorkflowError(f"no proposal with id {proposal_id}")
+        raise WorkflowError("Förslaget finns inte.", f"no proposal with id {proposal_id}")
     return row
 
 
@@ -56,14 +59,19 @@ def _audit(conn, action: str, proposal_id, detail: str, role: str, user_id, now)
                                           role=role, user_id=user_id))
 
 
+_WHAT_SV = {"the reason": "Skälet", "the note": "Anteckningen", "the answer": "Svaret"}
+
+
 def _clean(text, max_length: int, what: str, required: bool) -> str:
     text = (text or "").strip() if isinstance(text, str) or text is None else None
+    sv = _WHAT_SV.get(what, what)
     if text is None:
-        raise WorkflowError(f"{what} must be text")
+        raise WorkflowError(f"{sv} måste vara text.", f"{what} must be text")
     if required and not text:
-        raise WorkflowError(f"{what} must not be empty")
+        raise WorkflowError(f"{sv} får inte vara tomt.", f"{what} must not be empty")
     if len(text) > max_length:
-        raise WorkflowError(f"{what} is too long: at most {max_length} characters")
+        raise WorkflowError(f"{sv} är för långt: högst {max_length} tecken.",
+                            f"{what} is too long: at most {max_length} characters")
     return text
 
 
@@ -83,9 +91,10 @@ def change_status(conn, proposal_id: int, status: str, *, role: str, user_id=Non
     now = now or _utcnow()
     row = _proposal(conn, proposal_id)
     if status not in STATUSES:
-        raise WorkflowError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        raise WorkflowError(f"Okänd status {status!r}.", f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     if status not in allowed_next(row.status):
-        raise WorkflowError(f"a proposal that is {row.status} cannot become {status}")
+        raise WorkflowError(f"Statusen kan inte ändras från {row.status} till {status}.",
+                            f"a proposal that is {row.status} cannot become {status}")
     note = _clean(note, NOTE_MAX, "the reason", required=status == "declined") or None
     conn.execute(insert(status_history).values(proposal_id=proposal_id, status=status, note=note, role=role,
                                                changed_at=now))
@@ -102,7 +111,7 @@ def forward(conn, proposal_id: int, to_department: str, *, departments, role: st
     now = now or _utcnow()
     row = _proposal(conn, proposal_id)
     if to_department not in departments:
-        raise WorkflowError(f"unknown department {to_department!r}")
+        raise WorkflowError(f"Okänd förvaltning {to_department!r}.", f"unknown department {to_department!r}")
     note = _clean(note, NOTE_MAX, "the note", required=False)
     conn.execute(insert(forwardings).values(
         proposal_id=proposal_id, from_department=row.department, to_department=to_department, note=note,

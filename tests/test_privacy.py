@@ -159,3 +159,150 @@ def test_public_view_generalises_only_when_asked(engine, registry):
     assert (coarse["lon"], coarse["lat"]) == snap_to_grid(record["lon"], record["lat"], 50)
     for near in coarse["nearest"].values():
         assert near["distance_m"] % 50 == 0
+
+
+# ------------------------------------------------------------- GDPR: a planted address leaks nowhere
+
+PLANTED_NAME = "Greta Plantedottir"
+PLANTED_EMAIL = "greta.plantedottir@example-dalby.se"
+
+
+def _needles() -> list[bytes]:
+    from urllib.parse import quote
+    texts = {PLANTED_NAME, PLANTED_EMAIL, PLANTED_EMAIL.upper(), quote(PLANTED_EMAIL), "Plantedottir", "plantedottir"}
+    needles = set()
+    for text in texts:
+        needles.add(text.encode("utf-8"))
+        needles.add(text.encode("utf-16-le"))  # in case a binary format stores UTF-16
+    return sorted(needles)
+
+
+def _links_in(value) -> set[str]:
+    """Every same-site path found in a JSON document (export indexes, OGC links)."""
+    found = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found |= _links_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _links_in(item)
+    elif isinstance(value, str):
+        if value.startswith("/") and not value.startswith("//"):
+            found.add(value)
+        elif value.startswith("http://localhost/"):
+            found.add(value[len("http://localhost"):])
+    return found
+
+
+def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
+    app.config["HOLD_LINKS"] = True
+    base = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Farthinder",
+            "description": "Bilar kör för fort på Bygatan.", "name": PLANTED_NAME, "email": PLANTED_EMAIL, "consent": True}
+    outputs: dict[str, bytes] = {}
+
+    def keep(label, response):
+        outputs[label] = response.get_data() + str(response.headers).encode()
+        return response
+
+    # Plant: an ordinary proposal, a held one, a honeypot one, and refused ones that echo nothing.
+    created = keep("POST proposal", client.post("/api/proposals", json=base))
+    assert created.status_code == 201
+    public_id = created.get_json()["id"]
+    keep("POST held", client.post("/api/proposals", json={**base, "description": "Se www.example.se"}))
+    keep("POST honeypot", client.post("/api/proposals", json={**base, "website": "x"}))
+    keep("POST bad email", client.post("/api/proposals", json={**base, "email": PLANTED_EMAIL + "@@"}))
+    keep("POST no consent", client.post("/api/proposals", json={**base, "consent": False}))
+    keep("POST too long name", client.post("/api/proposals", json={**base, "name": PLANTED_NAME * 20}))
+    keep("POST wrong type", client.post("/api/proposals", json={**base, "lon": PLANTED_EMAIL}))
+    keep("POST support", client.post(f"/api/proposals/{public_id}/support", json={}))
+    with app.app_context():
+        from webmap import db
+        with db.reading() as conn:
+            assert conn.execute(select(contacts.c.email)).scalars().all() == [PLANTED_EMAIL] * 2  # stored, apart
+
+    # Every public GET route in the URL map, with real values for its arguments.
+    values = {"public_id": public_id, "feature_id": public_id, "name": "proposals", "fmt": "geojson",
+              "activity_id": 1, "filename": "x", "version": "0", "path": "x"}
+    paths = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or getattr(app.view_functions[rule.endpoint], "required_role", None):
+            continue
+        with app.test_request_context():
+            from flask import url_for
+            paths.add(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))
+    paths |= {"/api/proposals?limit=10", f"/api/proposals?bbox=13.3,55.6,13.4,55.7",
+              f"/api/proposals/nearby?lon={DALBY[0]}&lat={DALBY[1]}", "/?lang=en", f"/p/{public_id}?lang=en",
+              "/privacy?lang=en"}
+    # Follow links from the export index and the OGC API (every layer, format and collection).
+    queue, seen = sorted(paths), set()
+    while queue:
+        path = queue.pop()
+        if path in seen or len(seen) > 400:
+            continue
+        seen.add(path)
+        for accept in ("application/json", "text/html"):
+            response = keep(f"GET {path} [{accept}]", client.get(path, headers={"Accept": accept}))
+            assert response.status_code < 500, path
+            if response.is_json and (path.startswith("/api/export") or path.startswith("/ogc")):
+                queue += [p for p in _links_in(response.get_json())
+                          if p.startswith(("/api/export", "/ogc")) and p not in seen and "planner" not in p]
+    exported = [p for p in seen if p.startswith("/api/export/")]
+    assert any(p.endswith(".gpkg") for p in exported) and any(p.endswith(".csv") for p in exported)
+    assert any("/ogc/collections/proposals/items" in p for p in seen)
+
+    # Unexpected failure while a body with contact data is being handled: logged, not leaked.
+    import layers.proposals as proposals_module
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("join service unavailable")
+
+    original = proposals_module.compute_joins
+    proposals_module.compute_joins = explode
+    try:
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        app.testing = False
+        failed = keep("POST failing", client.post("/api/proposals", json=base))
+    finally:
+        proposals_module.compute_joins = original
+        app.testing = True
+    assert failed.status_code == 500
+
+    logs = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records).encode()
+    assert b"join service unavailable" in logs  # the log did capture the failure
+    leaks = [(label, needle) for label, body in {**outputs, "logs": logs}.items() for needle in _needles() if needle in body]
+    from pathlib import Path
+    artifact = Path(__file__).resolve().parents[1] / "test-artifacts" / "privacy.txt"
+    artifact.parent.mkdir(exist_ok=True)
+    with artifact.open("a") as out:
+        out.write(f"{store.utcnow():%Y-%m-%dT%H:%M:%S} GDPR scan: {len(outputs)} responses over {len(seen)} public paths "
+                  f"+ {len(caplog.records)} log records, needles={len(_needles())}, leaks={len(leaks)}\n")
+    assert not leaks, leaks[:10]
+    assert len(outputs) > 60
+
+    # The scan can see the address where it belongs: on the planner's page for the proposal.
+    from layers import accounts
+    with app.app_context(), db.transaction() as conn:
+        planner_id = accounts.create_user(conn, "gdpr-planner", "ett-långt-lösenord", "planner").id
+    with client.session_transaction() as session:
+        session["staff_user_id"] = planner_id
+    staff_page = client.get(f"/planner/p/{public_id}").get_data()
+    assert any(needle in staff_page for needle in _needles())
+
+
+def test_privacy_notice_says_what_why_how_long_and_whom_to_contact(app, client):
+    app.config["CONTACT_RETENTION_DAYS"] = 45
+    app.config["PRIVACY_CONTACT_EMAIL"] = "dataskydd@lund.se"
+    for lang, words in {
+        "sv": {"what": ("namn", "e-post", "plats"), "why": ("samtycke", "planer"), "how long": ("45 dagar",),
+               "contact": ("dataskydd@lund.se", "personuppgiftsansvarig", "imy")},
+        "en": {"what": ("name", "e-mail", "place"), "why": ("consent", "plan"), "how long": ("45 days",),
+               "contact": ("dataskydd@lund.se", "controller", "imy")},
+    }.items():
+        response = client.get(f"/privacy?lang={lang}")
+        assert response.status_code == 200
+        text = response.get_data(as_text=True).lower()
+        for topic, needles in words.items():
+            missing = [n for n in needles if n.lower() not in text]
+            assert not missing, f"/privacy ({lang}) does not say {topic}: {missing}"

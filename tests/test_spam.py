@@ -78,3 +78,92 @@ def test_held_proposal_is_in_the_moderation_queue_and_can_be_published(engine, r
 def _count(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(proposals_table)).scalar_one()
+
+
+# ----------------------------------------------------------------------------- over HTTP
+
+JSON = {"Accept": "application/json"}
+
+
+def _post(client, **fields):
+    body = {**DALBY, "title": "Bänk vid dammen", "description": "En bänk att vila på.", **fields}
+    return client.post("/api/proposals", json=body, headers=JSON)
+
+
+def _public_count(client) -> int:
+    return len(client.get("/api/proposals", headers=JSON).get_json()["features"])
+
+
+def _stored(app) -> int:
+    from webmap import db
+    with app.app_context():
+        return _count(db.engine())
+
+
+def test_filled_honeypot_looks_like_success_and_stores_nothing(app, client, caplog):
+    response = _post(client, website="http://bot.example", name="Bot", email="bot@example.com", consent=True)
+    honest = _post(client)
+    assert response.status_code == honest.status_code == 201
+    assert set(response.get_json()) == set(honest.get_json())                         # same shape
+    assert set(response.get_json()["properties"]) == set(honest.get_json()["properties"])
+    assert _stored(app) == 1
+    assert client.get(response.headers["Location"]).status_code == 404
+
+
+def test_filled_honeypot_still_gets_the_same_validation_errors(app, client):
+    bot = _post(client, website="x", title="")
+    person = _post(client, title="")
+    assert bot.status_code == person.status_code == 422
+    assert bot.get_json() == person.get_json()
+    assert _stored(app) == 0
+
+
+def test_empty_honeypot_is_an_ordinary_submission(app, client):
+    assert _post(client, website="").status_code == 201
+    assert _stored(app) == 1
+
+
+def test_link_is_held_for_review_and_the_resident_is_told(app, client):
+    app.config["HOLD_LINKS"] = True
+    response = _post(client, description="Läs mer på https://example.org/bank")
+    assert response.status_code == 201
+    properties = response.get_json()["properties"]
+    assert properties["public"] is False
+    assert _stored(app) == 1 and _public_count(client) == 0
+    assert client.get(f"/api/proposals/{response.get_json()['id']}", headers=JSON).status_code == 404
+
+
+def test_link_hold_can_be_turned_off(app, client):
+    app.config["HOLD_LINKS"] = False
+    response = _post(client, description="Läs mer på https://example.org/bank")
+    assert response.status_code == 201 and response.get_json()["properties"]["public"] is True
+    assert _public_count(client) == 1
+
+
+def test_proposals_are_rate_limited_per_client(app, client):
+    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_PROPOSALS="3/minute")
+    statuses = [_post(client).status_code for _ in range(5)]
+    assert statuses == [201, 201, 201, 429, 429]
+    refused = _post(client)
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert _stored(app) == 3
+    other = app.test_client()
+    assert other.post("/api/proposals", json={**DALBY, "title": "t", "description": "d"},
+                      environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 201  # another client is not limited
+
+
+def test_supports_are_rate_limited_per_client(app, client):
+    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_SUPPORTS="2/minute", RATELIMIT_PROPOSALS="100/minute")
+    ids = [_post(client).get_json()["id"] for _ in range(4)]
+    statuses = [client.post(f"/api/proposals/{i}/support", json={}).status_code for i in ids]
+    assert statuses == [200, 200, 429, 429]
+    from webmap import db
+    from layers.schema import supports
+    with app.app_context(), db.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(supports)).scalar_one() == 2
+
+
+def test_rate_limits_can_be_turned_off(app, client):
+    app.config.update(RATELIMIT_ENABLED=False, RATELIMIT_PROPOSALS="1/minute")
+    assert [_post(client).status_code for _ in range(3)] == [201, 201, 201]

@@ -128,7 +128,10 @@ def _save(activity_id=None):
 
 
 def _form_page(item, status=200):
-    return render_template("activity/edit.html", a=item, kinds=activities.KINDS, statuses=activities.STATUSES), status
+    config = current_app.config
+    parts = planner_map.picker_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], current_language())
+    return render_template("activity/edit.html", a=item, kinds=activities.KINDS, statuses=activities.STATUSES,
+                           map_parts=parts, assets=planner_map.asset_urls()), status
 
 
 @bp.route("/activity-plan/new", methods=["GET", "POST"])

@@ -25,6 +25,7 @@ from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from sqlalchemy import Integer, cast, func, select
 
 from geo.crs import to_sweref
+from geo.generalise import snap_to_grid
 from geo.io import frame_to_geojson
 from layers import proposals as submission
 from layers import spam, store
@@ -229,9 +230,14 @@ def _fingerprint(conn) -> tuple:
 
 
 def _all_public_geojson(conn) -> bytes:
-    records = store.list_proposals(conn)
+    # list_public returns public columns only; the positions are generalised here in one vectorised call.
+    records = store.list_public(conn)
     grid = _grid()
-    features = [_list_feature(store.public_view(r, grid_m=grid)) for r in records]
+    if grid and records:
+        lons, lats = snap_to_grid(np.array([r["lon"] for r in records]), np.array([r["lat"] for r in records]), grid)
+        for record, lon, lat in zip(records, lons.tolist(), lats.tolist()):
+            record["lon"], record["lat"] = lon, lat
+    features = [_list_feature(r) for r in records]
     return orjson.dumps({"type": "FeatureCollection", "numberMatched": len(features),
                          "numberReturned": len(features), "features": features})
 

@@ -24,7 +24,7 @@ from webmap.i18n import current_language
 bp = Blueprint("planner", __name__)
 
 STATUS_LABELS = {
-    "received": _l("Mottaget"), "forwarded": _l("Vidarebefordrat"), "under_consideration": _l("Under behandling"),
+    "received": _l("Mottaget"), "forwarded": _l("Skickat vidare"), "under_consideration": _l("Under behandling"),
     "planned": _l("Planerat"), "done": _l("Genomfört"), "declined": _l("Avslaget"),
 }
 CHANNEL_LABELS = {
@@ -100,7 +100,7 @@ def api_proposals():
     """GeoJSON of the proposals matching the filters, with counts per development area."""
     filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
     with db.reading() as conn:
-        records = store.list_proposals(conn, include_hidden=True)
+        records = report_data.load_records(conn)
     try:
         selected = report_data.filter_records(records, **filters)
     except ValueError:
@@ -157,7 +157,7 @@ def _workflow_action(public_id: str, action, done_message: str):
         with db.transaction() as conn:
             action(conn, _load(conn, public_id))
     except workflow.WorkflowError as error:  # the transaction is rolled back
-        flash(_("Kunde inte spara: %(reason)s", reason=str(error)), "error")
+        flash(_("Kunde inte spara: %(reason)s", reason=error.message(current_language())), "error")
         return _back(public_id)
     flash(done_message, "info")
     return _back(public_id)
@@ -261,11 +261,17 @@ def new():
                 record = proposal_service.submit(conn, db.registry(), data, role="planner")
         except UserError as error:
             flash(error.message(lang), "error")
-            return render_template("planner/new.html", form=form, labels=_labels(lang),
-                                   channels=proposal_service.CHANNELS), 422
+            return _new_page(form, lang), 422
         flash(_("Förslaget är registrerat."), "info")
         return redirect(url_for("planner.proposal", public_id=record["public_id"]))
-    return render_template("planner/new.html", form=form, labels=_labels(lang), channels=proposal_service.CHANNELS)
+    return _new_page(form, lang)
+
+
+def _new_page(form: dict, lang: str) -> str:
+    config = current_app.config
+    return render_template("planner/new.html", form=form, labels=_labels(lang), channels=proposal_service.CHANNELS,
+                           map_parts=planner_map.picker_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], lang),
+                           assets=planner_map.asset_urls())
 
 
 # ------------------------------------------------------------------------------ report

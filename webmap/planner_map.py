@@ -22,12 +22,44 @@ from pathlib import Path
 import folium
 import xstatic.pkg.leaflet as xstatic_leaflet
 from flask import Blueprint, send_from_directory, url_for
+from webmap import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
 
 assets_bp = Blueprint("planner_assets", __name__)
 
 LEAFLET_DIR = Path(xstatic_leaflet.BASE_DIR)
 FOLIUM_TEMPLATES = Path(folium.__file__).resolve().parent / "templates"
 CACHE_SECONDS = 7 * 24 * 3600
+
+
+def tooltip_text(text: str) -> str:
+    """Escape text for a folium tooltip: Leaflet reads it as HTML, and folium puts it, unescaped,
+    inside a JavaScript template literal, where a backtick or ``${`` would run as code."""
+    return html.escape(str(text)).replace("`", "&#96;").replace("$", "&#36;")
+
+
+class LinkPopup(folium.MacroElement):
+    """A popup with one link and a note, built as DOM nodes in the page.
+
+    folium's ``Popup`` builds its content with jQuery (not loaded here, so the map script stopped
+    at the first popup) and pastes the HTML into a template literal; this one passes the values as
+    JSON and sets them with ``textContent``.
+    """
+
+    _template = folium.template.Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup(function () {
+            var p = document.createElement("p"), a = document.createElement("a");
+            a.href = {{ this.href|tojson }}; a.textContent = {{ this.text|tojson }};
+            p.appendChild(a); p.appendChild(document.createTextNode({{ this.note|tojson }}));
+            return p;
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, href: str, text: str, note: str = ""):
+        super().__init__()
+        self._name = "LinkPopup"
+        self.href, self.text, self.note = href, text, note
 
 
 @assets_bp.get("/leaflet/<path:filename>")
@@ -82,7 +114,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
         label = kinds.get(row.kind, {}).get(lang) or kinds.get(row.kind, {}).get("sv") or row.kind
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, color="#1f4e79", weight=1,
                             fill=True, fill_color="#ffffff", fill_opacity=0.9,
-                            tooltip=f"{row.name} ({label})").add_to(group)
+                            tooltip=tooltip_text(f"{row.name} ({label})")).add_to(group)
     group.add_to(fmap)
     root = fmap.get_root()
     root.render()
@@ -105,11 +137,15 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
     for item in items:
         if item.get("lon") is None or item.get("lat") is None:
             continue
-        popup = folium.Popup(f'<a href="{html.escape(link(item))}">{html.escape(item["title"])}</a> '
-                             f'({html.escape(item["date"])})')
-        folium.CircleMarker([item["lat"], item["lon"]], radius=8, color="#54278f", weight=2, fill=True,
-                            fill_color="#9e9ac8", fill_opacity=0.9, tooltip=html.escape(item["title"]),
-                            popup=popup).add_to(fmap)
+        marker = folium.CircleMarker([item["lat"], item["lon"]], radius=8, color="#54278f", weight=2, fill=True,
+                                     fill_color="#9e9ac8", fill_opacity=0.9, tooltip=tooltip_text(item["title"]))
+        marker.add_child(LinkPopup(link(item), item["title"], f' ({item["date"]})'))
+        marker.add_to(fmap)
     root = fmap.get_root()
     root.render()
     return {"html": root.html.render(), "script": root.script.render(), "map_name": fmap.get_name()}
+
+
+def picker_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv") -> dict:
+    """Return the components of a map for choosing a position; ``static/planner/pick.js`` fills #lat/#lon."""
+    return activity_map(registry, [], tile_url, tile_attribution, lang, lambda _item: "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,13 +17,14 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede any pyplot import (geopandas plots use it)
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from flask import render_template  # noqa: E402
 from flask_babel import gettext as _  # noqa: E402
 
 from geo.crs import to_metric  # noqa: E402
 from layers import report as report_data  # noqa: E402
-from layers import store, workflow  # noqa: E402
+from layers import workflow  # noqa: E402
 from webmap import db  # noqa: E402
 from webmap.i18n import current_language  # noqa: E402
 
@@ -75,31 +77,38 @@ def static_map(registry, records, counts: dict, title: str) -> str:
     import shapely
 
     with matplotlib.rc_context(SVG_RC):
-        fig = Figure(figsize=(6, 5))
+        fig = Figure(figsize=(7.5, 6))
         ax = fig.subplots()
         boundary = to_metric(registry.frame(registry.locality.boundary_layer))
         boundary.boundary.plot(ax=ax, color="#333333", linewidth=1, linestyle="--")
         areas = to_metric(registry.areas()).copy()
         areas["count"] = [counts.get(a, 0) for a in areas["id"]]
-        areas.plot(ax=ax, column="count", cmap="Blues", edgecolor="#08306b", linewidth=1, legend=True,
-                   vmin=0, legend_kwds={"label": _("antal förslag"), "shrink": 0.6})
+        top = max(1, int(areas["count"].max()))
+        areas.plot(ax=ax, column="count", cmap="Blues", edgecolor="#08306b", linewidth=1, legend=True, vmin=0,
+                   vmax=top, legend_kwds={"label": _("antal förslag"), "shrink": 0.6,
+                                          "ticks": MaxNLocator(integer=True, nbins=min(top, 5))})
         for row in areas.itertuples():
             point = row.geometry.representative_point()
-            ax.annotate(f"{row.name}\n({row.count})", (point.x, point.y), ha="center", fontsize=7)
+            name = textwrap.shorten(row.name.split(" – ")[0], 24, placeholder="…")
+            ax.annotate(f"{name} ({row.count})", (point.x, point.y), xytext=(0, 10), textcoords="offset points",
+                        ha="center", fontsize=7, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8})
         if records:
             points = gpd.GeoDataFrame(geometry=shapely.points([(r["lon"], r["lat"]) for r in records]), crs="EPSG:4326")
-            to_metric(points).plot(ax=ax, color="#b30000", markersize=8)
+            # Thousands of dots as vector paths make a megabyte of SVG; past 2 000 they go in as one bitmap.
+            to_metric(points).plot(ax=ax, color="#b30000", markersize=8, rasterized=len(records) > 2000)
         ax.set_title(title)
         ax.set_xlabel("E (m), SWEREF 99 TM")
         ax.set_ylabel("N (m)")
         ax.set_aspect("equal")
         ax.ticklabel_format(style="plain", useOffset=False)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
         return _svg(fig, title)
 
 
 def build(conn, registry, lang: str) -> dict:
     """Return the report's figures and charts."""
-    records = store.list_proposals(conn, include_hidden=True)
+    records = report_data.load_records(conn)
     first_answers = workflow.first_answer_times(conn)
     areas = registry.areas()
     area_names = dict(zip(areas["id"], areas["name"]))
@@ -135,5 +144,6 @@ def render(standalone: bool = False) -> str:
     with db.reading() as conn:
         data = build(conn, db.registry(), lang)
     css = CSS_PATH.read_text(encoding="utf-8") if standalone else None
-    return render_template("planner/report.html", standalone=standalone, inline_css=css,
+    template = "planner/report_standalone.html" if standalone else "planner/report.html"
+    return render_template(template, standalone=standalone, inline_css=css,
                            locality=db.registry().locality, **data)

@@ -145,7 +145,11 @@
     document.documentElement.setAttribute("data-proposal-count", String(count));
     var focus = cfg().focus;
     if (focus && markers[focus]) {
-      layers.proposals.zoomToShowLayer(markers[focus], function () { markers[focus].openPopup(); });
+      // Deferred: inside chunkProgress addLayers has not finished and the cluster has no bounds yet,
+      // so zoomToShowLayer threw and the whole list was reported as failed to load.
+      setTimeout(function () {
+        layers.proposals.zoomToShowLayer(markers[focus], function () { markers[focus].openPopup(); });
+      }, 0);
     }
   }
 
@@ -234,6 +238,7 @@
       status($("pin-status"), label ? t("placedAt", {place: label}) + " " + t("placed") : t("placed"));
     }
     if (!map.getBounds().pad(-0.1).contains(latlng)) { map.panTo(latlng); }
+    $("to-form").hidden = false;
     loadNearby();
   }
 
@@ -288,6 +293,10 @@
 
   function setupPlaces() {
     var input = $("place-filter"), items = Array.prototype.slice.call(document.querySelectorAll("#place-list li"));
+    var skip = document.querySelector('a[href="#place-filter"]');
+    if (skip) {
+      skip.addEventListener("click", function (event) { event.preventDefault(); input.focus(); });
+    }
     input.addEventListener("input", function () {
       var query = fold(input.value.trim()), shown = 0;
       items.forEach(function (item) {
@@ -376,6 +385,7 @@
     link.href = props.url;
     link.textContent = props.url;
     status($("pin-status"), "");
+    $("to-form").hidden = true;
     if (pin) { map.removeLayer(pin); }
     if (props.public) {
       var marker = proposalMarker(feature);
@@ -425,6 +435,8 @@
   function init(leafletMap, mapLayers) {
     map = leafletMap;
     layers = mapLayers;
+    Dialogkarta.map = map;
+    Dialogkarta.layers = layers;
     map.getContainer().setAttribute("aria-label", document.querySelector(".map-pane").getAttribute("aria-label"));
     if (!cfg().focus) { map.fitBounds(layers.boundary.getBounds(), {padding: [8, 8]}); }
     map.on("click", function (event) { placePin(event.latlng, null); });
@@ -438,6 +450,11 @@
           }
         });
       }
+    });
+    $("to-form").addEventListener("click", function (event) {
+      event.preventDefault();
+      $("step-describe-heading").scrollIntoView();
+      $("step-describe-heading").focus();
     });
     setupPlaces();
     setupLocate();

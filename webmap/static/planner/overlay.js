@@ -71,7 +71,7 @@
       var c = f.geometry.coordinates;
       var marker = L.circleMarker([c[1], c[0]], {radius: 7, color: f.properties.hidden ? "#888" : "#b30000",
         weight: 2, fillColor: "#ff6f59", fillOpacity: 0.9});
-      marker.bindTooltip(f.properties.title);
+      marker.bindTooltip(el("span", f.properties.title));  // a node: Leaflet puts a string in as HTML
       marker.on("click", function () { window.location.href = f.properties.url; });
       marker.addTo(pointLayer);
     });
@@ -117,11 +117,12 @@
     areas.features.forEach(function (f) { areaNames[f.properties.id] = f.properties.name; });
     areaLayer = L.geoJSON(areas, {
       onEachFeature: function (feature, layer) {
-        layer.bindTooltip(feature.properties.name);
+        layer.bindTooltip(el("span", feature.properties.name));
         layer.on("click", function () { showArea(feature.properties.id); });
       }
     }).addTo(map);
     areaLayer.bringToBack();
+    map.fitBounds(areaLayer.getBounds(), {padding: [20, 20], animate: false});
     return refresh();
   });
   form.addEventListener("change", refresh);

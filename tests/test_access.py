@@ -1,0 +1,294 @@
+"""Access: every registered route, as every kind of visitor, gets exactly the allowed answer.
+
+The sweep walks ``app.url_map``, so a new route fails ``test_every_route_is_classified`` until it
+is added to ``REQUIRED`` below with the least role that may use it (``None``: public). Then each
+(route, method) is requested as anonymous, resident (anonymous with a browser token cookie),
+planner, moderator and admin: allowed roles must not be refused, every other one must be
+(anonymous: 401 or a redirect to the login page; a logged-in role too low: 403), and nothing may
+answer 5xx. CSRF is off in the sweep so POSTs reach the access check; CSRF has its own test.
+Also: passwords are hashed with scrypt, login locks out after repeated failures, sessions expire.
+"""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from layers import accounts
+from layers.schema import users
+from webmap.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACT = ROOT / "test-artifacts" / "access.txt"
+ROLES = ("anonymous", "resident", "planner", "moderator", "admin")
+RANK = {"anonymous": 0, "resident": 0, "planner": 1, "moderator": 2, "admin": 3}
+PASSWORD = "korrekt-häst-batteri-42"
+
+# (endpoint, method) -> least role that may use it; None = public. Explicit on purpose.
+REQUIRED = {
+    ("static", "GET"): None,
+    ("resident.index", "GET"): None,
+    ("resident.proposal", "GET"): None,
+    ("resident.privacy", "GET"): None,
+    ("resident.vendor", "GET"): None,
+    ("moderation.flag", "POST"): None,
+    ("activity.index", "GET"): None,
+    ("activity.index_json", "GET"): None,
+    ("activity.show", "GET"): None,
+    ("activity.new", "GET"): "planner",
+    ("activity.new", "POST"): "planner",
+    ("activity.edit", "GET"): "planner",
+    ("activity.edit", "POST"): "planner",
+    ("api.layers", "GET"): None,
+    ("api.layer", "GET"): None,
+    ("api.openapi", "GET"): None,
+    ("api.list_proposals", "GET"): None,
+    ("api.create_proposal", "POST"): None,
+    ("api.get_proposal", "GET"): None,
+    ("api.support", "POST"): None,
+    ("api.nearby", "GET"): None,
+    ("downloads.index", "GET"): None,
+    ("downloads.public_export", "GET"): None,
+    ("downloads.planner_export", "GET"): "planner",
+    ("downloads.upload", "GET"): "admin",
+    ("downloads.upload", "POST"): "admin",
+    ("planner_assets.leaflet_heat", "GET"): None,
+    ("planner_assets.leaflet", "GET"): None,
+    ("ogc.landing", "GET"): None,
+    ("ogc.api", "GET"): None,
+    ("ogc.conformance", "GET"): None,
+    ("ogc.collections", "GET"): None,
+    ("ogc.collection", "GET"): None,
+    ("ogc.items", "GET"): None,
+    ("ogc.item", "GET"): None,
+    ("ogc.planner_collection", "GET"): "planner",
+    ("ogc.planner_items", "GET"): "planner",
+    ("ogc.planner_item", "GET"): "planner",
+    ("auth.login", "GET"): None,
+    ("auth.login", "POST"): None,
+    ("auth.logout", "POST"): None,
+    ("planner.index", "GET"): "planner",
+    ("planner.api_areas", "GET"): "planner",
+    ("planner.api_proposals", "GET"): "planner",
+    ("planner.new", "GET"): "planner",
+    ("planner.new", "POST"): "planner",
+    ("planner.proposal", "GET"): "planner",
+    ("planner.answer", "POST"): "planner",
+    ("planner.forward", "POST"): "planner",
+    ("planner.change_status", "POST"): "planner",
+    ("planner.recompute", "POST"): "planner",
+    ("planner.report", "GET"): "planner",
+    ("planner.moderation", "GET"): "moderator",
+    ("planner.hide", "POST"): "moderator",
+    ("planner.restore", "POST"): "moderator",
+    ("planner.users", "GET"): "admin",
+    ("planner.users", "POST"): "admin",
+}
+# Under /planner only these may be reached without logging in.
+PLANNER_PUBLIC = {"auth.login", "auth.logout"}
+# Public routes whose ordinary answer looks like a refusal: a failed login is 401, logging out
+# redirects to the login page.
+ANSWERS_LIKE_REFUSAL = {("auth.login", "POST"), ("auth.logout", "POST")}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("access")
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "access-sweep",
+        "DATABASE_URL": f"sqlite:///{folder / 'access.sqlite'}", "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False, "HOLD_LINKS": False, "FLAG_HIDE_THRESHOLD": 1000,
+    })
+    from webmap import db
+    client = app.test_client()
+    response = client.post("/api/proposals", json={"lon": 13.3514, "lat": 55.6652, "category": "traffic",
+                                                   "title": "Bänk", "description": "Vid dammen"})
+    public_id = response.get_json()["id"]
+    ids = {}
+    with app.app_context(), db.transaction() as conn:
+        for role in ("planner", "moderator", "admin"):
+            ids[role] = accounts.create_user(conn, f"sweep-{role}", PASSWORD, role).id
+        from layers import activities
+        activity_id = activities.create(conn, {"kind": "open_meeting", "title": "Öppet möte", "date": "2026-12-01",
+                                               "place": "Dalby bibliotek", "status": "planned"}, role="planner")
+    values = {"public_id": public_id, "feature_id": public_id, "activity_id": activity_id, "name": "proposals",
+              "fmt": "geojson", "filename": "leaflet.js", "version": "0", "path": "leaflet.js"}
+    return {"app": app, "users": ids, "values": values}
+
+
+def _client(sweep, role):
+    client = sweep["app"].test_client()
+    if role == "resident":
+        client.set_cookie("dialogkarta_token", "resident-browser-token-0123456789")
+    elif role in sweep["users"]:
+        with client.session_transaction() as session:
+            session["staff_user_id"] = sweep["users"][role]
+            session.permanent = True
+    return client
+
+
+def _url(sweep, rule) -> str:
+    values = dict(sweep["values"])
+    if rule.endpoint in ("api.layer",):
+        values["name"] = "development-areas"
+    if rule.endpoint in ("ogc.collection", "ogc.items", "ogc.item"):
+        values["name"] = "proposals"
+    with sweep["app"].test_request_context():
+        from flask import url_for
+        return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
+
+
+def _refused(response) -> str | None:
+    """How the request was refused ("401", "403", "login"), or None if it was not."""
+    if response.status_code in (401, 403):
+        return str(response.status_code)
+    if response.status_code in (302, 303) and "/planner/login" in response.headers.get("Location", ""):
+        return "login"
+    return None
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_is_classified(sweep):
+    registered = {(rule.endpoint, method) for rule, method in _routes(sweep["app"])}
+    unclassified = registered - set(REQUIRED)
+    assert not unclassified, f"new routes: add them to REQUIRED with their least role: {sorted(unclassified)}"
+    assert not set(REQUIRED) - registered, f"routes gone: {sorted(set(REQUIRED) - registered)}"
+
+
+def test_classification_matches_the_views_decorators(sweep):
+    """What REQUIRED says agrees with each view's @login_required, and /planner/** is never public."""
+    app = sweep["app"]
+    for rule, method in _routes(app):
+        declared = getattr(app.view_functions[rule.endpoint], "required_role", None)
+        expected = REQUIRED[(rule.endpoint, method)]
+        if declared is not None:  # a view without the decorator may check inside (e.g. per method)
+            assert declared == expected or (method == "GET" and expected is None), (rule.rule, method, declared)
+        if rule.rule.startswith("/planner") and rule.endpoint not in PLANNER_PUBLIC:
+            assert expected is not None, f"{rule.rule} is under /planner but public"
+
+
+def test_sweep_every_route_as_every_role(sweep):
+    app = sweep["app"]
+    problems, swept = [], 0
+    for rule, method in sorted(_routes(app), key=lambda item: (item[0].rule, item[1])):
+        required = REQUIRED[(rule.endpoint, method)]
+        url = _url(sweep, rule)
+        for role in ROLES:
+            client = _client(sweep, role)
+            for accept in ("text/html", "application/json"):
+                response = client.open(url, method=method, headers={"Accept": accept}, data={})
+                swept += 1
+                refused = _refused(response)
+                allowed = required is None or (RANK[role] >= RANK[required] and RANK[role] > 0)
+                where = f"{method} {url} as {role} ({accept}): {response.status_code}"
+                if response.status_code >= 500:
+                    problems.append(f"{where} server error")
+                elif allowed and refused and (rule.endpoint, method) not in ANSWERS_LIKE_REFUSAL:
+                    problems.append(f"{where} refused, should be allowed")
+                elif not allowed and not refused:
+                    problems.append(f"{where} allowed, should need {required}")
+                elif not allowed and RANK[role] > 0 and refused != "403":
+                    problems.append(f"{where} should be 403 for a logged-in {role}")
+                elif not allowed and RANK[role] == 0 and refused == "403":
+                    problems.append(f"{where} anonymous should be asked to log in (401/redirect), not 403")
+    routes = len(list(_routes(app)))
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    with ARTIFACT.open("a") as out:
+        out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} access sweep: {routes} route-methods x {len(ROLES)} roles "
+                  f"x 2 Accept = {swept} requests, problems={len(problems)}\n")
+    assert not problems, "\n".join(problems)
+
+
+def test_json_clients_get_401_not_a_redirect(sweep):
+    client = sweep["app"].test_client()
+    response = client.get("/planner/api/proposals", headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_bearer_token_gets_the_users_role_and_a_bad_one_gets_nothing(sweep):
+    from webmap import db
+    app = sweep["app"]
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "sweep-planner")
+    client = app.test_client()
+    assert client.get("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/planner/moderation", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert client.get("/planner/api/proposals", headers={"Authorization": "Bearer dk_forged"}).status_code == 401
+
+
+# ----------------------------------------------------------------------- passwords and sessions
+
+
+def test_passwords_are_stored_as_scrypt_hashes(sweep):
+    from webmap import db
+    with sweep["app"].app_context(), db.reading() as conn:
+        hashes = conn.execute(select(users.c.password_hash)).scalars().all()
+    assert hashes and all(h.startswith("scrypt:") for h in hashes)
+    assert not any(PASSWORD in h for h in hashes)
+
+
+def test_login_locks_out_after_repeated_failures(sweep):
+    from webmap import db
+    app = sweep["app"]
+    with app.app_context(), db.transaction() as conn:
+        accounts.create_user(conn, "sweep-lockout", PASSWORD, "planner")
+    client = app.test_client()
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert client.post("/planner/login", data={"username": "sweep-lockout", "password": "wrong"}).status_code == 401
+    response = client.post("/planner/login", data={"username": "sweep-lockout", "password": PASSWORD})
+    assert response.status_code == 401  # locked: even the right password is refused for a while
+    with app.app_context(), db.reading() as conn:
+        locked_until = conn.execute(select(users.c.locked_until).where(users.c.username == "sweep-lockout")).scalar_one()
+    assert locked_until is not None
+
+
+def test_login_works_and_sets_a_hardened_expiring_session_cookie(sweep):
+    client = sweep["app"].test_client()
+    response = client.post("/planner/login", data={"username": "sweep-planner", "password": PASSWORD})
+    assert response.status_code in (302, 303)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    assert client.get("/planner/").status_code == 200
+    assert sweep["app"].permanent_session_lifetime <= timedelta(hours=12)
+
+
+def test_sessions_expire(sweep, monkeypatch):
+    app = sweep["app"]
+    client = app.test_client()
+    assert client.post("/planner/login", data={"username": "sweep-planner", "password": PASSWORD}).status_code in (302, 303)
+    assert client.get("/planner/").status_code == 200
+    # Nine hours later the signed cookie's timestamp is past PERMANENT_SESSION_LIFETIME (8 h).
+    import itsdangerous.timed
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 3600
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    response = client.get("/planner/")
+    assert _refused(response) == "login"
+
+
+def test_forged_session_cookie_is_refused(sweep):
+    client = sweep["app"].test_client()
+    from flask.sessions import SecureCookieSessionInterface
+    other = create_app({"TESTING": True, "SECRET_KEY": "not-the-secret", "INSTANCE_PATH": str(Path(sweep["app"].instance_path)),
+                        "DATABASE_URL": sweep["app"].config["DATABASE_URL"]})
+    serializer = SecureCookieSessionInterface().get_signing_serializer(other)
+    client.set_cookie("session", serializer.dumps({"staff_user_id": sweep["users"]["admin"]}))
+    assert _refused(client.get("/planner/users")) == "login"
+
+
+def test_csrf_is_enforced_on_staff_forms(tmp_path):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "csrf",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'csrf.sqlite'}", "WTF_CSRF_ENABLED": True})
+    from webmap import db
+    with app.app_context(), db.transaction() as conn:
+        accounts.create_user(conn, "csrf-user", PASSWORD, "planner")
+    response = app.test_client().post("/planner/login", data={"username": "csrf-user", "password": PASSWORD})
+    assert response.status_code == 400  # no CSRF token: refused before the password is even checked

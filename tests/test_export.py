@@ -1,0 +1,226 @@
+"""Exports: every format read back with GDAL, and nothing private in the public ones."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sqlite3
+
+import numpy as np
+import orjson
+import pyogrio
+import pytest
+import shapely
+
+from geo.crs import SWEREF99TM, parse_crs, to_sweref
+from layers import export
+from layers.export import ADMIN, PLANNER, PUBLIC
+from tests.live import HIDDEN_TITLE, PLANTED_EMAIL, PLANTED_NAME, SUPPORT_TOKEN, bearer, seed
+from webmap import db
+
+CM = 0.01
+
+
+@pytest.fixture
+def seeded(app):
+    return seed(app)
+
+
+@pytest.fixture
+def ctx(app, seeded):
+    with app.app_context():
+        yield db.engine(), db.registry()
+
+
+def _metres_apart(lon_a, lat_a, lon_b, lat_b) -> np.ndarray:
+    ea, na = to_sweref(lon_a, lat_a)
+    eb, nb = to_sweref(lon_b, lat_b)
+    return np.hypot(ea - eb, na - nb)
+
+
+def _source_points(seeded) -> dict:
+    return {r["public_id"]: (r["lon"], r["lat"]) for r in seeded["public"]}
+
+
+def test_public_geojson_is_rfc7946(client, seeded, tmp_path):
+    response = client.get("/api/export/proposals.geojson")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    assert response.is_streamed
+    body = orjson.loads(response.data)
+    assert body["type"] == "FeatureCollection" and "crs" not in body
+    assert all(len(re.sub(r"^-?\d+\.?", "", repr(c))) <= 7 for f in body["features"] for c in f["geometry"]["coordinates"])
+    path = tmp_path / "p.geojson"
+    path.write_bytes(response.data)
+    frame = pyogrio.read_dataframe(path)
+    assert frame.crs == parse_crs("EPSG:4326")
+    assert len(frame) == len(seeded["public"])
+    source = _source_points(seeded)
+    lon, lat = zip(*(source[i] for i in frame["id"]))
+    assert _metres_apart(frame.geometry.x, frame.geometry.y, lon, lat).max() < CM
+    first = frame.set_index("id").loc[seeded["public"][0]["public_id"]]
+    assert first["title"] == "Förslag 0 åäö"
+    assert first["support_count"] == 1
+    assert first["answer"].startswith("Vi tittar")
+
+
+def test_polygon_geojson_rings_are_counter_clockwise(client):
+    body = orjson.loads(client.get("/api/export/development-areas.geojson").data)
+    assert body["features"]
+    for feature in body["features"]:
+        geometry = shapely.geometry.shape(feature["geometry"])
+        polygons = getattr(geometry, "geoms", [geometry])
+        assert all(p.exterior.is_ccw for p in polygons)
+
+
+@pytest.mark.parametrize("url", ["/api/export/proposals.geojson", "/api/export/proposals.csv",
+                                 "/api/export/proposals.csv?bom=1"])
+def test_public_exports_hold_nothing_private(client, seeded, url):
+    data = client.get(url).data
+    for secret in (PLANTED_EMAIL, PLANTED_NAME, HIDDEN_TITLE, SUPPORT_TOKEN, "dold.person@example.se", "Dold Person"):
+        assert secret.encode("utf-8") not in data, secret
+    assert b"@" not in data  # no e-mail address of any kind
+    assert seeded["hidden"]["public_id"].encode() not in data
+    assert b"department" not in data and b"hidden_reason" not in data
+
+
+def test_csv_has_lonlat_sweref_and_joins(client, seeded, ctx, tmp_path):
+    plain = client.get("/api/export/proposals.csv").data
+    with_bom = client.get("/api/export/proposals.csv?bom=1").data
+    assert not plain.startswith(export.BOM) and with_bom.startswith(export.BOM) and with_bom[3:] == plain
+    rows = list(csv.DictReader(io.StringIO(plain.decode("utf-8"))))
+    assert len(rows) == len(seeded["public"])
+    assert list(rows[0])[:4] == ["lon", "lat", "easting", "northing"]
+    lon = np.array([float(r["lon"]) for r in rows])
+    lat = np.array([float(r["lat"]) for r in rows])
+    easting, northing = to_sweref(lon, lat)
+    assert np.abs(easting - [float(r["easting"]) for r in rows]).max() < CM
+    assert np.abs(northing - [float(r["northing"]) for r in rows]).max() < CM
+    stored = {r["public_id"]: r for r in seeded["public"]}
+    for row in rows:
+        record = stored[row["id"]]
+        assert row["area_ids"] == ";".join(record["area_ids"])
+        for kind, near in record["nearest"].items():
+            assert row[f"nearest_{kind}"] == near["name"]
+            assert float(row[f"nearest_{kind}_m"]) == pytest.approx(near["distance_m"], abs=0.05)
+    path = tmp_path / "p.csv"
+    path.write_bytes(plain)
+    frame = pyogrio.read_dataframe(path, X_POSSIBLE_NAMES="lon", Y_POSSIBLE_NAMES="lat")
+    assert len(frame) == len(rows)
+    source = _source_points(seeded)
+    lon, lat = zip(*(source[i] for i in frame["id"]))
+    assert _metres_apart(frame.geometry.x, frame.geometry.y, lon, lat).max() < CM
+
+
+@pytest.mark.parametrize("crs", ["EPSG:3006", "EPSG:3008"])
+def test_geopackage_holds_every_layer_in_crs_with_styles(ctx, seeded, tmp_path, crs):
+    engine, registry = ctx
+    path = tmp_path / "dalby.gpkg"
+    counts = export.write_gpkg_export(engine, registry, path, crs=crs)
+    layers = dict(pyogrio.list_layers(path))
+    expected = [export.table_name(n) for n in export.exportable_layers(registry)]
+    assert set(expected) <= set(layers) and "layer_styles" in layers
+    for name in export.exportable_layers(registry):
+        table = export.table_name(name)
+        info = pyogrio.read_info(path, layer=table)
+        assert parse_crs(info["crs"]) == parse_crs(crs)
+        want = len(seeded["public"]) if name == export.PROPOSALS else len(registry.frame(name))
+        assert info["features"] == counts[table] == want
+    # geometries equal to the source within 1 cm
+    areas = pyogrio.read_dataframe(path, layer="development_areas").to_crs(SWEREF99TM).set_index("id")
+    source = registry.areas().to_crs(SWEREF99TM).set_index("id")
+    for area_id, geometry in source.geometry.items():
+        assert areas.geometry[area_id].hausdorff_distance(geometry) < CM
+    assert list(areas.loc[source.index, "status"]) == list(source["status"])
+    props = pyogrio.read_dataframe(path, layer="proposals")
+    lon, lat = zip(*(_source_points(seeded)[i] for i in props["id"]))
+    x, y = props.to_crs("EPSG:4326").geometry.x, props.to_crs("EPSG:4326").geometry.y
+    assert _metres_apart(x, y, lon, lat).max() < CM
+    # descriptions and one QGIS default style per layer, with the web map's area colours
+    with sqlite3.connect(path) as conn:
+        described = dict(conn.execute("select table_name, description from gpkg_contents"))
+        styles = conn.execute("select f_table_name, styleQML, styleSLD, useAsDefault, f_geometry_column "
+                              "from layer_styles").fetchall()
+    assert all(described[t] for t in expected)
+    assert sorted(s[0] for s in styles) == sorted(expected)
+    assert all(s[3] == 1 and s[4] == "geom" and s[1].startswith("<!DOCTYPE qgis") for s in styles)
+    qml = next(s[1] for s in styles if s[0] == "development_areas")
+    for status in registry.locality.area_status.values():
+        colour = status["color"].lstrip("#")
+        assert ",".join(str(int(colour[i:i + 2], 16)) for i in (0, 2, 4)) in qml
+
+
+def test_geopackage_refuses_a_geographic_crs(ctx, tmp_path):
+    engine, registry = ctx
+    with pytest.raises(export.ExportError, match="EPSG:3006"):
+        export.write_gpkg_export(engine, registry, tmp_path / "x.gpkg", crs="EPSG:4326")
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_flatgeobuf_reads_back(ctx, seeded, tmp_path):
+    engine, registry = ctx
+    path = tmp_path / "p.fgb"
+    assert export.export_to_file(engine, registry, "proposals", "fgb", path) == len(seeded["public"])
+    frame = pyogrio.read_dataframe(path)
+    assert frame.crs == parse_crs("EPSG:4326") and len(frame) == len(seeded["public"])
+    lon, lat = zip(*(_source_points(seeded)[i] for i in frame["id"]))
+    assert _metres_apart(frame.geometry.x, frame.geometry.y, lon, lat).max() < CM
+
+
+def test_exports_page_through_the_store(ctx, seeded, monkeypatch):
+    engine, registry = ctx
+    calls = []
+    original = export.store.page_proposals
+
+    def spy(conn, **kwargs):
+        calls.append(kwargs)
+        return original(conn, **kwargs)
+
+    monkeypatch.setattr(export.store, "page_proposals", spy)
+    chunks = list(export.iter_geojson(engine, registry, "proposals", PUBLIC, page_size=2))
+    assert len(orjson.loads(b"".join(chunks))["features"]) == len(seeded["public"])
+    assert len(chunks) >= 4  # head, three pages, tail
+    afters = [c["after_id"] for c in calls]
+    assert afters[0] == 0 and afters == sorted(afters) and all(c["limit"] == 2 and not c.get("offset") for c in calls)
+
+
+def test_planner_layer_adds_workflow_fields_and_contacts_only_for_admins(ctx, seeded):
+    engine, registry = ctx
+    planner = b"".join(export.iter_csv(engine, registry, "proposals", PLANNER)).decode()
+    assert HIDDEN_TITLE in planner and "department" in planner and "hidden_reason" in planner
+    assert PLANTED_EMAIL not in planner and PLANTED_NAME not in planner
+    admin = b"".join(export.iter_csv(engine, registry, "proposals", ADMIN)).decode()
+    assert PLANTED_EMAIL in admin and PLANTED_NAME in admin
+
+
+def test_planner_downloads_need_login_and_contacts_need_admin(client, seeded):
+    assert client.get("/planner/export/proposals.csv", headers={"Accept": "application/json"}).status_code == 401
+    planner = bearer(seeded["tokens"]["planner"])
+    response = client.get("/planner/export/proposals.geojson", headers=planner)
+    assert response.status_code == 200 and HIDDEN_TITLE.encode() in response.data
+    assert client.get("/planner/export/proposals.csv?contacts=1", headers=planner).status_code == 403
+    admin = client.get("/planner/export/proposals.csv?contacts=1", headers=bearer(seeded["tokens"]["admin"]))
+    assert admin.status_code == 200 and PLANTED_EMAIL.encode() in admin.data
+
+
+def test_unknown_layer_is_404(client):
+    assert client.get("/api/export/nope.geojson").status_code == 404
+    assert client.get("/api/export/all.csv").status_code == 404
+
+
+def test_cli_exports_geojson_and_geopackage(runner, seeded, tmp_path):
+    out = tmp_path / "p.geojson"
+    result = runner.invoke(args=["export", "proposals", "--format", "geojson", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {len(seeded['public'])} features" in result.output
+    assert len(pyogrio.read_dataframe(out)) == len(seeded["public"])
+    gpkg = tmp_path / "all.gpkg"
+    result = runner.invoke(args=["export", "all", "--format", "gpkg", "--crs", "EPSG:3008", "-o", str(gpkg)])
+    assert result.exit_code == 0, result.output
+    assert parse_crs(pyogrio.read_info(gpkg, layer="proposals")["crs"]) == parse_crs("EPSG:3008")
+    planner = tmp_path / "planner.csv"
+    result = runner.invoke(args=["export", "proposals", "--format", "csv", "--planner", "--bom", "-o", str(planner)])
+    assert result.exit_code == 0 and planner.read_bytes().startswith(export.BOM)
+    assert HIDDEN_TITLE in planner.read_text(encoding="utf-8-sig")
+    bad = runner.invoke(args=["export", "nope", "--format", "csv", "-o", str(tmp_path / "x.csv")])
+    assert bad.exit_code != 0 and "unknown layer" in bad.output

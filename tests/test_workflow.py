@@ -1,0 +1,193 @@
+"""Status, forwarding, answers and moderation: recorded in order, public only where intended."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from layers import accounts, proposals, store, workflow
+from layers.schema import audit_log, status_history
+from tests.planner_helpers import add_proposal, csrf_token, feature_point, login, make_user
+from webmap import db
+
+T0 = datetime(2026, 4, 1, 9, tzinfo=timezone.utc)
+EMAIL = "planted.resident@example.se"
+PLANNER = "planner-svensson"
+
+
+@pytest.fixture
+def proposal(engine, registry):
+    lon, lat = feature_point(registry, "areas", "stationsomradet")
+    with engine.begin() as conn:
+        user = accounts.create_user(conn, PLANNER, "correct horse battery", "moderator")
+        record = proposals.submit(conn, registry, {"lon": lon, "lat": lat, "category": "traffic", "title": "Cykelbana",
+                                                   "description": "Längs stationen.", "email": EMAIL, "consent": True},
+                                  now=T0)
+    return {"id": record["id"], "public_id": record["public_id"], "user": user}
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def test_status_changes_are_kept_in_order_with_role_only(engine, proposal):
+    pid, uid = proposal["id"], proposal["user"].id
+    with engine.begin() as conn:
+        for hours, status in ((1, "forwarded"), (2, "under_consideration"), (3, "planned"), (4, "done")):
+            workflow.change_status(conn, pid, status, role="planner", user_id=uid, now=at(hours))
+        rows = conn.execute(select(status_history).where(status_history.c.proposal_id == pid)
+                            .order_by(status_history.c.changed_at)).all()
+        public = store.public_view(store.get_proposal(conn, proposal["public_id"]))
+    assert [(r.status, r.role) for r in rows] == [("received", "resident"), ("forwarded", "planner"),
+                                                   ("under_consideration", "planner"), ("planned", "planner"),
+                                                   ("done", "planner")]
+    assert [h["status"] for h in public["history"]] == [r.status for r in rows]
+    assert not any(PLANNER in str(v) or str(uid) == str(h.get("user_id")) for h in public["history"] for v in h.values())
+
+
+@pytest.mark.parametrize("start, target, allowed", [
+    ("received", "planned", True),            # a step may be skipped forward
+    ("planned", "forwarded", False),          # never backwards
+    ("done", "declined", False),              # done is final
+    ("declined", "under_consideration", True),  # a declined proposal may be reopened
+    ("received", "archived", False),
+])
+def test_status_transitions(engine, proposal, start, target, allowed):
+    pid = proposal["id"]
+    with engine.begin() as conn:
+        path = {"received": [], "planned": ["planned"], "done": ["done"], "declined": ["declined"]}[start]
+        for status in path:
+            workflow.change_status(conn, pid, status, role="planner", note="Skäl.")
+        if allowed:
+            workflow.change_status(conn, pid, target, role="planner")
+        else:
+            with pytest.raises(workflow.WorkflowError):
+                workflow.change_status(conn, pid, target, role="planner")
+
+
+def test_declining_needs_a_public_reason(engine, proposal):
+    with engine.begin() as conn:
+        with pytest.raises(workflow.WorkflowError, match="reason"):
+            workflow.change_status(conn, proposal["id"], "declined", role="planner")
+        workflow.change_status(conn, proposal["id"], "declined", role="planner", note="Marken är inte kommunens.")
+        record = store.get_proposal(conn, proposal["public_id"])
+    assert record["status"] == "declined" and record["history"][-1]["note"] == "Marken är inte kommunens."
+
+
+def test_answers_are_public_without_their_author(engine, proposal):
+    pid, uid = proposal["id"], proposal["user"].id
+    with engine.begin() as conn:
+        workflow.answer(conn, pid, "Vi utreder en cykelbana.", role="planner", user_id=uid, now=at(5))
+        workflow.answer(conn, pid, "Beslut i tekniska nämnden i maj.", role="planner", user_id=uid,
+                        department="tekniska", now=at(30))
+        with pytest.raises(workflow.WorkflowError, match="empty"):
+            workflow.answer(conn, pid, "   ", role="planner")
+        answers = workflow.public_answers(conn, pid)
+        first = workflow.first_answer_times(conn)
+    assert [a["body"] for a in answers] == ["Vi utreder en cykelbana.", "Beslut i tekniska nämnden i maj."]
+    assert set(answers[0]) == {"body", "department", "role", "answered_at"}
+    assert first[pid] == at(5)
+
+
+def test_moderation_hides_restores_and_keeps_an_ordered_audit_log(engine, proposal):
+    pid, uid = proposal["id"], proposal["user"].id
+    with engine.begin() as conn:
+        with pytest.raises(workflow.WorkflowError):
+            workflow.hide(conn, pid, "", role="moderator", user_id=uid)
+        workflow.hide(conn, pid, "Personuppgifter i texten", role="moderator", user_id=uid, now=at(1))
+        assert store.get_proposal(conn, proposal["public_id"]) is None
+        assert store.get_proposal(conn, proposal["public_id"], include_hidden=True)["hidden_reason"] == "Personuppgifter i texten"
+        workflow.restore(conn, pid, role="moderator", user_id=uid, note="Texten rättad", now=at(2))
+        assert store.get_proposal(conn, proposal["public_id"]) is not None
+        log = conn.execute(select(audit_log).where(audit_log.c.action.in_(["hide", "restore"])).order_by(audit_log.c.at)).all()
+    assert [(e.action, e.role, e.user_id) for e in log] == [("hide", "moderator", uid), ("restore", "moderator", uid)]
+
+
+def test_flags_hide_at_the_threshold_once_per_browser_and_restore_resets_them(engine, proposal):
+    public_id = proposal["public_id"]
+    with engine.begin() as conn:
+        assert workflow.flag(conn, public_id, "browser-a", "spam", threshold=2) == {"added": True, "hidden": False}
+        assert workflow.flag(conn, public_id, "browser-a", "spam", threshold=2) == {"added": False, "hidden": False}
+        assert workflow.flag(conn, public_id, "browser-b", "", threshold=2) == {"added": True, "hidden": True}
+        assert workflow.flag(conn, public_id, "browser-c", "", threshold=2) is None  # already hidden
+        assert [q["open_flags"] for q in workflow.moderation_queue(conn)] == [2]
+        workflow.restore(conn, proposal["id"], role="moderator")
+        assert workflow.open_flag_count(conn, proposal["id"]) == 0
+        assert workflow.flag(conn, public_id, "browser-c", "", threshold=2)["hidden"] is False
+
+
+# ------------------------------------------------------------------------------ over HTTP, as the public sees it
+def _public_texts(client, public_id):
+    """Everything a member of the public can fetch about proposals and activities."""
+    urls = [f"/p/{public_id}", f"/api/proposals/{public_id}", "/api/proposals", "/activity-plan",
+            "/activity-plan/activities.json", "/"]
+    texts = {}
+    for url in urls:
+        response = client.get(url)
+        if response.status_code == 200:
+            texts[url] = response.get_data(as_text=True)
+    return texts
+
+
+def test_public_pages_show_answers_and_reasons_but_never_names_or_contacts(app, client):
+    record = add_proposal(app, 13.3551, 55.6698, category="traffic", title="Säkrare korsning",
+                          email=EMAIL, name="Resident Residentsson", consent=True)
+    public_id = record["public_id"]
+    make_user(app, PLANNER, "moderator")
+    login(client, PLANNER)
+    page = f"/planner/p/{public_id}"
+    assert EMAIL in client.get(page).get_data(as_text=True)  # staff see the contact, to reply
+    client.post(f"{page}/forward", data={"department": "tekniska", "note": "Internt: ring Svensson",
+                                         "csrf_token": csrf_token(client, page)})
+    client.post(f"{page}/answer", data={"body": "Korsningen byggs om 2027.", "csrf_token": csrf_token(client, page)})
+    client.post(f"{page}/status", data={"status": "planned", "csrf_token": csrf_token(client, page)})
+    client.post("/activity-plan/new", data={"kind": "walk", "title": "Trygghetsvandring", "date": "2026-05-02",
+                                             "produced": public_id, "csrf_token": csrf_token(client, "/activity-plan/new")})
+    client.post("/planner/logout", data={"csrf_token": csrf_token(client, "/planner/")})
+
+    public = app.test_client()
+    texts = _public_texts(public, public_id)
+    assert "/activity-plan" in texts and "/activity-plan/activities.json" in texts
+    for url, text in texts.items():
+        assert PLANNER not in text, url
+        assert EMAIL not in text and "Residentsson" not in text, url
+        assert "ring Svensson" not in text, url  # forwarding notes are internal
+    with app.app_context(), db.reading() as conn:
+        answers = workflow.public_answers(conn, record["id"])
+    assert [a["body"] for a in answers] == ["Korsningen byggs om 2027."]
+    assert "Korsningen byggs om 2027." in texts[f"/p/{public_id}"]  # the resident permalink renders public_answers
+    activity = public.get("/activity-plan/1").get_data(as_text=True)
+    assert "Säkrare korsning" in activity and PLANNER not in activity
+
+
+def test_hidden_proposals_vanish_from_public_views_and_come_back(app, client):
+    record = add_proposal(app, 13.3551, 55.6698, title="Olämplig text")
+    public_id = record["public_id"]
+    make_user(app, "mod", "moderator")
+    login(client, "mod")
+    page = f"/planner/p/{public_id}"
+    client.post(f"{page}/hide", data={"reason": "Kränkande", "csrf_token": csrf_token(client, page)})
+    public = app.test_client()
+    assert public.get(f"/p/{public_id}").status_code == 404
+    assert "Olämplig text" not in public.get("/api/proposals").get_data(as_text=True)
+    assert "Olämplig text" in client.get("/planner/moderation").get_data(as_text=True)
+    client.post(f"{page}/restore", data={"note": "Granskad", "csrf_token": csrf_token(client, page)})
+    assert public.get(f"/p/{public_id}").status_code == 200
+
+
+def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
+    from tests.test_auth import make_app
+    app = make_app(tmp_path, FLAG_HIDE_THRESHOLD=2)
+    record = add_proposal(app, 13.3551, 55.6698, title="Flaggad")
+    public_id = record["public_id"]
+    for n in range(2):
+        browser = app.test_client()
+        refused = browser.post(f"/p/{public_id}/flag", data={"reason": "spam"})
+        assert refused.status_code == 400  # no CSRF token
+        token = csrf_token(browser, "/planner/login")
+        response = browser.post(f"/p/{public_id}/flag", data={"reason": "spam", "csrf_token": token},
+                                headers={"Accept": "application/json"})
+        assert response.status_code == 200 and "dk_flag=" in response.headers["Set-Cookie"]
+    assert app.test_client().get(f"/p/{public_id}").status_code == 404
+    assert app.test_client().post("/p/unknown/flag", data={"csrf_token": token}).status_code in (400, 404)
