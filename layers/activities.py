@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import delete, func, insert, select, update
 
+from geo.errors import UserError
 from layers.schema import activities, activity_proposals, activity_revisions, proposals
 
 KINDS = ("open_meeting", "focus_group", "walk", "survey", "workbook_round", "initiative")
@@ -22,12 +23,21 @@ FIELDS = ("kind", "title", "description", "date", "place", "lon", "lat", "status
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class InvalidActivity(ValueError):
-    """An activity that cannot be saved; ``field`` names what to fix."""
+class InvalidActivity(UserError):
+    """An activity that cannot be saved; ``field`` names what to fix (messages in sv and en)."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+    code = "invalid_activity"
+
+    def __init__(self, en: str, field: str | None = None, sv: str | None = None):
+        super().__init__(sv or _SV.get(field, en), en, field=field)
         self.field = field
+
+
+_SV = {
+    "kind": "Välj ett slag av aktivitet.", "status": "Välj en status.", "title": "Rubriken ska ha 1–200 tecken.",
+    "description": "Beskrivningen får ha högst 4000 tecken.", "place": "Platsen får ha högst 200 tecken.",
+    "date": "Ange datum som ÅÅÅÅ-MM-DD.", "lon": "Ange både longitud och latitud, eller ingen av dem.",
+}
 
 
 def _utcnow() -> datetime:
@@ -73,10 +83,11 @@ def clean(fields: dict, conn) -> dict:
     for item in fields.get("proposals") or ():
         public_id, relation = (item, "produced") if isinstance(item, str) else tuple(item)
         if relation not in RELATIONS:
-            raise InvalidActivity(f"relation must be one of {', '.join(RELATIONS)}", "proposals")
+            raise InvalidActivity(f"relation must be one of {', '.join(RELATIONS)}", "proposals",
+                                  sv="Okänd koppling till förslag.")
         exists = conn.execute(select(proposals.c.id).where(proposals.c.public_id == public_id)).first()
         if exists is None:
-            raise InvalidActivity(f"no proposal {public_id!r}", "proposals")
+            raise InvalidActivity(f"no proposal {public_id!r}", "proposals", sv=f"Det finns inget förslag {public_id!r}.")
         links.append((public_id, relation))
     links = sorted(dict(links).items())
     return {"kind": kind, "title": title, "description": description, "date": day, "place": place,
@@ -134,7 +145,7 @@ def update_activity(conn, activity_id: int, fields: dict, *, role: str, user_id=
     now = now or _utcnow()
     before = _snapshot(conn, activity_id)
     if before is None:
-        raise InvalidActivity(f"no activity with id {activity_id}")
+        raise InvalidActivity(f"no activity with id {activity_id}", sv="Aktiviteten finns inte.")
     values = clean({**before, **fields}, conn)
     changes = {name: [_jsonable(before[name]), _jsonable(values[name])]
                for name in FIELDS if _jsonable(before[name]) != _jsonable(values[name])}
@@ -179,3 +190,11 @@ def get_activity(conn, activity_id: int) -> dict | None:
                               .order_by(activity_revisions.c.revision))
     ]
     return record
+
+
+def for_proposal(conn, proposal_id: int) -> list[dict]:
+    """Return the activities a proposal is linked to: ``{"id", "title", "date", "relation"}``, by date."""
+    query = (select(activities.c.id, activities.c.title, activities.c.date, activity_proposals.c.relation)
+             .join(activity_proposals, activity_proposals.c.activity_id == activities.c.id)
+             .where(activity_proposals.c.proposal_id == proposal_id).order_by(activities.c.date, activities.c.id))
+    return [dict(row._mapping) for row in conn.execute(query)]

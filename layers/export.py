@@ -43,7 +43,7 @@ from layers.styles import layer_style, proposals_style
 
 PROPOSALS = "proposals"
 PAGE_SIZE = 2000          # proposals per store query for the text formats
-FILE_PAGE_SIZE = 10000    # proposals per GDAL append for GeoPackage / FlatGeobuf
+FILE_PAGE_SIZE = 5000     # proposals per GDAL append for GeoPackage / FlatGeobuf
 FORMATS = ("geojson", "csv", "gpkg", "fgb")
 MEDIA_TYPES = {
     "geojson": "application/geo+json",
@@ -106,8 +106,11 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
     ]
     for kind in service_kinds(registry):
         columns += [(f"nearest_{kind}", "str"), (f"nearest_{kind}_m", "float")]
-    if _answers_table() is not None:
+    answers = _answers_table()
+    if answers is not None:
         columns += [("answer", "str"), ("answered_at", "datetime"), ("answer_count", "int")]
+        if "department" in answers.c:
+            columns.append(("answer_department", "str"))
     if audience.planner:
         columns += [("department", "str"), ("also_departments", "str"), ("meeting", "str"), ("hidden", "bool"),
                     ("hidden_reason", "str"), ("status_history", "str")]
@@ -159,13 +162,16 @@ def _extra_for(conn, ids: list[int], audience: Audience) -> dict:
                 query = query.where(answers.c[name].is_(wanted))
         if when is not None:
             query = query.order_by(when, *answers.primary_key.columns)
-        latest, at, count = {}, {}, {}
+        latest, at, count, department = {}, {}, {}, {}
         for row in conn.execute(query):
             pid = row.proposal_id
             latest[pid] = getattr(row, text.name) if text is not None else None
             at[pid] = _aware(getattr(row, when.name)) if when is not None else None
             count[pid] = count.get(pid, 0) + 1
+            department[pid] = row._mapping.get("department")
         extra.update(answer=latest, answered_at=at, answer_count=count)
+        if "department" in answers.c:
+            extra["answer_department"] = department
     if audience.planner:
         forwarding = _forwarding_table()
         if forwarding is not None:
@@ -380,17 +386,30 @@ def iter_csv(engine, registry: LayerRegistry, name: str, audience: Audience = PU
     if name != PROPOSALS:
         yield from _layer_csv(registry, _layer(registry, name, audience).name, page_size)
         return
-    columns = [c for c, _t in proposal_columns(registry, audience)]
+    typed = proposal_columns(registry, audience)
+    columns = [c for c, _t in typed]
+    formats = [_CSV_FORMATS.get(kind, _csv_value) for _c, kind in typed]
     yield _csv_chunk([["lon", "lat", "easting", "northing", *columns]])
     for page in iter_proposal_rows(engine, registry, audience, page_size):
         lon = np.fromiter((r["lon"] for r in page), float, len(page))
         lat = np.fromiter((r["lat"] for r in page), float, len(page))
         easting, northing = to_sweref(lon, lat)
         yield _csv_chunk(
-            [_csv_value(r["lon"], 7), _csv_value(r["lat"], 7), f"{e:.2f}", f"{n:.2f}",
-             *(_csv_value(r[c], 1 if c.endswith("_m") else None) for c in columns)]
+            [f"{r['lon']:.7f}", f"{r['lat']:.7f}", f"{e:.2f}", f"{n:.2f}",
+             *(fmt(r[c]) for c, fmt in zip(columns, formats))]
             for r, e, n in zip(page, easting, northing)
         )
+
+
+def _csv_text(value) -> str:
+    return "" if value is None else value if isinstance(value, str) else _csv_value(value)
+
+
+def _csv_metres(value) -> str:
+    return "" if value is None or value != value else f"{value:.1f}"
+
+
+_CSV_FORMATS = {"str": _csv_text, "float": _csv_metres, "int": _csv_value, "bool": _csv_value, "datetime": _csv_value}
 
 
 def _layer_csv(registry: LayerRegistry, name: str, page_size: int) -> Iterator[bytes]:

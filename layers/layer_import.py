@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+from sqlalchemy import delete, insert
 
 from geo.crs import SWEREF99TM, WGS84, parse_crs, to_metric, to_wgs84
 from geo.errors import GeoError, InvalidGeometry, MissingCRS, OutsideLocality
@@ -35,6 +36,7 @@ from geo.joins import AreaIndex, ServiceIndex
 from geo.validate import Repair, repair_polygons
 from layers import proposals, store
 from layers.registry import LayerRegistry, UnknownLayer
+from layers.schema import proposal_areas, proposal_services
 
 MAX_BYTES = 500 * 1024 * 1024
 MAX_DISTANCE_M = 20_000   # a layer lying wholly farther than this from the locality is refused
@@ -356,11 +358,25 @@ def rejoin_all(engine, registry: LayerRegistry, progress: Callable[[int, int], N
         for start in range(0, total, chunk):
             part = rows[start:start + chunk]
             results = proposals.compute_joins(registry, [(r.lon, r.lat) for r in part])
-            for row, joins in zip(part, results):
-                store.save_joins(conn, row.id, joins["area_ids"], joins["nearest"])
+            _save_joins_bulk(conn, [r.id for r in part], results)
             if progress:
                 progress(start + len(part), total)
     return total
+
+
+def _save_joins_bulk(conn, ids: list[int], results: list[dict]) -> None:
+    # store.save_joins for a chunk at once: two deletes and two multi-row inserts, not 4 per proposal.
+    low, high = min(ids), max(ids)
+    conn.execute(delete(proposal_areas).where(proposal_areas.c.proposal_id.between(low, high),
+                                              proposal_areas.c.proposal_id.in_(ids)))
+    conn.execute(delete(proposal_services).where(proposal_services.c.proposal_id.between(low, high),
+                                                 proposal_services.c.proposal_id.in_(ids)))
+    areas = [{"proposal_id": pid, "area_id": a} for pid, joins in zip(ids, results) for a in joins["area_ids"]]
+    nearest = [{"proposal_id": pid, **n} for pid, joins in zip(ids, results) for n in joins["nearest"]]
+    if areas:
+        conn.execute(insert(proposal_areas), areas)
+    if nearest:
+        conn.execute(insert(proposal_services), nearest)
 
 
 def upload(stream, filename: str, registry: LayerRegistry, name: str, engine, crs: str | None = None,

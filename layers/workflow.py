@@ -96,9 +96,14 @@ def change_status(conn, proposal_id: int, status: str, *, role: str, user_id=Non
         raise WorkflowError(f"Statusen kan inte ändras från {row.status} till {status}.",
                             f"a proposal that is {row.status} cannot become {status}")
     note = _clean(note, NOTE_MAX, "the reason", required=status == "declined") or None
+    # Compare-and-set: if another planner changed the status meanwhile, nothing is written.
+    changed = conn.execute(update(proposals).where(proposals.c.id == proposal_id, proposals.c.status == row.status)
+                           .values(status=status, updated_at=now)).rowcount
+    if changed != 1:
+        raise WorkflowError("Statusen ändrades nyss av någon annan; ladda om sidan.",
+                            "the status was changed by someone else just now; reload the page")
     conn.execute(insert(status_history).values(proposal_id=proposal_id, status=status, note=note, role=role,
                                                changed_at=now))
-    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(status=status, updated_at=now))
     _audit(conn, "status", proposal_id, f"{row.status} -> {status}", role, user_id, now)
 
 

@@ -292,3 +292,16 @@ def test_csrf_is_enforced_on_staff_forms(tmp_path):
         accounts.create_user(conn, "csrf-user", PASSWORD, "planner")
     response = app.test_client().post("/planner/login", data={"username": "csrf-user", "password": PASSWORD})
     assert response.status_code == 400  # no CSRF token: refused before the password is even checked
+
+
+def test_login_is_rate_limited_per_client_across_accounts(tmp_path):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "rl",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'rl.sqlite'}", "WTF_CSRF_ENABLED": False,
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_LOGINS": "5/minute"})
+    client = app.test_client()
+    # Spraying one password over many usernames never trips a per-account lock-out; this does.
+    statuses = [client.post("/planner/login", data={"username": f"user{i}", "password": "Sommar2026!"}).status_code
+                for i in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+    other = app.test_client()
+    assert other.get("/planner/login", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 200

@@ -89,7 +89,9 @@ def test_planners_edit_and_everyone_sees_the_plan_and_its_history(app, client):
     assert "Revision 2" in detail and "<del>2026-04-20</del>" in detail and "<ins>2026-04-27</ins>" in detail
     assert "handläggare" in detail  # the role, not the person
     assert "planner-nilsson" not in plan + detail
-    assert "Synlig idé" in detail and "Dold idé" not in detail
+    assert "Synlig idé" in detail and "Dold idé" not in detail and hidden["public_id"] not in detail
+    assert "1 dolt förslag" in detail and "<ins>Vandring</ins>" in detail  # labels, not ids
     data = public.get("/activity-plan/activities.json").json["activities"]
     assert [p["public_id"] for p in data[0]["proposals"]] == [shown["public_id"]]
     assert "/assets/planner/leaflet/leaflet.js" in plan
+    assert "Trygghetsvandring i centrum" in client.get(f"/planner/p/{shown['public_id']}").get_data(as_text=True)

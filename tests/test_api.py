@@ -350,3 +350,28 @@ def test_public_grid_generalises_positions_in_every_answer(app, client):
     listed = client.get("/api/proposals").get_json()["features"][0]["geometry"]["coordinates"]
     single = client.get(f"/api/proposals/{public_id}").get_json()["geometry"]["coordinates"]
     assert listed == single != [13.36, 55.66]
+
+
+# ------------------------------------------------------------------------ the rate limiter
+def test_limits_parse_and_refuse_nonsense():
+    from webmap.ratelimit import parse_limits
+    assert parse_limits("10/minute; 60/hour") == [(10, 60), (60, 3600)]
+    assert parse_limits("5/30") == [(5, 30.0)]
+    with pytest.raises(ValueError, match="count/period"):
+        parse_limits("ten per minute")
+
+
+def test_sliding_window_forgets_old_requests():
+    from webmap.ratelimit import SlidingWindow
+    window, limits = SlidingWindow(), [(2, 60)]
+    assert window.hit(("p", "a"), limits, now=0) == 0 and window.hit(("p", "a"), limits, now=10) == 0
+    assert window.hit(("p", "a"), limits, now=20) == pytest.approx(40)   # the first request ages out at 60
+    assert window.hit(("p", "b"), limits, now=20) == 0                   # per client
+    assert window.hit(("p", "a"), limits, now=61) == 0
+
+
+def test_unreadable_rate_limit_setting_stops_the_app_at_start(tmp_path):
+    from webmap.app import create_app
+    with pytest.raises(ValueError, match="RATELIMIT|count/period"):
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "RATELIMIT_PROPOSALS": "lots"})

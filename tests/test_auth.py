@@ -131,12 +131,23 @@ def test_login_without_csrf_token_is_refused(app, client):
     assert client.get("/planner/").status_code == 302
 
 
-def test_login_ignores_an_offsite_next(app, client):
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\\evil.example",
+                                    "/\n/evil.example"])
+def test_login_ignores_an_offsite_next(app, client, target):
     make_user(app, "anna")
     token = csrf_token(client)
     response = client.post("/planner/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token,
-                                                   "next": "//evil.example/x"})
+                                                   "next": target})
     assert response.headers["Location"] == "/planner/"
+
+
+def test_login_returns_to_the_page_that_asked(app, client):
+    make_user(app, "anna")
+    assert client.get("/planner/report").headers["Location"] == "/planner/login?next=/planner/report"
+    token = csrf_token(client, "/planner/login?next=/planner/report")
+    response = client.post("/planner/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token,
+                                                   "next": "/planner/report"})
+    assert response.headers["Location"] == "/planner/report"
 
 
 def test_logout_needs_post_with_csrf_and_ends_the_session(app, client):

@@ -292,13 +292,13 @@ def test_server_killed_mid_burst_loses_no_acknowledged_proposal(gunicorn):
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 60
-    while len(acknowledged) < 150 and time.monotonic() < deadline:
+    while len(acknowledged) < 100 and time.monotonic() < deadline:
         time.sleep(0.02)
     gunicorn.kill()  # SIGKILL to master and every worker, while 20 clients are writing
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    assert len(acknowledged) >= 150
+    assert len(acknowledged) >= 100
     facts = _store_facts(gunicorn.database)
     assert facts["integrity"] == ["ok"]
     lost = set(acknowledged) - set(facts["public_ids"])
@@ -307,7 +307,7 @@ def test_server_killed_mid_burst_loses_no_acknowledged_proposal(gunicorn):
     assert not lost, f"{len(lost)} acknowledged proposals lost"
     assert len(facts["public_ids"]) == len(set(facts["public_ids"]))
     # a restarted server reads the same store
-    server = Gunicorn(gunicorn.folder / "again")
+    server = Gunicorn(gunicorn.folder / "again", workers=1, threads=2)
     server.database = gunicorn.database
     server.env["DIALOGKARTA_DATABASE_URL"] = f"sqlite:///{gunicorn.database}"
     server.start()

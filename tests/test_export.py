@@ -5,6 +5,7 @@ import csv
 import io
 import re
 import sqlite3
+from xml.etree import ElementTree
 
 import numpy as np
 import orjson
@@ -81,7 +82,8 @@ def test_public_exports_hold_nothing_private(client, seeded, url):
         assert secret.encode("utf-8") not in data, secret
     assert b"@" not in data  # no e-mail address of any kind
     assert seeded["hidden"]["public_id"].encode() not in data
-    assert b"department" not in data and b"hidden_reason" not in data
+    assert not re.search(rb'(^|[,"])department([,"]|$)', data, re.M)  # answer_department is public, department is not
+    assert b"hidden_reason" not in data and b"also_departments" not in data and b"forwarding" not in data
 
 
 def test_csv_has_lonlat_sweref_and_joins(client, seeded, ctx, tmp_path):
@@ -144,6 +146,9 @@ def test_geopackage_holds_every_layer_in_crs_with_styles(ctx, seeded, tmp_path, 
     assert all(described[t] for t in expected)
     assert sorted(s[0] for s in styles) == sorted(expected)
     assert all(s[3] == 1 and s[4] == "geom" and s[1].startswith("<!DOCTYPE qgis") for s in styles)
+    for _table, style_qml, style_sld, *_rest in styles:  # well-formed, with a renderer QGIS reads
+        assert ElementTree.fromstring(style_qml).find("renderer-v2") is not None
+        assert ElementTree.fromstring(style_sld).tag.endswith("StyledLayerDescriptor")
     qml = next(s[1] for s in styles if s[0] == "development_areas")
     for status in registry.locality.area_status.values():
         colour = status["color"].lstrip("#")
@@ -186,9 +191,19 @@ def test_exports_page_through_the_store(ctx, seeded, monkeypatch):
 
 def test_planner_layer_adds_workflow_fields_and_contacts_only_for_admins(ctx, seeded):
     engine, registry = ctx
+    forwardings = export.schema.metadata.tables.get("forwardings")
+    if forwardings is not None:
+        with engine.begin() as conn:
+            conn.execute(forwardings.insert().values(
+                proposal_id=1, from_department="tekniska", to_department="kultur_fritid", note="Parkfråga",
+                role="planner", forwarded_at=seeded["public"][0]["created_at"]))
     planner = b"".join(export.iter_csv(engine, registry, "proposals", PLANNER)).decode()
     assert HIDDEN_TITLE in planner and "department" in planner and "hidden_reason" in planner
     assert PLANTED_EMAIL not in planner and PLANTED_NAME not in planner
+    if forwardings is not None:
+        assert "tekniska -> kultur_fritid role=planner: Parkfråga" in planner
+    public = b"".join(export.iter_csv(engine, registry, "proposals", PUBLIC)).decode()
+    assert "Parkfråga" not in public and HIDDEN_TITLE not in public
     admin = b"".join(export.iter_csv(engine, registry, "proposals", ADMIN)).decode()
     assert PLANTED_EMAIL in admin and PLANTED_NAME in admin
 
@@ -224,3 +239,17 @@ def test_cli_exports_geojson_and_geopackage(runner, seeded, tmp_path):
     assert HIDDEN_TITLE in planner.read_text(encoding="utf-8-sig")
     bad = runner.invoke(args=["export", "nope", "--format", "csv", "-o", str(tmp_path / "x.csv")])
     assert bad.exit_code != 0 and "unknown layer" in bad.output
+
+
+def test_public_grid_generalises_public_exports_only(app, client, seeded):
+    app.config["PUBLIC_GRID_M"] = 100
+    body = orjson.loads(client.get("/api/export/proposals.geojson").data)
+    source = _source_points(seeded)
+    moved = [_metres_apart(*f["geometry"]["coordinates"], *source[f["id"]]) for f in body["features"]]
+    assert max(moved) <= 100 / np.sqrt(2) + CM and min(moved) > CM  # snapped to 100 m cell centres
+    assert all(f["properties"]["nearest_school_m"] % 100 == 0 for f in body["features"])
+    planner = orjson.loads(client.get("/planner/export/proposals.geojson", headers=bearer(seeded["tokens"]["planner"])).data)
+    exact = {f["id"]: f["geometry"]["coordinates"] for f in planner["features"]}
+    assert all(_metres_apart(*exact[i], *source[i]) < CM for i in source)
+    ogc = client.get("/ogc/collections/proposals/items?limit=100").get_json()
+    assert all(_metres_apart(*f["geometry"]["coordinates"], *source[f["id"]]) > CM for f in ogc["features"])

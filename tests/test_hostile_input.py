@@ -54,7 +54,7 @@ def hostile_app(tmp_path_factory):
     app = create_app({
         "TESTING": True, "INSTANCE_PATH": str(folder / "instance"),
         "DATABASE_URL": f"sqlite:///{folder / 'hostile.sqlite'}", "SECRET_KEY": "hostile",
-        "RATELIMIT_ENABLED": False, "HOLD_LINKS": True,
+        "RATELIMIT_ENABLED": False, "HOLD_LINKS": True, "WTF_CSRF_ENABLED": False,
     })
     client = app.test_client()
     # Something to find, support and page through.
@@ -82,7 +82,7 @@ def fingerprint(app) -> tuple:
         )
 
 
-def check(app, battery: str, send, *, write: bool):
+def check(app, battery: str, send, *, write: bool, json_errors: bool = True):
     """Send one request; assert no 5xx, a JSON error for 4xx, and the store unchanged unless a write succeeded."""
     before = fingerprint(app)
     response = send(app.test_client())
@@ -92,7 +92,9 @@ def check(app, battery: str, send, *, write: bool):
         SERVER_ERRORS[battery] += 1
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
     after = fingerprint(app)
-    if response.status_code >= 400:
+    if response.status_code >= 400 and not json_errors:
+        assert after == before, f"refused with {response.status_code} but the store changed"
+    elif response.status_code >= 400:
         body = response.get_json(silent=True)
         assert body and isinstance(body.get("error"), dict), response.get_data(as_text=True)[:300]
         assert body["error"]["code"] and body["error"]["message"].strip()
@@ -298,6 +300,84 @@ def test_valid_submission_with_unicode_edge_cases_is_stored_as_sent(hostile_app)
     assert response.get_json()["properties"]["title"] == text
 
 
+@HYPOTHESIS
+@given(collection=st.one_of(*[st.sampled_from(["proposals", "development-areas", "service-locations", "locality"])] * 4,
+                            nasty_text.filter(lambda t: t and "/" not in t and t not in (".", ".."))),
+       params=st.dictionaries(
+           st.sampled_from(["bbox", "bbox-crs", "crs", "limit", "offset", "after", "datetime", "f", "properties",
+                            "sortby", "filter", "lang"]),
+           st.one_of(_numbers(), nasty_text, st.sampled_from([
+               "13.3,55.6,13.4,55.7", "13.4,55.7,13.3,55.6", "1,2,3,4,5", "1,2,3,4,5,6", "1,2,3", "",
+               "http://www.opengis.net/def/crs/EPSG/0/3006", "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+               "EPSG:4326", "http://www.opengis.net/def/crs/EPSG/0/999999", "2026-01-01T00:00:00Z/..",
+               "../..", "2026-13-45", "2026-01-01/2025-01-01", "json", "html", "geojson", "xml", "-1", "0",
+               "10001", str(10**30)])),
+           max_size=4))
+def test_ogc_items_query_parameters(hostile_app, collection, params):
+    path = f"/ogc/collections/{quote_path(collection)}/items"
+    response = check(hostile_app, "GET /ogc/collections/<name>/items",
+                     lambda c: c.get(path, query_string=qs(params), headers={"Accept": "application/geo+json"}),
+                     write=False)
+    assert response.status_code == 200 or 400 <= response.status_code < 500
+
+
+@HYPOTHESIS
+@given(name=st.one_of(*[st.sampled_from(["proposals", "development-areas", "all"])] * 4, nasty_text)
+       .filter(lambda t: t and "/" not in t and t not in (".", "..")),
+       fmt=st.sampled_from(["geojson", "csv", "gpkg", "fgb"]),
+       params=st.dictionaries(st.sampled_from(["crs", "bbox", "since", "until", "lang"]),
+                              st.one_of(_numbers(), nasty_text, st.sampled_from(["3006", "3008", "4326", "EPSG:3008",
+                                                                                 "13.3,55.6,13.4,55.7", "9999"])),
+                              max_size=3))
+def test_public_export_parameters(hostile_app, name, fmt, params):
+    path = f"/api/export/{quote_path(name)}.{fmt}"
+    response = check(hostile_app, "GET /api/export/<name>.<fmt>",
+                     lambda c: c.get(path, query_string=qs(params)), write=False)
+    assert response.status_code == 200 or 400 <= response.status_code < 500
+
+
+def _admin_client(app):
+    from layers import accounts
+    from webmap import db
+    with app.app_context(), db.transaction() as conn:
+        user = accounts.get_user(conn, 1) or accounts.create_user(conn, "hostile-admin", "ett-långt-lösenord", "admin")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["staff_user_id"] = user.id
+    return client
+
+
+@HYPOTHESIS
+@given(params=st.dictionaries(st.sampled_from(["category", "status", "channel", "department", "area", "date_from",
+                                               "date_to", "lang"]),
+                              st.one_of(_numbers(), nasty_text, st.sampled_from(["2026-01-01", "2026-02-30", "traffic",
+                                                                                 "received", "9999-99-99"])),
+                              max_size=4))
+def test_planner_filters(hostile_app, params):
+    client = _admin_client(hostile_app)
+    for path in ("/planner/api/proposals", "/planner/report"):
+        response = check(hostile_app, f"GET {path} (admin)",
+                         lambda c: client.get(path, query_string=qs(params), headers={"Accept": "application/json"}),
+                         write=False)
+        assert response.status_code < 500
+
+
+@HYPOTHESIS
+@given(action=st.sampled_from(["answer", "forward", "status", "hide", "restore", "recompute"]),
+       form=st.dictionaries(st.sampled_from(["body", "note", "department", "status", "reason"]),
+                            st.one_of(nasty_text, st.text(max_size=5000), st.sampled_from(
+                                ["declined", "planned", "done", "received", "kommunkontoret", ""])), max_size=3))
+def test_planner_actions_with_junk_forms(hostile_app, action, form):
+    """Staff forms (CSRF off in this app) with junk never 5xx; refusals leave the store as it was."""
+    client = _admin_client(hostile_app)
+    public_id = SEEDED[0]
+    form = {k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in form.items()}
+    response = check(hostile_app, "POST /planner/p/<id>/<action> (admin)",
+                     lambda c: client.post(f"/planner/p/{public_id}/{action}", data=form), write=True,
+                     json_errors=False)
+    assert response.status_code < 500
+
+
 # ------------------------------------------------------------------------------ schemathesis
 
 
@@ -314,8 +394,12 @@ class _Served:
         self.thread.join(timeout=5)
 
 
-def test_schemathesis_finds_no_server_error(hostile_app):
-    """Generate requests from the OpenAPI document for every operation; no 5xx, documented answers only."""
+@pytest.mark.parametrize("document, base, examples", [
+    ("/api/openapi.json", "/api", 25),
+    ("/ogc/api", "/ogc", 8),
+], ids=["json-api", "ogc-api"])
+def test_schemathesis_finds_no_server_error(hostile_app, document, base, examples):
+    """Generate requests from an OpenAPI document for every operation; no 5xx, store unchanged on refusal."""
     schemathesis = pytest.importorskip("schemathesis")
     from hypothesis import HealthCheck as HC, Phase, given as hgiven, settings as hsettings
     from schemathesis.checks import not_a_server_error
@@ -323,31 +407,77 @@ def test_schemathesis_finds_no_server_error(hostile_app):
     served = _Served(hostile_app)
     failures, ran = [], Counter()
     try:
-        schema = schemathesis.openapi.from_url(f"{served.url}/api/openapi.json")
+        schema = schemathesis.openapi.from_url(f"{served.url}{document}")
         started = time.monotonic()
         for result in schema.get_all_operations():
             operation = result.ok()
 
-            @hsettings(max_examples=25, deadline=None, derandomize=True, database=None,
+            @hsettings(max_examples=examples, deadline=None, derandomize=True, database=None,
                        phases=[Phase.explicit, Phase.generate],
                        suppress_health_check=list(HC))
             @hgiven(case=operation.as_strategy())
             def run(case):
                 before = fingerprint(hostile_app)
-                response = case.call(base_url=f"{served.url}/api", timeout=30)
+                response = case.call(base_url=f"{served.url}{base}", timeout=30)
                 ran[operation.label] += 1
-                CASES[f"schemathesis {operation.label}"] += 1
-                STATUSES.setdefault(f"schemathesis {operation.label}", Counter())[response.status_code] += 1
+                label = f"schemathesis {base} {operation.label}"
+                CASES[label] += 1
+                STATUSES.setdefault(label, Counter())[response.status_code] += 1
                 if response.status_code >= 500:
-                    SERVER_ERRORS[f"schemathesis {operation.label}"] += 1
+                    SERVER_ERRORS[label] += 1
                     failures.append((operation.label, response.status_code, response.text[:300]))
                 if response.status_code >= 400:
                     assert fingerprint(hostile_app) == before, f"{operation.label}: refused but store changed"
                 case.validate_response(response, checks=(not_a_server_error,))
 
             run()
-            assert time.monotonic() - started < 60
     finally:
         served.close()
     assert not failures, failures
     assert sum(ran.values()) >= 50, ran
+    assert time.monotonic() - started < 60
+
+
+# ----------------------------------------------------------- template injection (folium/branca)
+
+SSTI = [
+    "{{ 7*7 }}",
+    "{% if 1 %}yes{% endif %}",
+    "{{ cycler.__init__.__globals__.os.popen(dict(id=1)|first).read() }}",
+    "{{ x(",          # a template syntax error: must not become a 500
+    "{# comment",
+]
+
+
+@pytest.mark.parametrize("text", SSTI)
+def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
+    """Text that reaches a folium map (activity titles, imported layer names) is never run as Jinja."""
+    import geopandas as gpd
+    from layers import accounts, activities
+    from layers.locality import load_locality
+    from webmap import db
+
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "ssti",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'ssti.sqlite'}", "RATELIMIT_ENABLED": False})
+    locality = load_locality()
+    for name in ("development-areas", "service-locations"):  # an imported layer with hostile names
+        layer = next(l for l in locality.layers if l.name == name)
+        frame = gpd.read_file(locality.directory / layer.path)
+        frame["name"] = text
+        Path(app.config["LAYER_OVERRIDE_DIR"]).mkdir(parents=True, exist_ok=True)
+        frame.to_file(Path(app.config["LAYER_OVERRIDE_DIR"]) / f"{name}.gpkg", driver="GPKG")
+    with app.app_context(), db.transaction() as conn:
+        activities.create(conn, {"kind": "open_meeting", "title": text, "date": "2026-12-01", "status": "planned",
+                                 "lon": 13.3514, "lat": 55.6652}, role="planner")
+        planner = accounts.create_user(conn, "ssti-planner", "ett-långt-lösenord", "planner").id
+    client = app.test_client()
+    pages = ["/", "/activity-plan", "/activity-plan/1"]
+    bodies = [client.get(path) for path in pages]
+    with client.session_transaction() as session:
+        session["staff_user_id"] = planner
+    bodies += [client.get("/planner/"), client.get("/planner/new"), client.get("/activity-plan/1/edit")]
+    for response in bodies:
+        CASES["map pages template injection"] += 1
+        assert response.status_code == 200, response.request.path
+        body = response.get_data(as_text=True)
+        assert "uid=" not in body and ">49<" not in body and "49\n" not in body and ">yes<" not in body

@@ -194,6 +194,65 @@ def _links_in(value) -> set[str]:
     return found
 
 
+def _crawl_public(app, client, public_id, keep) -> set[str]:
+    """GET every public route in the URL map (real values for its arguments), following the links
+    of the export index and the OGC API (every layer, format and collection); return the paths."""
+    values = {"public_id": public_id, "feature_id": public_id, "name": "proposals", "fmt": "geojson",
+              "activity_id": 1, "filename": "x", "version": "0", "path": "x"}
+    paths = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or getattr(app.view_functions[rule.endpoint], "required_role", None):
+            continue
+        with app.test_request_context():
+            from flask import url_for
+            paths.add(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))
+    paths |= {"/api/proposals?limit=10", "/api/proposals?bbox=13.3,55.6,13.4,55.7",
+              f"/api/proposals/nearby?lon={DALBY[0]}&lat={DALBY[1]}", "/?lang=en", f"/p/{public_id}?lang=en",
+              "/privacy?lang=en", f"/?p={public_id}"}
+    queue, seen = sorted(paths), set()
+    while queue:
+        path = queue.pop()
+        if path in seen or len(seen) > 400:
+            continue
+        seen.add(path)
+        for accept in ("application/json", "text/html"):
+            response = keep(f"GET {path} [{accept}]", client.get(path, headers={"Accept": accept}))
+            assert response.status_code < 500, path
+            if response.is_json and (path.startswith("/api/export") or path.startswith("/ogc")):
+                queue += [p for p in _links_in(response.get_json())
+                          if p.startswith(("/api/export", "/ogc")) and p not in seen and "planner" not in p]
+    return seen
+
+
+def test_generalised_coordinates_hide_the_exact_position_in_every_public_output(app, client):
+    """With PUBLIC_GRID_M=50 no public output holds the exact position; the planner's does."""
+    import re
+    import struct
+    app.config["PUBLIC_GRID_M"] = 50
+    exact = (13.3523417, 55.6647853)
+    created = client.post("/api/proposals", json={"lon": exact[0], "lat": exact[1], "category": "traffic",
+                                                  "title": "Gupp", "description": "Ett farthinder."})
+    assert created.status_code == 201
+    public_id = created.get_json()["id"]
+    assert created.get_json()["geometry"]["coordinates"] == list(snap_to_grid(*exact, 50))
+    outputs = {}
+
+    def keep(label, response):
+        outputs[label] = response.get_data()
+        return response
+
+    _crawl_public(app, client, public_id, keep)
+    # The exact coordinates as text (5+ decimals) or as a float64/float32 in a binary export.
+    texts = [f"{exact[0]:.5f}".encode(), f"{exact[1]:.5f}".encode()]
+    binaries = [struct.pack("<d", exact[0]), struct.pack("<d", exact[1]), struct.pack("<f", exact[0])]
+    leaks = [label for label, body in outputs.items() if any(t in body for t in texts + binaries)]
+    assert not leaks, leaks[:10]
+    # Exact metres to services would give the point away too.
+    nearest = created.get_json()["properties"]["nearest"]
+    assert nearest and all(n["distance_m"] % 50 == 0 for n in nearest.values())
+    assert len(outputs) > 40 and not re.search(rb"13\.35234", b"".join(outputs.values()))
+
+
 def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, caplog):
     import logging
     caplog.set_level(logging.DEBUG)
@@ -222,32 +281,7 @@ def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, 
         with db.reading() as conn:
             assert conn.execute(select(contacts.c.email)).scalars().all() == [PLANTED_EMAIL] * 2  # stored, apart
 
-    # Every public GET route in the URL map, with real values for its arguments.
-    values = {"public_id": public_id, "feature_id": public_id, "name": "proposals", "fmt": "geojson",
-              "activity_id": 1, "filename": "x", "version": "0", "path": "x"}
-    paths = set()
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or getattr(app.view_functions[rule.endpoint], "required_role", None):
-            continue
-        with app.test_request_context():
-            from flask import url_for
-            paths.add(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))
-    paths |= {"/api/proposals?limit=10", f"/api/proposals?bbox=13.3,55.6,13.4,55.7",
-              f"/api/proposals/nearby?lon={DALBY[0]}&lat={DALBY[1]}", "/?lang=en", f"/p/{public_id}?lang=en",
-              "/privacy?lang=en"}
-    # Follow links from the export index and the OGC API (every layer, format and collection).
-    queue, seen = sorted(paths), set()
-    while queue:
-        path = queue.pop()
-        if path in seen or len(seen) > 400:
-            continue
-        seen.add(path)
-        for accept in ("application/json", "text/html"):
-            response = keep(f"GET {path} [{accept}]", client.get(path, headers={"Accept": accept}))
-            assert response.status_code < 500, path
-            if response.is_json and (path.startswith("/api/export") or path.startswith("/ogc")):
-                queue += [p for p in _links_in(response.get_json())
-                          if p.startswith(("/api/export", "/ogc")) and p not in seen and "planner" not in p]
+    seen = _crawl_public(app, client, public_id, keep)
     exported = [p for p in seen if p.startswith("/api/export/")]
     assert any(p.endswith(".gpkg") for p in exported) and any(p.endswith(".csv") for p in exported)
     assert any("/ogc/collections/proposals/items" in p for p in seen)
@@ -306,3 +340,18 @@ def test_privacy_notice_says_what_why_how_long_and_whom_to_contact(app, client):
         for topic, needles in words.items():
             missing = [n for n in needles if n.lower() not in text]
             assert not missing, f"/privacy ({lang}) does not say {topic}: {missing}"
+
+
+def test_serve_applies_the_retention_at_start(app, runner, monkeypatch):
+    import waitress
+    from webmap import db
+    served = []
+    monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: served.append(kwargs))
+    with app.app_context(), db.transaction() as conn:
+        record = _submit(conn, db.registry(), name="Anna", email="anna@example.se", consent=True)
+        _close(conn, record["public_id"], "done", when=store.utcnow() - timedelta(days=365))
+    result = runner.invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert served and "Deleted contact details of 1 proposal(s)" in result.output
+    with app.app_context(), db.reading() as conn:
+        assert _contact_count(conn) == 0

@@ -54,3 +54,11 @@ def test_cli_report_writes_a_self_contained_file(app, runner, seeded, tmp_path):
     html = target.read_text(encoding="utf-8")
     assert "@media print" in html and "<svg" in html and '<dd id="total">8</dd>' in html
     assert "<script" not in html and "/static/" not in html
+
+
+def test_report_of_an_empty_store(app, runner, tmp_path):
+    target = tmp_path / "empty.html"
+    result = runner.invoke(args=["report", "-o", str(target), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    html = target.read_text(encoding="utf-8")
+    assert '<dd id="total">0</dd>' in html and "Summary of proposals" in html and "<svg" in html

@@ -167,3 +167,13 @@ def test_supports_are_rate_limited_per_client(app, client):
 def test_rate_limits_can_be_turned_off(app, client):
     app.config.update(RATELIMIT_ENABLED=False, RATELIMIT_PROPOSALS="1/minute")
     assert [_post(client).status_code for _ in range(3)] == [201, 201, 201]
+
+
+def test_resident_form_carries_a_hidden_honeypot(client):
+    import re
+    page = client.get("/").get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="website"[^>]*>', page)
+    assert field, "the resident form has no honeypot field"
+    assert 'tabindex="-1"' in field.group(0) and 'autocomplete="off"' in field.group(0)
+    start = page.rfind("<div", 0, field.start())
+    assert 'class="honeypot"' in page[start:field.start()] and 'aria-hidden="true"' in page[start:field.start()]

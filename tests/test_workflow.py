@@ -185,9 +185,25 @@ def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
         browser = app.test_client()
         refused = browser.post(f"/p/{public_id}/flag", data={"reason": "spam"})
         assert refused.status_code == 400  # no CSRF token
-        token = csrf_token(browser, "/planner/login")
+        token = csrf_token(browser, f"/p/{public_id}")  # the permalink carries the flag form
         response = browser.post(f"/p/{public_id}/flag", data={"reason": "spam", "csrf_token": token},
                                 headers={"Accept": "application/json"})
         assert response.status_code == 200 and "dk_flag=" in response.headers["Set-Cookie"]
     assert app.test_client().get(f"/p/{public_id}").status_code == 404
     assert app.test_client().post("/p/unknown/flag", data={"csrf_token": token}).status_code in (400, 404)
+
+
+def test_a_proposal_held_for_its_link_is_published_from_the_moderation_queue(app, client):
+    with app.app_context(), db.transaction() as conn:
+        record = proposals.submit(conn, db.registry(), {"lon": 13.3551, "lat": 55.6698, "category": "other",
+                                                        "title": "Se min sida", "description": "https://example.se"},
+                                  hold_links=True)
+    assert app.test_client().get(f"/p/{record['public_id']}").status_code == 404
+    make_user(app, "mod", "moderator")
+    login(client, "mod")
+    queue = client.get("/planner/moderation").get_data(as_text=True)
+    assert "Se min sida" in queue and "Väntar på granskning" in queue
+    client.post(f"/planner/p/{record['public_id']}/restore",
+                data={"note": "ok", "csrf_token": csrf_token(client, "/planner/moderation")})
+    assert app.test_client().get(f"/p/{record['public_id']}").status_code == 200
+    assert "restore" in client.get("/planner/moderation").get_data(as_text=True)

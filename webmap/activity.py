@@ -41,6 +41,22 @@ def activity_labels():
             "field_label": lambda f: str(FIELD_LABELS.get(f, f))}
 
 
+def revision_value(field: str, value, titles: dict) -> str:
+    """One side of a revision's change as readers see it: labels, not ids; hidden proposals unnamed."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if field == "kind":
+        return str(KIND_LABELS.get(value, value))
+    if field == "status":
+        return str(STATUS_LABELS.get(value, value))
+    if field == "proposals":
+        names = [titles.get(public_id) for public_id, _relation in value]
+        shown = [name for name in names if name]
+        hidden = len(names) - len(shown)
+        return "; ".join(shown + ([_("%(n)s dolt förslag", n=hidden)] if hidden else []))
+    return str(value)
+
+
 def _visible_titles(conn, public_ids) -> dict:
     """Titles of the linked proposals anyone may see (hidden ones are left out)."""
     if not public_ids:
@@ -83,8 +99,11 @@ def show(activity_id: int):
         item = activities.get_activity(conn, activity_id)
         if item is None:
             abort(404)
-        titles = _visible_titles(conn, {p["public_id"] for p in item["proposals"]})
-    return render_template("activity/show.html", a=item, titles=titles,
+        ids = {p["public_id"] for p in item["proposals"]}
+        ids |= {pair[0] for r in item["revisions"] for side in r["changes"].get("proposals", ()) if side
+                for pair in side}
+        titles = _visible_titles(conn, ids)
+    return render_template("activity/show.html", a=item, titles=titles, revision_value=revision_value,
                            map_parts=_map_parts([item]) if item["lon"] is not None else None,
                            assets=planner_map.asset_urls())
 
@@ -96,7 +115,8 @@ def _form_fields(form) -> dict:
         try:
             lon_f, lat_f = float(lon.replace(",", ".")), float(lat.replace(",", "."))
         except ValueError:
-            raise activities.InvalidActivity(_("Ange longitud och latitud som tal, eller lämna båda tomma."), "lon") from None
+            raise activities.InvalidActivity("give longitude and latitude as numbers, or leave both empty", "lon",
+                                             sv=_("Ange longitud och latitud som tal, eller lämna båda tomma.")) from None
         lon_f, lat_f = check_in_locality(lon_f, lat_f, db.registry().boundary(), db.registry().locality.name)
         fields["lon"], fields["lat"] = lon_f, lat_f
     else:
@@ -117,10 +137,7 @@ def _save(activity_id=None):
                 activity_id = activities.create(conn, fields, role=role, user_id=user_id)
             else:
                 activities.update_activity(conn, activity_id, fields, role=role, user_id=user_id)
-    except activities.InvalidActivity as error:
-        flash(_("Kunde inte spara: %(reason)s", reason=str(error)), "error")
-        return None
-    except UserError as error:
+    except UserError as error:  # InvalidActivity, or a position outside the locality
         flash(error.message(lang), "error")
         return None
     flash(_("Aktiviteten är sparad."), "info")
@@ -129,7 +146,7 @@ def _save(activity_id=None):
 
 def _form_page(item, status=200):
     config = current_app.config
-    parts = planner_map.picker_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], current_language())
+    parts = planner_map.base_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], current_language())
     return render_template("activity/edit.html", a=item, kinds=activities.KINDS, statuses=activities.STATUSES,
                            map_parts=parts, assets=planner_map.asset_urls()), status
 

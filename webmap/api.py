@@ -35,7 +35,7 @@ from layers.schema import supports as supports_table
 from webmap import db
 from webmap.errors import error_response, http_message
 from webmap.i18n import current_language
-from webmap.ratelimit import limited
+from webmap.ratelimit import DEFAULT_LIMITS, limited, parse_limits
 from webmap.security import csrf
 
 bp = Blueprint("api", __name__)
@@ -61,6 +61,13 @@ STATUS_LABELS = {
     "done": _l("Genomfört"),
     "declined": _l("Avslaget"),
 }
+
+
+@bp.record_once
+def check_rate_limits(state) -> None:
+    """Refuse to start with a rate limit setting that cannot be read (rather than fail on the first write)."""
+    for bucket in ("proposals", "supports"):
+        parse_limits(state.app.config.get(f"RATELIMIT_{bucket.upper()}", DEFAULT_LIMITS[bucket]))
 
 
 class ApiBadRequest(Exception):
@@ -245,10 +252,11 @@ def _all_public_geojson(conn) -> bytes:
 def _cached_list_response():
     with db.reading() as conn:
         entry = proposal_cache().get(_fingerprint(conn), lambda: _all_public_geojson(conn))
-    etag = entry["etag"]
+    zipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    etag = entry["etag"] + ("-gzip" if zipped else "")  # each encoding is its own representation
     if etag in request.if_none_match:
         response = Response(status=304)
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+    elif zipped:
         response = Response(entry["gzip"], mimetype=GEOJSON)
         response.headers["Content-Encoding"] = "gzip"
     else:

@@ -37,6 +37,7 @@ from flask_babel import gettext as _
 from layers import accounts
 from webmap import db
 from webmap.errors import error_response, http_message
+from webmap.ratelimit import limited
 
 bp = Blueprint("auth", __name__)
 
@@ -139,13 +140,16 @@ def login_required(view=None, *, role: str = "planner"):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: never "//evil.example" or "https://...".
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Only same-site paths: never "//evil.example", "https://..." or "/\t/evil.example" (browsers drop
+    # tabs and newlines, turning it into "//evil.example").
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("planner.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limited("logins")  # per client, on top of the per-account lock-out: no password spraying across accounts
 def login():
     next_url = request.values.get("next")
     if request.method == "POST":

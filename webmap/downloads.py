@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import (
     Blueprint, Response, current_app, flash, render_template, request, send_file, url_for,
 )
+from werkzeug.utils import secure_filename
 
 from geo.errors import UserError
 from layers import export, layer_import
@@ -39,7 +40,7 @@ def _download(name: str, fmt: str, audience: Audience, prefix: str = ""):
         raise UnknownLayer(name)
     if name != "all":
         export.check_layer(registry, name, audience)
-    filename = f"{registry.locality.name.lower()}-{prefix}{name}.{fmt}"
+    filename = secure_filename(f"{registry.locality.name.lower()}-{prefix}{name}.{fmt}")  # ASCII for the header
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store" if audience.planner else "no-cache"}
     if fmt == "geojson":
         return Response(export.iter_geojson(engine, registry, name, audience), mimetype=export.MEDIA_TYPES[fmt], headers=headers)

@@ -119,7 +119,8 @@ def _collection(name: str) -> dict:
     title, description = _titles(name)
     if name in (PROPOSALS, PLANNER_PROPOSALS):
         with db.reading() as conn:
-            bbox, interval = _proposal_extent(conn, include_hidden=name == PLANNER_PROPOSALS)
+            bbox, interval = _proposal_extent(conn, include_hidden=name == PLANNER_PROPOSALS,
+                                              grid_m=0 if name == PLANNER_PROPOSALS else _public_audience().grid_m)
     else:
         frame = registry.frame(name)
         bbox, interval = [float(v) for v in frame.total_bounds] if len(frame) else None, None
@@ -136,7 +137,7 @@ def _collection(name: str) -> dict:
     }
 
 
-def _proposal_extent(conn, include_hidden: bool):
+def _proposal_extent(conn, include_hidden: bool, grid_m: float = 0):
     from sqlalchemy import func, select
 
     from layers.schema import proposals
@@ -147,7 +148,11 @@ def _proposal_extent(conn, include_hidden: bool):
     row = conn.execute(query).one()
     if row[0] is None:
         return None, [None, None]
-    return [row[0], row[1], row[2], row[3]], [_rfc3339(row[4]), _rfc3339(row[5])]
+    bbox = [row[0], row[1], row[2], row[3]]
+    if grid_m:  # the extent of the generalised points: exact corners would give a lone point away
+        from geo.generalise import snap_to_grid
+        bbox = [*snap_to_grid(row[0], row[1], grid_m), *snap_to_grid(row[2], row[3], grid_m)]
+    return bbox, [_rfc3339(row[4]), _rfc3339(row[5])]
 
 
 def _rfc3339(value) -> str | None:

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from geo.errors import UserError
 from layers import proposals as proposal_service
 from layers import report as report_data
-from layers import store, workflow
+from layers import activities, store, workflow
 from layers.accounts import ROLES, AccountError, create_user, list_users
 from webmap import db, planner_map
 from webmap.auth import actor, current_user, login_required
@@ -134,16 +134,20 @@ def proposal(public_id: str):
         answers = workflow.public_answers(conn, record["id"])
         forwardings = workflow.forwardings_of(conn, record["id"])
         open_flags = workflow.open_flag_count(conn, record["id"])
+        linked_activities = activities.for_proposal(conn, record["id"])
     names = _area_names()
     kinds = locality.service_kinds
     nearest = [
         {"kind": kinds.get(kind, {}).get(lang) or kind, "name": near["name"], "distance_m": near["distance_m"]}
         for kind, near in sorted(record["nearest"].items(), key=lambda item: item[1]["distance_m"])
     ]
+    config = current_app.config
     return render_template(
-        "planner/proposal.html", p=record, contact=contact, answers=answers, forwardings=forwardings,
+        "planner/proposal.html", p=record, assets=planner_map.asset_urls(),
+        map_parts=planner_map.base_map(registry, config["TILE_URL"], config["TILE_ATTRIBUTION"], lang),
+        map_data=orjson.dumps(planner_map.proposal_map_data(registry, record, lang)).decode().replace("</", "<\\/"), contact=contact, answers=answers, forwardings=forwardings,
         areas=[(a, names.get(a, a)) for a in record["area_ids"]], nearest=nearest, labels=_labels(lang),
-        next_statuses=workflow.allowed_next(record["status"]), open_flags=open_flags,
+        next_statuses=workflow.allowed_next(record["status"]), open_flags=open_flags, activities=linked_activities,
         also=[d for d in (record["also_departments"] or "").split(",") if d],
     )
 
@@ -270,7 +274,7 @@ def new():
 def _new_page(form: dict, lang: str) -> str:
     config = current_app.config
     return render_template("planner/new.html", form=form, labels=_labels(lang), channels=proposal_service.CHANNELS,
-                           map_parts=planner_map.picker_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], lang),
+                           map_parts=planner_map.base_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], lang),
                            assets=planner_map.asset_urls())
 
 

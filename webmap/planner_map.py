@@ -17,6 +17,7 @@ Local assets, no CDN:
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import folium
@@ -33,8 +34,9 @@ CACHE_SECONDS = 7 * 24 * 3600
 
 def tooltip_text(text: str) -> str:
     """Escape text for a folium tooltip: Leaflet reads it as HTML, and folium puts it, unescaped,
-    inside a JavaScript template literal, where a backtick or ``${`` would run as code."""
-    return html.escape(str(text)).replace("`", "&#96;").replace("$", "&#36;")
+    inside a JavaScript template literal, where a backtick or ``${`` would run as code and a
+    backslash-u escape of "<" would turn back into markup."""
+    return html.escape(str(text)).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
 
 
 class LinkPopup(folium.MacroElement):
@@ -126,7 +128,11 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
     urls = asset_urls()
     locality = registry.locality
     lon, lat = locality.center
-    fmap = folium.Map(location=[lat, lon], zoom_start=locality.zoom - 1, min_zoom=locality.min_zoom,
+    zoom = locality.zoom - 1
+    placed = [item for item in items if item.get("lon") is not None and item.get("lat") is not None]
+    if len(placed) == 1:  # one activity: centre on it
+        lon, lat, zoom = placed[0]["lon"], placed[0]["lat"], locality.zoom + 1
+    fmap = folium.Map(location=[lat, lon], zoom_start=zoom, min_zoom=locality.min_zoom,
                       max_zoom=locality.max_zoom, tiles=None, control_scale=True)
     _localise(fmap, urls)
     folium.TileLayer(tile_url, attr=tile_attribution, max_zoom=locality.max_zoom).add_to(fmap)
@@ -146,6 +152,28 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
     return {"html": root.html.render(), "script": root.script.render(), "map_name": fmap.get_name()}
 
 
-def picker_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv") -> dict:
-    """Return the components of a map for choosing a position; ``static/planner/pick.js`` fills #lat/#lon."""
+def base_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv") -> dict:
+    """Return the components of a map with tiles and the locality boundary only.
+
+    Pages add to it with their own script: ``pick.js`` (choose a position, fills #lat/#lon) or
+    ``proposal.js`` (one proposal's areas and nearest services).
+    """
     return activity_map(registry, [], tile_url, tile_attribution, lang, lambda _item: "")
+
+
+def proposal_map_data(registry, record: dict, lang: str = "sv") -> dict:
+    """Return what ``static/planner/proposal.js`` draws for one proposal: the point, the development
+    areas it lies in (GeoJSON) and a line to the nearest service of each kind, with metres."""
+    areas = registry.areas()
+    inside = areas[areas["id"].isin(record["area_ids"])]
+    services = registry.services().set_index("id")
+    kinds = registry.locality.service_kinds
+    nearest = []
+    for kind, near in sorted(record["nearest"].items(), key=lambda item: item[1]["distance_m"]):
+        if near["id"] not in services.index:
+            continue
+        point = services.geometry[near["id"]]
+        label = kinds.get(kind, {}).get(lang) or kind
+        nearest.append({"lat": point.y, "lon": point.x, "text": f"{label}: {near['name']}, {near['distance_m']:.0f} m"})
+    return {"point": [record["lat"], record["lon"]], "title": record["title"],
+            "areas": json.loads(inside[["id", "name", "geometry"]].to_json(drop_id=True)), "nearest": nearest}

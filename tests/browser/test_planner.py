@@ -51,6 +51,9 @@ def _click_spot(area, avoid) -> tuple[float, float]:
 def test_planner_flow_from_overlay_to_public_answer(live_server, live_app, page, browser, external_requests):
     area = _seed(live_app)
     base = live_server.url
+    errors = []  # CSP violations and script errors show up here
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(base + "/planner/")
     assert "/planner/login" in page.url
     page.fill("#username", PLANNER)
@@ -86,6 +89,9 @@ def test_planner_flow_from_overlay_to_public_answer(live_server, live_app, page,
     assert len(listed) == 2 and any("Övergångsställe" in t for t in listed)
     page.click("#area-proposals a:has-text('Övergångsställe')")
     page.wait_for_selector("#forward-form")
+    # The joins, visible: the area, the point and a line to each kind's nearest service.
+    assert page.locator("[data-proposal-map] path").count() >= 2 + 2 * len(
+        page.locator("#nearest tbody tr").all())
     public_path = page.locator("a[href^='/p/']").first.get_attribute("href")
 
     page.select_option("#forward-department", "tekniska")
@@ -108,6 +114,7 @@ def test_planner_flow_from_overlay_to_public_answer(live_server, live_app, page,
         public.context.close()
     assert external_requests == []
     assert page.dialogs == []
+    assert [e for e in errors if "favicon" not in e and "127.0.0.1:9" not in e and "Failed to load resource" not in e] == []
 
 
 def test_staff_enter_a_meeting_proposal_by_clicking_the_map(live_server, live_app, page, external_requests):

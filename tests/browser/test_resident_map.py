@@ -227,3 +227,30 @@ def test_use_my_location_inside_and_outside(live_server, browser):
             expect(page.locator("#locate-status")).to_contain_text("Din position ligger utanför Dalby")
             assert page.locator(".dk-pin").count() == 0
         context.close()
+
+
+def _axe_source():
+    import os
+    from pathlib import Path
+    candidates = [os.environ.get("DIALOGKARTA_AXE", ""), "node_modules/axe-core/axe.min.js",
+                  str(Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js")]
+    path = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    if path is None:
+        pytest.skip("axe-core not installed (npm install axe-core, or set DIALOGKARTA_AXE to axe.min.js)")
+    return path.read_text()
+
+
+def test_no_accessibility_violations_on_resident_pages(live_server, browser):
+    axe = _axe_source()
+    public_id = add_proposal(live_server)
+    context = browser.new_context(locale="sv-SE", bypass_csp=True)  # to inject axe; the app's CSP is tested elsewhere
+    page = context.new_page()
+    found = {}
+    for path in ("/", f"/p/{public_id}", "/privacy"):
+        page.goto(live_server.url + path)
+        if path == "/":
+            page.wait_for_selector("html[data-proposals=loaded]")
+        page.add_script_tag(content=axe)
+        found[path] = page.evaluate("axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))")
+    context.close()
+    assert found == {path: [] for path in found}

@@ -96,7 +96,10 @@ AUDIT = r"""
     if (["iframe", "object", "embed", "frame", "frameset", "base", "applet", "marquee", "x"].includes(tag))
       found.push(tag);
     if (tag === "meta" && (node.getAttribute("http-equiv") || "").toLowerCase() === "refresh") found.push("meta refresh");
-    if (tag === "script" && /xssmark/.test(node.textContent) && node.type !== "application/json") found.push("script with payload");
+    // The page's own scripts carry the nonce and may hold the payload as escaped data (a folium
+    // tooltip); one without it that holds the payload was injected. Running payloads open dialogs.
+    if (tag === "script" && /xssmark/.test(node.textContent) && node.type !== "application/json" && !node.nonce)
+      found.push("script with payload");
     if (tag === "link" && (node.rel || "").toLowerCase() === "import") found.push("link import");
     if (tag === "template" && /xssmark/.test(node.innerHTML)) found.push("template");
     if (/xssmark/.test(node.outerHTML)) {
@@ -244,7 +247,7 @@ def test_payloads_do_not_run_on_public_pages(page, xss_site):
         _open(page, f"{base}/p/{public_id}", f"permalink {public_id}", results)
     _open(page, f"{base}/p/{xss_site['public_ids'][1]}?lang=en", "permalink en", results)
     _open(page, f"{base}/activity-plan", "activity plan", results)
-    assert page.evaluate(OPEN_TOOLTIPS) >= len(PAYLOADS), (errors, page.evaluate("Object.keys(window).filter(k => k.startsWith('map_') || k.startsWith('circle')).length"), page.content()[:3000])
+    assert page.evaluate(OPEN_TOOLTIPS) >= len(PAYLOADS), errors
     _audit(page, "activity plan map with every tooltip open", results)
     for activity_id in (1, 2, len(PAYLOADS)):
         _open(page, f"{base}/activity-plan/{activity_id}", f"activity {activity_id}", results)

@@ -90,6 +90,12 @@ EN = {
     "Nytt konto": "New account", "Lösenord (minst 10 tecken)": "Password (at least 10 characters)",
     "Skapa konto": "Create account",
     "Klicka på kartan eller skriv in koordinaterna.": "Click the map or type the coordinates.",
+    "Väntar på granskning (innehåller en länk)": "Awaiting review (contains a link)",
+    "Flaggat av invånare": "Flagged by residents", "Åtgärd": "Action", "Granskad i modereringskön": "Reviewed in the moderation queue",
+    "Publicera": "Publish", "Dölj": "Hide",
+    "Karta över förslaget, dess områden och närmaste service": "Map of the proposal, its areas and nearest services", "Skickad till": "Sent to",
+    "Föreslagen av routingtabellen, inte bekräftad ännu": "Proposed by the routing table, not confirmed yet", "Anmäl olämpligt innehåll": "Report inappropriate content",
+    "Vad är olämpligt? (frivilligt)": "What is inappropriate? (optional)", "Anmäl": "Report", "%(n)s dolt förslag": "%(n)s hidden proposal(s)",
 }
 
 HERE = Path(__file__).resolve().parent

@@ -40,7 +40,7 @@
       var id = layer.feature.properties.id, n = areaCounts[id] || 0;
       layer.setStyle({color: "#08306b", weight: 2, fillColor: colour(n, max), fillOpacity: 0.6});
       layer.getElement && layer.getElement() && layer.getElement().setAttribute("data-count", String(n));
-      layer.setTooltipContent(areaNames[id] + ": " + n + " " + config.text.count);
+      layer.setTooltipContent(el("span", areaNames[id] + ": " + n + " " + config.text.count));
     });
     legend.textContent = "";
     legend.appendChild(el("strong", config.text.count));
