@@ -43,7 +43,8 @@ from layers.styles import layer_style, proposals_style
 
 PROPOSALS = "proposals"
 PAGE_SIZE = 2000          # proposals per store query for the text formats
-FILE_PAGE_SIZE = 5000     # proposals per GDAL append for GeoPackage / FlatGeobuf
+FILE_PAGE_SIZE = 5000     # proposals per GDAL append for GeoPackage
+FGB_PAGE_SIZE = 10000     # FlatGeobuf rewrites itself on every append: fewer, larger pages
 FORMATS = ("geojson", "csv", "gpkg", "fgb")
 MEDIA_TYPES = {
     "geojson": "application/geo+json",
@@ -549,7 +550,7 @@ def _write_styles(path: Path, styles: list, now=None) -> None:
 
 
 def write_fgb_export(engine, registry: LayerRegistry, name: str, path, crs: str = WGS84, audience: Audience = PUBLIC,
-                     page_size: int = FILE_PAGE_SIZE) -> int:
+                     page_size: int = FGB_PAGE_SIZE) -> int:
     """Write one layer (or the proposals) as FlatGeobuf in ``crs``; return the feature count."""
     check_layer(registry, name, audience)
     path = Path(path)

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from layers import maintenance, proposals, store
+from layers import maintenance, proposals
 from layers.schema import contacts
 from layers.schema import proposals as proposals_table
 from layers.store import init_db, make_engine
@@ -186,4 +186,3 @@ def test_backup_keeps_contacts_apart_but_complete(engine, registry, tmp_path):
     maintenance.restore(restored, target)
     with restored.connect() as conn:
         assert conn.execute(select(contacts.c.email)).scalar_one() == "anna@example.se"
-    assert store  # the store module is what the backup copies

@@ -136,6 +136,8 @@ def test_landing_conformance_and_openapi(client):
     api = client.get("/ogc/api")
     assert api.mimetype == "application/vnd.oai.openapi+json" and api.get_json()["openapi"].startswith("3.0")
     assert "/collections/proposals/items" in api.get_json()["paths"]
+    assert api.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in client.get("/ogc/collections/proposals-planner/items").headers
     collection = client.get("/ogc/collections/development-areas").get_json()
     assert EPSG.format(3006) in collection["crs"] and EPSG.format(3008) in collection["crs"]
     assert any(link["rel"] == "items" for link in collection["links"])

@@ -177,3 +177,14 @@ def test_resident_form_carries_a_hidden_honeypot(client):
     assert 'tabindex="-1"' in field.group(0) and 'autocomplete="off"' in field.group(0)
     start = page.rfind("<div", 0, field.start())
     assert 'class="honeypot"' in page[start:field.start()] and 'aria-hidden="true"' in page[start:field.start()]
+
+
+def test_flags_are_rate_limited_per_client(app, client):
+    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_FLAGS="2/minute", RATELIMIT_PROPOSALS="100/minute",
+                      FLAG_HIDE_THRESHOLD=1000, WTF_CSRF_ENABLED=False)
+    public_id = _post(client).get_json()["id"]
+    statuses = []
+    for _ in range(4):
+        fresh = app.test_client()  # a bot that drops the flag cookie gets a new token every time
+        statuses.append(fresh.post(f"/p/{public_id}/flag", json={"reason": "spam"}).status_code)
+    assert statuses == [200, 200, 429, 429]

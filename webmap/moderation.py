@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from layers import workflow
 from webmap import db
+from webmap.ratelimit import limited
 
 bp = Blueprint("moderation", __name__)
 
@@ -21,6 +22,7 @@ TOKEN_COOKIE = "dk_flag"
 
 
 @bp.post("/p/<public_id>/flag")
+@limited("flags")  # a browser without the cookie gets a new token, so flags are limited per client too
 def flag(public_id: str):
     token = request.cookies.get(TOKEN_COOKIE) or secrets.token_urlsafe(24)
     payload = request.get_json(silent=True) if request.is_json else request.form

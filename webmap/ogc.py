@@ -64,6 +64,15 @@ def bad_request(error: BadRequest):
     return Response(orjson.dumps(body), status=400, mimetype=JSON)
 
 
+@bp.after_request
+def allow_cross_origin(response: Response) -> Response:
+    # Public collections are open data: browser GIS clients on other origins may read them.
+    # Never for the planner collection (and "*" never carries cookies or credentials anyway).
+    if PLANNER_PROPOSALS not in request.path and not request.headers.get("Authorization"):
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return response
+
+
 def _json(data, mimetype: str = JSON, headers: dict | None = None) -> Response:
     response = Response(orjson.dumps(data), mimetype=mimetype)
     for key, value in (headers or {}).items():

@@ -11,7 +11,7 @@ rate-limit at the proxy as well. Behind a reverse proxy, wrap the app in werkzeu
 Configuration (``DIALOGKARTA_`` environment variables or test config):
 
 - ``RATELIMIT_ENABLED``: ``false`` turns every limit off.
-- ``RATELIMIT_PROPOSALS`` / ``RATELIMIT_SUPPORTS`` / ``RATELIMIT_LOGINS``: limits as ``"count/period"`` joined by ``;``,
+- ``RATELIMIT_PROPOSALS`` / ``RATELIMIT_SUPPORTS`` / ``RATELIMIT_LOGINS`` / ``RATELIMIT_FLAGS``: limits as ``"count/period"`` joined by ``;``,
   period one of ``second``, ``minute``, ``hour``, ``day`` or a number of seconds, e.g.
   ``"10/minute;60/hour"``.
 """
@@ -25,7 +25,8 @@ from functools import wraps
 from flask import current_app, request
 
 DEFAULT_LIMITS = {"proposals": "10/minute;60/hour", "supports": "30/minute;300/hour",
-                  "logins": "20/minute;200/hour"}  # the login page, both showing it and posting to it
+                  "logins": "20/minute;200/hour",  # the login page, both showing it and posting to it
+                  "flags": "5/minute;20/day"}
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 MAX_CLIENTS = 100_000  # forget the oldest clients beyond this, so memory stays bounded
 

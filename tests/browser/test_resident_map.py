@@ -25,8 +25,11 @@ def open_map(page, live_server, path="/"):
     page.wait_for_selector("html[data-proposals=loaded]", timeout=10_000)
 
 
-def click_map_at(page, lat, lon, zoom=17):
-    page.evaluate("([lat, lon, zoom]) => Dialogkarta.map.setView([lat, lon], zoom, {animate: false})", [lat, lon, zoom])
+def click_map_at(page, lat, lon, zoom=17, center=None):
+    """Show ``center`` (default: the point itself) at ``zoom``, then click the map where (lat, lon) is."""
+    page.evaluate("([lat, lon, zoom]) => Dialogkarta.map.setView([lat, lon], zoom, {animate: false})",
+                  [*(center or (lat, lon)), zoom])
+    page.wait_for_timeout(150)  # let Leaflet settle (maxBounds may pan after a jump)
     x, y = page.evaluate("([lat, lon]) => { const p = Dialogkarta.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
                          [lat, lon])
     page.locator(".dk-map").click(position={"x": x, "y": y})
@@ -78,7 +81,7 @@ def test_click_to_place_pin_fill_in_and_send(live_server, page, external_request
 
 def test_outside_dalby_is_refused_and_the_boundary_shown(live_server, page):
     open_map(page, live_server)
-    click_map_at(page, 55.652, 13.39, zoom=14)  # east of the boundary, still inside the panning margin
+    click_map_at(page, 55.652, 13.39, zoom=14, center=(55.660, 13.370))  # south-east of the boundary, in the margin
     assert "utanför Dalby" in page.locator("#pin-status").inner_text()
     page.select_option("#category", "other")
     page.fill("#title", "Utanför")
@@ -192,7 +195,7 @@ def test_phone_360x640_tap_targets_and_pin_not_covered(live_server, phone):
     box = phone.locator(".dk-map").bounding_box()
     phone.locator(".dk-map").tap(position={"x": box["width"] / 2, "y": box["height"] / 2})
     pin = phone.locator(".dk-pin")
-    pin.wait_for(state="visible")
+    pin.wait_for(state="visible", timeout=5000)
     screenshot(phone, "resident-pin-360x640")
     small = []
     for selector in ("#locate", "#place-list button", "#category", "#title", "#description", "#submit",

@@ -165,10 +165,8 @@ def xss_site(tmp_path_factory):
                                      "place": payload[:200], "date": "2026-12-01", "status": "planned",
                                      "lon": 13.3514 + (i % 9) * 0.0006, "lat": 55.6600,
                                      "proposals": [record["public_id"]]}, role="planner")
-        # One hidden with a payload as the reason: the moderation queue shows it.
-        workflow.hide(conn, seeded[0] and conn.execute(
-            __import__("sqlalchemy").text("SELECT id FROM proposals WHERE public_id = :p"), {"p": seeded[0]}).scalar_one(),
-            PAYLOADS[1], role="moderator", user_id=user.id)
+            if i == 0:  # hidden with a payload as the reason: the moderation queue shows it
+                workflow.hide(conn, pid, PAYLOADS[1], role="moderator", user_id=user.id)
     with LiveServer(app) as server:
         yield {"url": server.url, "public_ids": seeded, "app": app}
 

@@ -439,7 +439,7 @@
     Dialogkarta.layers = layers;
     map.getContainer().setAttribute("aria-label", document.querySelector(".map-pane").getAttribute("aria-label"));
     map.invalidateSize();  // the container got its final size from our CSS after Leaflet measured it
-    if (!cfg().focus) { map.fitBounds(layers.boundary.getBounds(), {padding: [8, 8]}); }
+    if (!cfg().focus) { map.fitBounds(layers.boundary.getBounds(), {padding: [8, 8], animate: false}); }
     map.on("click", function (event) { placePin(event.latlng, null); });
     map.eachLayer(function (layer) {
       if (layer instanceof L.TileLayer) {
