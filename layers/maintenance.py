@@ -133,7 +133,8 @@ def _pg_run(command: list[str], engine: Engine) -> None:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password  # never on the command line, where `ps` shows it
-    dsn = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) keeps the password; _replace removes it from the DSN.
+    dsn = url.set(drivername="postgresql")._replace(password=None).render_as_string(hide_password=False)
     target = ["--dbname", dsn]
     try:
         completed = subprocess.run(command + target, env=env, capture_output=True, text=True, check=False)

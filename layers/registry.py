@@ -36,6 +36,7 @@ class LayerRegistry:
         self.override_dir = Path(override_dir) if override_dir else None
         self._layers = {layer.name: layer for layer in locality.layers}
         self._frames: dict[str, gpd.GeoDataFrame] = {}
+        self._stamps: dict[str, tuple] = {}
         self._lock = threading.RLock()
         self._indexes: dict[str, object] = {}
         self.version = 0  # bumped whenever a layer is replaced, so caches can key on it
@@ -67,11 +68,26 @@ class LayerRegistry:
                 return override
         return self.locality.directory / layer.path
 
+    def _stamp(self, name: str) -> tuple:
+        path = self.source_path(name)
+        try:
+            return path, path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return path, None
+
     def frame(self, name: str) -> gpd.GeoDataFrame:
-        """Return the layer as a WGS84 GeoDataFrame (cached; do not mutate it)."""
+        """Return the layer as a WGS84 GeoDataFrame (cached; do not mutate it).
+
+        The cache is keyed on the source file and its modification time, so a layer imported by
+        another process (the CLI, another server worker) is picked up on the next call.
+        """
         with self._lock:
+            stamp = self._stamp(name)
+            if name in self._frames and self._stamps.get(name) != stamp:
+                self.invalidate(name)
             if name not in self._frames:
-                self._frames[name] = read_layer(self.source_path(name))
+                self._frames[name] = read_layer(stamp[0])
+                self._stamps[name] = stamp
             return self._frames[name]
 
     def invalidate(self, name: str | None = None) -> None:
@@ -87,7 +103,7 @@ class LayerRegistry:
     # The three layers the joins and validation use, by role.
     def boundary(self):
         """Return the locality's participation boundary as one WGS84 geometry."""
-        return self._cached("boundary", lambda: shapely.union_all(self.frame(self.locality.boundary_layer).geometry.to_numpy()))
+        return self._cached("boundary", self.locality.boundary_layer, lambda frame: shapely.union_all(frame.geometry.to_numpy()))
 
     def areas(self) -> gpd.GeoDataFrame:
         return self.frame(self.by_role("areas").name)
@@ -96,13 +112,15 @@ class LayerRegistry:
         return self.frame(self.by_role("services").name)
 
     def area_index(self) -> AreaIndex:
-        return self._cached("areas", lambda: AreaIndex(self.areas()))
+        return self._cached("areas", self.by_role("areas").name, AreaIndex)
 
     def service_index(self) -> ServiceIndex:
-        return self._cached("services", lambda: ServiceIndex(self.services()))
+        return self._cached("services", self.by_role("services").name, ServiceIndex)
 
-    def _cached(self, key, build):
+    def _cached(self, key: str, layer_name: str, build):
+        # frame() notices a replaced file and clears the indexes built from the old one.
         with self._lock:
+            frame = self.frame(layer_name)
             if key not in self._indexes:
-                self._indexes[key] = build()
+                self._indexes[key] = build(frame)
             return self._indexes[key]

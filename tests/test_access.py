@@ -169,8 +169,8 @@ def test_classification_matches_the_views_decorators(sweep):
     for rule, method in _routes(app):
         declared = getattr(app.view_functions[rule.endpoint], "required_role", None)
         expected = REQUIRED[(rule.endpoint, method)]
-        if declared is not None:  # a view without the decorator may check inside (e.g. per method)
-            assert declared == expected or (method == "GET" and expected is None), (rule.rule, method, declared)
+        if declared is not None:  # a view without the decorator may check inside (the sweep tests it)
+            assert declared == expected, (rule.rule, method, declared, expected)
         if rule.rule.startswith("/planner") and rule.endpoint not in PLANNER_PUBLIC:
             assert expected is not None, f"{rule.rule} is under /planner but public"
 

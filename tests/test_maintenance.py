@@ -186,3 +186,32 @@ def test_backup_keeps_contacts_apart_but_complete(engine, registry, tmp_path):
     maintenance.restore(restored, target)
     with restored.connect() as conn:
         assert conn.execute(select(contacts.c.email)).scalar_one() == "anna@example.se"
+
+
+def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, monkeypatch):
+    """The PostgreSQL branch, with stand-ins for pg_dump/pg_restore: the password goes by environment."""
+    import os
+    import stat
+    from types import SimpleNamespace
+
+    from sqlalchemy.engine import make_url
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    for tool in ("pg_dump", "pg_restore"):
+        script = bin_dir / tool
+        script.write_text(f'#!/bin/sh\necho "{tool} $* PGPASSWORD=$PGPASSWORD" >> {log}\n'
+                          'for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n')
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    engine = SimpleNamespace(url=make_url("postgresql+psycopg://planner:s3cret@db.example:5432/dialogkarta"))
+    target = tmp_path / "pg.dump"
+    assert maintenance.backup(engine, target) == {"path": str(target), "proposals": None}
+    assert target.read_text() == "dump\n"
+    maintenance.restore(engine, target)
+    dump_call, restore_call = log.read_text().splitlines()
+    assert dump_call.startswith("pg_dump --format=custom") and "PGPASSWORD=s3cret" in dump_call
+    assert "--dbname postgresql://planner@db.example:5432/dialogkarta" in dump_call
+    assert "s3cret" not in dump_call.split("PGPASSWORD=")[0]      # never on the command line
+    assert restore_call.startswith("pg_restore --clean --if-exists") and "--single-transaction" in restore_call

@@ -355,3 +355,20 @@ def test_serve_applies_the_retention_at_start(app, runner, monkeypatch):
     assert served and "Deleted contact details of 1 proposal(s)" in result.output
     with app.app_context(), db.reading() as conn:
         assert _contact_count(conn) == 0
+
+
+@pytest.mark.parametrize("consent, status, stored", [(False, 422, 0), (None, 422, 0), (True, 201, 1)])
+def test_contact_details_only_with_explicit_consent(app, client, consent, status, stored):
+    body = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Gupp", "description": "Farthinder",
+            "name": "Anna", "email": "anna@example.se"}
+    if consent is not None:
+        body["consent"] = consent
+    response = client.post("/api/proposals", json=body)
+    assert response.status_code == status
+    from webmap import db
+    with app.app_context(), db.reading() as conn:
+        rows = conn.execute(select(contacts.c.email, contacts.c.consent_at)).all()
+    assert len(rows) == stored
+    assert all(row.consent_at is not None for row in rows)
+    if status == 422:
+        assert response.get_json()["error"]["code"] == "consent_required"

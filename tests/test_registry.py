@@ -91,6 +91,13 @@ def test_an_imported_override_replaces_the_bundled_layer(tmp_path, locality):
     areas = registry.areas()
     smaller = areas.iloc[:1]
     smaller.to_file(tmp_path / "development-areas.gpkg", driver="GPKG")
-    assert len(registry.areas()) == len(areas)  # cached until invalidated
-    registry.invalidate("development-areas")
+    assert registry.source_path("development-areas") == tmp_path / "development-areas.gpkg"
     assert len(registry.areas()) == 1
+
+
+def test_a_layer_replaced_by_another_process_is_picked_up_without_a_restart(tmp_path, locality):
+    registry = LayerRegistry(locality, override_dir=tmp_path)
+    assert len(registry.area_index().ids) == 4
+    registry.areas().iloc[:2].to_file(tmp_path / "development-areas.gpkg", driver="GPKG")  # as an import would
+    assert len(registry.areas()) == 2
+    assert len(registry.area_index().ids) == 2

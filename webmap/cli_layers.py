@@ -85,5 +85,3 @@ def import_layer_command(file, name, crs, mapping, max_mb):
             bar.__exit__(None, None, None)
     for line in report.lines():
         click.echo(line)
-    # Each server process caches its layers (layers.registry): it reads the new file when restarted.
-    click.echo("Starta om servern så att den läser det nya lagret / Restart the server so it reads the new layer.")
