@@ -16,13 +16,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from layers.schema import api_tokens, users
+from layers.store import aware, utcnow
 
 ROLES = ("planner", "moderator", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
@@ -61,16 +62,6 @@ def role_allows(role: str, required: str) -> bool:
     return ROLE_RANK.get(role, 0) >= ROLE_RANK[required]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(value):
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
         raise AccountError(f"password must have at least {PASSWORD_MIN} characters")
@@ -91,7 +82,7 @@ def create_user(conn, username: str, password: str, role: str = "planner", now=N
         with conn.begin_nested():
             user_id = conn.execute(insert(users).values(
                 username=username, password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
-                role=role, active=True, failed_logins=0, created_at=now or _utcnow(),
+                role=role, active=True, failed_logins=0, created_at=now or utcnow(),
             )).inserted_primary_key[0]
     except IntegrityError:
         raise AccountError(f"a user named {username!r} already exists") from None
@@ -128,7 +119,7 @@ def get_user(conn, user_id) -> User | None:
 def list_users(conn) -> list[dict]:
     return [
         {"id": r.id, "username": r.username, "role": r.role, "active": r.active,
-         "locked_until": _aware(r.locked_until), "last_login_at": _aware(r.last_login_at)}
+         "locked_until": aware(r.locked_until), "last_login_at": aware(r.last_login_at)}
         for r in conn.execute(select(users).order_by(users.c.username))
     ]
 
@@ -136,12 +127,12 @@ def list_users(conn) -> list[dict]:
 def authenticate(conn, username: str, password: str, *, max_failures: int = 5,
                  lockout: timedelta = timedelta(minutes=15), now=None) -> LoginResult:
     """Check a username and password, counting failures and locking the account after ``max_failures``."""
-    now = now or _utcnow()
+    now = now or utcnow()
     row = conn.execute(select(users).where(users.c.username == (username or ""))).first()
     if row is None or not row.active:
         check_password_hash(_DUMMY_HASH, password or "")
         return LoginResult(None, "invalid")
-    locked_until = _aware(row.locked_until)
+    locked_until = aware(row.locked_until)
     if locked_until is not None and locked_until > now:
         return LoginResult(None, "locked", locked_until)
     if check_password_hash(row.password_hash, password or ""):
@@ -167,7 +158,7 @@ def create_token(conn, username: str, label: str = "", now=None) -> str:
         raise AccountError(f"no active user named {username!r}")
     token = "dk_" + secrets.token_urlsafe(32)
     conn.execute(insert(api_tokens).values(user_id=row.id, token_hash=_token_hash(token), label=label[:100],
-                                           created_at=now or _utcnow(), revoked=False))
+                                           created_at=now or utcnow(), revoked=False))
     return token
 
 
@@ -188,5 +179,5 @@ def user_for_token(conn, token: str, now=None) -> User | None:
     ).first()
     if row is None:
         return None
-    conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now or _utcnow()))
+    conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now or utcnow()))
     return User(row.user_id, row.username, row.role)

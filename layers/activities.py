@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 
 from sqlalchemy import delete, func, insert, select, update
 
 from geo.errors import UserError
 from layers.schema import activities, activity_proposals, activity_revisions, proposals
+from layers.store import aware, utcnow
 
 KINDS = ("open_meeting", "focus_group", "walk", "survey", "workbook_round", "initiative")
 STATUSES = ("planned", "ongoing", "done", "cancelled")
@@ -38,16 +39,6 @@ _SV = {
     "description": "Beskrivningen får ha högst 4000 tecken.", "place": "Platsen får ha högst 200 tecken.",
     "date": "Ange datum som ÅÅÅÅ-MM-DD.", "lon": "Ange både longitud och latitud, eller ingen av dem.",
 }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(value):
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 def clean(fields: dict, conn) -> dict:
@@ -129,7 +120,7 @@ def _revise(conn, activity_id: int, changes: dict, role: str, user_id, now) -> N
 
 def create(conn, fields: dict, *, role: str, user_id=None, now=None) -> int:
     """Add an activity and its first revision; return its id."""
-    now = now or _utcnow()
+    now = now or utcnow()
     values = clean(fields, conn)
     activity_id = conn.execute(insert(activities).values(
         **{k: v for k, v in values.items() if k != "proposals"}, created_at=now, updated_at=now,
@@ -142,7 +133,7 @@ def create(conn, fields: dict, *, role: str, user_id=None, now=None) -> int:
 
 def update_activity(conn, activity_id: int, fields: dict, *, role: str, user_id=None, now=None) -> dict:
     """Change an activity; record a revision of what changed and return it (empty if nothing did)."""
-    now = now or _utcnow()
+    now = now or utcnow()
     before = _snapshot(conn, activity_id)
     if before is None:
         raise InvalidActivity(f"no activity with id {activity_id}", sv="Aktiviteten finns inte.")
@@ -169,7 +160,7 @@ def _public(row, links) -> dict:
     return {"id": row.id, "kind": row.kind, "title": row.title, "description": row.description, "date": row.date,
             "place": row.place, "lon": row.lon, "lat": row.lat, "status": row.status,
             "proposals": [{"public_id": p, "relation": r} for p, r in links],
-            "updated_at": _aware(row.updated_at)}
+            "updated_at": aware(row.updated_at)}
 
 
 def list_activities(conn) -> list[dict]:
@@ -185,7 +176,7 @@ def get_activity(conn, activity_id: int) -> dict | None:
         return None
     record = _public(row, _links(conn, activity_id))
     record["revisions"] = [
-        {"revision": r.revision, "role": r.role, "changed_at": _aware(r.changed_at), "changes": json.loads(r.changes)}
+        {"revision": r.revision, "role": r.role, "changed_at": aware(r.changed_at), "changes": json.loads(r.changes)}
         for r in conn.execute(select(activity_revisions).where(activity_revisions.c.activity_id == activity_id)
                               .order_by(activity_revisions.c.revision))
     ]

@@ -167,7 +167,7 @@ def _extra_for(conn, ids: list[int], audience: Audience) -> dict:
         for row in conn.execute(query):
             pid = row.proposal_id
             latest[pid] = getattr(row, text.name) if text is not None else None
-            at[pid] = _aware(getattr(row, when.name)) if when is not None else None
+            at[pid] = store.aware(getattr(row, when.name)) if when is not None else None
             count[pid] = count.get(pid, 0) + 1
             department[pid] = row._mapping.get("department")
         extra.update(answer=latest, answered_at=at, answer_count=count)
@@ -212,14 +212,8 @@ def _describe_row(row) -> str:
     return " ".join(parts + rest) + (f": {note}" if note else "")
 
 
-def _aware(value):
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def _iso(value) -> str:
-    value = _aware(value)
+    value = store.aware(value)
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else ("" if value is None else str(value))
 
 

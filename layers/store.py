@@ -58,7 +58,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _aware(value):
+def aware(value):
+    """Return a datetime as UTC-aware: SQLite gives back naive ones, and everything is stored in UTC."""
     # SQLite returns naive datetimes; everything is stored in UTC.
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
@@ -134,7 +135,7 @@ def _records(conn, rows) -> list[dict]:
     records = []
     for row in rows:
         record = dict(row._mapping)
-        record["created_at"], record["updated_at"] = _aware(record["created_at"]), _aware(record["updated_at"])
+        record["created_at"], record["updated_at"] = aware(record["created_at"]), aware(record["updated_at"])
         record["area_ids"] = areas.get(row.id, [])
         record["nearest"] = nearest.get(row.id, {})
         record["support_count"] = counts.get(row.id, 0)
@@ -180,7 +181,7 @@ def list_public(conn) -> list[dict]:
     records = []
     for row in conn.execute(query):
         record = dict(row._mapping)
-        record["created_at"], record["updated_at"] = _aware(record["created_at"]), _aware(record["updated_at"])
+        record["created_at"], record["updated_at"] = aware(record["created_at"]), aware(record["updated_at"])
         records.append(record)
     return records
 
@@ -197,7 +198,7 @@ def get_proposal(conn, public_id: str, include_hidden=False) -> dict | None:
         return None
     record = _records(conn, [row])[0]
     record["history"] = [
-        {"status": h.status, "note": h.note, "role": h.role, "changed_at": _aware(h.changed_at)}
+        {"status": h.status, "note": h.note, "role": h.role, "changed_at": aware(h.changed_at)}
         for h in conn.execute(
             select(status_history).where(status_history.c.proposal_id == row.id)
             .order_by(status_history.c.changed_at, status_history.c.id)
@@ -314,7 +315,7 @@ def _dense_records(conn, rows) -> list[dict]:
     records = []
     for row in rows:
         record = row._asdict()
-        record["created_at"], record["updated_at"] = _aware(record["created_at"]), _aware(record["updated_at"])
+        record["created_at"], record["updated_at"] = aware(record["created_at"]), aware(record["updated_at"])
         record["area_ids"] = areas.get(row.id, [])
         record["nearest"] = nearest.get(row.id, {})
         record["support_count"] = counts.get(row.id, 0)

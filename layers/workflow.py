@@ -17,13 +17,14 @@ never backwards, except that a declined proposal may be reopened as under_consid
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from geo.errors import UserError
 from layers.schema import answers, audit_log, flags, forwardings, proposals, status_history
+from layers.store import aware, utcnow
 
 STATUSES = ("received", "forwarded", "under_consideration", "planned", "done", "declined")
 FLOW = ("received", "forwarded", "under_consideration", "planned", "done")
@@ -35,16 +36,6 @@ class WorkflowError(UserError):
     """A status change, forwarding, answer or moderation action that is not allowed; says why (sv and en)."""
 
     code = "workflow"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(value):
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 def _proposal(conn, proposal_id: int):
@@ -88,7 +79,7 @@ def allowed_next(status: str) -> tuple[str, ...]:
 def change_status(conn, proposal_id: int, status: str, *, role: str, user_id=None, note: str | None = None,
                   now=None) -> None:
     """Move a proposal to ``status``; ``declined`` needs a public reason in ``note``."""
-    now = now or _utcnow()
+    now = now or utcnow()
     row = _proposal(conn, proposal_id)
     if status not in STATUSES:
         raise WorkflowError(f"Okänd status {status!r}.", f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
@@ -113,7 +104,7 @@ def forward(conn, proposal_id: int, to_department: str, *, departments, role: st
 
     A proposal still ``received`` becomes ``forwarded``.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     row = _proposal(conn, proposal_id)
     if to_department not in departments:
         raise WorkflowError(f"Okänd förvaltning {to_department!r}.", f"unknown department {to_department!r}")
@@ -131,7 +122,7 @@ def forward(conn, proposal_id: int, to_department: str, *, departments, role: st
 def answer(conn, proposal_id: int, body: str, *, role: str, user_id=None, department: str | None = None,
            now=None) -> int:
     """Publish an answer to a proposal; return its id. The text is public, the author is not."""
-    now = now or _utcnow()
+    now = now or utcnow()
     row = _proposal(conn, proposal_id)
     body = _clean(body, ANSWER_MAX, "the answer", required=True)
     answer_id = conn.execute(insert(answers).values(
@@ -144,7 +135,7 @@ def answer(conn, proposal_id: int, body: str, *, role: str, user_id=None, depart
 
 
 def _public_answer(row) -> dict:
-    return {"body": row.body, "department": row.department, "role": row.role, "answered_at": _aware(row.answered_at)}
+    return {"body": row.body, "department": row.department, "role": row.role, "answered_at": aware(row.answered_at)}
 
 
 def public_answers(conn, proposal_id: int) -> list[dict]:
@@ -171,7 +162,7 @@ def public_answers_for(conn, proposal_ids) -> dict[int, list[dict]]:
 def first_answer_times(conn) -> dict[int, datetime]:
     """Return ``{proposal id: time of its first answer}``."""
     query = select(answers.c.proposal_id, func.min(answers.c.answered_at)).group_by(answers.c.proposal_id)
-    return {pid: _aware(at) for pid, at in conn.execute(query)}
+    return {pid: aware(at) for pid, at in conn.execute(query)}
 
 
 def forwardings_of(conn, proposal_id: int) -> list[dict]:
@@ -179,7 +170,7 @@ def forwardings_of(conn, proposal_id: int) -> list[dict]:
     query = (select(forwardings).where(forwardings.c.proposal_id == proposal_id)
              .order_by(forwardings.c.forwarded_at, forwardings.c.id))
     return [{"from": r.from_department, "to": r.to_department, "note": r.note, "role": r.role,
-             "at": _aware(r.forwarded_at)} for r in conn.execute(query)]
+             "at": aware(r.forwarded_at)} for r in conn.execute(query)]
 
 
 def audit_trail(conn, proposal_id: int | None = None, limit: int = 200) -> list[dict]:
@@ -187,13 +178,13 @@ def audit_trail(conn, proposal_id: int | None = None, limit: int = 200) -> list[
     query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
     if proposal_id is not None:
         query = query.where(audit_log.c.proposal_id == proposal_id)
-    return [{**dict(r._mapping), "at": _aware(r.at)} for r in conn.execute(query)]
+    return [{**dict(r._mapping), "at": aware(r.at)} for r in conn.execute(query)]
 
 
 # ------------------------------------------------------------------------------ moderation
 def hide(conn, proposal_id: int, reason: str, *, role: str, user_id=None, now=None) -> None:
     """Hide a proposal from the public with a reason; it is kept and can be restored."""
-    now = now or _utcnow()
+    now = now or utcnow()
     _proposal(conn, proposal_id)
     reason = _clean(reason, NOTE_MAX, "the reason", required=True)
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=True, hidden_reason=reason,
@@ -203,7 +194,7 @@ def hide(conn, proposal_id: int, reason: str, *, role: str, user_id=None, now=No
 
 def restore(conn, proposal_id: int, *, role: str, user_id=None, note: str = "", now=None) -> None:
     """Show a hidden proposal again; open flags count as reviewed."""
-    now = now or _utcnow()
+    now = now or utcnow()
     _proposal(conn, proposal_id)
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=False, hidden_reason=None,
                                                                                 updated_at=now))
@@ -217,7 +208,7 @@ def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, 
 
     Return ``{"added", "hidden"}``, or None if there is no visible proposal with that id.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     row = conn.execute(select(proposals.c.id, proposals.c.hidden).where(proposals.c.public_id == public_id)).first()
     if row is None or row.hidden:
         return None
