@@ -450,9 +450,8 @@ def test_schemathesis_finds_no_server_error(hostile_app, document, base, example
 # ----------------------------------------------------------- template injection (folium/branca)
 
 SSTI = [
-    "{{ 7*7 }}",
-    "{% if 1 %}yes{% endif %}",
-    "{{ cycler.__init__.__globals__.os.popen(dict(id=1)|first).read() }}",
+    "{{ lipsum.__name__ }}",   # evaluated, it prints generate_lorem_ipsum
+    "{{ cycler.__init__.__globals__.os.popen(dict(id=1)|first).read() }}",   # evaluated, it runs `id`
     "{{ x(",          # a template syntax error: must not become a 500
     "{# comment",
 ]
@@ -489,4 +488,4 @@ def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
         CASES["map pages template injection"] += 1
         assert response.status_code == 200, response.request.path
         body = response.get_data(as_text=True)
-        assert "uid=" not in body and ">49<" not in body and "49\n" not in body and ">yes<" not in body
+        assert "uid=" not in body and "generate_lorem_ipsum" not in body
