@@ -188,7 +188,7 @@ def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
         token = csrf_token(browser, f"/p/{public_id}")  # the permalink carries the flag form
         response = browser.post(f"/p/{public_id}/flag", data={"reason": "spam", "csrf_token": token},
                                 headers={"Accept": "application/json"})
-        assert response.status_code == 200 and "dk_flag=" in response.headers["Set-Cookie"]
+        assert response.status_code == 200 and "dialogkarta_token=" in response.headers["Set-Cookie"]
     assert app.test_client().get(f"/p/{public_id}").status_code == 404
     assert app.test_client().post("/p/unknown/flag", data={"csrf_token": token}).status_code in (400, 404)
 

@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 
 from layers import workflow
 from webmap import db
+from webmap.api import TOKEN_COOKIE  # one browser token for supports and flags, so one erase covers both
 from webmap.ratelimit import limited
 
 bp = Blueprint("moderation", __name__)
 
-TOKEN_COOKIE = "dk_flag"
 
 
 @bp.post("/p/<public_id>/flag")
