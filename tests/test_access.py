@@ -55,8 +55,6 @@ REQUIRED = {
     ("downloads.planner_export", "GET"): "planner",
     ("downloads.upload", "GET"): "admin",
     ("downloads.upload", "POST"): "admin",
-    ("planner_assets.leaflet_heat", "GET"): None,
-    ("planner_assets.leaflet", "GET"): None,
     ("ogc.landing", "GET"): None,
     ("ogc.api", "GET"): None,
     ("ogc.conformance", "GET"): None,

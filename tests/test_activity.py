@@ -93,5 +93,5 @@ def test_planners_edit_and_everyone_sees_the_plan_and_its_history(app, client):
     assert "1 dolt förslag" in detail and "<ins>Vandring</ins>" in detail  # labels, not ids
     data = public.get("/activity-plan/activities.json").json["activities"]
     assert [p["public_id"] for p in data[0]["proposals"]] == [shown["public_id"]]
-    assert "/assets/planner/leaflet/leaflet.js" in plan
+    assert "/vendor/leaflet/" in plan
     assert "Trygghetsvandring i centrum" in client.get(f"/planner/p/{shown['public_id']}").get_data(as_text=True)

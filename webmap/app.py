@@ -75,12 +75,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(resident.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(planner.bp, url_prefix="/planner")
-    from webmap import activity, auth, moderation, planner_map
+    from webmap import activity, auth, moderation
     auth.init_app(app)
     app.register_blueprint(auth.bp, url_prefix="/planner")
     app.register_blueprint(activity.bp)
     app.register_blueprint(moderation.bp)
-    app.register_blueprint(planner_map.assets_bp, url_prefix="/assets/planner")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
     from webmap import downloads
     app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers

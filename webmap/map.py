@@ -36,6 +36,8 @@ from webmap import folium_render  # noqa: F401 - no second Jinja pass over rende
 VENDOR = {
     "leaflet": (Path(xs_leaflet.BASE_DIR), xs_leaflet.VERSION),
     "markercluster": (Path(xs_markercluster.BASE_DIR), xs_markercluster.VERSION),
+    # folium bundles Leaflet.heat 0.2.0 (BSD-2-Clause) as templates/leaflet_heat.min.js.
+    "folium": (Path(folium.__file__).resolve().parent / "templates", folium.__version__),
 }
 PROPOSALS_LAYER = "proposals"
 

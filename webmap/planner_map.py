@@ -7,29 +7,21 @@ table together without reloading. Pages embed the map's html and script componen
 templates (the script gets the CSP nonce); folium's own header is not used, because it loads
 from CDNs and disables zooming.
 
-Local assets, no CDN:
-  Leaflet 1.9.3        XStatic-Leaflet (BSD-2-Clause), at /assets/planner/leaflet/...
+Local assets, no CDN, served by ``resident.vendor`` (see ``webmap.map.VENDOR``):
+  Leaflet 1.9.3        XStatic-Leaflet (BSD-2-Clause)
   Leaflet.heat 0.2.0   bundled with folium as templates/leaflet_heat.min.js (BSD-2-Clause,
-                       Vladimir Agafonkin; includes simpleheat, BSD-2-Clause), at
-                       /assets/planner/leaflet-heat.js (overlay.js calls L.heatLayer; folium's
-                       HeatMap plugin, whose default_js is a CDN URL, is not used).
+                       Vladimir Agafonkin; includes simpleheat, BSD-2-Clause); overlay.js calls
+                       L.heatLayer (folium's HeatMap plugin, whose default_js is a CDN URL, is not used).
 """
 from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 
 import folium
-import xstatic.pkg.leaflet as xstatic_leaflet
-from flask import Blueprint, send_from_directory, url_for
+from webmap.map import vendor_path
 from webmap import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
 
-assets_bp = Blueprint("planner_assets", __name__)
-
-LEAFLET_DIR = Path(xstatic_leaflet.BASE_DIR)
-FOLIUM_TEMPLATES = Path(folium.__file__).resolve().parent / "templates"
-CACHE_SECONDS = 7 * 24 * 3600
 
 
 def tooltip_text(text: str) -> str:
@@ -64,23 +56,12 @@ class LinkPopup(folium.MacroElement):
         self.href, self.text, self.note = href, text, note
 
 
-@assets_bp.get("/leaflet/<path:filename>")
-def leaflet(filename: str):
-    return send_from_directory(LEAFLET_DIR, filename, max_age=CACHE_SECONDS)
-
-
-@assets_bp.get("/leaflet-heat.js")
-def leaflet_heat():
-    return send_from_directory(FOLIUM_TEMPLATES, "leaflet_heat.min.js", max_age=CACHE_SECONDS,
-                               mimetype="text/javascript")
-
-
 def asset_urls() -> dict:
     """Return the local URLs of Leaflet's script and stylesheet and of Leaflet.heat."""
     return {
-        "leaflet_js": url_for("planner_assets.leaflet", filename="leaflet.js"),
-        "leaflet_css": url_for("planner_assets.leaflet", filename="leaflet.css"),
-        "heat_js": url_for("planner_assets.leaflet_heat"),
+        "leaflet_js": vendor_path("leaflet", "leaflet.js"),
+        "leaflet_css": vendor_path("leaflet", "leaflet.css"),
+        "heat_js": vendor_path("folium", "leaflet_heat.min.js"),
     }
 
 
