@@ -103,38 +103,37 @@ def save_joins(conn, proposal_id: int, area_ids, nearest) -> None:
         conn.execute(insert(proposal_services), rows)
 
 
-def _joins_for(conn, ids) -> tuple[dict, dict]:
-    if not ids:
-        return {}, {}
-    areas, nearest = {}, {}
-    for row in conn.execute(
-        select(proposal_areas).where(proposal_areas.c.proposal_id.in_(ids)).order_by(proposal_areas.c.area_id)
-    ):
-        areas.setdefault(row.proposal_id, []).append(row.area_id)
-    for row in conn.execute(
-        select(proposal_services).where(proposal_services.c.proposal_id.in_(ids)).order_by(proposal_services.c.kind)
-    ):
-        nearest.setdefault(row.proposal_id, {})[row.kind] = {
-            "id": row.service_id, "name": row.service_name, "distance_m": round(row.distance_m, 1),
-        }
-    return areas, nearest
-
-
-def _support_counts(conn, ids) -> dict:
-    if not ids:
-        return {}
-    query = (select(supports.c.proposal_id, func.count()).where(supports.c.proposal_id.in_(ids))
-             .group_by(supports.c.proposal_id))
-    return dict(conn.execute(query).all())
-
-
 def _records(conn, rows) -> list[dict]:
+    """Return rows as dicts with their join results and support counts, in three queries."""
+    if not rows:
+        return []
     ids = [row.id for row in rows]
-    areas, nearest = _joins_for(conn, ids)
-    counts = _support_counts(conn, ids)
+    low, high = min(ids), max(ids)
+    if high - low + 1 <= 2 * len(ids):
+        # Nearly contiguous ids (a keyset page): a range scan is about 3x faster than IN (thousands).
+        def selects(column):
+            return column.between(low, high)
+    else:
+        def selects(column):
+            return column.in_(ids)
+    areas, nearest = {}, {}
+    for pid, area in conn.execute(
+        select(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
+        .where(selects(proposal_areas.c.proposal_id)).order_by(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
+    ):
+        areas.setdefault(pid, []).append(area)
+    for pid, kind, service_id, name, metres in conn.execute(
+        select(proposal_services.c.proposal_id, proposal_services.c.kind, proposal_services.c.service_id,
+               proposal_services.c.service_name, proposal_services.c.distance_m)
+        .where(selects(proposal_services.c.proposal_id)).order_by(proposal_services.c.proposal_id, proposal_services.c.kind)
+    ):
+        nearest.setdefault(pid, {})[kind] = {"id": service_id, "name": name, "distance_m": round(metres, 1)}
+    counts = dict(conn.execute(
+        select(supports.c.proposal_id, func.count()).where(selects(supports.c.proposal_id)).group_by(supports.c.proposal_id)
+    ).all())
     records = []
     for row in rows:
-        record = dict(row._mapping)
+        record = row._asdict()
         record["created_at"], record["updated_at"] = aware(record["created_at"]), aware(record["updated_at"])
         record["area_ids"] = areas.get(row.id, [])
         record["nearest"] = nearest.get(row.id, {})
@@ -284,43 +283,7 @@ def page_proposals(conn, *, after_id: int = 0, limit: int = 1000, offset: int = 
              .order_by(proposals.c.id).limit(limit))
     if offset:
         query = query.offset(offset)
-    rows = conn.execute(query).all()
-    if not rows or rows[-1].id - rows[0].id + 1 > 2 * len(rows):
-        return _records(conn, rows)  # a sparse page: look its joins up by id
-    return _dense_records(conn, rows)
-
-
-def _dense_records(conn, rows) -> list[dict]:
-    # Like _records, for a page whose ids are nearly contiguous: one range scan per join table
-    # and plain tuples, about 3x faster than an IN list of thousands of ids.
-    low, high = rows[0].id, rows[-1].id
-    areas, nearest = {}, {}
-    for pid, area in conn.execute(
-        select(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
-        .where(proposal_areas.c.proposal_id.between(low, high))
-        .order_by(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
-    ):
-        areas.setdefault(pid, []).append(area)
-    for pid, kind, service_id, name, metres in conn.execute(
-        select(proposal_services.c.proposal_id, proposal_services.c.kind, proposal_services.c.service_id,
-               proposal_services.c.service_name, proposal_services.c.distance_m)
-        .where(proposal_services.c.proposal_id.between(low, high))
-        .order_by(proposal_services.c.proposal_id, proposal_services.c.kind)
-    ):
-        nearest.setdefault(pid, {})[kind] = {"id": service_id, "name": name, "distance_m": round(metres, 1)}
-    counts = dict(conn.execute(
-        select(supports.c.proposal_id, func.count()).where(supports.c.proposal_id.between(low, high))
-        .group_by(supports.c.proposal_id)
-    ).all())
-    records = []
-    for row in rows:
-        record = row._asdict()
-        record["created_at"], record["updated_at"] = aware(record["created_at"]), aware(record["updated_at"])
-        record["area_ids"] = areas.get(row.id, [])
-        record["nearest"] = nearest.get(row.id, {})
-        record["support_count"] = counts.get(row.id, 0)
-        records.append(record)
-    return records
+    return _records(conn, conn.execute(query).all())
 
 
 def count_page_proposals(conn, *, bbox=None, created_between=None, include_hidden=False) -> int:
