@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.crs import metric_xy, to_metric
+from geo.crs import metric_xy, to_metric, to_sweref
 
 WORKERS = -1  # scipy: use every core
 
@@ -184,6 +184,13 @@ class _Cells:
         point = self.points_by_cell[self.first_point[cells][pair] + offset]
         within = np.hypot(*(self.xy[point] - tree.data[services[pair]]).T) <= self.radius
         return counts + np.bincount(point[within], minlength=n)
+
+
+def distances_m(lon: float, lat: float, lons, lats) -> np.ndarray:
+    """Return the metres (SWEREF 99 TM) from one WGS84 point to each of many."""
+    x, y = to_sweref(np.asarray(lons, dtype="float64"), np.asarray(lats, dtype="float64"))
+    x0, y0 = to_sweref(lon, lat)
+    return np.hypot(x - x0, y - y0)
 
 
 def join_all(points: gpd.GeoDataFrame, areas: AreaIndex, services: ServiceIndex, radius_m: float,

@@ -15,6 +15,7 @@ import shapely
 
 from geo.crs import WGS84
 from geo.errors import UserError
+from geo.joins import distances_m
 from geo.validate import check_in_locality
 from layers import spam, store
 from layers.registry import LayerRegistry
@@ -162,3 +163,23 @@ def refresh_joins(conn, registry: LayerRegistry) -> int:
     for row, joins in zip(rows, results):
         store.save_joins(conn, row.id, joins["area_ids"], joins["nearest"])
     return len(rows)
+
+
+def nearby(conn, lon: float, lat: float, radius_m: float, category: str | None = None, grid_m: float = 0,
+           limit: int = 20) -> list[tuple[float, dict]]:
+    """Return ``(metres, public view)`` of public proposals within ``radius_m`` of lon/lat.
+
+    Same category first, then nearest. Distances are measured from the public (possibly
+    grid-snapped) positions, so they reveal nothing the map does not.
+    """
+    # A generous box in degrees first (cheap, indexed), then exact metres in SWEREF 99 TM.
+    dlat = radius_m / 111_000 * 1.5
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    records = store.list_proposals(conn, bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+    if not records:
+        return []
+    views = [store.public_view(r, grid_m=grid_m) for r in records]
+    metres = distances_m(lon, lat, [v["lon"] for v in views], [v["lat"] for v in views])
+    close = [(float(d), v) for d, v in zip(metres, views) if d <= radius_m]
+    close.sort(key=lambda item: (bool(category) and item[1]["category"] != category, item[0]))
+    return close[:limit]

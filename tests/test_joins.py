@@ -123,3 +123,11 @@ def test_empty_inputs_give_empty_results(services, two_squares):
     empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
     assert len(areas_containing(empty, two_squares)) == 0
     assert len(nearest_services(empty, services)) == 0
+
+
+def test_distances_are_metres_in_sweref():
+    from geo.crs import to_wgs84_xy
+    from geo.joins import distances_m
+    lon, lat = to_wgs84_xy(396300.0, 6170000.0)
+    lons, lats = to_wgs84_xy([396300.0, 396300.0], [6170250.0, 6170000.0])
+    np.testing.assert_allclose(distances_m(float(lon), float(lat), lons, lats), [250.0, 0.0], atol=0.01)

@@ -99,3 +99,16 @@ def test_refreshing_joins_recomputes_every_proposal(engine, registry):
         assert get_proposal(conn, public_id)["area_ids"] == []
         assert refresh_joins(conn, registry) == 1
         assert get_proposal(conn, public_id)["area_ids"] == ["kvarnskon-vattenrannan"]
+
+
+def test_nearby_lists_proposals_within_the_radius_same_category_first(engine, registry):
+    from layers.proposals import nearby
+    with engine.begin() as conn:
+        submit(conn, registry, valid(lon=13.3454, lat=55.6641, category="traffic", title="trafik nära"))
+        submit(conn, registry, valid(lon=13.3455, lat=55.6640, category="school", title="skola närmast"))
+        submit(conn, registry, valid(lon=13.3600, lat=55.6600, category="traffic", title="långt bort"))
+    with engine.connect() as conn:
+        found = nearby(conn, 13.3455, 55.6640, radius_m=150, category="traffic")
+    assert [view["title"] for _, view in found] == ["trafik nära", "skola närmast"]
+    assert found[1][0] == pytest.approx(0.0, abs=0.01) and 0 < found[0][0] < 150
+    assert "name" not in found[0][1] and "email" not in found[0][1]

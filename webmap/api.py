@@ -24,7 +24,6 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from sqlalchemy import Integer, cast, func, select
 
-from geo.crs import to_sweref
 from geo.generalise import snap_to_grid
 from geo.io import frame_to_geojson
 from layers import proposals as submission
@@ -466,24 +465,13 @@ def nearby():
         raise ApiBadRequest(_("lon ska vara -180..180 och lat -90..90."), "lon")
     radius = parse_int("radius", NEARBY_RADIUS_M, 1, NEARBY_RADIUS_MAX_M)
     category = parse_category(registry.locality)
-    # A generous box in degrees first (cheap, indexed), then exact metres in SWEREF 99 TM.
-    dlat = radius / 111_000 * 1.5
-    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
     with db.reading() as conn:
-        records = store.list_proposals(conn, bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        close = submission.nearby(conn, lon, lat, radius, category, grid_m=_grid(), limit=NEARBY_MAX)
     features = []
-    if records:
-        grid = _grid()
-        views = [store.public_view(r, grid_m=grid) for r in records]
-        x, y = to_sweref([v["lon"] for v in views], [v["lat"] for v in views])
-        x0, y0 = to_sweref(lon, lat)
-        distances = np.hypot(np.asarray(x) - x0, np.asarray(y) - y0)
-        close = [(float(d), v) for d, v in zip(distances, views) if d <= radius]
-        close.sort(key=lambda item: (item[1]["category"] != category if category else False, item[0]))
-        for distance, view in close[:NEARBY_MAX]:
-            feature = _list_feature(view)
-            feature["properties"]["distance_m"] = round(distance, 1)
-            features.append(feature)
+    for distance, view in close:
+        feature = _list_feature(view)
+        feature["properties"]["distance_m"] = round(distance, 1)
+        features.append(feature)
     return geojson_response({"type": "FeatureCollection", "numberReturned": len(features), "features": features})
 
 
