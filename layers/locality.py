@@ -64,7 +64,7 @@ class Locality:
     min_zoom: int
     max_zoom: int
     margin_m: float
-    attribution: tuple[str, ...]
+    attribution: tuple[dict, ...]    # each line as {"sv": ..., "en": ...}
     layers: tuple[Layer, ...]
     categories: tuple[Category, ...]
     departments: dict
@@ -72,6 +72,9 @@ class Locality:
     routing: tuple[RoutingRule, ...]
     area_status: dict = field(default_factory=dict)
     service_kinds: dict = field(default_factory=dict)
+
+    def attribution_lines(self, lang: str = "sv") -> list[str]:
+        return [line.get(lang) or line["sv"] for line in self.attribution]
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -107,7 +110,9 @@ def load_locality(directory=None) -> Locality:
             name=raw["name"], directory=directory, municipality=raw.get("municipality", ""),
             boundary_layer=raw["boundary_layer"], center=tuple(view["center"]), zoom=int(view["zoom"]),
             min_zoom=int(view.get("min_zoom", 12)), max_zoom=int(view.get("max_zoom", 19)),
-            margin_m=float(view.get("margin_m", 1000)), attribution=tuple(view.get("attribution", ())),
+            margin_m=float(view.get("margin_m", 1000)), attribution=tuple(
+                {"sv": line, "en": line} if isinstance(line, str) else dict(line) for line in view.get("attribution", ())
+            ),
             layers=layers,
             categories=tuple(Category(c["id"], {"sv": c["sv"], "en": c.get("en", c["sv"])}) for c in raw["categories"]),
             departments=departments, default_department=raw.get("default_department", next(iter(departments))),

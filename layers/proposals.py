@@ -74,6 +74,9 @@ def clean_submission(data: dict, registry: LayerRegistry) -> dict:
             )
     lon, lat = check_in_locality(lon, lat, registry.boundary(), locality.name)
     category = data.get("category")
+    if category is None or category == "":
+        raise InvalidProposal("Välj en kategori för ditt förslag.", "Choose a category for your proposal.",
+                              "category", "missing_category")
     if not isinstance(category, str) or locality.category(category) is None:
         known = ", ".join(c.id for c in locality.categories)
         raise InvalidProposal(

@@ -280,7 +280,7 @@ def test_server_killed_mid_burst_loses_no_acknowledged_proposal(gunicorn):
         while not stop.is_set():
             try:
                 status, body = request("POST", gunicorn.port, "/api/proposals", proposal(n * 1000 + i), timeout=10)
-            except OSError as error:  # the server is gone: connection refused or reset
+            except (OSError, http.client.HTTPException) as error:  # the server is gone: refused, reset, cut short
                 errors.append(type(error).__name__)
                 return
             if status == 201:

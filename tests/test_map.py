@@ -82,7 +82,7 @@ def test_language_switch_link_and_cookie(client):
 def test_map_shows_the_layers_legend_and_attribution(app, client):
     html = page(client)
     locality = db_locality(app)
-    for line in locality.attribution:
+    for line in locality.attribution_lines("sv"):
         assert line.replace("–", "\\u2013") in html or line in html
     assert "L.control.scale" in html and "L.control.layers" in html and "L.markerClusterGroup" in html
     assert "Under byggnation" in html and "illustrativ skiss" in html

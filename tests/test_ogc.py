@@ -205,3 +205,11 @@ def test_planner_collection_needs_authentication(client, app):
 def test_bad_parameters_are_400(client, query):
     response = client.get(f"/ogc/collections/proposals/items?{query}")
     assert response.status_code == 400 and response.get_json()["code"] == "InvalidParameterValue"
+
+
+def test_an_unknown_collection_is_an_ogc_not_found(client):
+    response = client.get("/ogc/collections/no-such-layer")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["code"] == "NotFound" and "does not exist" in body["description"]
+    assert body["error"]["code"] == "not_found"

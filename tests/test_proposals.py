@@ -58,6 +58,7 @@ def test_invalid_coordinates_are_refused_and_nothing_is_stored(engine, registry,
 
 @pytest.mark.parametrize("overrides, code", [
     ({"category": "weather"}, "unknown_category"),
+    ({"category": ""}, "missing_category"),
     ({"title": "   "}, "empty"),
     ({"title": "x" * 121}, "too_long"),
     ({"description": "x" * 2001}, "too_long"),

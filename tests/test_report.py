@@ -41,7 +41,7 @@ def test_report_page_has_counts_charts_and_a_map(app, client, seeded):  # noqa: 
     login(client, "anna")
     html = client.get("/planner/report").get_data(as_text=True)
     assert '<dd id="total">8</dd>' in html and '<dd id="answered">1</dd>' in html
-    assert "2.0 dagar" in html  # 48 h
+    assert "2,0 dagar" in html  # 48 h, Swedish decimal comma
     assert html.count("<svg") >= 7  # 5 bar charts, the timeline and the map
     assert "SWEREF 99 TM" in html and "Kvarnskon–Vattenrännan" in html
     assert "@media print" not in html and "planner.css" in html

@@ -199,7 +199,7 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
     proposals = ProposalCluster(
         name=html.escape(_("Invånarnas förslag")), options={"chunkedLoading": True, "showCoverageOnHover": False},
     ).add_to(fmap)
-    Attribution(locality.attribution).add_to(fmap)
+    Attribution(locality.attribution_lines(lang)).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
     Handover({"boundary": boundary, "areas": areas, "services": services, PROPOSALS_LAYER: proposals}).add_to(fmap)
     return fmap

@@ -64,6 +64,14 @@ def bad_request(error: BadRequest):
     return Response(orjson.dumps(body), status=400, mimetype=JSON)
 
 
+@bp.errorhandler(404)
+def not_found(_error):
+    # The same two shapes as a 400: OGC's {code, description} and our usual envelope.
+    sv_en = "Samlingen eller objektet finns inte. / The collection or feature does not exist."
+    body = {"code": "NotFound", "description": sv_en, "error": {"code": "not_found", "message": sv_en}}
+    return Response(orjson.dumps(body), status=404, mimetype=JSON)
+
+
 @bp.after_request
 def allow_cross_origin(response: Response) -> Response:
     # Public collections are open data: browser GIS clients on other origins may read them.

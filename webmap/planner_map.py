@@ -19,7 +19,7 @@ import html
 import json
 
 import folium
-from webmap.map import vendor_path
+from webmap.map import Attribution, vendor_path
 from webmap import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
 
 
@@ -84,6 +84,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     _localise(fmap, urls)
     folium.TileLayer(tile_url, attr=tile_attribution, name="Bakgrundskarta" if lang == "sv" else "Base map",
                      max_zoom=locality.max_zoom).add_to(fmap)
+    Attribution(locality.attribution_lines(lang)).add_to(fmap)
     boundary = registry.frame(locality.boundary_layer)
     folium.GeoJson(
         boundary[["geometry"]].to_json(), name=registry.get(locality.boundary_layer).label(lang),
@@ -117,6 +118,7 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
                       max_zoom=locality.max_zoom, tiles=None, control_scale=True)
     _localise(fmap, urls)
     folium.TileLayer(tile_url, attr=tile_attribution, max_zoom=locality.max_zoom).add_to(fmap)
+    Attribution(locality.attribution_lines(lang)).add_to(fmap)
     folium.GeoJson(
         registry.frame(locality.boundary_layer)[["geometry"]].to_json(), interactive=False,
         style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},

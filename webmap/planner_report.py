@@ -49,9 +49,10 @@ def bar_chart(counts: dict, labels: dict, title: str) -> str:
     """Return a horizontal bar chart of ``counts`` as SVG."""
     with matplotlib.rc_context(SVG_RC):
         items = list(counts.items())[::-1]
-        fig = Figure(figsize=(5, 0.35 * max(len(items), 2) + 0.8))
+        names = [textwrap.fill(labels.get(k, k) or "–", 30) for k, _v in items]  # long department names wrap
+        fig = Figure(figsize=(7, 0.5 * sum(n.count("\n") + 1 for n in names) + 1.0))
         ax = fig.subplots()
-        ax.barh([labels.get(k, k) or "–" for k, _v in items], [v for _k, v in items], color="#2171b5")
+        ax.barh(names, [v for _k, v in items], color="#2171b5")
         ax.set_title(title)
         ax.xaxis.get_major_locator().set_params(integer=True)
         for spine in ("top", "right"):
@@ -91,7 +92,7 @@ def static_map(registry, records, counts: dict, title: str) -> str:
             point = row.geometry.representative_point()
             name = textwrap.shorten(row.name.split(" – ")[0], 24, placeholder="…")
             ax.annotate(f"{name} ({row.count})", (point.x, point.y), xytext=(0, 10), textcoords="offset points",
-                        ha="center", fontsize=7, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8})
+                        ha="center", fontsize=9, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8})
         if records:
             points = gpd.GeoDataFrame(geometry=shapely.points([(r["lon"], r["lat"]) for r in records]), crs="EPSG:4326")
             # Thousands of dots as vector paths make a megabyte of SVG; past 2 000 they go in as one bitmap.

@@ -91,6 +91,7 @@ def client_config(registry, lang: str) -> dict:
         "text": {
             "placed": _("Nålen är placerad. Dra den eller tryck på en annan plats för att flytta den."),
             "placedAt": _("Nålen är placerad vid %(place)s."),
+            "moveHint": _("Dra den eller tryck på en annan plats för att flytta den."),
             "outside": _("Platsen ligger utanför %(locality)s. Välj en plats innanför den streckade gränsen."),
             "locating": _("Hämtar din position …"),
             "locationOutside": _("Din position ligger utanför %(locality)s. Tryck på kartan eller välj en plats i listan i stället."),
@@ -113,6 +114,7 @@ def client_config(registry, lang: str) -> dict:
             "proposalsFailed": _("Förslagen kunde inte laddas. Kartan fungerar ändå för att lämna förslag."),
             "tilesFailed": _("Bakgrundskartan kunde inte laddas. Gränsen, områdena och förslagen visas ändå."),
             "placesCount": _("%(count)s platser"),
+            "placesCountOne": _("1 plats"),
             "illustrative": _("Illustrativ skiss – ej kommunens plangräns"),
             "illustrativePoint": _("Läget är ungefärligt (skiss)"),
             "yourPin": _("Ditt förslags plats"),
@@ -137,7 +139,7 @@ def index():
         area_status={k: {"label": v.get(lang) or v.get("sv"), "color": v.get("color")} for k, v in locality.area_status.items()},
         service_kinds={k: {"label": kind_label(locality, k, lang), "symbol": v.get("symbol", "•")}
                        for k, v in locality.service_kinds.items()},
-        attribution=locality.attribution, tile_attribution=current_app.config["TILE_ATTRIBUTION"],
+        attribution=locality.attribution_lines(lang), tile_attribution=current_app.config["TILE_ATTRIBUTION"],
     )
 
 

@@ -235,7 +235,7 @@
       status($("pin-status"), t("outside", {locality: cfg().locality}));
       highlightBoundary();
     } else {
-      status($("pin-status"), label ? t("placedAt", {place: label}) + " " + t("placed") : t("placed"));
+      status($("pin-status"), label ? t("placedAt", {place: label}) + " " + t("moveHint") : t("placed"));
     }
     if (!map.getBounds().pad(-0.1).contains(latlng)) { map.panTo(latlng); }
     $("to-form").hidden = false;
@@ -304,7 +304,7 @@
         item.hidden = !match;
         if (match) { shown += 1; }
       });
-      $("place-count").textContent = t("placesCount", {count: shown});
+      $("place-count").textContent = shown === 1 ? t("placesCountOne") : t("placesCount", {count: shown});
     });
     items.forEach(function (item) {
       var button = item.querySelector("button");
@@ -384,6 +384,7 @@
     var link = $("confirmation-link");
     link.href = props.url;
     link.textContent = props.url;
+    link.parentNode.hidden = !props.public;  // a proposal held for review has no public page yet
     status($("pin-status"), "");
     $("to-form").hidden = true;
     if (pin) { map.removeLayer(pin); }
@@ -431,6 +432,16 @@
     });
   }
 
+  // The attribution lines can wrap across the whole map: lift the scale bar above them.
+  function keepScaleVisible() {
+    var container = map.getContainer();
+    var attribution = container.querySelector(".leaflet-control-attribution");
+    var bottomLeft = container.querySelector(".leaflet-bottom.leaflet-left");
+    if (!attribution || !bottomLeft) { return; }
+    var wide = attribution.offsetWidth > container.clientWidth / 2;
+    bottomLeft.style.bottom = wide ? attribution.offsetHeight + "px" : "";
+  }
+
   // ------------------------------------------------------------ start
   function init(leafletMap, mapLayers) {
     map = leafletMap;
@@ -440,6 +451,8 @@
     map.getContainer().setAttribute("aria-label", document.querySelector(".map-pane").getAttribute("aria-label"));
     map.invalidateSize();  // the container got its final size from our CSS after Leaflet measured it
     if (!cfg().focus) { map.fitBounds(layers.boundary.getBounds(), {padding: [8, 8], animate: false}); }
+    keepScaleVisible();
+    map.on("resize", keepScaleVisible);
     map.on("click", function (event) { placePin(event.latlng, null); });
     map.eachLayer(function (layer) {
       if (layer instanceof L.TileLayer) {
