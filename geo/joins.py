@@ -31,6 +31,8 @@ def _check_points(points: gpd.GeoDataFrame) -> None:
 class AreaIndex:
     """Polygons (e.g. development areas) in SWEREF 99 TM behind an STRtree."""
 
+    cell_m = 25.0
+
     def __init__(self, areas: gpd.GeoDataFrame, id_column: str = "id"):
         metric = to_metric(areas)
         self.ids = metric[id_column].to_numpy() if id_column in metric else metric.index.to_numpy()
@@ -49,12 +51,25 @@ class AreaIndex:
         return pd.DataFrame({"point": points.index.to_numpy()[point_pos], "area_id": self.ids[area_pos]})
 
     def containing_xy(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (point position, area position) pairs for SWEREF 99 TM coordinates, sorted."""
-        # A bounding-box query, then an exact point-in-polygon test on the candidates only;
-        # ``intersects`` of a point is ``covers`` (edge included).
-        point_pos, area_pos = self.tree.query(shapely.points(xy))
-        inside = shapely.intersects_xy(self.geometries[area_pos], xy[point_pos, 0], xy[point_pos, 1])
-        point_pos, area_pos = point_pos[inside], area_pos[inside]
+        """Return (point position, area position) pairs for SWEREF 99 TM coordinates, sorted.
+
+        Points are binned into 25 m cells; the STRtree is asked once per cell. A cell an area
+        covers whole puts all its points in that area; only cells on an area's edge test their
+        points one by one (``intersects`` of a point is ``covers``: the edge counts as inside).
+        """
+        if len(xy) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        grid = _Grid(xy, self.cell_m)
+        boxes = shapely.box(*grid.corners.T, *(grid.corners + grid.size).T)
+        cell_pos, area_pos = self.tree.query(boxes)
+        whole = shapely.covers(self.geometries[area_pos], boxes[cell_pos])
+        pair, point_whole = grid.expand(cell_pos[whole])
+        area_whole = area_pos[whole][pair]
+        pair, point_edge = grid.expand(cell_pos[~whole])
+        area_edge = area_pos[~whole][pair]
+        inside = shapely.intersects_xy(self.geometries[area_edge], xy[point_edge, 0], xy[point_edge, 1])
+        point_pos = np.concatenate([point_whole, point_edge[inside]])
+        area_pos = np.concatenate([area_whole, area_edge[inside]])
         order = np.lexsort((area_pos, point_pos))
         return point_pos[order], area_pos[order]
 
@@ -131,8 +146,8 @@ class ServiceIndex:
         """Return ``{kind: counts}`` for SWEREF 99 TM coordinates."""
         if not radius_m >= 0:
             raise ValueError(f"radius_m must be a non-negative number of metres, got {radius_m!r}")
-        cells = _Cells(xy, float(radius_m))
-        return {kind: cells.count_within(self._trees[kind]) for kind in self._select(kinds)}
+        grid = _radius_grid(xy, float(radius_m))
+        return {kind: _count_within(grid, self._trees[kind], float(radius_m)) for kind in self._select(kinds)}
 
 
 def _spatial_order(xy: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
@@ -143,24 +158,19 @@ def _spatial_order(xy: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
     return np.lexsort((cells[:, 0], cells[:, 1]))
 
 
-class _Cells:
-    """Points binned into a square grid, for counting neighbours within ``radius`` per point.
+class _Grid:
+    """Points binned into square cells, so that a question can be asked once per occupied cell.
 
-    Asking the KD-tree once per point costs time proportional to the neighbours counted (68
-    million at 1e6 points in the benchmark). Instead each occupied cell asks twice, from its
-    centre: services within ``radius - h`` (``h`` = half the cell's diagonal) are within
-    ``radius`` of every point in the cell; services beyond ``radius + h`` of none. Only the thin
-    ring in between is measured point by point. The result is exact, edge included.
+    ``expand(cells)`` turns per-cell candidates into per-point rows, for the exact tests that
+    only the cells at an edge need.
     """
 
-    def __init__(self, xy: np.ndarray, radius: float):
-        self.xy, self.radius = xy, radius
-        self.size = max(radius / 16.0, 1.0)  # measured best at 1e6 points: smaller cells cost more tree queries
-        self.half_diagonal = self.size * np.sqrt(0.5)
+    def __init__(self, xy: np.ndarray, size: float):
+        self.xy, self.size = xy, size
         if len(xy) == 0:
-            xy = np.zeros((1, 2))  # one dummy cell keeps the arrays well-formed; count_within returns early
-        column, row = np.floor(xy / self.size).astype(np.int64).T
-        column, row = column - column.min(), row - row.min()
+            xy = np.zeros((1, 2))  # one dummy cell keeps the arrays well-formed; callers return early
+        origin = np.floor(xy / size).min(axis=0)
+        column, row = (np.floor(xy / size) - origin).astype(np.int64).T
         key = column * (row.max() + 1) + row
         self.points_by_cell = np.argsort(key, kind="stable")
         sorted_key = key[self.points_by_cell]
@@ -169,35 +179,51 @@ class _Cells:
         self.cell_of_point = np.empty(len(xy), dtype=np.int64)
         self.cell_of_point[self.points_by_cell] = np.repeat(np.arange(len(self.first_point)), self.points_in_cell)
         first = self.points_by_cell[self.first_point]
-        origin = np.floor(xy / self.size).min(axis=0)
-        self.centres = (np.column_stack([column[first], row[first]]) + origin + 0.5) * self.size
+        self.corners = (np.column_stack([column[first], row[first]]) + origin) * size  # south-west corners
+        self.centres = self.corners + 0.5 * size
 
-    def count_within(self, tree: cKDTree) -> np.ndarray:
-        n = len(self.xy)
-        if n == 0:
-            return np.zeros(0, dtype=np.int64)
-        inner_radius = self.radius - self.half_diagonal - 1e-6  # a hair smaller: borderline services get measured
-        counts = np.zeros(n, dtype=np.int64)
-        if inner_radius > 0:
-            inner = tree.query_ball_point(self.centres, inner_radius, return_length=True, workers=WORKERS)
-            counts += inner[self.cell_of_point]
-        else:
-            inner_radius = -np.inf
-        outer = tree.query_ball_point(self.centres, self.radius + self.half_diagonal, workers=WORKERS)
-        lengths = np.fromiter((len(members) for members in outer), dtype=np.int64, count=len(outer))
-        if lengths.sum() == 0:
-            return counts
-        services = np.fromiter((s for members in outer for s in members), dtype=np.int64, count=int(lengths.sum()))
-        cells = np.repeat(np.arange(len(outer)), lengths)
-        ring = np.hypot(*(tree.data[services] - self.centres[cells]).T) > inner_radius
-        services, cells = services[ring], cells[ring]
-        # Expand each (cell, ring service) pair to every point of that cell, then measure.
+    def expand(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (row of ``cells``, point position) for every point of every listed cell."""
         repeats = self.points_in_cell[cells]
         pair = np.repeat(np.arange(len(cells)), repeats)
         offset = np.arange(len(pair)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        point = self.points_by_cell[self.first_point[cells][pair] + offset]
-        within = np.hypot(*(self.xy[point] - tree.data[services[pair]]).T) <= self.radius
-        return counts + np.bincount(point[within], minlength=n)
+        return pair, self.points_by_cell[self.first_point[cells][pair] + offset]
+
+
+def _count_within(grid: _Grid, tree: cKDTree, radius: float) -> np.ndarray:
+    """Return, per point of ``grid``, how many of ``tree``'s points lie within ``radius`` (edge included).
+
+    Asking the KD-tree once per point costs time proportional to the neighbours counted (68
+    million at 1e6 points in the benchmark). Instead each occupied cell asks twice, from its
+    centre: services within ``radius - h`` (``h`` = half the cell's diagonal) are within
+    ``radius`` of every point in the cell; services beyond ``radius + h`` of none. Only the thin
+    ring in between is measured point by point. The result is exact.
+    """
+    n = len(grid.xy)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    half_diagonal = grid.size * np.sqrt(0.5)
+    inner_radius = radius - half_diagonal - 1e-6  # a hair smaller: borderline services get measured
+    counts = np.zeros(n, dtype=np.int64)
+    if inner_radius > 0:
+        counts += tree.query_ball_point(grid.centres, inner_radius, return_length=True, workers=WORKERS)[grid.cell_of_point]
+    else:
+        inner_radius = -np.inf
+    outer = tree.query_ball_point(grid.centres, radius + half_diagonal, workers=WORKERS)
+    lengths = np.fromiter((len(members) for members in outer), dtype=np.int64, count=len(outer))
+    if lengths.sum() == 0:
+        return counts
+    services = np.fromiter((s for members in outer for s in members), dtype=np.int64, count=int(lengths.sum()))
+    cells = np.repeat(np.arange(len(outer)), lengths)
+    ring = np.hypot(*(tree.data[services] - grid.centres[cells]).T) > inner_radius
+    services, cells = services[ring], cells[ring]
+    pair, point = grid.expand(cells)
+    within = np.hypot(*(grid.xy[point] - tree.data[services[pair]]).T) <= radius
+    return counts + np.bincount(point[within], minlength=n)
+
+
+def _radius_grid(xy: np.ndarray, radius: float) -> _Grid:
+    return _Grid(xy, max(radius / 16.0, 1.0))  # measured best at 1e6 points: smaller cells cost more tree queries
 
 
 def distances_m(lon: float, lat: float, lons, lats) -> np.ndarray:

@@ -131,3 +131,17 @@ def test_distances_are_metres_in_sweref():
     lon, lat = to_wgs84_xy(396300.0, 6170000.0)
     lons, lats = to_wgs84_xy([396300.0, 396300.0], [6170250.0, 6170000.0])
     np.testing.assert_allclose(distances_m(float(lon), float(lat), lons, lats), [250.0, 0.0], atol=0.01)
+
+
+def test_areas_containing_equals_a_point_by_point_test_on_random_points():
+    rng = np.random.default_rng(11)
+    centres = rng.uniform(-1500, 1500, (40, 2))
+    areas = metric_frame([shapely.Point(x, y).buffer(r) for (x, y), r in zip(centres, rng.uniform(20, 400, 40))],
+                         crs="EPSG:3006", id=[f"a{i}" for i in range(40)])
+    coords = rng.uniform(-2000, 2000, (3000, 2))
+    points = metric_frame([shapely.Point(x, y) for x, y in coords], crs="EPSG:3006")
+    pairs = areas_containing(points, areas)
+    expected = {(p, a) for p, point in enumerate(points.geometry) for a, area in zip(areas["id"], areas.geometry)
+                if area.covers(point)}
+    assert set(zip(pairs["point"], pairs["area_id"])) == expected
+    assert len(pairs) == len(expected) > 100
