@@ -1,10 +1,11 @@
 """Spatial joins between residents' proposals and the planning layers.
 
 Frames go in and come out in WGS84 (any declared CRS is accepted); distances are computed in
-SWEREF 99 TM and reported in metres. Everything is vectorised: polygons through a shapely
-STRtree, service points through one scipy cKDTree per kind, so nearest-of-kind and
-count-within-radius never materialise point/service pairs. Nothing here reads files or
-knows about Flask.
+SWEREF 99 TM and reported in metres. Everything is vectorised and exact: points are binned
+into grid cells so that polygons (a shapely STRtree) and radius counts are asked once per cell,
+with only the cells at an edge tested point by point; service points sit in one scipy cKDTree
+per kind, so nearest-of-kind and count-within-radius never materialise point/service pairs.
+Nothing here reads files or knows about Flask.
 
 Boundary rule: a point on an area's edge lies in that area (``covers``, not ``contains``).
 """

@@ -157,6 +157,8 @@ def test_public_pages_show_answers_and_reasons_but_never_names_or_contacts(app, 
         answers = workflow.public_answers(conn, record["id"])
     assert [a["body"] for a in answers] == ["Korsningen byggs om 2027."]
     assert "Korsningen byggs om 2027." in texts[f"/p/{public_id}"]  # the resident permalink renders public_answers
+    api_answers = public.get(f"/api/proposals/{public_id}").get_json()["properties"]["answers"]
+    assert [a["body"] for a in api_answers] == ["Korsningen byggs om 2027."] and "user_id" not in api_answers[0]
     activity = public.get("/activity-plan/1").get_data(as_text=True)
     assert "Säkrare korsning" in activity and PLANNER not in activity
 

@@ -27,7 +27,7 @@ from sqlalchemy import Integer, cast, func, select
 from geo.generalise import snap_to_grid
 from geo.io import frame_to_geojson
 from layers import proposals as submission
-from layers import spam, store
+from layers import spam, store, workflow
 from layers.registry import UnknownLayer
 from layers.schema import proposals as proposals_table
 from layers.schema import supports as supports_table
@@ -480,9 +480,12 @@ def get_proposal(public_id: str):
     registry = db.registry()
     with db.reading() as conn:
         record = store.get_proposal(conn, public_id)
+        answers = workflow.public_answers(conn, record["id"]) if record else []
     if record is None:
         return error_response(404, "not_found", http_message(404))
-    return geojson_response(proposal_feature(record, registry, current_language()))
+    feature = proposal_feature(record, registry, current_language())
+    feature["properties"]["answers"] = answers  # the municipality's public answers, never their author
+    return geojson_response(feature)
 
 
 @bp.post("/proposals/<public_id>/support")
