@@ -257,3 +257,18 @@ def test_no_accessibility_violations_on_resident_pages(live_server, browser):
         found[path] = page.evaluate("axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))")
     context.close()
     assert found == {path: [] for path in found}
+
+
+def test_arrow_keys_move_between_the_place_search_and_its_results(live_server, page):
+    open_map(page, live_server)
+    page.focus("#place-filter")
+    page.keyboard.type("dalby")
+    visible = page.locator("#place-list li:visible button")
+    assert visible.count() >= 2
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.dataset.name") == visible.nth(0).get_attribute("data-name")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.dataset.name") == visible.nth(1).get_attribute("data-name")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "place-filter"

@@ -306,6 +306,21 @@
       });
       $("place-count").textContent = shown === 1 ? t("placesCountOne") : t("placesCount", {count: shown});
     });
+    // Arrow keys move between the search field and the visible places, as in a listbox.
+    function visibleButtons() {
+      return items.filter(function (item) { return !item.hidden; }).map(function (item) { return item.querySelector("button"); });
+    }
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" && visibleButtons().length) { event.preventDefault(); visibleButtons()[0].focus(); }
+    });
+    $("place-list").addEventListener("keydown", function (event) {
+      if (event.key !== "ArrowDown" && event.key !== "ArrowUp") { return; }
+      var buttons = visibleButtons(), at = buttons.indexOf(document.activeElement);
+      if (at === -1) { return; }
+      event.preventDefault();
+      if (event.key === "ArrowUp" && at === 0) { input.focus(); return; }
+      buttons[Math.min(buttons.length - 1, Math.max(0, at + (event.key === "ArrowDown" ? 1 : -1)))].focus();
+    });
     items.forEach(function (item) {
       var button = item.querySelector("button");
       button.addEventListener("click", function () {
