@@ -1,6 +1,8 @@
 """Shared fixtures: an app on a temporary database, its client and CLI runner, and napkin-sized frames."""
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -8,6 +10,7 @@ import shapely
 from geo.crs import SWEREF99TM, WGS84
 from layers.locality import load_locality
 from layers.registry import LayerRegistry
+from layers.schema import metadata
 from layers.store import init_db, make_engine
 from flask.testing import FlaskCliRunner
 
@@ -18,12 +21,29 @@ from webmap.cli import cli as dialogkarta_cli
 ORIGIN_E, ORIGIN_N = 396300.0, 6170000.0
 
 
+# The suite runs on SQLite; set DIALOGKARTA_TEST_DATABASE_URL (e.g. a PostgreSQL URL) to run the
+# store-backed tests against that database instead, emptied before each test.
+TEST_DATABASE_URL = os.environ.get("DIALOGKARTA_TEST_DATABASE_URL")
+on_sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL) and not TEST_DATABASE_URL.startswith("sqlite"),
+                                    reason="checks something only SQLite has")
+
+
+def fresh_database_url(tmp_path, filename: str) -> str:
+    """Return the URL of an empty store: a new SQLite file, or the emptied test database."""
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{tmp_path / filename}"
+    engine = make_engine(TEST_DATABASE_URL)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return TEST_DATABASE_URL
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app({
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "DATABASE_URL": fresh_database_url(tmp_path, "test.sqlite"),
         "SECRET_KEY": "test-secret",
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": True,
@@ -60,9 +80,10 @@ def registry(locality):
 
 @pytest.fixture
 def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    engine = make_engine(fresh_database_url(tmp_path, "store.sqlite"))
     init_db(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def metric_frame(geometries, crs=SWEREF99TM, **columns) -> gpd.GeoDataFrame:

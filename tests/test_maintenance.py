@@ -1,4 +1,4 @@
-"""Backup, check and restore of the SQLite store, through the functions and the CLI."""
+"""Backup, check and restore of the store (SQLite; PostgreSQL when the suite runs on it), functions and CLI."""
 from __future__ import annotations
 
 import sqlite3
@@ -11,6 +11,7 @@ from layers import maintenance, proposals
 from layers.schema import contacts
 from layers.schema import proposals as proposals_table
 from layers.store import init_db, make_engine
+from tests.conftest import TEST_DATABASE_URL, on_sqlite_only
 from webmap.cli import cli
 
 SUBMISSION = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Övergångsställe",
@@ -32,6 +33,7 @@ def _count(engine) -> int:
         return conn.execute(select(func.count()).select_from(proposals_table)).scalar_one()
 
 
+@on_sqlite_only
 def test_backup_is_a_consistent_single_file_copy(engine, registry, tmp_path):
     _add(engine, registry, 3)
     target = tmp_path / "backups" / "copy.sqlite"
@@ -44,6 +46,7 @@ def test_backup_is_a_consistent_single_file_copy(engine, registry, tmp_path):
         assert copy.execute("SELECT count(*) FROM proposals").fetchone()[0] == 3
 
 
+@on_sqlite_only
 def test_backup_refuses_to_overwrite(engine, tmp_path):
     target = tmp_path / "exists.sqlite"
     target.write_bytes(b"keep me")
@@ -52,6 +55,7 @@ def test_backup_refuses_to_overwrite(engine, tmp_path):
     assert target.read_bytes() == b"keep me"
 
 
+@on_sqlite_only
 def test_backup_while_writers_write_is_consistent(engine, registry, tmp_path):
     _add(engine, registry, 1)
     stop = threading.Event()
@@ -78,6 +82,7 @@ def test_backup_while_writers_write_is_consistent(engine, registry, tmp_path):
             assert orphans == 0
 
 
+@on_sqlite_only
 def test_restore_brings_back_the_backed_up_content(engine, registry, tmp_path):
     _add(engine, registry, 2)
     target = tmp_path / "copy.sqlite"
@@ -92,6 +97,7 @@ def test_restore_brings_back_the_backed_up_content(engine, registry, tmp_path):
     assert _count(engine) == 3
 
 
+@on_sqlite_only
 @pytest.mark.parametrize("content, message", [
     (b"", "tables missing"),
     (b"this is not a database at all" * 100, "not a readable SQLite database"),
@@ -105,6 +111,7 @@ def test_restore_refuses_a_file_that_is_not_a_store(engine, registry, tmp_path, 
     assert _count(engine) == 1
 
 
+@on_sqlite_only
 def test_restore_refuses_a_database_without_the_tables(engine, registry, tmp_path):
     other = tmp_path / "other.sqlite"
     with sqlite3.connect(other) as conn:
@@ -113,6 +120,7 @@ def test_restore_refuses_a_database_without_the_tables(engine, registry, tmp_pat
         maintenance.restore(engine, other)
 
 
+@on_sqlite_only
 def test_restore_refuses_a_corrupt_backup(engine, registry, tmp_path):
     _add(engine, registry, 30)
     target = tmp_path / "copy.sqlite"
@@ -129,6 +137,7 @@ def test_restore_refuses_a_corrupt_backup(engine, registry, tmp_path):
     assert _count(engine) == 30
 
 
+@on_sqlite_only
 def test_restore_refuses_a_live_file_with_its_wal(engine, registry, tmp_path):
     other = make_engine(f"sqlite:///{tmp_path / 'live.sqlite'}")
     init_db(other)
@@ -146,6 +155,7 @@ def test_restore_refuses_a_live_file_with_its_wal(engine, registry, tmp_path):
 # ------------------------------------------------------------------------------- CLI
 
 
+@on_sqlite_only
 def test_cli_backup_restore_and_check(app, runner, tmp_path):
     from webmap import db
     with app.app_context():
@@ -169,6 +179,7 @@ def test_cli_backup_restore_and_check(app, runner, tmp_path):
     assert result.exit_code == 0 and "ok" in result.output
 
 
+@on_sqlite_only
 def test_cli_restore_refuses_garbage(app, runner, tmp_path):
     bad = tmp_path / "garbage.sqlite"
     bad.write_bytes(b"\x00" * 4096)
@@ -177,6 +188,7 @@ def test_cli_restore_refuses_garbage(app, runner, tmp_path):
     assert "Refusing to restore" in result.output
 
 
+@on_sqlite_only
 def test_backup_keeps_contacts_apart_but_complete(engine, registry, tmp_path):
     _add(engine, registry, 1, name="Anna Andersson", email="anna@example.se", consent=True)
     target = tmp_path / "copy.sqlite"
@@ -215,3 +227,20 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
     assert "--dbname postgresql://planner@db.example:5432/dialogkarta" in dump_call
     assert "s3cret" not in dump_call.split("PGPASSWORD=")[0]      # never on the command line
     assert restore_call.startswith("pg_restore --clean --if-exists") and "--single-transaction" in restore_call
+
+
+on_postgresql = pytest.mark.skipif(not (TEST_DATABASE_URL or "").startswith("postgresql"),
+                                   reason="needs DIALOGKARTA_TEST_DATABASE_URL pointing at PostgreSQL")
+
+
+@on_postgresql
+def test_postgresql_backup_and_restore_round_trip_for_real(engine, registry, tmp_path):
+    _add(engine, registry, 3, name="Anna", email="anna@example.se", consent=True)
+    target = tmp_path / "store.dump"
+    maintenance.backup(engine, target)
+    _add(engine, registry, 2)
+    assert _count(engine) == 5
+    maintenance.restore(engine, target)
+    assert _count(engine) == 3
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(contacts)).scalar_one() == 3

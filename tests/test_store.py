@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from layers import store
+from tests.conftest import on_sqlite_only
 from layers.schema import contacts, proposals
 
 NEAR_KYRKA = {"lon": 13.3445, "lat": 55.6646}
@@ -89,6 +90,7 @@ def test_hidden_proposals_are_not_public(engine):
         assert store.list_proposals(conn) == []
 
 
+@on_sqlite_only
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
