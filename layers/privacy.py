@@ -61,15 +61,27 @@ def closed_since(conn, before: datetime) -> list[int]:
     return list(conn.execute(query).scalars())
 
 
-def purge_contacts(conn, retention_days: int | float, now: datetime | None = None) -> int:
-    """Delete contact details of proposals closed more than ``retention_days`` ago; return the count."""
+def purge_contacts(conn, retention_days: int | float, now: datetime | None = None,
+                   max_days: int | float | None = None) -> int:
+    """Delete contact details of proposals closed more than ``retention_days`` ago; return the count.
+
+    With ``max_days``, contact details of any proposal submitted more than ``max_days`` ago go
+    too, closed or not, so that a proposal nobody closes does not keep them for ever.
+    """
     if retention_days is None or retention_days < 0:
         raise ValueError(f"retention must be zero or more days, got {retention_days!r}")
-    before = (now or utcnow()) - timedelta(days=retention_days)
+    if max_days is not None and max_days < 0:
+        raise ValueError(f"maximum retention must be zero or more days, got {max_days!r}")
+    now = now or utcnow()
+    before = now - timedelta(days=retention_days)
+    submitted_before = None if max_days is None else now - timedelta(days=max_days)
     # SQLite stores naive UTC datetimes; compare like with like.
     if conn.engine.url.get_backend_name() == "sqlite":
         before = before.replace(tzinfo=None)
-    ids = closed_since(conn, before)
+        submitted_before = submitted_before and submitted_before.replace(tzinfo=None)
+    ids = set(closed_since(conn, before))
+    if submitted_before is not None:
+        ids |= set(conn.execute(select(proposals.c.id).where(proposals.c.created_at < submitted_before)).scalars())
     if not ids:
         return 0
-    return conn.execute(delete(contacts).where(contacts.c.proposal_id.in_(ids))).rowcount
+    return conn.execute(delete(contacts).where(contacts.c.proposal_id.in_(sorted(ids)))).rowcount

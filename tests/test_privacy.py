@@ -372,3 +372,22 @@ def test_contact_details_only_with_explicit_consent(app, client, consent, status
     assert all(row.consent_at is not None for row in rows)
     if status == 422:
         assert response.get_json()["error"]["code"] == "consent_required"
+
+
+def test_contacts_of_proposals_never_closed_go_after_the_maximum_retention(engine, registry):
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from layers import privacy
+    from layers.proposals import submit
+    from layers.schema import contacts
+    from layers.store import utcnow
+    data = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Gammalt", "description": "Öppet länge.",
+            "name": "Anna", "email": "anna@example.se", "consent": True}
+    with engine.begin() as conn:
+        submit(conn, registry, data, now=utcnow() - timedelta(days=1200))
+        submit(conn, registry, {**data, "title": "Nytt"}, now=utcnow() - timedelta(days=10))
+        assert privacy.purge_contacts(conn, 90) == 0                     # neither is closed
+        assert privacy.purge_contacts(conn, 90, max_days=1095) == 1      # the three-year-old one goes
+        assert conn.execute(select(func.count()).select_from(contacts)).scalar_one() == 1

@@ -17,6 +17,7 @@ DEFAULT_CONFIG = {
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
     "RATELIMIT_ENABLED": True,
     "CONTACT_RETENTION_DAYS": 90,       # contact details deleted this many days after a proposal is closed
+    "CONTACT_MAX_RETENTION_DAYS": 1095, # ... and at the latest this long after submission, closed or not
     "PUBLIC_GRID_M": 0,                 # >0: public coordinates snapped to a grid of this many metres
     "HOLD_LINKS": True,                 # proposals whose text contains a link wait for a moderator
     "MAX_CONTENT_LENGTH": 64 * 1024,    # JSON bodies and forms; the layer upload raises its own limit

@@ -14,12 +14,14 @@ from webmap.cli import cli
 
 
 def purge_expired_contacts() -> int:
-    """Delete contact details past ``CONTACT_RETENTION_DAYS`` after closing; return the count (0 when off)."""
+    """Delete contact details past ``CONTACT_RETENTION_DAYS`` after closing, or ``CONTACT_MAX_RETENTION_DAYS``
+    after submission; return the count (0 when off)."""
     days = current_app.config.get("CONTACT_RETENTION_DAYS")
     if days is None or days == "" or int(days) < 0:
         return 0
+    max_days = current_app.config.get("CONTACT_MAX_RETENTION_DAYS")
     with db.transaction() as conn:
-        return privacy.purge_contacts(conn, int(days))
+        return privacy.purge_contacts(conn, int(days), max_days=int(max_days) if max_days not in (None, "") else None)
 
 
 @cli.command("backup")

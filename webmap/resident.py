@@ -180,6 +180,7 @@ def privacy():
     return render_template(
         "resident/privacy.html", locality=db.registry().locality,
         retention_days=config.get("CONTACT_RETENTION_DAYS", 90),
+        max_retention_years=round(int(config.get("CONTACT_MAX_RETENTION_DAYS") or 1095) / 365),
         controller=config.get("PRIVACY_CONTROLLER") or _("%(municipality)s (kommunstyrelsen)",
                                                           municipality=db.registry().locality.municipality),
         contact_email=config.get("PRIVACY_CONTACT_EMAIL"),
