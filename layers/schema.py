@@ -136,6 +136,7 @@ flags = Table(
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("token_hash", String(64), nullable=False),   # sha256 of the browser's random token
+    Column("client_hash", String(64)),                   # keyed hash of the client address: distinct flaggers
     Column("reason", String(500), nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("reviewed_at", DateTime(timezone=True)),      # set when a moderator restores the proposal

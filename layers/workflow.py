@@ -203,10 +203,14 @@ def restore(conn, proposal_id: int, *, role: str, user_id=None, note: str = "", 
     _audit(conn, "restore", proposal_id, _clean(note, NOTE_MAX, "the note", required=False), role, user_id, now)
 
 
-def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, now=None) -> dict | None:
-    """Record a resident's flag (once per browser token); hide the proposal once ``threshold`` open flags.
+def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, client: str | None = None,
+         now=None) -> dict | None:
+    """Record a resident's flag (once per browser token); hide the proposal once ``threshold`` open flags
+    come from that many distinct clients.
 
-    Return ``{"added", "hidden"}``, or None if there is no visible proposal with that id.
+    ``client`` is a pseudonymous key for the sender's address (a keyed hash, never the address):
+    a browser that drops its cookie gets a new token, but not a new client, so one person cannot
+    hide a proposal alone. Return ``{"added", "hidden"}``, or None if there is no visible proposal.
     """
     now = now or utcnow()
     row = conn.execute(select(proposals.c.id, proposals.c.hidden).where(proposals.c.public_id == public_id)).first()
@@ -217,12 +221,17 @@ def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, 
     added = True
     try:
         with conn.begin_nested():
-            conn.execute(insert(flags).values(proposal_id=row.id, token_hash=token_hash, reason=reason, created_at=now))
+            conn.execute(insert(flags).values(proposal_id=row.id, token_hash=token_hash, client_hash=client,
+                                              reason=reason, created_at=now))
     except IntegrityError:
         added = False
     open_flags = open_flag_count(conn, row.id)
+    flaggers = conn.execute(
+        select(func.count(func.distinct(func.coalesce(flags.c.client_hash, flags.c.token_hash))))
+        .where(and_(flags.c.proposal_id == row.id, flags.c.reviewed_at.is_(None)))
+    ).scalar_one()
     hidden = False
-    if added and threshold > 0 and open_flags >= threshold:
+    if added and threshold > 0 and flaggers >= threshold:
         conn.execute(update(proposals).where(proposals.c.id == row.id).values(
             hidden=True, hidden_reason="flagged", updated_at=now))
         _audit(conn, "auto_hide", row.id, f"{open_flags} flags", "system", None, now)

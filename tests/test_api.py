@@ -375,3 +375,13 @@ def test_unreadable_rate_limit_setting_stops_the_app_at_start(tmp_path):
     with pytest.raises(ValueError, match="RATELIMIT|count/period"):
         create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
                     "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "RATELIMIT_PROPOSALS": "lots"})
+
+
+def test_behind_a_proxy_each_forwarded_client_has_its_own_limit(tmp_path):
+    from tests.test_auth import make_app
+    app = make_app(tmp_path, PROXY_COUNT=1, RATELIMIT_ENABLED=True, RATELIMIT_PROPOSALS="1/minute")
+    client = app.test_client()
+    first = {"X-Forwarded-For": "127.0.0.2"}
+    assert client.post("/api/proposals", json=VALID, headers=first).status_code == 201
+    assert client.post("/api/proposals", json=VALID, headers={"X-Forwarded-For": "127.0.0.3"}).status_code == 201
+    assert client.post("/api/proposals", json=VALID, headers=first).status_code == 429

@@ -185,6 +185,7 @@ def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
     public_id = record["public_id"]
     for n in range(2):
         browser = app.test_client()
+        browser.environ_base["REMOTE_ADDR"] = f"127.0.0.{n + 2}"  # two residents, two addresses
         refused = browser.post(f"/p/{public_id}/flag", data={"reason": "spam"})
         assert refused.status_code == 400  # no CSRF token
         token = csrf_token(browser, f"/p/{public_id}")  # the permalink carries the flag form
@@ -193,6 +194,20 @@ def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
         assert response.status_code == 200 and "dialogkarta_token=" in response.headers["Set-Cookie"]
     assert app.test_client().get(f"/p/{public_id}").status_code == 404
     assert app.test_client().post("/p/unknown/flag", data={"csrf_token": token}).status_code in (400, 404)
+
+
+def test_one_client_dropping_its_cookie_cannot_hide_a_proposal_alone(tmp_path):
+    from tests.test_auth import make_app
+    app = make_app(tmp_path, FLAG_HIDE_THRESHOLD=2)
+    public_id = add_proposal(app, 13.3551, 55.6698, title="Omtyckt")["public_id"]
+    for _ in range(3):
+        browser = app.test_client()  # a fresh browser each time: no flag cookie, same address
+        token = csrf_token(browser, f"/p/{public_id}")
+        assert browser.post(f"/p/{public_id}/flag", data={"reason": "x", "csrf_token": token},
+                            headers={"Accept": "application/json"}).status_code == 200
+    assert app.test_client().get(f"/p/{public_id}").status_code == 200  # still public
+    with app.app_context(), db.reading() as conn:
+        assert [q["open_flags"] for q in workflow.moderation_queue(conn)] == [3]  # but moderators see the flags
 
 
 def test_a_proposal_held_for_its_link_is_published_from_the_moderation_queue(app, client):

@@ -16,6 +16,7 @@ DEFAULT_CONFIG = {
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
     "RATELIMIT_ENABLED": True,
+    "PROXY_COUNT": 0,                   # reverse proxies in front (X-Forwarded-For is trusted from that many)
     "CONTACT_RETENTION_DAYS": 90,       # contact details deleted this many days after a proposal is closed
     "CONTACT_MAX_RETENTION_DAYS": 1095, # ... and at the latest this long after submission, closed or not
     "PUBLIC_GRID_M": 0,                 # >0: public coordinates snapped to a grid of this many metres
@@ -52,6 +53,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["LAYER_OVERRIDE_DIR"] = app.config["LAYER_OVERRIDE_DIR"] or str(instance / "layers")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+    if int(app.config.get("PROXY_COUNT") or 0) > 0:
+        # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and flags see the client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     from webmap import db, errors, i18n, security
     db.init_app(app)

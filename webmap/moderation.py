@@ -7,6 +7,8 @@ CSRF token like every form; a JSON client sends it in ``X-CSRFToken``.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request
@@ -21,6 +23,12 @@ bp = Blueprint("moderation", __name__)
 
 
 
+def _client_key() -> str:
+    # Keyed with the app's secret so the stored value cannot be turned back into an address.
+    address = (request.remote_addr or "-").encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), address, hashlib.sha256).hexdigest()
+
+
 @bp.post("/p/<public_id>/flag")
 @limited("flags")  # a browser without the cookie gets a new token, so flags are limited per client too
 def flag(public_id: str):
@@ -28,7 +36,8 @@ def flag(public_id: str):
     payload = request.get_json(silent=True) if request.is_json else request.form
     reason = str((payload or {}).get("reason", ""))[:500]
     with db.transaction() as conn:
-        result = workflow.flag(conn, public_id, token, reason, threshold=int(current_app.config["FLAG_HIDE_THRESHOLD"]))
+        result = workflow.flag(conn, public_id, token, reason, threshold=int(current_app.config["FLAG_HIDE_THRESHOLD"]),
+                               client=_client_key())
     if result is None:
         abort(404)
     message = _("Tack. En moderator tittar på förslaget.")
