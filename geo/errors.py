@@ -6,9 +6,6 @@ to both audiences. Programming mistakes stay ``ValueError``/``TypeError``.
 """
 from __future__ import annotations
 
-LANGUAGES = ("sv", "en")
-
-
 class UserError(Exception):
     """A problem with input, explained so that the person who sent it can fix it."""
 

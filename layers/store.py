@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import Engine, and_, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, and_, create_engine, event, func, insert, select
 
 from geo.generalise import snap_to_grid
 from layers.schema import (
@@ -254,10 +254,6 @@ def add_support(conn, public_id: str, token: str, now=None) -> tuple[bool, int] 
 def all_points(conn) -> list:
     """Return (id, lon, lat) for every proposal, for recomputing joins."""
     return conn.execute(select(proposals.c.id, proposals.c.lon, proposals.c.lat).order_by(proposals.c.id)).all()
-
-
-def touch(conn, proposal_id: int, now=None) -> None:
-    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(updated_at=now or utcnow()))
 
 
 # ------------------------------------------------------------------ keyset paging (issue 5)

@@ -11,8 +11,7 @@ from flask_babel import Babel, get_locale
 LANG_COOKIE = "lang"
 
 
-def select_locale() -> str:
-    languages = request.app_languages if hasattr(request, "app_languages") else ["sv", "en"]
+def select_locale(languages: list[str]) -> str:
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen
@@ -26,11 +25,7 @@ def current_language() -> str:
 def init_app(app: Flask) -> None:
     languages = list(app.config["LANGUAGES"])
 
-    def locale_selector():
-        request.app_languages = languages
-        return select_locale()
-
-    Babel(app, locale_selector=locale_selector)
+    Babel(app, locale_selector=lambda: select_locale(languages))
 
     @app.after_request
     def remember_language(response):

@@ -246,17 +246,20 @@ def _axe_source():
 def test_no_accessibility_violations_on_resident_pages(live_server, browser):
     axe = _axe_source()
     public_id = add_proposal(live_server)
-    context = browser.new_context(locale="sv-SE", bypass_csp=True)  # to inject axe; the app's CSP is tested elsewhere
-    page = context.new_page()
     found = {}
-    for path in ("/", f"/p/{public_id}", "/privacy"):
-        page.goto(live_server.url + path)
-        if path == "/":
-            page.wait_for_selector("html[data-proposals=loaded]")
-        page.add_script_tag(content=axe)
-        found[path] = page.evaluate("axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))")
-    context.close()
-    assert found == {path: [] for path in found}
+    for width, height in ((1280, 800), (360, 640)):
+        # bypass_csp to inject axe; the app's CSP is tested elsewhere
+        context = browser.new_context(locale="sv-SE", bypass_csp=True, viewport={"width": width, "height": height})
+        page = context.new_page()
+        for path in ("/", f"/p/{public_id}", "/privacy"):
+            page.goto(live_server.url + path)
+            if path == "/":
+                page.wait_for_selector("html[data-proposals=loaded]")
+            page.add_script_tag(content=axe)
+            found[f"{path} at {width}x{height}"] = page.evaluate(
+                "axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))")
+        context.close()
+    assert found == {key: [] for key in found}
 
 
 def test_arrow_keys_move_between_the_place_search_and_its_results(live_server, page):

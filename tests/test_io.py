@@ -1,0 +1,58 @@
+"""Layer I/O: any declared CRS in, WGS84 out; RFC 7946 GeoJSON written."""
+import geopandas as gpd
+import orjson
+import pyogrio
+import pytest
+import shapely
+
+from geo.crs import SWEREF99_1330, WGS84
+from geo.errors import MissingCRS, UnreadableLayer
+from geo.io import read_layer, write_geojson
+from tests.conftest import metric_frame
+
+
+def test_a_layer_in_the_local_zone_is_read_as_wgs84_within_a_centimetre(tmp_path, two_squares):
+    path = tmp_path / "plan.gpkg"
+    two_squares.to_crs(SWEREF99_1330).to_file(path, driver="GPKG")
+    frame = read_layer(path)
+    assert frame.crs.to_epsg() == 4326
+    back = frame.to_crs("EPSG:3006").geometry
+    assert back.geom_equals_exact(two_squares.geometry, tolerance=0.01).all()
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+def test_a_file_without_a_crs_is_refused_unless_one_is_given(tmp_path, two_squares):
+    # A Shapefile without its .prj: GeoJSON cannot lack a CRS (RFC 7946 says WGS84).
+    path = tmp_path / "nocrs.shp"
+    pyogrio.write_dataframe(two_squares.to_crs(SWEREF99_1330).set_crs(None, allow_override=True), path)
+    with pytest.raises(MissingCRS, match="EPSG:3008"):
+        read_layer(path)
+    assert read_layer(path, crs="EPSG:3008").crs.to_epsg() == 4326
+
+
+def test_a_corrupt_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"not a geopackage at all")
+    with pytest.raises(UnreadableLayer, match="broken.gpkg"):
+        read_layer(path)
+
+
+def test_geojson_is_written_per_rfc_7946(tmp_path, two_squares):
+    clockwise = two_squares.copy()
+    clockwise.geometry = shapely.orient_polygons(clockwise.geometry.to_numpy(), exterior_cw=True)
+    path = write_geojson(clockwise.to_crs(SWEREF99_1330), tmp_path / "areas.geojson")
+    data = orjson.loads(path.read_bytes())
+    assert "crs" not in data
+    ring = data["features"][0]["geometry"]["coordinates"][0]
+    assert shapely.LinearRing(ring).is_ccw                               # exterior counter-clockwise
+    assert all(len(repr(c).split(".")[1]) <= 7 for point in ring for c in point)  # at most 7 decimals
+    assert data["features"][0]["id"] == "A"
+    back = gpd.read_file(path)
+    assert back.crs.to_epsg() == 4326
+    assert back.to_crs("EPSG:3006").geometry.geom_equals_exact(two_squares.geometry, tolerance=0.02).all()
+
+
+def test_points_round_trip_in_wgs84(tmp_path):
+    points = metric_frame([shapely.Point(10, 20)], crs=WGS84, id=["p"])
+    back = read_layer(write_geojson(points, tmp_path / "p.geojson"))
+    assert back.geometry[0].equals_exact(points.geometry[0], tolerance=1e-7)
