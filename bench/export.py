@@ -29,11 +29,11 @@ def build_store(url: str, n: int, seed: int = 1) -> None:
     import shapely
     from sqlalchemy import insert
 
-    from layers import proposals as submission
-    from layers.locality import load_locality
-    from layers.registry import LayerRegistry
-    from layers.schema import proposal_areas, proposal_services, proposals, status_history
-    from layers.store import init_db, make_engine, utcnow
+    from dialogkarta.layers import proposals as submission
+    from dialogkarta.layers.locality import load_locality
+    from dialogkarta.layers.registry import LayerRegistry
+    from dialogkarta.layers.schema import proposal_areas, proposal_services, proposals, status_history
+    from dialogkarta.layers.store import init_db, make_engine, utcnow
 
     registry = LayerRegistry(load_locality())
     boundary = registry.boundary()
@@ -78,10 +78,10 @@ def _high_water_mb() -> float:
 
 
 def _run(url: str, fmt: str, folder: str, queue) -> None:
-    from layers import export
-    from layers.locality import load_locality
-    from layers.registry import LayerRegistry
-    from layers.store import make_engine
+    from dialogkarta.layers import export
+    from dialogkarta.layers.locality import load_locality
+    from dialogkarta.layers.registry import LayerRegistry
+    from dialogkarta.layers.store import make_engine
 
     engine = make_engine(url)
     registry = LayerRegistry(load_locality())

@@ -24,8 +24,8 @@ def synthetic_points(n: int, seed: int = 1):
     import geopandas as gpd
     import shapely
 
-    from layers.locality import load_locality
-    from layers.registry import LayerRegistry
+    from dialogkarta.layers.locality import load_locality
+    from dialogkarta.layers.registry import LayerRegistry
 
     boundary = LayerRegistry(load_locality()).boundary()
     rng = np.random.default_rng(seed)
@@ -65,14 +65,14 @@ def synthetic_plan(seed: int = 2):
 
 def run_one(args):
     n, plan, join, repeat = args
-    from geo.joins import AreaIndex, ServiceIndex, join_all
+    from dialogkarta.geo.joins import AreaIndex, ServiceIndex, join_all
 
     points = synthetic_points(n)
     if plan == "synthetic":
         areas, services = synthetic_plan()
     else:
-        from layers.locality import load_locality
-        from layers.registry import LayerRegistry
+        from dialogkarta.layers.locality import load_locality
+        from dialogkarta.layers.registry import LayerRegistry
         registry = LayerRegistry(load_locality())
         areas, services = registry.areas(), registry.services()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

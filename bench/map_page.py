@@ -40,10 +40,10 @@ def fill(app, n: int, seed: int = 3) -> None:
     import shapely
     from sqlalchemy import insert, select
 
-    from layers import proposals as submission
-    from layers import store
-    from layers.schema import proposals, status_history
-    from webmap import db
+    from dialogkarta.layers import proposals as submission
+    from dialogkarta.layers import store
+    from dialogkarta.layers.schema import proposals, status_history
+    from dialogkarta.webmap import db
 
     rng = np.random.default_rng(seed)
     with app.app_context():
@@ -93,7 +93,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from webmap.app import create_app
+    from dialogkarta.webmap.app import create_app
 
     workdir = Path(tempfile.mkdtemp(prefix="dialogkarta-bench-"))
     os.environ["HOME"] = str(workdir)  # Chromium's caches and crash reports

@@ -18,10 +18,10 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from layers import proposals, store, workflow  # noqa: E402
+from dialogkarta.layers import proposals, store, workflow  # noqa: E402
 from tests.planner_helpers import login, make_user  # noqa: E402
-from webmap import db  # noqa: E402
-from webmap.app import create_app  # noqa: E402
+from dialogkarta.webmap import db  # noqa: E402
+from dialogkarta.webmap.app import create_app  # noqa: E402
 
 URLS = ("/planner/api/proposals", "/planner/api/proposals?category=traffic&area=stationsomradet",
         "/planner/", "/planner/report")

@@ -13,7 +13,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from geo.errors import GeoError
+from .errors import GeoError
 
 WGS84 = "EPSG:4326"
 SWEREF99TM = "EPSG:3006"

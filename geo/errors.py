@@ -6,18 +6,7 @@ to both audiences. Programming mistakes stay ``ValueError``/``TypeError``.
 """
 from __future__ import annotations
 
-class UserError(Exception):
-    """A problem with input, explained so that the person who sent it can fix it."""
-
-    code = "invalid_input"
-
-    def __init__(self, sv: str, en: str, **details):
-        self.messages = {"sv": sv, "en": en}
-        self.details = details
-        super().__init__(f"{sv} / {en}")
-
-    def message(self, lang: str = "sv") -> str:
-        return self.messages.get(lang, self.messages["sv"])
+from ..errors import UserError
 
 
 class GeoError(UserError):

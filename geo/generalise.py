@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geo.crs import SWEREF99TM, WGS84, transform_xy
+from .crs import SWEREF99TM, WGS84, transform_xy
 
 
 def snap_to_grid(lon, lat, metres: float):

@@ -13,8 +13,8 @@ import orjson
 import pyogrio
 import shapely
 
-from geo.crs import WGS84, parse_crs, to_wgs84
-from geo.errors import MissingCRS, UnreadableLayer
+from .crs import WGS84, parse_crs, to_wgs84
+from .errors import MissingCRS, UnreadableLayer
 
 GEOJSON_DECIMALS = 7
 

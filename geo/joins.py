@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.crs import metric_xy, to_metric, to_sweref
+from .crs import metric_xy, to_metric, to_sweref
 
 WORKERS = -1  # scipy: use every core
 

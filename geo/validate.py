@@ -13,7 +13,7 @@ import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import InvalidCoordinates, InvalidGeometry, OutsideLocality, ProbablySwapped
+from .errors import InvalidCoordinates, InvalidGeometry, OutsideLocality, ProbablySwapped
 
 
 def _as_float(value, axis: str) -> float:

@@ -22,8 +22,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from layers.schema import api_tokens, users
-from layers.store import aware, utcnow
+from .schema import api_tokens, users
+from .store import aware, utcnow
 
 ROLES = ("planner", "moderator", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}

@@ -13,9 +13,9 @@ from datetime import date
 
 from sqlalchemy import delete, func, insert, select, update
 
-from geo.errors import UserError
-from layers.schema import activities, activity_proposals, activity_revisions, proposals
-from layers.store import aware, utcnow
+from ..geo.errors import UserError
+from .schema import activities, activity_proposals, activity_revisions, proposals
+from .store import aware, utcnow
 
 KINDS = ("open_meeting", "focus_group", "walk", "survey", "workbook_round", "initiative")
 STATUSES = ("planned", "ongoing", "done", "cancelled")

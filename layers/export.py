@@ -33,13 +33,13 @@ import pandas as pd
 import pyogrio
 from sqlalchemy import select
 
-from geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
-from geo.errors import UserError
-from geo.generalise import snap_to_grid
-from geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
-from layers import schema, store
-from layers.registry import LayerRegistry, UnknownLayer
-from layers.styles import layer_style, proposals_style
+from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
+from ..geo.errors import UserError
+from ..geo.generalise import snap_to_grid
+from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
+from . import schema, store
+from .registry import LayerRegistry, UnknownLayer
+from .styles import layer_style, proposals_style
 
 PROPOSALS = "proposals"
 PAGE_SIZE = 2000          # proposals per store query for the text formats

@@ -29,14 +29,14 @@ import pyogrio
 import shapely
 from sqlalchemy import delete, insert
 
-from geo.crs import SWEREF99TM, WGS84, parse_crs, to_metric, to_wgs84
-from geo.errors import GeoError, InvalidGeometry, MissingCRS, OutsideLocality
-from geo.io import read_layer, read_layer_native
-from geo.joins import AreaIndex, ServiceIndex
-from geo.validate import Repair, repair_polygons
-from layers import proposals, store
-from layers.registry import LayerRegistry, UnknownLayer
-from layers.schema import proposal_areas, proposal_services
+from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_metric, to_wgs84
+from ..geo.errors import GeoError, InvalidGeometry, MissingCRS, OutsideLocality
+from ..geo.io import read_layer, read_layer_native
+from ..geo.joins import AreaIndex, ServiceIndex
+from ..geo.validate import Repair, repair_polygons
+from . import proposals, store
+from .registry import LayerRegistry, UnknownLayer
+from .schema import proposal_areas, proposal_services
 
 MAX_BYTES = 500 * 1024 * 1024
 MAX_DISTANCE_M = 20_000   # a layer lying wholly farther than this from the locality is refused

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
-DEFAULT_LOCALITY_DIR = Path(__file__).resolve().parents[1] / "data" / "dalby"
+# The bundled locality is package data (``dialogkarta.data``), so a wheel install finds it too.
+DEFAULT_LOCALITY_DIR = Path(str(files("dialogkarta.data") / "dalby"))
 
 
 class LocalityConfigError(ValueError):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from layers.store import init_db
+from .store import init_db
 
 # A backup without these is not a Dialogkarta store (tables added later are created on restore).
 REQUIRED_TABLES = ("proposals", "contacts", "status_history", "supports")

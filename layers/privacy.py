@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select
 
-from layers.schema import contacts, flags, proposals, status_history, supports
-from layers.store import hash_token, utcnow
+from .schema import contacts, flags, proposals, status_history, supports
+from .store import hash_token, utcnow
 
 # A proposal in one of these statuses is closed: its contact details are kept only for the
 # retention period after the (latest) closing, so the resident can still be reached about it.

@@ -13,13 +13,13 @@ import unicodedata
 import geopandas as gpd
 import shapely
 
-from geo.crs import WGS84
-from geo.errors import UserError
-from geo.joins import distances_m
-from geo.validate import check_in_locality
-from layers import spam, store
-from layers.registry import LayerRegistry
-from layers.routing import route
+from ..geo.crs import WGS84
+from ..geo.errors import UserError
+from ..geo.joins import distances_m
+from ..geo.validate import check_in_locality
+from . import spam, store
+from .registry import LayerRegistry
+from .routing import route
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 2000

@@ -12,9 +12,9 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from geo.io import read_layer
-from geo.joins import AreaIndex, ServiceIndex
-from layers.locality import Layer, Locality
+from ..geo.io import read_layer
+from ..geo.joins import AreaIndex, ServiceIndex
+from .locality import Layer, Locality
 
 
 class UnknownLayer(KeyError):

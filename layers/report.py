@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
-from layers.schema import proposal_areas, proposals
+from .schema import proposal_areas, proposals
 
 FILTERS = ("category", "status", "channel", "department", "area", "date_from", "date_to")
 _COLUMNS = ("id", "public_id", "lon", "lat", "category", "title", "status", "channel", "department",

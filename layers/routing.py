@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layers.locality import RoutingRule
+from .locality import RoutingRule
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import Engine, and_, create_engine, event, func, insert, select
+from sqlalchemy import Engine, and_, create_engine, event, func, insert, inspect, select
 
-from geo.generalise import snap_to_grid
-from layers.schema import (
+from ..geo.generalise import snap_to_grid
+from .schema import (
     contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
 )
 
@@ -45,8 +45,24 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet (idempotent)."""
+    """Create every table that does not exist yet and add columns a newer release declares (idempotent)."""
     metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    # A store made by an earlier release gains the columns declared since; new columns are
+    # nullable or carry a server default, so existing rows stay valid.
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        for table in metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=conn.dialect)
+                default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+                conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}')
 
 
 def new_public_id() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from layers.locality import Layer, Locality
+from .locality import Layer, Locality
 
 QGIS_VERSION = "3.28.0-Firenze"
 BOUNDARY_COLOR = "#333333"

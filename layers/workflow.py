@@ -22,9 +22,9 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from geo.errors import UserError
-from layers.schema import answers, audit_log, flags, forwardings, proposals, status_history
-from layers.store import aware, utcnow
+from ..geo.errors import UserError
+from .schema import answers, audit_log, flags, forwardings, proposals, status_history
+from .store import aware, utcnow
 
 STATUSES = ("received", "forwarded", "under_consideration", "planned", "done", "declined")
 FLOW = ("received", "forwarded", "under_consideration", "planned", "done")
@@ -258,8 +258,8 @@ def moderation_queue(conn) -> list[dict]:
 
 def recompute_joins(conn, registry, proposal_id: int) -> dict:
     """Recompute and store one proposal's development areas and nearest services; return them."""
-    from layers.proposals import compute_joins
-    from layers.store import save_joins
+    from .proposals import compute_joins
+    from .store import save_joins
 
     row = _proposal(conn, proposal_id)
     joins = compute_joins(registry, [(row.lon, row.lat)])[0]

@@ -7,15 +7,15 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.crs import SWEREF99TM, WGS84
-from layers.locality import load_locality
-from layers.registry import LayerRegistry
-from layers.schema import metadata
-from layers.store import init_db, make_engine
+from dialogkarta.geo.crs import SWEREF99TM, WGS84
+from dialogkarta.layers.locality import load_locality
+from dialogkarta.layers.registry import LayerRegistry
+from dialogkarta.layers.schema import metadata
+from dialogkarta.layers.store import init_db, make_engine
 from flask.testing import FlaskCliRunner
 
-from webmap.app import create_app
-from webmap.cli import cli as dialogkarta_cli
+from dialogkarta.webmap.app import create_app
+from dialogkarta.cli import cli as dialogkarta_cli
 
 # An origin in Dalby, in SWEREF 99 TM metres; the small frames below are drawn around it.
 ORIGIN_E, ORIGIN_N = 396300.0, 6170000.0

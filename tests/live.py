@@ -50,7 +50,7 @@ def _serve(config: dict) -> None:
 
     from werkzeug.serving import make_server
 
-    from webmap.app import create_app
+    from dialogkarta.webmap.app import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the test output
     server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
@@ -78,8 +78,8 @@ def seed(app, count: int = 5) -> dict:
 
     from sqlalchemy import insert, update
 
-    from layers import accounts, proposals, schema, store
-    from webmap import db
+    from dialogkarta.layers import accounts, proposals, schema, store
+    from dialogkarta.webmap import db
 
     start = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
     out = {"public": [], "hidden": None, "tokens": {}}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from layers import accounts, proposals
-from webmap import db
+from dialogkarta.layers import accounts, proposals
+from dialogkarta.webmap import db
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

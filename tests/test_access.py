@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from layers import accounts
-from layers.schema import users
-from webmap.app import create_app
+from dialogkarta.layers import accounts
+from dialogkarta.layers.schema import users
+from dialogkarta.webmap.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACT = ROOT / "test-artifacts" / "access.txt"
@@ -100,7 +100,7 @@ def sweep(tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{folder / 'access.sqlite'}", "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False, "HOLD_LINKS": False, "FLAG_HIDE_THRESHOLD": 1000,
     })
-    from webmap import db
+    from dialogkarta.webmap import db
     client = app.test_client()
     response = client.post("/api/proposals", json={"lon": 13.3514, "lat": 55.6652, "category": "traffic",
                                                    "title": "Bänk", "description": "Vid dammen"})
@@ -109,7 +109,7 @@ def sweep(tmp_path_factory):
     with app.app_context(), db.transaction() as conn:
         for role in ("planner", "moderator", "admin"):
             ids[role] = accounts.create_user(conn, f"sweep-{role}", PASSWORD, role).id
-        from layers import activities
+        from dialogkarta.layers import activities
         activity_id = activities.create(conn, {"kind": "open_meeting", "title": "Öppet möte", "date": "2026-12-01",
                                                "place": "Dalby bibliotek", "status": "planned"}, role="planner")
     values = {"public_id": public_id, "feature_id": public_id, "activity_id": activity_id, "name": "proposals",
@@ -212,7 +212,7 @@ def test_json_clients_get_401_not_a_redirect(sweep):
 
 
 def test_bearer_token_gets_the_users_role_and_a_bad_one_gets_nothing(sweep):
-    from webmap import db
+    from dialogkarta.webmap import db
     app = sweep["app"]
     with app.app_context(), db.transaction() as conn:
         token = accounts.create_token(conn, "sweep-planner")
@@ -226,7 +226,7 @@ def test_bearer_token_gets_the_users_role_and_a_bad_one_gets_nothing(sweep):
 
 
 def test_passwords_are_stored_as_scrypt_hashes(sweep):
-    from webmap import db
+    from dialogkarta.webmap import db
     with sweep["app"].app_context(), db.reading() as conn:
         hashes = conn.execute(select(users.c.password_hash)).scalars().all()
     assert hashes and all(h.startswith("scrypt:") for h in hashes)
@@ -234,7 +234,7 @@ def test_passwords_are_stored_as_scrypt_hashes(sweep):
 
 
 def test_login_locks_out_after_repeated_failures(sweep):
-    from webmap import db
+    from dialogkarta.webmap import db
     app = sweep["app"]
     with app.app_context(), db.transaction() as conn:
         accounts.create_user(conn, "sweep-lockout", PASSWORD, "planner")
@@ -285,7 +285,7 @@ def test_forged_session_cookie_is_refused(sweep):
 def test_csrf_is_enforced_on_staff_forms(tmp_path):
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "csrf",
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'csrf.sqlite'}", "WTF_CSRF_ENABLED": True})
-    from webmap import db
+    from dialogkarta.webmap import db
     with app.app_context(), db.transaction() as conn:
         accounts.create_user(conn, "csrf-user", PASSWORD, "planner")
     response = app.test_client().post("/planner/login", data={"username": "csrf-user", "password": PASSWORD})

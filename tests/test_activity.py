@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from layers import accounts, activities, proposals
+from dialogkarta.layers import accounts, activities, proposals
 from tests.planner_helpers import add_proposal, csrf_token, login, make_user
 
 T0 = datetime(2026, 2, 1, 8, tzinfo=timezone.utc)

@@ -8,8 +8,8 @@ import orjson
 import pytest
 from sqlalchemy import func, select, update
 
-from layers.schema import contacts, proposal_areas, proposal_services, proposals, status_history, supports
-from webmap import db
+from dialogkarta.layers.schema import contacts, proposal_areas, proposal_services, proposals, status_history, supports
+from dialogkarta.webmap import db
 
 KVARNSKON = {"lon": 13.3600, "lat": 55.6600}          # inside Kvarnskon–Vattenrännan (under construction)
 VALID = {**KVARNSKON, "category": "traffic", "title": "Övergångsställe", "description": "Ett säkert övergångsställe vid hållplatsen."}
@@ -132,7 +132,7 @@ def test_rate_limit_switch_turns_limits_off(app, client):
 
 
 def test_rate_limit_setting_comes_from_the_environment(monkeypatch, tmp_path):
-    from webmap.app import create_app
+    from dialogkarta.webmap.app import create_app
     monkeypatch.setenv("DIALOGKARTA_RATELIMIT_ENABLED", "false")
     monkeypatch.setenv("DIALOGKARTA_INSTANCE_PATH", str(tmp_path / "instance"))
     assert create_app().config["RATELIMIT_ENABLED"] is False
@@ -331,8 +331,8 @@ def test_openapi_document_describes_every_route(app, client):
 def test_openapi_document_is_valid_openapi_3():
     pytest.importorskip("schemathesis")
     import schemathesis
-    from layers.locality import load_locality
-    from webmap.openapi import document
+    from dialogkarta.layers.locality import load_locality
+    from dialogkarta.webmap.openapi import document
     schema = schemathesis.openapi.from_dict(document(load_locality()))
     operations = [result.ok() for result in schema.get_all_operations()]  # raises if an operation does not parse
     assert len(operations) == 8
@@ -354,7 +354,7 @@ def test_public_grid_generalises_positions_in_every_answer(app, client):
 
 # ------------------------------------------------------------------------ the rate limiter
 def test_limits_parse_and_refuse_nonsense():
-    from webmap.ratelimit import parse_limits
+    from dialogkarta.webmap.ratelimit import parse_limits
     assert parse_limits("10/minute; 60/hour") == [(10, 60), (60, 3600)]
     assert parse_limits("5/30") == [(5, 30.0)]
     with pytest.raises(ValueError, match="count/period"):
@@ -362,7 +362,7 @@ def test_limits_parse_and_refuse_nonsense():
 
 
 def test_sliding_window_forgets_old_requests():
-    from webmap.ratelimit import SlidingWindow
+    from dialogkarta.webmap.ratelimit import SlidingWindow
     window, limits = SlidingWindow(), [(2, 60)]
     assert window.hit(("p", "a"), limits, now=0) == 0 and window.hit(("p", "a"), limits, now=10) == 0
     assert window.hit(("p", "a"), limits, now=20) == pytest.approx(40)   # the first request ages out at 60
@@ -371,7 +371,7 @@ def test_sliding_window_forgets_old_requests():
 
 
 def test_unreadable_rate_limit_setting_stops_the_app_at_start(tmp_path):
-    from webmap.app import create_app
+    from dialogkarta.webmap.app import create_app
     with pytest.raises(ValueError, match="RATELIMIT|count/period"):
         create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
                     "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "RATELIMIT_PROPOSALS": "lots"})

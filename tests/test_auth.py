@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from layers import accounts
-from layers.schema import users
+from dialogkarta.layers import accounts
+from dialogkarta.layers.schema import users
 from tests.planner_helpers import PASSWORD, add_proposal, csrf_token, login, make_user
-from webmap import db
-from webmap.app import create_app
+from dialogkarta.webmap import db
+from dialogkarta.webmap.app import create_app
 
 PUBLIC_PLANNER_ENDPOINTS = {"auth.login", "auth.logout"}
 

@@ -1,8 +1,8 @@
 """The dialogkarta command line: layers, init-db and join."""
 import orjson
 
-from layers.proposals import submit
-from webmap import db
+from dialogkarta.layers.proposals import submit
+from dialogkarta.webmap import db
 
 
 def test_layers_lists_every_layer_with_count_geometry_crs_and_status(runner, app):

@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from layers import maintenance
-from layers.schema import proposals as proposals_table
-from layers.schema import supports as supports_table
-from layers.store import init_db, make_engine
+from dialogkarta.layers import maintenance
+from dialogkarta.layers.schema import proposals as proposals_table
+from dialogkarta.layers.schema import supports as supports_table
+from dialogkarta.layers.store import init_db, make_engine
 
 pytestmark = pytest.mark.concurrency
 
@@ -42,10 +42,10 @@ SUPPORT_COOKIE = "dialogkarta_token"  # webmap.api.TOKEN_COOKIE
 
 WRITER = r"""
 import sys
-from layers import proposals
-from layers.locality import load_locality
-from layers.registry import LayerRegistry
-from layers.store import make_engine
+from dialogkarta.layers import proposals
+from dialogkarta.layers.locality import load_locality
+from dialogkarta.layers.registry import LayerRegistry
+from dialogkarta.layers.store import make_engine
 
 engine = make_engine(sys.argv[1])
 registry = LayerRegistry(load_locality())
@@ -122,7 +122,7 @@ def test_writer_killed_mid_burst_loses_no_acknowledged_proposal(tmp_path):
 
 
 def _has_route(rule: str, method: str) -> bool:
-    from webmap.app import create_app
+    from dialogkarta.webmap.app import create_app
     import tempfile
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"TESTING": True, "INSTANCE_PATH": folder, "SECRET_KEY": "x",
@@ -154,7 +154,7 @@ class Gunicorn:
         self.log = open(self.folder / "gunicorn.log", "w")
         self.process = subprocess.Popen(
             [GUNICORN, "--bind", f"fd://{fd}", "--workers", str(self.workers), "--threads", str(self.threads),
-             "--worker-class", "gthread", "--graceful-timeout", "5", "--no-control-socket", "webmap.app:create_app()"],
+             "--worker-class", "gthread", "--graceful-timeout", "5", "--no-control-socket", "dialogkarta.webmap.app:create_app()"],
             env=self.env, cwd=ROOT, pass_fds=(fd,), stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: SIGKILL reaches master and workers at once
         )

@@ -13,11 +13,11 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.crs import SWEREF99TM, parse_crs, to_sweref
-from layers import export
-from layers.export import ADMIN, PLANNER, PUBLIC
+from dialogkarta.geo.crs import SWEREF99TM, parse_crs, to_sweref
+from dialogkarta.layers import export
+from dialogkarta.layers.export import ADMIN, PLANNER, PUBLIC
 from tests.live import HIDDEN_TITLE, PLANTED_EMAIL, PLANTED_NAME, SUPPORT_TOKEN, bearer, seed
-from webmap import db
+from dialogkarta.webmap import db
 
 CM = 0.01
 

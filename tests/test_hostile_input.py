@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from layers.schema import contacts, flags, proposals, status_history, supports
-from webmap.app import create_app
+from dialogkarta.layers.schema import contacts, flags, proposals, status_history, supports
+from dialogkarta.webmap.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACT = ROOT / "test-artifacts" / "hostile-input.txt"
@@ -73,7 +73,7 @@ def hostile_app(tmp_path_factory):
 
 def fingerprint(app) -> tuple:
     """Counts and id sums of every table a request could write to."""
-    from webmap import db
+    from dialogkarta.webmap import db
     with app.app_context(), db.reading() as conn:
         return tuple(
             conn.execute(select(func.count(), func.coalesce(func.sum(table.c.id), 0))).one()
@@ -336,8 +336,8 @@ def test_public_export_parameters(hostile_app, name, fmt, params):
 
 
 def _admin_client(app):
-    from layers import accounts
-    from webmap import db
+    from dialogkarta.layers import accounts
+    from dialogkarta.webmap import db
     with app.app_context(), db.transaction() as conn:
         user = accounts.get_user(conn, 1) or accounts.create_user(conn, "hostile-admin", "ett-långt-lösenord", "admin")
     client = app.test_client()
@@ -461,9 +461,9 @@ SSTI = [
 def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
     """Text that reaches a folium map (activity titles, imported layer names) is never run as Jinja."""
     import geopandas as gpd
-    from layers import accounts, activities
-    from layers.locality import load_locality
-    from webmap import db
+    from dialogkarta.layers import accounts, activities
+    from dialogkarta.layers.locality import load_locality
+    from dialogkarta.webmap import db
 
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "ssti",
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'ssti.sqlite'}", "RATELIMIT_ENABLED": False})

@@ -8,10 +8,10 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.crs import SWEREF99TM, WGS84, to_sweref
-from layers import layer_import, store
+from dialogkarta.geo.crs import SWEREF99TM, WGS84, to_sweref
+from dialogkarta.layers import layer_import, store
 from tests.live import seed
-from webmap import db
+from dialogkarta.webmap import db
 
 CM = 0.01
 PLAN_CRS = "EPSG:3008"

@@ -5,9 +5,9 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.crs import SWEREF99_1330, WGS84
-from geo.errors import MissingCRS, UnreadableLayer
-from geo.io import read_layer, write_geojson
+from dialogkarta.geo.crs import SWEREF99_1330, WGS84
+from dialogkarta.geo.errors import MissingCRS, UnreadableLayer
+from dialogkarta.geo.io import read_layer, write_geojson
 from tests.conftest import metric_frame
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.crs import SWEREF99_1330, WGS84
-from geo.joins import areas_containing, nearest_services, services_within
+from dialogkarta.geo.crs import SWEREF99_1330, WGS84
+from dialogkarta.geo.joins import areas_containing, nearest_services, services_within
 from tests.conftest import metric_frame
 
 
@@ -98,7 +98,7 @@ def test_unknown_kind_is_a_programming_error(services):
 
 
 def test_join_all_agrees_with_the_three_joins(two_squares, three_points, services):
-    from geo.joins import AreaIndex, ServiceIndex, join_all
+    from dialogkarta.geo.joins import AreaIndex, ServiceIndex, join_all
     pairs, nearest, counts = join_all(three_points, AreaIndex(two_squares), ServiceIndex(services), radius_m=300)
     assert pairs.equals(areas_containing(three_points, two_squares))
     assert nearest.equals(nearest_services(three_points, services))
@@ -126,8 +126,8 @@ def test_empty_inputs_give_empty_results(services, two_squares):
 
 
 def test_distances_are_metres_in_sweref():
-    from geo.crs import to_wgs84_xy
-    from geo.joins import distances_m
+    from dialogkarta.geo.crs import to_wgs84_xy
+    from dialogkarta.geo.joins import distances_m
     lon, lat = to_wgs84_xy(396300.0, 6170000.0)
     lons, lats = to_wgs84_xy([396300.0, 396300.0], [6170250.0, 6170000.0])
     np.testing.assert_allclose(distances_m(float(lon), float(lat), lons, lats), [250.0, 0.0], atol=0.01)

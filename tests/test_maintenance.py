@@ -7,12 +7,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from layers import maintenance, proposals
-from layers.schema import contacts
-from layers.schema import proposals as proposals_table
-from layers.store import init_db, make_engine
+from dialogkarta.layers import maintenance, proposals
+from dialogkarta.layers.schema import contacts
+from dialogkarta.layers.schema import proposals as proposals_table
+from dialogkarta.layers.store import init_db, make_engine
 from tests.conftest import TEST_DATABASE_URL, on_sqlite_only
-from webmap.cli import cli
+from dialogkarta.cli import cli
 
 SUBMISSION = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Övergångsställe",
               "description": "Ett säkert övergångsställe vid skolan."}
@@ -157,7 +157,7 @@ def test_restore_refuses_a_live_file_with_its_wal(engine, registry, tmp_path):
 
 @on_sqlite_only
 def test_cli_backup_restore_and_check(app, runner, tmp_path):
-    from webmap import db
+    from dialogkarta.webmap import db
     with app.app_context():
         _add(db.engine(), db.registry(), 4)
     target = tmp_path / "cli-backup.sqlite"

@@ -7,10 +7,10 @@ import pytest
 import shapely
 from sqlalchemy import insert
 
-from layers import store
-from layers.schema import proposals
-from webmap import db
-from webmap import map as webmap_map
+from dialogkarta.layers import store
+from dialogkarta.layers.schema import proposals
+from dialogkarta.webmap import db
+from dialogkarta.webmap import map as webmap_map
 
 URL = re.compile(r"""(?:https?:)?//[^\s"'<>)\\]+""")
 LOCAL_ASSET = re.compile(r"""(?:src|href)="(/(?:static|vendor)/[^"]+)\"""")
@@ -142,7 +142,7 @@ def test_layer_names_and_attribution_are_escaped_for_leaflet(app, tmp_path):
 
 
 def test_tiles_come_from_config(tmp_path):
-    from webmap.app import create_app
+    from dialogkarta.webmap.app import create_app
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
                       "TILE_URL": "https://{s}.tiles.example.org/{z}/{x}/{y}.png", "TILE_ATTRIBUTION": "© Example tiles"})

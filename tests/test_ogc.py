@@ -9,10 +9,10 @@ import numpy as np
 import pyogrio
 import pytest
 
-from geo.crs import SWEREF99TM, parse_crs, to_sweref, transform_xy
+from dialogkarta.geo.crs import SWEREF99TM, parse_crs, to_sweref, transform_xy
 from tests.live import HIDDEN_TITLE, PLANTED_EMAIL, LiveProcess, bearer, seed
-from webmap import db
-from webmap.app import create_app
+from dialogkarta.webmap import db
+from dialogkarta.webmap.app import create_app
 
 CM = 0.01
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"

@@ -8,11 +8,11 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from layers import proposals
-from layers.schema import proposal_areas
-from layers.schema import proposals as proposals_table
+from dialogkarta.layers import proposals
+from dialogkarta.layers.schema import proposal_areas
+from dialogkarta.layers.schema import proposals as proposals_table
 from tests.planner_helpers import csrf_token, feature_point, login, make_user
-from webmap import db
+from dialogkarta.webmap import db
 
 # (category, where, channel, day): real Dalby positions, a service's point or a point inside an area.
 SEED = [
@@ -164,7 +164,7 @@ def test_staff_enter_a_proposal_with_channel_and_meeting(app, staff):
     assert "Fler bänkar" in [f["properties"]["title"] for f in data["features"]]
     with app.app_context(), db.reading() as conn:
         row = conn.execute(select(proposals_table).where(proposals_table.c.title == "Fler bänkar")).one()
-        from layers.schema import status_history
+        from dialogkarta.layers.schema import status_history
         first_role = conn.execute(select(status_history.c.role).where(status_history.c.proposal_id == row.id)).scalar_one()
     assert (row.channel, row.meeting, row.department, first_role) == (
         "open_meeting", "Öppet möte i Dalby bibliotek 12 mars", "kultur_fritid", "planner")

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from geo.crs import to_sweref
-from geo.generalise import snap_to_grid
-from layers import privacy, proposals, store
-from layers.schema import contacts, status_history, supports
-from layers.schema import proposals as proposals_table
-from webmap.cli import cli
+from dialogkarta.geo.crs import to_sweref
+from dialogkarta.geo.generalise import snap_to_grid
+from dialogkarta.layers import privacy, proposals, store
+from dialogkarta.layers.schema import contacts, status_history, supports
+from dialogkarta.layers.schema import proposals as proposals_table
+from dialogkarta.cli import cli
 
 DALBY = (13.3514, 55.6652)
 
@@ -67,7 +67,7 @@ def test_erase_needs_something_to_erase(engine):
 
 
 def test_cli_erase(app, runner):
-    from webmap import db
+    from dialogkarta.webmap import db
     with app.app_context(), db.transaction() as conn:
         _submit(conn, db.registry(), name="Anna", email="anna@example.se", consent=True)
     result = runner.invoke(cli, ["erase", "--email", "anna@example.se"])
@@ -109,7 +109,7 @@ def test_purge_counts_from_the_latest_closing(engine, registry):
 
 
 def test_purge_command_uses_the_configured_retention(tmp_path, runner, app):
-    from webmap import db
+    from dialogkarta.webmap import db
     app.config["CONTACT_RETENTION_DAYS"] = 30
     with app.app_context(), db.transaction() as conn:
         record = _submit(conn, db.registry(), name="Anna", email="anna@example.se", consent=True)
@@ -139,7 +139,7 @@ def test_snap_to_grid_moves_to_a_cell_centre_within_half_a_diagonal():
 def test_snap_to_grid_puts_neighbours_in_one_cell_together():
     e, n = to_sweref(*DALBY)
     base_e, base_n = (e // 50) * 50, (n // 50) * 50
-    from geo.crs import to_wgs84_xy
+    from dialogkarta.geo.crs import to_wgs84_xy
     corners = [to_wgs84_xy(base_e + de, base_n + dn) for de, dn in ((1, 1), (49, 1), (1, 49), (49, 49))]
     snapped = {snap_to_grid(float(lon), float(lat), 50) for lon, lat in corners}
     assert len(snapped) == 1
@@ -277,7 +277,7 @@ def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, 
     keep("POST wrong type", client.post("/api/proposals", json={**base, "lon": PLANTED_EMAIL}))
     keep("POST support", client.post(f"/api/proposals/{public_id}/support", json={}))
     with app.app_context():
-        from webmap import db
+        from dialogkarta.webmap import db
         with db.reading() as conn:
             assert conn.execute(select(contacts.c.email)).scalars().all() == [PLANTED_EMAIL] * 2  # stored, apart
 
@@ -287,7 +287,7 @@ def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, 
     assert any("/ogc/collections/proposals/items" in p for p in seen)
 
     # Unexpected failure while a body with contact data is being handled: logged, not leaked.
-    import layers.proposals as proposals_module
+    import dialogkarta.layers.proposals as proposals_module
 
     def explode(*args, **kwargs):
         raise RuntimeError("join service unavailable")
@@ -316,7 +316,7 @@ def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, 
     assert len(outputs) > 60
 
     # The scan can see the address where it belongs: on the planner's page for the proposal.
-    from layers import accounts
+    from dialogkarta.layers import accounts
     with app.app_context(), db.transaction() as conn:
         planner_id = accounts.create_user(conn, "gdpr-planner", "ett-långt-lösenord", "planner").id
     with client.session_transaction() as session:
@@ -344,7 +344,7 @@ def test_privacy_notice_says_what_why_how_long_and_whom_to_contact(app, client):
 
 def test_serve_applies_the_retention_at_start(app, runner, monkeypatch):
     import waitress
-    from webmap import db
+    from dialogkarta.webmap import db
     served = []
     monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: served.append(kwargs))
     with app.app_context(), db.transaction() as conn:
@@ -365,7 +365,7 @@ def test_contact_details_only_with_explicit_consent(app, client, consent, status
         body["consent"] = consent
     response = client.post("/api/proposals", json=body)
     assert response.status_code == status
-    from webmap import db
+    from dialogkarta.webmap import db
     with app.app_context(), db.reading() as conn:
         rows = conn.execute(select(contacts.c.email, contacts.c.consent_at)).all()
     assert len(rows) == stored
@@ -379,10 +379,10 @@ def test_contacts_of_proposals_never_closed_go_after_the_maximum_retention(engin
 
     from sqlalchemy import func, select
 
-    from layers import privacy
-    from layers.proposals import submit
-    from layers.schema import contacts
-    from layers.store import utcnow
+    from dialogkarta.layers import privacy
+    from dialogkarta.layers.proposals import submit
+    from dialogkarta.layers.schema import contacts
+    from dialogkarta.layers.store import utcnow
     data = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Gammalt", "description": "Öppet länge.",
             "name": "Anna", "email": "anna@example.se", "consent": True}
     with engine.begin() as conn:

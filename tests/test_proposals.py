@@ -4,10 +4,10 @@ import math
 import pytest
 from sqlalchemy import func, select
 
-from geo.errors import InvalidCoordinates, OutsideLocality, ProbablySwapped
-from layers.proposals import InvalidProposal, refresh_joins, submit
-from layers.schema import contacts, proposal_areas, proposals
-from layers.store import get_proposal
+from dialogkarta.geo.errors import InvalidCoordinates, OutsideLocality, ProbablySwapped
+from dialogkarta.layers.proposals import InvalidProposal, refresh_joins, submit
+from dialogkarta.layers.schema import contacts, proposal_areas, proposals
+from dialogkarta.layers.store import get_proposal
 
 # Inside Kvarnskon–Vattenrännan (sketch), south-east Dalby.
 IN_KVARNSKON = {"lon": 13.3635, "lat": 55.6605}
@@ -103,7 +103,7 @@ def test_refreshing_joins_recomputes_every_proposal(engine, registry):
 
 
 def test_nearby_lists_proposals_within_the_radius_same_category_first(engine, registry):
-    from layers.proposals import nearby
+    from dialogkarta.layers.proposals import nearby
     with engine.begin() as conn:
         submit(conn, registry, valid(lon=13.3454, lat=55.6641, category="traffic", title="trafik nära"))
         submit(conn, registry, valid(lon=13.3455, lat=55.6640, category="school", title="skola närmast"))

@@ -4,9 +4,9 @@ import shutil
 import pytest
 import shapely
 
-from geo.crs import to_sweref
-from layers.locality import LocalityConfigError, load_locality
-from layers.registry import LayerRegistry, UnknownLayer
+from dialogkarta.geo.crs import to_sweref
+from dialogkarta.layers.locality import LocalityConfigError, load_locality
+from dialogkarta.layers.registry import LayerRegistry, UnknownLayer
 
 
 def test_every_bundled_layer_loads_valid_in_wgs84_with_unique_ids_and_its_fields(registry):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from layers import report, workflow
+from dialogkarta.layers import report, workflow
 from tests.planner_helpers import login, make_user
 from tests.test_planner import seeded  # noqa: F401  (fixture)
-from webmap import db
+from dialogkarta.webmap import db
 
 
 def _record(rid, day, **fields):

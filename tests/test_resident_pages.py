@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from layers import store
-from layers.schema import answers, proposals
-from webmap import db
+from dialogkarta.layers import store
+from dialogkarta.layers.schema import answers, proposals
+from dialogkarta.webmap import db
 
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 XSS_TEXT = "Se här: <script>alert('x')</script> & mer"

@@ -1,8 +1,8 @@
 """The routing table: category, position and areas decide the department."""
 import pytest
 
-from layers.locality import RoutingRule
-from layers.routing import route
+from dialogkarta.layers.locality import RoutingRule
+from dialogkarta.layers.routing import route
 
 RULES = (
     RoutingRule(category="traffic", near_kind="bus_stop", within_m=150, department="skanetrafiken"),

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from layers import accounts, proposals, workflow
-from layers.schema import forwardings
-from layers.schema import proposals as proposals_table
+from dialogkarta.layers import accounts, proposals, workflow
+from dialogkarta.layers.schema import forwardings
+from dialogkarta.layers.schema import proposals as proposals_table
 from tests.planner_helpers import feature_point
 
 CASES = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from layers import proposals, spam, store
-from layers.schema import proposals as proposals_table
+from dialogkarta.layers import proposals, spam, store
+from dialogkarta.layers.schema import proposals as proposals_table
 
 DALBY = {"lon": 13.3514, "lat": 55.6652, "category": "traffic"}
 
@@ -66,7 +66,7 @@ def test_hold_off_publishes_links(engine, registry):
 
 
 def test_held_proposal_is_in_the_moderation_queue_and_can_be_published(engine, registry):
-    from layers import workflow
+    from dialogkarta.layers import workflow
     record = _submit(engine, registry, True, title="Läs www.example.se")
     with engine.begin() as conn:
         queue = workflow.moderation_queue(conn)
@@ -95,7 +95,7 @@ def _public_count(client) -> int:
 
 
 def _stored(app) -> int:
-    from webmap import db
+    from dialogkarta.webmap import db
     with app.app_context():
         return _count(db.engine())
 
@@ -158,8 +158,8 @@ def test_supports_are_rate_limited_per_client(app, client):
     ids = [_post(client).get_json()["id"] for _ in range(4)]
     statuses = [client.post(f"/api/proposals/{i}/support", json={}).status_code for i in ids]
     assert statuses == [200, 200, 429, 429]
-    from webmap import db
-    from layers.schema import supports
+    from dialogkarta.webmap import db
+    from dialogkarta.layers.schema import supports
     with app.app_context(), db.reading() as conn:
         assert conn.execute(select(func.count()).select_from(supports)).scalar_one() == 2
 

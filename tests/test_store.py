@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy import func, select, text
 
-from layers import store
+from dialogkarta.layers import store
 from tests.conftest import on_sqlite_only
-from layers.schema import contacts, proposals
+from dialogkarta.layers.schema import contacts, proposals
 
 NEAR_KYRKA = {"lon": 13.3445, "lat": 55.6646}
 
@@ -102,3 +102,13 @@ def test_a_contact_for_a_missing_proposal_is_refused_by_the_foreign_key(engine):
     with pytest.raises(IntegrityError):
         with engine.begin() as conn:
             conn.execute(contacts.insert().values(proposal_id=999, email="x@example.se", created_at=store.utcnow()))
+
+
+def test_init_db_adds_the_columns_a_newer_release_declares_to_an_older_store(engine):
+    with engine.begin() as conn:
+        add(conn, title="Från förra versionen")
+        conn.exec_driver_sql("ALTER TABLE proposals DROP COLUMN updated_at")
+    store.init_db(engine)
+    with engine.connect() as conn:
+        titles = conn.execute(select(proposals.c.title, proposals.c.updated_at)).all()
+    assert [row.title for row in titles] == ["Från förra versionen"]

@@ -5,8 +5,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.errors import InvalidCoordinates, InvalidGeometry, OutsideLocality, ProbablySwapped
-from geo.validate import check_in_locality, check_lonlat, repair_polygons
+from dialogkarta.geo.errors import InvalidCoordinates, InvalidGeometry, OutsideLocality, ProbablySwapped
+from dialogkarta.geo.validate import check_in_locality, check_lonlat, repair_polygons
 
 SQUARE = shapely.box(13.33, 55.66, 13.36, 55.67)  # a locality-sized box around Dalby
 

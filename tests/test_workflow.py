@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from layers import accounts, proposals, store, workflow
-from layers.schema import audit_log, status_history
+from dialogkarta.layers import accounts, proposals, store, workflow
+from dialogkarta.layers.schema import audit_log, status_history
 from tests.planner_helpers import add_proposal, csrf_token, feature_point, login, make_user
-from webmap import db
+from dialogkarta.webmap import db
 
 T0 = datetime(2026, 4, 1, 9, tzinfo=timezone.utc)
 EMAIL = "planted.resident@example.se"

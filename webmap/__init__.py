@@ -1,4 +1,4 @@
 """The Dialogkarta web application: Flask app factory, blueprints, map and CLI."""
-from webmap.app import create_app
+from .app import create_app
 
 __all__ = ["create_app"]

@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from geo.errors import UserError
-from geo.validate import check_in_locality
-from layers import activities
-from layers.schema import proposals
-from webmap import db, planner_map
-from webmap.auth import actor, login_required
-from webmap.i18n import current_language
+from ..geo.errors import UserError
+from ..geo.validate import check_in_locality
+from ..layers import activities
+from ..layers.schema import proposals
+from . import db, planner_map
+from .auth import actor, login_required
+from .i18n import current_language
 
 bp = Blueprint("activity", __name__)
 

@@ -24,18 +24,18 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from sqlalchemy import Integer, cast, func, select
 
-from geo.generalise import snap_to_grid
-from geo.io import frame_to_geojson
-from layers import proposals as submission
-from layers import spam, store, workflow
-from layers.registry import UnknownLayer
-from layers.schema import proposals as proposals_table
-from layers.schema import supports as supports_table
-from webmap import db
-from webmap.errors import error_response, http_message
-from webmap.i18n import current_language
-from webmap.ratelimit import DEFAULT_LIMITS, limited, parse_limits
-from webmap.security import csrf
+from ..geo.generalise import snap_to_grid
+from ..geo.io import frame_to_geojson
+from ..layers import proposals as submission
+from ..layers import spam, store, workflow
+from ..layers.registry import UnknownLayer
+from ..layers.schema import proposals as proposals_table
+from ..layers.schema import supports as supports_table
+from . import db
+from .errors import error_response, http_message
+from .i18n import current_language
+from .ratelimit import DEFAULT_LIMITS, limited, parse_limits
+from .security import csrf
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json without a CORS preflight
@@ -510,5 +510,5 @@ def support(public_id: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    from webmap.openapi import document
+    from .openapi import document
     return jsonify(document(db.registry().locality))

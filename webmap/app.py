@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from layers.locality import DEFAULT_LOCALITY_DIR
+from ..layers.locality import DEFAULT_LOCALITY_DIR
 
 DEFAULT_CONFIG = {
     "DATABASE_URL": None,               # default: sqlite:///<instance>/dialogkarta.sqlite
@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
-    from webmap import db, errors, i18n, security
+    from . import db, errors, i18n, security
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
@@ -79,15 +79,15 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webmap import api, ogc, planner, resident
+    from . import api, ogc, planner, resident
     app.register_blueprint(resident.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(planner.bp, url_prefix="/planner")
-    from webmap import activity, auth, moderation
+    from . import activity, auth, moderation
     auth.init_app(app)
     app.register_blueprint(auth.bp, url_prefix="/planner")
     app.register_blueprint(activity.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
-    from webmap import downloads
+    from . import downloads
     app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers

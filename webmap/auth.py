@@ -2,7 +2,7 @@
 
 For other blueprints (OGC API planner collections, exports, layer uploads)::
 
-    from webmap.auth import current_user, login_required
+    from .auth import current_user, login_required
 
     @bp.get("/planner-export")
     @login_required(role="planner")          # pages: redirect to login; JSON: 401 / 403
@@ -34,10 +34,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from layers import accounts
-from webmap import db
-from webmap.errors import error_response, http_message
-from webmap.ratelimit import limited
+from ..layers import accounts
+from . import db
+from .errors import error_response, http_message
+from .ratelimit import limited
 
 bp = Blueprint("auth", __name__)
 

@@ -1,27 +1,20 @@
-"""The ``dialogkarta`` command line: one click group, each command a thin wrapper."""
+"""Store and serving commands of the ``dialogkarta`` CLI: init-db, serve, layers, join."""
 from __future__ import annotations
 
 import sys
 
 import click
 import orjson
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
-from layers import proposals, store
-from webmap import db
-
-
-def _create_app():
-    from webmap.app import create_app
-    return create_app()
+from ..layers import proposals, store
+from . import db
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
-def cli():
-    """Dialogkarta: a planning and participation map. Configure with DIALOGKARTA_* variables."""
+commands = click.Group(help="Commands registered on the dialogkarta group.")
 
 
-@cli.command("init-db")
+@commands.command("init-db")
 @with_appcontext
 def init_db_command():
     """Create the database tables (safe to run again)."""
@@ -29,7 +22,7 @@ def init_db_command():
     click.echo(f"Database ready: {db.engine().url.render_as_string(hide_password=True)}")
 
 
-@cli.command("serve")
+@commands.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -39,7 +32,7 @@ def serve_command(host, port, threads):
     from flask import current_app
     from waitress import serve
 
-    from webmap.cli_trust import purge_expired_contacts
+    from .cli_trust import purge_expired_contacts
     purged = purge_expired_contacts()  # retention (CONTACT_RETENTION_DAYS) is applied at every start
     if purged:
         click.echo(f"Deleted contact details of {purged} proposal(s) closed past the retention period.")
@@ -47,7 +40,7 @@ def serve_command(host, port, threads):
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 
-@cli.command("layers")
+@commands.command("layers")
 @with_appcontext
 def layers_command():
     """List the locality's layers: name, features, geometry type, CRS and data status."""
@@ -65,7 +58,7 @@ def layers_command():
         click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
 
 
-@cli.command("join")
+@commands.command("join")
 @click.option("--format", "output_format", type=click.Choice(["table", "geojson"]), default="table", show_default=True)
 @click.option("--refresh", is_flag=True, help="Recompute and store every proposal's joins first (after layers changed).")
 @with_appcontext
@@ -95,6 +88,3 @@ def join_command(output_format, refresh):
     if not records:
         click.echo("No proposals yet.")
 
-
-# Commands of other areas register themselves on ``cli`` when imported.
-from webmap import cli_layers, cli_planner, cli_trust  # noqa: E402,F401

@@ -11,14 +11,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from geo.errors import UserError
-from layers import export, layer_import
-from layers.registry import UnknownLayer
-from webmap import db
-from webmap.cli import cli
+from ..geo.errors import UserError
+from ..layers import export, layer_import
+from ..layers.registry import UnknownLayer
+from . import db
+
+commands = click.Group(help="Commands registered on the dialogkarta group.")
 
 
-@cli.command("export")
+@commands.command("export")
 @click.argument("layer")
 @click.option("--format", "fmt", type=click.Choice(export.FORMATS), required=True,
               help="geojson (RFC 7946, WGS84), csv (lon/lat + SWEREF 99 TM), gpkg (EPSG:3006, QGIS styles), fgb.")
@@ -56,7 +57,7 @@ def export_command(layer, fmt, output, crs, bom, planner, contacts):
     click.echo(f"Wrote {count} features to {output} ({fmt}{', ' + crs if crs else ''}).")
 
 
-@cli.command("import-layer")
+@commands.command("import-layer")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--as", "name", required=True, help="The layer to replace: development-areas, service-locations or another declared layer.")
 @click.option("--crs", default=None, help="The file's CRS when it declares none (or declares a wrong one), e.g. EPSG:3008.")

@@ -8,12 +8,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from layers import accounts
-from webmap import db
-from webmap.cli import cli
+from ..layers import accounts
+from . import db
+
+commands = click.Group(help="Commands registered on the dialogkarta group.")
 
 
-@cli.command("create-user")
+@commands.command("create-user")
 @click.argument("name")
 @click.option("--role", type=click.Choice(accounts.ROLES), default="planner", show_default=True,
               help="planner < moderator < admin; each role may do what the ones before it may.")
@@ -33,7 +34,7 @@ def create_user_command(name, role, password_stdin):
     click.echo(f"Created {user.role} {user.username!r}.")
 
 
-@cli.command("set-password")
+@commands.command("set-password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @with_appcontext
@@ -49,7 +50,7 @@ def set_password_command(name, password_stdin):
     click.echo(f"Password changed for {name!r}.")
 
 
-@cli.command("create-token")
+@commands.command("create-token")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for, e.g. 'QGIS on the planning office PC'.")
 @with_appcontext
@@ -63,14 +64,14 @@ def create_token_command(name, label):
     click.echo(token)
 
 
-@cli.command("report")
+@commands.command("report")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
               help="Where to write the HTML report (open it in a browser and print to PDF).")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
 @with_appcontext
 def report_command(output, lang):
     """Write the summary report as one self-contained HTML file."""
-    from webmap import planner_report
+    from . import planner_report
 
     with current_app.test_request_context(f"/planner/report?lang={lang}"):
         html = planner_report.render(standalone=True)

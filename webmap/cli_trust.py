@@ -8,9 +8,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from layers import maintenance, privacy
-from webmap import db
-from webmap.cli import cli
+from ..layers import maintenance, privacy
+from . import db
+
+commands = click.Group(help="Commands registered on the dialogkarta group.")
 
 
 def purge_expired_contacts() -> int:
@@ -24,7 +25,7 @@ def purge_expired_contacts() -> int:
         return privacy.purge_contacts(conn, int(days), max_days=int(max_days) if max_days not in (None, "") else None)
 
 
-@cli.command("backup")
+@commands.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
 @with_appcontext
 def backup_command(file):
@@ -37,7 +38,7 @@ def backup_command(file):
     click.echo(f"Backup written to {result['path']}{count}.")
 
 
-@cli.command("restore")
+@commands.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the store's content.")
 @with_appcontext
@@ -57,7 +58,7 @@ def restore_command(file, yes):
     click.echo(f"Restored from {result['path']}{count}.")
 
 
-@cli.command("check")
+@commands.command("check")
 @with_appcontext
 def check_command():
     """Run SQLite's integrity check on the live store."""
@@ -69,7 +70,7 @@ def check_command():
     click.echo("Integrity check: ok.")
 
 
-@cli.command("erase")
+@commands.command("erase")
 @click.option("--email", help="Delete the contact details (name, e-mail) left with this address.")
 @click.option("--support-token", help="Delete the supports given from the browser holding this token.")
 @with_appcontext
@@ -83,7 +84,7 @@ def erase_command(email, support_token):
                f"and {deleted['flags']} flag(s).")
 
 
-@cli.command("purge-contacts")
+@commands.command("purge-contacts")
 @click.option("--days", type=click.IntRange(min=0), default=None,
               help="Retention in days after closing (default: CONTACT_RETENTION_DAYS).")
 @with_appcontext

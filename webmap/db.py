@@ -5,9 +5,9 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app
 
-from layers.locality import load_locality
-from layers.registry import LayerRegistry
-from layers.store import init_db, make_engine
+from ..layers.locality import load_locality
+from ..layers.registry import LayerRegistry
+from ..layers.store import init_db, make_engine
 
 
 def init_app(app: Flask) -> None:

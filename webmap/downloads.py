@@ -15,14 +15,14 @@ from flask import (
 )
 from werkzeug.utils import secure_filename
 
-from geo.errors import UserError
-from layers import export, layer_import
-from layers.export import Audience
-from layers.registry import UnknownLayer
-from webmap import db
-from webmap.auth import current_user, login_required
-from webmap.i18n import current_language
-from webmap.security import csrf
+from ..geo.errors import UserError
+from ..layers import export, layer_import
+from ..layers.export import Audience
+from ..layers.registry import UnknownLayer
+from . import db
+from .auth import current_user, login_required
+from .i18n import current_language
+from .security import csrf
 
 bp = Blueprint("downloads", __name__)
 
@@ -99,7 +99,7 @@ def planner_export(name: str, fmt: str):
 
 
 def _forbidden():
-    from webmap.errors import error_response, http_message
+    from .errors import error_response, http_message
     return error_response(403, "forbidden", http_message(403))
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from geo.errors import UserError
-from layers.registry import UnknownLayer
-from webmap.i18n import current_language
+from ..geo.errors import UserError
+from ..layers.registry import UnknownLayer
+from .i18n import current_language
 
 HTTP_MESSAGES = {
     400: ("Felaktig begäran.", "Bad request."),

@@ -14,10 +14,10 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request
 from flask_babel import gettext as _
 
-from layers import workflow
-from webmap import db
-from webmap.api import TOKEN_COOKIE  # one browser token for supports and flags, so one erase covers both
-from webmap.ratelimit import limited
+from ..layers import workflow
+from . import db
+from .api import TOKEN_COOKIE  # one browser token for supports and flags, so one erase covers both
+from .ratelimit import limited
 
 bp = Blueprint("moderation", __name__)
 

@@ -23,13 +23,13 @@ import orjson
 import shapely
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from geo.crs import SWEREF99TM, SWEREF99_1330, WGS84, parse_crs
-from geo.io import GEOJSON_DECIMALS, feature_dict, rfc7946_geometry
-from layers import store
-from layers.export import PLANNER, PROPOSALS, Audience, RowContext, rows_for_records
-from webmap import db
-from webmap.auth import current_user, login_required
-from webmap.i18n import current_language
+from ..geo.crs import SWEREF99TM, SWEREF99_1330, WGS84, parse_crs
+from ..geo.io import GEOJSON_DECIMALS, feature_dict, rfc7946_geometry
+from ..layers import store
+from ..layers.export import PLANNER, PROPOSALS, Audience, RowContext, rows_for_records
+from . import db
+from .auth import current_user, login_required
+from .i18n import current_language
 
 bp = Blueprint("ogc", __name__)
 
@@ -157,7 +157,7 @@ def _collection(name: str) -> dict:
 def _proposal_extent(conn, include_hidden: bool, grid_m: float = 0):
     from sqlalchemy import func, select
 
-    from layers.schema import proposals
+    from ..layers.schema import proposals
     query = select(func.min(proposals.c.lon), func.min(proposals.c.lat), func.max(proposals.c.lon),
                    func.max(proposals.c.lat), func.min(proposals.c.created_at), func.max(proposals.c.created_at))
     if not include_hidden:
@@ -167,7 +167,7 @@ def _proposal_extent(conn, include_hidden: bool, grid_m: float = 0):
         return None, [None, None]
     bbox = [row[0], row[1], row[2], row[3]]
     if grid_m:  # the extent of the generalised points: exact corners would give a lone point away
-        from geo.generalise import snap_to_grid
+        from ..geo.generalise import snap_to_grid
         bbox = [*snap_to_grid(row[0], row[1], grid_m), *snap_to_grid(row[2], row[3], grid_m)]
     return bbox, [_rfc3339(row[4]), _rfc3339(row[5])]
 

@@ -5,7 +5,7 @@ the API's reference (the README links to it). Category values come from the loca
 """
 from __future__ import annotations
 
-from layers.proposals import DESCRIPTION_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
+from ..layers.proposals import DESCRIPTION_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
 
 STATUSES = ["received", "forwarded", "under_consideration", "planned", "done", "declined"]
 

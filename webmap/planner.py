@@ -12,14 +12,14 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from geo.errors import UserError
-from layers import proposals as proposal_service
-from layers import report as report_data
-from layers import activities, store, workflow
-from layers.accounts import ROLES, AccountError, create_user, list_users
-from webmap import db, planner_map
-from webmap.auth import actor, current_user, login_required
-from webmap.i18n import current_language
+from ..geo.errors import UserError
+from ..layers import proposals as proposal_service
+from ..layers import report as report_data
+from ..layers import activities, store, workflow
+from ..layers.accounts import ROLES, AccountError, create_user, list_users
+from . import db, planner_map
+from .auth import actor, current_user, login_required
+from .i18n import current_language
 
 bp = Blueprint("planner", __name__)
 
@@ -282,7 +282,7 @@ def _new_page(form: dict, lang: str) -> str:
 @bp.get("/report")
 @login_required
 def report():
-    from webmap import planner_report
+    from . import planner_report
     return planner_report.render()
 
 

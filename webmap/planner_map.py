@@ -19,8 +19,8 @@ import html
 import json
 
 import folium
-from webmap.map import Attribution, vendor_path
-from webmap import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
+from .map import Attribution, vendor_path
+from . import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
 
 
 

@@ -22,11 +22,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from flask import render_template  # noqa: E402
 from flask_babel import gettext as _  # noqa: E402
 
-from geo.crs import to_metric  # noqa: E402
-from layers import report as report_data  # noqa: E402
-from layers import workflow  # noqa: E402
-from webmap import db  # noqa: E402
-from webmap.i18n import current_language  # noqa: E402
+from ..geo.crs import to_metric  # noqa: E402
+from ..layers import report as report_data  # noqa: E402
+from ..layers import workflow  # noqa: E402
+from . import db  # noqa: E402
+from .i18n import current_language  # noqa: E402
 
 CSS_PATH = Path(__file__).resolve().parent / "static" / "planner" / "planner.css"
 _SVG_PREAMBLE = re.compile(r"^.*?(?=<svg)", re.S)
@@ -115,7 +115,7 @@ def build(conn, registry, lang: str) -> dict:
     area_names = dict(zip(areas["id"], areas["name"]))
     figures = report_data.summary(records, list(areas["id"]), first_answers)
     locality = registry.locality
-    from webmap.planner import CHANNEL_LABELS, STATUS_LABELS
+    from .planner import CHANNEL_LABELS, STATUS_LABELS
     labels = {
         "area": area_names,
         "category": {c.id: c.label(lang) for c in locality.categories},

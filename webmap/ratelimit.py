@@ -91,7 +91,7 @@ def limited(bucket: str):
                 limits = parse_limits(config.get(f"RATELIMIT_{bucket.upper()}", DEFAULT_LIMITS[bucket]))
                 retry_after = _window().hit((bucket, request.remote_addr or "-"), limits)
                 if retry_after:
-                    from webmap.errors import error_response, http_message
+                    from .errors import error_response, http_message
                     response = error_response(429, "rate_limited", http_message(429))
                     response.headers["Retry-After"] = str(int(retry_after + 0.999))
                     return response

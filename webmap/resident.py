@@ -14,11 +14,11 @@ import shapely
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
-from layers import store
-from webmap import db
-from webmap import map as webmap_map
-from webmap.api import STATUS_LABELS, category_label, join_sentence, joins_detail, kind_label, status_label
-from webmap.i18n import current_language
+from ..layers import store
+from . import db
+from . import map as webmap_map
+from .api import STATUS_LABELS, category_label, join_sentence, joins_detail, kind_label, status_label
+from .i18n import current_language
 
 bp = Blueprint("resident", __name__)
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
@@ -146,7 +146,7 @@ def index():
 def public_answers(conn, record: dict) -> list[dict]:
     """Hook for the planner's public answers (issue 4): ``layers.workflow.public_answers`` when present."""
     try:
-        from layers import workflow
+        from ..layers import workflow
     except ImportError:
         return []
     fetch = getattr(workflow, "public_answers", None)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from webmap.app import create_app
+from dialogkarta.webmap.app import create_app
 
 CHROMIUM = os.environ.get("DIALOGKARTA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -6,10 +6,10 @@ import numpy as np
 import shapely
 from playwright.sync_api import expect
 
-from layers import accounts, proposals
+from dialogkarta.layers import accounts, proposals
 from tests.browser.conftest import screenshot
 from tests.planner_helpers import PASSWORD, feature_point
-from webmap import db
+from dialogkarta.webmap import db
 
 PLANNER = "planner-lindqvist"
 ANSWER = "Tekniska förvaltningen bygger ett övergångsställe under 2027."

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import OFFLINE_TILES, LiveServer
-from webmap.app import create_app
+from dialogkarta.webmap.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = ROOT / "test-artifacts" / "xss.txt"
@@ -140,8 +140,8 @@ def xss_site(tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{folder / 'xss.sqlite'}", "RATELIMIT_ENABLED": False, "TILE_URL": OFFLINE_TILES,
         "HOLD_LINKS": False, "FLAG_HIDE_THRESHOLD": 1000,
     })
-    from layers import accounts, activities, proposals, workflow
-    from webmap import db
+    from dialogkarta.layers import accounts, activities, proposals, workflow
+    from dialogkarta.webmap import db
     seeded = []
     with app.app_context(), db.transaction() as conn:
         registry = db.registry()

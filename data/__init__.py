@@ -1,0 +1,1 @@
+"""Bundled locality data (one folder per locality), read with ``importlib.resources``."""
