@@ -354,7 +354,7 @@ def test_public_grid_generalises_positions_in_every_answer(app, client):
 
 # ------------------------------------------------------------------------ the rate limiter
 def test_limits_parse_and_refuse_nonsense():
-    from dialogkarta.webmap.ratelimit import parse_limits
+    from dialogkarta.settings import parse_limits
     assert parse_limits("10/minute; 60/hour") == [(10, 60), (60, 3600)]
     assert parse_limits("5/30") == [(5, 30.0)]
     with pytest.raises(ValueError, match="count/period"):

@@ -34,7 +34,7 @@ from ..layers.schema import supports as supports_table
 from . import db
 from .errors import error_response, http_message
 from .i18n import current_language
-from .ratelimit import DEFAULT_LIMITS, limited, parse_limits
+from .ratelimit import limited
 from .security import csrf
 
 bp = Blueprint("api", __name__)
@@ -60,13 +60,6 @@ STATUS_LABELS = {
     "done": _l("Genomfört"),
     "declined": _l("Avslaget"),
 }
-
-
-@bp.record_once
-def check_rate_limits(state) -> None:
-    """Refuse to start with a rate limit setting that cannot be read (rather than fail on the first write)."""
-    for bucket in ("proposals", "supports"):
-        parse_limits(state.app.config.get(f"RATELIMIT_{bucket.upper()}", DEFAULT_LIMITS[bucket]))
 
 
 class ApiBadRequest(Exception):
@@ -157,7 +150,7 @@ def join_sentence(detail: dict, own: bool = True) -> str:
 
 # -------------------------------------------------------------------------- features
 def _grid() -> float:
-    return float(current_app.config.get("PUBLIC_GRID_M") or 0)
+    return current_app.config["PUBLIC_GRID_M"]
 
 
 def list_properties(view: dict) -> dict:
@@ -385,7 +378,7 @@ def browser_token() -> tuple[str, bool]:
 
 def remember_token(response: Response, token: str) -> None:
     response.set_cookie(TOKEN_COOKIE, token, max_age=TOKEN_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
 # ---------------------------------------------------------------------------- routes
@@ -448,7 +441,7 @@ def create_proposal():
     else:
         with db.transaction() as conn:
             record = submission.submit(conn, registry, fields,
-                                       hold_links=bool(current_app.config.get("HOLD_LINKS", False)))
+                                       hold_links=current_app.config["HOLD_LINKS"])
         proposal_cache().invalidate()
     feature = proposal_feature(record, registry, lang, own=True)
     response = geojson_response(feature, status=201)

@@ -7,34 +7,20 @@ from pathlib import Path
 
 from flask import Flask
 
+from .. import settings
 from ..layers.locality import DEFAULT_LOCALITY_DIR
 
-DEFAULT_CONFIG = {
-    "DATABASE_URL": None,               # default: sqlite:///<instance>/dialogkarta.sqlite
-    "LOCALITY_DIR": str(DEFAULT_LOCALITY_DIR),
-    "LAYER_OVERRIDE_DIR": None,         # default: <instance>/layers (imported plan layers)
-    "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-    "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
-    "RATELIMIT_ENABLED": True,
-    "PROXY_COUNT": 0,                   # reverse proxies in front (X-Forwarded-For is trusted from that many)
-    "CONTACT_RETENTION_DAYS": 90,       # contact details deleted this many days after a proposal is closed
-    "CONTACT_MAX_RETENTION_DAYS": 1095, # ... and at the latest this long after submission, closed or not
-    "PUBLIC_GRID_M": 0,                 # >0: public coordinates snapped to a grid of this many metres
-    "HOLD_LINKS": True,                 # proposals whose text contains a link wait for a moderator
+# Flask's own keys that deployments do not set; every configurable setting is declared in
+# ``dialogkarta.settings``.
+FLASK_DEFAULTS = {
     "MAX_CONTENT_LENGTH": 64 * 1024,    # JSON bodies and forms; the layer upload raises its own limit
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": False,     # set DIALOGKARTA_SESSION_COOKIE_SECURE=true behind HTTPS
     "BABEL_DEFAULT_LOCALE": "sv",
     # One translations folder, one catalogue per domain (messages.po: resident/API, planner.po: planner);
     # Flask-Babel 4 pairs the i-th directory with the i-th domain and merges them.
     "BABEL_DOMAIN": "messages;planner",
     "BABEL_TRANSLATION_DIRECTORIES": "translations;translations",
-    "LANGUAGES": ["sv", "en"],
-    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # staff sessions expire after 8 h (seconds)
-    "LOGIN_MAX_FAILURES": 5,            # wrong passwords in a row before an account is locked ...
-    "LOGIN_LOCKOUT_MINUTES": 15,        # ... for this long
-    "FLAG_HIDE_THRESHOLD": 3,           # residents' flags that hide a proposal pending review
 }
 
 
@@ -42,22 +28,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: code defaults, then ``DIALOGKARTA_*`` environment variables, or ``test_config``."""
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("DIALOGKARTA_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
-    app.config.from_mapping(DEFAULT_CONFIG)
+    app.config.from_mapping(FLASK_DEFAULTS)
+    app.config.from_mapping(settings.defaults())
     if test_config is None:
         app.config.from_prefixed_env("DIALOGKARTA")
     else:
         app.config.from_mapping(test_config)
+    app.config.update(settings.validated(app.config))
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'dialogkarta.sqlite'}"
+    app.config["LOCALITY_DIR"] = app.config["LOCALITY_DIR"] or str(DEFAULT_LOCALITY_DIR)
     app.config["LAYER_OVERRIDE_DIR"] = app.config["LAYER_OVERRIDE_DIR"] or str(instance / "layers")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
 
-    if int(app.config.get("PROXY_COUNT") or 0) > 0:
+    if app.config["PROXY_COUNT"] > 0:
         # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and flags see the client.
         from werkzeug.middleware.proxy_fix import ProxyFix
-        count = int(app.config["PROXY_COUNT"])
+        count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     from . import db, errors, i18n, security

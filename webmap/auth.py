@@ -47,7 +47,7 @@ _UNSET = object()
 
 def _login_settings() -> tuple[int, timedelta]:
     config = current_app.config
-    return int(config.get("LOGIN_MAX_FAILURES", 5)), timedelta(minutes=float(config.get("LOGIN_LOCKOUT_MINUTES", 15)))
+    return config["LOGIN_MAX_FAILURES"], timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
 
 
 def _from_authorization_header():

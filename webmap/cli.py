@@ -88,3 +88,14 @@ def join_command(output_format, refresh):
     if not records:
         click.echo("No proposals yet.")
 
+
+
+@commands.command("settings")
+@with_appcontext
+def settings_command():
+    """Print every setting (DIALOGKARTA_*) with its current value (secrets masked) and what it does."""
+    from flask import current_app
+
+    from ..settings import described
+    for variable, value, help_text in described(current_app.config):
+        click.echo(f"{variable} = {value}\n    {help_text}")

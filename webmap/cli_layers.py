@@ -35,7 +35,7 @@ def export_command(layer, fmt, output, crs, bom, planner, contacts):
     if contacts and not planner:
         raise click.UsageError("--contacts needs --planner")
     audience = export.ADMIN if contacts else export.PLANNER if planner else \
-        export.Audience(grid_m=float(current_app.config.get("PUBLIC_GRID_M") or 0))
+        export.Audience(grid_m=current_app.config["PUBLIC_GRID_M"])
     registry, engine = db.registry(), db.engine()
     try:
         if output == "-":

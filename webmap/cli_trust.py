@@ -16,13 +16,10 @@ commands = click.Group(help="Commands registered on the dialogkarta group.")
 
 def purge_expired_contacts() -> int:
     """Delete contact details past ``CONTACT_RETENTION_DAYS`` after closing, or ``CONTACT_MAX_RETENTION_DAYS``
-    after submission; return the count (0 when off)."""
-    days = current_app.config.get("CONTACT_RETENTION_DAYS")
-    if days is None or days == "" or int(days) < 0:
-        return 0
-    max_days = current_app.config.get("CONTACT_MAX_RETENTION_DAYS")
+    after submission; return the count."""
+    config = current_app.config
     with db.transaction() as conn:
-        return privacy.purge_contacts(conn, int(days), max_days=int(max_days) if max_days not in (None, "") else None)
+        return privacy.purge_contacts(conn, config["CONTACT_RETENTION_DAYS"], max_days=config["CONTACT_MAX_RETENTION_DAYS"])
 
 
 @commands.command("backup")
@@ -92,7 +89,7 @@ def purge_contacts_command(days):
     """Delete contact details of proposals closed (done/declined) more than the retention period ago."""
     if days is None:
         count = purge_expired_contacts()
-        days = current_app.config.get("CONTACT_RETENTION_DAYS")
+        days = current_app.config["CONTACT_RETENTION_DAYS"]
     else:
         with db.transaction() as conn:
             count = privacy.purge_contacts(conn, days)

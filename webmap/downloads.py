@@ -27,11 +27,10 @@ from .security import csrf
 bp = Blueprint("downloads", __name__)
 
 FORMAT = "<any(geojson, csv, gpkg, fgb):fmt>"
-DEFAULT_UPLOAD_MAX = 500 * 1024 * 1024
 
 
 def _public_audience() -> Audience:
-    return Audience(grid_m=float(current_app.config.get("PUBLIC_GRID_M") or 0))
+    return Audience(grid_m=current_app.config["PUBLIC_GRID_M"])
 
 
 def _download(name: str, fmt: str, audience: Audience, prefix: str = ""):
@@ -110,7 +109,7 @@ def _forbidden():
 def upload():
     registry = db.registry()
     if request.method == "POST":
-        limit = int(current_app.config.get("LAYER_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX))
+        limit = current_app.config["LAYER_UPLOAD_MAX_BYTES"]
         request.max_content_length = limit + 1024 * 1024  # the file plus the form's few fields
         csrf.protect()
         file = request.files.get("file")

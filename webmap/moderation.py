@@ -36,7 +36,7 @@ def flag(public_id: str):
     payload = request.get_json(silent=True) if request.is_json else request.form
     reason = str((payload or {}).get("reason", ""))[:500]
     with db.transaction() as conn:
-        result = workflow.flag(conn, public_id, token, reason, threshold=int(current_app.config["FLAG_HIDE_THRESHOLD"]),
+        result = workflow.flag(conn, public_id, token, reason, threshold=current_app.config["FLAG_HIDE_THRESHOLD"],
                                client=_client_key())
     if result is None:
         abort(404)
@@ -47,5 +47,5 @@ def flag(public_id: str):
         flash(message, "info")
         response = redirect("/" if result["hidden"] else f"/p/{public_id}")
     response.set_cookie(TOKEN_COOKIE, token, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
-                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

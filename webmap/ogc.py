@@ -105,7 +105,7 @@ def _is_planner() -> bool:
 
 
 def _public_audience() -> Audience:
-    return Audience(grid_m=float(current_app.config.get("PUBLIC_GRID_M") or 0))
+    return Audience(grid_m=current_app.config["PUBLIC_GRID_M"])
 
 
 def _collections(planner: bool) -> list[str]:

@@ -24,27 +24,9 @@ from functools import wraps
 
 from flask import current_app, request
 
-DEFAULT_LIMITS = {"proposals": "10/minute;60/hour", "supports": "30/minute;300/hour",
-                  "logins": "20/minute;200/hour",  # the login page, both showing it and posting to it
-                  "flags": "5/minute;20/day"}
-PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+from ..settings import parse_limits
+
 MAX_CLIENTS = 100_000  # forget the oldest clients beyond this, so memory stays bounded
-
-
-def parse_limits(text: str) -> list[tuple[int, float]]:
-    """Return ``[(count, seconds), ...]`` for a text such as ``"10/minute;60/hour"``."""
-    limits = []
-    for part in str(text).split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        count, _, period = part.partition("/")
-        try:
-            seconds = PERIODS[period.strip()] if period.strip() in PERIODS else float(period)
-            limits.append((int(count), seconds))
-        except ValueError:
-            raise ValueError(f"rate limit {part!r}: expected 'count/period', e.g. '10/minute'") from None
-    return limits
 
 
 class SlidingWindow:
@@ -87,8 +69,8 @@ def limited(bucket: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             config = current_app.config
-            if config.get("RATELIMIT_ENABLED", True):
-                limits = parse_limits(config.get(f"RATELIMIT_{bucket.upper()}", DEFAULT_LIMITS[bucket]))
+            if config["RATELIMIT_ENABLED"]:
+                limits = parse_limits(config[f"RATELIMIT_{bucket.upper()}"])
                 retry_after = _window().hit((bucket, request.remote_addr or "-"), limits)
                 if retry_after:
                     from .errors import error_response, http_message

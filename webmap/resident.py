@@ -162,7 +162,7 @@ def proposal(public_id: str):
         if record is None:
             abort(404)
         answers = public_answers(conn, record)
-    view = store.public_view(record, grid_m=float(current_app.config.get("PUBLIC_GRID_M") or 0))
+    view = store.public_view(record, grid_m=current_app.config["PUBLIC_GRID_M"])
     detail = joins_detail(view, registry, lang)
     departments = {a.get("department"): registry.locality.department_label(a.get("department"), lang)
                    for a in answers if a.get("department")}
@@ -179,8 +179,8 @@ def privacy():
     config = current_app.config
     return render_template(
         "resident/privacy.html", locality=db.registry().locality,
-        retention_days=config.get("CONTACT_RETENTION_DAYS", 90),
-        max_retention_years=round(int(config.get("CONTACT_MAX_RETENTION_DAYS") or 1095) / 365),
+        retention_days=config["CONTACT_RETENTION_DAYS"],
+        max_retention_years=round(config["CONTACT_MAX_RETENTION_DAYS"] / 365),
         controller=config.get("PRIVACY_CONTROLLER") or _("%(municipality)s (kommunstyrelsen)",
                                                           municipality=db.registry().locality.municipality),
         contact_email=config.get("PRIVACY_CONTACT_EMAIL"),
