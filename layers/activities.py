@@ -16,9 +16,10 @@ from sqlalchemy import delete, func, insert, select, update
 from ..geo.errors import UserError
 from .schema import activities, activity_proposals, activity_revisions, proposals
 from .store import aware, utcnow
+from .vocabulary import ACTIVITY_KINDS, ACTIVITY_STATUSES
 
-KINDS = ("open_meeting", "focus_group", "walk", "survey", "workbook_round", "initiative")
-STATUSES = ("planned", "ongoing", "done", "cancelled")
+KINDS = tuple(ACTIVITY_KINDS)
+STATUSES = tuple(ACTIVITY_STATUSES)
 RELATIONS = ("produced", "answers")
 FIELDS = ("kind", "title", "description", "date", "place", "lon", "lat", "status", "proposals")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
+from .vocabulary import translate
+
 # The bundled locality is package data (``dialogkarta.data``), so a wheel install finds it too.
 DEFAULT_LOCALITY_DIR = Path(str(files("dialogkarta.data") / "dalby"))
 
@@ -31,7 +33,7 @@ class Layer:
     public: bool = True
 
     def label(self, lang: str = "sv") -> str:
-        return self.title.get(lang) or self.title.get("sv") or self.name
+        return translate(self.title, lang, default=self.name)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Category:
     labels: dict
 
     def label(self, lang: str = "sv") -> str:
-        return self.labels.get(lang) or self.labels["sv"]
+        return translate(self.labels, lang)
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,14 @@ class Locality:
     service_kinds: dict = field(default_factory=dict)
 
     def attribution_lines(self, lang: str = "sv") -> list[str]:
-        return [line.get(lang) or line["sv"] for line in self.attribution]
+        return [translate(line, lang) for line in self.attribution]
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
 
     def department_label(self, department_id: str | None, lang: str = "sv") -> str:
         labels = self.departments.get(department_id or "", {})
-        return labels.get(lang) or labels.get("sv") or (department_id or "")
+        return translate(labels, lang, default=department_id or "")
 
 
 def load_locality(directory=None) -> Locality:

@@ -17,7 +17,7 @@ from ..geo.crs import WGS84
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
-from . import spam, store
+from . import spam, store, vocabulary
 from .registry import LayerRegistry
 from .routing import route
 
@@ -25,7 +25,7 @@ TITLE_MAX = 120
 DESCRIPTION_MAX = 2000
 NAME_MAX = 200
 EMAIL_MAX = 254
-CHANNELS = ("web", "open_meeting", "focus_group", "survey", "workbook", "phone")
+CHANNELS = tuple(vocabulary.CHANNELS)
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:.]{2,}$")
 # C0/C1 control characters other than tab and newline; NUL is refused by PostgreSQL text columns.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

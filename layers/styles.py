@@ -12,19 +12,16 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from .locality import Layer, Locality
+from .vocabulary import PROPOSAL_STATUSES, translate
 
 QGIS_VERSION = "3.28.0-Firenze"
 BOUNDARY_COLOR = "#333333"
 POINT_COLOR = "#1f78b4"
 POLYGON_COLOR = "#a6cee3"
-# Proposal statuses (issue 4's workflow) and the marker colours the web map uses for them.
+# The marker colour the web map uses for each proposal status (labels: layers.vocabulary).
 PROPOSAL_STATUS_COLORS = {
-    "received": ("Mottaget", "Received", "#1f78b4"),
-    "forwarded": ("Vidarebefordrat", "Forwarded", "#6a3d9a"),
-    "under_consideration": ("Under behandling", "Under consideration", "#ff7f00"),
-    "planned": ("Planerat", "Planned", "#33a02c"),
-    "done": ("Genomfört", "Done", "#1b7837"),
-    "declined": ("Avslaget", "Declined", "#7f7f7f"),
+    "received": "#1f78b4", "forwarded": "#6a3d9a", "under_consideration": "#ff7f00",
+    "planned": "#33a02c", "done": "#1b7837", "declined": "#7f7f7f",
 }
 
 
@@ -133,7 +130,7 @@ def layer_style(layer: Layer, locality: Locality, lang: str = "sv") -> Style:
     geometry = _geometry_kind(layer.geometry_type)
     name = f"{layer.name} ({locality.name})"
     if layer.role == "areas" and locality.area_status:
-        categories = [(key, value.get(lang) or value.get("sv", key), value.get("color", POLYGON_COLOR))
+        categories = [(key, translate(value, lang, default=key), value.get("color", POLYGON_COLOR))
                       for key, value in locality.area_status.items()]
         qml = _qml(_categorized("status", geometry, categories, fill_alpha=90))
         sld = _sld(layer.name, [(label, "status", value, _sld_symbolizer(geometry, color, 0.35))
@@ -150,8 +147,8 @@ def layer_style(layer: Layer, locality: Locality, lang: str = "sv") -> Style:
 
 def proposals_style(locality: Locality, lang: str = "sv") -> Style:
     """Return the proposals' style: one marker colour per workflow status."""
-    index = 0 if lang == "sv" else 1
-    categories = [(status, labels[index], labels[2]) for status, labels in PROPOSAL_STATUS_COLORS.items()]
+    categories = [(status, translate(labels, lang), PROPOSAL_STATUS_COLORS[status])
+                  for status, labels in PROPOSAL_STATUSES.items()]
     qml = _qml(_categorized("status", "point", categories, fill_alpha=255))
     sld = _sld("proposals", [(label, "status", value, _sld_symbolizer("point", color, 1)) for value, label, color in categories])
     return Style(f"proposals ({locality.name})", qml, sld, "Förslag per status / Proposals by status")

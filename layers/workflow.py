@@ -25,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from ..geo.errors import UserError
 from .schema import answers, audit_log, flags, forwardings, proposals, status_history
 from .store import aware, utcnow
+from .vocabulary import PROPOSAL_STATUSES
 
-STATUSES = ("received", "forwarded", "under_consideration", "planned", "done", "declined")
+STATUSES = tuple(PROPOSAL_STATUSES)  # in workflow order
 FLOW = ("received", "forwarded", "under_consideration", "planned", "done")
 ANSWER_MAX = 4000
 NOTE_MAX = 2000

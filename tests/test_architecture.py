@@ -32,7 +32,7 @@ def imported_names(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join([*base, *([node.module] if node.module else [])])
-            names.add(module)
+            names |= {module, *(f"{module}.{alias.name}" for alias in node.names)}
     return {name.removeprefix("dialogkarta.") if name.split(".")[1:2] and name.split(".")[1] in AREAS else name
             for name in names}
 

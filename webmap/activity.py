@@ -15,17 +15,13 @@ from ..geo.errors import UserError
 from ..geo.validate import check_in_locality
 from ..layers import activities
 from ..layers.schema import proposals
+from ..layers.vocabulary import ACTIVITY_KINDS, ACTIVITY_STATUSES, label
 from . import db, planner_map
 from .auth import actor, login_required
 from .i18n import current_language
 
 bp = Blueprint("activity", __name__)
 
-KIND_LABELS = {
-    "open_meeting": _l("Öppet möte"), "focus_group": _l("Fokusgrupp"), "walk": _l("Vandring"),
-    "survey": _l("Enkät"), "workbook_round": _l("Arbetsboksomgång"), "initiative": _l("Initiativ"),
-}
-STATUS_LABELS = {"planned": _l("Planerad"), "ongoing": _l("Pågår"), "done": _l("Genomförd"), "cancelled": _l("Inställd")}
 FIELD_LABELS = {
     "kind": _l("Slag"), "title": _l("Rubrik"), "description": _l("Beskrivning"), "date": _l("Datum"),
     "place": _l("Plats"), "lon": _l("Longitud"), "lat": _l("Latitud"), "status": _l("Status"),
@@ -36,8 +32,9 @@ _IDS = re.compile(r"[A-Za-z0-9_-]+")
 
 @bp.app_context_processor
 def activity_labels():
-    return {"kind_label": lambda k: str(KIND_LABELS.get(k, k)),
-            "activity_status_label": lambda s: str(STATUS_LABELS.get(s, s)),
+    lang = current_language()
+    return {"kind_label": lambda k: label(ACTIVITY_KINDS, k, lang),
+            "activity_status_label": lambda s: label(ACTIVITY_STATUSES, s, lang),
             "field_label": lambda f: str(FIELD_LABELS.get(f, f))}
 
 
@@ -46,9 +43,9 @@ def revision_value(field: str, value, titles: dict) -> str:
     if value is None or value == "" or value == []:
         return "–"
     if field == "kind":
-        return str(KIND_LABELS.get(value, value))
+        return label(ACTIVITY_KINDS, value, current_language())
     if field == "status":
-        return str(STATUS_LABELS.get(value, value))
+        return label(ACTIVITY_STATUSES, value, current_language())
     if field == "proposals":
         names = [titles.get(public_id) for public_id, _relation in value]
         shown = [name for name in names if name]

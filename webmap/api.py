@@ -31,6 +31,7 @@ from ..layers import spam, store, workflow
 from ..layers.registry import UnknownLayer
 from ..layers.schema import proposals as proposals_table
 from ..layers.schema import supports as supports_table
+from ..layers.vocabulary import PROPOSAL_STATUSES, label, translate
 from . import db
 from .errors import error_response, http_message
 from .i18n import current_language
@@ -52,16 +53,6 @@ NEARBY_MAX = 20
 SUMMARY_SERVICES = 4          # how many nearest services the sentence names
 SUMMARY_MAX_DISTANCE_M = 2000  # services farther than this are not worth naming
 
-STATUS_LABELS = {
-    "received": _l("Mottaget"),
-    "forwarded": _l("Skickat vidare"),
-    "under_consideration": _l("Under behandling"),
-    "planned": _l("Planerat"),
-    "done": _l("Genomfört"),
-    "declined": _l("Avslaget"),
-}
-
-
 class ApiBadRequest(Exception):
     """A request the API cannot read: malformed JSON, a wrong type, a bad query parameter."""
 
@@ -78,9 +69,8 @@ def bad_request(error: ApiBadRequest):
 
 
 # ------------------------------------------------------------------------------ words
-def status_label(status: str) -> str:
-    label = STATUS_LABELS.get(status)
-    return str(label) if label is not None else status
+def status_label(status: str, lang: str | None = None) -> str:
+    return label(PROPOSAL_STATUSES, status, lang or current_language())
 
 
 def category_label(locality, category_id: str, lang: str) -> str:
@@ -89,13 +79,11 @@ def category_label(locality, category_id: str, lang: str) -> str:
 
 
 def kind_label(locality, kind: str, lang: str) -> str:
-    entry = locality.service_kinds.get(kind, {})
-    return entry.get(lang) or entry.get("sv") or kind
+    return translate(locality.service_kinds.get(kind), lang, default=kind)
 
 
 def area_status_label(locality, status: str, lang: str) -> str:
-    entry = locality.area_status.get(status, {})
-    return entry.get(lang) or entry.get("sv") or status
+    return translate(locality.area_status.get(status), lang, default=status)
 
 
 def format_distance(metres: float) -> str:
@@ -314,9 +302,9 @@ def parse_status() -> str | None:
     status = request.args.get("status")
     if status is None:
         return None
-    if status not in STATUS_LABELS:
+    if status not in PROPOSAL_STATUSES:
         raise ApiBadRequest(_("Okänd status %(status)s. Välj en av: %(known)s.", status=status,
-                              known=", ".join(STATUS_LABELS)), "status")
+                              known=", ".join(PROPOSAL_STATUSES)), "status")
     return status
 
 

@@ -16,32 +16,22 @@ from ..geo.errors import UserError
 from ..layers import proposals as proposal_service
 from ..layers import report as report_data
 from ..layers import activities, store, workflow
-from ..layers.accounts import ROLES, AccountError, create_user, list_users
+from ..layers.accounts import ROLES as STAFF_ROLES, AccountError, create_user, list_users
+from ..layers.vocabulary import CHANNELS, PROPOSAL_STATUSES, ROLES, label, labels, translate
 from . import db, planner_map
 from .auth import actor, current_user, login_required
 from .i18n import current_language
 
 bp = Blueprint("planner", __name__)
 
-STATUS_LABELS = {
-    "received": _l("Mottaget"), "forwarded": _l("Skickat vidare"), "under_consideration": _l("Under behandling"),
-    "planned": _l("Planerat"), "done": _l("Genomfört"), "declined": _l("Avslaget"),
-}
-CHANNEL_LABELS = {
-    "web": _l("Webb"), "open_meeting": _l("Öppet möte"), "focus_group": _l("Fokusgrupp"),
-    "survey": _l("Enkät"), "workbook": _l("Arbetsbok"), "phone": _l("Telefon"),
-}
-ROLE_LABELS = {
-    "resident": _l("invånare"), "planner": _l("handläggare"), "moderator": _l("moderator"),
-    "admin": _l("administratör"), "system": _l("systemet"),
-}
 
 
 @bp.app_context_processor
 def label_context():
-    return {"status_label": lambda s: str(STATUS_LABELS.get(s, s)),
-            "channel_label": lambda c: str(CHANNEL_LABELS.get(c, c)),
-            "role_label": lambda r: str(ROLE_LABELS.get(r, r))}
+    lang = current_language()
+    return {"status_label": lambda s: label(PROPOSAL_STATUSES, s, lang),
+            "channel_label": lambda c: label(CHANNELS, c, lang),
+            "role_label": lambda r: label(ROLES, r, lang)}
 
 
 def _labels(lang: str) -> dict:
@@ -49,8 +39,8 @@ def _labels(lang: str) -> dict:
     return {
         "categories": {c.id: c.label(lang) for c in locality.categories},
         "departments": {d: locality.department_label(d, lang) for d in locality.departments},
-        "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
-        "channels": {k: str(v) for k, v in CHANNEL_LABELS.items()},
+        "statuses": labels(PROPOSAL_STATUSES, lang),
+        "channels": labels(CHANNELS, lang),
     }
 
 
@@ -138,7 +128,7 @@ def proposal(public_id: str):
     names = _area_names()
     kinds = locality.service_kinds
     nearest = [
-        {"kind": kinds.get(kind, {}).get(lang) or kind, "name": near["name"], "distance_m": near["distance_m"]}
+        {"kind": translate(kinds.get(kind), lang, default=kind), "name": near["name"], "distance_m": near["distance_m"]}
         for kind, near in sorted(record["nearest"].items(), key=lambda item: item[1]["distance_m"])
     ]
     config = current_app.config
@@ -301,4 +291,4 @@ def users():
         return redirect(url_for("planner.users"))
     with db.reading() as conn:
         accounts = list_users(conn)
-    return render_template("planner/users.html", accounts=accounts, roles=ROLES, me=current_user())
+    return render_template("planner/users.html", accounts=accounts, roles=STAFF_ROLES, me=current_user())

@@ -19,6 +19,7 @@ import html
 import json
 
 import folium
+from ..layers.vocabulary import translate
 from .map import Attribution, vendor_path
 from . import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
 
@@ -95,7 +96,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     group = folium.FeatureGroup(name=registry.by_role("services").label(lang), show=True)
     kinds = locality.service_kinds
     for row in services.itertuples():
-        label = kinds.get(row.kind, {}).get(lang) or kinds.get(row.kind, {}).get("sv") or row.kind
+        label = translate(kinds.get(row.kind), lang, default=row.kind)
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, color="#1f4e79", weight=1,
                             fill=True, fill_color="#ffffff", fill_opacity=0.9,
                             tooltip=tooltip_text(f"{row.name} ({label})")).add_to(group)
@@ -156,7 +157,7 @@ def proposal_map_data(registry, record: dict, lang: str = "sv") -> dict:
         if near["id"] not in services.index:
             continue
         point = services.geometry[near["id"]]
-        label = kinds.get(kind, {}).get(lang) or kind
+        label = translate(kinds.get(kind), lang, default=kind)
         nearest.append({"lat": point.y, "lon": point.x, "text": f"{label}: {near['name']}, {near['distance_m']:.0f} m"})
     return {"point": [record["lat"], record["lon"]], "title": record["title"],
             "areas": json.loads(inside[["id", "name", "geometry"]].to_json(drop_id=True)), "nearest": nearest}

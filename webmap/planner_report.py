@@ -25,6 +25,7 @@ from flask_babel import gettext as _  # noqa: E402
 from ..geo.crs import to_metric  # noqa: E402
 from ..layers import report as report_data  # noqa: E402
 from ..layers import workflow  # noqa: E402
+from ..layers import vocabulary  # noqa: E402
 from . import db  # noqa: E402
 from .i18n import current_language  # noqa: E402
 
@@ -115,12 +116,11 @@ def build(conn, registry, lang: str) -> dict:
     area_names = dict(zip(areas["id"], areas["name"]))
     figures = report_data.summary(records, list(areas["id"]), first_answers)
     locality = registry.locality
-    from .planner import CHANNEL_LABELS, STATUS_LABELS
     labels = {
         "area": area_names,
         "category": {c.id: c.label(lang) for c in locality.categories},
-        "channel": {k: str(v) for k, v in CHANNEL_LABELS.items()},
-        "status": {k: str(v) for k, v in STATUS_LABELS.items()},
+        "channel": vocabulary.labels(vocabulary.CHANNELS, lang),
+        "status": vocabulary.labels(vocabulary.PROPOSAL_STATUSES, lang),
         "department": {d: locality.department_label(d, lang) for d in locality.departments},
     }
     tables = [

@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from ..layers import store
 from . import db
 from . import map as webmap_map
-from .api import STATUS_LABELS, category_label, join_sentence, joins_detail, kind_label, status_label
+from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
+from .api import category_label, join_sentence, joins_detail, kind_label, status_label
 from .i18n import current_language
 
 bp = Blueprint("resident", __name__)
@@ -81,10 +82,10 @@ def client_config(registry, lang: str) -> dict:
                  "proposal": url_for("resident.proposal", public_id="__id__"),
                  "support": url_for("api.support", public_id="__id__")},
         "categories": {c.id: c.label(lang) for c in locality.categories},
-        "statuses": {key: str(label) for key, label in STATUS_LABELS.items()},
+        "statuses": labels(PROPOSAL_STATUSES, lang),
         "serviceKinds": {kind: {"label": kind_label(locality, kind, lang), "symbol": value.get("symbol", "•")}
                          for kind, value in locality.service_kinds.items()},
-        "areaStatus": {key: {"label": value.get(lang) or value.get("sv"), "color": value.get("color")}
+        "areaStatus": {key: {"label": translate(value, lang), "color": value.get("color")}
                        for key, value in locality.area_status.items()},
         "boundary": boundary,
         "focus": request.args.get("p"),
@@ -136,7 +137,7 @@ def index():
         "resident/index.html", locality=locality, map=map_parts(lang), config=client_config(registry, lang),
         places=place_list(registry, lang), categories=[(c.id, c.label(lang)) for c in locality.categories],
         legend_areas=legend_areas,
-        area_status={k: {"label": v.get(lang) or v.get("sv"), "color": v.get("color")} for k, v in locality.area_status.items()},
+        area_status={k: {"label": translate(v, lang), "color": v.get("color")} for k, v in locality.area_status.items()},
         service_kinds={k: {"label": kind_label(locality, k, lang), "symbol": v.get("symbol", "•")}
                        for k, v in locality.service_kinds.items()},
         attribution=locality.attribution_lines(lang), tile_attribution=current_app.config["TILE_ATTRIBUTION"],
