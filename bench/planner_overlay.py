@@ -19,7 +19,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dialogkarta.layers import proposals, store, workflow  # noqa: E402
-from tests.planner_helpers import login, make_user  # noqa: E402
+from dialogkarta.testing import login, make_user  # noqa: E402
 from dialogkarta.webmap import db  # noqa: E402
 from dialogkarta.webmap.app import create_app  # noqa: E402
 

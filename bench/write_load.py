@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_concurrency import Gunicorn, _store_facts, proposal, public_id_of, request  # noqa: E402
+from dialogkarta.testing import Gunicorn, proposal, public_id_of, request, store_facts  # noqa: E402
 
 
 def timed(call):
@@ -68,7 +68,7 @@ def main() -> None:
                 started = time.perf_counter()
                 listed = list(pool.map(lambda _: timed(lambda: request("GET", server.port, "/api/proposals")), range(200)))
                 summary("GET /api/proposals (cached list)", listed, time.perf_counter() - started)
-            facts = _store_facts(server.database)
+            facts = store_facts(server.database)
             print(f"stored {len(facts['public_ids'])} proposals (acknowledged {len(ids)}), {facts['supports']} supports, "
                   f"integrity {facts['integrity'][0]}")
 
@@ -94,7 +94,7 @@ def main() -> None:
             stop.set()
             for thread in threads:
                 thread.join(timeout=30)
-            facts = _store_facts(server.database)
+            facts = store_facts(server.database)
             lost = set(acknowledged) - set(facts["public_ids"])
             print(f"SIGKILL after 3 s of 20 writers: {len(acknowledged)} acknowledged in the burst, lost {len(lost)}, "
                   f"integrity {facts['integrity'][0]}")

@@ -1,30 +1,10 @@
 """Helpers shared by the planner tests: staff accounts, logging in through the real form, real Dalby positions."""
 from __future__ import annotations
 
-import re
-
-from dialogkarta.layers import accounts, proposals
+from dialogkarta.layers import proposals
+from dialogkarta.testing import PASSWORD, csrf_token, login, make_user  # noqa: F401 - re-exported for the tests
 from dialogkarta.webmap import db
 
-PASSWORD = "correct horse battery"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def make_user(app, username: str, role: str = "planner", password: str = PASSWORD):
-    with app.app_context(), db.transaction() as conn:
-        return accounts.create_user(conn, username, password, role)
-
-
-def csrf_token(client, url: str = "/planner/login") -> str:
-    page = client.get(url)
-    match = _CSRF.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token in the form at {url} ({page.status_code})"
-    return match.group(1)
-
-
-def login(client, username: str, password: str = PASSWORD):
-    token = csrf_token(client)
-    return client.post("/planner/login", data={"username": username, "password": password, "csrf_token": token})
 
 
 def post_form(client, url: str, data: dict, form_url: str):

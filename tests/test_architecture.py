@@ -64,3 +64,67 @@ def test_every_package_imports_relatively_or_by_its_installed_name():
             if names:
                 bare[str(path.relative_to(ROOT))] = names
     assert bare == {}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports (at any depth in the file), packages' own __init__ aside."""
+    modules = {module_name(path): path for area in AREAS for path in source_files(area)}
+    graph = {}
+    for module, path in modules.items():
+        targets = set()
+        for name in imported_names(path):
+            parts = (name if name.startswith("dialogkarta") else f"dialogkarta.{name}").split(".")
+            while parts and ".".join(parts) not in modules:
+                parts.pop()
+            target = ".".join(parts)
+            if parts and target != module and not module.startswith(target + "."):
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each one import cycle or more."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_in_a_circle_even_inside_a_function():
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_finder_sees_a_cycle_through_a_function_level_import():
+    graph = import_graph()
+    graph["dialogkarta.geo.crs"] = graph["dialogkarta.geo.crs"] | {"dialogkarta.geo.joins"}
+    assert ["dialogkarta.geo.crs", "dialogkarta.geo.joins"] in [c for c in cycles(graph) if len(c) == 2]
+
+
+def test_benchmarks_stand_on_their_own_and_never_import_the_tests():
+    offenders = {path.name: sorted(n for n in imported_names(path) if n == "tests" or n.startswith("tests."))
+                 for path in (ROOT / "bench").glob("*.py")}
+    assert {name: found for name, found in offenders.items() if found} == {}

@@ -13,31 +13,22 @@ two cores. Figures go to test-artifacts/concurrency.txt.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
-from dialogkarta.layers import maintenance
-from dialogkarta.layers.schema import proposals as proposals_table
-from dialogkarta.layers.schema import supports as supports_table
 from dialogkarta.layers.store import init_db, make_engine
+from dialogkarta.testing import PYTHON, Gunicorn, proposal, public_id_of, request, store_facts
 
 pytestmark = pytest.mark.concurrency
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
-DALBY = (13.3514, 55.6652)
 SUPPORT_COOKIE = "dialogkarta_token"  # webmap.api.TOKEN_COOKIE
 
 WRITER = r"""
@@ -70,17 +61,6 @@ def record_figure(line: str) -> None:
         out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
 
-def _store_facts(path: Path) -> dict:
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        with engine.connect() as conn:
-            ids = conn.execute(select(proposals_table.c.public_id)).scalars().all()
-            supports = conn.execute(select(func.count()).select_from(supports_table)).scalar_one()
-        return {"public_ids": ids, "supports": supports, "integrity": maintenance.integrity(engine)}
-    finally:
-        engine.dispose()
-
-
 # --------------------------------------------------------------------------- store level
 
 
@@ -108,7 +88,7 @@ def test_writer_killed_mid_burst_loses_no_acknowledged_proposal(tmp_path):
     assert survivor.returncode == 0, err[-2000:]
     acknowledged += out.split()
     assert victim.returncode == -signal.SIGKILL
-    facts = _store_facts(path)
+    facts = store_facts(path)
     assert facts["integrity"] == ["ok"]
     assert len(acknowledged) >= 100
     missing = set(acknowledged) - set(facts["public_ids"])
@@ -128,91 +108,6 @@ def _has_route(rule: str, method: str) -> bool:
         app = create_app({"TESTING": True, "INSTANCE_PATH": folder, "SECRET_KEY": "x",
                           "DATABASE_URL": f"sqlite:///{folder}/probe.sqlite"})
         return any(r.rule == rule and method in r.methods for r in app.url_map.iter_rules())
-
-
-class Gunicorn:
-    """gunicorn with ``workers`` gthread workers on a loopback socket opened here, its own SQLite file."""
-
-    def __init__(self, folder: Path, workers: int = 3, threads: int = 4):
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        self.database = folder / "served.sqlite"
-        self.env = {**os.environ, "DIALOGKARTA_DATABASE_URL": f"sqlite:///{self.database}",
-                    "DIALOGKARTA_INSTANCE_PATH": str(folder / "instance"),
-                    "DIALOGKARTA_SECRET_KEY": "concurrency-test", "DIALOGKARTA_RATELIMIT_ENABLED": "false",
-                    "DIALOGKARTA_HOLD_LINKS": "false"}
-        self.workers, self.threads = workers, threads
-        self.socket = socket.create_server(("127.0.0.1", 0), backlog=256)
-        self.port = self.socket.getsockname()[1]
-        self.process = None
-
-    def start(self) -> "Gunicorn":
-        # As the README says: create the tables once, then start the workers (no create race).
-        subprocess.run([str(Path(PYTHON).with_name("dialogkarta")), "init-db"], env=self.env, cwd=ROOT,
-                       check=True, capture_output=True)
-        fd = self.socket.fileno()
-        self.log = open(self.folder / "gunicorn.log", "w")
-        self.process = subprocess.Popen(
-            [GUNICORN, "--bind", f"fd://{fd}", "--workers", str(self.workers), "--threads", str(self.threads),
-             "--worker-class", "gthread", "--graceful-timeout", "5", "--no-control-socket", "dialogkarta.webmap.app:create_app()"],
-            env=self.env, cwd=ROOT, pass_fds=(fd,), stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: SIGKILL reaches master and workers at once
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if request("GET", self.port, "/api/layers")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError((self.folder / "gunicorn.log").read_text()[-3000:])
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within 60 s")
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.socket.close()
-        self.log.close()
-
-
-def request(method: str, port: int, path: str, body=None, headers=None, timeout=30) -> tuple[int, dict]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        payload = None if body is None else json.dumps(body).encode()
-        all_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
-        connection.request(method, path, body=payload, headers=all_headers)
-        response = connection.getresponse()
-        data = response.read()
-        try:
-            return response.status, json.loads(data) if data else {}
-        except ValueError:
-            return response.status, {"raw": data[:200]}
-    finally:
-        connection.close()
-
-
-def public_id_of(body: dict) -> str:
-    """The public id in a 201 answer, whether a plain object or a GeoJSON Feature."""
-    for candidate in (body.get("public_id"), body.get("id"), (body.get("properties") or {}).get("public_id"),
-                      (body.get("proposal") or {}).get("public_id")):
-        if isinstance(candidate, str):
-            return candidate
-    raise AssertionError(f"no public id in {body}")
-
-
-def proposal(i: int) -> dict:
-    return {"lon": DALBY[0] + (i % 11) * 0.0004, "lat": DALBY[1] + (i % 5) * 0.0003, "category": "traffic",
-            "title": f"Förslag {i}", "description": f"Samtidigt skrivet förslag nummer {i}"}
 
 
 needs_post_api = pytest.mark.skipif(not _has_route("/api/proposals", "POST"),
@@ -239,7 +134,7 @@ def test_500_proposals_from_50_clients_are_stored_once_and_supports_counted(guni
     assert statuses.count(201) == 500, {s: statuses.count(s) for s in set(statuses)}
     acknowledged = [public_id_of(body) for _, body in answers]
     assert len(set(acknowledged)) == 500
-    facts = _store_facts(gunicorn.database)
+    facts = store_facts(gunicorn.database)
     assert sorted(facts["public_ids"]) == sorted(acknowledged)
     assert [body["properties"]["title"] for _, body in answers] == [f"Förslag {i}" for i in range(500)]
 
@@ -255,7 +150,7 @@ def test_500_proposals_from_50_clients_are_stored_once_and_supports_counted(guni
     with ThreadPoolExecutor(max_workers=50) as pool:
         support_statuses = list(pool.map(support, jobs))
     assert all(200 <= s < 300 for s in support_statuses), {s: support_statuses.count(s) for s in set(support_statuses)}
-    facts = _store_facts(gunicorn.database)
+    facts = store_facts(gunicorn.database)
     record_figure(f"gunicorn 3x4: 1000 support POSTs (500 distinct) by 50 clients: stored={facts['supports']} "
                   f"5xx={sum(s >= 500 for s in support_statuses)}")
     assert facts["supports"] == 500
@@ -299,7 +194,7 @@ def test_server_killed_mid_burst_loses_no_acknowledged_proposal(gunicorn):
     for thread in threads:
         thread.join(timeout=30)
     assert len(acknowledged) >= 100
-    facts = _store_facts(gunicorn.database)
+    facts = store_facts(gunicorn.database)
     assert facts["integrity"] == ["ok"]
     lost = set(acknowledged) - set(facts["public_ids"])
     record_figure(f"gunicorn SIGKILL mid-burst (20 clients): acknowledged={len(acknowledged)} "

@@ -10,7 +10,6 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..geo.errors import UserError
 from ..layers import proposals as proposal_service

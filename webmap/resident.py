@@ -18,7 +18,7 @@ from ..layers import store
 from . import db
 from . import map as webmap_map
 from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
-from .api import category_label, join_sentence, joins_detail, kind_label, status_label
+from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
 from .i18n import current_language
 
 bp = Blueprint("resident", __name__)

@@ -1,0 +1,144 @@
+"""Drive a running Dialogkarta from outside: gunicorn on a loopback socket, JSON requests, staff logins.
+
+Shared by the tests and the benchmarks (``bench/`` never imports ``tests/``), in the way
+``flask.testing`` ships with Flask. Nothing here is used by the app itself.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from .layers import accounts, maintenance
+from .layers.schema import proposals as proposals_table
+from .layers.schema import supports as supports_table
+from .layers.store import make_engine
+from .webmap import db
+
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+DALBY = (13.3514, 55.6652)
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Gunicorn:
+    """gunicorn with ``workers`` gthread workers on a loopback socket opened here, its own SQLite file."""
+
+    def __init__(self, folder: Path, workers: int = 3, threads: int = 4):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.database = folder / "served.sqlite"
+        self.env = {**os.environ, "DIALOGKARTA_DATABASE_URL": f"sqlite:///{self.database}",
+                    "DIALOGKARTA_INSTANCE_PATH": str(folder / "instance"),
+                    "DIALOGKARTA_SECRET_KEY": "concurrency-test", "DIALOGKARTA_RATELIMIT_ENABLED": "false",
+                    "DIALOGKARTA_HOLD_LINKS": "false"}
+        self.workers, self.threads = workers, threads
+        self.socket = socket.create_server(("127.0.0.1", 0), backlog=256)
+        self.port = self.socket.getsockname()[1]
+        self.process = None
+
+    def start(self) -> "Gunicorn":
+        # As the README says: create the tables once, then start the workers (no create race).
+        subprocess.run([str(Path(PYTHON).with_name("dialogkarta")), "init-db"], env=self.env, cwd=self.folder,
+                       check=True, capture_output=True)
+        fd = self.socket.fileno()
+        self.log = open(self.folder / "gunicorn.log", "w")
+        self.process = subprocess.Popen(
+            [GUNICORN, "--bind", f"fd://{fd}", "--workers", str(self.workers), "--threads", str(self.threads),
+             "--worker-class", "gthread", "--graceful-timeout", "5", "--no-control-socket", "dialogkarta.webmap.app:create_app()"],
+            env=self.env, cwd=self.folder, pass_fds=(fd,), stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: SIGKILL reaches master and workers at once
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request("GET", self.port, "/api/layers")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError((self.folder / "gunicorn.log").read_text()[-3000:])
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer within 60 s")
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.socket.close()
+        self.log.close()
+
+
+def request(method: str, port: int, path: str, body=None, headers=None, timeout=30) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        connection.request(method, path, body=payload, headers=all_headers)
+        response = connection.getresponse()
+        data = response.read()
+        try:
+            return response.status, json.loads(data) if data else {}
+        except ValueError:
+            return response.status, {"raw": data[:200]}
+    finally:
+        connection.close()
+
+
+def public_id_of(body: dict) -> str:
+    """The public id in a 201 answer, whether a plain object or a GeoJSON Feature."""
+    for candidate in (body.get("public_id"), body.get("id"), (body.get("properties") or {}).get("public_id"),
+                      (body.get("proposal") or {}).get("public_id")):
+        if isinstance(candidate, str):
+            return candidate
+    raise AssertionError(f"no public id in {body}")
+
+
+def proposal(i: int) -> dict:
+    return {"lon": DALBY[0] + (i % 11) * 0.0004, "lat": DALBY[1] + (i % 5) * 0.0003, "category": "traffic",
+            "title": f"Förslag {i}", "description": f"Samtidigt skrivet förslag nummer {i}"}
+
+
+def make_user(app, username: str, role: str = "planner", password: str = PASSWORD):
+    with app.app_context(), db.transaction() as conn:
+        return accounts.create_user(conn, username, password, role)
+
+
+def csrf_token(client, url: str = "/planner/login") -> str:
+    page = client.get(url)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token in the form at {url} ({page.status_code})"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client)
+    return client.post("/planner/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def store_facts(path: Path) -> dict:
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            ids = conn.execute(select(proposals_table.c.public_id)).scalars().all()
+            supports = conn.execute(select(func.count()).select_from(supports_table)).scalar_one()
+        return {"public_ids": ids, "supports": supports, "integrity": maintenance.integrity(engine)}
+    finally:
+        engine.dispose()
