@@ -11,7 +11,7 @@ import json
 import re
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..geo.errors import UserError
 from .schema import activities, activity_proposals, activity_revisions, proposals
@@ -190,3 +190,12 @@ def for_proposal(conn, proposal_id: int) -> list[dict]:
              .join(activity_proposals, activity_proposals.c.activity_id == activities.c.id)
              .where(activity_proposals.c.proposal_id == proposal_id).order_by(activities.c.date, activities.c.id))
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def visible_titles(conn: Connection, public_ids) -> dict[str, str]:
+    """Titles of the linked proposals anyone may see (hidden ones are left out)."""
+    if not public_ids:
+        return {}
+    rows = conn.execute(select(proposals.c.public_id, proposals.c.title)
+                        .where(proposals.c.public_id.in_(list(public_ids)), proposals.c.hidden.is_(False)))
+    return dict(rows.all())

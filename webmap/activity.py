@@ -9,12 +9,10 @@ import re
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from ..geo.errors import UserError
 from ..geo.validate import check_in_locality
 from ..layers import activities
-from ..layers.schema import proposals
 from ..layers.vocabulary import ACTIVITY_KINDS, ACTIVITY_STATUSES, label
 from . import db, planner_map
 from .auth import actor, login_required
@@ -54,15 +52,6 @@ def revision_value(field: str, value, titles: dict) -> str:
     return str(value)
 
 
-def _visible_titles(conn, public_ids) -> dict:
-    """Titles of the linked proposals anyone may see (hidden ones are left out)."""
-    if not public_ids:
-        return {}
-    rows = conn.execute(select(proposals.c.public_id, proposals.c.title)
-                        .where(proposals.c.public_id.in_(list(public_ids)), proposals.c.hidden.is_(False)))
-    return dict(rows.all())
-
-
 def _map_parts(items):
     registry = db.registry()
     return planner_map.activity_map(registry, items, current_app.config["TILE_URL"],
@@ -74,7 +63,7 @@ def _map_parts(items):
 def index():
     with db.reading() as conn:
         items = activities.list_activities(conn)
-        titles = _visible_titles(conn, {p["public_id"] for a in items for p in a["proposals"]})
+        titles = activities.visible_titles(conn, {p["public_id"] for a in items for p in a["proposals"]})
     return render_template("activity/index.html", items=items, titles=titles, map_parts=_map_parts(items),
                            assets=planner_map.asset_urls())
 
@@ -83,7 +72,7 @@ def index():
 def index_json():
     with db.reading() as conn:
         items = activities.list_activities(conn)
-        titles = _visible_titles(conn, {p["public_id"] for a in items for p in a["proposals"]})
+        titles = activities.visible_titles(conn, {p["public_id"] for a in items for p in a["proposals"]})
     for item in items:
         item["proposals"] = [p for p in item["proposals"] if p["public_id"] in titles]
         item["updated_at"] = item["updated_at"].isoformat()
@@ -99,7 +88,7 @@ def show(activity_id: int):
         ids = {p["public_id"] for p in item["proposals"]}
         ids |= {pair[0] for r in item["revisions"] for side in r["changes"].get("proposals", ()) if side
                 for pair in side}
-        titles = _visible_titles(conn, ids)
+        titles = activities.visible_titles(conn, ids)
     return render_template("activity/show.html", a=item, titles=titles, revision_value=revision_value,
                            map_parts=_map_parts([item]) if item["lon"] is not None else None,
                            assets=planner_map.asset_urls())
