@@ -137,10 +137,15 @@ def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", no
 
     With ``hold_links`` a proposal whose text contains a link is stored hidden, ``hidden_reason``
     ``pending_review``, until a moderator publishes it (the record says so: ``hidden`` is true).
+    A filled honeypot field (a bot) is validated and joined like any proposal, so its answer looks
+    the same, but nothing is stored.
     """
-    fields = clean_submission(data, registry)
+    trapped = spam.is_honeypot_filled(data)
+    fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
     held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
     joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
+    if trapped:
+        return _unstored_record(fields, joins, now or store.utcnow())
     locality = registry.locality
     routing = route(locality.routing, locality.default_department, fields["category"], joins["area_ids"],
                     {n["kind"]: n["distance_m"] for n in joins["nearest"]})
@@ -155,6 +160,15 @@ def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", no
     )
     store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"])
     return store.get_proposal(conn, ids["public_id"], include_hidden=held)
+
+
+def _unstored_record(fields: dict, joins: dict, now) -> dict:
+    """The record a stored proposal would give back, for an answer that must look like success."""
+    return {**fields, "public_id": store.new_public_id(), "status": "received", "channel": "web",
+            "created_at": now, "updated_at": now, "area_ids": joins["area_ids"], "support_count": 0,
+            "nearest": {n["kind"]: {"id": n["service_id"], "name": n["service_name"],
+                                    "distance_m": round(n["distance_m"], 1)} for n in joins["nearest"]},
+            "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}]}
 
 
 def refresh_joins(conn, registry: LayerRegistry) -> int:

@@ -113,3 +113,15 @@ def test_nearby_lists_proposals_within_the_radius_same_category_first(engine, re
     assert [view["title"] for _, view in found] == ["trafik nära", "skola närmast"]
     assert found[1][0] == pytest.approx(0.0, abs=0.01) and 0 < found[0][0] < 150
     assert "name" not in found[0][1] and "email" not in found[0][1]
+
+
+def test_a_filled_honeypot_gets_a_record_like_a_real_one_and_nothing_is_stored(engine, registry):
+    with engine.begin() as conn:
+        trapped = submit(conn, registry, valid(**IN_KVARNSKON, website="http://bot.example"))
+    assert trapped["area_ids"] == ["kvarnskon"] and trapped["status"] == "received" and trapped["public_id"]
+    assert count(engine) == 0
+
+
+def test_a_filled_honeypot_with_invalid_input_is_refused_like_a_person(engine, registry):
+    with engine.begin() as conn, pytest.raises(OutsideLocality):
+        submit(conn, registry, valid(lon=13.0, lat=55.6, website="x"))

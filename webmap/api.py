@@ -346,22 +346,9 @@ def create_proposal():
     check_submission_types(data)
     registry = db.registry()
     lang = current_language()
-    fields = {key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}
-    if spam.is_honeypot_filled(data):
-        # Answer like a success so a bot learns nothing; validate first so errors look the same.
-        cleaned = submission.clean_submission(fields, registry)
-        joins = submission.compute_joins(registry, [(cleaned["lon"], cleaned["lat"])])[0]
-        now = store.utcnow()
-        record = {**cleaned, "public_id": store.new_public_id(), "status": "received", "channel": "web",
-                  "created_at": now, "updated_at": now, "area_ids": joins["area_ids"], "support_count": 0,
-                  "nearest": {n["kind"]: {"id": n["service_id"], "name": n["service_name"],
-                                          "distance_m": round(n["distance_m"], 1)} for n in joins["nearest"]},
-                  "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}]}
-    else:
-        with db.transaction() as conn:
-            record = submission.submit(conn, registry, fields,
-                                       hold_links=current_app.config["HOLD_LINKS"])
-        proposal_cache().invalidate()
+    with db.transaction() as conn:
+        record = submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
+    proposal_cache().invalidate()
     feature = proposal_feature(record, registry, lang, own=True)
     response = geojson_response(feature, status=201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
