@@ -118,7 +118,7 @@ def test_nearby_lists_proposals_within_the_radius_same_category_first(engine, re
 def test_a_filled_honeypot_gets_a_record_like_a_real_one_and_nothing_is_stored(engine, registry):
     with engine.begin() as conn:
         trapped = submit(conn, registry, valid(**IN_KVARNSKON, website="http://bot.example"))
-    assert trapped["area_ids"] == ["kvarnskon"] and trapped["status"] == "received" and trapped["public_id"]
+    assert trapped["area_ids"] == ["kvarnskon-vattenrannan"] and trapped["status"] == "received" and trapped["public_id"]
     assert count(engine) == 0
 
 
