@@ -489,3 +489,18 @@ def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
         assert response.status_code == 200, response.request.path
         body = response.get_data(as_text=True)
         assert "uid=" not in body and "generate_lorem_ipsum" not in body
+
+
+def test_the_app_factory_installs_the_template_injection_guard(tmp_path, monkeypatch):
+    """The guard is put in force by create_app itself, not by whichever module happens to import it."""
+    import branca.element
+    import folium.features
+    import folium.map
+
+    from dialogkarta.webmap import folium_render
+    for module in (branca.element, folium.map, folium.features):
+        monkeypatch.setattr(module, "Element", folium_render.Element)  # the original, unguarded class
+    assert not folium_render.installed()
+    create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'guard.sqlite'}"})
+    assert folium_render.installed()

@@ -8,10 +8,10 @@ activity title or an imported layer's feature name containing ``{{ 7*7 }}`` show
 ``{{ cycler.__init__.__globals__.os.popen(...).read() }}`` runs a command on the server
 (server-side template injection); ``{{ x(`` gives a 500.
 
-Importing this module swaps the ``Element`` those call sites construct for ``RenderedElement``,
-which outputs text it is given exactly as it is. ``Element()`` without text (a figure's header,
-html and script containers) still renders its children. Imported by ``webmap.map`` and
-``webmap.planner_map``, the two modules that build folium maps; idempotent.
+:func:`install` swaps the ``Element`` those call sites construct for ``RenderedElement``, which
+outputs text it is given exactly as it is. ``Element()`` without text (a figure's header, html and
+script containers) still renders its children. ``create_app`` calls it before any map is built;
+it is idempotent and :func:`installed` says whether it is in force.
 """
 from __future__ import annotations
 
@@ -34,6 +34,15 @@ class RenderedElement(Element):
         return self._rendered
 
 
-for _module in (branca.element, folium.map, folium.features):
-    if getattr(_module, "Element", None) is Element:
-        _module.Element = RenderedElement
+_PATCHED_MODULES = (branca.element, folium.map, folium.features)
+
+
+def install() -> None:
+    """Make every folium/branca call site build ``RenderedElement`` instead of ``Element``."""
+    for module in _PATCHED_MODULES:
+        if getattr(module, "Element", None) is Element:
+            module.Element = RenderedElement
+
+
+def installed() -> bool:
+    return all(module.Element is RenderedElement for module in _PATCHED_MODULES)

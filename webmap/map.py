@@ -30,7 +30,6 @@ from folium.utilities import JsCode
 from ..geo.crs import WGS84, to_metric, to_wgs84
 from ..geo.io import frame_to_features
 from ..layers.registry import LayerRegistry
-from . import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
 
 # Vendored front-end packages, served by ``resident.vendor`` at /vendor/<name>/<version>/<file>.
 VENDOR = {

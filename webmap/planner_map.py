@@ -21,7 +21,6 @@ import json
 import folium
 from ..layers.vocabulary import translate
 from .map import Attribution, vendor_path
-from . import folium_render  # noqa: F401 - no second Jinja pass over rendered map output (SSTI)
 
 
 
