@@ -230,7 +230,8 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
 
 
 on_postgresql = pytest.mark.skipif(not (TEST_DATABASE_URL or "").startswith("postgresql"),
-                                   reason="needs DIALOGKARTA_TEST_DATABASE_URL pointing at PostgreSQL")
+                                   reason="needs DIALOGKARTA_TEST_DATABASE_URL pointing at PostgreSQL "
+                                          "(the PostgreSQL pass of .ci/run runs it)")
 
 
 @on_postgresql

@@ -239,7 +239,10 @@ def _axe_source():
                   str(Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js")]
     path = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
     if path is None:
-        pytest.skip("axe-core not installed (npm install axe-core, or set DIALOGKARTA_AXE to axe.min.js)")
+        message = "axe-core not installed (npm install axe-core, or set DIALOGKARTA_AXE to axe.min.js)"
+        if os.environ.get("DIALOGKARTA_REQUIRE_AXE") == "1":
+            pytest.fail(f"{message}; DIALOGKARTA_REQUIRE_AXE=1")
+        pytest.skip(message)
     return path.read_text()
 
 
