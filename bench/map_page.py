@@ -5,7 +5,7 @@ Builds a temporary database with N proposals spread over Dalby, serves the app w
 browser context each time (cold browser cache). Prints medians of:
 
 - HTML size of ``/`` (the proposals are not in it) and of ``/api/proposals`` (raw and gzip),
-- time to the map being interactive (folium's script has run, ``Dialogkarta.init`` called),
+- time to the map being interactive (folium's script has run, DOM interactive),
 - time to interactive with every proposal clustered on the map (``data-proposals=loaded``),
   measured from navigation start with ``performance.now()`` in the page,
 - server time for ``GET /api/proposals`` cold (after a write) and warm (cached bytes).
@@ -126,7 +126,7 @@ def main() -> None:
             page.goto(base + "/")
             page.wait_for_selector("html[data-proposals=loaded]", timeout=60_000)
             interactive.append(page.evaluate("performance.getEntriesByType('navigation')[0].domInteractive"))
-            loaded.append(page.evaluate("Dialogkarta.readyAt"))
+            loaded.append(page.evaluate("performance.getEntriesByName('dialogkarta:proposals-loaded')[0].startTime"))
             counts.add(page.evaluate("document.documentElement.dataset.proposalCount"))
             context.close()
         browser.close()

@@ -58,7 +58,7 @@ def test_inline_scripts_carry_the_csp_nonce(client):
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert 'src="/' in tag or 'type="application/json"' in tag or f'nonce="{nonce}"' in tag, tag
-    assert "Dialogkarta.init(" in html
+    assert '<script type="module" src="/static/map.js"></script>' in html
     assert "unsafe-eval" not in response.headers["Content-Security-Policy"]
 
 

@@ -5,7 +5,10 @@ service locations and an empty, clustered proposal layer (filled by ``static/map
 API, never embedded in the page), with a layer control, a scale bar and the locality's
 attribution lines. ``render_parts`` returns folium's three components (header links, the map
 ``<div>``, the script) for ``base.html`` to place; the script is wrapped in a nonce-carrying
-``<script>`` by the template, so the CSP stays strict.
+``<script>`` by the template, so the CSP stays strict. That script only builds the map: it names
+no code of ours. ``static/map.js``, an ES module that runs after it, finds the map by the map
+element's id (folium's variable name) and the layers by the element's ``data-layers`` (role ->
+variable name), then binds tooltips, popups and service symbols.
 
 No CDN: folium's default JS/CSS lists are replaced on subclasses (never on folium's own
 classes, which other pages may use) by URLs this app serves from the installed XStatic
@@ -15,6 +18,7 @@ tooltips are bound in ``map.js`` with ``textContent``; nothing here builds HTML 
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +29,6 @@ import xstatic.pkg.leaflet_markercluster as xs_markercluster
 from branca.element import MacroElement
 from folium.plugins import MarkerCluster
 from folium.template import Template
-from folium.utilities import JsCode
 
 from ..geo.crs import WGS84, to_metric, to_wgs84
 from ..geo.io import frame_to_features
@@ -48,7 +51,11 @@ def vendor_path(name: str, filename: str) -> str:
 
 
 class DialogMap(folium.Map):
-    """folium's Map without CDN links, without the zoom-disabling viewport tag and inline header script."""
+    """folium's Map without CDN links, without the zoom-disabling viewport tag and inline header script.
+
+    ``roles`` ({"areas": layer, ...}) is written on the map element as ``data-layers`` (role -> the
+    layer's variable name in folium's script): how ``static/map.js`` finds the layers it works on.
+    """
 
     default_js = [("leaflet", vendor_path("leaflet", "leaflet.js"))]
     default_css = [("leaflet_css", vendor_path("leaflet", "leaflet.css"))]
@@ -58,7 +65,7 @@ class DialogMap(folium.Map):
         {% macro header(this, kwargs) %}{% endmacro %}
 
         {% macro html(this, kwargs) %}
-            <div class="folium-map dk-map" id={{ this.get_name()|tojson }}></div>
+            <div class="folium-map dk-map" id={{ this.get_name()|tojson }} data-layers="{{ this.layers_attribute() }}"></div>
         {% endmacro %}
 
         {% macro script(this, kwargs) %}
@@ -76,6 +83,13 @@ class DialogMap(folium.Map):
         {% endmacro %}
         """
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roles: dict = {}
+
+    def layers_attribute(self) -> str:
+        return html.escape(json.dumps({role: layer.get_name() for role, layer in self.roles.items()}))
 
 
 class ProposalCluster(MarkerCluster):
@@ -105,27 +119,6 @@ class Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.lines = [html.escape(line) for line in lines]
-
-
-class Handover(MacroElement):
-    """Hands the map and its layers to ``Dialogkarta.init`` in ``static/map.js``."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            Dialogkarta.init({{ this._parent.get_name() }}, {
-            {%- for key, layer in this.layers.items() %}
-                {{ key|tojson }}: {{ layer.get_name() }},
-            {%- endfor %}
-            });
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, layers: dict):
-        super().__init__()
-        self._name = "Handover"
-        self.layers = layers
 
 
 @dataclass(frozen=True)
@@ -189,18 +182,20 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
     areas = folium.GeoJson(
         _collection(registry.frame(areas_layer.name), ["id", "name", "status", "plan_ref", "period", "data_status"]),
         name=html.escape(areas_layer.label(lang)), style_function=_area_style(status_colors),
-        on_each_feature=JsCode("Dialogkarta.onArea"),
     ).add_to(fmap)
     services = folium.GeoJson(
         _collection(registry.frame(services_layer.name), ["id", "name", "kind", "data_status"]),
-        name=html.escape(services_layer.label(lang)), on_each_feature=JsCode("Dialogkarta.onService"),
+        name=html.escape(services_layer.label(lang)),
+        # An empty symbol until map.js puts in the kind's (never Leaflet's default pin images).
+        marker=folium.Marker(icon=folium.DivIcon(html="", class_name="dk-service", icon_size=(30, 30),
+                                                 icon_anchor=(15, 15))),
     ).add_to(fmap)
     proposals = ProposalCluster(
         name=html.escape(_("Invånarnas förslag")), options={"chunkedLoading": True, "showCoverageOnHover": False},
     ).add_to(fmap)
     Attribution(locality.attribution_lines(lang)).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
-    Handover({"boundary": boundary, "areas": areas, "services": services, PROPOSALS_LAYER: proposals}).add_to(fmap)
+    fmap.roles = {"boundary": boundary, "areas": areas, "services": services, PROPOSALS_LAYER: proposals}
     return fmap
 
 

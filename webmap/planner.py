@@ -62,13 +62,12 @@ def index():
     registry = db.registry()
     lang = current_language()
     parts = planner_map.overlay_map(registry, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"], lang)
-    config = {
-        "mapName": parts["map_name"],
+    config = {  # for static/planner/overlay.js; texts keep gettext's %(name)s for its t()
         "proposalsUrl": url_for("planner.api_proposals"),
         "areasUrl": url_for("planner.api_areas"),
         "labels": _labels(lang),
-        "text": {"noProposals": _("Inga förslag matchar filtret."), "proposalsIn": _("Förslag i %(area)s", area="{area}"),
-                 "count": _("antal förslag"), "matching": _("%(n)s förslag matchar filtret.", n="{n}")},
+        "text": {"noProposals": _("Inga förslag matchar filtret."), "proposalsIn": _("Förslag i %(area)s"),
+                 "count": _("antal förslag"), "matching": _("%(n)s förslag matchar filtret.")},
     }
     return render_template(
         "planner/index.html", map_parts=parts, assets=planner_map.asset_urls(),

@@ -5,7 +5,9 @@ proposals, the choropleth of the development areas and the heat map are drawn by
 ``static/planner/overlay.js`` from ``/planner/api/proposals``, so that filters redraw map and
 table together without reloading. Pages embed the map's html and script components in our own
 templates (the script gets the CSP nonce); folium's own header is not used, because it loads
-from CDNs and disables zooming.
+from CDNs and disables zooming. folium's script names no code of ours: the page's ES module runs
+after it and finds the map by its element's id, which is folium's variable name for it
+(``static/js/leaflet.js``).
 
 Local assets, no CDN, served by ``resident.vendor`` (see ``webmap.map.VENDOR``):
   Leaflet 1.9.3        XStatic-Leaflet (BSD-2-Clause)
@@ -71,7 +73,7 @@ def _localise(element, urls: dict) -> None:
 
 
 def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv") -> dict:
-    """Return the components of the planner's base map: ``html``, ``script`` and ``map_name``.
+    """Return the components of the planner's base map: ``html`` and ``script``.
 
     The map shows the tiles, the locality boundary and the service locations (one circle per
     service, a tooltip with name and kind); overlay.js adds areas, proposals and the heat map.
@@ -102,7 +104,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     group.add_to(fmap)
     root = fmap.get_root()
     root.render()
-    return {"html": root.html.render(), "script": root.script.render(), "map_name": fmap.get_name()}
+    return {"html": root.html.render(), "script": root.script.render()}
 
 
 def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: str, link) -> dict:
@@ -132,7 +134,7 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
         marker.add_to(fmap)
     root = fmap.get_root()
     root.render()
-    return {"html": root.html.render(), "script": root.script.render(), "map_name": fmap.get_name()}
+    return {"html": root.html.render(), "script": root.script.render()}
 
 
 def base_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv") -> dict:

@@ -80,7 +80,7 @@ def test_planner_flow_from_overlay_to_public_answer(live_server, live_app, page,
     lon, lat = _click_spot(area, avoid)
     map_box = page.locator(".overlay-map .folium-map")
     map_box.scroll_into_view_if_needed()
-    map_name = page.evaluate("JSON.parse(document.getElementById('planner-config').textContent).mapName")
+    map_name = map_box.get_attribute("id")  # folium's variable for the map
     x, y = page.evaluate(f"(() => {{ const p = window['{map_name}'].latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
     box = map_box.bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
@@ -131,7 +131,7 @@ def test_staff_enter_a_meeting_proposal_by_clicking_the_map(live_server, live_ap
     page.fill("#description", "Önskas av fokusgruppen.")
     holder = page.locator("[data-pick-map]")
     holder.scroll_into_view_if_needed()
-    map_name = holder.get_attribute("data-pick-map")
+    map_name = holder.locator(".folium-map").get_attribute("id")  # folium's variable for the map
     point = area.representative_point()
     x, y = page.evaluate(f"(() => {{ const p = window['{map_name}'].latLngToContainerPoint([{point.y}, {point.x}]); "
                          "return [p.x, p.y]; })()")

@@ -20,6 +20,10 @@ def add_proposal(live_server, **fields) -> str:
     return response.get_json()["id"]
 
 
+# The Leaflet map: folium's variable, named like the map element's id (our modules add no globals).
+MAP = "window[document.querySelector('.dk-map').id]"
+
+
 def open_map(page, live_server, path="/"):
     page.goto(live_server.url + path)
     page.wait_for_selector("html[data-proposals=loaded]", timeout=10_000)
@@ -27,10 +31,10 @@ def open_map(page, live_server, path="/"):
 
 def click_map_at(page, lat, lon, zoom=17, center=None):
     """Show ``center`` (default: the point itself) at ``zoom``, then click the map where (lat, lon) is."""
-    page.evaluate("([lat, lon, zoom]) => Dialogkarta.map.setView([lat, lon], zoom, {animate: false})",
+    page.evaluate(f"([lat, lon, zoom]) => {MAP}.setView([lat, lon], zoom, {{animate: false}})",
                   [*(center or (lat, lon)), zoom])
     page.wait_for_timeout(150)  # let Leaflet settle (maxBounds may pan after a jump)
-    x, y = page.evaluate("([lat, lon]) => { const p = Dialogkarta.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+    x, y = page.evaluate(f"([lat, lon]) => {{ const p = {MAP}.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }}",
                          [lat, lon])
     page.locator(".dk-map").click(position={"x": x, "y": y})
 
@@ -190,7 +194,7 @@ def phone(browser):
 def test_phone_360x640_tap_targets_and_pin_not_covered(live_server, phone):
     open_map(phone, live_server)
     screenshot(phone, "resident-map-360x640")
-    phone.evaluate("([lat, lon]) => Dialogkarta.map.setView([lat, lon], 17, {animate: false})", [55.6650, 13.3500])
+    phone.evaluate(f"([lat, lon]) => {MAP}.setView([lat, lon], 17, {{animate: false}})", [55.6650, 13.3500])
     phone.wait_for_timeout(100)  # let Leaflet settle after the jump before the tap
     box = phone.locator(".dk-map").bounding_box()
     phone.locator(".dk-map").tap(position={"x": box["width"] / 2, "y": box["height"] / 2})

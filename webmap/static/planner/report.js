@@ -1,1 +1,2 @@
-document.getElementById("print-button").addEventListener("click", function () { window.print(); });
+/* The report's print button (the standalone report, written by `dialogkarta report`, has no script). */
+document.getElementById("print-button").addEventListener("click", () => { window.print(); });
