@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-    UniqueConstraint,
+    UniqueConstraint, text,
 )
 
 metadata = MetaData()
@@ -91,10 +91,12 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(16), nullable=False),          # planner < moderator < admin
     Column("active", Boolean, nullable=False, default=True),
-    Column("failed_logins", Integer, nullable=False, default=0),
-    Column("locked_until", DateTime(timezone=True)),
+    Column("failed_logins", Integer, nullable=False, default=0),  # unused since #9: see login_failures
+    Column("locked_until", DateTime(timezone=True)),                # unused since #9
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
+    # Stored in each session cookie; bumping it (logout, password, role, deactivation) ends them all.
+    Column("session_version", Integer, nullable=False, server_default=text("1")),
 )
 
 api_tokens = Table(
@@ -106,6 +108,25 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked", Boolean, nullable=False, default=False),
+    Column("name", String(64)),                          # unique; the HTTP Basic username (NULL before #9)
+    Column("scope", String(16), nullable=False, server_default=text("'full'")),  # full | read
+    Column("expires_at", DateTime(timezone=True)),       # NULL before #9: created_at + 90 days applies
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("uq_api_tokens_name", "name", unique=True),
+)
+
+# Failed logins per (username, client), whether the username exists or not: a client that fails
+# too often is refused for a while for that name only, so nobody can lock out someone else.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),      # as typed (lower-cased, cut to 64)
+    Column("client", String(64), nullable=False),        # keyed hash of the client address
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+    UniqueConstraint("username", "client", name="uq_login_failures_username_client"),
+    Index("ix_login_failures_last", "last_failed_at"),
 )
 
 forwardings = Table(

@@ -48,6 +48,7 @@ def init_db(engine: Engine) -> None:
     """Create every table that does not exist yet and add columns a newer release declares (idempotent)."""
     metadata.create_all(engine)
     _add_missing_columns(engine)
+    _add_missing_indexes(engine)
 
 
 def _add_missing_columns(engine: Engine) -> None:
@@ -63,6 +64,14 @@ def _add_missing_columns(engine: Engine) -> None:
                 kind = column.type.compile(dialect=conn.dialect)
                 default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
                 conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}')
+
+
+def _add_missing_indexes(engine: Engine) -> None:
+    # create_all makes indexes only with a new table; one declared later on an old table comes here.
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
 
 
 def new_public_id() -> str:

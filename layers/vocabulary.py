@@ -49,6 +49,16 @@ ACTIVITY_STATUSES: dict[str, Labels] = {
     "cancelled": {"sv": "Inställd", "en": "Cancelled"},
 }
 
+TOKEN_SCOPES: dict[str, Labels] = {
+    "full": {"sv": "samma rättigheter som kontot", "en": "the account's own rights"},
+    "read": {"sv": "endast läsa lager och OGC", "en": "read layers and OGC only"},
+}
+TOKEN_STATUSES: dict[str, Labels] = {
+    "active": {"sv": "giltig", "en": "valid"},
+    "expired": {"sv": "utgången", "en": "expired"},
+    "revoked": {"sv": "återkallad", "en": "revoked"},
+}
+
 
 def translate(value: Labels | str | None, lang: str, default: str = "") -> str:
     """Return ``value`` in ``lang``, or in Swedish if that language is missing.

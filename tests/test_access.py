@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from dialogkarta.layers import accounts
-from dialogkarta.layers.schema import users
+from dialogkarta.layers.schema import login_failures, users
 from dialogkarta.webmap.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +84,14 @@ REQUIRED = {
     ("planner.restore", "POST"): "moderator",
     ("planner.users", "GET"): "admin",
     ("planner.users", "POST"): "admin",
+    ("planner.set_role", "POST"): "admin",
+    ("planner.set_active", "POST"): "admin",
+    ("planner.revoke_token", "POST"): "admin",
+}
+# What a read-only API token may use (GET only), whatever its account's role. Explicit on purpose.
+READ_TOKEN_ALLOWED = {
+    ("ogc.planner_collection", "GET"), ("ogc.planner_items", "GET"), ("ogc.planner_item", "GET"),
+    ("downloads.planner_export", "GET"), ("planner.api_areas", "GET"), ("planner.api_proposals", "GET"),
 }
 # Under /planner only these may be reached without logging in.
 PLANNER_PUBLIC = {"auth.login", "auth.logout"}
@@ -113,7 +121,8 @@ def sweep(tmp_path_factory):
         activity_id = activities.create(conn, {"kind": "open_meeting", "title": "Öppet möte", "date": "2026-12-01",
                                                "place": "Dalby bibliotek", "status": "planned"}, role="planner")
     values = {"public_id": public_id, "feature_id": public_id, "activity_id": activity_id, "name": "proposals",
-              "fmt": "geojson", "filename": "leaflet.js", "version": "0", "path": "leaflet.js"}
+              "fmt": "geojson", "filename": "leaflet.js", "version": "0", "path": "leaflet.js",
+              "username": "no-such-user", "token_id": 999999}
     return {"app": app, "users": ids, "values": values}
 
 
@@ -122,8 +131,12 @@ def _client(sweep, role):
     if role == "resident":
         client.set_cookie("dialogkarta_token", "resident-browser-token-0123456789")
     elif role in sweep["users"]:
+        from dialogkarta.webmap import db
+        with sweep["app"].app_context(), db.reading() as conn:  # current: the sweep's own logouts bump it
+            version = conn.execute(select(users.c.session_version).where(users.c.id == sweep["users"][role])).scalar_one()
         with client.session_transaction() as session:
             session["staff_user_id"] = sweep["users"][role]
+            session["staff_session_version"] = version
             session.permanent = True
     return client
 
@@ -205,6 +218,28 @@ def test_sweep_every_route_as_every_role(sweep):
     assert not problems, "\n".join(problems)
 
 
+def test_read_only_token_sweep(sweep):
+    """A read-only token of the admin account: allowed exactly on READ_TOKEN_ALLOWED, 403 on every other staff route."""
+    from dialogkarta.webmap import db
+    app = sweep["app"]
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "sweep-admin", "sweep-read", scope="read").token
+    client = app.test_client()
+    problems = []
+    for rule, method in sorted(_routes(app), key=lambda item: (item[0].rule, item[1])):
+        if REQUIRED[(rule.endpoint, method)] is None or rule.endpoint in PLANNER_PUBLIC:
+            continue
+        declared = getattr(app.view_functions[rule.endpoint], "token_scope", "full") == "read"
+        allowed = (rule.endpoint, method) in READ_TOKEN_ALLOWED
+        response = client.open(_url(sweep, rule), method=method, headers={"Authorization": f"Bearer {token}"}, data={})
+        where = f"{method} {rule.rule}: {response.status_code}"
+        if declared != (allowed or (rule.endpoint, "GET") in READ_TOKEN_ALLOWED):
+            problems.append(f"{where} read_only={declared} disagrees with READ_TOKEN_ALLOWED")
+        if response.status_code >= 500 or (allowed and _refused(response)) or (not allowed and _refused(response) != "403"):
+            problems.append(f"{where} ({'should be allowed' if allowed else 'should be 403'})")
+    assert not problems, "\n".join(problems)
+
+
 def test_json_clients_get_401_not_a_redirect(sweep):
     client = sweep["app"].test_client()
     response = client.get("/planner/api/proposals", headers={"Accept": "application/json"})
@@ -215,7 +250,7 @@ def test_bearer_token_gets_the_users_role_and_a_bad_one_gets_nothing(sweep):
     from dialogkarta.webmap import db
     app = sweep["app"]
     with app.app_context(), db.transaction() as conn:
-        token = accounts.create_token(conn, "sweep-planner")
+        token = accounts.create_token(conn, "sweep-planner").token
     client = app.test_client()
     assert client.get("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert client.get("/planner/moderation", headers={"Authorization": f"Bearer {token}"}).status_code == 403
@@ -245,8 +280,9 @@ def test_login_locks_out_after_repeated_failures(sweep):
     response = client.post("/planner/login", data={"username": "sweep-lockout", "password": PASSWORD})
     assert response.status_code == 401  # locked: even the right password is refused for a while
     with app.app_context(), db.reading() as conn:
-        locked_until = conn.execute(select(users.c.locked_until).where(users.c.username == "sweep-lockout")).scalar_one()
-    assert locked_until is not None
+        locked_until = conn.execute(select(login_failures.c.locked_until)
+                                    .where(login_failures.c.username == "sweep-lockout")).scalar_one()
+    assert locked_until is not None  # for this client and name only: the account itself is never locked
 
 
 def test_login_works_and_sets_a_hardened_expiring_session_cookie(sweep):

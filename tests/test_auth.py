@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from dialogkarta.layers import accounts
-from dialogkarta.layers.schema import users
-from tests.planner_helpers import PASSWORD, add_proposal, csrf_token, login, make_user
+from dialogkarta.layers.schema import api_tokens, users
+from tests.planner_helpers import PASSWORD, add_proposal, csrf_token, login, make_user, post_form
 from dialogkarta.webmap import db
 from dialogkarta.webmap.app import create_app
 
@@ -59,7 +61,7 @@ def test_password_is_stored_as_scrypt_hash(engine):
 @pytest.mark.parametrize("username, password, role, match", [
     ("a", PASSWORD, "planner", "username"),
     ("anna", "short", "planner", "at least"),
-    ("anna", PASSWORD, "boss", "unknown role"),
+    ("anna", PASSWORD, "boss", "Unknown role"),
 ])
 def test_create_user_refuses_bad_input(engine, username, password, role, match):
     with engine.begin() as conn, pytest.raises(accounts.AccountError, match=match):
@@ -71,26 +73,68 @@ def test_roles_are_a_hierarchy():
     assert not accounts.role_allows("planner", "moderator") and not accounts.role_allows("moderator", "admin")
 
 
-def test_lockout_after_failures_refuses_even_the_right_password(engine):
+def test_lockout_is_per_name_and_client_and_refuses_even_the_right_password(engine):
     now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
     with engine.begin() as conn:
         accounts.create_user(conn, "anna", PASSWORD)
         for _ in range(2):
-            assert accounts.authenticate(conn, "anna", "wrong", max_failures=3, now=now).reason == "invalid"
-        assert accounts.authenticate(conn, "anna", "wrong", max_failures=3, now=now).reason == "locked"
-        assert accounts.authenticate(conn, "anna", PASSWORD, max_failures=3, now=now + timedelta(minutes=14)).reason == "locked"
-        result = accounts.authenticate(conn, "anna", PASSWORD, max_failures=3, now=now + timedelta(minutes=16))
+            assert accounts.authenticate(conn, "anna", "wrong", client="attacker", max_failures=3, now=now).reason == "invalid"
+        assert accounts.authenticate(conn, "anna", "wrong", client="attacker", max_failures=3, now=now).reason == "locked"
+        later = now + timedelta(minutes=14)
+        assert accounts.authenticate(conn, "anna", PASSWORD, client="attacker", max_failures=3, now=later).reason == "locked"
+        assert accounts.authenticate(conn, "anna", PASSWORD, client="office", max_failures=3, now=later).reason == "ok"
+        result = accounts.authenticate(conn, "anna", PASSWORD, client="attacker", max_failures=3, now=now + timedelta(minutes=16))
     assert result.reason == "ok" and result.user.username == "anna"
+
+
+def test_unknown_names_lock_out_like_known_ones(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        reasons = {name: [accounts.authenticate(conn, name, "wrong", client="c", max_failures=2).reason for _ in range(3)]
+                   for name in ("anna", "nobody")}
+    assert reasons == {"anna": ["invalid", "locked", "locked"], "nobody": ["invalid", "locked", "locked"]}
 
 
 def test_tokens_are_stored_hashed_and_can_be_revoked(engine):
     with engine.begin() as conn:
         accounts.create_user(conn, "anna", PASSWORD)
-        token = accounts.create_token(conn, "anna", "qgis")
+        token = accounts.create_token(conn, "anna", "anna-qgis").token
+        stored = conn.execute(select(api_tokens.c.token_hash)).scalar_one()
+        assert token not in stored
         assert accounts.user_for_token(conn, token).username == "anna"
         assert accounts.user_for_token(conn, token + "x") is None
         accounts.revoke_tokens(conn, "anna")
         assert accounts.user_for_token(conn, token) is None
+
+
+def test_token_expires(engine):
+    made = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        token = accounts.create_token(conn, "anna", "anna-qgis", days=90, now=made).token
+        assert accounts.user_for_token(conn, token, now=made + timedelta(days=89)).username == "anna"
+        assert accounts.user_for_token(conn, token, now=made + timedelta(days=90, seconds=1)) is None
+
+
+def test_a_token_made_before_tokens_expired_gets_the_default_lifetime(engine):
+    made = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        user = accounts.create_user(conn, "anna", PASSWORD)
+        conn.execute(insert(api_tokens).values(user_id=user.id, token_hash=hashlib.sha256(b"dk_old").hexdigest(),
+                                               created_at=made, revoked=False))  # no name, no expiry: as stored before #9
+        assert accounts.user_for_token(conn, "dk_old", now=made + timedelta(days=89)).scope == "full"
+        assert accounts.user_for_token(conn, "dk_old", now=made + timedelta(days=91)) is None
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_deactivated(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "root", PASSWORD, "admin")
+        for change in (lambda: accounts.set_role(conn, "root", "planner"), lambda: accounts.set_active(conn, "root", False)):
+            with pytest.raises(accounts.AccountError, match="last active admin"):
+                change()
+        accounts.create_user(conn, "second", PASSWORD, "admin")
+        accounts.set_role(conn, "root", "planner")
+        assert {u["username"]: u["role"] for u in accounts.list_users(conn)} == {"root": "planner", "second": "admin"}
 
 
 # ------------------------------------------------------------------------------ login over HTTP
@@ -113,14 +157,13 @@ def test_session_cookie_is_secure_when_configured(tmp_path):
     assert "Secure" in login(client, "anna").headers["Set-Cookie"]
 
 
-def test_wrong_password_is_refused_and_lockout_shows_on_the_form(tmp_path):
+def test_wrong_password_is_refused_and_a_locked_client_stays_out(tmp_path):
     app = make_app(tmp_path, LOGIN_MAX_FAILURES=2)
     make_user(app, "anna")
     client = app.test_client()
     assert login(client, "anna", "wrong password").status_code == 401
-    locked = login(client, "anna", "wrong password")
-    assert locked.status_code == 401 and "låst" in locked.get_data(as_text=True)
-    assert login(client, "anna").status_code == 401  # right password, still locked
+    assert login(client, "anna", "wrong password").status_code == 401
+    assert login(client, "anna").status_code == 401  # right password, this client still locked out of "anna"
     assert client.get("/planner/").status_code == 302
 
 
@@ -171,7 +214,7 @@ def test_deactivated_user_loses_the_session(app, client):
 def test_basic_and_bearer_authorization(app, client):
     make_user(app, "anna")
     with app.app_context(), db.transaction() as conn:
-        token = accounts.create_token(conn, "anna")
+        token = accounts.create_token(conn, "anna").token
     basic = base64.b64encode(f"anna:{PASSWORD}".encode()).decode()
     assert client.get("/planner/api/proposals", headers={"Authorization": f"Basic {basic}"}).status_code == 200
     assert client.get("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -249,6 +292,260 @@ def test_cli_create_user_from_stdin_and_prompt(app, runner):
 def test_cli_create_token_authenticates(app, runner, client):
     make_user(app, "anna")
     result = runner.invoke(args=["create-token", "anna"])
-    token = result.output.strip()
+    token = result.stdout.strip()  # only the token on stdout, so scripts can capture it
     assert result.exit_code == 0 and token.startswith("dk_")
     assert client.get("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+# ------------------------------------------------------------------------------ sessions that can be ended
+def basic(username: str, password: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+
+
+def stolen_copy(app, client):
+    """Another browser holding a copy of ``client``'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def _log_out(client, runner):
+    client.post("/planner/logout", data={"csrf_token": csrf_token(client, "/planner/")})
+
+
+def _new_password(client, runner):
+    return runner.invoke(args=["set-password", "anna", "--password-stdin"], input="ett helt nytt lösenord\n")
+
+
+def _deactivate(client, runner):
+    return runner.invoke(args=["deactivate", "anna"])
+
+
+def _new_role(client, runner):
+    return runner.invoke(args=["set-role", "anna", "moderator"])
+
+
+@pytest.mark.parametrize("end", [_log_out, _new_password, _deactivate, _new_role],
+                         ids=["logout", "password", "deactivation", "role"])
+def test_a_stolen_session_cookie_is_refused_after(app, client, runner, end):
+    make_user(app, "anna")
+    login(client, "anna")
+    thief = stolen_copy(app, client)
+    assert thief.get("/planner/").status_code == 200
+    result = end(client, runner)
+    assert result is None or result.exit_code == 0, result.output
+    assert thief.get("/planner/").status_code == 302
+    assert thief.get("/planner/api/proposals").status_code == 401
+
+
+def test_logout_ends_the_session_on_every_device(app):
+    make_user(app, "anna")
+    office, phone = app.test_client(), app.test_client()
+    login(office, "anna")
+    login(phone, "anna")
+    _log_out(office, None)
+    assert phone.get("/planner/").status_code == 302
+    assert login(phone, "anna").status_code == 302 and phone.get("/planner/").status_code == 200
+
+
+# ------------------------------------------------------------------------------ tokens over HTTP
+OGC_PLANNER = "/ogc/collections/proposals-planner"
+
+
+def _token(app, username="anna", role="planner", **options) -> str:
+    make_user(app, username, role)
+    with app.app_context(), db.transaction() as conn:
+        return accounts.create_token(conn, username, f"{username}-qgis", **options).token
+
+
+def test_an_expired_token_is_refused(app, client):
+    token = _token(app, now=datetime.now(timezone.utc) - timedelta(days=2), days=1)
+    assert client.get("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert client.get(OGC_PLANNER, headers=basic("anna-qgis", token)).status_code == 401
+
+
+def test_a_revoked_token_is_refused(app, client, runner):
+    token = _token(app)
+    assert client.get(OGC_PLANNER, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    result = runner.invoke(args=["revoke-token", "anna-qgis"])
+    assert result.exit_code == 0, result.output
+    assert client.get(OGC_PLANNER, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert client.get(OGC_PLANNER, headers=basic("anna-qgis", token)).status_code == 401
+
+
+def test_a_token_works_as_the_basic_password_with_its_name_as_username(app, client):
+    """QGIS 3.22 sends no Bearer header; its Basic authentication carries the token instead."""
+    token = _token(app)
+    answer = client.get(f"{OGC_PLANNER}/items", headers=basic("anna-qgis", token))
+    assert answer.status_code == 200 and answer.json["type"] == "FeatureCollection"
+    assert client.get(OGC_PLANNER, headers=basic("anna", token)).status_code == 401  # the account's name is not the token's
+    assert client.get(OGC_PLANNER, headers=basic("other-qgis", token)).status_code == 401
+
+
+@pytest.mark.parametrize("url", [OGC_PLANNER, f"{OGC_PLANNER}/items", "/planner/export/proposals.geojson",
+                                 "/planner/api/proposals"])
+def test_a_read_only_token_reads_the_planner_layers(app, client, url):
+    token = _token(app, "root", "admin", scope="read")
+    assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/planner/export/proposals.geojson?contacts=1", "/planner/users", "/planner/moderation",
+                                 "/planner/"])
+def test_a_read_only_token_of_an_admin_is_refused_beyond_reading_layers(app, client, url):
+    token = _token(app, "root", "admin", scope="read")
+    for headers in ({"Authorization": f"Bearer {token}"}, basic("root-qgis", token)):
+        assert client.get(url, headers=headers).status_code == 403, headers
+    full = _token(app, "boss", "admin")
+    assert client.get(url, headers={"Authorization": f"Bearer {full}"}).status_code == 200
+
+
+# ------------------------------------------------------------------------------ one throttle for every way in
+API = "/planner/api/proposals"
+
+
+def count_hashes(monkeypatch) -> list:
+    hashes = []
+    real = accounts.check_password_hash
+    monkeypatch.setattr(accounts, "check_password_hash", lambda *args: hashes.append(args) or real(*args))
+    return hashes
+
+
+def test_basic_auth_is_throttled_before_any_password_is_hashed(tmp_path, monkeypatch):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_LOGINS="5/minute", LOGIN_MAX_FAILURES=1000)
+    make_user(app, "anna")
+    hashes = count_hashes(monkeypatch)
+    client = app.test_client()
+    statuses = [client.get(API, headers=basic(f"user{i}", "Sommar2026!")).status_code for i in range(8)]
+    assert statuses == [401] * 5 + [429] * 3
+    assert len(hashes) == 5
+    throttled = client.get(API, headers=basic("anna", PASSWORD))  # even the right password, and still no hash
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert len(hashes) == 5
+    assert client.get("/planner/login").status_code == 429  # the same limit as the login form
+    other = app.test_client()
+    assert other.get(API, headers=basic("anna", PASSWORD), environ_base={"REMOTE_ADDR": "192.0.2.20"}).status_code == 200
+
+
+def test_form_basic_and_token_attempts_count_in_one_limit(tmp_path, monkeypatch):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_LOGINS="5/minute")
+    make_user(app, "anna")
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "anna", "anna-qgis").token
+    client = app.test_client()
+    assert client.get(API, headers={"Authorization": "Bearer dk_guess"}).status_code == 401        # 1
+    assert client.get(API, headers={"Authorization": "Bearer dk_guess2"}).status_code == 401       # 2
+    assert login(client, "anna", "wrong password").status_code == 401                             # 3, 4 (form and post)
+    assert client.get(API, headers=basic("anna", "wrong password")).status_code == 401             # 5
+    hashes = count_hashes(monkeypatch)
+    for headers in ({"Authorization": f"Bearer {token}"}, basic("anna-qgis", token), basic("anna", PASSWORD)):
+        assert client.get(API, headers=headers).status_code == 429, headers
+    assert hashes == []
+
+
+def _normalised(response, username: str) -> tuple[int, str]:
+    text = response.get_data(as_text=True)
+    text = re.sub(r'name="csrf_token" value="[^"]+"', "CSRF", text)
+    text = re.sub(r'nonce(=|-)"?[A-Za-z0-9_-]+', "NONCE", text)
+    return response.status_code, text.replace(f'value="{username}"', 'value="NAME"')
+
+
+def test_unknown_wrong_password_and_locked_get_the_same_answer(tmp_path):
+    app = make_app(tmp_path, LOGIN_MAX_FAILURES=3)
+    make_user(app, "anna")
+    make_user(app, "bo")
+    client = app.test_client()
+    for _ in range(3):
+        client.get(API, headers=basic("bo", "wrong password"))
+        login(client, "bo", "wrong password")
+    attempts = (("nobody", PASSWORD), ("anna", "wrong password"), ("bo", PASSWORD))  # unknown, wrong, locked
+    over_basic = [client.get(API, headers=basic(name, password)) for name, password in attempts]
+    assert {(r.status_code, r.get_data(), r.headers["WWW-Authenticate"]) for r in over_basic} == \
+        {(401, over_basic[0].get_data(), over_basic[0].headers["WWW-Authenticate"])}
+    over_form = {_normalised(login(client, name, password), name) for name, password in attempts}
+    assert len(over_form) == 1 and over_form.pop()[0] == 401
+
+
+def test_an_attacker_cannot_lock_out_the_real_user(tmp_path):
+    app = make_app(tmp_path, LOGIN_MAX_FAILURES=3)
+    make_user(app, "anna")
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "198.51.100.66"
+    for _ in range(10):
+        assert login(attacker, "anna", "gissning-123").status_code == 401
+        assert attacker.get(API, headers=basic("anna", "gissning-123")).status_code == 401
+    assert login(attacker, "anna").status_code == 401  # the attacker's client is locked out of "anna"
+    real = app.test_client()
+    real.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    assert login(real, "anna").status_code == 302 and real.get("/planner/").status_code == 200
+    assert real.get(API, headers=basic("anna", PASSWORD)).status_code == 200
+
+
+# ------------------------------------------------------------------------------ the accounts page (admin)
+def _admin(app):
+    make_user(app, "root", "admin")
+    admin = app.test_client()
+    login(admin, "root")
+    return admin
+
+
+def test_accounts_page_changes_role_deactivates_and_revokes(app, client):
+    token = _token(app)
+    login(client, "anna")
+    admin = _admin(app)
+    page = admin.get("/planner/users").get_data(as_text=True)
+    assert "anna-qgis" in page and "giltig" in page
+    assert post_form(admin, "/planner/users/anna/role", {"role": "moderator"}, "/planner/users").status_code == 302
+    assert client.get("/planner/").status_code == 302  # the role change ended anna's session
+    with app.app_context(), db.reading() as conn:
+        assert {u["username"]: u["role"] for u in accounts.list_users(conn)}["anna"] == "moderator"
+        token_id = accounts.list_tokens(conn, "anna")[0]["id"]
+    assert post_form(admin, f"/planner/tokens/{token_id}/revoke", {}, "/planner/users").status_code == 302
+    assert client.get(API, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    login(client, "anna")
+    assert post_form(admin, "/planner/users/anna/active", {"active": "0"}, "/planner/users").status_code == 302
+    assert client.get("/planner/").status_code == 302
+    assert login(client, "anna").status_code == 401
+
+
+@pytest.mark.parametrize("url, data, status, message", [
+    ("/planner/users/anna/role", {"role": "boss"}, 400, "Okänd roll"),
+    ("/planner/users/nobody/role", {"role": "admin"}, 404, "Det finns inget konto"),
+    ("/planner/users/anna/active", {"active": "kanske"}, 400, "aktivt"),
+    ("/planner/users/root/role", {"role": "planner"}, 400, "sista aktiva"),
+    ("/planner/tokens/999/revoke", {}, 404, "ingen token"),
+])
+def test_accounts_page_refuses_bad_input_and_changes_nothing(app, url, data, status, message):
+    make_user(app, "anna")
+    admin = _admin(app)
+    with app.app_context(), db.reading() as conn:
+        before = accounts.list_users(conn)
+    response = post_form(admin, url, data, "/planner/users")
+    assert response.status_code == status and message in response.get_data(as_text=True)
+    with app.app_context(), db.reading() as conn:
+        assert accounts.list_users(conn) == before
+    assert admin.get("/planner/users").status_code == 200  # the admin's own session is untouched
+
+
+# ------------------------------------------------------------------------------ CLI: users and tokens
+def test_cli_lists_users_and_tokens_and_revokes(app, runner):
+    make_user(app, "anna", "moderator")
+    created = runner.invoke(args=["create-token", "anna", "--name", "anna-qgis", "--scope", "read", "--days", "30"])
+    assert created.exit_code == 0 and created.stdout.startswith("dk_"), created.output
+    listed = runner.invoke(args=["users"]).output
+    assert "anna" in listed and "moderator" in listed and "active" in listed
+    tokens = runner.invoke(args=["tokens"]).output
+    assert "anna-qgis" in tokens and "read" in tokens and "active" in tokens
+    assert runner.invoke(args=["revoke-token", "anna-qgis"]).exit_code == 0
+    assert "revoked" in runner.invoke(args=["tokens", "anna"]).output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["revoke-token", "nothing"], "no token nothing"),
+    (["deactivate", "nobody"], "no user named 'nobody'"),
+    (["set-role", "nobody", "admin"], "no user named 'nobody'"),
+    (["create-token", "anna", "--name", "has:colon"], "token name must have"),
+])
+def test_cli_account_commands_refuse_bad_input(app, runner, args, message):
+    make_user(app, "anna")
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and message in result.output, result.output

@@ -343,6 +343,7 @@ def _admin_client(app):
     client = app.test_client()
     with client.session_transaction() as session:
         session["staff_user_id"] = user.id
+        session["staff_session_version"] = 1  # a new account's first session version
     return client
 
 
@@ -483,6 +484,7 @@ def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
     bodies = [client.get(path) for path in pages]
     with client.session_transaction() as session:
         session["staff_user_id"] = planner
+        session["staff_session_version"] = 1  # a new account's first session version
     bodies += [client.get("/planner/"), client.get("/planner/new"), client.get("/activity-plan/1/edit")]
     for response in bodies:
         CASES["map pages template injection"] += 1

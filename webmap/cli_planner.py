@@ -39,7 +39,7 @@ def create_user_command(name, role, password_stdin):
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @with_appcontext
 def set_password_command(name, password_stdin):
-    """Set a new password for NAME (also lifts a lock-out)."""
+    """Set a new password for NAME; its sessions end and its lock-outs are lifted."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else \
         click.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
@@ -51,17 +51,93 @@ def set_password_command(name, password_stdin):
 
 
 @commands.command("create-token")
-@click.argument("name")
+@click.argument("user")
+@click.option("--name", help="Unique name of the token; the username for HTTP Basic (default: USER-xxxx).")
+@click.option("--scope", type=click.Choice(accounts.SCOPES), default="full", show_default=True,
+              help="full: the account's rights; read: only read the planner's layers and OGC collections.")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Days until it expires [default: DIALOGKARTA_TOKEN_DAYS, 90].")
 @click.option("--label", default="", help="What the token is for, e.g. 'QGIS on the planning office PC'.")
 @with_appcontext
-def create_token_command(name, label):
-    """Create an API token for NAME (use as 'Authorization: Bearer TOKEN'); it is shown only once."""
+def create_token_command(user, name, scope, days, label):
+    """Create an API token for USER and print it (shown only once).
+
+    Send it as 'Authorization: Bearer TOKEN', or as HTTP Basic with the token's name as the
+    username and the token as the password (QGIS 3.22).
+    """
+    days = days or current_app.config["TOKEN_DAYS"]
     try:
         with db.transaction() as conn:
-            token = accounts.create_token(conn, name, label)
+            new = accounts.create_token(conn, user, name, scope=scope, days=days, label=label)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(token)
+    click.echo(f"Token {new.name!r} for {user!r} ({new.scope}), expires {new.expires_at:%Y-%m-%d %H:%M} UTC:", err=True)
+    click.echo(new.token)
+
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+
+@commands.command("users")
+@with_appcontext
+def users_command():
+    """List staff accounts: name, role, active, last login."""
+    with db.reading() as conn:
+        rows = accounts.list_users(conn)
+    for row in rows:
+        click.echo(f"{row['username']:<24} {row['role']:<10} {'active' if row['active'] else 'inactive':<9} "
+                   f"last login {_when(row['last_login_at'])}")
+
+
+def _account_command(change, done: str) -> None:
+    try:
+        with db.transaction() as conn:
+            change(conn)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(done)
+
+
+@commands.command("deactivate")
+@click.argument("name")
+@click.option("--undo", is_flag=True, help="Activate the account again.")
+@with_appcontext
+def deactivate_command(name, undo):
+    """Deactivate NAME: its sessions end at once and its tokens stop working (--undo reactivates)."""
+    _account_command(lambda conn: accounts.set_active(conn, name, undo),
+                     f"{name!r} is {'active again' if undo else 'deactivated; its sessions are ended'}.")
+
+
+@commands.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(accounts.ROLES))
+@with_appcontext
+def set_role_command(name, role):
+    """Give NAME the role ROLE; its sessions end at once."""
+    _account_command(lambda conn: accounts.set_role(conn, name, role),
+                     f"{name!r} is now {role}; its sessions are ended.")
+
+
+@commands.command("tokens")
+@click.argument("user", required=False)
+@with_appcontext
+def tokens_command(user):
+    """List API tokens (of USER, or all): name, account, scope, expiry, last use, status."""
+    with db.reading() as conn:
+        rows = accounts.list_tokens(conn, user)
+    for row in rows:
+        click.echo(f"{row['name'] or '#' + str(row['id']):<24} {row['username']:<20} {row['scope']:<5} "
+                   f"expires {_when(row['expires_at'])}  last used {_when(row['last_used_at'])}  {row['status']}")
+
+
+@commands.command("revoke-token")
+@click.argument("name")
+@with_appcontext
+def revoke_token_command(name):
+    """Revoke the token NAME (as 'tokens' lists it; '#ID' for a token made before tokens had names)."""
+    target = {"token_id": int(name[1:])} if name.startswith("#") and name[1:].isdigit() else {"name": name}
+    _account_command(lambda conn: accounts.revoke_token(conn, **target), f"Token {name} is revoked.")
 
 
 @commands.command("report")

@@ -87,7 +87,7 @@ def public_export(name: str, fmt: str):
 
 
 @bp.get(f"/planner/export/<name>.{FORMAT}")
-@login_required(role="planner")
+@login_required(role="planner", read_only=True)  # ?contacts=1 needs admin: never a read-only token
 def planner_export(name: str, fmt: str):
     """The planner layer; ``?contacts=1`` adds consented contact details, for admins only."""
     wants_contacts = request.args.get("contacts") in ("1", "true", "yes")

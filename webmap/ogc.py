@@ -224,7 +224,7 @@ def collections():
 
 
 @bp.get(f"/collections/{PLANNER_PROPOSALS}")
-@login_required(role="planner")
+@login_required(role="planner", read_only=True)
 def planner_collection():
     _check_format()
     return _json(_collection(PLANNER_PROPOSALS))
@@ -238,7 +238,7 @@ def collection(name: str):
 
 
 @bp.get(f"/collections/{PLANNER_PROPOSALS}/items")
-@login_required(role="planner")
+@login_required(role="planner", read_only=True)
 def planner_items():
     return _items(PLANNER_PROPOSALS, PLANNER)
 
@@ -250,7 +250,7 @@ def items(name: str):
 
 
 @bp.get(f"/collections/{PLANNER_PROPOSALS}/items/<feature_id>")
-@login_required(role="planner")
+@login_required(role="planner", read_only=True)
 def planner_item(feature_id: str):
     return _item(PLANNER_PROPOSALS, feature_id, PLANNER)
 

@@ -15,8 +15,10 @@ from ..geo.errors import UserError
 from ..layers import proposals as proposal_service
 from ..layers import report as report_data
 from ..layers import activities, store, workflow
-from ..layers.accounts import ROLES as STAFF_ROLES, AccountError, create_user, list_users
-from ..layers.vocabulary import CHANNELS, PROPOSAL_STATUSES, ROLES, label, labels, translate
+from ..layers import accounts as staff_accounts
+from ..layers.vocabulary import (
+    CHANNELS, PROPOSAL_STATUSES, ROLES, TOKEN_SCOPES, TOKEN_STATUSES, label, labels, translate,
+)
 from . import db, planner_map
 from .auth import actor, current_user, login_required
 from .i18n import current_language
@@ -76,14 +78,14 @@ def index():
 
 
 @bp.get("/api/areas")
-@login_required
+@login_required(read_only=True)
 def api_areas():
     areas = db.registry().areas()
     return Response(areas[["id", "name", "status", "geometry"]].to_json(drop_id=True), mimetype="application/geo+json")
 
 
 @bp.get("/api/proposals")
-@login_required
+@login_required(read_only=True)
 def api_proposals():
     """GeoJSON of the proposals matching the filters, with counts per development area."""
     filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
@@ -279,14 +281,53 @@ def report():
 @login_required(role="admin")
 def users():
     if request.method == "POST":
-        try:
-            with db.transaction() as conn:
-                create_user(conn, request.form.get("username", "").strip(), request.form.get("password", ""),
-                            request.form.get("role", "planner"))
-            flash(_("Kontot är skapat."), "info")
-        except AccountError as error:
-            flash(str(error), "error")
-        return redirect(url_for("planner.users"))
+        return _account_change(lambda conn: staff_accounts.create_user(
+            conn, request.form.get("username", "").strip(), request.form.get("password", ""),
+            request.form.get("role", "planner")), _("Kontot är skapat."))
+    return _users_page()
+
+
+@bp.post("/users/<username>/role")
+@login_required(role="admin")
+def set_role(username: str):
+    return _account_change(lambda conn: staff_accounts.set_role(conn, username, request.form.get("role", "")),
+                           _("Rollen är ändrad och kontots inloggningar är avslutade."))
+
+
+@bp.post("/users/<username>/active")
+@login_required(role="admin")
+def set_active(username: str):
+    active = {"1": True, "0": False}.get(request.form.get("active", ""))
+    if active is None:
+        flash(_("Ange om kontot ska vara aktivt (1) eller inaktivt (0)."), "error")
+        return _users_page(400)
+    return _account_change(lambda conn: staff_accounts.set_active(conn, username, active),
+                           _("Kontot är aktiverat.") if active else
+                           _("Kontot är inaktiverat: dess inloggningar och tokens fungerar inte längre."))
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required(role="admin")
+def revoke_token(token_id: int):
+    return _account_change(lambda conn: staff_accounts.revoke_token(conn, token_id=token_id), _("Token är återkallad."))
+
+
+def _account_change(change, done: str):
+    """Run one account change; on bad input say why with 400/404 and change nothing."""
+    try:
+        with db.transaction() as conn:
+            change(conn)
+    except staff_accounts.AccountError as error:
+        flash(error.message(current_language()), "error")
+        return _users_page(404 if isinstance(error, staff_accounts.UnknownAccount) else 400)
+    flash(done, "info")
+    return redirect(url_for("planner.users"))
+
+
+def _users_page(status: int = 200):
     with db.reading() as conn:
-        accounts = list_users(conn)
-    return render_template("planner/users.html", accounts=accounts, roles=STAFF_ROLES, me=current_user())
+        people, tokens = staff_accounts.list_users(conn), staff_accounts.list_tokens(conn)
+    lang = current_language()
+    return render_template("planner/users.html", accounts=people, tokens=tokens, roles=staff_accounts.ROLES,
+                           scope_labels=labels(TOKEN_SCOPES, lang), token_status_labels=labels(TOKEN_STATUSES, lang),
+                           me=current_user()), status
