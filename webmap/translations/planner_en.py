@@ -16,9 +16,9 @@ EN = {
     "Kopplade förslag": "Linked proposals",
     "Ange longitud och latitud som tal, eller lämna båda tomma.": "Give longitude and latitude as numbers, or leave both empty.",
     "Kunde inte spara: %(reason)s": "Could not save: %(reason)s", "Aktiviteten är sparad.": "The activity is saved.",
-    "För många misslyckade inloggningar. Kontot är låst en stund; försök igen senare.":
-        "Too many failed logins. The account is locked for a while; try again later.",
-    "Fel användarnamn eller lösenord.": "Wrong username or password.", "Du är utloggad.": "You are logged out.",
+    "Fel användarnamn eller lösenord. Efter flera misslyckade försök i rad måste du vänta en stund.":
+        "Wrong username or password. After several failed attempts in a row you must wait a while.",
+    "Du är utloggad.": "You are logged out.",
     "Tack. En moderator tittar på förslaget.": "Thank you. A moderator will look at the proposal.",
     "Mottaget": "Received", "Skickat vidare": "Forwarded", "Under behandling": "Under consideration",
     "Planerat": "Planned", "Genomfört": "Done", "Avslaget": "Declined", "Webb": "Web", "Arbetsbok": "Workbook",
@@ -96,6 +96,24 @@ EN = {
     "Karta över förslaget, dess områden och närmaste service": "Map of the proposal, its areas and nearest services", "Skickad till": "Sent to",
     "Föreslagen av routingtabellen, inte bekräftad ännu": "Proposed by the routing table, not confirmed yet", "Anmäl olämpligt innehåll": "Report inappropriate content",
     "Vad är olämpligt? (frivilligt)": "What is inappropriate? (optional)", "Anmäl": "Report", "%(n)s dolt förslag": "%(n)s hidden proposal(s)",
+    # Accounts page: roles, deactivation and tokens (#9)
+    "samma rättigheter som kontot": "the account's own rights", "endast läsa lager och OGC": "read layers and OGC only",
+    "giltig": "valid", "utgången": "expired", "återkallad": "revoked",
+    "Rollen är ändrad och kontots inloggningar är avslutade.": "The role is changed and the account's sessions are ended.",
+    "Ange om kontot ska vara aktivt (1) eller inaktivt (0).": "Say whether the account is to be active (1) or inactive (0).",
+    "Kontot är aktiverat.": "The account is activated.",
+    "Kontot är inaktiverat: dess inloggningar och tokens fungerar inte längre.":
+        "The account is deactivated: its sessions and tokens no longer work.",
+    "Token är återkallad.": "The token is revoked.",
+    "En ny roll, ett nytt lösenord och inaktivering avslutar alla kontots inloggningar direkt.":
+        "A new role, a new password and deactivation end all the account's sessions at once.",
+    "Ändra": "Change", "Roll för %(name)s": "Role for %(name)s", "Byt roll": "Change role",
+    "Inaktivera %(name)s": "Deactivate %(name)s", "Aktivera %(name)s": "Activate %(name)s", "API-tokens": "API tokens",
+    "Tokens skapas med kommandot dialogkarta create-token. I QGIS: Basic-autentisering med tokens namn som användarnamn och token som lösenord.":
+        "Tokens are made with the command dialogkarta create-token. In QGIS: Basic authentication with the token's name "
+        "as the username and the token as the password.",
+    "Konto": "Account", "Behörighet": "Rights", "Skapad": "Created", "Går ut": "Expires", "Senast använd": "Last used",
+    "Återkalla": "Revoke", "Återkalla %(name)s": "Revoke %(name)s", "Inga tokens.": "No tokens.",
 }
 
 HERE = Path(__file__).resolve().parent
