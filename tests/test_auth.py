@@ -12,6 +12,9 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from dialogkarta.layers import accounts
 from dialogkarta.layers.schema import api_tokens, users
+from dialogkarta.layers.store import init_db
+from tests.conftest import on_sqlite_only
+from werkzeug.security import generate_password_hash
 from tests.planner_helpers import PASSWORD, add_proposal, csrf_token, login, make_user, post_form
 from dialogkarta.webmap import db
 from dialogkarta.webmap.app import create_app
@@ -135,6 +138,26 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(engine):
         accounts.create_user(conn, "second", PASSWORD, "admin")
         accounts.set_role(conn, "root", "planner")
         assert {u["username"]: u["role"] for u in accounts.list_users(conn)} == {"root": "planner", "second": "admin"}
+
+
+@on_sqlite_only  # DROP COLUMN to rebuild the shape of an older store
+def test_a_store_from_before_revocable_access_gains_session_versions_and_token_names(engine):
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX uq_api_tokens_name")
+        for table, column in (("users", "session_version"), ("api_tokens", "name"), ("api_tokens", "scope"),
+                              ("api_tokens", "expires_at"), ("api_tokens", "revoked_at")):
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.exec_driver_sql("INSERT INTO users (username, password_hash, role, active, failed_logins, created_at) "
+                             f"VALUES ('anna', '{generate_password_hash(PASSWORD)}', 'planner', 1, 0, CURRENT_TIMESTAMP)")
+        conn.exec_driver_sql("INSERT INTO api_tokens (user_id, token_hash, label, created_at, revoked) "
+                             f"VALUES (1, '{hashlib.sha256(b'dk_old').hexdigest()}', '', CURRENT_TIMESTAMP, 0)")
+    init_db(engine)
+    with engine.begin() as conn:
+        assert accounts.authenticate(conn, "anna", PASSWORD, client="c").session_version == 1
+        assert accounts.user_for_token(conn, "dk_old").scope == "full"
+        accounts.create_token(conn, "anna", "anna-qgis")
+        with pytest.raises(accounts.AccountError, match="already exists"):  # the unique index is there too
+            accounts.create_token(conn, "anna", "anna-qgis")
 
 
 # ------------------------------------------------------------------------------ login over HTTP
