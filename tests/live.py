@@ -108,7 +108,7 @@ def seed(app, count: int = 5) -> dict:
         out["hidden"] = hidden
         for role in ("planner", "admin"):
             accounts.create_user(conn, f"test-{role}", PASSWORD, role=role)
-            out["tokens"][role] = accounts.create_token(conn, f"test-{role}").token
+            out["tokens"][role] = accounts.create_token(conn, f"test-{role}", f"test-{role}-token").token
     return out
 
 

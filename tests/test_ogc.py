@@ -200,6 +200,21 @@ def test_planner_collection_needs_authentication(client, app):
     assert client.get(f"/ogc/collections/proposals-planner/items/{hidden}", headers=token).status_code == 200
 
 
+def test_gdal_reads_the_planner_collection_with_a_token_as_the_basic_password(live):
+    """QGIS 3.22 sends HTTP Basic, never a Bearer header: GDAL's curl sends the same credentials."""
+    url, seeded, _registry = live
+    options = {"GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": f"test-planner-token:{seeded['tokens']['planner']}"}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        frame = pyogrio.read_dataframe(f"OAPIF:{url}/ogc", layer="proposals-planner")
+        assert seeded["hidden"]["public_id"] in set(frame["id"])
+        pyogrio.set_gdal_config_options({"GDAL_HTTP_USERPWD": f"test-planner:{seeded['tokens']['planner']}"})
+        with pytest.raises((pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)):  # the account's name is not the token's
+            pyogrio.read_dataframe(f"OAPIF:{url}/ogc", layer="proposals-planner")
+    finally:
+        pyogrio.set_gdal_config_options({name: None for name in options})
+
+
 @pytest.mark.parametrize("query", ["limit=abc", "limit=0", "crs=EPSG:4258", "bbox=1,2,3", "bbox=3,3,1,1", "colour=red",
                                    "bbox-crs=EPSG:3006", "f=html"])
 def test_bad_parameters_are_400(client, query):
