@@ -445,6 +445,7 @@ def test_basic_auth_is_throttled_before_any_password_is_hashed(tmp_path, monkeyp
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
     assert len(hashes) == 5
     assert client.get("/planner/login").status_code == 429  # the same limit as the login form
+    assert client.get("/activity-plan", headers=basic("anna", "x")).status_code == 429  # a public page asking who it is
     other = app.test_client()
     assert other.get(API, headers=basic("anna", PASSWORD), environ_base={"REMOTE_ADDR": "192.0.2.20"}).status_code == 200
 

@@ -78,6 +78,7 @@ def _authenticate(conn, username: str, password: str) -> accounts.LoginResult:
 def _from_authorization_header() -> accounts.User | None:
     retry_after = ratelimit.wait("logins")
     if retry_after:  # before any token lookup or password hash
+        g._staff_user = None  # so that a template asking again (e.g. on the error page) gets None, not another abort
         abort(ratelimit.too_many(retry_after))
     user = None
     scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
