@@ -97,8 +97,6 @@ EN = {
     "Föreslagen av routingtabellen, inte bekräftad ännu": "Proposed by the routing table, not confirmed yet", "Anmäl olämpligt innehåll": "Report inappropriate content",
     "Vad är olämpligt? (frivilligt)": "What is inappropriate? (optional)", "Anmäl": "Report", "%(n)s dolt förslag": "%(n)s hidden proposal(s)",
     # Accounts page: roles, deactivation and tokens (#9)
-    "samma rättigheter som kontot": "the account's own rights", "endast läsa lager och OGC": "read layers and OGC only",
-    "giltig": "valid", "utgången": "expired", "återkallad": "revoked",
     "Rollen är ändrad och kontots inloggningar är avslutade.": "The role is changed and the account's sessions are ended.",
     "Ange om kontot ska vara aktivt (1) eller inaktivt (0).": "Say whether the account is to be active (1) or inactive (0).",
     "Kontot är aktiverat.": "The account is activated.",
