@@ -145,7 +145,7 @@ def set_password(conn, username: str, password: str) -> None:
     _check_password(password)
     row = _account(conn, username)
     _end_sessions(conn, row.id, password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
-    conn.execute(delete(login_failures).where(login_failures.c.username == _failure_name(username)))
+    conn.execute(delete(login_failures).where(login_failures.c.username == failure_key(username)))
 
 
 def _other_active_admins(conn, user_id: int) -> int:
@@ -205,8 +205,9 @@ def list_users(conn) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------ passwords
-def _failure_name(username: str) -> str:
-    return (username or "").strip().lower()[:64]
+def failure_key(username: str) -> str:
+    """How ``login_failures`` stores a typed name: hashed, since people type passwords into the name field too."""
+    return hashlib.sha256((username or "").strip().lower().encode("utf-8")).hexdigest()
 
 
 def authenticate(conn, username: str, password: str, *, client: str, max_failures: int = 5,
@@ -217,7 +218,7 @@ def authenticate(conn, username: str, password: str, *, client: str, max_failure
     that pair for ``lockout`` without computing a hash; other clients are not affected.
     """
     now = now or utcnow()
-    name = _failure_name(username)
+    name = failure_key(username)
     failed = conn.execute(select(login_failures).where(login_failures.c.username == name,
                                                        login_failures.c.client == client)).first()
     if failed is not None and failed.locked_until is not None and aware(failed.locked_until) > now:

@@ -120,7 +120,7 @@ api_tokens = Table(
 login_failures = Table(
     "login_failures", metadata,
     Column("id", Integer, primary_key=True),
-    Column("username", String(64), nullable=False),      # as typed (lower-cased, cut to 64)
+    Column("username", String(64), nullable=False),      # sha256 of the name as typed, lower-cased
     Column("client", String(64), nullable=False),        # keyed hash of the client address
     Column("failures", Integer, nullable=False),
     Column("last_failed_at", DateTime(timezone=True), nullable=False),

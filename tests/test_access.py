@@ -281,7 +281,7 @@ def test_login_locks_out_after_repeated_failures(sweep):
     assert response.status_code == 401  # locked: even the right password is refused for a while
     with app.app_context(), db.reading() as conn:
         locked_until = conn.execute(select(login_failures.c.locked_until)
-                                    .where(login_failures.c.username == "sweep-lockout")).scalar_one()
+                                    .where(login_failures.c.username == accounts.failure_key("sweep-lockout"))).scalar_one()
     assert locked_until is not None  # for this client and name only: the account itself is never locked
 
 

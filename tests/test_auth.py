@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from dialogkarta.layers import accounts
-from dialogkarta.layers.schema import api_tokens, users
+from dialogkarta.layers.schema import api_tokens, login_failures, users
 from dialogkarta.layers.store import init_db
 from tests.conftest import on_sqlite_only
 from werkzeug.security import generate_password_hash
@@ -96,6 +96,17 @@ def test_unknown_names_lock_out_like_known_ones(engine):
         reasons = {name: [accounts.authenticate(conn, name, "wrong", client="c", max_failures=2).reason for _ in range(3)]
                    for name in ("anna", "nobody")}
     assert reasons == {"anna": ["invalid", "locked", "locked"], "nobody": ["invalid", "locked", "locked"]}
+
+
+def test_failed_names_are_stored_hashed_and_a_new_password_lifts_the_lockout(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        accounts.authenticate(conn, "Correct horse battery", "x", client="c", max_failures=1)  # password typed as the name
+        accounts.authenticate(conn, "anna", "wrong", client="c", max_failures=1)
+        stored = conn.execute(select(login_failures.c.username)).scalars().all()
+        assert len(stored) == 2 and not any("horse" in name or "anna" in name for name in stored)
+        accounts.set_password(conn, "anna", "ett helt nytt lösenord")
+        assert accounts.authenticate(conn, "anna", "ett helt nytt lösenord", client="c", max_failures=1).reason == "ok"
 
 
 def test_tokens_are_stored_hashed_and_can_be_revoked(engine):
