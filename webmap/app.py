@@ -7,12 +7,15 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..layers.layer_import import MAX_FEATURES, MAX_VERTICES
 from ..layers.locality import DEFAULT_LOCALITY_DIR
 
 DEFAULT_CONFIG = {
     "DATABASE_URL": None,               # default: sqlite:///<instance>/dialogkarta.sqlite
     "LOCALITY_DIR": str(DEFAULT_LOCALITY_DIR),
-    "LAYER_OVERRIDE_DIR": None,         # default: <instance>/layers (imported plan layers)
+    "LAYER_OVERRIDE_DIR": None,         # default: <instance>/layers (upload work folders; earlier releases' imported layers)
+    "LAYER_MAX_FEATURES": MAX_FEATURES,  # an imported layer with more features is refused ...
+    "LAYER_MAX_VERTICES": MAX_VERTICES,  # ... and one with more vertices in all (issue 9)
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
     "RATELIMIT_ENABLED": True,
