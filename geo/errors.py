@@ -37,3 +37,21 @@ class MissingCRS(GeoError):
 
 class UnreadableLayer(GeoError):
     code = "unreadable_layer"
+
+
+class WrongFormat(UnreadableLayer):
+    """The file's content is not the format its name claims."""
+
+    code = "wrong_format"
+
+
+class UnsafeFile(UnreadableLayer):
+    """The file would make GDAL follow something else: another file, a URL, SQL, a path outside its folder."""
+
+    code = "unsafe_file"
+
+
+class LayerTooComplex(GeoError):
+    """More features, vertices or zip entries than an import accepts."""
+
+    code = "layer_too_complex"

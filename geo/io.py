@@ -1,11 +1,19 @@
 """Reading and writing vector layers through GDAL (pyogrio).
 
-Reading accepts GeoJSON, GeoPackage, Shapefile (plain or zipped) and FlatGeobuf in whatever CRS
-the file declares and returns WGS84. Writing produces RFC 7946 GeoJSON (WGS84, no ``crs``
-member, counter-clockwise exterior rings, at most 7 decimals) and GeoPackage in a metric CRS.
+``read_layer`` reads our own files (the bundled layers) in whatever CRS they declare and returns
+WGS84. Files from outside go through ``read_source``: one layer of a file ``geo.formats`` has
+checked, opened by the one driver its format names, with GDAL's network access switched off
+(``gdal_offline``) and limits on features and vertices. Writing produces RFC 7946 GeoJSON (WGS84,
+no ``crs`` member, counter-clockwise exterior rings, at most 7 decimals) and GeoPackage in a
+metric CRS; ``gpkg_bytes``/``read_gpkg_bytes`` hold a layer as GeoPackage bytes (for the store).
 """
 from __future__ import annotations
 
+import io
+import logging
+import threading
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,29 +22,44 @@ import pyogrio
 import shapely
 
 from .crs import WGS84, parse_crs, to_wgs84
-from .errors import MissingCRS, UnreadableLayer
+from .errors import GeoError, LayerTooComplex, MissingCRS, UnreadableLayer, WrongFormat
 
 GEOJSON_DECIMALS = 7
+log = logging.getLogger(__name__)
+
+# GDAL configuration for reading files from outside. No GDAL option turns networking off as such:
+# every request GDAL makes (/vsicurl/, the HTTP-based drivers, CRS lookups) goes through libcurl
+# with these options, and curl refuses a proxy of an unknown scheme before it opens a connection.
+NETWORK_OFF = {
+    "GDAL_HTTP_PROXY": "network-off://", "GDAL_HTTPS_PROXY": "network-off://",
+    "GDAL_HTTP_CONNECTTIMEOUT": "1", "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".network-off",  # /vsicurl/ opens no file at all
+    "PROJ_NETWORK": "OFF",
+}
+_offline = threading.Lock()
 
 
 def read_layer(path, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
-    """Read a vector file and return it in WGS84.
+    """Read one of our own vector files (a bundled layer) and return it in WGS84.
+
+    Files from outside go through ``geo.formats`` and ``read_source`` instead: GDAL picks the
+    driver here by the file's content.
 
     Parameters
     ----------
-    path : a GeoJSON, GeoPackage, Shapefile (or .zip holding one) or FlatGeobuf file.
+    path : a GeoJSON, GeoPackage, Shapefile or FlatGeobuf file.
     layer : the layer to read from a multi-layer file; the first when None.
     crs : the CRS to assume when the file declares none. A file without a CRS and without
         this argument is refused rather than guessed.
     """
     path = Path(path)
-    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer)
+        frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # GDAL reports corrupt files as several unrelated classes
+        log.info("GDAL could not read %s: %s", path, exc)
         raise UnreadableLayer(
-            f"Filen {path.name} kunde inte läsas som ett geografiskt lager: {exc}",
-            f"The file {path.name} could not be read as a geographic layer: {exc}",
+            f"Filen {path.name} kunde inte läsas som ett geografiskt lager.",
+            f"The file {path.name} could not be read as a geographic layer.",
         ) from None
     if frame.crs is None:
         if crs is None:
@@ -111,18 +134,85 @@ def write_gpkg(frame: gpd.GeoDataFrame, path, layer: str, crs: str = "EPSG:3006"
     return path
 
 
-def read_layer_native(path, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a vector file as it is, in the CRS it declares (``crs`` None when it declares none).
+@contextmanager
+def gdal_offline():
+    """Run the block with GDAL's network access off (``NETWORK_OFF``), then restore the options.
 
-    For imports that must see the declared CRS before deciding (``read_layer`` converts to WGS84).
-    Unreadable files raise ``UnreadableLayer`` as in ``read_layer``.
+    The options are process-wide in GDAL, so blocks run one at a time.
     """
-    path = Path(path)
-    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    with _offline:
+        previous = {name: pyogrio.get_gdal_config_option(name) for name in NETWORK_OFF}
+        pyogrio.set_gdal_config_options(NETWORK_OFF)
+        try:
+            yield
+        finally:
+            pyogrio.set_gdal_config_options(previous)
+
+
+def read_source(location: str, driver: str, layer: str | None, max_features: int, max_vertices: int) -> gpd.GeoDataFrame:
+    """Read one layer of a file from outside as it is, in the CRS it declares (``crs`` None if none).
+
+    Parameters
+    ----------
+    location, layer : what ``geo.formats.open_layer`` returned for the checked file.
+    driver : the GDAL driver the file's format names; a file GDAL opens with any other is refused.
+    max_features, max_vertices : limits, checked before the geometries are validated or repaired
+        (the feature count before they are even read).
+
+    Raises ``UnreadableLayer`` (never quoting GDAL, whose messages can repeat paths and content) or
+    ``LayerTooComplex``.
+    """
     try:
-        return pyogrio.read_dataframe(source, layer=layer)
-    except Exception as exc:  # GDAL reports corrupt files as several unrelated classes
+        with gdal_offline():
+            info = pyogrio.read_info(location, layer=layer)
+            if info["driver"] != driver:
+                raise WrongFormat("Filen kunde inte läsas i sitt format.", "The file could not be read in its format.")
+            _check_features(int(info["features"]), max_features)
+            frame = pyogrio.read_dataframe(location, layer=layer)
+    except GeoError:
+        raise
+    except UnicodeDecodeError:
         raise UnreadableLayer(
-            f"Filen {path.name} kunde inte läsas som ett geografiskt lager: {exc}",
-            f"The file {path.name} could not be read as a geographic layer: {exc}",
+            "Texten i filens attribut är inte giltig UTF-8. Spara om lagret som UTF-8 (en Shapefile kan ange "
+            "sin teckenkodning i en .cpg-fil).",
+            "Text in the file's attributes is not valid UTF-8. Save the layer again as UTF-8 (a Shapefile can "
+            "state its encoding in a .cpg file).",
         ) from None
+    except Exception as exc:  # GDAL reports corrupt files as several unrelated classes
+        log.info("GDAL could not read an imported file: %s", type(exc).__name__)
+        raise UnreadableLayer("Filen kunde inte läsas som ett geografiskt lager.",
+                              "The file could not be read as a geographic layer.") from None
+    _check_features(len(frame), max_features)
+    vertices = int(shapely.get_num_coordinates(frame.geometry.to_numpy()).sum())
+    if vertices > max_vertices:
+        raise LayerTooComplex(
+            f"Lagret har {vertices:,} hörnpunkter; högst {max_vertices:,} tas emot. Förenkla geometrierna "
+            "(t.ex. QGIS: Vektor > Geometriverktyg > Förenkla) eller dela upp lagret.".replace(",", " "),
+            f"The layer has {vertices:,} vertices; at most {max_vertices:,} are accepted. Simplify the geometries "
+            "(e.g. QGIS: Vector > Geometry Tools > Simplify) or split the layer.",
+        )
+    return frame
+
+
+def _check_features(count: int, max_features: int) -> None:
+    if count > max_features:
+        raise LayerTooComplex(
+            f"Lagret har {count:,} objekt; högst {max_features:,} tas emot.".replace(",", " "),
+            f"The layer has {count:,} features; at most {max_features:,} are accepted.",
+        )
+
+
+def gpkg_bytes(frame: gpd.GeoDataFrame, layer: str) -> bytes:
+    """Return the frame as the bytes of a one-layer GeoPackage (in the frame's CRS)."""
+    buffer = io.BytesIO()
+    pyogrio.write_dataframe(frame, buffer, layer=layer, driver="GPKG")
+    return buffer.getvalue()
+
+
+def read_gpkg_bytes(data: bytes) -> gpd.GeoDataFrame:
+    """Return the layer that ``gpkg_bytes`` wrote, in WGS84."""
+    with warnings.catch_warnings():
+        # GDAL notes that an in-memory file with GeoPackage content lacks the .gpkg extension.
+        warnings.filterwarnings("ignore", message=".*non conformant file extension", category=RuntimeWarning)
+        frame = pyogrio.read_dataframe(io.BytesIO(data))
+    return to_wgs84(frame)

@@ -1,48 +1,58 @@
 """Importing a planner's plan layer (GeoPackage, Shapefile, GeoJSON, FlatGeobuf) in place of a bundled one.
 
-The file may be in any CRS it declares (typically SWEREF 99 TM or the local EPSG:3008); a
-file that declares none is refused unless the caller states one. Every check runs before
-anything is written: size, readability, feature count, geometry type, position (near the
-locality, which catches a wrong CRS), required properties and unique ids. Polygons are
-repaired with ``geo.validate.repair_polygons`` and every repair is reported.
+The file is read only as the format its name claims (``geo.formats`` checks the content, then
+``geo.io.read_source`` opens it with that one driver and GDAL's network access off). A file with
+several layers is never guessed: the caller names one (``source_layer``), or the layer named like
+the target is taken, or the import is refused with the list. The file may be in any CRS it
+declares (typically SWEREF 99 TM or the local EPSG:3008); one that declares none is refused unless
+the caller states one. Every check runs before anything is written: size, format, features and
+vertices, geometry type, position (near the locality, which catches a wrong CRS), required
+properties and unique ids. Polygons are repaired with ``geo.validate.repair_polygons`` and every
+repair is reported.
 
-Only then is the layer written, in WGS84, to a temporary file in the override folder and
-renamed to ``<override_dir>/<name>.gpkg`` (the registry prefers that file); the version it
-replaces is kept as ``<override_dir>/history/<name>-<UTC timestamp>.gpkg``. The registry is
-invalidated and every proposal's joins recomputed in one transaction; if that fails, the
-previous file is put back. A bad file therefore changes nothing. No Flask here.
+Only then is the layer stored, as a new version in ``layer_versions``, in the same transaction
+that recomputes every proposal's joins against it (``layers.layer_store``): a crash at any moment
+leaves the old layer with the old joins or the new with the new, and nothing needs finishing at
+the next start. A bad file therefore changes nothing. No Flask here.
 """
 from __future__ import annotations
 
-import os
+import glob
 import shutil
+import tempfile
+import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
 from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
 
+from ..geo import formats
 from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_metric, to_wgs84
 from ..geo.errors import GeoError, InvalidGeometry, MissingCRS, OutsideLocality
-from ..geo.io import read_layer, read_layer_native
+from ..geo.formats import shown
+from ..geo.io import read_source
 from ..geo.joins import AreaIndex, ServiceIndex
 from ..geo.validate import Repair, repair_polygons
-from . import proposals, store
+from . import layer_store, proposals, store
 from .registry import LayerRegistry, UnknownLayer
 from .schema import proposal_areas, proposal_services
 
 MAX_BYTES = 500 * 1024 * 1024
+MAX_FEATURES = 50_000
+MAX_VERTICES = 1_000_000
 MAX_DISTANCE_M = 20_000   # a layer lying wholly farther than this from the locality is refused
-SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb")
+SUFFIXES = tuple(formats.DRIVERS)
 REQUIRED = {"areas": ("id", "name"), "services": ("id", "name", "kind")}
 JOIN_CHUNK = 1000
+STAGES = ("validated", "layer-written", "joins", "before-commit", "committed")
+WORK_PREFIXES = (".upload-", ".import-")
 
 
 class LayerImportError(GeoError):
@@ -77,25 +87,48 @@ class UnknownTarget(LayerImportError):
     code = "unknown_target_layer"
 
 
+class AmbiguousLayer(LayerImportError):
+    """The file holds several layers and none was chosen; ``details["layers"]`` lists them."""
+
+    code = "ambiguous_layer"
+
+
+class ConcurrentImport(LayerImportError):
+    code = "concurrent_import"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large an imported file and its layer may be."""
+
+    max_bytes: int = MAX_BYTES
+    max_features: int = MAX_FEATURES
+    max_vertices: int = MAX_VERTICES
+
+
 @dataclass
 class ImportReport:
-    """What an import did: counts, the source CRS, repairs, notes, and where the old version went."""
+    """What an import did: counts, the source CRS and layer, repairs, notes, and the version stored."""
 
     layer: str
     features: int
     source_crs: str
+    source_layer: str | None = None
     repairs: list[Repair] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    path: Path | None = None
-    previous: Path | None = None
+    version: int | None = None
     proposals_rejoined: int = 0
 
     def lines(self) -> list[str]:
-        out = [f"{self.layer}: {self.features} objekt/features from {self.source_crs} -> {self.path}"]
+        stored = f" -> version {self.version}" if self.version is not None else ""
+        out = [f"{self.layer}: {self.features} objekt/features from {self.source_crs}{stored}"]
+        if self.source_layer is not None:
+            out.append(f"  lager i filen / layer in the file: {shown(self.source_layer)}")
         out += [f"  lagad/repaired: feature {r.index}: {r.reason} ({r.before_type} -> {r.after_type})" for r in self.repairs]
         out += [f"  {note}" for note in self.notes]
-        if self.previous:
-            out.append(f"  föregående version sparad / previous version kept: {self.previous}")
+        if self.version is not None:
+            previous = "medföljande / bundled" if self.version == 1 else f"version {self.version - 1}"
+            out.append(f"  föregående version sparad / previous version kept: {previous}")
         out.append(f"  anslutningar omräknade / joins recomputed: {self.proposals_rejoined} proposals")
         return out
 
@@ -115,22 +148,17 @@ def parse_mapping(pairs) -> dict[str, str]:
 
 
 def _check_size(path: Path, max_bytes: int) -> None:
-    if not path.exists():
-        raise UnsupportedFile(f"Filen {path.name} finns inte.", f"The file {path.name} does not exist.")
     if path.suffix.lower() not in SUFFIXES:
+        suffix = shown(path.suffix, 12) or "(ingen/none)"
         raise UnsupportedFile(
-            f"Filtypen {path.suffix or '(ingen)'} stöds inte. Använd GeoPackage, Shapefile (.shp eller .zip), GeoJSON eller FlatGeobuf.",
-            f"The file type {path.suffix or '(none)'} is not supported. Use GeoPackage, Shapefile (.shp or .zip), GeoJSON or FlatGeobuf.",
+            f"Filtypen {suffix} stöds inte. Använd GeoPackage, Shapefile (.shp eller .zip), GeoJSON eller FlatGeobuf.",
+            f"The file type {suffix} is not supported. Use GeoPackage, Shapefile (.shp or .zip), GeoJSON or FlatGeobuf.",
         )
+    if not path.is_file():
+        raise UnsupportedFile("Filen finns inte.", "The file does not exist.")
     size = path.stat().st_size
     if path.suffix.lower() == ".shp":  # the attributes and index travel beside it
-        size += sum(p.stat().st_size for p in path.parent.glob(path.stem + ".*") if p != path)
-    if path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                size = max(size, sum(info.file_size for info in archive.infolist()))  # unpacked, not packed
-        except zipfile.BadZipFile:
-            raise UnsupportedFile(f"{path.name} är ingen giltig zip-fil.", f"{path.name} is not a valid zip file.") from None
+        size += sum(p.stat().st_size for p in path.parent.glob(f"{glob.escape(path.stem)}.*") if p != path)
     if size > max_bytes:
         raise LayerTooLarge(
             f"Filen är för stor: {size / 1e6:.0f} MB, högst {max_bytes / 1e6:.0f} MB.",
@@ -140,7 +168,7 @@ def _check_size(path: Path, max_bytes: int) -> None:
 
 def _crs_name(crs) -> str:
     epsg = crs.to_epsg(min_confidence=70)
-    return f"EPSG:{epsg}" if epsg else crs.name
+    return f"EPSG:{epsg}" if epsg else shown(crs.name)
 
 
 def _map_properties(frame: gpd.GeoDataFrame, mapping: dict, required: tuple, notes: list) -> gpd.GeoDataFrame:
@@ -148,8 +176,8 @@ def _map_properties(frame: gpd.GeoDataFrame, mapping: dict, required: tuple, not
     missing_sources = [s for s in mapping.values() if s not in columns]
     if missing_sources:
         raise MissingProperty(
-            f"Kolumnen {', '.join(missing_sources)} finns inte i filen. Kolumner: {', '.join(sorted(columns))}.",
-            f"The column {', '.join(missing_sources)} is not in the file. Columns: {', '.join(sorted(columns))}.",
+            f"Kolumnen {_names(missing_sources)} finns inte i filen. Kolumner: {_names(sorted(columns))}.",
+            f"The column {_names(missing_sources)} is not in the file. Columns: {_names(sorted(columns))}.",
         )
     renames = {source: target for target, source in mapping.items()}
     lower = {c.lower(): c for c in columns}
@@ -163,7 +191,7 @@ def _map_properties(frame: gpd.GeoDataFrame, mapping: dict, required: tuple, not
         notes.append("ingen id-kolumn: id skapade som imported-1, imported-2, ... / no id column: ids generated")
     missing = [name for name in required if name not in frame]
     if missing:
-        available = ", ".join(sorted(c for c in frame.columns if c != frame.geometry.name)) or "(inga/none)"
+        available = _names(sorted(c for c in frame.columns if c != frame.geometry.name)) or "(inga/none)"
         raise MissingProperty(
             f"Egenskapen {', '.join(missing)} saknas. Ange vilken kolumn den finns i, t.ex. --map {missing[0]}=KOLUMN. "
             f"Kolumner i filen: {available}.",
@@ -180,13 +208,20 @@ def _map_properties(frame: gpd.GeoDataFrame, mapping: dict, required: tuple, not
     if "id" in frame:
         frame = frame.copy()
         frame["id"] = frame["id"].map(_id_text)
-        duplicates = sorted(set(frame["id"][frame["id"].duplicated()]))
-        if duplicates:
+        repeated = np.flatnonzero(frame["id"].duplicated(keep=False).to_numpy())
+        if len(repeated):
+            rows = ", ".join(str(i + 1) for i in repeated[:10])
             raise MissingProperty(
-                f"Id måste vara unika; dubbletter: {', '.join(duplicates[:5])}.",
-                f"Ids must be unique; duplicates: {', '.join(duplicates[:5])}.",
+                f"Id måste vara unika; {len(repeated)} objekt delar id med ett annat (objekt nr {rows}).",
+                f"Ids must be unique; {len(repeated)} features share an id with another (feature no. {rows}).",
             )
     return frame
+
+
+def _names(names, limit: int = 30) -> str:
+    """Names from a file (columns, layers) listed for a person to choose from, made safe to show."""
+    names = [shown(n) for n in names]
+    return ", ".join(names[:limit]) + (f", … (+{len(names) - limit})" if len(names) > limit else "")
 
 
 def _id_text(value) -> str:
@@ -247,11 +282,43 @@ def _check_position(frame: gpd.GeoDataFrame, registry: LayerRegistry, source_crs
         )
 
 
+def choose_layer(layers, requested: str | None, target: str) -> str:
+    """Return the layer of a file to import as ``target``: the one requested, the only one, or the one named like the target.
+
+    Anything else is refused with the list of layers, never guessed.
+    """
+    layers = list(layers)
+    if not layers:
+        raise EmptyLayer("Filen innehåller inga lager med geometrier.", "The file holds no layers with geometries.")
+    listing = _names(layers)
+    if requested:
+        if requested in layers:
+            return requested
+        raise AmbiguousLayer(
+            f"Lagret {shown(requested)} finns inte i filen. Lager i filen: {listing}.",
+            f"The layer {shown(requested)} is not in the file. Layers in the file: {listing}.", layers=layers)
+    if len(layers) == 1:
+        return layers[0]
+    named_like_target = {target.lower(), layer_store.table_name(target).lower()}
+    matches = [layer for layer in layers if layer.lower() in named_like_target]
+    if len(matches) == 1:
+        return matches[0]
+    raise AmbiguousLayer(
+        f"Filen har {len(layers)} lager och inget heter {target}: {listing}. Välj vilket som ska importeras "
+        "(--layer NAMN, eller Lager i filen på sidan).",
+        f"The file holds {len(layers)} layers and none is named {target}: {listing}. Choose the one to import "
+        "(--layer NAME, or Layer in the file on the page).", layers=layers)
+
+
 def prepare_layer(path, registry: LayerRegistry, name: str, crs: str | None = None, mapping: dict | None = None,
-                  max_bytes: int = MAX_BYTES) -> tuple[gpd.GeoDataFrame, ImportReport]:
+                  source_layer: str | None = None, limits: Limits = Limits(),
+                  workdir=None) -> tuple[gpd.GeoDataFrame, ImportReport]:
     """Read and check a file for layer ``name``; return the WGS84 frame to store and the report.
 
-    Raises a ``GeoError`` subclass (message in Swedish and English) on any problem; writes nothing.
+    ``source_layer`` names the layer to take from a file that holds several; ``workdir`` is where
+    a zipped shapefile is unpacked (a private folder inside it; the system's temporary folder when
+    None). Raises a ``GeoError`` subclass (message in Swedish and English) on any problem; changes
+    nothing.
     """
     path = Path(path)
     try:
@@ -259,29 +326,34 @@ def prepare_layer(path, registry: LayerRegistry, name: str, crs: str | None = No
     except UnknownLayer:
         known = ", ".join(registry.names())
         raise UnknownTarget(
-            f"Lagret {name!r} finns inte i orten {registry.locality.name}. Välj ett av: {known} "
+            f"Lagret {shown(name)!r} finns inte i orten {registry.locality.name}. Välj ett av: {known} "
             "(ett nytt lager deklareras först i locality.toml).",
-            f"There is no layer {name!r} in {registry.locality.name}. Choose one of: {known} "
+            f"There is no layer {shown(name)!r} in {registry.locality.name}. Choose one of: {known} "
             "(a new layer is declared in locality.toml first).",
         ) from None
     if crs is not None:
         parse_crs(crs)  # a misspelt --crs is reported before the file is read
-    _check_size(path, max_bytes)
-    frame = read_layer_native(path)
+    _check_size(path, limits.max_bytes)
+    source = formats.inspect(path, limits.max_bytes)
+    chosen = choose_layer(source.layers, source_layer, name)
+    with tempfile.TemporaryDirectory(prefix=".import-", dir=workdir) as folder:
+        location, gdal_layer = formats.open_layer(source, chosen, Path(folder), limits.max_bytes)
+        frame = read_source(location, source.driver, gdal_layer, limits.max_features, limits.max_vertices)
     notes = []
     if frame.crs is None and crs is None:
         raise MissingCRS(
-            f"Filen {path.name} anger inget koordinatsystem. Ange det med --crs (t.ex. EPSG:3008).",
-            f"The file {path.name} declares no coordinate reference system. State it with --crs (e.g. EPSG:3008).",
+            "Filen anger inget koordinatsystem. Ange det med --crs (t.ex. EPSG:3008).",
+            "The file declares no coordinate reference system. State it with --crs (e.g. EPSG:3008).",
         )
     if crs is not None and frame.crs is not None and frame.crs != parse_crs(crs):
-        notes.append(f"filen anger {frame.crs.to_string()}, ersatt med / the file declares it, replaced by {crs}")
+        notes.append(f"filen anger {_crs_name(frame.crs)}, ersatt med / the file declares it, replaced by {crs}")
     if crs is not None:
         frame = frame.set_crs(parse_crs(crs), allow_override=True)
-    report = ImportReport(layer=name, features=len(frame), source_crs=_crs_name(frame.crs), notes=notes)
+    report = ImportReport(layer=name, features=len(frame), source_crs=_crs_name(frame.crs), notes=notes,
+                          source_layer=chosen if len(source.layers) > 1 else None)
     frame = to_wgs84(frame)
     if len(frame) == 0:
-        raise EmptyLayer(f"Filen {path.name} innehåller inga objekt.", f"The file {path.name} contains no features.")
+        raise EmptyLayer("Filen innehåller inga objekt.", "The file contains no features.")
     frame = _check_geometry(frame, layer.geometry_type, report)
     _check_position(frame, registry, report.source_crs)
     frame = _map_properties(frame, mapping or {}, REQUIRED.get(layer.role, ()), report.notes)
@@ -290,12 +362,12 @@ def prepare_layer(path, registry: LayerRegistry, name: str, crs: str | None = No
         if "status" in frame and registry.locality.area_status:
             unknown = sorted(set(frame["status"].dropna().astype(str)) - set(registry.locality.area_status))
             if unknown:
-                report.notes.append(f"okänd status (grå på kartan) / unknown status (grey on the map): {', '.join(unknown)}")
+                report.notes.append(f"okänd status (grå på kartan) / unknown status (grey on the map): {_names(unknown)}")
     elif layer.role == "services":
         ServiceIndex(frame)
         unknown = sorted(set(frame["kind"].astype(str)) - set(registry.locality.service_kinds))
         if unknown:
-            report.notes.append(f"okända servicetyper / unknown service kinds: {', '.join(unknown)}")
+            report.notes.append(f"okända servicetyper / unknown service kinds: {_names(unknown)}")
     elif layer.role == "boundary":
         area = to_metric(frame).area.sum()
         report.notes.append(f"ny dialoggräns / new participation boundary: {area / 1e4:.0f} ha")
@@ -304,63 +376,56 @@ def prepare_layer(path, registry: LayerRegistry, name: str, crs: str | None = No
 
 
 def import_layer(path, registry: LayerRegistry, name: str, engine, crs: str | None = None, mapping: dict | None = None,
-                 max_bytes: int = MAX_BYTES, now: datetime | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Check ``path`` and make it layer ``name``; recompute every proposal's joins; return the report.
+                 source_layer: str | None = None, limits: Limits = Limits(), workdir=None,
+                 source_name: str | None = None, now: datetime | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 on_stage: Callable[[str], None] | None = None, chunk: int = JOIN_CHUNK) -> ImportReport:
+    """Check ``path`` and make it layer ``name``, stored with every proposal's recomputed joins in one transaction.
 
-    ``progress(done, total)`` is called as proposals are rejoined (for a CLI progress bar).
+    ``progress(done, total)`` is called as proposals are rejoined (a CLI progress bar);
+    ``on_stage(stage)`` at each of ``STAGES`` (``joins`` after every ``chunk`` proposals), which
+    the crash tests use to stop the process there. Returns the report.
     """
-    if registry.override_dir is None:
-        raise ValueError("the registry has no override_dir to import layers into")
-    frame, report = prepare_layer(path, registry, name, crs, mapping, max_bytes)
-    folder = registry.override_dir
-    history = folder / "history"
-    history.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.gpkg"
-    temp = folder / f".{name}.{uuid.uuid4().hex}.tmp.gpkg"
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    reached = on_stage or (lambda _stage: None)
+    frame, report = prepare_layer(path, registry, name, crs, mapping, source_layer, limits, workdir)
+    reached("validated")
+    data = layer_store.encode(frame, name)
+    stored = layer_store.decode(data)  # joins are computed from exactly what the registry will read back
     try:
-        pyogrio.write_dataframe(frame, temp, layer=name.replace("-", "_"), driver="GPKG",
-                                layer_options={"DESCRIPTION": f"Imported {stamp} from {Path(path).name}"})
-        read_layer(temp)  # what we wrote reads back
-        previous = history / f"{name}-{stamp}.gpkg"
-        had_override = target.exists()
-        if had_override:
-            shutil.copy2(target, previous)
-        else:  # keep the bundled version too, in the same form, so every version is one file
-            pyogrio.write_dataframe(registry.frame(name), previous, layer=name.replace("-", "_"), driver="GPKG")
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
-    report.path, report.previous = target, previous
+        with engine.begin() as conn:
+            # The version row is the transaction's first write: on SQLite it takes the write lock,
+            # so no proposal can arrive between the points read below and the commit.
+            report.version = layer_store.add_version(
+                conn, name, data, features=len(stored), source_name=shown(source_name or Path(path).name, 200),
+                source_crs=report.source_crs, now=now)
+            reached("layer-written")
+            report.proposals_rejoined = rejoin_all(conn, registry.with_frame(name, stored), progress, chunk, reached)
+            reached("before-commit")
+    except IntegrityError:
+        raise ConcurrentImport(
+            "En annan import av samma lager blev klar under tiden. Importera igen.",
+            "Another import of the same layer finished meanwhile. Import again.",
+        ) from None
     registry.invalidate(name)
-    try:
-        report.proposals_rejoined = rejoin_all(engine, registry, progress)
-    except BaseException:
-        # Put the previous layer back so the layer and the stored joins stay consistent.
-        if had_override:
-            shutil.copy2(previous, target)
-        else:
-            target.unlink(missing_ok=True)
-        registry.invalidate(name)
-        raise
+    reached("committed")
     return report
 
 
-def rejoin_all(engine, registry: LayerRegistry, progress: Callable[[int, int], None] | None = None,
-               chunk: int = JOIN_CHUNK) -> int:
-    """Recompute and store every proposal's joins in one transaction, ``chunk`` proposals at a time."""
-    with engine.begin() as conn:
-        rows = store.all_points(conn)
-        total = len(rows)
+def rejoin_all(conn, registry: LayerRegistry, progress: Callable[[int, int], None] | None = None,
+               chunk: int = JOIN_CHUNK, on_chunk: Callable[[str], None] | None = None) -> int:
+    """Recompute and store every proposal's joins within the caller's transaction, ``chunk`` proposals at a time."""
+    rows = store.all_points(conn)
+    total = len(rows)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, chunk):
+        part = rows[start:start + chunk]
+        results = proposals.compute_joins(registry, [(r.lon, r.lat) for r in part])
+        _save_joins_bulk(conn, [r.id for r in part], results)
         if progress:
-            progress(0, total)
-        for start in range(0, total, chunk):
-            part = rows[start:start + chunk]
-            results = proposals.compute_joins(registry, [(r.lon, r.lat) for r in part])
-            _save_joins_bulk(conn, [r.id for r in part], results)
-            if progress:
-                progress(start + len(part), total)
+            progress(start + len(part), total)
+        if on_chunk:
+            on_chunk("joins")
     return total
 
 
@@ -380,11 +445,12 @@ def _save_joins_bulk(conn, ids: list[int], results: list[dict]) -> None:
 
 
 def upload(stream, filename: str, registry: LayerRegistry, name: str, engine, crs: str | None = None,
-           mapping: dict | None = None, max_bytes: int = MAX_BYTES, workdir=None) -> ImportReport:
+           mapping: dict | None = None, source_layer: str | None = None, limits: Limits = Limits(),
+           workdir=None) -> ImportReport:
     """Import an uploaded file (a readable binary ``stream`` named ``filename``) as layer ``name``.
 
-    For the admin upload page: the stream is copied to a private temporary folder (refused as soon
-    as it passes ``max_bytes``), imported with ``import_layer``, and the copy removed.
+    For the admin upload page: the stream is copied to a private folder in ``workdir`` (refused as
+    soon as it passes ``limits.max_bytes``), imported with ``import_layer``, and the copy removed.
     """
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES or suffix == ".shp":
@@ -392,22 +458,39 @@ def upload(stream, filename: str, registry: LayerRegistry, name: str, engine, cr
             "Ladda upp en GeoPackage (.gpkg), en zippad Shapefile (.zip), GeoJSON eller FlatGeobuf (.fgb).",
             "Upload a GeoPackage (.gpkg), a zipped Shapefile (.zip), GeoJSON or FlatGeobuf (.fgb).",
         )
-    base = Path(workdir or registry.override_dir or ".")
+    base = Path(workdir) if workdir else Path(tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
-    folder = base / f".upload-{uuid.uuid4().hex}"
-    folder.mkdir()
+    folder = base / f"{WORK_PREFIXES[0]}{uuid.uuid4().hex}"
+    folder.mkdir(mode=0o700)
     try:
         local = folder / f"upload{suffix}"
         written = 0
         with open(local, "wb") as out:
             while block := stream.read(1 << 20):
                 written += len(block)
-                if written > max_bytes:
+                if written > limits.max_bytes:
                     raise LayerTooLarge(
-                        f"Filen är för stor: mer än {max_bytes / 1e6:.0f} MB.",
-                        f"The file is too large: more than {max_bytes / 1e6:.0f} MB.",
+                        f"Filen är för stor: mer än {limits.max_bytes / 1e6:.0f} MB.",
+                        f"The file is too large: more than {limits.max_bytes / 1e6:.0f} MB.",
                     )
                 out.write(block)
-        return import_layer(local, registry, name, engine, crs=crs, mapping=mapping, max_bytes=max_bytes)
+        return import_layer(local, registry, name, engine, crs=crs, mapping=mapping, source_layer=source_layer,
+                            limits=limits, workdir=folder, source_name=Path(filename).name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_work(workdir, older_than_s: float = 6 * 3600) -> int:
+    """Remove upload and unpacking folders a killed process left in ``workdir``; return how many.
+
+    Only folders untouched for ``older_than_s`` go, so an upload running in another worker stays.
+    """
+    folder = Path(workdir) if workdir else None
+    if folder is None or not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_dir() and path.name.startswith(WORK_PREFIXES) and time.time() - path.stat().st_mtime > older_than_s:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed

@@ -1,19 +1,21 @@
 """The layer registry: a locality's declared layers, loaded once and kept in WGS84.
 
-Layers are read through ``geo.io`` and cached with the spatial indexes the joins need.
-A planner's imported file replaces a bundled layer by being placed in the override folder
-(``<override_dir>/<layer name>.gpkg``); the registry prefers it over the bundled file.
+Layers are read through ``geo.io`` and cached with the spatial indexes the joins need. A layer a
+planner imported lives in the store (``layers.layer_store``); the registry asks the store for
+each layer's current version (one indexed query) and serves the bundled file while there is
+none. The cache is keyed on that version, so every process sees an import as soon as it commits.
 """
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import geopandas as gpd
 import shapely
+from sqlalchemy import Engine
 
 from ..geo.io import read_layer
 from ..geo.joins import AreaIndex, ServiceIndex
+from . import layer_store
 from .locality import Layer, Locality
 
 
@@ -31,15 +33,16 @@ class UnknownLayer(KeyError):
 class LayerRegistry:
     """Loads and caches a locality's layers; thread-safe for a multi-threaded server."""
 
-    def __init__(self, locality: Locality, override_dir=None):
+    def __init__(self, locality: Locality, engine: Engine | None = None):
         self.locality = locality
-        self.override_dir = Path(override_dir) if override_dir else None
+        self.engine = engine  # None: bundled layers only
         self._layers = {layer.name: layer for layer in locality.layers}
         self._frames: dict[str, gpd.GeoDataFrame] = {}
-        self._stamps: dict[str, tuple] = {}
+        self._versions: dict[str, int] = {}  # the stored version each cached frame came from
+        self._pinned: dict[str, gpd.GeoDataFrame] = {}
         self._lock = threading.RLock()
         self._indexes: dict[str, object] = {}
-        self.version = 0  # bumped whenever a layer is replaced, so caches can key on it
+        self._generation = 0  # bumped whenever a cached layer is dropped
 
     def __iter__(self):
         return iter(self._layers.values())
@@ -59,46 +62,76 @@ class LayerRegistry:
             raise UnknownLayer(f"<role {role}>")
         return layer
 
-    def source_path(self, name: str) -> Path:
-        """Return the file a layer is read from: an imported override, else the bundled file."""
-        layer = self.get(name)
-        if self.override_dir is not None:
-            override = self.override_dir / f"{name}.gpkg"
-            if override.exists():
-                return override
-        return self.locality.directory / layer.path
+    @property
+    def version(self) -> int:
+        """A number that changes whenever a layer changes, checked against the store first: a cache key."""
+        self.refresh()
+        return self._generation
 
-    def _stamp(self, name: str) -> tuple:
-        path = self.source_path(name)
-        try:
-            return path, path.stat().st_mtime_ns
-        except FileNotFoundError:
-            return path, None
+    def current_version(self, name: str) -> int:
+        """Return the layer's current version in the store (``layer_store.BUNDLED`` when never imported)."""
+        self.get(name)
+        if self.engine is None:
+            return layer_store.BUNDLED
+        with self.engine.connect() as conn:
+            return layer_store.current_version(conn, name)
+
+    def refresh(self) -> None:
+        """Drop cached layers whose current version changed (one query for all)."""
+        if self.engine is None:
+            return
+        with self.engine.connect() as conn:
+            current = layer_store.current_versions(conn)
+        with self._lock:
+            for name in list(self._frames):
+                if self._versions.get(name) != current.get(name, layer_store.BUNDLED):
+                    self.invalidate(name)
 
     def frame(self, name: str) -> gpd.GeoDataFrame:
         """Return the layer as a WGS84 GeoDataFrame (cached; do not mutate it).
 
-        The cache is keyed on the source file and its modification time, so a layer imported by
-        another process (the CLI, another server worker) is picked up on the next call.
+        The store is asked for the layer's current version on every call, so a layer imported by
+        another process (the CLI, another server worker) is served from its commit on.
         """
+        self.get(name)
+        if name in self._pinned:
+            return self._pinned[name]
         with self._lock:
-            stamp = self._stamp(name)
-            if name in self._frames and self._stamps.get(name) != stamp:
+            version = self.current_version(name)
+            if name in self._frames and self._versions.get(name) != version:
                 self.invalidate(name)
             if name not in self._frames:
-                self._frames[name] = read_layer(stamp[0])
-                self._stamps[name] = stamp
+                self._frames[name] = self._load(name, version)
+                self._versions[name] = version
             return self._frames[name]
+
+    def _load(self, name: str, version: int) -> gpd.GeoDataFrame:
+        if version == layer_store.BUNDLED:
+            return read_layer(self.locality.directory / self.get(name).path)
+        with self.engine.connect() as conn:
+            return layer_store.decode(layer_store.payload(conn, name, version))
+
+    def with_frame(self, name: str, frame: gpd.GeoDataFrame) -> "LayerRegistry":
+        """Return a registry that serves ``frame`` as layer ``name`` and the others as this one does.
+
+        For computing joins against a layer before the import that brings it commits.
+        """
+        self.get(name)
+        other = LayerRegistry(self.locality, self.engine)
+        other._pinned = {**self._pinned, name: frame}
+        return other
 
     def invalidate(self, name: str | None = None) -> None:
         """Forget cached frames and indexes (one layer, or all) after a layer changed."""
         with self._lock:
             if name is None:
                 self._frames.clear()
+                self._versions.clear()
             else:
                 self._frames.pop(name, None)
+                self._versions.pop(name, None)
             self._indexes.clear()
-            self.version += 1
+            self._generation += 1
 
     # The three layers the joins and validation use, by role.
     def boundary(self):
@@ -118,7 +151,7 @@ class LayerRegistry:
         return self._cached("services", self.by_role("services").name, ServiceIndex)
 
     def _cached(self, key: str, layer_name: str, build):
-        # frame() notices a replaced file and clears the indexes built from the old one.
+        # frame() notices a new version and clears the indexes built from the old one.
         with self._lock:
             frame = self.frame(layer_name)
             if key not in self._indexes:

@@ -6,7 +6,7 @@ holds a name or an e-mail address, and no public query joins it.
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
     UniqueConstraint, text,
 )
 
@@ -211,4 +211,19 @@ activity_revisions = Table(
 )
 
 # ------------------------------------------------------------------ layers in/out (issue 5)
+# Imported layers (issue 9): the validated layer as GeoPackage bytes in WGS84, written in the same
+# transaction as the joins computed from it. A layer's highest version is current; none: bundled.
+layer_versions = Table(
+    "layer_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("layer", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("gpkg", LargeBinary, nullable=False),
+    Column("features", Integer, nullable=False),
+    Column("source_name", String(200), nullable=False, default=""),  # the imported file's name, for the history
+    Column("source_crs", String(64), nullable=False, default=""),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("layer", "version", name="uq_layer_version"),  # two imports at once: one fails, clearly
+)
+
 # -------------------------------------------------------------------------- trust (issue 6)

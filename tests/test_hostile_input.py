@@ -462,7 +462,7 @@ SSTI = [
 def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
     """Text that reaches a folium map (activity titles, imported layer names) is never run as Jinja."""
     import geopandas as gpd
-    from dialogkarta.layers import accounts, activities
+    from dialogkarta.layers import accounts, activities, layer_store
     from dialogkarta.layers.locality import load_locality
     from dialogkarta.webmap import db
 
@@ -473,8 +473,10 @@ def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
         layer = next(l for l in locality.layers if l.name == name)
         frame = gpd.read_file(locality.directory / layer.path)
         frame["name"] = text
-        Path(app.config["LAYER_OVERRIDE_DIR"]).mkdir(parents=True, exist_ok=True)
-        frame.to_file(Path(app.config["LAYER_OVERRIDE_DIR"]) / f"{name}.gpkg", driver="GPKG")
+        with app.app_context(), db.transaction() as conn:
+            layer_store.add_version(conn, name, layer_store.encode(frame, name), features=len(frame))
+    with app.app_context():
+        assert (db.registry().areas()["name"] == text).all()
     with app.app_context(), db.transaction() as conn:
         activities.create(conn, {"kind": "open_meeting", "title": text, "date": "2026-12-01", "status": "planned",
                                  "lon": 13.3514, "lat": 55.6652}, role="planner")

@@ -56,3 +56,71 @@ def test_points_round_trip_in_wgs84(tmp_path):
     points = metric_frame([shapely.Point(10, 20)], crs=WGS84, id=["p"])
     back = read_layer(write_geojson(points, tmp_path / "p.geojson"))
     assert back.geometry[0].equals_exact(points.geometry[0], tolerance=1e-7)
+
+
+# --------------------------------------------------------------- reading files from outside (issue 9)
+def _nothing_connected(listener) -> bool:
+    try:
+        connection, _address = listener.accept()
+    except BlockingIOError:
+        return True
+    connection.close()
+    return False
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_gdal_offline_keeps_gdal_from_connecting_anywhere(monkeypatch):
+    import socket
+
+    from dialogkarta.geo.io import gdal_offline
+
+    monkeypatch.setenv("GDAL_HTTP_TIMEOUT", "1")  # the control below waits for no answer
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        sources = [f"/vsicurl/http://127.0.0.1:{port}/a.geojson", f"OAPIF:http://127.0.0.1:{port}/ogc"]
+        for source in sources:
+            with gdal_offline(), pytest.raises(Exception):
+                pyogrio.read_dataframe(source)
+        assert _nothing_connected(listener)
+        with pytest.raises(Exception):  # the control: outside the block GDAL does connect
+            pyogrio.read_dataframe(f"/vsicurl/http://127.0.0.1:{port}/b.geojson")
+        assert not _nothing_connected(listener)
+
+
+def test_drivers_that_follow_other_sources_are_not_registered(tmp_path):
+    import dialogkarta
+
+    assert set(dialogkarta.GDAL_SKIP) & set(pyogrio.list_drivers()) == set()
+    vrt = tmp_path / "x.vrt"
+    vrt.write_text(f"<OGRVRTDataSource><OGRVRTLayer name='x'><SrcDataSource>{tmp_path}</SrcDataSource>"
+                   "</OGRVRTLayer></OGRVRTDataSource>")
+    with pytest.raises(pyogrio.errors.DataSourceError):
+        pyogrio.read_dataframe(vrt)
+
+
+def test_read_source_refuses_a_file_gdal_opens_with_another_driver(tmp_path, two_squares):
+    from dialogkarta.geo.errors import WrongFormat
+    from dialogkarta.geo.io import read_source
+
+    path = tmp_path / "plan.geojson"
+    two_squares.to_file(path, driver="GeoJSON")
+    with pytest.raises(WrongFormat):
+        read_source(str(path), "FlatGeobuf", None, 100, 100)
+    assert len(read_source(str(path), "GeoJSON", None, 100, 100)) == 2
+
+
+def test_read_source_refuses_more_vertices_than_the_limit_before_any_repair(tmp_path, two_squares):
+    from dialogkarta.geo.errors import LayerTooComplex
+    from dialogkarta.geo.io import read_source
+
+    path = tmp_path / "plan.gpkg"
+    two_squares.to_file(path, driver="GPKG")
+    with pytest.raises(LayerTooComplex, match="10 hörnpunkter; högst 9"):
+        read_source(f"GPKG:{path}", "GPKG", None, 100, 9)
+    with pytest.raises(LayerTooComplex, match="2 objekt; högst 1"):
+        read_source(f"GPKG:{path}", "GPKG", None, 1, 100)

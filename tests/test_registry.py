@@ -1,12 +1,14 @@
-"""Every bundled layer loads through the registry, valid and complete; localities are data."""
+"""Every bundled layer loads through the registry, valid and complete; localities are data; imported layers come from the store."""
 import shutil
 
 import pytest
 import shapely
 
 from dialogkarta.geo.crs import to_sweref
+from dialogkarta.layers import layer_store
 from dialogkarta.layers.locality import LocalityConfigError, load_locality
 from dialogkarta.layers.registry import LayerRegistry, UnknownLayer
+from dialogkarta.layers.store import make_engine
 
 
 def test_every_bundled_layer_loads_valid_in_wgs84_with_unique_ids_and_its_fields(registry):
@@ -86,18 +88,37 @@ def test_a_missing_locality_folder_is_a_clear_error(tmp_path):
         load_locality(tmp_path)
 
 
-def test_an_imported_override_replaces_the_bundled_layer(tmp_path, locality):
-    registry = LayerRegistry(locality, override_dir=tmp_path)
+def _import(engine, name, frame):
+    """Store ``frame`` as the next version of layer ``name``, as an import does."""
+    with engine.begin() as conn:
+        return layer_store.add_version(conn, name, layer_store.encode(frame, name), features=len(frame))
+
+
+def test_a_layer_imported_into_the_store_replaces_the_bundled_layer(engine, locality):
+    registry = LayerRegistry(locality, engine)
     areas = registry.areas()
-    smaller = areas.iloc[:1]
-    smaller.to_file(tmp_path / "development-areas.gpkg", driver="GPKG")
-    assert registry.source_path("development-areas") == tmp_path / "development-areas.gpkg"
-    assert len(registry.areas()) == 1
+    assert registry.current_version("development-areas") == layer_store.BUNDLED
+    assert _import(engine, "development-areas", areas.iloc[:1]) == 1
+    assert registry.current_version("development-areas") == 1
+    assert list(registry.areas()["id"]) == list(areas["id"].iloc[:1])
+    assert len(registry.services()) == len(LayerRegistry(locality).services())  # the others stay bundled
 
 
-def test_a_layer_replaced_by_another_process_is_picked_up_without_a_restart(tmp_path, locality):
-    registry = LayerRegistry(locality, override_dir=tmp_path)
+def test_a_layer_imported_by_another_process_is_picked_up_without_a_restart(engine, locality):
+    registry = LayerRegistry(locality, engine)
     assert len(registry.area_index().ids) == 4
-    registry.areas().iloc[:2].to_file(tmp_path / "development-areas.gpkg", driver="GPKG")  # as an import would
+    generation = registry.version
+    other = LayerRegistry(locality, make_engine(engine.url.render_as_string(hide_password=False)))  # another worker
+    _import(other.engine, "development-areas", other.areas().iloc[:2])
+    assert registry.version != generation  # the map's cache key moves before any layer is read
     assert len(registry.areas()) == 2
     assert len(registry.area_index().ids) == 2
+    other.engine.dispose()
+
+
+def test_files_an_earlier_release_imported_are_adopted_once(engine, locality, tmp_path):
+    registry = LayerRegistry(locality, engine)
+    registry.areas().iloc[:3].to_file(tmp_path / "development-areas.gpkg", driver="GPKG")
+    assert layer_store.adopt_files(engine, tmp_path, registry.names()) == ["development-areas"]
+    assert layer_store.adopt_files(engine, tmp_path, registry.names()) == []
+    assert registry.current_version("development-areas") == 1 and len(registry.areas()) == 3

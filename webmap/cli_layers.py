@@ -62,10 +62,16 @@ def export_command(layer, fmt, output, crs, bom, planner, contacts):
 @click.option("--as", "name", required=True, help="The layer to replace: development-areas, service-locations or another declared layer.")
 @click.option("--crs", default=None, help="The file's CRS when it declares none (or declares a wrong one), e.g. EPSG:3008.")
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN", help="Take FIELD from the file's COLUMN, e.g. --map name=PLANNAMN.")
-@click.option("--max-mb", default=500, show_default=True, type=int, help="Refuse files larger than this.")
+@click.option("--layer", "source_layer", default=None, metavar="NAME",
+              help="The layer to take from a file with several (default: the one named like --as; otherwise refused with the list).")
+@click.option("--max-mb", default=500, show_default=True, type=int, help="Refuse files larger than this (unpacked, for a zip).")
 @with_appcontext
-def import_layer_command(file, name, crs, mapping, max_mb):
-    """Replace a layer with a planner's FILE (GeoPackage, Shapefile/.zip, GeoJSON, FlatGeobuf) and recompute joins."""
+def import_layer_command(file, name, crs, mapping, source_layer, max_mb):
+    """Replace a layer with a planner's FILE (GeoPackage, Shapefile/.zip, GeoJSON, FlatGeobuf) and recompute joins.
+
+    The layer and the joins are stored in one transaction: they change together or not at all.
+    Limits on features and vertices: DIALOGKARTA_LAYER_MAX_FEATURES, DIALOGKARTA_LAYER_MAX_VERTICES.
+    """
     registry, engine = db.registry(), db.engine()
     bar = None
 
@@ -78,7 +84,8 @@ def import_layer_command(file, name, crs, mapping, max_mb):
 
     try:
         report = layer_import.import_layer(file, registry, name, engine, crs=crs, mapping=layer_import.parse_mapping(mapping),
-                                           max_bytes=max_mb * 1024 * 1024, progress=progress)
+                                           source_layer=source_layer, limits=db.import_limits(max_mb * 1024 * 1024),
+                                           progress=progress)
     except UserError as error:
         raise click.ClickException(str(error)) from None
     finally:

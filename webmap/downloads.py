@@ -16,7 +16,7 @@ from flask import (
 from werkzeug.utils import secure_filename
 
 from ..geo.errors import UserError
-from ..layers import export, layer_import
+from ..layers import export, layer_import, layer_store
 from ..layers.export import Audience
 from ..layers.registry import UnknownLayer
 from . import db
@@ -119,10 +119,16 @@ def upload():
                 raise layer_import.UnsupportedFile("Välj en fil att ladda upp.", "Choose a file to upload.")
             mapping = layer_import.parse_mapping(line for line in request.form.get("mapping", "").split() if line)
             report = layer_import.upload(file.stream, file.filename, registry, name, db.engine(),
-                                         crs=request.form.get("crs") or None, mapping=mapping, max_bytes=limit)
+                                         crs=request.form.get("crs") or None, mapping=mapping,
+                                         source_layer=request.form.get("source_layer") or None,
+                                         limits=db.import_limits(limit),
+                                         workdir=current_app.config["LAYER_OVERRIDE_DIR"])
         except UserError as error:
             flash(error.message(current_language()), "error")
-            return render_template("layers/upload.html", layers=_layer_rows(registry), report=None), 422
+            # A file with several layers: offer them as a choice for the next upload.
+            choices = error.details.get("layers") if isinstance(error, layer_import.AmbiguousLayer) else None
+            return render_template("layers/upload.html", layers=_layer_rows(registry), report=None,
+                                   choices=choices, chosen_target=name), 422
         flash(f"{report.layer}: {report.features} objekt importerade / features imported.", "info")
         return render_template("layers/upload.html", layers=_layer_rows(registry), report=report)
     return render_template("layers/upload.html", layers=_layer_rows(registry), report=None)
@@ -130,13 +136,12 @@ def upload():
 
 def _layer_rows(registry) -> list[dict]:
     lang = current_language()
-    history = registry.override_dir / "history" if registry.override_dir else None
+    with db.reading() as conn:
+        versions = layer_store.history(conn)
     rows = []
     for layer in registry:
-        versions = sorted(p.name for p in history.glob(f"{layer.name}-*.gpkg")) if history and history.exists() else []
-        source = registry.source_path(layer.name)
+        stored = [v for v in versions if v["layer"] == layer.name]
         rows.append({"name": layer.name, "title": layer.label(lang), "geometry_type": layer.geometry_type,
-                     "imported": registry.override_dir is not None and source.parent == registry.override_dir,
-                     "versions": versions})
+                     "current": stored[0] if stored else None,
+                     "versions": len(stored)})  # earlier imports, and the bundled file behind the first
     return rows
-

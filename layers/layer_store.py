@@ -1,0 +1,131 @@
+"""Imported layers, kept in the store as versions beside the joins computed from them.
+
+An import adds one row to ``layer_versions`` (the validated layer as GeoPackage bytes, WGS84) in
+the same transaction that rewrites every proposal's joins, so a reader, another worker or a
+process killed at any moment sees the old layer with the old joins or the new layer with the new
+ones. A layer's current version is its highest ``version``; 0 means the bundled file. Earlier
+versions stay as history (and travel with ``dialogkarta backup``). Layer files that earlier
+releases kept in the override folder are adopted once, by ``adopt_files``. No Flask here.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypedDict
+
+from sqlalchemy import Connection, Engine, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
+
+from ..geo.errors import GeoError
+from ..geo.io import gpkg_bytes, read_gpkg_bytes, read_layer
+from .schema import layer_versions
+
+BUNDLED = 0
+log = logging.getLogger(__name__)
+
+
+class LayerVersion(TypedDict):
+    """One stored version of a layer, without its bytes."""
+
+    layer: str
+    version: int
+    features: int
+    source_name: str
+    source_crs: str
+    imported_at: datetime
+
+
+def table_name(name: str) -> str:
+    """Return the GeoPackage table name of a layer (underscores, not hyphens)."""
+    return name.replace("-", "_")
+
+
+def encode(frame, name: str) -> bytes:
+    """Return a WGS84 frame as the GeoPackage bytes a version stores."""
+    return gpkg_bytes(frame, table_name(name))
+
+
+def decode(data: bytes):
+    """Return the WGS84 frame a version's bytes hold."""
+    return read_gpkg_bytes(data)
+
+
+def current_version(conn: Connection, layer: str) -> int:
+    """Return the layer's current version (``BUNDLED`` when it was never imported)."""
+    return conn.execute(select(func.max(layer_versions.c.version)).where(layer_versions.c.layer == layer)).scalar() or BUNDLED
+
+
+def current_versions(conn: Connection) -> dict[str, int]:
+    """Return ``{layer: current version}`` for every imported layer, in one query."""
+    return dict(conn.execute(select(layer_versions.c.layer, func.max(layer_versions.c.version))
+                             .group_by(layer_versions.c.layer)).all())
+
+
+def payload(conn: Connection, layer: str, version: int) -> bytes:
+    """Return the GeoPackage bytes of one stored version."""
+    data = conn.execute(select(layer_versions.c.gpkg).where(
+        layer_versions.c.layer == layer, layer_versions.c.version == version)).scalar()
+    if data is None:
+        raise LookupError(f"no stored version {version} of layer {layer!r}")
+    return bytes(data)
+
+
+def add_version(conn: Connection, layer: str, data: bytes, *, features: int, source_name: str = "",
+                source_crs: str = "", now: datetime | None = None) -> int:
+    """Store ``data`` as the layer's next version and return its number (the caller's transaction commits it).
+
+    The number is taken in the same statement that inserts it. Two imports of one layer at once:
+    SQLite runs them one after the other; elsewhere the second fails with ``IntegrityError``.
+    """
+    next_version = select(
+        literal(layer), func.coalesce(func.max(layer_versions.c.version), BUNDLED) + 1,
+        literal(data, layer_versions.c.gpkg.type), literal(features), literal(source_name[:200]),
+        literal(source_crs[:64]), literal(now or datetime.now(timezone.utc), layer_versions.c.imported_at.type),
+    ).where(layer_versions.c.layer == layer)
+    conn.execute(insert(layer_versions).from_select(
+        ["layer", "version", "gpkg", "features", "source_name", "source_crs", "imported_at"], next_version))
+    return current_version(conn, layer)
+
+
+def history(conn: Connection, layer: str | None = None) -> list[LayerVersion]:
+    """Return the stored versions (newest first), of one layer or all."""
+    columns = [layer_versions.c[name] for name in LayerVersion.__annotations__]
+    query = select(*columns).order_by(layer_versions.c.layer, layer_versions.c.version.desc())
+    if layer is not None:
+        query = query.where(layer_versions.c.layer == layer)
+    return [LayerVersion(**row._mapping) for row in conn.execute(query)]
+
+
+def adopt_files(engine: Engine, folder, names, now: datetime | None = None) -> list[str]:
+    """Store ``<folder>/<name>.gpkg`` files an earlier release imported, for layers with no stored version.
+
+    Their joins were computed from those files, so storing them unchanged keeps layer and joins
+    in step. Safe to run in several workers at once; returns the layers adopted.
+    """
+    if not folder or not Path(folder).is_dir():
+        return []
+    adopted = []
+    for name in names:
+        path = Path(folder) / f"{name}.gpkg"
+        if not path.is_file():
+            continue
+        with engine.connect() as conn:
+            if current_version(conn, name) != BUNDLED:
+                continue
+        try:
+            frame = read_layer(path)
+        except GeoError:
+            log.warning("the imported layer file %s cannot be read; %s is served from the bundled file", path, name)
+            continue
+        try:
+            with engine.begin() as conn:
+                if current_version(conn, name) != BUNDLED:
+                    continue
+                add_version(conn, name, encode(frame, name), features=len(frame),
+                            source_name=f"{path.name} (earlier release)", source_crs="EPSG:4326", now=now)
+        except IntegrityError:  # another worker adopted it first
+            continue
+        adopted.append(name)
+        log.info("adopted the imported layer file %s into the store", path)
+    return adopted
