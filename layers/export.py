@@ -13,7 +13,9 @@ for residents who consented. Tables other issues add (answers, forwardings, flag
 when ``layers.schema`` declares them and skipped otherwise.
 
 GeoJSON follows RFC 7946 (WGS84 lon/lat, no ``crs`` member, counter-clockwise exterior rings,
-at most 7 decimals). Nothing here knows Flask.
+at most 7 decimals). CSV is safe to open in a spreadsheet: every text cell that would start a
+formula gets a leading ``'`` (``spreadsheet_text``); numbers are written as numbers. Nothing here
+knows Flask.
 """
 from __future__ import annotations
 
@@ -351,6 +353,16 @@ def _proposal_feature(row: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- CSV
+# OWASP's CSV injection rule: a cell starting with one of these is read as a formula (or, for tab
+# and carriage return, can hide one) by Excel, LibreOffice and Google Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Return ``text`` as a spreadsheet shows it literally: prefixed with ``'`` if it could start a formula."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def _csv_value(value, decimals: int | None = None) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -360,7 +372,9 @@ def _csv_value(value, decimals: int | None = None) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and decimals is not None:
         return f"{value:.{decimals}f}"
-    return str(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return str(value)  # a number, negative ones included, stays a number
+    return spreadsheet_text(str(value))
 
 
 def _csv_chunk(rows: Iterable[list]) -> bytes:
@@ -397,7 +411,7 @@ def iter_csv(engine, registry: LayerRegistry, name: str, audience: Audience = PU
 
 
 def _csv_text(value) -> str:
-    return "" if value is None else value if isinstance(value, str) else _csv_value(value)
+    return "" if value is None else spreadsheet_text(value) if isinstance(value, str) else _csv_value(value)
 
 
 def _csv_metres(value) -> str:
@@ -412,7 +426,7 @@ def _layer_csv(registry: LayerRegistry, name: str, page_size: int) -> Iterator[b
     points = frame.geometry.representative_point() if (frame.geom_type != "Point").any() else frame.geometry
     fields = [c for c in frame.columns if c != frame.geometry.name]
     with_wkt = (frame.geom_type != "Point").any()
-    header = ["lon", "lat", "easting", "northing", *fields] + (["wkt"] if with_wkt else [])
+    header = ["lon", "lat", "easting", "northing", *map(spreadsheet_text, map(str, fields))] + (["wkt"] if with_wkt else [])
     yield _csv_chunk([header])
     if not len(frame):
         return

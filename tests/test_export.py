@@ -253,3 +253,66 @@ def test_public_grid_generalises_public_exports_only(app, client, seeded):
     assert all(_metres_apart(*exact[i], *source[i]) < CM for i in source)
     ogc = client.get("/ogc/collections/proposals/items?limit=100").get_json()
     assert all(_metres_apart(*f["geometry"]["coordinates"], *source[f["id"]]) > CM for f in ogc["features"])
+
+
+# ------------------------------------------------------------- CSV opened in a spreadsheet (#9)
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"Klicka\")", "+1+1", "-2+3", "@SUM(A1:A2)",
+            "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _seed_formulas(engine):
+    from dialogkarta.layers import store
+    with engine.begin() as conn:
+        for i, text in enumerate(FORMULAS):
+            store.insert_proposal(conn, lon=13.3450 + 0.001 * i, lat=55.6640, category="traffic", title=text,
+                                  description=text, department=text, meeting=text,
+                                  contact={"name": text, "email": "a@example.se", "consent_at": store.utcnow()})
+        # west of Greenwich: negative longitude (and easting far from the zone) must stay plain numbers
+        store.insert_proposal(conn, lon=-1.25, lat=55.6640, category="traffic", title="-5 grader",
+                              description="-", department="tekniska")
+
+
+def _spreadsheet_rows(data: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+@pytest.mark.parametrize("audience", [PUBLIC, PLANNER, ADMIN], ids=["public", "planner", "contacts"])
+def test_csv_exports_hold_no_live_formula_and_numbers_stay_numbers(ctx, audience):
+    engine, registry = ctx
+    _seed_formulas(engine)
+    rows = _spreadsheet_rows(b"".join(export.iter_csv(engine, registry, "proposals", audience, bom=True)))
+    types = dict(export.proposal_columns(registry, audience))
+    numeric = {"lon", "lat", "easting", "northing"} | {c for c, t in types.items() if t in ("int", "float")}
+    text = [c for c, t in types.items() if t == "str"]
+    assert len(rows) >= len(FORMULAS)
+    for row in rows:
+        for column in numeric:
+            if row[column] != "":
+                float(row[column])  # a plain number, not '-1.25
+                assert not row[column].startswith("'")
+        for column in text:
+            assert not row[column].startswith(TRIGGERS), (column, row[column])
+    by_title = {row["title"]: row for row in rows}
+    for formula in FORMULAS:
+        row = by_title["'" + formula]
+        assert row["description"] == "'" + formula
+        if audience.planner:
+            assert row["department"] == row["meeting"] == "'" + formula
+        if audience.contacts:
+            assert row["contact_name"] == "'" + formula
+    west = by_title["'-5 grader"]
+    assert west["lon"] == "-1.2500000" and float(west["easting"]) < 0
+
+
+def test_layer_csv_neutralises_text_and_keeps_negative_numbers(locality, engine, tmp_path):
+    from dialogkarta.layers.registry import LayerRegistry
+    areas = LayerRegistry(locality).areas().copy()
+    areas["name"] = ["=1+1"] + list(areas["name"][1:])
+    areas["level_m"] = -2.5
+    pyogrio.write_dataframe(areas, tmp_path / "development-areas.gpkg", driver="GPKG")
+    registry = LayerRegistry(locality, override_dir=tmp_path)
+    rows = _spreadsheet_rows(b"".join(export.iter_csv(engine, registry, "development-areas")))
+    assert rows[0]["name"] == "'=1+1"
+    assert all(row["level_m"] == "-2.5" for row in rows)
+    assert not any(value.startswith(TRIGGERS) for row in rows for key, value in row.items() if key != "level_m")
