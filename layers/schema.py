@@ -61,6 +61,7 @@ supports = Table(
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False),
     Column("token_hash", String(64), nullable=False),    # sha256 of the browser's random token, never the token
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("client_hash", String(64)),                   # keyed hash of the sender's network: a daily cap per network (#9)
     UniqueConstraint("proposal_id", "token_hash", name="uq_support_once"),
 )
 

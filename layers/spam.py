@@ -14,6 +14,7 @@ Rate limits per client are the web layer's business (``RATELIMIT_ENABLED``). No 
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 
 HONEYPOT_FIELD = "website"
@@ -42,3 +43,22 @@ def is_honeypot_filled(data) -> bool:
     if value is None or value is False:
         return False
     return bool(str(value).strip())
+
+
+def network_of(address: str | None) -> str:
+    """Return the network an address belongs to when counting residents: its IPv4 /24 or IPv6 /64.
+
+    One household, office or mobile subscriber usually holds a whole IPv6 /64 and often several
+    addresses of one IPv4 /24, so counting addresses would let one person count as many. An
+    IPv4-mapped IPv6 address counts as its IPv4 address; something that is not an address is
+    returned as it is.
+    """
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return address or "-"
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 4:
+        return str(ipaddress.IPv4Network((int(ip), 24), strict=False))
+    return str(ipaddress.IPv6Network((int(ip), 64), strict=False))

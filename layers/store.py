@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy import Engine, and_, create_engine, event, func, insert, inspect, select
 
+from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from .schema import (
     contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
@@ -255,8 +256,29 @@ def get_contact(conn, proposal_id: int) -> dict | None:
     return dict(row._mapping) if row else None
 
 
-def add_support(conn, public_id: str, token: str, now=None) -> tuple[bool, int] | None:
-    """Record one support per browser token; return (newly added, total), or None if no such proposal."""
+class SupportLimitReached(UserError):
+    """A network has given a proposal as many supports today as it may; ``retry_after`` is in seconds."""
+
+    code = "support_limit"
+
+    def __init__(self, limit: int, retry_after: float):
+        super().__init__(
+            f"Förslaget har redan fått {limit} stöd från ditt nätverk det senaste dygnet, så många som går. "
+            "Försök igen i morgon.",
+            f"This proposal has already had {limit} supports from your network in the last 24 hours, "
+            "as many as allowed. Try again tomorrow.")
+        self.retry_after = retry_after
+
+
+def add_support(conn, public_id: str, token: str, now=None, client: str | None = None,
+                per_client_daily: int = 0) -> tuple[bool, int] | None:
+    """Record one support per browser token; return (newly added, total), or None if no such proposal.
+
+    ``client`` is a keyed hash of the sender's network; with ``per_client_daily > 0`` a network
+    that gave this proposal that many supports in the last 24 hours gets ``SupportLimitReached``,
+    so a browser that drops its cookie (a new token) does not buy unlimited supports.
+    """
+    now = now or utcnow()
     row = conn.execute(
         select(proposals.c.id).where(proposals.c.public_id == public_id, proposals.c.hidden.is_(False))
     ).first()
@@ -266,14 +288,27 @@ def add_support(conn, public_id: str, token: str, now=None) -> tuple[bool, int] 
     exists = conn.execute(
         select(supports.c.id).where(supports.c.proposal_id == row.id, supports.c.token_hash == token_hash)
     ).first()
+    if exists is None and client is not None and per_client_daily > 0:
+        _check_network_cap(conn, row.id, client, per_client_daily, now)
     if exists is None:
         try:
             with conn.begin_nested():  # a concurrent identical support loses the race harmlessly
-                conn.execute(insert(supports).values(proposal_id=row.id, token_hash=token_hash, created_at=now or utcnow()))
+                conn.execute(insert(supports).values(proposal_id=row.id, token_hash=token_hash, client_hash=client,
+                                                     created_at=now))
         except IntegrityError:
             exists = True
     total = conn.execute(select(func.count()).select_from(supports).where(supports.c.proposal_id == row.id)).scalar_one()
     return exists is None, total
+
+
+def _check_network_cap(conn, proposal_id: int, client: str, limit: int, now: datetime) -> None:
+    since = now - timedelta(days=1)
+    count, oldest = conn.execute(
+        select(func.count(), func.min(supports.c.created_at))
+        .where(supports.c.proposal_id == proposal_id, supports.c.client_hash == client, supports.c.created_at > since)
+    ).one()
+    if count >= limit:
+        raise SupportLimitReached(limit, max((aware(oldest) - since).total_seconds(), 1.0))
 
 
 def all_points(conn) -> list:

@@ -207,11 +207,13 @@ def restore(conn, proposal_id: int, *, role: str, user_id=None, note: str = "", 
 def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, client: str | None = None,
          now=None) -> dict | None:
     """Record a resident's flag (once per browser token); hide the proposal once ``threshold`` open flags
-    come from that many distinct clients.
+    come from that many distinct clients, unless a moderator has restored it before.
 
-    ``client`` is a pseudonymous key for the sender's address (a keyed hash, never the address):
-    a browser that drops its cookie gets a new token, but not a new client, so one person cannot
-    hide a proposal alone. Return ``{"added", "hidden"}``, or None if there is no visible proposal.
+    ``client`` is a pseudonymous key for the sender's network (a keyed hash of its IPv4 /24 or
+    IPv6 /64, never the address): a browser that drops its cookie gets a new token, but not a new
+    client, so one person cannot hide a proposal alone. A proposal a moderator restored has been
+    judged acceptable: new flags put it back in the moderation queue but never hide it again.
+    Return ``{"added", "hidden"}``, or None if there is no visible proposal.
     """
     now = now or utcnow()
     row = conn.execute(select(proposals.c.id, proposals.c.hidden).where(proposals.c.public_id == public_id)).first()
@@ -232,12 +234,18 @@ def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, 
         .where(and_(flags.c.proposal_id == row.id, flags.c.reviewed_at.is_(None)))
     ).scalar_one()
     hidden = False
-    if added and threshold > 0 and flaggers >= threshold:
+    if added and threshold > 0 and flaggers >= threshold and not was_restored(conn, row.id):
         conn.execute(update(proposals).where(proposals.c.id == row.id).values(
             hidden=True, hidden_reason="flagged", updated_at=now))
         _audit(conn, "auto_hide", row.id, f"{open_flags} flags", "system", None, now)
         hidden = True
     return {"added": added, "hidden": hidden}
+
+
+def was_restored(conn, proposal_id: int) -> bool:
+    """Return whether a moderator has ever restored (or published) the proposal."""
+    query = select(audit_log.c.id).where(audit_log.c.proposal_id == proposal_id, audit_log.c.action == "restore")
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def open_flag_count(conn, proposal_id: int) -> int:

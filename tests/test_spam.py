@@ -188,3 +188,98 @@ def test_flags_are_rate_limited_per_client(app, client):
         fresh = app.test_client()  # a bot that drops the flag cookie gets a new token every time
         statuses.append(fresh.post(f"/p/{public_id}/flag", json={"reason": "spam"}).status_code)
     assert statuses == [200, 200, 429, 429]
+
+
+# ------------------------------------------------------------------- anonymous abuse (#9)
+@pytest.mark.parametrize("a, b, same", [
+    ("192.0.2.1", "192.0.2.254", True),                     # one IPv4 /24
+    ("192.0.2.1", "192.0.3.1", False),
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", True),  # one IPv6 /64
+    ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+    ("::ffff:192.0.2.7", "192.0.2.9", True),                # IPv4-mapped IPv6 is its IPv4 address
+    ("fe80::1%eth0", "fe80::2", True),
+])
+def test_network_of_groups_addresses_by_ipv4_24_and_ipv6_64(a, b, same):
+    assert (spam.network_of(a) == spam.network_of(b)) is same
+
+
+def test_network_of_keeps_what_is_not_an_address():
+    assert spam.network_of(None) == "-" and spam.network_of("unix-socket") == "unix-socket"
+
+
+def _flag(app, public_id, address):
+    browser = app.test_client()  # a fresh browser: no cookie
+    return browser.post(f"/p/{public_id}/flag", json={"reason": "spam"}, environ_base={"REMOTE_ADDR": address})
+
+
+def _queue(app):
+    from dialogkarta.layers import workflow
+    from dialogkarta.webmap import db
+    with app.app_context(), db.reading() as conn:
+        return {q["public_id"]: (q["hidden"], q["open_flags"]) for q in workflow.moderation_queue(conn)}
+
+
+def test_flags_from_three_addresses_in_one_ipv4_24_count_as_one_network(app, client):
+    app.config.update(FLAG_HIDE_THRESHOLD=2, WTF_CSRF_ENABLED=False)
+    public_id = _post(client).get_json()["id"]
+    for address in ("192.0.2.10", "192.0.2.11", "192.0.2.12"):
+        assert _flag(app, public_id, address).status_code == 200
+    assert client.get(f"/api/proposals/{public_id}", headers=JSON).status_code == 200  # still public
+    assert _queue(app)[public_id] == (False, 3)                                          # moderators see it
+    assert _flag(app, public_id, "198.51.100.10").status_code == 200                     # a second network
+    assert client.get(f"/api/proposals/{public_id}", headers=JSON).status_code == 404    # now hidden
+
+
+def test_flags_after_a_moderator_restored_a_proposal_queue_it_but_do_not_hide_it(app, client):
+    from dialogkarta.layers import workflow
+    from dialogkarta.webmap import db
+    app.config.update(FLAG_HIDE_THRESHOLD=2, WTF_CSRF_ENABLED=False)
+    public_id = _post(client).get_json()["id"]
+    _flag(app, public_id, "192.0.2.1")
+    _flag(app, public_id, "198.51.100.1")
+    assert _queue(app)[public_id] == (True, 2)  # hidden by residents' flags
+    with app.app_context(), db.transaction() as conn:
+        workflow.restore(conn, store.get_proposal(conn, public_id, include_hidden=True)["id"], role="moderator")
+    for address in ("203.0.113.1", "203.0.114.1", "203.0.115.1"):  # three new networks flag again
+        assert _flag(app, public_id, address).status_code == 200
+    assert client.get(f"/api/proposals/{public_id}", headers=JSON).status_code == 200  # stays public
+    assert _queue(app)[public_id] == (False, 3)                                         # back in the queue
+
+
+def test_supports_are_capped_per_network_and_proposal_per_day_even_with_fresh_cookies(app, client):
+    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_SUPPORTS="1000/minute", RATELIMIT_PROPOSALS="100/minute",
+                      RATELIMIT_SUPPORTS_PER_NETWORK=3)
+    public_id, other_id = _post(client).get_json()["id"], _post(client).get_json()["id"]
+
+    def support(target, address, lang="sv"):
+        browser = app.test_client()  # cookie cleared every time: a new browser token
+        return browser.post(f"/api/proposals/{target}/support", json={}, environ_base={"REMOTE_ADDR": address},
+                            headers={"Accept-Language": lang})
+
+    statuses = [support(public_id, f"192.0.2.{n}").status_code for n in range(1, 6)]
+    assert statuses == [200, 200, 200, 429, 429]
+    refused = support(public_id, "192.0.2.99")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 23 * 3600
+    assert refused.get_json()["error"]["code"] == "support_limit"
+    assert "nätverk" in refused.get_json()["error"]["message"]
+    assert "network" in support(public_id, "192.0.2.98", lang="en").get_json()["error"]["message"]
+    assert support(public_id, "198.51.100.1").status_code == 200   # another network
+    assert support(other_id, "192.0.2.1").status_code == 200       # another proposal
+    assert client.get(f"/api/proposals/{public_id}", headers=JSON).get_json()["properties"]["support_count"] == 4
+
+
+def test_support_cap_counts_only_the_last_24_hours(engine, registry):
+    from datetime import timedelta
+    record = _submit(engine, registry, False)
+    start = store.utcnow()
+    with engine.begin() as conn:
+        for n in range(2):
+            store.add_support(conn, record["public_id"], f"token-{n}", now=start, client="net", per_client_daily=2)
+        with pytest.raises(store.SupportLimitReached):
+            store.add_support(conn, record["public_id"], "token-x", now=start + timedelta(hours=23),
+                              client="net", per_client_daily=2)
+        # the same browser again is not a new support and never refused
+        assert store.add_support(conn, record["public_id"], "token-0", now=start + timedelta(hours=23),
+                                 client="net", per_client_daily=2) == (False, 2)
+        assert store.add_support(conn, record["public_id"], "token-y", now=start + timedelta(hours=25),
+                                 client="net", per_client_daily=2) == (True, 3)

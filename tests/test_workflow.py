@@ -185,7 +185,7 @@ def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
     public_id = record["public_id"]
     for n in range(2):
         browser = app.test_client()
-        browser.environ_base["REMOTE_ADDR"] = f"127.0.0.{n + 2}"  # two residents, two addresses
+        browser.environ_base["REMOTE_ADDR"] = ("192.0.2.2", "198.51.100.2")[n]  # two residents, two networks
         refused = browser.post(f"/p/{public_id}/flag", data={"reason": "spam"})
         assert refused.status_code == 400  # no CSRF token
         token = csrf_token(browser, f"/p/{public_id}")  # the permalink carries the flag form

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import math
 import secrets
 import threading
@@ -295,6 +296,13 @@ def browser_token() -> tuple[str, bool]:
     return secrets.token_urlsafe(32), True
 
 
+def network_key() -> str:
+    """Return a keyed hash of the sender's network (IPv4 /24, IPv6 /64), never the address itself."""
+    # Keyed with the app's secret so the stored value cannot be turned back into a network.
+    network = spam.network_of(request.remote_addr).encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), network, hashlib.sha256).hexdigest()
+
+
 def remember_token(response: Response, token: str) -> None:
     response.set_cookie(TOKEN_COOKIE, token, max_age=TOKEN_MAX_AGE, httponly=True, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
@@ -393,8 +401,15 @@ def support(public_id: str):
     """Support a proposal once per browser (a random cookie token, stored only as its hash)."""
     read_json_object()  # JSON only (an empty body is fine): a cross-site form cannot post here
     token, new_token = browser_token()
-    with db.transaction() as conn:
-        result = store.add_support(conn, public_id, token)
+    config = current_app.config
+    per_network = int(config.get("RATELIMIT_SUPPORTS_PER_NETWORK") or 0) if config.get("RATELIMIT_ENABLED", True) else 0
+    try:
+        with db.transaction() as conn:
+            result = store.add_support(conn, public_id, token, client=network_key(), per_client_daily=per_network)
+    except store.SupportLimitReached as error:
+        response = error_response(429, error.code, error.message(current_language()))
+        response.headers["Retry-After"] = str(int(error.retry_after + 0.999))
+        return response
     if result is None:
         return error_response(404, "not_found", http_message(404))
     added, total = result

@@ -1,14 +1,13 @@
 """Residents flag a proposal as inappropriate: POST /p/<public_id>/flag.
 
 One flag per browser (a random token in an HttpOnly cookie, stored only as a hash); when a
-proposal has ``FLAG_HIDE_THRESHOLD`` open flags it is hidden pending a moderator's review
+proposal has open flags from ``FLAG_HIDE_THRESHOLD`` distinct networks (IPv4 /24, IPv6 /64) it
+is hidden pending a moderator's review, unless a moderator has restored it before
 (``/planner/moderation``; hiding and restoring by hand are planner views). Form posts need the
 CSRF token like every form; a JSON client sends it in ``X-CSRFToken``.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request
@@ -16,17 +15,11 @@ from flask_babel import gettext as _
 
 from ..layers import workflow
 from . import db
-from .api import TOKEN_COOKIE  # one browser token for supports and flags, so one erase covers both
+from .api import TOKEN_COOKIE, network_key  # one browser token for supports and flags, so one erase covers both
 from .ratelimit import limited
 
 bp = Blueprint("moderation", __name__)
 
-
-
-def _client_key() -> str:
-    # Keyed with the app's secret so the stored value cannot be turned back into an address.
-    address = (request.remote_addr or "-").encode()
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), address, hashlib.sha256).hexdigest()
 
 
 @bp.post("/p/<public_id>/flag")
@@ -37,7 +30,7 @@ def flag(public_id: str):
     reason = str((payload or {}).get("reason", ""))[:500]
     with db.transaction() as conn:
         result = workflow.flag(conn, public_id, token, reason, threshold=current_app.config["FLAG_HIDE_THRESHOLD"],
-                               client=_client_key())
+                               client=network_key())
     if result is None:
         abort(404)
     message = _("Tack. En moderator tittar på förslaget.")
