@@ -25,6 +25,29 @@ DALBY = {"lon": 13.3514, "lat": 55.6652, "category": "traffic"}
     ("Trafiken på Bygatan 12 i Dalby är farlig.", False),
     ("Ställ en bänk vid dammen", False),
     ("", False),
+    # normalised first, bare domains and shorteners from the public-suffix list (#9)
+    ("Läs mer på dalby.example.se", True),
+    ("kort länk: bit.ly/x", True),
+    ("Bit.ly/3xYz", True),
+    ("ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ", True),
+    ("exa\u200bmple.com", True),
+    ("besök example.c\u200bom", True),
+    ("kolla bit.ly", True),
+    ("billigt på casino.win", True),
+    ("example\u3002com/x", True),
+    ("se exam\u00adple.org", True),
+    ("Example.Com", True),
+    ("EXAMPLE.SE", True),
+    ("planen finns på lund.se", True),
+    ("köp på kommun.co.uk", True),
+    ("tinyurl.com", True),
+    ("min-sida.nu:8080", True),
+    ("Vi behöver fler bänkar.Tack", False),
+    ("Mötet börjar kl.15 vid parken.Vi ses där", False),
+    ("Gör något vid skolan.Se till att det blir tryggt.", False),
+    ("Org.nr 212000-1124, tel.nr 046-35 50 00", False),
+    ("Kyrkan byggdes ca 1100 e.Kr. och renoverades 3.5 gånger, bl.a. 1870.", False),
+    ("Det kostar 25 kr. Tack!", False),
 ])
 def test_contains_link(text, is_link):
     assert spam.contains_link(text) is is_link
@@ -283,3 +306,17 @@ def test_support_cap_counts_only_the_last_24_hours(engine, registry):
                                  client="net", per_client_daily=2) == (False, 2)
         assert store.add_support(conn, record["public_id"], "token-y", now=start + timedelta(hours=25),
                                  client="net", per_client_daily=2) == (True, 3)
+
+
+def test_link_hold_uses_the_bundled_public_suffix_list_without_network(monkeypatch):
+    import socket
+    import urllib.request
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the link hold tried to reach the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    spam._suffixes.cache_clear()
+    assert spam.contains_link("mer på dalbyforum.se") and not spam.contains_link("fler bänkar.Tack")

@@ -125,7 +125,7 @@ def document(locality) -> dict:
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Support"}}}},
                         "404": _error("No public proposal with this id"),
                         "415": _error("Not application/json"),
-                        "429": _error("Too many supports from this client"),
+                        "429": _error("Too many supports from this client, or from its network for this proposal today (code support_limit)"),
                     },
                 },
             },
