@@ -3,20 +3,32 @@
 SQLite: ``backup`` copies the live database page by page through SQLite's online backup API
 (a consistent snapshot, even while the app is writing), and the copy is a single self-contained
 file (rollback journal, no ``-wal`` beside it). ``restore`` refuses a file that fails
-``PRAGMA integrity_check`` or lacks the store's tables, then copies it over the live database
-with the same API, so open connections see either the old or the new store, never a mix.
-PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean``, which must be on PATH.
-No Flask here; the CLI wraps these functions.
+``PRAGMA integrity_check``, lacks the store's tables or holds anything the schema does not
+declare, then copies it over the live database with the same API, so open connections see
+either the old or the new store, never a mix. PostgreSQL: ``pg_dump --format=custom`` and
+``pg_restore --clean``, which must be on PATH; the dump's table of contents and table
+definitions are checked the same way first.
+
+Trust nothing: a backup or a live store may carry a trigger, a view, an index, a table or a
+column that ``layers.schema`` does not declare (a trigger could copy every new contact row
+elsewhere), so ``schema_problems`` compares the store's objects with the declaration and
+anything extra is refused. Missing tables and columns are fine: ``init_db`` adds them.
+``consistency_problems`` finds rows that point at nothing (joins to areas or services no longer
+in the layers, supports and other rows of proposals that no longer exist) and ``repair`` fixes
+them. No Flask here; the CLI wraps these functions.
 """
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, exists, func, select
 
+from . import schema
 from .store import init_db
 
 # A backup without these is not a Dialogkarta store (tables added later are created on restore).
@@ -54,7 +66,8 @@ def backup(engine: Engine, target: str | os.PathLike) -> dict:
             destination.close()
     finally:
         raw.close()
-    problems = check_file(partial)
+    # A tampered live store is still backed up as it is (evidence); restoring that copy is refused.
+    problems = check_file(partial, schema_objects=False)
     if problems:
         partial.unlink(missing_ok=True)
         raise MaintenanceError(f"The backup failed its own check: {problems[0]}")
@@ -62,8 +75,11 @@ def backup(engine: Engine, target: str | os.PathLike) -> dict:
     return {"path": str(target), "proposals": count}
 
 
-def check_file(path: str | os.PathLike) -> list[str]:
-    """Return what is wrong with an SQLite store file (empty list: it is sound and complete)."""
+def check_file(path: str | os.PathLike, schema_objects: bool = True) -> list[str]:
+    """Return what is wrong with an SQLite store file (empty list: it is sound and complete).
+
+    With ``schema_objects`` (the default) anything the schema does not declare is a problem too.
+    """
     path = Path(path)
     if not path.is_file():
         return [f"{path} does not exist or is not a file."]
@@ -78,16 +94,195 @@ def check_file(path: str | os.PathLike) -> list[str]:
     try:
         try:
             result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            found = sqlite_objects(connection)
         except sqlite3.DatabaseError as error:
             return [f"{path} is not a readable SQLite database: {error}."]
     finally:
         connection.close()
     problems = [] if result == ["ok"] else [f"integrity check failed: {'; '.join(result[:5])}"]
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    missing = [t for t in REQUIRED_TABLES if t not in found.tables]
     if missing:
         problems.append(f"{path} is not a Dialogkarta store: tables missing: {', '.join(missing)}.")
+    return problems + (schema_problems(found, "sqlite") if schema_objects else [])
+
+
+# ------------------------------------------------------------------ schema objects
+@dataclass(frozen=True)
+class SchemaObjects:
+    """The objects a store holds: tables with their columns, and the names of its other objects."""
+
+    tables: dict           # table name -> set of column names
+    indexes: set           # (table, index name)
+    triggers: set          # (table, trigger name)
+    views: set             # view names (materialised ones too)
+    rules: set = frozenset()  # (table, rule name): PostgreSQL's query rewrite rules
+
+
+def sqlite_objects(connection: sqlite3.Connection) -> SchemaObjects:
+    """Return the schema objects of an SQLite database (a ``sqlite3`` connection)."""
+    tables, indexes, triggers, views = {}, set(), set(), set()
+    for kind, name, table in connection.execute("SELECT type, name, tbl_name FROM sqlite_master"):
+        if name.startswith("sqlite_"):  # SQLite's own (autoindexes, sqlite_sequence, sqlite_stat1): reserved names
+            continue
+        if kind == "table":
+            tables[name] = {row[0] for row in connection.execute("SELECT name FROM pragma_table_xinfo(?)", (name,))}
+        elif kind == "index":
+            indexes.add((table, name))
+        elif kind == "trigger":
+            triggers.add((table, name))
+        elif kind == "view":
+            views.add(name)
+    return SchemaObjects(tables, indexes, triggers, views)
+
+
+def postgresql_objects(conn) -> SchemaObjects:
+    """Return the schema objects of the current PostgreSQL schema (a SQLAlchemy connection),
+    leaving out those that belong to an extension (e.g. PostGIS's ``spatial_ref_sys``)."""
+    not_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')"
+    tables, indexes, views = {}, set(), set()
+    for name, kind, table in conn.exec_driver_sql(
+        "SELECT c.relname, c.relkind, t.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = i.indrelid "
+        f"WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'i', 'I') AND {not_extension}"
+    ):
+        if kind in ("r", "p", "f"):
+            tables[name] = set()
+        elif kind in ("v", "m"):
+            views.add(name)
+        else:
+            indexes.add((table, name))
+    for table, column in conn.exec_driver_sql(
+        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+        "AND a.attnum > 0 AND NOT a.attisdropped"
+    ):
+        if table in tables:
+            tables[table].add(column)
+    triggers = set(conn.exec_driver_sql(
+        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
+    ).all())
+    rules = set(conn.exec_driver_sql(
+        "SELECT tablename, rulename FROM pg_rules WHERE schemaname = current_schema()").all())
+    return SchemaObjects(tables, indexes, {tuple(t) for t in triggers}, views, {tuple(r) for r in rules})
+
+
+def declared_index_names(dialect: str) -> set[str]:
+    """Return the names of the indexes a store made from ``layers.schema`` holds on ``dialect``.
+
+    SQLite backs primary keys and unique constraints with ``sqlite_autoindex_*`` indexes (left
+    out of ``sqlite_objects``); PostgreSQL names them after the constraint (``<table>_pkey``,
+    ``<table>_<columns>_key``, or the declared name).
+    """
+    names = {index.name for table in schema.metadata.tables.values() for index in table.indexes}
+    if dialect == "postgresql":
+        for table in schema.metadata.tables.values():
+            names.add(f"{table.name}_pkey")
+            for constraint in table.constraints:
+                if type(constraint).__name__ == "UniqueConstraint":
+                    names.add(constraint.name if isinstance(constraint.name, str)
+                              else f"{table.name}_{'_'.join(constraint.columns.keys())}_key")
+    return names
+
+
+def schema_problems(found: SchemaObjects, dialect: str) -> list[str]:
+    """Return a sentence for every object in ``found`` that ``layers.schema`` does not declare."""
+    declared = schema.metadata.tables
+    problems = []
+    for table in sorted(set(found.tables) - set(declared)):
+        problems.append(f"table {table} is not part of the store's schema.")
+    for table in sorted(set(found.tables) & set(declared)):
+        for column in sorted(found.tables[table] - set(declared[table].columns.keys())):
+            problems.append(f"column {table}.{column} is not part of the store's schema.")
+    known = declared_index_names(dialect)
+    for table, index in sorted(found.indexes):
+        if index not in known:
+            problems.append(f"index {index} on {table} is not part of the store's schema.")
+    for table, trigger in sorted(found.triggers):
+        problems.append(f"trigger {trigger} on {table} is not part of the store's schema (it declares no triggers).")
+    for view in sorted(found.views):
+        problems.append(f"view {view} is not part of the store's schema (it declares no views).")
+    for table, rule in sorted(found.rules):
+        problems.append(f"rule {rule} on {table} is not part of the store's schema (it declares no rules).")
     return problems
+
+
+def store_schema_problems(engine: Engine) -> list[str]:
+    """Return what the live store holds beyond its declared schema (empty list: nothing)."""
+    if _is_sqlite(engine):
+        raw = engine.raw_connection()
+        try:
+            return schema_problems(sqlite_objects(raw.driver_connection), "sqlite")
+        finally:
+            raw.close()
+    with engine.connect() as conn:
+        return schema_problems(postgresql_objects(conn), "postgresql")
+
+
+# ------------------------------------------------------------------ consistency
+@dataclass(frozen=True)
+class Inconsistency:
+    """Rows that point at nothing: what, how many, and how to repair it."""
+
+    what: str
+    count: int
+    repair: str
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.count} row(s). Repair: {self.repair}"
+
+
+REFRESH_HINT = "`dialogkarta join --refresh` (or `dialogkarta check --repair`) recomputes every proposal's joins."
+DELETE_HINT = "`dialogkarta check --repair` deletes them."
+
+
+def _orphan_tables():
+    """Return (table, column) for every table whose rows belong to a proposal (by foreign key)."""
+    for table in schema.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column is schema.proposals.c.id for fk in column.foreign_keys):
+                yield table, column
+
+
+def consistency_problems(conn, registry) -> list[Inconsistency]:
+    """Return the rows that point at nothing: joins to development areas or services no longer in
+    the layers, and supports, flags and other rows of proposals that no longer exist."""
+    problems = []
+    area_ids = {str(a) for a in registry.areas()["id"]}
+    service_ids = {str(s) for s in registry.services()["id"]}
+    stale_areas = [a for (a,) in conn.execute(select(schema.proposal_areas.c.area_id)) if str(a) not in area_ids]
+    if stale_areas:
+        shown = ", ".join(sorted(set(stale_areas))[:5])
+        problems.append(Inconsistency(f"joins to development areas no longer in the layer ({shown})",
+                                      len(stale_areas), REFRESH_HINT))
+    stale_services = [s for (s,) in conn.execute(select(schema.proposal_services.c.service_id))
+                      if str(s) not in service_ids]
+    if stale_services:
+        shown = ", ".join(sorted(set(stale_services))[:5])
+        problems.append(Inconsistency(f"nearest-service joins to services no longer in the layer ({shown})",
+                                      len(stale_services), REFRESH_HINT))
+    for table, column in _orphan_tables():
+        count = conn.execute(select(func.count()).select_from(table)
+                             .where(column.is_not(None), ~_proposal_exists(column))).scalar_one()
+        if count:
+            problems.append(Inconsistency(f"{table.name} of proposals that no longer exist", count, DELETE_HINT))
+    return problems
+
+
+def _proposal_exists(column):
+    return exists().where(schema.proposals.c.id == column)
+
+
+def repair(conn, registry) -> dict:
+    """Delete rows of proposals that no longer exist and recompute every proposal's joins; return counts."""
+    from .proposals import refresh_joins
+
+    deleted = {}
+    for table, column in _orphan_tables():
+        count = conn.execute(delete(table).where(column.is_not(None), ~_proposal_exists(column))).rowcount
+        if count:
+            deleted[table.name] = count
+    return {"deleted": deleted, "rejoined": refresh_joins(conn, registry)}
 
 
 def integrity(engine: Engine) -> list[str]:
@@ -108,6 +303,9 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
     if not _is_sqlite(engine):
         if not source.is_file():
             raise MaintenanceError(f"{source} does not exist.")
+        problems = dump_problems(source)
+        if problems:
+            raise MaintenanceError("Refusing to restore: " + " ".join(problems))
         _pg_run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)], engine)
         return {"path": str(source), "proposals": None}
     problems = check_file(source)
@@ -126,6 +324,51 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
     with engine.connect() as conn:
         count = conn.exec_driver_sql("SELECT count(*) FROM proposals").scalar_one()
     return {"path": str(source), "proposals": count}
+
+
+# pg_restore --list: "215; 1259 16386 TABLE public proposals owner"; the kind may be two words.
+_TOC_LINE = re.compile(r"^\d+;\s+\d+\s+\d+\s+(?P<kind>TABLE DATA|MATERIALIZED VIEW DATA|MATERIALIZED VIEW|EVENT TRIGGER|"
+                       r"FOREIGN TABLE|FK CONSTRAINT|SEQUENCE OWNED BY|SEQUENCE SET|DEFAULT ACL|INDEX ATTACH|"
+                       r"ROW SECURITY|[A-Z]+)\s+(?P<rest>.*)$")
+_REFUSED_KINDS = {"TRIGGER": "trigger", "VIEW": "view", "MATERIALIZED VIEW": "view", "RULE": "rule",
+                  "EVENT TRIGGER": "event trigger", "POLICY": "policy", "FUNCTION": "function",
+                  "PROCEDURE": "procedure", "FOREIGN TABLE": "foreign table"}
+_CREATE_TABLE = re.compile(r"^CREATE TABLE (?:\w+\.)?\"?(\w+)\"? \((.*?)\n\);", re.S | re.M)
+
+
+def dump_problems(source: str | os.PathLike) -> list[str]:
+    """Return what a ``pg_dump --format=custom`` file holds beyond the declared schema (``pg_restore`` reads it)."""
+    toc = _pg_output(["pg_restore", "--list", "-f", "-", str(source)])
+    found = SchemaObjects({}, set(), set(), set(), set())
+    problems = []
+    for line in toc.splitlines():
+        match = _TOC_LINE.match(line.strip())
+        if not match:
+            continue
+        kind, words = match["kind"], match["rest"].split()
+        if kind in _REFUSED_KINDS:
+            on = f" on {words[1]}" if len(words) >= 4 else ""  # schema, [table,] name, owner
+            problems.append(f"{_REFUSED_KINDS[kind]} {words[-2] if len(words) >= 2 else '?'}{on} "
+                            "is not part of the store's schema.")
+        elif kind == "TABLE" and len(words) >= 2:
+            found.tables[words[1]] = set()
+        elif kind == "INDEX" and len(words) >= 2:
+            found.indexes.add(("?", words[1]))
+    for table, body in _CREATE_TABLE.findall(_pg_output(["pg_restore", "--schema-only", "-f", "-", str(source)])):
+        if table in found.tables:
+            found.tables[table] = {line.split()[0].strip('"') for line in body.splitlines()
+                                   if line.strip() and not line.strip().startswith("CONSTRAINT")}
+    return problems + [p.replace(" on ?", "") for p in schema_problems(found, "postgresql")]
+
+
+def _pg_output(command: list[str]) -> str:
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise MaintenanceError(f"{command[0]} is not installed or not on PATH.") from None
+    if completed.returncode != 0:
+        raise MaintenanceError(f"{command[0]} cannot read the backup: {completed.stderr.strip()[:500]}")
+    return completed.stdout
 
 
 def _pg_run(command: list[str], engine: Engine) -> None:

@@ -222,7 +222,8 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
     assert maintenance.backup(engine, target) == {"path": str(target), "proposals": None}
     assert target.read_text() == "dump\n"
     maintenance.restore(engine, target)
-    dump_call, restore_call = log.read_text().splitlines()
+    dump_call, list_call, schema_call, restore_call = log.read_text().splitlines()
+    assert list_call.startswith("pg_restore --list") and schema_call.startswith("pg_restore --schema-only")
     assert dump_call.startswith("pg_dump --format=custom") and "PGPASSWORD=s3cret" in dump_call
     assert "--dbname postgresql://planner@db.example:5432/dialogkarta" in dump_call
     assert "s3cret" not in dump_call.split("PGPASSWORD=")[0]      # never on the command line
@@ -245,3 +246,134 @@ def test_postgresql_backup_and_restore_round_trip_for_real(engine, registry, tmp
     assert _count(engine) == 3
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(contacts)).scalar_one() == 3
+
+
+
+# ------------------------------------------------------------- trust nothing (#9)
+EXTRAS = {
+    "trigger": "CREATE TRIGGER leak AFTER INSERT ON contacts BEGIN UPDATE contacts SET name = name; END",
+    "view": "CREATE VIEW everyone AS SELECT name, email FROM contacts",
+    "table": "CREATE TABLE stash (email TEXT)",
+    "index": "CREATE INDEX ix_contacts_email ON contacts (email)",
+    "column": "ALTER TABLE proposals ADD COLUMN tracker TEXT",
+}
+
+
+def _tamper(path, sql):
+    with sqlite3.connect(path) as conn:
+        conn.execute(sql)
+    sqlite3.connect(path).close()
+
+
+@on_sqlite_only
+@pytest.mark.parametrize("kind", list(EXTRAS))
+def test_restore_refuses_a_backup_with_anything_the_schema_does_not_declare(engine, registry, tmp_path, kind):
+    _add(engine, registry, 2)
+    target = tmp_path / "copy.sqlite"
+    maintenance.backup(engine, target)
+    _tamper(target, EXTRAS[kind])
+    _add(engine, registry, 1)
+    with pytest.raises(maintenance.MaintenanceError, match=f"Refusing to restore: .*{kind} .*not part of the store's schema"):
+        maintenance.restore(engine, target)
+    assert _count(engine) == 3  # nothing changed
+    with engine.connect() as conn:
+        assert maintenance.schema_problems(maintenance.sqlite_objects(conn.connection.driver_connection), "sqlite") == []
+
+
+@on_sqlite_only
+def test_cli_restore_names_the_extra_trigger(app, runner, tmp_path):
+    target = tmp_path / "copy.sqlite"
+    assert runner.invoke(cli, ["backup", str(target)]).exit_code == 0
+    _tamper(target, EXTRAS["trigger"])
+    result = runner.invoke(cli, ["restore", "--yes", str(target)])
+    assert result.exit_code != 0
+    assert "Refusing to restore" in result.output and "trigger leak on contacts" in result.output
+
+
+@on_sqlite_only
+def test_check_refuses_a_live_store_with_an_extra_trigger_and_says_what_to_do(app, runner):
+    from dialogkarta.webmap import db
+    assert runner.invoke(cli, ["check"]).exit_code == 0
+    with app.app_context(), db.transaction() as conn:
+        conn.exec_driver_sql(EXTRAS["trigger"])
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code != 0
+    assert "trigger leak on contacts is not part of the store's schema" in result.output
+    assert "DROP TRIGGER" in result.output
+
+
+def test_check_reports_joins_to_areas_no_longer_in_the_layer_and_repairs_them(app, runner):
+    from dialogkarta.layers.schema import proposal_areas
+    from dialogkarta.webmap import db
+    with app.app_context():
+        inside = db.registry().areas().geometry.iloc[0].representative_point()
+        _add(db.engine(), db.registry(), 1, lon=inside.x, lat=inside.y)  # inside a development area
+        with db.transaction() as conn:
+            before = sorted(conn.execute(select(proposal_areas.c.area_id)).scalars())
+            assert before  # the submission was joined to an area
+            # the area was removed from the development-areas layer (an import) after the join was stored
+            conn.execute(proposal_areas.update().values(area_id="rivet-omrade"))
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code != 0
+    assert "joins to development areas no longer in the layer (rivet-omrade): 1 row(s)" in result.output
+    assert "dialogkarta join --refresh" in result.output and "check --repair" in result.output
+    repaired = runner.invoke(cli, ["check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "recomputed joins for 1 proposals" in repaired.output
+    with app.app_context(), db.reading() as conn:
+        assert sorted(conn.execute(select(proposal_areas.c.area_id)).scalars()) == before
+
+
+def test_check_reports_services_no_longer_in_the_layer(engine, registry):
+    from dialogkarta.layers.schema import proposal_services
+    _add(engine, registry, 1)
+    with engine.begin() as conn:
+        conn.execute(proposal_services.update().where(proposal_services.c.kind == "school")
+                     .values(service_id="nedlagd-skola"))
+        problems = maintenance.consistency_problems(conn, registry)
+    assert [(p.count, "nedlagd-skola" in p.what, "join --refresh" in p.repair) for p in problems] == [(1, True, True)]
+
+
+@on_sqlite_only
+def test_check_reports_supports_of_missing_proposals_and_repair_deletes_them(app, runner, tmp_path):
+    from dialogkarta.layers import store
+    from dialogkarta.layers.schema import supports
+    from dialogkarta.webmap import db
+    with app.app_context():
+        kept, gone = _add(db.engine(), db.registry(), 2)
+        with db.transaction() as conn:
+            store.add_support(conn, kept["public_id"], "token-a")
+            store.add_support(conn, gone["public_id"], "token-a")
+            store.add_support(conn, gone["public_id"], "token-b")
+        path = db.engine().url.database
+    with sqlite3.connect(path) as raw:  # foreign keys off, as in a store restored from an old copy
+        raw.execute("DELETE FROM proposals WHERE public_id = ?", (gone["public_id"],))
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code != 0
+    assert "supports of proposals that no longer exist: 2 row(s). Repair: `dialogkarta check --repair`" in result.output
+    repaired = runner.invoke(cli, ["check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "2 supports" in repaired.output
+    with app.app_context(), db.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(supports)).scalar_one() == 1
+
+
+@on_postgresql
+def test_postgresql_restore_refuses_a_dump_with_an_extra_trigger(engine, registry, tmp_path):
+    _add(engine, registry, 2)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE FUNCTION leak() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+        conn.exec_driver_sql("CREATE TRIGGER leak AFTER INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION leak()")
+    target = tmp_path / "store.dump"
+    try:
+        maintenance.backup(engine, target)
+        assert any("trigger" in p for p in maintenance.store_schema_problems(engine))
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER leak ON contacts")
+            conn.exec_driver_sql("DROP FUNCTION leak()")
+    assert maintenance.store_schema_problems(engine) == []
+    _add(engine, registry, 1)
+    with pytest.raises(maintenance.MaintenanceError, match=r"Refusing to restore: function leak\(\) .* trigger leak on contacts is not part"):
+        maintenance.restore(engine, target)
+    assert _count(engine) == 3

@@ -56,15 +56,31 @@ def restore_command(file, yes):
 
 
 @commands.command("check")
+@click.option("--repair", is_flag=True,
+              help="Delete rows of proposals that no longer exist and recompute every proposal's joins.")
 @with_appcontext
-def check_command():
-    """Run SQLite's integrity check on the live store."""
-    if db.engine().url.get_backend_name() != "sqlite":
-        raise click.ClickException("check runs on SQLite stores; use PostgreSQL's own tools (amcheck).")
-    result = maintenance.integrity(db.engine())
-    if result != ["ok"]:
-        raise click.ClickException("Integrity check failed: " + "; ".join(result[:10]))
-    click.echo("Integrity check: ok.")
+def check_command(repair):
+    """Check the live store: integrity (SQLite), nothing beyond the declared schema, and consistency."""
+    engine = db.engine()
+    problems = []
+    if engine.url.get_backend_name() == "sqlite":
+        result = maintenance.integrity(engine)
+        if result != ["ok"]:
+            problems.append("Integrity check failed: " + "; ".join(result[:10]))
+    extra = maintenance.store_schema_problems(engine)
+    if extra:
+        problems += extra + ["Repair: find out who added these, then drop them (e.g. DROP TRIGGER name) "
+                             "or restore a trusted backup; `check --repair` never drops them."]
+    if repair:
+        with db.transaction() as conn:
+            done = maintenance.repair(conn, db.registry())
+        deleted = ", ".join(f"{n} {table}" for table, n in done["deleted"].items()) or "nothing"
+        click.echo(f"Repaired: deleted {deleted}; recomputed joins for {done['rejoined']} proposals.")
+    with db.reading() as conn:
+        problems += [str(p) for p in maintenance.consistency_problems(conn, db.registry())]
+    if problems:
+        raise click.ClickException("\n".join(problems))
+    click.echo("Integrity check: ok. Schema: nothing beyond the declared tables. Consistency: ok.")
 
 
 @commands.command("erase")
