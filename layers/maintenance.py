@@ -26,7 +26,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, exists, func, select
+from sqlalchemy import Engine, UniqueConstraint, delete, exists, func, select
 
 from . import schema
 from .store import init_db
@@ -112,7 +112,7 @@ class SchemaObjects:
     """The objects a store holds: tables with their columns, and the names of its other objects."""
 
     tables: dict           # table name -> set of column names
-    indexes: set           # (table, index name)
+    indexes: set           # (table or None, index name)
     triggers: set          # (table, trigger name)
     views: set             # view names (materialised ones too)
     rules: set = frozenset()  # (table, rule name): PostgreSQL's query rewrite rules
@@ -179,7 +179,7 @@ def declared_index_names(dialect: str) -> set[str]:
         for table in schema.metadata.tables.values():
             names.add(f"{table.name}_pkey")
             for constraint in table.constraints:
-                if type(constraint).__name__ == "UniqueConstraint":
+                if isinstance(constraint, UniqueConstraint):
                     names.add(constraint.name if isinstance(constraint.name, str)
                               else f"{table.name}_{'_'.join(constraint.columns.keys())}_key")
     return names
@@ -197,7 +197,7 @@ def schema_problems(found: SchemaObjects, dialect: str) -> list[str]:
     known = declared_index_names(dialect)
     for table, index in sorted(found.indexes):
         if index not in known:
-            problems.append(f"index {index} on {table} is not part of the store's schema.")
+            problems.append(f"index {index}{f' on {table}' if table else ''} is not part of the store's schema.")
     for table, trigger in sorted(found.triggers):
         problems.append(f"trigger {trigger} on {table} is not part of the store's schema (it declares no triggers).")
     for view in sorted(found.views):
@@ -353,12 +353,12 @@ def dump_problems(source: str | os.PathLike) -> list[str]:
         elif kind == "TABLE" and len(words) >= 2:
             found.tables[words[1]] = set()
         elif kind == "INDEX" and len(words) >= 2:
-            found.indexes.add(("?", words[1]))
+            found.indexes.add((None, words[1]))  # the table list names no table for an index
     for table, body in _CREATE_TABLE.findall(_pg_output(["pg_restore", "--schema-only", "-f", "-", str(source)])):
         if table in found.tables:
             found.tables[table] = {line.split()[0].strip('"') for line in body.splitlines()
                                    if line.strip() and not line.strip().startswith("CONSTRAINT")}
-    return problems + [p.replace(" on ?", "") for p in schema_problems(found, "postgresql")]
+    return problems + schema_problems(found, "postgresql")
 
 
 def _pg_output(command: list[str]) -> str:

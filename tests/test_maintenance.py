@@ -358,22 +358,39 @@ def test_check_reports_supports_of_missing_proposals_and_repair_deletes_them(app
         assert conn.execute(select(func.count()).select_from(supports)).scalar_one() == 1
 
 
+PG_EXTRAS = [
+    ("CREATE FUNCTION leak() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$", "DROP FUNCTION leak()"),
+    ("CREATE TRIGGER leak AFTER INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION leak()", "DROP TRIGGER leak ON contacts"),
+    ("CREATE VIEW everyone AS SELECT name, email FROM contacts", "DROP VIEW everyone"),
+    ("CREATE TABLE stash (email text)", "DROP TABLE stash"),
+    ("CREATE INDEX ix_contacts_email ON contacts (email)", "DROP INDEX ix_contacts_email"),
+    ("ALTER TABLE proposals ADD COLUMN tracker text", "ALTER TABLE proposals DROP COLUMN tracker"),
+]
+
+
 @on_postgresql
-def test_postgresql_restore_refuses_a_dump_with_an_extra_trigger(engine, registry, tmp_path):
+def test_postgresql_restore_refuses_a_dump_with_extra_objects(engine, registry, tmp_path):
     _add(engine, registry, 2)
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE FUNCTION leak() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
-        conn.exec_driver_sql("CREATE TRIGGER leak AFTER INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION leak()")
+        for create, _drop in PG_EXTRAS:
+            conn.exec_driver_sql(create)
     target = tmp_path / "store.dump"
     try:
         maintenance.backup(engine, target)
-        assert any("trigger" in p for p in maintenance.store_schema_problems(engine))
+        live = " ".join(maintenance.store_schema_problems(engine))
     finally:
         with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TRIGGER leak ON contacts")
-            conn.exec_driver_sql("DROP FUNCTION leak()")
+            for _create, drop in reversed(PG_EXTRAS):
+                conn.exec_driver_sql(drop)
+    for what in ("trigger leak on contacts", "view everyone", "table stash", "index ix_contacts_email",
+                 "column proposals.tracker"):
+        assert what in live
     assert maintenance.store_schema_problems(engine) == []
     _add(engine, registry, 1)
-    with pytest.raises(maintenance.MaintenanceError, match=r"Refusing to restore: function leak\(\) .* trigger leak on contacts is not part"):
+    with pytest.raises(maintenance.MaintenanceError) as refused:
         maintenance.restore(engine, target)
+    for what in ("function leak()", "trigger leak on contacts", "view everyone", "table stash",
+                 "index ix_contacts_email", "column proposals.tracker"):
+        assert what in str(refused.value)
+    assert str(refused.value).startswith("Refusing to restore")
     assert _count(engine) == 3
