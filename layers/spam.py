@@ -42,7 +42,8 @@ _SCHEME_OR_MARKUP = re.compile(
 # Dot-separated names (labels of letters, digits and hyphens), then perhaps a path or a port.
 _NAME = re.compile(r"(?<![\w-])([^\W_][\w-]*(?:\.[^\W_][\w-]*)+)(/|:\d)?")
 # Written Title-case after a word these still count: the generic endings spam uses.
-_GENERIC_ENDINGS = frozenset("com net org info biz xyz top site online shop club link click io app dev ru cn".split())
+_GENERIC_ENDINGS = frozenset(("com", "net", "org", "info", "biz", "xyz", "top", "site", "online", "shop", "club",
+                              "link", "click", "io", "app", "dev", "ru", "cn"))
 # Swedish abbreviations end in these (org.nr, tel.nr, f.Kr); a link under them is rare here.
 _ABBREVIATION_ENDINGS = frozenset(("nr", "kr"))
 SHORTENERS = frozenset(("bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rb.gy",
