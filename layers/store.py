@@ -76,8 +76,12 @@ def _add_missing_indexes(engine: Engine) -> None:
 
 
 def new_public_id() -> str:
-    """Return an unguessable identifier for permalinks (96 random bits)."""
-    return secrets.token_urlsafe(12)
+    """Return an unguessable identifier for permalinks (96 random bits) that starts with a letter or digit."""
+    while True:
+        # A leading '-' (or '_') would make a spreadsheet read the id as a formula, and CSV exports quote it.
+        public_id = secrets.token_urlsafe(12)
+        if public_id[0].isalnum():
+            return public_id
 
 
 def hash_token(token: str) -> str:

@@ -316,3 +316,10 @@ def test_layer_csv_neutralises_text_and_keeps_negative_numbers(locality, engine,
     assert rows[0]["name"] == "'=1+1"
     assert all(row["level_m"] == "-2.5" for row in rows)
     assert not any(value.startswith(TRIGGERS) for row in rows for key, value in row.items() if key != "level_m")
+
+
+def test_public_ids_never_start_like_a_formula(monkeypatch):
+    from dialogkarta.layers import store
+    drawn = iter(["-bcdefghijklmnop", "_bcdefghijklmnop", "Abcdefghijklmnop"])
+    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert store.new_public_id() == "Abcdefghijklmnop"  # so a CSV id cell never needs a leading '
