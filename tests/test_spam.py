@@ -156,6 +156,19 @@ def test_link_is_held_for_review_and_the_resident_is_told(app, client):
     assert client.get(f"/api/proposals/{response.get_json()['id']}", headers=JSON).status_code == 404
 
 
+@pytest.mark.parametrize("text, held", [
+    ("Läs på ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ", True),
+    ("Se dalby.exa\u200bmple.c\u200bom", True),
+    ("Vi behöver fler bänkar.Tack", False),
+])
+def test_disguised_links_are_held_and_ordinary_text_is_published(app, client, text, held):
+    app.config["HOLD_LINKS"] = True
+    response = _post(client, description=text)
+    assert response.status_code == 201
+    assert response.get_json()["properties"]["public"] is not held
+    assert _public_count(client) == (0 if held else 1)
+
+
 def test_link_hold_can_be_turned_off(app, client):
     app.config["HOLD_LINKS"] = False
     response = _post(client, description="Läs mer på https://example.org/bank")
