@@ -302,6 +302,16 @@ def test_check_refuses_a_live_store_with_an_extra_trigger_and_says_what_to_do(ap
     assert "DROP TRIGGER" in result.output
 
 
+@on_sqlite_only
+def test_cli_backup_of_a_tampered_store_warns_that_restore_will_refuse_it(app, runner, tmp_path):
+    from dialogkarta.webmap import db
+    with app.app_context(), db.transaction() as conn:
+        conn.exec_driver_sql(EXTRAS["view"])
+    result = runner.invoke(cli, ["backup", str(tmp_path / "copy.sqlite")])
+    assert result.exit_code == 0 and (tmp_path / "copy.sqlite").exists()
+    assert "Warning" in result.output and "view everyone" in result.output and "will refuse" in result.output
+
+
 def test_check_reports_joins_to_areas_no_longer_in_the_layer_and_repairs_them(app, runner):
     from dialogkarta.layers.schema import proposal_areas
     from dialogkarta.webmap import db

@@ -33,6 +33,10 @@ def backup_command(file):
         raise click.ClickException(str(error)) from None
     count = "" if result["proposals"] is None else f" ({result['proposals']} proposals)"
     click.echo(f"Backup written to {result['path']}{count}.")
+    extra = maintenance.store_schema_problems(db.engine())
+    if extra:  # copied as it is (evidence), but `restore` will refuse it: say so now
+        click.echo("Warning: the live store holds objects its schema does not declare, so `restore` will refuse "
+                   "this backup: " + " ".join(extra) + " Run `dialogkarta check`.", err=True)
 
 
 @commands.command("restore")
