@@ -118,11 +118,16 @@ class SchemaObjects:
     rules: set = frozenset()  # (table, rule name): PostgreSQL's query rewrite rules
 
 
+# Names SQLite gives its own objects (unique/primary key indexes, AUTOINCREMENT, ANALYZE); only
+# SQLite can create them, short of editing sqlite_master with PRAGMA writable_schema.
+_SQLITE_INTERNAL = re.compile(r"^sqlite_(autoindex_.+|sequence|stat\d)$")
+
+
 def sqlite_objects(connection: sqlite3.Connection) -> SchemaObjects:
     """Return the schema objects of an SQLite database (a ``sqlite3`` connection)."""
     tables, indexes, triggers, views = {}, set(), set(), set()
     for kind, name, table in connection.execute("SELECT type, name, tbl_name FROM sqlite_master"):
-        if name.startswith("sqlite_"):  # SQLite's own (autoindexes, sqlite_sequence, sqlite_stat1): reserved names
+        if _SQLITE_INTERNAL.match(name) and kind in ("table", "index"):  # SQLite's own bookkeeping
             continue
         if kind == "table":
             tables[name] = {row[0] for row in connection.execute("SELECT name FROM pragma_table_xinfo(?)", (name,))}

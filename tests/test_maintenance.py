@@ -404,3 +404,18 @@ def test_postgresql_restore_refuses_a_dump_with_extra_objects(engine, registry, 
         assert what in str(refused.value)
     assert str(refused.value).startswith("Refusing to restore")
     assert _count(engine) == 3
+
+
+def test_only_sqlites_own_bookkeeping_names_are_ignored(tmp_path):
+    path = tmp_path / "planted.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE proposals (id INTEGER PRIMARY KEY, public_id TEXT UNIQUE)")
+        conn.execute("PRAGMA writable_schema=ON")  # the one way to plant an object under SQLite's reserved prefix
+        conn.execute("INSERT INTO sqlite_master VALUES ('view', 'sqlite_view', 'sqlite_view', 0, "
+                     "'CREATE VIEW sqlite_view AS SELECT 1')")
+    conn.close()
+    with sqlite3.connect(path) as conn:
+        found = maintenance.sqlite_objects(conn)
+    conn.close()
+    assert found.views == {"sqlite_view"}
+    assert found.indexes == set()  # sqlite_autoindex_proposals_1 (UNIQUE) is SQLite's own
