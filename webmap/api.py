@@ -402,7 +402,7 @@ def support(public_id: str):
     read_json_object()  # JSON only (an empty body is fine): a cross-site form cannot post here
     token, new_token = browser_token()
     config = current_app.config
-    per_network = int(config.get("RATELIMIT_SUPPORTS_PER_NETWORK") or 0) if config.get("RATELIMIT_ENABLED", True) else 0
+    per_network = config["RATELIMIT_SUPPORTS_PER_NETWORK"] if config["RATELIMIT_ENABLED"] else 0
     try:
         with db.transaction() as conn:
             result = store.add_support(conn, public_id, token, client=network_key(), per_client_daily=per_network)

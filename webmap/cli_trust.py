@@ -84,7 +84,8 @@ def check_command(repair):
         problems += [str(p) for p in maintenance.consistency_problems(conn, db.registry())]
     if problems:
         raise click.ClickException("\n".join(problems))
-    click.echo("Integrity check: ok. Schema: nothing beyond the declared tables. Consistency: ok.")
+    integrity = "Integrity check: ok. " if engine.url.get_backend_name() == "sqlite" else ""
+    click.echo(f"{integrity}Schema: nothing beyond the declared one. Consistency: ok.")
 
 
 @commands.command("erase")
