@@ -305,13 +305,16 @@ def test_csv_exports_hold_no_live_formula_and_numbers_stay_numbers(ctx, audience
     assert west["lon"] == "-1.2500000" and float(west["easting"]) < 0
 
 
-def test_layer_csv_neutralises_text_and_keeps_negative_numbers(locality, engine, tmp_path):
+def test_layer_csv_neutralises_text_and_keeps_negative_numbers(locality, engine):
+    from dialogkarta.layers import layer_store
     from dialogkarta.layers.registry import LayerRegistry
     areas = LayerRegistry(locality).areas().copy()
     areas["name"] = ["=1+1"] + list(areas["name"][1:])
     areas["level_m"] = -2.5
-    pyogrio.write_dataframe(areas, tmp_path / "development-areas.gpkg", driver="GPKG")
-    registry = LayerRegistry(locality, override_dir=tmp_path)
+    with engine.begin() as conn:  # an imported plan layer with a formula for a name and a negative number
+        layer_store.add_version(conn, "development-areas", layer_store.encode(areas, "development-areas"),
+                                features=len(areas))
+    registry = LayerRegistry(locality, engine)
     rows = _spreadsheet_rows(b"".join(export.iter_csv(engine, registry, "development-areas")))
     assert rows[0]["name"] == "'=1+1"
     assert all(row["level_m"] == "-2.5" for row in rows)
