@@ -22,7 +22,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sqlite3
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,7 +43,7 @@ from ..geo.generalise import snap_to_grid
 from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
 from . import schema, store
 from .registry import LayerRegistry, UnknownLayer
-from .styles import layer_style, proposals_style
+from .styles import layer_style, layer_text, proposals_style, proposals_text
 
 PROPOSALS = "proposals"
 PAGE_SIZE = 2000          # proposals per store query for the text formats
@@ -500,8 +502,10 @@ def write_gpkg_export(engine, registry: LayerRegistry, path, crs: str = SWEREF99
                       names: Iterable[str] | None = None, page_size: int = FILE_PAGE_SIZE, now=None) -> dict:
     """Write one GeoPackage with the layers and the proposals (joins included) and their QGIS styles.
 
-    Every layer is in ``crs`` (EPSG:3006 by default; EPSG:3008 is the other choice), described in
-    ``gpkg_contents`` and styled in ``layer_styles``. The file appears at ``path`` only when complete.
+    Every layer is in ``crs`` (EPSG:3006 by default; EPSG:3008 is the other choice), has a title
+    and an abstract in ``gpkg_contents`` and a default style in ``layer_styles``, each style row
+    with the time it was written. The file is a GeoPackage 1.2 (``GPKG_VERSION``), which GDAL 3.6 and
+    QGIS 3.22 open without a warning. The file appears at ``path`` only when complete.
     Returns ``{table name: feature count}``.
     """
     if not any(parse_crs(crs) == parse_crs(c) for c in METRIC_CRS):
@@ -512,9 +516,12 @@ def write_gpkg_export(engine, registry: LayerRegistry, path, crs: str = SWEREF99
     for name in names:
         check_layer(registry, name, audience)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp.gpkg")
-    counts, styles = {}, []
+    counts, styles, texts = {}, [], {}
     locality = registry.locality
+    clock = _StyleClock(now)
+    crs_name = f"EPSG:{parse_crs(crs).to_epsg()}"
     try:
+        _create_gpkg(temp)
         for name in names:
             table = table_name(name)
             if name == PROPOSALS:
@@ -523,38 +530,78 @@ def write_gpkg_export(engine, registry: LayerRegistry, path, crs: str = SWEREF99
                     _description({"sv": f"Förslag från invånare i {locality.name}", "en": f"Residents' proposals, {locality.name}"},
                                  " (med utvecklingsområden och närmaste service / with development areas and nearest services)"),
                     page_size)
-                styles.append((table, proposals_style(locality)))
+                texts[table] = proposals_text(locality, counts[table], audience.planner, crs_name, clock.started)
+                styles.append((table, proposals_style(locality), clock.tick()))
                 continue
             layer = registry.get(name)
             frame = registry.frame(name)
             write_gpkg(frame, temp, layer=table, crs=crs, description=_description(layer.title))
             counts[table] = len(frame)
-            styles.append((table, layer_style(layer, locality)))
-        _write_styles(temp, styles, now=now)
+            texts[table] = layer_text(layer, locality, len(frame))
+            styles.append((table, layer_style(layer, locality), clock.tick()))
+        _write_styles(temp, styles)
+        _write_texts(temp, texts)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     return counts
 
 
-def _write_styles(path: Path, styles: list, now=None) -> None:
-    """Add QGIS's ``layer_styles`` table (the columns QGIS creates) with one default style per layer."""
-    now = pd.Timestamp(now or datetime.now(timezone.utc)).tz_convert("UTC")
-    rows = pd.DataFrame({
-        "f_table_catalog": [""] * len(styles),
-        "f_table_schema": [""] * len(styles),
-        "f_table_name": [table for table, _s in styles],
-        "f_geometry_column": ["geom"] * len(styles),
-        "styleName": [s.name for _t, s in styles],
-        "styleQML": [s.qml for _t, s in styles],
-        "styleSLD": [s.sld for _t, s in styles],
-        "useAsDefault": [True] * len(styles),
-        "description": [s.description for _t, s in styles],
-        "owner": ["dialogkarta"] * len(styles),
+# --------------------------------------------------- GeoPackage: styles and texts
+GPKG_VERSION = "1.2"  # GDAL >= 3.7 writes 1.4 by default, which GDAL 3.6 (QGIS 3.22 on Debian 12) warns about
+
+
+class _StyleClock:
+    """UTC times for the ``layer_styles`` rows: when each style was written, strictly increasing (by 1 ms at least).
+
+    ``now`` fixes the first time (tests); the rest follow it a millisecond apart.
+    """
+
+    def __init__(self, now=None):
+        self.fixed = now is not None
+        self.last = pd.Timestamp(now or datetime.now(timezone.utc)).tz_convert("UTC").floor("ms") - pd.Timedelta(1, "ms")
+        self.started = (self.last + pd.Timedelta(1, "ms")).strftime("%Y-%m-%d %H:%M UTC")
+
+    def tick(self) -> pd.Timestamp:
+        wall = self.last if self.fixed else pd.Timestamp(datetime.now(timezone.utc)).floor("ms")
+        self.last = max(wall, self.last + pd.Timedelta(1, "ms"))
+        return self.last
+
+
+def _style_rows(styles: list) -> pd.DataFrame:
+    """QGIS's ``layer_styles`` columns, with one default style per layer."""
+    return pd.DataFrame({
+        "f_table_catalog": pd.Series([""] * len(styles), dtype="object"),
+        "f_table_schema": pd.Series([""] * len(styles), dtype="object"),
+        "f_table_name": pd.Series([table for table, _s, _t in styles], dtype="object"),
+        "f_geometry_column": pd.Series(["geom"] * len(styles), dtype="object"),
+        "styleName": pd.Series([s.name for _t, s, _u in styles], dtype="object"),
+        "styleQML": pd.Series([s.qml for _t, s, _u in styles], dtype="object"),
+        "styleSLD": pd.Series([s.sld for _t, s, _u in styles], dtype="object"),
+        "useAsDefault": pd.Series([True] * len(styles), dtype="bool"),
+        "description": pd.Series([s.description for _t, s, _u in styles], dtype="object"),
+        "owner": pd.Series(["dialogkarta"] * len(styles), dtype="object"),
         "ui": pd.Series([None] * len(styles), dtype="object"),
-        "update_time": pd.Series([now] * len(styles)).astype("datetime64[ms, UTC]"),
+        "update_time": pd.Series([t for _t, _s, t in styles], dtype="datetime64[ms, UTC]"),
     })
-    pyogrio.write_dataframe(rows, path, layer="layer_styles", driver="GPKG")
+
+
+def _create_gpkg(path: Path) -> None:
+    """Create the GeoPackage in ``GPKG_VERSION`` with an empty ``layer_styles`` table; layers are added after."""
+    pyogrio.write_dataframe(_style_rows([]), path, layer="layer_styles", driver="GPKG",
+                            dataset_options={"VERSION": GPKG_VERSION})
+
+
+def _write_styles(path: Path, styles: list) -> None:
+    """Fill ``layer_styles``: ``styles`` is (table, ``Style``, update time) triples."""
+    pyogrio.write_dataframe(_style_rows(styles), path, layer="layer_styles", driver="GPKG", append=True)
+
+
+def _write_texts(path: Path, texts: dict) -> None:
+    """Put each table's title and abstract in ``gpkg_contents`` (``identifier``, ``description``), where QGIS reads them."""
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.executemany("UPDATE gpkg_contents SET identifier = ?, description = ? WHERE table_name = ?",
+                         [(text.title, text.abstract, table) for table, text in texts.items()])
 
 
 def write_fgb_export(engine, registry: LayerRegistry, name: str, path, crs: str = WGS84, audience: Audience = PUBLIC,

@@ -1,10 +1,21 @@
-"""QGIS styles (QML, with an SLD twin) for the layers we export, so QGIS shows the web map's colours.
+"""QGIS styles (QML, with an SLD twin) and layer texts for the layers we export, for planners in QGIS.
 
 A GeoPackage export stores one style per layer in the ``layer_styles`` table that QGIS reads
-when it opens a layer (the table QGIS itself creates with "Save style > In database").
-Development areas are coloured by ``status`` from the locality's ``[area_status]`` table;
-proposals by their workflow status; the boundary is an outline; other layers get one symbol.
-Only symbology is written: labels, forms and scale ranges are left to QGIS's defaults.
+when it opens a layer (the table QGIS itself creates with "Save style > In database"), and a
+title and an abstract per layer in ``gpkg_contents`` (QGIS shows them under Layer Properties >
+Metadata). What a planner sees:
+
+- proposals: a large diamond coloured by workflow status, the legend naming each status in
+  Swedish (``layers.vocabulary``); no other layer uses a diamond or that size;
+- services: a white round badge with an icon per kind from QGIS's own SVG library (present in
+  every QGIS 3 install, so nothing depends on an emoji font), legend in Swedish;
+- development areas: filled by status with the locality's ``[area_status]`` colours;
+- the boundary: a dashed outline, as on the web map; reference polygons a thin grey outline;
+- other points (places, reference points): small grey circles.
+
+Only symbology is written (``styleCategories="Symbology"``): labels, forms and scale ranges are
+left to QGIS's defaults. The QML is written as QGIS 3.22 writes it (``<Option>`` maps and the
+older ``<prop>`` pairs side by side), the oldest QGIS the tests open it with.
 """
 from __future__ import annotations
 
@@ -14,15 +25,39 @@ from xml.sax.saxutils import escape, quoteattr
 from .locality import Layer, Locality
 from .vocabulary import PROPOSAL_STATUSES, translate
 
-QGIS_VERSION = "3.28.0-Firenze"
-BOUNDARY_COLOR = "#333333"
-POINT_COLOR = "#1f78b4"
+QGIS_VERSION = "3.22.16-Białowieża"
+BOUNDARY_COLOR = "#222222"
+REFERENCE_COLOR = "#6b6b6b"
 POLYGON_COLOR = "#a6cee3"
+OTHER_COLOR = "#999999"
 # The marker colour the web map uses for each proposal status (labels: layers.vocabulary).
 PROPOSAL_STATUS_COLORS = {
     "received": "#1f78b4", "forwarded": "#6a3d9a", "under_consideration": "#ff7f00",
     "planned": "#33a02c", "done": "#1b7837", "declined": "#7f7f7f",
 }
+# Marker shapes and sizes (mm): proposals must never be mistaken for a reference layer.
+PROPOSAL_MARKER = ("diamond", 5.0)
+SERVICE_BADGE = ("circle", 4.2)
+SERVICE_ICON_SIZE = 3.0
+POINT_MARKER = ("circle", 2.2)
+SERVICE_ICON_COLOR = "#1a3d4c"
+# Icons from QGIS's own SVG library (``QgsApplication.svgPaths()``; these files ship with every
+# QGIS 3 and take the ``param(fill)`` colour). The web map's emoji stay on the web map.
+SERVICE_SVG = {
+    "school": "symbol/education_school.svg",
+    "preschool": "symbol/education_nursery.svg",
+    "library": "amenity/amenity_library.svg",
+    "bus_stop": "transport/transport_bus_stop.svg",
+    "park": "symbol/landuse_deciduous.svg",
+    "sports": "sport/sport_soccer.svg",
+    "nature": "symbol/landuse_coniferous.svg",
+    "church": "religion/place_of_worship_christian.svg",
+    "youth_centre": "sport/sport_leisure_centre.svg",
+    "meeting_place": "food/food_cafe.svg",
+    "allotment": "shopping/shopping_garden_centre.svg",
+}
+OTHER_SVG = "symbol/poi_point_of_interest.svg"
+OTHER_LABEL = {"sv": "Övrigt", "en": "Other"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +70,15 @@ class Style:
     description: str
 
 
+@dataclass(frozen=True)
+class LayerText:
+    """A layer's title and abstract, as ``gpkg_contents`` holds them (``identifier``, ``description``)."""
+
+    title: str
+    abstract: str
+
+
+# ---------------------------------------------------------------------------- QML
 def _rgba(hex_color: str, alpha: int = 255) -> str:
     value = hex_color.lstrip("#")
     r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
@@ -48,21 +92,36 @@ def _props(options: dict) -> str:
     return f'<Option type="Map">{new}</Option>{old}'
 
 
-def _symbol(index: int, geometry: str, color: str, fill_alpha: int = 255, outline: str | None = None) -> str:
-    if geometry == "point":
-        layer = "SimpleMarker"
-        options = {"name": "circle", "color": _rgba(color), "outline_color": "255,255,255,255",
-                   "outline_width": "0.4", "size": "3", "size_unit": "MM"}
-        kind = "marker"
-    elif geometry == "line":
-        layer, kind = "SimpleLine", "line"
-        options = {"line_color": _rgba(color), "line_width": "0.6", "line_style": "solid"}
-    else:
-        layer, kind = "SimpleFill", "fill"
-        options = {"color": _rgba(color, fill_alpha), "style": "solid" if fill_alpha else "no",
-                   "outline_color": _rgba(outline or color), "outline_width": "0.6", "outline_style": "solid"}
-    return (f'<symbol type="{kind}" name="{index}" alpha="1" clip_to_extent="1" force_rhr="0">'
-            f'<layer class="{layer}" pass="0" locked="0" enabled="1">{_props(options)}</layer></symbol>')
+def _simple_marker(shape: str, size: float, fill: str, outline: str, outline_width: float = 0.4) -> tuple[str, dict]:
+    return "SimpleMarker", {"name": shape, "color": _rgba(fill), "outline_color": _rgba(outline),
+                            "outline_style": "solid", "outline_width": f"{outline_width:g}", "outline_width_unit": "MM",
+                            "size": f"{size:g}", "size_unit": "MM", "scale_method": "diameter", "joinstyle": "miter"}
+
+
+def _svg_marker(path: str, size: float, color: str) -> tuple[str, dict]:
+    return "SvgMarker", {"name": path, "size": f"{size:g}", "size_unit": "MM", "color": _rgba(color),
+                         "outline_color": _rgba(color), "outline_width": "0", "outline_width_unit": "MM",
+                         "fixedAspectRatio": "0", "scale_method": "diameter"}
+
+
+def _line(color: str, width: float, style: str = "solid", dash: str | None = None) -> tuple[str, dict]:
+    options = {"line_color": _rgba(color), "line_width": f"{width:g}", "line_width_unit": "MM",
+               "line_style": style, "joinstyle": "round", "capstyle": "round"}
+    if dash:
+        options.update(use_custom_dash="1", customdash=dash, customdash_unit="MM")
+    return "SimpleLine", options
+
+
+def _fill(color: str, alpha: int, outline: str, outline_width: float = 0.6) -> tuple[str, dict]:
+    return "SimpleFill", {"color": _rgba(color, alpha), "style": "solid" if alpha else "no",
+                          "outline_color": _rgba(outline), "outline_width": f"{outline_width:g}",
+                          "outline_width_unit": "MM", "outline_style": "solid", "joinstyle": "miter"}
+
+
+def _symbol(index: int, kind: str, layers: list[tuple[str, dict]]) -> str:
+    body = "".join(f'<layer class="{cls}" pass="0" locked="0" enabled="1">{_props(options)}</layer>'
+                   for cls, options in layers)
+    return f'<symbol type="{kind}" name="{index}" alpha="1" clip_to_extent="1" force_rhr="0">{body}</symbol>'
 
 
 def _qml(renderer: str) -> str:
@@ -70,38 +129,42 @@ def _qml(renderer: str) -> str:
             f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology">{renderer}</qgis>\n')
 
 
-def _categorized(attribute: str, geometry: str, categories, fill_alpha: int) -> str:
-    """``categories`` is (value, label, hex colour) triples; a last catch-all symbol is added."""
-    rows = "".join(
-        f'<category value={quoteattr(value)} label={quoteattr(label)} symbol="{i}" render="true"/>'
-        for i, (value, label, _color) in enumerate(categories)
-    )
-    rows += f'<category value="" label="Övrigt / Other" symbol="{len(categories)}" render="true"/>'
-    symbols = "".join(_symbol(i, geometry, color, fill_alpha) for i, (_v, _l, color) in enumerate(categories))
-    symbols += _symbol(len(categories), geometry, "#999999", fill_alpha)
+def _categorized(attribute: str, kind: str, categories: list[tuple[str, str, list]]) -> str:
+    """``categories`` is (value, legend label, symbol layers); the last one should be the catch-all (value "")."""
+    rows = "".join(f'<category value={quoteattr(value)} label={quoteattr(label)} symbol="{i}" render="true"/>'
+                   for i, (value, label, _layers) in enumerate(categories))
+    symbols = "".join(_symbol(i, kind, layers) for i, (_v, _l, layers) in enumerate(categories))
     return (f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attribute)} symbollevels="0" '
             f'enableorderby="0" forceraster="0"><categories>{rows}</categories>'
             f"<symbols>{symbols}</symbols></renderer-v2>")
 
 
-def _single(geometry: str, color: str, fill_alpha: int, outline: str | None = None) -> str:
+def _single(kind: str, layers: list[tuple[str, dict]]) -> str:
     return (f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
-            f"<symbols>{_symbol(0, geometry, color, fill_alpha, outline)}</symbols></renderer-v2>")
+            f"<symbols>{_symbol(0, kind, layers)}</symbols></renderer-v2>")
 
 
-def _sld_symbolizer(geometry: str, color: str, fill_opacity: float, outline: str | None = None) -> str:
-    if geometry == "point":
-        return ("<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>circle</se:WellKnownName>"
-                f'<se:Fill><se:SvgParameter name="fill">{color}</se:SvgParameter></se:Fill>'
-                '<se:Stroke><se:SvgParameter name="stroke">#ffffff</se:SvgParameter></se:Stroke>'
-                "</se:Mark><se:Size>11</se:Size></se:Graphic></se:PointSymbolizer>")
-    if geometry == "line":
-        return (f'<se:LineSymbolizer><se:Stroke><se:SvgParameter name="stroke">{color}</se:SvgParameter>'
-                '<se:SvgParameter name="stroke-width">2</se:SvgParameter></se:Stroke></se:LineSymbolizer>')
+# ---------------------------------------------------------------------------- SLD
+def _sld_mark(shape: str, size_mm: float, fill: str, stroke: str) -> str:
+    pixels = round(size_mm * 96 / 25.4)  # SLD sizes are pixels
+    return (f"<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>{shape}</se:WellKnownName>"
+            f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter></se:Fill>'
+            f'<se:Stroke><se:SvgParameter name="stroke">{stroke}</se:SvgParameter></se:Stroke>'
+            f"</se:Mark><se:Size>{pixels}</se:Size></se:Graphic></se:PointSymbolizer>")
+
+
+def _sld_line(color: str, width_px: float = 2, dash: str | None = None) -> str:
+    dash_param = f'<se:SvgParameter name="stroke-dasharray">{dash}</se:SvgParameter>' if dash else ""
+    return (f'<se:LineSymbolizer><se:Stroke><se:SvgParameter name="stroke">{color}</se:SvgParameter>'
+            f'<se:SvgParameter name="stroke-width">{width_px:g}</se:SvgParameter>{dash_param}</se:Stroke></se:LineSymbolizer>')
+
+
+def _sld_polygon(color: str, fill_opacity: float, outline: str, width_px: float = 2, dash: str | None = None) -> str:
     fill = (f'<se:Fill><se:SvgParameter name="fill">{color}</se:SvgParameter>'
             f'<se:SvgParameter name="fill-opacity">{fill_opacity:g}</se:SvgParameter></se:Fill>') if fill_opacity else ""
-    return (f"<se:PolygonSymbolizer>{fill}<se:Stroke><se:SvgParameter name=\"stroke\">{outline or color}"
-            '</se:SvgParameter><se:SvgParameter name="stroke-width">2</se:SvgParameter></se:Stroke></se:PolygonSymbolizer>')
+    dash_param = f'<se:SvgParameter name="stroke-dasharray">{dash}</se:SvgParameter>' if dash else ""
+    return (f'<se:PolygonSymbolizer>{fill}<se:Stroke><se:SvgParameter name="stroke">{outline}</se:SvgParameter>'
+            f'<se:SvgParameter name="stroke-width">{width_px:g}</se:SvgParameter>{dash_param}</se:Stroke></se:PolygonSymbolizer>')
 
 
 def _sld(layer_name: str, rules: list[tuple[str, str | None, str | None, str]]) -> str:
@@ -125,30 +188,118 @@ def _geometry_kind(geometry_type: str) -> str:
     return "point" if "point" in kind else "line" if "line" in kind else "polygon"
 
 
+# ------------------------------------------------------------------------ styles
+def _service_badge(svg: str) -> list[tuple[str, dict]]:
+    shape, size = SERVICE_BADGE
+    return [_simple_marker(shape, size, "#ffffff", SERVICE_ICON_COLOR, 0.3), _svg_marker(svg, SERVICE_ICON_SIZE, SERVICE_ICON_COLOR)]
+
+
+def _services(layer: Layer, locality: Locality, lang: str) -> tuple[str, str]:
+    categories = [(kind, translate(labels, lang, default=kind), _service_badge(SERVICE_SVG.get(kind, OTHER_SVG)))
+                  for kind, labels in locality.service_kinds.items()]
+    categories.append(("", translate(OTHER_LABEL, lang), _service_badge(OTHER_SVG)))
+    shape, size = SERVICE_BADGE
+    qml = _qml(_categorized("kind", "marker", categories))
+    sld = _sld(layer.name, [(label, "kind", value, _sld_mark(shape, size, "#ffffff", SERVICE_ICON_COLOR))
+                            for value, label, _layers in categories[:-1]])
+    return qml, sld
+
+
+def _areas(layer: Layer, locality: Locality, lang: str) -> tuple[str, str]:
+    triples = [(key, translate(value, lang, default=key), value.get("color", POLYGON_COLOR))
+               for key, value in locality.area_status.items()]
+    triples.append(("", translate(OTHER_LABEL, lang), OTHER_COLOR))
+    qml = _qml(_categorized("status", "fill", [(v, label, [_fill(c, 90, c)]) for v, label, c in triples]))
+    sld = _sld(layer.name, [(label, "status", value, _sld_polygon(color, 0.35, color)) for value, label, color in triples[:-1]])
+    return qml, sld
+
+
 def layer_style(layer: Layer, locality: Locality, lang: str = "sv") -> Style:
-    """Return the style of one declared layer: area status colours, an outline for the boundary."""
+    """Return the style of one declared layer (areas by status, services by kind, the boundary dashed)."""
     geometry = _geometry_kind(layer.geometry_type)
-    name = f"{layer.name} ({locality.name})"
     if layer.role == "areas" and locality.area_status:
-        categories = [(key, translate(value, lang, default=key), value.get("color", POLYGON_COLOR))
-                      for key, value in locality.area_status.items()]
-        qml = _qml(_categorized("status", geometry, categories, fill_alpha=90))
-        sld = _sld(layer.name, [(label, "status", value, _sld_symbolizer(geometry, color, 0.35))
-                                for value, label, color in categories])
+        qml, sld = _areas(layer, locality, lang)
+    elif layer.role == "services" and locality.service_kinds:
+        qml, sld = _services(layer, locality, lang)
     elif layer.role == "boundary":
-        qml = _qml(_single("polygon", BOUNDARY_COLOR, fill_alpha=0))
-        sld = _sld(layer.name, [(layer.label(lang), None, None, _sld_symbolizer("polygon", BOUNDARY_COLOR, 0))])
+        qml = _qml(_single("fill", [_line(BOUNDARY_COLOR, 0.8, dash="2.6;1.6")]))  # "Outline: simple line", dashed
+        sld = _sld(layer.name, [(layer.label(lang), None, None, _sld_polygon(BOUNDARY_COLOR, 0, BOUNDARY_COLOR, 3, "10 6"))])
+    elif geometry == "point":
+        shape, size = POINT_MARKER
+        qml = _qml(_single("marker", [_simple_marker(shape, size, "#bdbdbd", REFERENCE_COLOR, 0.3)]))
+        sld = _sld(layer.name, [(layer.label(lang), None, None, _sld_mark(shape, size, "#bdbdbd", REFERENCE_COLOR))])
+    elif geometry == "line":
+        qml = _qml(_single("line", [_line(REFERENCE_COLOR, 0.5)]))
+        sld = _sld(layer.name, [(layer.label(lang), None, None, _sld_line(REFERENCE_COLOR))])
     else:
-        color = POINT_COLOR if geometry == "point" else POLYGON_COLOR
-        qml = _qml(_single(geometry, color, fill_alpha=90, outline="#1f78b4"))
-        sld = _sld(layer.name, [(layer.label(lang), None, None, _sld_symbolizer(geometry, color, 0.35, "#1f78b4"))])
-    return Style(name, qml, sld, f"{layer.label('sv')} / {layer.label('en')}: färger som på webbkartan / web map colours")
+        qml = _qml(_single("fill", [_fill(REFERENCE_COLOR, 0, REFERENCE_COLOR, 0.4)]))
+        sld = _sld(layer.name, [(layer.label(lang), None, None, _sld_polygon(REFERENCE_COLOR, 0, REFERENCE_COLOR, 1.5))])
+    return Style(f"{layer.name} ({locality.name})", qml, sld, _style_description(layer.role))
+
+
+def _style_description(role: str) -> str:
+    return {
+        "areas": "Färg efter planstatus, som på webbkartan / Coloured by plan status, as on the web map",
+        "services": "Symbol efter typ (QGIS:s SVG-bibliotek) / Symbol by kind (QGIS's SVG library)",
+        "boundary": "Streckad gräns, som på webbkartan / Dashed outline, as on the web map",
+    }.get(role, "Referenslager i grått / Reference layer in grey")
 
 
 def proposals_style(locality: Locality, lang: str = "sv") -> Style:
-    """Return the proposals' style: one marker colour per workflow status."""
-    categories = [(status, translate(labels, lang), PROPOSAL_STATUS_COLORS[status])
+    """Return the proposals' style: a large diamond per workflow status, the legend in ``lang``."""
+    shape, size = PROPOSAL_MARKER
+    categories = [(status, translate(labels, lang), [_simple_marker(shape, size, PROPOSAL_STATUS_COLORS[status], "#1a1a1a", 0.4)])
                   for status, labels in PROPOSAL_STATUSES.items()]
-    qml = _qml(_categorized("status", "point", categories, fill_alpha=255))
-    sld = _sld("proposals", [(label, "status", value, _sld_symbolizer("point", color, 1)) for value, label, color in categories])
-    return Style(f"proposals ({locality.name})", qml, sld, "Förslag per status / Proposals by status")
+    categories.append(("", translate({"sv": "Annan status", "en": "Other status"}, lang),
+                       [_simple_marker(shape, size, OTHER_COLOR, "#1a1a1a", 0.4)]))
+    qml = _qml(_categorized("status", "marker", categories))
+    sld = _sld("proposals", [(label, "status", value, _sld_mark("square", size, PROPOSAL_STATUS_COLORS[value], "#1a1a1a"))
+                             for value, label, _layers in categories[:-1]])
+    return Style(f"proposals ({locality.name})", qml, sld,
+                 "Förslag per status (romber) / Proposals by status (diamonds)")
+
+
+# ---------------------------------------------------------------- titles, abstracts
+def layer_text(layer: Layer, locality: Locality, features: int) -> LayerText:
+    """Return the title (Swedish) and abstract (Swedish, then English) of one declared layer."""
+    place = locality.name
+    sv, en = layer.label("sv"), layer.label("en")
+    if layer.role == "areas":
+        statuses = ", ".join(translate(v, "sv", default=k).lower() for k, v in locality.area_status.items())
+        about = (f"Utvecklingsområden i {place}, färgade efter planstatus ({statuses}). Förslagslagrets "
+                 f"area_ids och area_names anger vilka områden ett förslag ligger i.",
+                 f"Development areas in {place}, coloured by plan status. The proposals' area_ids and area_names "
+                 f"name the areas each proposal lies in.")
+    elif layer.role == "services":
+        kinds = ", ".join(translate(v, "sv", default=k).lower() for k, v in locality.service_kinds.items())
+        about = (f"Service och målpunkter i {place} per typ ({kinds}). Förslagslagrets nearest_<typ> och "
+                 f"nearest_<typ>_m anger närmaste av varje typ och avståndet i meter.",
+                 f"Services and destinations in {place} by kind. The proposals' nearest_<kind> and nearest_<kind>_m "
+                 f"give the nearest of each kind and its distance in metres.")
+    elif layer.role == "boundary":
+        about = (f"Gränsen för dialogområdet {place}: förslag tas emot inom den.",
+                 f"The boundary of the {place} participation area: proposals are accepted inside it.")
+    else:
+        about = (f"Referenslager: {sv}.", f"Reference layer: {en}.")
+    abstract = (f"{about[0]} {features} objekt. Källa och status per objekt i kolumnerna data_status/basis "
+                f"eller source/status.\n\n{en}. {about[1]} {features} features.")
+    return LayerText(sv, abstract)
+
+
+def proposals_text(locality: Locality, features: int, planner: bool, crs: str, exported_at: str) -> LayerText:
+    """Return the title and abstract of the proposal layer of an export."""
+    place = locality.name
+    if planner:
+        who_sv = "Handläggarversion: även dolda förslag, förvaltning, vidarebefordran, kanal och statushistorik."
+        who_en = "Planner version: hidden proposals too, department, forwarding, channel and status history."
+    else:
+        who_sv = "Publik version: inga namn, e-postadresser eller dolda förslag; lägen kan vara generaliserade."
+        who_en = "Public version: no names, e-mail addresses or hidden proposals; positions may be generalised."
+    statuses = ", ".join(translate(v, "sv").lower() for v in PROPOSAL_STATUSES.values())
+    abstract = (f"Förslag från invånare i {place}, ritade som romber färgade efter status ({statuses}). "
+                f"Med utvecklingsområden (area_ids, area_names) och närmaste service av varje typ med avstånd i meter. "
+                f"{who_sv} {features} förslag, exporterade {exported_at} i {crs}.\n\n"
+                f"Residents' proposals in {place}, drawn as diamonds coloured by status, with the development areas "
+                f"they lie in and the nearest service of each kind in metres. {who_en} {features} proposals, "
+                f"exported {exported_at} in {crs}.")
+    return LayerText(f"Förslag från invånare i {place}" + (" (handläggare)" if planner else ""), abstract)
