@@ -36,9 +36,9 @@ PROPOSAL_STATUS_COLORS = {
     "planned": "#33a02c", "done": "#1b7837", "declined": "#7f7f7f",
 }
 # Marker shapes and sizes (mm): proposals must never be mistaken for a reference layer.
-PROPOSAL_MARKER = ("diamond", 5.0)
-SERVICE_BADGE = ("circle", 4.2)
-SERVICE_ICON_SIZE = 3.0
+PROPOSAL_MARKER = ("diamond", 6.0)
+SERVICE_BADGE = ("circle", 4.8)
+SERVICE_ICON_SIZE = 3.6
 POINT_MARKER = ("circle", 2.2)
 SERVICE_ICON_COLOR = "#1a3d4c"
 # Icons from QGIS's own SVG library (``QgsApplication.svgPaths()``; these files ship with every

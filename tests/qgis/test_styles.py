@@ -75,7 +75,7 @@ def test_proposals_are_drawn_unlike_services_and_every_other_layer(gpkg):
     services = qml["service_locations"].find("renderer-v2")
     assert services.get("type") == "categorizedSymbol" and services.get("attr") == "kind"
     mine = _markers(proposals)
-    assert mine == {("diamond", "5")}
+    assert mine == {("diamond", "6")}
     for table, other in qml.items():
         theirs = _markers(other)
         assert not {shape for shape, _size in mine} & {shape for shape, _size in theirs}, table
