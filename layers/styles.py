@@ -281,8 +281,12 @@ def layer_text(layer: Layer, locality: Locality, features: int) -> LayerText:
                  f"The boundary of the {place} participation area: proposals are accepted inside it.")
     else:
         about = (f"Referenslager: {sv}.", f"Reference layer: {en}.")
-    abstract = (f"{about[0]} {features} objekt. Källa och status per objekt i kolumnerna data_status/basis "
-                f"eller source/status.\n\n{en}. {about[1]} {features} features.")
+    provenance = [f for f in ("data_status", "basis", "source") if f in layer.fields]
+    if layer.role == "reference" and "status" in layer.fields:
+        provenance.append("status")
+    columns = ", ".join(provenance)
+    abstract = (f"{about[0]} {features} objekt." + (f" Källa och tillförlitlighet per objekt: {columns}." if columns else "")
+                + f"\n\n{en}. {about[1]} {features} feature{'' if features == 1 else 's'}." + (f" Source and reliability per feature: {columns}." if columns else ""))
     return LayerText(sv, abstract)
 
 
