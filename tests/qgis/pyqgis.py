@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -53,7 +54,7 @@ def _env(home: Path) -> dict:
 
 
 def run_qgis(steps: list[dict], folder: Path) -> dict:
-    """Run ``steps`` (see ``probe.py``) in one PyQGIS process; return ``{"qgis", "steps", "log"}``."""
+    """Run ``steps`` (see ``probe.py``) in one PyQGIS process; return ``{"qgis", "steps", "log", "stderr"}``."""
     require_qgis()
     folder.mkdir(parents=True, exist_ok=True)
     home = folder / "qgis-home"
@@ -67,11 +68,14 @@ def run_qgis(steps: list[dict], folder: Path) -> dict:
     if not result.exists():
         raise AssertionError(f"PyQGIS wrote no result (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     answer = json.loads(result.read_text(encoding="utf-8"))
+    answer["stderr"] = done.stderr   # GDAL prints its warnings here, not to QGIS's message log
     for step, out in zip(steps, answer["steps"]):
         assert "error" not in out, f"PyQGIS step {step['do']} failed: {out['error']}"
     return answer
 
 
-def gdal_warnings(log: list[dict]) -> list[str]:
-    """The messages QGIS's OGR provider logged as warnings or errors (GDAL's own warnings land there)."""
-    return [entry["message"] for entry in log if entry["level"] >= 1 and "OGR" in entry["tag"].upper()]
+def gdal_warnings(answer: dict) -> list[str]:
+    """GDAL's warnings and errors while QGIS worked: CPL lines on stderr, and what the OGR provider logged."""
+    printed = [line for line in answer.get("stderr", "").splitlines() if re.match(r"(Warning|ERROR) \d+:", line)]
+    logged = [e["message"] for e in answer.get("log", []) if e["level"] >= 1 and "OGR" in e["tag"].upper()]
+    return printed + logged

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
@@ -81,7 +82,7 @@ def test_qgis_opens_every_exported_layer_with_its_style(site, tmp_path, crs):
     answer = run_qgis([{"do": "layers", "path": str(path), "tables": tables}], tmp_path)
     assert answer["qgis"].startswith("3.")
     layers = answer["steps"][0]
-    assert not gdal_warnings(answer["log"]), gdal_warnings(answer["log"])
+    assert not gdal_warnings(answer), gdal_warnings(answer)
     for table, info in layers.items():
         assert info["valid"], (table, info.get("error"))
         assert info["crs"] == crs, table
@@ -154,6 +155,16 @@ def test_gdal_3_6_opens_the_export_without_warnings(site, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr and "Warning" not in done.stdout, done.stderr
     assert "using driver `GPKG' successful" in done.stdout
+
+
+def test_a_geopackage_1_4_would_warn_in_qgis_3_22(tmp_path):
+    """Why the export is 1.2: the same check on a file in GDAL 3.12's default version does see the warning."""
+    require_qgis()
+    path = tmp_path / "default.gpkg"
+    frame = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(396300, 6170000)], crs="EPSG:3006")
+    pyogrio.write_dataframe(frame, path, layer="t")   # no VERSION: GDAL 3.12 writes GeoPackage 1.4
+    answer = run_qgis([{"do": "layers", "path": str(path), "tables": ["t"]}], tmp_path)
+    assert any("partially supported" in w for w in gdal_warnings(answer)), answer["stderr"]
 
 
 # ------------------------------------------------------------------ OGC API – Features
