@@ -559,8 +559,9 @@ class _StyleClock:
 
     def __init__(self, now=None):
         self.fixed = now is not None
-        self.last = pd.Timestamp(now or datetime.now(timezone.utc)).tz_convert("UTC").floor("ms") - pd.Timedelta(1, "ms")
-        self.started = (self.last + pd.Timedelta(1, "ms")).strftime("%Y-%m-%d %H:%M UTC")
+        start = pd.Timestamp(now or datetime.now(timezone.utc)).tz_convert("UTC").floor("ms")
+        self.last = start - pd.Timedelta(1, "ms")
+        self.started = start.strftime("%Y-%m-%d %H:%M UTC")
 
     def tick(self) -> pd.Timestamp:
         wall = self.last if self.fixed else pd.Timestamp(datetime.now(timezone.utc)).floor("ms")

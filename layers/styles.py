@@ -191,7 +191,8 @@ def _geometry_kind(geometry_type: str) -> str:
 # ------------------------------------------------------------------------ styles
 def _service_badge(svg: str) -> list[tuple[str, dict]]:
     shape, size = SERVICE_BADGE
-    return [_simple_marker(shape, size, "#ffffff", SERVICE_ICON_COLOR, 0.3), _svg_marker(svg, SERVICE_ICON_SIZE, SERVICE_ICON_COLOR)]
+    return [_simple_marker(shape, size, "#ffffff", SERVICE_ICON_COLOR, 0.3),
+            _svg_marker(svg, SERVICE_ICON_SIZE, SERVICE_ICON_COLOR)]
 
 
 def _services(layer: Layer, locality: Locality, lang: str) -> tuple[str, str]:
@@ -285,8 +286,11 @@ def layer_text(layer: Layer, locality: Locality, features: int) -> LayerText:
     if layer.role == "reference" and "status" in layer.fields:
         provenance.append("status")
     columns = ", ".join(provenance)
-    abstract = (f"{about[0]} {features} objekt." + (f" Källa och tillförlitlighet per objekt: {columns}." if columns else "")
-                + f"\n\n{en}. {about[1]} {features} feature{'' if features == 1 else 's'}." + (f" Source and reliability per feature: {columns}." if columns else ""))
+    plural = "" if features == 1 else "s"
+    abstract = (f"{about[0]} {features} objekt."
+                + (f" Källa och tillförlitlighet per objekt: {columns}." if columns else "")
+                + f"\n\n{en}. {about[1]} {features} feature{plural}."
+                + (f" Source and reliability per feature: {columns}." if columns else ""))
     return LayerText(sv, abstract)
 
 

@@ -30,7 +30,8 @@ def qgis_missing() -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{SYSTEM_PYTHON} cannot run: {exc}"
     if done.returncode:
-        return f"PyQGIS is not importable by {SYSTEM_PYTHON} (apt-get install python3-qgis qgis-providers): {done.stderr.strip()[-300:]}"
+        return (f"PyQGIS is not importable by {SYSTEM_PYTHON} (apt-get install python3-qgis qgis-providers): "
+                f"{done.stderr.strip()[-300:]}")
     return None
 
 
@@ -69,7 +70,7 @@ def run_qgis(steps: list[dict], folder: Path) -> dict:
         raise AssertionError(f"PyQGIS wrote no result (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     answer = json.loads(result.read_text(encoding="utf-8"))
     answer["stderr"] = done.stderr   # GDAL prints its warnings here, not to QGIS's message log
-    for step, out in zip(steps, answer["steps"]):
+    for step, out in zip(steps, answer["steps"], strict=True):
         assert "error" not in out, f"PyQGIS step {step['do']} failed: {out['error']}"
     return answer
 

@@ -44,8 +44,9 @@ def site(tmp_path_factory):
     app = create_app(config)
     seeded = seed(app, count=len(STATUSES))
     with app.app_context(), db.transaction() as conn:
-        for record, status in zip(seeded["public"], STATUSES):
-            conn.execute(update(schema.proposals).where(schema.proposals.c.public_id == record["public_id"]).values(status=status))
+        for record, status in zip(seeded["public"], STATUSES, strict=True):
+            conn.execute(update(schema.proposals).where(schema.proposals.c.public_id == record["public_id"])
+                         .values(status=status))
     return {"folder": folder, "config": config, "app": app, "runner": DialogkartaRunner(app), "seeded": seeded}
 
 
@@ -94,20 +95,22 @@ def test_qgis_opens_every_exported_layer_with_its_style(site, tmp_path, crs):
     proposals = layers["proposals"]["renderer"]
     assert (proposals["type"], proposals["attribute"]) == ("categorizedSymbol", "status")
     assert proposals["legend"] == [translate(PROPOSAL_STATUSES[s], "sv") for s in STATUSES] + ["Annan status"]
-    assert {(l["class"], l["shape"], l["size"]) for c in proposals["categories"] for l in c["layers"]} == {("SimpleMarker", "diamond", "6")}
+    drawn = {(sl["class"], sl["shape"], sl["size"]) for c in proposals["categories"] for sl in c["layers"]}
+    assert drawn == {("SimpleMarker", "diamond", "6")}
     assert [c["layers"][0]["color"] for c in proposals["categories"][:-1]] == [PROPOSAL_STATUS_COLORS[s] for s in STATUSES]
 
     services = layers["service_locations"]["renderer"]
     assert (services["type"], services["attribute"]) == ("categorizedSymbol", "kind")
     assert services["legend"][:-1] == [translate(v, "sv") for v in locality.service_kinds.values()]
-    icons = [l for c in services["categories"] for l in c["layers"] if l["class"] == "SvgMarker"]
+    icons = [sl for c in services["categories"] for sl in c["layers"] if sl["class"] == "SvgMarker"]
     assert len(icons) == len(services["categories"]) and all(i["svg_exists"] for i in icons), icons   # found in QGIS's library
-    assert {Path(i["svg_file"]).relative_to(Path(i["svg_file"]).parents[1]).as_posix() for i in icons} >= set(SERVICE_SVG.values())
+    found = {Path(i["svg_file"]).relative_to(Path(i["svg_file"]).parents[1]).as_posix() for i in icons}
+    assert found >= set(SERVICE_SVG.values())
     # Nothing else looks like a proposal: no diamond, no marker of that size.
     for table, info in layers.items():
         if table != "proposals" and info["geometry"] == 0:   # points
-            shapes = {(l["shape"], l["size"]) for c in info["renderer"]["categories"] for l in c["layers"]} | \
-                     {(l["shape"], l["size"]) for s in info["renderer"]["symbols"] for l in s}
+            shapes = {(sl["shape"], sl["size"]) for c in info["renderer"]["categories"] for sl in c["layers"]} | \
+                     {(sl["shape"], sl["size"]) for symbol in info["renderer"]["symbols"] for sl in symbol}
             assert not [s for s in shapes if s[0] == "diamond" or s[1] == "6"], (table, shapes)
 
     areas = layers["development_areas"]["renderer"]

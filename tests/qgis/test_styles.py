@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import unicodedata
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 import pytest
@@ -56,9 +56,10 @@ def test_every_style_row_has_its_own_update_time(gpkg):
 def test_fixed_export_time_still_gives_each_style_its_own_time(app, tmp_path):
     path = tmp_path / "fixed.gpkg"
     with app.app_context():
-        export.write_gpkg_export(db.engine(), db.registry(), path, now=datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
-    times = sorted(datetime.fromisoformat(t.replace("Z", "+00:00")) for (t,) in _rows(path, "select update_time from layer_styles"))
-    assert times[0] == datetime(2026, 3, 1, 12, tzinfo=timezone.utc) and len(set(times)) == len(times)
+        export.write_gpkg_export(db.engine(), db.registry(), path, now=datetime(2026, 3, 1, 12, tzinfo=UTC))
+    rows = _rows(path, "select update_time from layer_styles")
+    times = sorted(datetime.fromisoformat(t.replace("Z", "+00:00")) for (t,) in rows)
+    assert times[0] == datetime(2026, 3, 1, 12, tzinfo=UTC) and len(set(times)) == len(times)
 
 
 def test_the_geopackage_is_version_1_2_for_gdal_3_6(gpkg):
@@ -108,10 +109,10 @@ def test_every_layer_has_a_title_and_an_abstract(gpkg, locality):
     for table, title, abstract in rows:
         assert title and title != table, table
         assert len(abstract) > 60 and "\n\n" in abstract, table   # Swedish, then English
-    titles = dict((t, title) for t, title, _a in rows)
+    titles = {t: title for t, title, _a in rows}
     assert titles["proposals"] == f"Förslag från invånare i {locality.name}"
     assert titles["development_areas"] == "Utvecklingsområden"
-    abstract = dict((t, a) for t, _title, a in rows)["proposals"]
+    abstract = {t: a for t, _title, a in rows}["proposals"]
     assert "3 förslag" in abstract and "EPSG:3006" in abstract and "Publik version" in abstract
 
 
