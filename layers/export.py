@@ -599,10 +599,17 @@ def _write_styles(path: Path, styles: list) -> None:
 
 
 def _write_texts(path: Path, texts: dict) -> None:
-    """Put each table's title and abstract in ``gpkg_contents`` (``identifier``, ``description``), where QGIS reads them."""
+    """Put each table's title and abstract in ``gpkg_contents`` (``identifier``, ``description``), where QGIS reads them.
+
+    ``identifier`` is unique in a GeoPackage: a title two layers share gets the table name added.
+    """
+    rows, used = [], set()
+    for table, text in texts.items():
+        title = text.title if text.title not in used else f"{text.title} ({table})"
+        used.add(title)
+        rows.append((title, text.abstract, table))
     with closing(sqlite3.connect(path)) as conn, conn:
-        conn.executemany("UPDATE gpkg_contents SET identifier = ?, description = ? WHERE table_name = ?",
-                         [(text.title, text.abstract, table) for table, text in texts.items()])
+        conn.executemany("UPDATE gpkg_contents SET identifier = ?, description = ? WHERE table_name = ?", rows)
 
 
 def write_fgb_export(engine, registry: LayerRegistry, name: str, path, crs: str = WGS84, audience: Audience = PUBLIC,

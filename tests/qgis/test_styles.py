@@ -10,8 +10,11 @@ from contextlib import closing
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
+import geopandas as gpd
 import pytest
+import shapely
 
+from dialogkarta.geo.io import write_gpkg
 from dialogkarta.layers import export, styles
 from dialogkarta.layers.vocabulary import PROPOSAL_STATUSES
 from dialogkarta.webmap import db
@@ -122,3 +125,16 @@ def test_style_xml_is_well_formed_with_both_property_forms(gpkg):
             old = {p.get("k"): p.get("v") for p in layer.findall("prop")}
             new = {o.get("name"): o.get("value") for o in layer.findall("Option/Option")}
             assert old == new and old, table
+
+
+def test_two_layers_with_one_title_still_export(tmp_path):
+    # gpkg_contents.identifier is UNIQUE: a locality declaring two layers with the same title must not break the export.
+    path = tmp_path / "t.gpkg"
+    frame = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(396300, 6170000)], crs="EPSG:3006")
+    export._create_gpkg(path)
+    for table in ("one", "two"):
+        write_gpkg(frame, path, layer=table)
+    same = styles.LayerText("Samma titel", "Sammanfattning")
+    export._write_texts(path, {"one": same, "two": same})
+    assert sorted(_rows(path, "select identifier from gpkg_contents where table_name in ('one', 'two')")) == \
+        [("Samma titel",), ("Samma titel (two)",)]
