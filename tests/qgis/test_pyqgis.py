@@ -50,8 +50,9 @@ def site(tmp_path_factory):
     return {"folder": folder, "config": config, "app": app, "runner": DialogkartaRunner(app), "seeded": seeded}
 
 
-def _export_all(site, path: Path, crs: str) -> None:
-    result = site["runner"].invoke(args=["export", "all", "--format", "gpkg", "--crs", crs, "-o", str(path)])
+def _export_all(site, path: Path, crs: str, planner: bool = False) -> None:
+    extra = ["--planner"] if planner else []
+    result = site["runner"].invoke(args=["export", "all", "--format", "gpkg", "--crs", crs, "-o", str(path), *extra])
     assert result.exit_code == 0, result.output
 
 
@@ -67,17 +68,19 @@ def _keep(path: Path) -> None:
 
 
 # ------------------------------------------------------------------ the GeoPackage
-@pytest.mark.parametrize("crs", ["EPSG:3006", "EPSG:3008"])
-def test_qgis_opens_every_exported_layer_with_its_style(site, tmp_path, crs):
+@pytest.mark.parametrize(("crs", "planner"), [("EPSG:3006", False), ("EPSG:3008", False), ("EPSG:3006", True)],
+                         ids=["EPSG:3006", "EPSG:3008", "planner"])
+def test_qgis_opens_every_exported_layer_with_its_style(site, tmp_path, crs, planner):
     path = tmp_path / "dalby.gpkg"
-    _export_all(site, path, crs)
+    _export_all(site, path, crs, planner)
     tables = [t for t, _g in pyogrio.list_layers(path) if t != "layer_styles"]
+    audience = export.PLANNER if planner else export.PUBLIC
     with site["app"].app_context():
         registry = db.registry()
-        expected = {export.table_name(n): n for n in export.exportable_layers(registry)}
+        expected = {export.table_name(n): n for n in export.exportable_layers(registry, audience)}
         want_counts = {export.table_name(n): len(registry.frame(n)) for n in expected.values() if n != export.PROPOSALS}
         locality = registry.locality
-    want_counts["proposals"] = len(site["seeded"]["public"])
+    want_counts["proposals"] = len(site["seeded"]["public"]) + (1 if planner else 0)   # the planner's has the hidden one
     assert sorted(tables) == sorted(expected)
 
     answer = run_qgis([{"do": "layers", "path": str(path), "tables": tables}], tmp_path)
@@ -92,6 +95,7 @@ def test_qgis_opens_every_exported_layer_with_its_style(site, tmp_path, crs):
         assert info["styles_in_database"]["count"] == 1, table                  # QGIS found our one style for it
         assert info["styles_in_database"]["names"][0] == f"{expected[table]} ({locality.name})"
 
+    assert layers["proposals"]["title"].endswith("(handläggare)") == planner
     proposals = layers["proposals"]["renderer"]
     assert (proposals["type"], proposals["attribute"]) == ("categorizedSymbol", "status")
     assert proposals["legend"] == [translate(PROPOSAL_STATUSES[s], "sv") for s in STATUSES] + ["Annan status"]
