@@ -147,10 +147,12 @@ def _single(kind: str, layers: list[tuple[str, dict]]) -> str:
 # ---------------------------------------------------------------------------- SLD
 def _sld_mark(shape: str, size_mm: float, fill: str, stroke: str) -> str:
     pixels = round(size_mm * 96 / 25.4)  # SLD sizes are pixels
-    return (f"<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>{shape}</se:WellKnownName>"
+    rotation = "<se:Rotation>45</se:Rotation>" if shape == "diamond" else ""  # SLD has no diamond: a square on its corner
+    name = "square" if shape == "diamond" else shape
+    return (f"<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>{name}</se:WellKnownName>"
             f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter></se:Fill>'
             f'<se:Stroke><se:SvgParameter name="stroke">{stroke}</se:SvgParameter></se:Stroke>'
-            f"</se:Mark><se:Size>{pixels}</se:Size></se:Graphic></se:PointSymbolizer>")
+            f"</se:Mark><se:Size>{pixels}</se:Size>{rotation}</se:Graphic></se:PointSymbolizer>")
 
 
 def _sld_line(color: str, width_px: float = 2, dash: str | None = None) -> str:
@@ -254,7 +256,7 @@ def proposals_style(locality: Locality, lang: str = "sv") -> Style:
     categories.append(("", translate({"sv": "Annan status", "en": "Other status"}, lang),
                        [_simple_marker(shape, size, OTHER_COLOR, "#1a1a1a", 0.4)]))
     qml = _qml(_categorized("status", "marker", categories))
-    sld = _sld("proposals", [(label, "status", value, _sld_mark("square", size, PROPOSAL_STATUS_COLORS[value], "#1a1a1a"))
+    sld = _sld("proposals", [(label, "status", value, _sld_mark(shape, size, PROPOSAL_STATUS_COLORS[value], "#1a1a1a"))
                              for value, label, _layers in categories[:-1]])
     return Style(f"proposals ({locality.name})", qml, sld,
                  "Förslag per status (romber) / Proposals by status (diamonds)")
