@@ -253,8 +253,8 @@ def proposals_style(locality: Locality, lang: str = "sv") -> Style:
     shape, size = PROPOSAL_MARKER
     categories = [(status, translate(labels, lang), [_simple_marker(shape, size, PROPOSAL_STATUS_COLORS[status], "#1a1a1a", 0.4)])
                   for status, labels in PROPOSAL_STATUSES.items()]
-    categories.append(("", translate({"sv": "Annan status", "en": "Other status"}, lang),
-                       [_simple_marker(shape, size, OTHER_COLOR, "#1a1a1a", 0.4)]))
+    categories.append(("", translate({"sv": "Annan status", "en": "Other status"}, lang),  # white: unlike Avslaget's grey
+                       [_simple_marker(shape, size, "#ffffff", "#1a1a1a", 0.4)]))
     qml = _qml(_categorized("status", "marker", categories))
     sld = _sld("proposals", [(label, "status", value, _sld_mark(shape, size, PROPOSAL_STATUS_COLORS[value], "#1a1a1a"))
                              for value, label, _layers in categories[:-1]])
