@@ -11,9 +11,11 @@ import re
 import unicodedata
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from ..geo.crs import WGS84
+from ..geo.generalise import snap_to_grid
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
@@ -189,14 +191,18 @@ def nearby(conn, lon: float, lat: float, radius_m: float, category: str | None =
     Same category first, then nearest. Distances are measured from the public (possibly
     grid-snapped) positions, so they reveal nothing the map does not.
     """
-    # A generous box in degrees first (cheap, indexed), then exact metres in SWEREF 99 TM.
+    # A generous box in degrees first (cheap, indexed), then exact metres in SWEREF 99 TM on the
+    # points alone; only the ``limit`` closest are read in full, however many lie in the box.
     dlat = radius_m / 111_000 * 1.5
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    records = store.list_proposals(conn, bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-    if not records:
+    ids, lons, lats, categories = store.proposal_points(conn, bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+    if not len(ids):
         return []
-    views = [store.public_view(r, grid_m=grid_m) for r in records]
-    metres = distances_m(lon, lat, [v["lon"] for v in views], [v["lat"] for v in views])
-    close = [(float(d), v) for d, v in zip(metres, views) if d <= radius_m]
-    close.sort(key=lambda item: (bool(category) and item[1]["category"] != category, item[0]))
-    return close[:limit]
+    if grid_m:
+        lons, lats = snap_to_grid(lons, lats, grid_m)
+    metres = np.asarray(distances_m(lon, lat, lons, lats), dtype="float64")
+    inside = np.flatnonzero(metres <= radius_m)
+    other = (categories[inside] != category) if category else np.zeros(len(inside), dtype=bool)
+    chosen = inside[np.lexsort((metres[inside], other))][:limit]  # same category first, then nearest
+    by_id = {r["id"]: r for r in store.proposals_by_ids(conn, ids[chosen].tolist())}
+    return [(float(metres[i]), store.public_view(by_id[int(ids[i])], grid_m=grid_m)) for i in chosen]

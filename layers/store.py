@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy import Engine, and_, create_engine, event, func, insert, inspect, select
 
@@ -350,3 +351,21 @@ def count_page_proposals(conn, *, bbox=None, created_between=None, include_hidde
     """Return how many proposals ``page_proposals`` would walk through with these filters."""
     query = select(func.count()).select_from(proposals).where(_page_conditions(bbox, created_between, include_hidden))
     return conn.execute(query).scalar_one()
+
+
+def proposal_points(conn, *, bbox=None, created_between=None, include_hidden=False):
+    """Return arrays of id, lon, lat and category of the matching proposals, in id order (no joins, no text)."""
+    query = (select(proposals.c.id, proposals.c.lon, proposals.c.lat, proposals.c.category)
+             .where(_page_conditions(bbox, created_between, include_hidden)).order_by(proposals.c.id))
+    rows = conn.execute(query).all()
+    ids, lons, lats, categories = zip(*rows) if rows else ((), (), (), ())
+    return (np.array(ids, dtype="int64"), np.array(lons, dtype="float64"), np.array(lats, dtype="float64"),
+            np.array(categories, dtype=object))
+
+
+def proposals_by_ids(conn, ids: list[int], include_hidden=False) -> list[dict]:
+    """Return the proposals with these ids (with joins and support counts), in id order."""
+    if not ids:
+        return []
+    query = select(proposals).where(proposals.c.id.in_(ids), _filters(include_hidden=include_hidden)).order_by(proposals.c.id)
+    return _records(conn, conn.execute(query).all())

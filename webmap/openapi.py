@@ -51,7 +51,8 @@ def document(locality) -> dict:
                         {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": STATUSES}},
                         {"name": "limit", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
-                        {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "offset", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}},
                         lang_header,
                     ],
                     "responses": {
