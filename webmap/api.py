@@ -407,4 +407,5 @@ def support(public_id: str):
 @bp.get("/openapi.json")
 def openapi():
     from .openapi import document
-    return jsonify(document(db.registry().locality))
+    server = (current_app.config.get("BASE_URL") or "") + "/api"  # relative unless BASE_URL says where we are
+    return jsonify(document(db.registry().locality, server))
