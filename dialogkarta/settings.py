@@ -154,6 +154,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_LOGINS", "rate limits", "20/minute;200/hour",
             "requests to the staff login page per client (on top of the per-account lock-out)"),
     Setting("RATELIMIT_FLAGS", "rate limits", "5/minute;20/day", "residents' flags per client"),
+    Setting("RATELIMIT_DOWNLOADS", "rate limits", "20/minute;200/hour",
+            "public downloads (/api/export/...) per client; each is built once per change of the data"),
     Setting("PROXY_COUNT", "int", 0,
             "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted",
             minimum=0, maximum=10),

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import Engine, and_, create_engine, event, func, insert, inspect, select
+from sqlalchemy import Engine, Integer, and_, create_engine, event, func, insert, inspect, select
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from .schema import (
-    contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
+    answers, contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
 )
 
 PUBLIC_COLUMNS = (
@@ -369,3 +369,17 @@ def proposals_by_ids(conn, ids: list[int], include_hidden=False) -> list[dict]:
         return []
     query = select(proposals).where(proposals.c.id.in_(ids), _filters(include_hidden=include_hidden)).order_by(proposals.c.id)
     return _records(conn, conn.execute(query).all())
+
+
+def data_fingerprint(conn) -> tuple:
+    """Return a small value that changes whenever a public output of the store could (caches key on it).
+
+    Counts and newest ids of the tables public layers read, and the newest change to a proposal
+    (workflow changes touch ``updated_at``); a few aggregate queries, no rows.
+    """
+    p = proposals.c
+    parts = [tuple(conn.execute(select(func.count(), func.max(p.id), func.max(p.updated_at),
+                                       func.sum(p.hidden.cast(Integer)))).one())]
+    for table in (supports, status_history, answers):
+        parts.append(tuple(conn.execute(select(func.count(), func.max(table.c.id))).one()))
+    return tuple(tuple(str(value) for value in part) for part in parts)
