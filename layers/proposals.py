@@ -11,11 +11,9 @@ import re
 import unicodedata
 
 import geopandas as gpd
-import numpy as np
 import shapely
 
 from ..geo.crs import WGS84
-from ..geo.generalise import snap_to_grid
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
@@ -184,6 +182,9 @@ def refresh_joins(conn, registry: LayerRegistry) -> int:
     return len(rows)
 
 
+NEARBY_CANDIDATES = 10  # times the answer's length: how many the database's rough ranking hands on
+
+
 def nearby(conn, lon: float, lat: float, radius_m: float, category: str | None = None, grid_m: float = 0,
            limit: int = 20) -> list[tuple[float, dict]]:
     """Return ``(metres, public view)`` of public proposals within ``radius_m`` of lon/lat.
@@ -191,18 +192,15 @@ def nearby(conn, lon: float, lat: float, radius_m: float, category: str | None =
     Same category first, then nearest. Distances are measured from the public (possibly
     grid-snapped) positions, so they reveal nothing the map does not.
     """
-    # A generous box in degrees first (cheap, indexed), then exact metres in SWEREF 99 TM on the
-    # points alone; only the ``limit`` closest are read in full, however many lie in the box.
-    dlat = radius_m / 111_000 * 1.5
-    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    ids, lons, lats, categories = store.proposal_points(conn, bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-    if not len(ids):
+    # The database ranks by a flat-earth distance in degrees (fast, in C) and returns a short list;
+    # only that list is read in full and measured exactly in SWEREF 99 TM. The margin covers the
+    # approximation and a grid cell's shift, so however many proposals lie around, the work is bounded.
+    reach = (radius_m + grid_m) / 111_000 * 1.05
+    ids = store.nearest_ids(conn, lon, lat, reach, category, limit=limit * NEARBY_CANDIDATES)
+    views = [store.public_view(r, grid_m=grid_m) for r in store.proposals_by_ids(conn, ids)]
+    if not views:
         return []
-    if grid_m:
-        lons, lats = snap_to_grid(lons, lats, grid_m)
-    metres = np.asarray(distances_m(lon, lat, lons, lats), dtype="float64")
-    inside = np.flatnonzero(metres <= radius_m)
-    other = (categories[inside] != category) if category else np.zeros(len(inside), dtype=bool)
-    chosen = inside[np.lexsort((metres[inside], other))][:limit]  # same category first, then nearest
-    by_id = {r["id"]: r for r in store.proposals_by_ids(conn, ids[chosen].tolist())}
-    return [(float(metres[i]), store.public_view(by_id[int(ids[i])], grid_m=grid_m)) for i in chosen]
+    metres = distances_m(lon, lat, [v["lon"] for v in views], [v["lat"] for v in views])
+    close = [(float(d), v) for d, v in zip(metres, views) if d <= radius_m]
+    close.sort(key=lambda item: (bool(category) and item[1]["category"] != category, item[0]))
+    return close[:limit]

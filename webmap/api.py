@@ -152,15 +152,18 @@ def _fingerprint(conn) -> tuple:
     return (tuple(str(v) for v in row), tuple(support), _grid())
 
 
-def _all_public_geojson(conn) -> bytes:
+def _public_features(records: list[dict]) -> list[dict]:
     # list_public returns public columns only; the positions are generalised here in one vectorised call.
-    records = store.list_public(conn)
     grid = _grid()
     if grid and records:
         lons, lats = snap_to_grid(np.array([r["lon"] for r in records]), np.array([r["lat"] for r in records]), grid)
         for record, lon, lat in zip(records, lons.tolist(), lats.tolist()):
             record["lon"], record["lat"] = lon, lat
-    features = [_list_feature(r) for r in records]
+    return [_list_feature(r) for r in records]
+
+
+def _all_public_geojson(conn) -> bytes:
+    features = _public_features(store.list_public(conn))
     return orjson.dumps({"type": "FeatureCollection", "numberMatched": len(features),
                          "numberReturned": len(features), "features": features})
 
@@ -318,12 +321,11 @@ def list_proposals():
     if bbox is None and category is None and status is None and limit is None and offset == 0:
         return _cached_list_response()
     limit = limit or LIST_LIMIT_MAX  # a filtered list is a page like any other: never the whole store at once
-    grid = _grid()
     with db.reading() as conn:
         matched = store.count_proposals(conn, bbox=bbox, category=category, status=status)
-        records = [] if offset >= matched else store.list_proposals(  # past the matches: no scan at all
+        records = [] if offset >= matched else store.list_public(  # past the matches: no scan at all
             conn, bbox=bbox, category=category, status=status, limit=limit, offset=offset)
-    features = [_list_feature(store.public_view(r, grid_m=grid)) for r in records]
+    features = _public_features(records)
     return geojson_response({"type": "FeatureCollection", "numberMatched": matched,
                              "numberReturned": len(features), "features": features})
 
