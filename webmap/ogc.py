@@ -44,7 +44,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10000
-PROPOSALS_MAX_LIMIT = 2000  # a page of proposals carries joins and answers: 10 000 of them took 1.5 s at 200 000
+PROPOSALS_MAX_LIMIT = 1000  # a page of proposals carries joins and answers: 10 000 of them took 1.5 s at 200 000
 ITEM_PARAMS = {"limit", "offset", "after", "bbox", "bbox-crs", "crs", "datetime", "f", "lang"}
 METRIC_DECIMALS = 3  # millimetres
 JSON, GEOJSON = "application/json", "application/geo+json"
