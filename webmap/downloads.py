@@ -1,8 +1,10 @@
 """Downloads of layers and proposals (/api/export, /planner/export) and the admin's layer upload page.
 
-Views only choose the audience and adapt ``layers.export`` / ``layers.layer_import`` to HTTP:
-GeoJSON and CSV stream (a generator per response, one keyset page of the store at a time);
-GeoPackage and FlatGeobuf are written to a temporary file that is sent and then removed.
+Views only choose the audience and adapt ``layers.export`` / ``layers.layer_import`` to HTTP.
+Public downloads are built once per change of the data and sent from ``download_cache``, rate
+limited per client. Planner downloads are made per request: GeoJSON and CSV stream (a generator
+per response, one keyset page of the store at a time); GeoPackage and FlatGeobuf are written to a
+temporary file that is sent and then removed.
 """
 from __future__ import annotations
 
