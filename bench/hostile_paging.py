@@ -105,7 +105,7 @@ def worst(port: int, paths: list[str], clients: int, pool: ThreadPoolExecutor) -
     """Return the slowest request of ``paths`` (each sent by ``clients`` clients at once), its path and the statuses."""
     slowest, which, statuses = 0.0, "", set()
     for path in paths:
-        results = list(pool.map(lambda _: fetch(port, path), range(clients)))
+        results = list(pool.map(fetch, [port] * clients, [path] * clients))
         statuses |= {r[2] for r in results}
         assert all(r[2] < 500 for r in results), (path, results)
         elapsed = max(r[1] for r in results)
@@ -132,9 +132,9 @@ def serve(url: str, instance: str) -> tuple[subprocess.Popen, int]:
         try:
             fetch(port, "/api/layers")
             return process, port
-        except OSError:
+        except OSError as error:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("dialogkarta serve did not start")
+                raise RuntimeError("dialogkarta serve did not start") from error
             time.sleep(0.3)
 
 
@@ -166,7 +166,8 @@ def main() -> None:
                 cold = {name: worst(port, paths, 1, pool)[0] for name, paths in table.items()}  # first touch: caches fill
                 print(f"\nworst request per public GET, {args.runs} runs (first touch after start shown apart)")
                 for clients in args.clients:
-                    print(f"\n{clients} client(s) at once{'':28} {'median  [range] of the worst':>32}   first touch  worst request (most often)")
+                    print(f"\n{clients} client(s) at once{'':28} {'median  [range] of the worst':>32}   "
+                          "first touch  worst request (most often)")
                     for name, paths in table.items():
                         runs = [worst(port, paths, clients, pool) for _ in range(args.runs)]
                         statuses = set().union(*(r[2] for r in runs))

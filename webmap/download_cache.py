@@ -3,7 +3,7 @@
 An export of 100 000 proposals takes 10–20 s to build; residents and GIS clients ask for the
 same file again and again. Each variant (layer, format, CRS, BOM) has one file in
 ``<instance>/cache/downloads/``, named by the variant and the data it was built from (the store's
-``data_fingerprint``, the layer files and ``PUBLIC_GRID_M``). A change of data gives a new name;
+``data_fingerprint``, the imported layers' versions and ``PUBLIC_GRID_M``). A change of data gives a new name;
 the first request after it builds the file (one build at a time per variant in this process,
 later requests wait for it) and removes the variant's older file. Planner downloads are never
 cached: they are personal (contacts) and must show the latest state.
@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from ..layers import export, store
+from ..layers import export, layer_store, store
 from ..layers.export import Audience
 from . import db
 
@@ -37,14 +37,10 @@ def _digest(value) -> str:
 
 def data_key(audience: Audience) -> str:
     """Return the digest of everything a public download is built from."""
-    registry = db.registry()
-    layers = []
-    for name in registry.names():
-        path = registry.source_path(name)
-        layers.append((name, str(path), path.stat().st_mtime_ns if path.exists() else None))
     with db.reading() as conn:
         fingerprint = store.data_fingerprint(conn)
-    return _digest((fingerprint, tuple(layers), audience.grid_m))
+        layers = sorted(layer_store.current_versions(conn).items())  # imported layers; the rest are bundled
+    return _digest((fingerprint, layers, audience.grid_m))
 
 
 def cached_export(name: str, fmt: str, crs: str | None, bom: bool, audience: Audience) -> tuple[BinaryIO, str]:
@@ -55,14 +51,15 @@ def cached_export(name: str, fmt: str, crs: str | None, bom: bool, audience: Aud
     path = folder / f"{variant}-{key}.{fmt}"
     with _lock(variant):
         try:
-            return open(path, "rb"), key
+            return open(path, "rb"), key  # noqa: SIM115 (sent and closed by the response)
         except FileNotFoundError:
             pass
         folder.mkdir(parents=True, exist_ok=True)
         temp = folder / f".{variant}-{uuid.uuid4().hex}.tmp.{fmt}"
         try:
             export.export_to_file(db.engine(), db.registry(), name, fmt, temp, crs=crs, bom=bom, audience=audience)
-            handle = open(temp, "rb")  # opened before it is visible: another process may remove it as "older"
+            # Opened before it appears under its name: another process may remove it as "older".
+            handle = open(temp, "rb")  # noqa: SIM115 (sent and closed by the response)
             os.replace(temp, path)
         finally:
             temp.unlink(missing_ok=True)

@@ -17,10 +17,11 @@ from ..errors import UserError
 INT64_MAX = 2**63 - 1
 MAX_OFFSET = 10**9        # far past any store; past the matches, the page is empty without a scan
 MAX_DIGITS = 19           # len(str(INT64_MAX)): anything longer is refused before int() sees it
-_INTEGER = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)
+_INTEGER = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?|[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?")
+_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+                       r"(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?")
 WGS84_RANGE = (-180.0, -90.0, 180.0, 90.0)
 
 
