@@ -68,3 +68,18 @@ def test_public_downloads_are_rate_limited_per_client(app, client, builds):
     assert refused.get_json()["error"]["code"] == "rate_limited" and len(builds) == 1
     other = client.get("/api/export/proposals.gpkg", environ_base={"REMOTE_ADDR": "198.51.100.9"})
     assert other.status_code == 200
+
+
+def test_a_layer_import_gives_a_fresh_download(app, client, runner, builds, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from dialogkarta.geo.crs import WGS84
+    before = client.get("/api/export/development-areas.geojson")
+    plan = gpd.GeoDataFrame({"id": ["plan-ny"], "name": ["Nya planen"], "status": ["detailed_plan"]},
+                            geometry=[shapely.box(13.340, 55.660, 13.345, 55.663)], crs=WGS84)
+    path = tmp_path / "plan.gpkg"
+    pyogrio.write_dataframe(plan, path, layer="plan")
+    assert runner.invoke(args=["import-layer", str(path), "--as", "development-areas"]).exit_code == 0
+    after = client.get("/api/export/development-areas.geojson")
+    assert len(builds) == 2 and b"plan-ny" in after.data and b"plan-ny" not in before.data
