@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 import pytest
+import shapely
 
+from dialogkarta.geo.crs import WGS84
 from dialogkarta.layers import export
 from tests.live import seed
 
@@ -71,10 +74,6 @@ def test_public_downloads_are_rate_limited_per_client(app, client, builds):
 
 
 def test_a_layer_import_gives_a_fresh_download(app, client, runner, builds, tmp_path):
-    import geopandas as gpd
-    import shapely
-
-    from dialogkarta.geo.crs import WGS84
     before = client.get("/api/export/development-areas.geojson")
     plan = gpd.GeoDataFrame({"id": ["plan-ny"], "name": ["Nya planen"], "status": ["detailed_plan"]},
                             geometry=[shapely.box(13.340, 55.660, 13.345, 55.663)], crs=WGS84)
