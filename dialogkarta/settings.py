@@ -77,6 +77,14 @@ def _rate_limits(value: Any) -> str:
     return str(value)
 
 
+def _hosts(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    hosts = [str(item).strip() for item in items if str(item).strip()]
+    if not hosts:
+        raise ValueError("expected host names, e.g. dialog.lund.se,127.0.0.1")
+    return hosts
+
+
 def _languages(value: Any) -> list[str]:
     items = value.split(",") if isinstance(value, str) else list(value)
     languages = [str(item).strip() for item in items if str(item).strip()]
@@ -87,7 +95,7 @@ def _languages(value: Any) -> list[str]:
 
 KINDS: dict[str, Callable[[Any], Any]] = {
     "bool": _boolean, "int": _integer, "number": _number, "text": _text, "optional text": _optional_text,
-    "rate limits": _rate_limits, "languages": _languages,
+    "rate limits": _rate_limits, "languages": _languages, "hosts": _hosts,
 }
 
 
@@ -146,9 +154,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_LOGINS", "rate limits", "20/minute;200/hour",
             "requests to the staff login page per client (on top of the per-account lock-out)"),
     Setting("RATELIMIT_FLAGS", "rate limits", "5/minute;20/day", "residents' flags per client"),
+    Setting("RATELIMIT_DOWNLOADS", "rate limits", "20/minute;200/hour",
+            "public downloads (/api/export/...) per client; each is built once per change of the data"),
     Setting("PROXY_COUNT", "int", 0,
             "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted",
             minimum=0, maximum=10),
+    Setting("BASE_URL", "optional text", None,
+            "the app's public address, e.g. https://dialog.lund.se/dalby: every absolute link is built from it, "
+            "never from the Host header"),
+    Setting("TRUSTED_HOSTS", "hosts", None,
+            "Host values the app answers at all (Flask), e.g. [\"dialog.lund.se\", \"127.0.0.1\"]; others get 400"),
     Setting("SESSION_COOKIE_SECURE", "bool", False, "set true behind HTTPS"),
     Setting("PERMANENT_SESSION_LIFETIME", "int", 8 * 3600, "seconds until a staff login expires",
             minimum=60),

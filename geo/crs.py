@@ -87,3 +87,12 @@ def metric_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
     if not _same_crs(frame.crs, SWEREF99TM):
         x, y = transformer(frame.crs.to_string(), SWEREF99TM).transform(x, y)
     return np.column_stack([x, y])
+
+
+@lru_cache(maxsize=16)
+def valid_bounds(crs: str) -> tuple[float, float, float, float]:
+    """Return the (minx, miny, maxx, maxy) where ``crs`` is defined, in its own units, x (easting, lon) first."""
+    if parse_crs(crs) == parse_crs(WGS84):
+        return (-180.0, -90.0, 180.0, 90.0)
+    area = parse_crs(crs).area_of_use
+    return tuple(float(v) for v in transformer(WGS84, crs).transform_bounds(*area.bounds))

@@ -182,6 +182,9 @@ def refresh_joins(conn, registry: LayerRegistry) -> int:
     return len(rows)
 
 
+NEARBY_CANDIDATES = 10  # times the answer's length: how many the database's rough ranking hands on
+
+
 def nearby(conn, lon: float, lat: float, radius_m: float, category: str | None = None, grid_m: float = 0,
            limit: int = 20) -> list[tuple[float, dict]]:
     """Return ``(metres, public view)`` of public proposals within ``radius_m`` of lon/lat.
@@ -189,13 +192,14 @@ def nearby(conn, lon: float, lat: float, radius_m: float, category: str | None =
     Same category first, then nearest. Distances are measured from the public (possibly
     grid-snapped) positions, so they reveal nothing the map does not.
     """
-    # A generous box in degrees first (cheap, indexed), then exact metres in SWEREF 99 TM.
-    dlat = radius_m / 111_000 * 1.5
-    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    records = store.list_proposals(conn, bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-    if not records:
+    # The database ranks by a flat-earth distance in degrees (fast, in C) and returns a short list;
+    # only that list is read in full and measured exactly in SWEREF 99 TM. The margin covers the
+    # approximation and a grid cell's shift, so however many proposals lie around, the work is bounded.
+    reach = (radius_m + grid_m) / 111_000 * 1.05
+    ids = store.nearest_ids(conn, lon, lat, reach, category, limit=limit * NEARBY_CANDIDATES)
+    views = [store.public_view(r, grid_m=grid_m) for r in store.proposals_by_ids(conn, ids)]
+    if not views:
         return []
-    views = [store.public_view(r, grid_m=grid_m) for r in records]
     metres = distances_m(lon, lat, [v["lon"] for v in views], [v["lat"] for v in views])
     close = [(float(d), v) for d, v in zip(metres, views) if d <= radius_m]
     close.sort(key=lambda item: (bool(category) and item[1]["category"] != category, item[0]))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import hmac
-import math
 import secrets
 import threading
 
@@ -33,7 +32,7 @@ from ..layers.registry import UnknownLayer
 from ..layers.schema import proposals as proposals_table
 from ..layers.schema import supports as supports_table
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import db
+from . import db, params
 from .errors import error_response, http_message
 from .i18n import current_language
 from .ratelimit import limited
@@ -66,6 +65,11 @@ class ApiBadRequest(Exception):
 def bad_request(error: ApiBadRequest):
     extra = {"field": error.field} if error.field else {}
     return error_response(400, "bad_request", error.message, **extra)
+
+
+@bp.errorhandler(params.ParameterError)
+def bad_parameter(error: params.ParameterError):
+    return error_response(400, "bad_request", error.message(current_language()), field=error.field)
 
 
 # -------------------------------------------------------------------------- features
@@ -148,15 +152,18 @@ def _fingerprint(conn) -> tuple:
     return (tuple(str(v) for v in row), tuple(support), _grid())
 
 
-def _all_public_geojson(conn) -> bytes:
+def _public_features(records: list[dict]) -> list[dict]:
     # list_public returns public columns only; the positions are generalised here in one vectorised call.
-    records = store.list_public(conn)
     grid = _grid()
     if grid and records:
         lons, lats = snap_to_grid(np.array([r["lon"] for r in records]), np.array([r["lat"] for r in records]), grid)
         for record, lon, lat in zip(records, lons.tolist(), lats.tolist()):
             record["lon"], record["lat"] = lon, lat
-    features = [_list_feature(r) for r in records]
+    return [_list_feature(r) for r in records]
+
+
+def _all_public_geojson(conn) -> bytes:
+    features = _public_features(store.list_public(conn))
     return orjson.dumps({"type": "FeatureCollection", "numberMatched": len(features),
                          "numberReturned": len(features), "features": features})
 
@@ -181,42 +188,18 @@ def _cached_list_response():
 
 # ------------------------------------------------------------------ query parameters
 def _number_list(name: str, count: int) -> list[float]:
-    raw = request.args.get(name, "")
-    parts = raw.split(",")
-    if len(parts) != count:
-        raise ApiBadRequest(_("%(name)s ska vara %(count)d tal åtskilda med kommatecken, fick %(got)d.",
-                              name=name, count=count, got=len(parts)), name)
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise ApiBadRequest(_("%(name)s ska bara innehålla tal.", name=name), name) from None
-    if not all(math.isfinite(v) for v in values):
-        raise ApiBadRequest(_("%(name)s ska bara innehålla ändliga tal.", name=name), name)
-    return values
+    return params.parse_numbers(name, request.args.get(name, ""), (count,))
 
 
 def parse_bbox() -> tuple[float, float, float, float] | None:
     if "bbox" not in request.args:
         return None
-    min_lon, min_lat, max_lon, max_lat = _number_list("bbox", 4)
-    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-        raise ApiBadRequest(_("bbox ligger utanför jordklotet: longitud -180..180, latitud -90..90."), "bbox")
-    if min_lon > max_lon or min_lat > max_lat:
-        raise ApiBadRequest(_("bbox är omvänd: ange minlon,minlat,maxlon,maxlat (minsta värdena först)."), "bbox")
-    return min_lon, min_lat, max_lon, max_lat
+    box = params.check_box("bbox", _number_list("bbox", 4), params.WGS84_RANGE)
+    return tuple(box)
 
 
 def parse_int(name: str, default: int | None, minimum: int, maximum: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiBadRequest(_("%(name)s ska vara ett heltal.", name=name), name) from None
-    if not minimum <= value <= maximum:
-        raise ApiBadRequest(_("%(name)s ska vara mellan %(min)d och %(max)d.", name=name, min=minimum, max=maximum), name)
-    return value
+    return params.parse_int(name, request.args.get(name), default, minimum, maximum)
 
 
 def parse_category(locality) -> str | None:
@@ -334,14 +317,15 @@ def list_proposals():
     locality = db.registry().locality
     bbox, category, status = parse_bbox(), parse_category(locality), parse_status()
     limit = parse_int("limit", None, 1, LIST_LIMIT_MAX)
-    offset = parse_int("offset", 0, 0, 10**9)
+    offset = parse_int("offset", 0, 0, params.MAX_OFFSET)
     if bbox is None and category is None and status is None and limit is None and offset == 0:
         return _cached_list_response()
-    grid = _grid()
+    limit = limit or LIST_LIMIT_MAX  # a filtered list is a page like any other: never the whole store at once
     with db.reading() as conn:
         matched = store.count_proposals(conn, bbox=bbox, category=category, status=status)
-        records = store.list_proposals(conn, bbox=bbox, category=category, status=status, limit=limit, offset=offset)
-    features = [_list_feature(store.public_view(r, grid_m=grid)) for r in records]
+        records = [] if offset >= matched else store.list_public(  # past the matches: no scan at all
+            conn, bbox=bbox, category=category, status=status, limit=limit, offset=offset)
+    features = _public_features(records)
     return geojson_response({"type": "FeatureCollection", "numberMatched": matched,
                              "numberReturned": len(features), "features": features})
 
@@ -425,4 +409,5 @@ def support(public_id: str):
 @bp.get("/openapi.json")
 def openapi():
     from .openapi import document
-    return jsonify(document(db.registry().locality))
+    server = (current_app.config.get("BASE_URL") or "") + "/api"  # relative unless BASE_URL says where we are
+    return jsonify(document(db.registry().locality, server))

@@ -43,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
 
+    from . import base_url
+    base_url.init_app(app)  # inside ProxyFix, so the configured origin wins over forwarded headers
     if app.config["PROXY_COUNT"] > 0:
         # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and flags see the client.
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -37,7 +37,22 @@ def serve_command(host, port, threads):
     if purged:
         click.echo(f"Deleted contact details of {purged} proposal(s) closed past the retention period.")
     click.echo(f"Dialogkarta on http://{host}:{port}/  (Ctrl+C stops)")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads,
+          **waitress_proxy_options(int(current_app.config.get("PROXY_COUNT") or 0)))
+
+
+def waitress_proxy_options(proxy_count: int) -> dict:
+    """Return the waitress settings that keep a proxy's X-Forwarded-* headers for ``PROXY_COUNT`` proxies.
+
+    waitress removes those headers unless it trusts the peer, so without this the app (and its
+    ProxyFix) would see every resident as the proxy. waitress then resolves the client the way
+    ProxyFix does (the ``proxy_count``-th address from the right); ``serve`` listens on 127.0.0.1
+    by default, so only a proxy on the same machine can send them.
+    """
+    if proxy_count <= 0:
+        return {}  # waitress' default: forwarded headers from anyone are dropped, never believed
+    return {"trusted_proxy": "*", "trusted_proxy_count": proxy_count,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}}
 
 
 @commands.command("layers")

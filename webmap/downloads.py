@@ -1,8 +1,10 @@
 """Downloads of layers and proposals (/api/export, /planner/export) and the admin's layer upload page.
 
-Views only choose the audience and adapt ``layers.export`` / ``layers.layer_import`` to HTTP:
-GeoJSON and CSV stream (a generator per response, one keyset page of the store at a time);
-GeoPackage and FlatGeobuf are written to a temporary file that is sent and then removed.
+Views only choose the audience and adapt ``layers.export`` / ``layers.layer_import`` to HTTP.
+Public downloads are built once per change of the data and sent from ``download_cache``, rate
+limited per client. Planner downloads are made per request: GeoJSON and CSV stream (a generator
+per response, one keyset page of the store at a time); GeoPackage and FlatGeobuf are written to a
+temporary file that is sent and then removed.
 """
 from __future__ import annotations
 
@@ -19,14 +21,17 @@ from ..geo.errors import UserError
 from ..layers import export, layer_import, layer_store
 from ..layers.export import Audience
 from ..layers.registry import UnknownLayer
-from . import db
+from . import db, download_cache
 from .auth import current_user, login_required
 from .i18n import current_language
+from .params import ParameterError
+from .ratelimit import limited
 from .security import csrf
 
 bp = Blueprint("downloads", __name__)
 
 FORMAT = "<any(geojson, csv, gpkg, fgb):fmt>"
+PUBLIC_CRS = ("3006", "3008", "4326")  # what public downloads offer (GeoPackage, FlatGeobuf)
 
 
 def _public_audience() -> Audience:
@@ -82,8 +87,42 @@ def index():
 
 
 @bp.get(f"/api/export/<name>.{FORMAT}")
+@limited("downloads")
 def public_export(name: str, fmt: str):
-    return _download(name, fmt, _public_audience())
+    """A public download, built once per change of the data (``download_cache``) and rate limited per client."""
+    audience, registry = _public_audience(), db.registry()
+    if name == "all" and fmt != "gpkg":
+        raise UnknownLayer(name)
+    if name != "all":
+        export.check_layer(registry, name, audience)
+    crs = _public_crs() if fmt in ("gpkg", "fgb") else None  # GeoJSON and CSV are always WGS84
+    bom = fmt == "csv" and request.args.get("bom") in ("1", "true", "yes")
+    handle, etag = download_cache.cached_export(name, fmt, crs, bom, audience)
+    filename = secure_filename(f"{registry.locality.name.lower()}-{name}.{fmt}")
+    response = send_file(handle, mimetype=export.MEDIA_TYPES[fmt], as_attachment=True, download_name=filename,
+                         etag=etag, conditional=True)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _public_crs() -> str | None:
+    """Return the CRS asked for as ``EPSG:n`` (None: the format's default), or refuse one not offered (400).
+
+    Only the offered systems, spelt one way, so no one can make the server build a file per spelling.
+    """
+    raw = (request.args.get("crs") or "").strip().upper().removeprefix("EPSG:")
+    if not raw:
+        return None
+    if raw not in PUBLIC_CRS:
+        raise ParameterError("crs", "crs ska vara EPSG:3006, EPSG:3008 eller EPSG:4326.",
+                             "crs must be EPSG:3006, EPSG:3008 or EPSG:4326.")
+    return f"EPSG:{raw}"
+
+
+@bp.errorhandler(ParameterError)
+def bad_parameter(error: ParameterError):
+    from .errors import error_response
+    return error_response(400, "bad_request", error.message(current_language()), field=error.field)
 
 
 @bp.get(f"/planner/export/<name>.{FORMAT}")

@@ -6,7 +6,7 @@ and answered with a plain 500, never a traceback.
 from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from ..geo.errors import UserError
 from ..layers.registry import UnknownLayer
@@ -60,6 +60,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
+        if isinstance(error, SecurityError):  # a Host header outside TRUSTED_HOSTS
+            sv, en = ("Okänd värd i Host-huvudet: servern svarar bara på sina egna adresser.",
+                      "Unknown host in the Host header: this server answers only on its own addresses.")
+            return error_response(400, "untrusted_host", en if current_language() == "en" else sv)
         if status == 400 and getattr(error, "description", "").startswith("The CSRF"):
             return error_response(400, "csrf", http_message(400) + " (CSRF)")
         response = error_response(status, HTTP_CODES.get(status, "error"), http_message(status))

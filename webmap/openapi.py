@@ -15,7 +15,7 @@ def _error(description: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def document(locality) -> dict:
+def document(locality, server: str = "/api") -> dict:
     """Return the OpenAPI 3.0 document for the API of ``locality``."""
     categories = [c.id for c in locality.categories]
     geojson = "application/geo+json"
@@ -35,7 +35,7 @@ def document(locality) -> dict:
                 "(Accept-Language: sv default, en). Writes are rate limited per client (429 with Retry-After)."
             ),
         },
-        "servers": [{"url": "/api"}],
+        "servers": [{"url": server}],
         "paths": {
             "/proposals": {
                 "get": {
@@ -51,7 +51,8 @@ def document(locality) -> dict:
                         {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": STATUSES}},
                         {"name": "limit", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
-                        {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "offset", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}},
                         lang_header,
                     ],
                     "responses": {

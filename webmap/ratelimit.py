@@ -11,7 +11,8 @@ rate-limit at the proxy as well. Behind a reverse proxy, wrap the app in werkzeu
 Configuration (``DIALOGKARTA_`` environment variables or test config):
 
 - ``RATELIMIT_ENABLED``: ``false`` turns every limit off.
-- ``RATELIMIT_PROPOSALS`` / ``RATELIMIT_SUPPORTS`` / ``RATELIMIT_LOGINS`` / ``RATELIMIT_FLAGS``: limits as ``"count/period"`` joined by ``;``,
+- ``RATELIMIT_PROPOSALS`` / ``RATELIMIT_SUPPORTS`` / ``RATELIMIT_LOGINS`` / ``RATELIMIT_FLAGS`` /
+  ``RATELIMIT_DOWNLOADS``: limits as ``"count/period"`` joined by ``;``,
   period one of ``second``, ``minute``, ``hour``, ``day`` or a number of seconds, e.g.
   ``"10/minute;60/hour"``.
 """
