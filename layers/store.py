@@ -393,6 +393,17 @@ def data_fingerprint(conn) -> tuple:
     return tuple(tuple(str(value) for value in part) for part in parts)
 
 
+def proposal_extent(conn, include_hidden: bool = False) -> tuple | None:
+    """Return ``(minlon, minlat, maxlon, maxlat, first created_at, last created_at)``, or None if no proposals."""
+    p = proposals.c
+    query = select(func.min(p.lon), func.min(p.lat), func.max(p.lon), func.max(p.lat), func.min(p.created_at),
+                   func.max(p.created_at))
+    if not include_hidden:
+        query = query.where(p.hidden.is_(False))
+    row = conn.execute(query).one()
+    return None if row[0] is None else tuple(row)
+
+
 def nearest_ids(conn, lon: float, lat: float, reach_deg: float, category: str | None = None,
                 limit: int = 200) -> list[int]:
     """Return ids of public proposals within about ``reach_deg`` (degrees of latitude) of lon/lat.

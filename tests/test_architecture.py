@@ -1,4 +1,4 @@
-"""Imports run one way: webmap -> layers -> geo. geo/ and layers/ know nothing of Flask or folium."""
+"""Imports run one way: webmap -> layers -> geo. geo/ and layers/ know nothing of Flask or folium; webmap/ writes no SQL."""
 import ast
 from pathlib import Path
 
@@ -9,6 +9,7 @@ AREAS = ("geo", "layers", "webmap", "dialogkarta")
 FORBIDDEN = {
     "geo": {"flask", "folium", "webmap", "layers", "sqlalchemy", "flask_babel", "flask_wtf", "dialogkarta.cli"},
     "layers": {"flask", "folium", "webmap", "flask_babel", "flask_wtf", "dialogkarta.cli"},
+    "webmap": {"sqlalchemy", "layers.schema"},  # no SQL in the web layer: layers/ holds every query
 }
 
 

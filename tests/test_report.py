@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from dialogkarta.layers import report, workflow
-from tests.planner_helpers import login, make_user
+from tests.planner_helpers import login
 from tests.test_planner import seeded  # noqa: F401  (fixture)
 from dialogkarta.webmap import db
 

@@ -22,18 +22,15 @@ import numpy as np
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Integer, cast, func, select
 
 from ..geo.generalise import snap_to_grid
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
 from ..layers import spam, store, workflow
 from ..layers.registry import UnknownLayer
-from ..layers.schema import proposals as proposals_table
-from ..layers.schema import supports as supports_table
 from ..layers.vocabulary import PROPOSAL_STATUSES
 from . import db, params
-from .errors import error_response, http_message
+from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
 from .ratelimit import limited
 from .wording import category_label, join_sentence, joins_detail, status_label
@@ -52,17 +49,8 @@ NEARBY_RADIUS_M = 150
 NEARBY_RADIUS_MAX_M = 1000
 NEARBY_MAX = 20
 
-class ApiBadRequest(Exception):
-    """A request the API cannot read: malformed JSON, a wrong type, a bad query parameter."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-@bp.errorhandler(ApiBadRequest)
-def bad_request(error: ApiBadRequest):
+@bp.errorhandler(BadRequest)
+def bad_request(error: BadRequest):
     extra = {"field": error.field} if error.field else {}
     return error_response(400, "bad_request", error.message, **extra)
 
@@ -145,11 +133,7 @@ def proposal_cache() -> ProposalCache:
 
 
 def _fingerprint(conn) -> tuple:
-    p = proposals_table.c
-    row = conn.execute(select(func.count(), func.max(p.id), func.max(p.updated_at),
-                              func.sum(cast(p.hidden, Integer)))).one()
-    support = conn.execute(select(func.count(), func.max(supports_table.c.id))).one()
-    return (tuple(str(v) for v in row), tuple(support), _grid())
+    return (store.data_fingerprint(conn), _grid())
 
 
 def _public_features(records: list[dict]) -> list[dict]:
@@ -208,7 +192,7 @@ def parse_category(locality) -> str | None:
         return None
     if locality.category(category) is None:
         known = ", ".join(c.id for c in locality.categories)
-        raise ApiBadRequest(_("Okänd kategori %(category)s. Välj en av: %(known)s.", category=category, known=known),
+        raise BadRequest(_("Okänd kategori %(category)s. Välj en av: %(known)s.", category=category, known=known),
                             "category")
     return category
 
@@ -218,7 +202,7 @@ def parse_status() -> str | None:
     if status is None:
         return None
     if status not in PROPOSAL_STATUSES:
-        raise ApiBadRequest(_("Okänd status %(status)s. Välj en av: %(known)s.", status=status,
+        raise BadRequest(_("Okänd status %(status)s. Välj en av: %(known)s.", status=status,
                               known=", ".join(PROPOSAL_STATUSES)), "status")
     return status
 
@@ -234,9 +218,9 @@ def read_json_object() -> dict:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ApiBadRequest(_("Ogiltig JSON: %(detail)s", detail=str(exc))) from None
+        raise BadRequest(_("Ogiltig JSON: %(detail)s", detail=str(exc))) from None
     if not isinstance(data, dict):
-        raise ApiBadRequest(_("Skicka ett JSON-objekt, t.ex. {\"lon\": 13.35, \"lat\": 55.66, …}."))
+        raise BadRequest(_("Skicka ett JSON-objekt, t.ex. {\"lon\": 13.35, \"lat\": 55.66, …}."))
     return data
 
 
@@ -253,21 +237,21 @@ def check_submission_types(data: dict) -> None:
     """Refuse unknown fields and values of the wrong JSON type (400); values are judged later (422)."""
     unknown = sorted(set(data) - SUBMISSION_FIELDS)
     if unknown:
-        raise ApiBadRequest(_("Okänt fält: %(fields)s. Tillåtna fält: %(allowed)s.", fields=", ".join(unknown),
+        raise BadRequest(_("Okänt fält: %(fields)s. Tillåtna fält: %(allowed)s.", fields=", ".join(unknown),
                               allowed=", ".join(sorted(SUBMISSION_FIELDS - {spam.HONEYPOT_FIELD}))), unknown[0])
     for axis in ("lon", "lat"):
         value = data.get(axis)
         if value is None:
-            raise ApiBadRequest(_("%(field)s saknas: ange platsen som lon och lat (WGS84).", field=axis), axis)
+            raise BadRequest(_("%(field)s saknas: ange platsen som lon och lat (WGS84).", field=axis), axis)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ApiBadRequest(_("%(field)s ska vara ett tal.", field=axis), axis)
+            raise BadRequest(_("%(field)s ska vara ett tal.", field=axis), axis)
     for field in TEXT_FIELDS:
         value = data.get(field)
         if value is not None and not isinstance(value, str):
-            raise ApiBadRequest(_("%(field)s ska vara text.", field=field), field)
+            raise BadRequest(_("%(field)s ska vara text.", field=field), field)
     consent = data.get("consent")
     if consent is not None and not isinstance(consent, bool):
-        raise ApiBadRequest(_("consent ska vara true eller false."), "consent")
+        raise BadRequest(_("consent ska vara true eller false."), "consent")
 
 
 # ------------------------------------------------------------------------ the token
@@ -353,7 +337,7 @@ def nearby():
     registry = db.registry()
     lon, lat = _number_list("lon", 1)[0], _number_list("lat", 1)[0]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ApiBadRequest(_("lon ska vara -180..180 och lat -90..90."), "lon")
+        raise BadRequest(_("lon ska vara -180..180 och lat -90..90."), "lon")
     radius = parse_int("radius", NEARBY_RADIUS_M, 1, NEARBY_RADIUS_MAX_M)
     category = parse_category(registry.locality)
     with db.reading() as conn:

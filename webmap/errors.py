@@ -28,6 +28,19 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited", 500: "server_error"}
 
 
+class BadRequest(Exception):
+    """A request that cannot be read (malformed body, wrong type, bad query parameter): answered 400.
+
+    Raised by /api and /ogc alike; the message is already in the request's language, and each
+    blueprint answers it in its own shape (the API's envelope, OGC's ``{code, description}``).
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 def wants_json() -> bool:
     path = request.path
     return path.startswith("/api") or path.startswith("/ogc") or request.accept_mimetypes.best == "application/json"

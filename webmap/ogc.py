@@ -28,6 +28,7 @@ from ..geo.io import GEOJSON_DECIMALS, feature_dict, rfc7946_geometry
 from ..layers import store
 from ..layers.export import PLANNER, PROPOSALS, Audience, RowContext, rows_for_records
 from . import db, params
+from .errors import BadRequest
 from .auth import current_user, login_required
 from .i18n import current_language
 
@@ -49,12 +50,6 @@ ITEM_PARAMS = {"limit", "offset", "after", "bbox", "bbox-crs", "crs", "datetime"
 METRIC_DECIMALS = 3  # millimetres
 JSON, GEOJSON = "application/json", "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-
-
-class BadRequest(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @bp.errorhandler(BadRequest)
@@ -161,15 +156,8 @@ def _collection(name: str) -> dict:
 
 
 def _proposal_extent(conn, include_hidden: bool, grid_m: float = 0):
-    from sqlalchemy import func, select
-
-    from ..layers.schema import proposals
-    query = select(func.min(proposals.c.lon), func.min(proposals.c.lat), func.max(proposals.c.lon),
-                   func.max(proposals.c.lat), func.min(proposals.c.created_at), func.max(proposals.c.created_at))
-    if not include_hidden:
-        query = query.where(proposals.c.hidden.is_(False))
-    row = conn.execute(query).one()
-    if row[0] is None:
+    row = store.proposal_extent(conn, include_hidden=include_hidden)
+    if row is None:
         return None, [None, None]
     bbox = [row[0], row[1], row[2], row[3]]
     if grid_m:  # the extent of the generalised points: exact corners would give a lone point away

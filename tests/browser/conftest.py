@@ -6,7 +6,6 @@ which turns a missing browser into a failure. Screenshots go to test-artifacts/s
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 

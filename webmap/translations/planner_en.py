@@ -110,7 +110,7 @@ EN = {
     "Tokens skapas med kommandot dialogkarta create-token. I QGIS: Basic-autentisering med tokens namn som användarnamn och token som lösenord.":
         "Tokens are made with the command dialogkarta create-token. In QGIS: Basic authentication with the token's name "
         "as the username and the token as the password.",
-    "Konto": "Account", "Behörighet": "Rights", "Skapad": "Created", "Går ut": "Expires", "Senast använd": "Last used",
+    "Konto": "Account", "Behörighet": "Rights", "Går ut": "Expires", "Senast använd": "Last used",
     "Återkalla": "Revoke", "Återkalla %(name)s": "Revoke %(name)s", "Inga tokens.": "No tokens.",
 }
 
