@@ -83,15 +83,6 @@ ADMIN = Audience(planner=True, contacts=True)
 
 
 # ----------------------------------------------------------------------- columns
-def _optional_table(*names):
-    """Return a table another issue may add to ``layers.schema`` (first name found), or None."""
-    return next((schema.metadata.tables[n] for n in names if n in schema.metadata.tables), None)
-
-
-def _first_column(table, *names):
-    return next((table.c[n] for n in names if n in table.c), None)
-
-
 def service_kinds(registry: LayerRegistry) -> list[str]:
     """Return the service kinds that get nearest-service columns: declared first, then any others."""
     declared = list(registry.locality.service_kinds)
@@ -111,38 +102,18 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
     ]
     for kind in service_kinds(registry):
         columns += [(f"nearest_{kind}", "str"), (f"nearest_{kind}_m", "float")]
-    answers = _answers_table()
-    if answers is not None:
-        columns += [("answer", "str"), ("answered_at", "datetime"), ("answer_count", "int")]
-        if "department" in answers.c:
-            columns.append(("answer_department", "str"))
+    columns += [("answer", "str"), ("answered_at", "datetime"), ("answer_count", "int"), ("answer_department", "str")]
     if audience.planner:
         columns += [("department", "str"), ("also_departments", "str"), ("meeting", "str"), ("hidden", "bool"),
-                    ("hidden_reason", "str"), ("status_history", "str")]
-        if _forwarding_table() is not None:
-            columns.append(("forwarding", "str"))
-        if _flags_table() is not None:
-            columns.append(("flag_count", "int"))
+                    ("hidden_reason", "str"), ("status_history", "str"), ("forwarding", "str"), ("flag_count", "int")]
     if audience.contacts:
         columns += [("contact_name", "str"), ("contact_email", "str")]
     return columns
 
 
-def _answers_table():
-    return _optional_table("answers", "public_answers", "proposal_answers")
-
-
-def _forwarding_table():
-    return _optional_table("forwardings", "forwarding", "forwards", "proposal_forwardings")
-
-
-def _flags_table():
-    return _optional_table("flags", "proposal_flags")
-
-
 # ------------------------------------------------------------------ reading pages
 def _extra_for(conn, ids: list[int], audience: Audience) -> dict:
-    """Return per-proposal values from the optional and planner-only tables, keyed by name then id."""
+    """Return per-proposal values from the answer and planner-only tables, keyed by name then id."""
     extra: dict[str, dict] = {}
     if not ids:
         return extra
@@ -157,40 +128,28 @@ def _extra_for(conn, ids: list[int], audience: Audience) -> dict:
             line = f"{_iso(row.changed_at)} {row.status} ({row.role})" + (f": {row.note}" if row.note else "")
             extra.setdefault("status_history", {}).setdefault(row.proposal_id, []).append(line)
     extra["status_note"] = notes
-    answers = _answers_table()
-    if answers is not None:
-        text = _first_column(answers, "text", "body", "answer", "message", "content")
-        when = _first_column(answers, "created_at", "answered_at", "published_at", "changed_at")
-        query = select(answers).where(answers.c.proposal_id.in_(ids))
-        for name, wanted in (("public", True), ("is_public", True), ("published", True), ("hidden", False)):
-            if name in answers.c:
-                query = query.where(answers.c[name].is_(wanted))
-        if when is not None:
-            query = query.order_by(when, *answers.primary_key.columns)
-        latest, at, count, department = {}, {}, {}, {}
-        for row in conn.execute(query):
-            pid = row.proposal_id
-            latest[pid] = getattr(row, text.name) if text is not None else None
-            at[pid] = store.aware(getattr(row, when.name)) if when is not None else None
-            count[pid] = count.get(pid, 0) + 1
-            department[pid] = row._mapping.get("department")
-        extra.update(answer=latest, answered_at=at, answer_count=count)
-        if "department" in answers.c:
-            extra["answer_department"] = department
+    answers = schema.answers.c  # every answer is public: the latest one, its time and department, and a count
+    latest: dict[int, str] = {}
+    at: dict[int, datetime | None] = {}
+    count: dict[int, int] = {}
+    department: dict[int, str | None] = {}
+    for row in conn.execute(select(schema.answers).where(answers.proposal_id.in_(ids))
+                            .order_by(answers.answered_at, answers.id)):
+        latest[row.proposal_id], at[row.proposal_id] = row.body, store.aware(row.answered_at)
+        count[row.proposal_id] = count.get(row.proposal_id, 0) + 1
+        department[row.proposal_id] = row.department
+    extra.update(answer=latest, answered_at=at, answer_count=count, answer_department=department)
     if audience.planner:
-        forwarding = _forwarding_table()
-        if forwarding is not None:
-            lines = {}
-            for row in conn.execute(select(forwarding).where(forwarding.c.proposal_id.in_(ids))
-                                    .order_by(*forwarding.primary_key.columns)):
-                lines.setdefault(row.proposal_id, []).append(_describe_row(row))
-            extra["forwarding"] = lines
-        flags = _flags_table()
-        if flags is not None:
-            counts = {}
-            for row in conn.execute(select(flags.c.proposal_id).where(flags.c.proposal_id.in_(ids))):
-                counts[row.proposal_id] = counts.get(row.proposal_id, 0) + 1
-            extra["flag_count"] = counts
+        forwardings = schema.forwardings.c
+        lines: dict[int, list[str]] = {}
+        for row in conn.execute(select(schema.forwardings).where(forwardings.proposal_id.in_(ids))
+                                .order_by(forwardings.forwarded_at, forwardings.id)):
+            lines.setdefault(row.proposal_id, []).append(_forwarding_line(row))
+        extra["forwarding"] = lines
+        flags: dict[int, int] = {}
+        for proposal_id in conn.execute(select(schema.flags.c.proposal_id).where(schema.flags.c.proposal_id.in_(ids))).scalars():
+            flags[proposal_id] = flags.get(proposal_id, 0) + 1
+        extra["flag_count"] = flags
     if audience.contacts:
         names, emails = {}, {}
         for row in conn.execute(select(schema.contacts).where(schema.contacts.c.proposal_id.in_(ids))):
@@ -200,20 +159,10 @@ def _extra_for(conn, ids: list[int], audience: Audience) -> dict:
     return extra
 
 
-_IDENTITY = {"id", "proposal_id", "user_id", "user", "username", "author", "author_id", "by", "planner", "planner_id"}
-
-
-def _describe_row(row) -> str:
-    values = dict(row._mapping)
-    when = next((values.pop(k) for k in ("forwarded_at", "created_at", "changed_at", "at") if k in values), None)
-    parts = [_iso(when)] if when else []
-    source = next((values.pop(k) for k in ("from_department", "from_dept", "source") if k in values), None)
-    target = next((values.pop(k) for k in ("to_department", "to_dept", "department", "target") if k in values), None)
-    if source or target:
-        parts.append(f"{source or '?'} -> {target or '?'}")
-    note = next((values.pop(k) for k in ("note", "comment", "reason") if k in values), None)
-    rest = [f"{k}={v}" for k, v in values.items() if k not in _IDENTITY and v not in (None, "")]
-    return " ".join(parts + rest) + (f": {note}" if note else "")
+def _forwarding_line(row) -> str:
+    """One forwarding as planners read it: time, from -> to, the role that forwarded, and the note (no user)."""
+    line = f"{_iso(row.forwarded_at)} {row.from_department or '?'} -> {row.to_department} role={row.role}"
+    return line + (f": {row.note}" if row.note else "")
 
 
 def _iso(value) -> str:
