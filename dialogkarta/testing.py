@@ -45,7 +45,7 @@ class Gunicorn:
         self.workers, self.threads = workers, threads
         self.socket = socket.create_server(("127.0.0.1", 0), backlog=256)
         self.port = self.socket.getsockname()[1]
-        self.process = None
+        self.process: subprocess.Popen | None = None
 
     def start(self) -> "Gunicorn":
         # As the README says: create the tables once, then start the workers (no create race).
@@ -72,6 +72,7 @@ class Gunicorn:
         raise RuntimeError("gunicorn did not answer within 60 s")
 
     def kill(self) -> None:
+        assert self.process is not None, "start() first"
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 

@@ -95,4 +95,7 @@ def valid_bounds(crs: str) -> tuple[float, float, float, float]:
     if parse_crs(crs) == parse_crs(WGS84):
         return (-180.0, -90.0, 180.0, 90.0)
     area = parse_crs(crs).area_of_use
-    return tuple(float(v) for v in transformer(WGS84, crs).transform_bounds(*area.bounds))
+    if area is None:
+        raise ValueError(f"{crs} declares no area of use")
+    minx, miny, maxx, maxy = transformer(WGS84, crs).transform_bounds(*area.bounds)
+    return (float(minx), float(miny), float(maxx), float(maxy))

@@ -24,13 +24,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import UserError
 from .schema import api_tokens, login_failures, users
-from .store import aware, utcnow
+from .store import aware, inserted_id, utcnow
 
 ROLES = ("planner", "moderator", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
@@ -111,36 +111,36 @@ def _no_user(username: str) -> UnknownAccount:
     return UnknownAccount(f"Det finns inget konto som heter {username!r}.", f"There is no user named {username!r}.")
 
 
-def create_user(conn, username: str, password: str, role: str = "planner", now=None) -> User:
+def create_user(conn: Connection, username: str, password: str, role: str = "planner", now=None) -> User:
     """Create an active account and return it; raise ``AccountError`` for a bad name, password or role."""
     _check_name(username, "Användarnamnet", "username")
     _check_role(role)
     _check_password(password)
     try:
         with conn.begin_nested():
-            user_id = conn.execute(insert(users).values(
+            user_id = inserted_id(conn.execute(insert(users).values(
                 username=username, password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
                 role=role, active=True, failed_logins=0, created_at=now or utcnow(),
-            )).inserted_primary_key[0]
+            )))
     except IntegrityError:
         raise AccountError(f"Det finns redan ett konto som heter {username!r}.",
                            f"A user named {username!r} already exists.") from None
     return User(user_id, username, role)
 
 
-def _account(conn, username: str):
+def _account(conn: Connection, username: str):
     row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None:
         raise _no_user(username)
     return row
 
 
-def _end_sessions(conn, user_id: int, **values) -> None:
+def _end_sessions(conn: Connection, user_id: int, **values) -> None:
     conn.execute(update(users).where(users.c.id == user_id)
                  .values(session_version=users.c.session_version + 1, **values))
 
 
-def set_password(conn, username: str, password: str) -> None:
+def set_password(conn: Connection, username: str, password: str) -> None:
     """Set a new password, end every session of the account and lift its lock-outs."""
     _check_password(password)
     row = _account(conn, username)
@@ -148,18 +148,18 @@ def set_password(conn, username: str, password: str) -> None:
     conn.execute(delete(login_failures).where(login_failures.c.username == failure_key(username)))
 
 
-def _other_active_admins(conn, user_id: int) -> int:
+def _other_active_admins(conn: Connection, user_id: int) -> int:
     return conn.execute(select(func.count()).select_from(users).where(
         users.c.role == "admin", users.c.active.is_(True), users.c.id != user_id)).scalar_one()
 
 
-def _keep_an_admin(conn, row) -> None:
+def _keep_an_admin(conn: Connection, row) -> None:
     if row.role == "admin" and row.active and _other_active_admins(conn, row.id) == 0:
         raise AccountError(f"{row.username!r} är det sista aktiva administratörskontot; utse en annan administratör först.",
                            f"{row.username!r} is the last active admin; make someone else admin first.")
 
 
-def set_role(conn, username: str, role: str) -> None:
+def set_role(conn: Connection, username: str, role: str) -> None:
     """Give the account a new role and end its sessions (the new role applies at the next login)."""
     _check_role(role)
     row = _account(conn, username)
@@ -168,7 +168,7 @@ def set_role(conn, username: str, role: str) -> None:
     _end_sessions(conn, row.id, role=role)
 
 
-def set_active(conn, username: str, active: bool) -> None:
+def set_active(conn: Connection, username: str, active: bool) -> None:
     """(De)activate the account; either way its sessions end. An inactive account's tokens stop working."""
     row = _account(conn, username)
     if not active:
@@ -176,12 +176,12 @@ def set_active(conn, username: str, active: bool) -> None:
     _end_sessions(conn, row.id, active=active)
 
 
-def end_sessions(conn, user_id: int) -> None:
+def end_sessions(conn: Connection, user_id: int) -> None:
     """End every session of the account (logout means: on all devices)."""
     _end_sessions(conn, user_id)
 
 
-def user_for_session(conn, user_id, session_version) -> User | None:
+def user_for_session(conn: Connection, user_id, session_version) -> User | None:
     """Return the active user a session cookie names, or None if it was ended since (or never valid)."""
     if not isinstance(user_id, int) or not isinstance(session_version, int):
         return None
@@ -190,13 +190,13 @@ def user_for_session(conn, user_id, session_version) -> User | None:
     return User(row.id, row.username, row.role) if row else None
 
 
-def get_user(conn, user_id) -> User | None:
+def get_user(conn: Connection, user_id) -> User | None:
     """Return the active user with this id, or None."""
     row = conn.execute(select(users).where(users.c.id == user_id, users.c.active.is_(True))).first()
     return User(row.id, row.username, row.role) if row else None
 
 
-def list_users(conn) -> list[dict]:
+def list_users(conn: Connection) -> list[dict]:
     return [
         {"id": r.id, "username": r.username, "role": r.role, "active": r.active,
          "created_at": aware(r.created_at), "last_login_at": aware(r.last_login_at)}
@@ -210,7 +210,7 @@ def failure_key(username: str) -> str:
     return hashlib.sha256((username or "").strip().lower().encode("utf-8")).hexdigest()
 
 
-def authenticate(conn, username: str, password: str, *, client: str, max_failures: int = 5,
+def authenticate(conn: Connection, username: str, password: str, *, client: str, max_failures: int = 5,
                  lockout: timedelta = timedelta(minutes=15), now=None) -> LoginResult:
     """Check a username and password from ``client`` (an opaque key, e.g. a hash of the address).
 
@@ -234,7 +234,7 @@ def authenticate(conn, username: str, password: str, *, client: str, max_failure
     return LoginResult(None, _count_failure(conn, name, client, failed, now, max_failures, lockout))
 
 
-def _count_failure(conn, name, client, failed, now, max_failures, lockout) -> str:
+def _count_failure(conn: Connection, name, client, failed, now, max_failures, lockout) -> str:
     conn.execute(delete(login_failures).where(login_failures.c.last_failed_at < now - max(lockout, timedelta(days=1))))
     if failed is None:
         try:
@@ -263,7 +263,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(conn, username: str, name: str | None = None, *, scope: str = "full", days: float = TOKEN_DAYS,
+def create_token(conn: Connection, username: str, name: str | None = None, *, scope: str = "full", days: float = TOKEN_DAYS,
                  label: str = "", now=None) -> NewToken:
     """Create an API token for an active user; only its hash is stored, so show ``token`` once."""
     row = conn.execute(select(users.c.id).where(users.c.username == username, users.c.active.is_(True))).first()
@@ -298,7 +298,7 @@ def _token_status(row, now) -> str:
     return "expired" if _expires(row) <= now else "active"
 
 
-def list_tokens(conn, username: str | None = None, now=None) -> list[dict]:
+def list_tokens(conn: Connection, username: str | None = None, now=None) -> list[dict]:
     """Every token (or one user's), newest first, with its status: active, expired or revoked."""
     now = now or utcnow()
     query = (select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)
@@ -313,7 +313,7 @@ def list_tokens(conn, username: str | None = None, now=None) -> list[dict]:
     ]
 
 
-def revoke_token(conn, *, name: str | None = None, token_id: int | None = None, now=None) -> None:
+def revoke_token(conn: Connection, *, name: str | None = None, token_id: int | None = None, now=None) -> None:
     """Revoke one token, by name or id; raise ``UnknownAccount`` if there is none."""
     where = api_tokens.c.name == name if name is not None else api_tokens.c.id == token_id
     result = conn.execute(update(api_tokens).where(where, api_tokens.c.revoked.is_(False))
@@ -323,14 +323,14 @@ def revoke_token(conn, *, name: str | None = None, token_id: int | None = None, 
         raise UnknownAccount(f"Det finns ingen token {label}.", f"There is no token {label}.")
 
 
-def revoke_tokens(conn, username: str, now=None) -> int:
+def revoke_tokens(conn: Connection, username: str, now=None) -> int:
     """Revoke every token of a user; return how many."""
     ids = select(users.c.id).where(users.c.username == username).scalar_subquery()
     return conn.execute(update(api_tokens).where(api_tokens.c.user_id == ids, api_tokens.c.revoked.is_(False))
                         .values(revoked=True, revoked_at=now or utcnow())).rowcount
 
 
-def user_for_token(conn, token: str, *, name: str | None = None, now=None) -> User | None:
+def user_for_token(conn: Connection, token: str, *, name: str | None = None, now=None) -> User | None:
     """Return the user a token belongs to, with the token's scope, or None.
 
     None when the token is unknown, revoked, expired, its account inactive, or (when ``name`` is

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..geo.errors import UserError
 from .schema import activities, activity_proposals, activity_revisions, proposals
-from .store import aware, utcnow
+from .store import aware, inserted_id, utcnow
 from .vocabulary import ACTIVITY_KINDS, ACTIVITY_STATUSES
 
 KINDS = tuple(ACTIVITY_KINDS)
@@ -31,7 +31,7 @@ class InvalidActivity(UserError):
     code = "invalid_activity"
 
     def __init__(self, en: str, field: str | None = None, sv: str | None = None):
-        super().__init__(sv or _SV.get(field, en), en, field=field)
+        super().__init__(sv or _SV.get(field or "", en), en, field=field)
         self.field = field
 
 
@@ -69,7 +69,7 @@ def clean(fields: dict, conn) -> dict:
     lon, lat = fields.get("lon"), fields.get("lat")
     if (lon is None) != (lat is None):
         raise InvalidActivity("give both lon and lat, or neither", "lon")
-    if lon is not None:
+    if lon is not None and lat is not None:
         lon, lat = float(lon), float(lat)
     links = []
     for item in fields.get("proposals") or ():
@@ -86,14 +86,14 @@ def clean(fields: dict, conn) -> dict:
             "lon": lon, "lat": lat, "status": status, "proposals": links}
 
 
-def _links(conn, activity_id: int) -> list[tuple[str, str]]:
+def _links(conn: Connection, activity_id: int) -> list[tuple[str, str]]:
     query = (select(proposals.c.public_id, activity_proposals.c.relation)
              .join(proposals, proposals.c.id == activity_proposals.c.proposal_id)
              .where(activity_proposals.c.activity_id == activity_id).order_by(proposals.c.public_id))
     return [(r.public_id, r.relation) for r in conn.execute(query)]
 
 
-def _snapshot(conn, activity_id: int) -> dict | None:
+def _snapshot(conn: Connection, activity_id: int) -> dict | None:
     row = conn.execute(select(activities).where(activities.c.id == activity_id)).first()
     if row is None:
         return None
@@ -102,7 +102,7 @@ def _snapshot(conn, activity_id: int) -> dict | None:
     return snap
 
 
-def _set_links(conn, activity_id: int, links) -> None:
+def _set_links(conn: Connection, activity_id: int, links) -> None:
     conn.execute(delete(activity_proposals).where(activity_proposals.c.activity_id == activity_id))
     for public_id, relation in links:
         proposal_id = conn.execute(select(proposals.c.id).where(proposals.c.public_id == public_id)).scalar_one()
@@ -110,7 +110,7 @@ def _set_links(conn, activity_id: int, links) -> None:
                                                        relation=relation))
 
 
-def _revise(conn, activity_id: int, changes: dict, role: str, user_id, now) -> None:
+def _revise(conn: Connection, activity_id: int, changes: dict, role: str, user_id, now) -> None:
     number = conn.execute(select(func.coalesce(func.max(activity_revisions.c.revision), 0))
                           .where(activity_revisions.c.activity_id == activity_id)).scalar_one() + 1
     conn.execute(insert(activity_revisions).values(
@@ -119,20 +119,20 @@ def _revise(conn, activity_id: int, changes: dict, role: str, user_id, now) -> N
     ))
 
 
-def create(conn, fields: dict, *, role: str, user_id=None, now=None) -> int:
+def create(conn: Connection, fields: dict, *, role: str, user_id=None, now=None) -> int:
     """Add an activity and its first revision; return its id."""
     now = now or utcnow()
     values = clean(fields, conn)
-    activity_id = conn.execute(insert(activities).values(
+    activity_id = inserted_id(conn.execute(insert(activities).values(
         **{k: v for k, v in values.items() if k != "proposals"}, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+    )))
     _set_links(conn, activity_id, values["proposals"])
     changes = {name: [None, _jsonable(values[name])] for name in FIELDS if values[name] not in (None, "", [])}
     _revise(conn, activity_id, changes, role, user_id, now)
     return activity_id
 
 
-def update_activity(conn, activity_id: int, fields: dict, *, role: str, user_id=None, now=None) -> dict:
+def update_activity(conn: Connection, activity_id: int, fields: dict, *, role: str, user_id=None, now=None) -> dict:
     """Change an activity; record a revision of what changed and return it (empty if nothing did)."""
     now = now or utcnow()
     before = _snapshot(conn, activity_id)
@@ -164,13 +164,13 @@ def _public(row, links) -> dict:
             "updated_at": aware(row.updated_at)}
 
 
-def list_activities(conn) -> list[dict]:
+def list_activities(conn: Connection) -> list[dict]:
     """Return every activity, by date, with its linked proposals (public fields only)."""
     rows = conn.execute(select(activities).order_by(activities.c.date, activities.c.id)).all()
     return [_public(row, _links(conn, row.id)) for row in rows]
 
 
-def get_activity(conn, activity_id: int) -> dict | None:
+def get_activity(conn: Connection, activity_id: int) -> dict | None:
     """Return one activity with its revisions oldest first (role, time, changes; no user)."""
     row = conn.execute(select(activities).where(activities.c.id == activity_id)).first()
     if row is None:
@@ -184,7 +184,7 @@ def get_activity(conn, activity_id: int) -> dict | None:
     return record
 
 
-def for_proposal(conn, proposal_id: int) -> list[dict]:
+def for_proposal(conn: Connection, proposal_id: int) -> list[dict]:
     """Return the activities a proposal is linked to: ``{"id", "title", "date", "relation"}``, by date."""
     query = (select(activities.c.id, activities.c.title, activities.c.date, activity_proposals.c.relation)
              .join(activity_proposals, activity_proposals.c.activity_id == activities.c.id)

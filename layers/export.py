@@ -35,13 +35,14 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyogrio
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
 from . import schema, store
+from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
 from .styles import layer_style, layer_text, proposals_style, proposals_text
 
@@ -112,7 +113,7 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
 
 
 # ------------------------------------------------------------------ reading pages
-def _extra_for(conn, ids: list[int], audience: Audience) -> dict:
+def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
     """Return per-proposal values from the answer and planner-only tables, keyed by name then id."""
     extra: dict[str, dict] = {}
     if not ids:
@@ -207,12 +208,12 @@ class RowContext:
         return cls(registry, audience, columns, tuple(service_kinds(registry)), names)
 
 
-def rows_for_records(conn, context: RowContext, records: list[dict]) -> list[dict]:
+def rows_for_records(conn: Connection, context: RowContext, records: list[ProposalRecord]) -> list[dict]:
     """Return flat export rows (``lon``, ``lat`` and the audience's columns) for store records."""
     audience, locality = context.audience, context.registry.locality
     extra = _extra_for(conn, [r["id"] for r in records], audience)
     if audience.grid_m and not audience.planner:
-        records = [dict(r) for r in records]
+        records = [record.copy() for record in records]
         _generalise(records, audience.grid_m)
     page = []
     for r in records:
@@ -247,7 +248,7 @@ def rows_for_records(conn, context: RowContext, records: list[dict]) -> list[dic
     return page
 
 
-def _generalise(records: list[dict], grid_m: float) -> None:
+def _generalise(records: list[ProposalRecord], grid_m: float) -> None:
     """Snap public positions to the grid and round distances to it, so neither gives a house away."""
     lon, lat = snap_to_grid(np.array([r["lon"] for r in records]), np.array([r["lat"] for r in records]), grid_m)
     for record, x, y in zip(records, lon, lat):
@@ -390,7 +391,7 @@ def _layer_csv(registry: LayerRegistry, name: str, page_size: int) -> Iterator[b
         for i in range(start, stop):
             row = [f"{lon[i]:.7f}", f"{lat[i]:.7f}", f"{easting[i]:.2f}", f"{northing[i]:.2f}",
                    *(_csv_value(_plain(frame[f].iat[i])) for f in fields)]
-            if with_wkt:
+            if wkt is not None:
                 row.append(wkt.iat[i])
             rows.append(row)
         yield _csv_chunk(rows)

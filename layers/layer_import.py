@@ -30,7 +30,7 @@ from typing import Callable
 import geopandas as gpd
 import numpy as np
 import shapely
-from sqlalchemy import delete, insert
+from sqlalchemy import Connection, delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from ..geo import formats
@@ -41,6 +41,7 @@ from ..geo.io import read_source
 from ..geo.joins import AreaIndex, ServiceIndex
 from ..geo.validate import Repair, repair_polygons
 from . import layer_store, proposals, store
+from .records import JoinResult
 from .registry import LayerRegistry, UnknownLayer
 from .schema import proposal_areas, proposal_services
 
@@ -411,7 +412,7 @@ def import_layer(path, registry: LayerRegistry, name: str, engine, crs: str | No
     return report
 
 
-def rejoin_all(conn, registry: LayerRegistry, progress: Callable[[int, int], None] | None = None,
+def rejoin_all(conn: Connection, registry: LayerRegistry, progress: Callable[[int, int], None] | None = None,
                chunk: int = JOIN_CHUNK, on_chunk: Callable[[str], None] | None = None) -> int:
     """Recompute and store every proposal's joins within the caller's transaction, ``chunk`` proposals at a time."""
     rows = store.all_points(conn)
@@ -429,7 +430,7 @@ def rejoin_all(conn, registry: LayerRegistry, progress: Callable[[int, int], Non
     return total
 
 
-def _save_joins_bulk(conn, ids: list[int], results: list[dict]) -> None:
+def _save_joins_bulk(conn: Connection, ids: list[int], results: list[JoinResult]) -> None:
     # store.save_joins for a chunk at once: two deletes and two multi-row inserts, not 4 per proposal.
     low, high = min(ids), max(ids)
     conn.execute(delete(proposal_areas).where(proposal_areas.c.proposal_id.between(low, high),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from sqlalchemy import Connection, Engine, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
@@ -94,7 +94,7 @@ def history(conn: Connection, layer: str | None = None) -> list[LayerVersion]:
     query = select(*columns).order_by(layer_versions.c.layer, layer_versions.c.version.desc())
     if layer is not None:
         query = query.where(layer_versions.c.layer == layer)
-    return [LayerVersion(**row._mapping) for row in conn.execute(query)]
+    return [cast(LayerVersion, dict(row._mapping)) for row in conn.execute(query)]
 
 
 def adopt_files(engine: Engine, folder, names, now: datetime | None = None) -> list[str]:

@@ -26,7 +26,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, UniqueConstraint, delete, exists, func, select
+from sqlalchemy import Connection, Engine, UniqueConstraint, delete, exists, func, select
 
 from . import schema
 from .store import init_db
@@ -58,7 +58,7 @@ def backup(engine: Engine, target: str | os.PathLike) -> dict:
     try:
         destination = sqlite3.connect(partial)
         try:
-            raw.driver_connection.backup(destination)  # one step: one read snapshot, never restarted
+            _sqlite(raw).backup(destination)  # one step: one read snapshot, never restarted
             # The copy inherits WAL mode; switch it to a single-file journal so it travels alone.
             destination.execute("PRAGMA journal_mode=DELETE")
             count = destination.execute("SELECT count(*) FROM proposals").fetchone()[0]
@@ -115,7 +115,7 @@ class SchemaObjects:
     indexes: set           # (table or None, index name)
     triggers: set          # (table, trigger name)
     views: set             # view names (materialised ones too)
-    rules: set = frozenset()  # (table, rule name): PostgreSQL's query rewrite rules
+    rules: frozenset | set = frozenset()  # (table, rule name): PostgreSQL's query rewrite rules
 
 
 # Names SQLite gives its own objects (unique/primary key indexes, AUTOINCREMENT, ANALYZE); only
@@ -140,11 +140,13 @@ def sqlite_objects(connection: sqlite3.Connection) -> SchemaObjects:
     return SchemaObjects(tables, indexes, triggers, views)
 
 
-def postgresql_objects(conn) -> SchemaObjects:
+def postgresql_objects(conn: Connection) -> SchemaObjects:
     """Return the schema objects of the current PostgreSQL schema (a SQLAlchemy connection),
     leaving out those that belong to an extension (e.g. PostGIS's ``spatial_ref_sys``)."""
     not_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')"
-    tables, indexes, views = {}, set(), set()
+    tables: dict[str, set[str]] = {}
+    indexes: set[tuple[str | None, str]] = set()
+    views: set[str] = set()
     for name, kind, table in conn.exec_driver_sql(
         "SELECT c.relname, c.relkind, t.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = i.indrelid "
@@ -179,7 +181,7 @@ def declared_index_names(dialect: str) -> set[str]:
     out of ``sqlite_objects``); PostgreSQL names them after the constraint (``<table>_pkey``,
     ``<table>_<columns>_key``, or the declared name).
     """
-    names = {index.name for table in schema.metadata.tables.values() for index in table.indexes}
+    names = {str(index.name) for table in schema.metadata.tables.values() for index in table.indexes}
     if dialect == "postgresql":
         for table in schema.metadata.tables.values():
             names.add(f"{table.name}_pkey")
@@ -217,7 +219,7 @@ def store_schema_problems(engine: Engine) -> list[str]:
     if _is_sqlite(engine):
         raw = engine.raw_connection()
         try:
-            return schema_problems(sqlite_objects(raw.driver_connection), "sqlite")
+            return schema_problems(sqlite_objects(_sqlite(raw)), "sqlite")
         finally:
             raw.close()
     with engine.connect() as conn:
@@ -249,7 +251,7 @@ def _orphan_tables():
                 yield table, column
 
 
-def consistency_problems(conn, registry) -> list[Inconsistency]:
+def consistency_problems(conn: Connection, registry) -> list[Inconsistency]:
     """Return the rows that point at nothing: joins to development areas or services no longer in
     the layers, and supports, flags and other rows of proposals that no longer exist."""
     problems = []
@@ -278,7 +280,7 @@ def _proposal_exists(column):
     return exists().where(schema.proposals.c.id == column)
 
 
-def repair(conn, registry) -> dict:
+def repair(conn: Connection, registry) -> dict:
     """Delete rows of proposals that no longer exist and recompute every proposal's joins; return counts."""
     from .proposals import refresh_joins
 
@@ -290,11 +292,19 @@ def repair(conn, registry) -> dict:
     return {"deleted": deleted, "rejoined": refresh_joins(conn, registry)}
 
 
+def _sqlite(raw) -> sqlite3.Connection:
+    """The sqlite3 connection under a pooled SQLAlchemy connection of a SQLite engine."""
+    connection = raw.driver_connection
+    if not isinstance(connection, sqlite3.Connection):
+        raise MaintenanceError("This needs a SQLite store.")
+    return connection
+
+
 def integrity(engine: Engine) -> list[str]:
     """Return the live SQLite store's ``PRAGMA integrity_check`` result (``["ok"]`` when sound)."""
     raw = engine.raw_connection()
     try:
-        return [row[0] for row in raw.driver_connection.execute("PRAGMA integrity_check")]
+        return [row[0] for row in _sqlite(raw).execute("PRAGMA integrity_check")]
     finally:
         raw.close()
 
@@ -319,8 +329,8 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
     origin = sqlite3.connect(f"file:{source}?mode=ro&immutable=1", uri=True)
     raw = engine.raw_connection()
     try:
-        origin.backup(raw.driver_connection)
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        origin.backup(_sqlite(raw))
+        _sqlite(raw).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         raw.close()
         origin.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import Connection, and_, delete, func, or_, select
 
 from .schema import contacts, flags, proposals, status_history, supports
 from .store import hash_token, utcnow
@@ -20,7 +20,7 @@ from .store import hash_token, utcnow
 CLOSED_STATUSES = ("done", "declined")
 
 
-def erase(conn, *, email: str | None = None, support_token: str | None = None) -> dict:
+def erase(conn: Connection, *, email: str | None = None, support_token: str | None = None) -> dict:
     """Delete the contact rows with ``email`` (case-insensitive), and the supports and flags of ``support_token``.
 
     Return the number of rows deleted per table: ``{"contacts": n, "supports": m, "flags": k}``.
@@ -40,7 +40,7 @@ def erase(conn, *, email: str | None = None, support_token: str | None = None) -
     return deleted
 
 
-def closed_since(conn, before: datetime) -> list[int]:
+def closed_since(conn: Connection, before: datetime) -> list[int]:
     """Return ids of proposals that are closed now and were last closed before ``before``."""
     last_closed = (
         select(status_history.c.proposal_id, func.max(status_history.c.changed_at).label("closed_at"))
@@ -61,7 +61,7 @@ def closed_since(conn, before: datetime) -> list[int]:
     return list(conn.execute(query).scalars())
 
 
-def purge_contacts(conn, retention_days: int | float, now: datetime | None = None,
+def purge_contacts(conn: Connection, retention_days: int | float, now: datetime | None = None,
                    max_days: int | float | None = None) -> int:
     """Delete contact details of proposals closed more than ``retention_days`` ago; return the count.
 

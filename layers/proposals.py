@@ -9,15 +9,18 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from typing import cast
 
 import geopandas as gpd
 import shapely
+from sqlalchemy import Connection
 
 from ..geo.crs import WGS84
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
 from . import spam, store, vocabulary
+from .records import JoinResult, ProposalRecord
 from .registry import LayerRegistry
 from .routing import route
 
@@ -112,14 +115,14 @@ def clean_submission(data: dict, registry: LayerRegistry) -> dict:
             "name": name or None, "email": email or None, "consent": consent, "channel": channel, "meeting": meeting}
 
 
-def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) -> list[dict]:
+def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) -> list[JoinResult]:
     """Return, per (lon, lat), the covering area ids and the nearest service of each kind."""
     points = gpd.GeoDataFrame(geometry=shapely.points(lonlat), crs=WGS84)
     pairs = registry.area_index().containing(points)
     service_index = registry.service_index()
     nearest = service_index.nearest(points)
     names = dict(zip(registry.services()["id"], registry.services()["name"]))
-    results = [{"area_ids": [], "nearest": []} for _ in lonlat]
+    results: list[JoinResult] = [{"area_ids": [], "nearest": []} for _ in lonlat]
     for point, area_id in zip(pairs["point"], pairs["area_id"]):
         results[point]["area_ids"].append(area_id)
     for kind in service_index.kinds:
@@ -131,8 +134,8 @@ def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) ->
     return results
 
 
-def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", now=None,
-           hold_links: bool = False) -> dict:
+def submit(conn: Connection, registry: LayerRegistry, data: dict, role: str = "resident", now=None,
+           hold_links: bool = False) -> ProposalRecord:
     """Validate, join, route and store one proposal; return the stored record (with contact-free fields).
 
     With ``hold_links`` a proposal whose text contains a link is stored hidden, ``hidden_reason``
@@ -159,19 +162,22 @@ def submit(conn, registry: LayerRegistry, data: dict, role: str = "resident", no
         hidden_reason=spam.PENDING_REVIEW if held else None,
     )
     store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"])
-    return store.get_proposal(conn, ids["public_id"], include_hidden=held)
+    record = store.get_proposal(conn, ids["public_id"], include_hidden=held)
+    assert record is not None  # written in this transaction
+    return record
 
 
-def _unstored_record(fields: dict, joins: dict, now) -> dict:
+def _unstored_record(fields: dict, joins: JoinResult, now) -> ProposalRecord:
     """The record a stored proposal would give back, for an answer that must look like success."""
-    return {**fields, "public_id": store.new_public_id(), "status": "received", "channel": "web",
-            "created_at": now, "updated_at": now, "area_ids": joins["area_ids"], "support_count": 0,
-            "nearest": {n["kind"]: {"id": n["service_id"], "name": n["service_name"],
-                                    "distance_m": round(n["distance_m"], 1)} for n in joins["nearest"]},
-            "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}]}
+    record = {**fields, "public_id": store.new_public_id(), "status": "received", "channel": "web",
+              "created_at": now, "updated_at": now, "area_ids": joins["area_ids"], "support_count": 0,
+              "nearest": {n["kind"]: {"id": n["service_id"], "name": n["service_name"],
+                                      "distance_m": round(n["distance_m"], 1)} for n in joins["nearest"]},
+              "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}]}
+    return cast(ProposalRecord, record)
 
 
-def refresh_joins(conn, registry: LayerRegistry) -> int:
+def refresh_joins(conn: Connection, registry: LayerRegistry) -> int:
     """Recompute and store the joins of every proposal (after a layer changed); return the count."""
     rows = store.all_points(conn)
     if not rows:
@@ -185,7 +191,7 @@ def refresh_joins(conn, registry: LayerRegistry) -> int:
 NEARBY_CANDIDATES = 10  # times the answer's length: how many the database's rough ranking hands on
 
 
-def nearby(conn, lon: float, lat: float, radius_m: float, category: str | None = None, grid_m: float = 0,
+def nearby(conn: Connection, lon: float, lat: float, radius_m: float, category: str | None = None, grid_m: float = 0,
            limit: int = 20) -> list[tuple[float, dict]]:
     """Return ``(metres, public view)`` of public proposals within ``radius_m`` of lon/lat.
 

@@ -108,6 +108,7 @@ class LayerRegistry:
     def _load(self, name: str, version: int) -> gpd.GeoDataFrame:
         if version == layer_store.BUNDLED:
             return read_layer(self.locality.directory / self.get(name).path)
+        assert self.engine is not None, "a stored layer version needs the registry's engine"
         with self.engine.connect() as conn:
             return layer_store.decode(layer_store.payload(conn, name, version))
 

@@ -10,7 +10,7 @@ import statistics
 from collections import Counter
 from datetime import date, datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from .schema import proposal_areas, proposals
 
@@ -19,7 +19,7 @@ _COLUMNS = ("id", "public_id", "lon", "lat", "category", "title", "status", "cha
             "also_departments", "hidden", "created_at")
 
 
-def load_records(conn) -> list[dict]:
+def load_records(conn: Connection) -> list[dict]:
     """Return every proposal (hidden ones too) with its development areas, oldest first.
 
     Two plain table reads instead of ``store.list_proposals``: the overlay and the report need
@@ -75,9 +75,9 @@ def filter_records(records, *, category=None, status=None, channel=None, departm
         if area and area not in r.get("area_ids", ()):
             continue
         created = r["created_at"].date() if isinstance(r["created_at"], datetime) else _day(r["created_at"])
-        if start and created < start:
+        if start and (created is None or created < start):
             continue
-        if end and created > end:
+        if end and (created is None or created > end):
             continue
         result.append(r)
     return result

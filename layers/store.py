@@ -13,10 +13,11 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import Engine, Integer, and_, case, create_engine, event, func, insert, inspect, select
+from sqlalchemy import Connection, CursorResult, Engine, Integer, and_, case, create_engine, event, func, insert, inspect, select
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
+from .records import NearestService, ProposalRecord
 from .schema import (
     answers, contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
 )
@@ -66,7 +67,8 @@ def _add_missing_columns(engine: Engine) -> None:
                 if column.name in present:
                     continue
                 kind = column.type.compile(dialect=conn.dialect)
-                default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+                server_default = getattr(column.server_default, "arg", None)
+                default = f" DEFAULT {server_default}" if server_default is not None else ""
                 conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}')
 
 
@@ -76,6 +78,14 @@ def _add_missing_indexes(engine: Engine) -> None:
         for table in metadata.sorted_tables:
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
+
+
+def inserted_id(result: CursorResult) -> int:
+    """The primary key of the row an INSERT statement just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the statement inserted no row")
+    return int(key[0])
 
 
 def new_public_id() -> str:
@@ -99,7 +109,7 @@ def aware(value):
     return value
 
 
-def insert_proposal(conn, *, lon, lat, category, title, description, department, also_departments=(),
+def insert_proposal(conn: Connection, *, lon, lat, category, title, description, department, also_departments=(),
                     channel="web", meeting=None, contact=None, role="resident", now=None,
                     hidden_reason=None) -> dict:
     """Insert a proposal with its first status, and its contact row if any; return ids.
@@ -108,21 +118,21 @@ def insert_proposal(conn, *, lon, lat, category, title, description, department,
     """
     now = now or utcnow()
     public_id = new_public_id()
-    proposal_id = conn.execute(
+    proposal_id = inserted_id(conn.execute(
         insert(proposals).values(
             public_id=public_id, lon=lon, lat=lat, category=category, title=title, description=description,
             channel=channel, meeting=meeting, status="received", department=department,
             also_departments=",".join(also_departments), hidden=hidden_reason is not None,
             hidden_reason=hidden_reason, created_at=now, updated_at=now,
         )
-    ).inserted_primary_key[0]
+    ))
     conn.execute(insert(status_history).values(proposal_id=proposal_id, status="received", role=role, changed_at=now))
     if contact:
         conn.execute(insert(contacts).values(proposal_id=proposal_id, created_at=now, **contact))
     return {"id": proposal_id, "public_id": public_id}
 
 
-def save_joins(conn, proposal_id: int, area_ids, nearest) -> None:
+def save_joins(conn: Connection, proposal_id: int, area_ids, nearest) -> None:
     """Replace a proposal's stored join results.
 
     ``nearest`` is an iterable of dicts with ``kind, service_id, service_name, distance_m``.
@@ -136,7 +146,7 @@ def save_joins(conn, proposal_id: int, area_ids, nearest) -> None:
         conn.execute(insert(proposal_services), rows)
 
 
-def _records(conn, rows) -> list[dict]:
+def _records(conn: Connection, rows) -> list[ProposalRecord]:
     """Return rows as dicts with their join results and support counts, in three queries."""
     if not rows:
         return []
@@ -149,7 +159,8 @@ def _records(conn, rows) -> list[dict]:
     else:
         def selects(column):
             return column.in_(ids)
-    areas, nearest = {}, {}
+    areas: dict[int, list[str]] = {}
+    nearest: dict[int, dict[str, NearestService]] = {}
     for pid, area in conn.execute(
         select(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
         .where(selects(proposal_areas.c.proposal_id)).order_by(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
@@ -161,7 +172,7 @@ def _records(conn, rows) -> list[dict]:
         .where(selects(proposal_services.c.proposal_id)).order_by(proposal_services.c.proposal_id, proposal_services.c.kind)
     ):
         nearest.setdefault(pid, {})[kind] = {"id": service_id, "name": name, "distance_m": round(metres, 1)}
-    counts = dict(conn.execute(
+    counts: dict[int, int] = dict(conn.execute(  # type: ignore[arg-type]
         select(supports.c.proposal_id, func.count()).where(selects(supports.c.proposal_id)).group_by(supports.c.proposal_id)
     ).all())
     records = []
@@ -192,8 +203,8 @@ def _filters(bbox=None, category=None, status=None, include_hidden=False):
     return and_(True, *conditions)
 
 
-def list_proposals(conn, *, bbox=None, category=None, status=None, include_hidden=False,
-                   limit=None, offset=0) -> list[dict]:
+def list_proposals(conn: Connection, *, bbox=None, category=None, status=None, include_hidden=False,
+                   limit=None, offset=0) -> list[ProposalRecord]:
     """Return proposals (with join results and support counts) oldest first, filtered and paged."""
     query = (select(proposals).where(_filters(bbox, category, status, include_hidden))
              .order_by(proposals.c.created_at, proposals.c.id).offset(offset))
@@ -202,7 +213,7 @@ def list_proposals(conn, *, bbox=None, category=None, status=None, include_hidde
     return _records(conn, conn.execute(query).all())
 
 
-def list_public(conn, *, bbox=None, category=None, status=None, limit=None, offset=0) -> list[dict]:
+def list_public(conn: Connection, *, bbox=None, category=None, status=None, limit=None, offset=0) -> list[dict]:
     """Return public proposals' public columns and support counts, oldest first, filtered and paged, without joins.
 
     What the resident map and ``/api/proposals`` list: one query, no per-proposal join rows
@@ -223,12 +234,12 @@ def list_public(conn, *, bbox=None, category=None, status=None, limit=None, offs
     return records
 
 
-def count_proposals(conn, *, bbox=None, category=None, status=None, include_hidden=False) -> int:
+def count_proposals(conn: Connection, *, bbox=None, category=None, status=None, include_hidden=False) -> int:
     query = select(func.count()).select_from(proposals).where(_filters(bbox, category, status, include_hidden))
     return conn.execute(query).scalar_one()
 
 
-def get_proposal(conn, public_id: str, include_hidden=False) -> dict | None:
+def get_proposal(conn: Connection, public_id: str, include_hidden=False) -> ProposalRecord | None:
     """Return one proposal with joins, support count and status history, or None."""
     row = conn.execute(select(proposals).where(proposals.c.public_id == public_id)).first()
     if row is None or (row.hidden and not include_hidden):
@@ -244,13 +255,13 @@ def get_proposal(conn, public_id: str, include_hidden=False) -> dict | None:
     return record
 
 
-def public_view(record: dict, grid_m: float = 0) -> dict:
+def public_view(record: ProposalRecord, grid_m: float = 0) -> dict:
     """Return the fields of a proposal that anyone may see: never contact data or internal ids.
 
     ``grid_m > 0`` generalises the position (config ``PUBLIC_GRID_M``): the point moves to the
     centre of its grid cell and distances are rounded to the grid, so they cannot give it away.
     """
-    view = {key: record[key] for key in PUBLIC_COLUMNS}
+    view = {key: record[key] for key in PUBLIC_COLUMNS}  # type: ignore[literal-required]
     view["area_ids"] = list(record.get("area_ids", []))
     view["nearest"] = dict(record.get("nearest", {}))
     if grid_m:
@@ -263,7 +274,7 @@ def public_view(record: dict, grid_m: float = 0) -> dict:
     return view
 
 
-def get_contact(conn, proposal_id: int) -> dict | None:
+def get_contact(conn: Connection, proposal_id: int) -> dict | None:
     row = conn.execute(select(contacts).where(contacts.c.proposal_id == proposal_id)).first()
     return dict(row._mapping) if row else None
 
@@ -282,7 +293,7 @@ class SupportLimitReached(UserError):
         self.retry_after = retry_after
 
 
-def add_support(conn, public_id: str, token: str, now=None, client: str | None = None,
+def add_support(conn: Connection, public_id: str, token: str, now=None, client: str | None = None,
                 per_client_daily: int = 0) -> tuple[bool, int] | None:
     """Record one support per browser token; return (newly added, total), or None if no such proposal.
 
@@ -307,13 +318,16 @@ def add_support(conn, public_id: str, token: str, now=None, client: str | None =
             with conn.begin_nested():  # a concurrent identical support loses the race harmlessly
                 conn.execute(insert(supports).values(proposal_id=row.id, token_hash=token_hash, client_hash=client,
                                                      created_at=now))
+            added = True
         except IntegrityError:
-            exists = True
+            added = False
+    else:
+        added = False
     total = conn.execute(select(func.count()).select_from(supports).where(supports.c.proposal_id == row.id)).scalar_one()
-    return exists is None, total
+    return added, total
 
 
-def _check_network_cap(conn, proposal_id: int, client: str, limit: int, now: datetime) -> None:
+def _check_network_cap(conn: Connection, proposal_id: int, client: str, limit: int, now: datetime) -> None:
     since = now - timedelta(days=1)
     count, oldest = conn.execute(
         select(func.count(), func.min(supports.c.created_at))
@@ -323,9 +337,9 @@ def _check_network_cap(conn, proposal_id: int, client: str, limit: int, now: dat
         raise SupportLimitReached(limit, max((aware(oldest) - since).total_seconds(), 1.0))
 
 
-def all_points(conn) -> list:
+def all_points(conn: Connection) -> list:
     """Return (id, lon, lat) for every proposal, for recomputing joins."""
-    return conn.execute(select(proposals.c.id, proposals.c.lon, proposals.c.lat).order_by(proposals.c.id)).all()
+    return list(conn.execute(select(proposals.c.id, proposals.c.lon, proposals.c.lat).order_by(proposals.c.id)).all())
 
 
 # ------------------------------------------------------------------ keyset paging (issue 5)
@@ -339,8 +353,8 @@ def _page_conditions(bbox=None, created_between=None, include_hidden=False):
     return and_(*conditions)
 
 
-def page_proposals(conn, *, after_id: int = 0, limit: int = 1000, offset: int = 0, bbox=None,
-                   created_between=None, include_hidden=False) -> list[dict]:
+def page_proposals(conn: Connection, *, after_id: int = 0, limit: int = 1000, offset: int = 0, bbox=None,
+                   created_between=None, include_hidden=False) -> list[ProposalRecord]:
     """Return up to ``limit`` proposals with ``id > after_id`` in id order (keyset paging).
 
     Exports and the OGC API walk the store with this, one index range scan per page; ``offset``
@@ -354,13 +368,13 @@ def page_proposals(conn, *, after_id: int = 0, limit: int = 1000, offset: int = 
     return _records(conn, conn.execute(query).all())
 
 
-def count_page_proposals(conn, *, bbox=None, created_between=None, include_hidden=False) -> int:
+def count_page_proposals(conn: Connection, *, bbox=None, created_between=None, include_hidden=False) -> int:
     """Return how many proposals ``page_proposals`` would walk through with these filters."""
     query = select(func.count()).select_from(proposals).where(_page_conditions(bbox, created_between, include_hidden))
     return conn.execute(query).scalar_one()
 
 
-def proposal_points(conn, *, bbox=None, created_between=None, include_hidden=False):
+def proposal_points(conn: Connection, *, bbox=None, created_between=None, include_hidden=False):
     """Return arrays of id, lon and lat of the matching proposals, in id order (no joins, no text)."""
     query = (select(proposals.c.id, proposals.c.lon, proposals.c.lat)
              .where(_page_conditions(bbox, created_between, include_hidden)).order_by(proposals.c.id))
@@ -371,7 +385,7 @@ def proposal_points(conn, *, bbox=None, created_between=None, include_hidden=Fal
     return points[:, 0].astype("int64"), points[:, 1], points[:, 2]
 
 
-def proposals_by_ids(conn, ids: list[int], include_hidden=False) -> list[dict]:
+def proposals_by_ids(conn: Connection, ids: list[int], include_hidden=False) -> list[ProposalRecord]:
     """Return the proposals with these ids (with joins and support counts), in id order."""
     if not ids:
         return []
@@ -379,7 +393,7 @@ def proposals_by_ids(conn, ids: list[int], include_hidden=False) -> list[dict]:
     return _records(conn, conn.execute(query).all())
 
 
-def data_fingerprint(conn) -> tuple:
+def data_fingerprint(conn: Connection) -> tuple:
     """Return a small value that changes whenever a public output of the store could (caches key on it).
 
     Counts and newest ids of the tables public layers read, and the newest change to a proposal
@@ -393,7 +407,7 @@ def data_fingerprint(conn) -> tuple:
     return tuple(tuple(str(value) for value in part) for part in parts)
 
 
-def proposal_extent(conn, include_hidden: bool = False) -> tuple | None:
+def proposal_extent(conn: Connection, include_hidden: bool = False) -> tuple | None:
     """Return ``(minlon, minlat, maxlon, maxlat, first created_at, last created_at)``, or None if no proposals."""
     p = proposals.c
     query = select(func.min(p.lon), func.min(p.lat), func.max(p.lon), func.max(p.lat), func.min(p.created_at),
@@ -404,7 +418,7 @@ def proposal_extent(conn, include_hidden: bool = False) -> tuple | None:
     return None if row[0] is None else tuple(row)
 
 
-def nearest_ids(conn, lon: float, lat: float, reach_deg: float, category: str | None = None,
+def nearest_ids(conn: Connection, lon: float, lat: float, reach_deg: float, category: str | None = None,
                 limit: int = 200) -> list[int]:
     """Return ids of public proposals within about ``reach_deg`` (degrees of latitude) of lon/lat.
 

@@ -176,7 +176,7 @@ def _sld(layer_name: str, rules: list[tuple[str, str | None, str | None, str]]) 
         condition = ""
         if attribute is not None:
             condition = (f"<ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>{escape(attribute)}</ogc:PropertyName>"
-                         f"<ogc:Literal>{escape(value)}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>")
+                         f"<ogc:Literal>{escape(str(value))}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>")
         body += f"<se:Rule><se:Name>{escape(title)}</se:Name>{condition}{symbolizer}</se:Rule>"
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<StyledLayerDescriptor version="1.1.0" '
             'xmlns="http://www.opengis.net/sld" xmlns:ogc="http://www.opengis.net/ogc" '

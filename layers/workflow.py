@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..geo.errors import UserError
 from .schema import answers, audit_log, flags, forwardings, proposals, status_history
-from .store import aware, utcnow
+from .store import aware, inserted_id, utcnow
+from .records import JoinResult
 from .vocabulary import PROPOSAL_STATUSES
 
 STATUSES = tuple(PROPOSAL_STATUSES)  # in workflow order
@@ -39,14 +40,14 @@ class WorkflowError(UserError):
     code = "workflow"
 
 
-def _proposal(conn, proposal_id: int):
+def _proposal(conn: Connection, proposal_id: int):
     row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).first()
     if row is None:
         raise WorkflowError("Förslaget finns inte.", f"no proposal with id {proposal_id}")
     return row
 
 
-def _audit(conn, action: str, proposal_id, detail: str, role: str, user_id, now) -> None:
+def _audit(conn: Connection, action: str, proposal_id, detail: str, role: str, user_id, now) -> None:
     conn.execute(insert(audit_log).values(at=now, action=action, proposal_id=proposal_id, detail=detail,
                                           role=role, user_id=user_id))
 
@@ -77,7 +78,7 @@ def allowed_next(status: str) -> tuple[str, ...]:
     return FLOW[position + 1:] + ("declined",)
 
 
-def change_status(conn, proposal_id: int, status: str, *, role: str, user_id=None, note: str | None = None,
+def change_status(conn: Connection, proposal_id: int, status: str, *, role: str, user_id=None, note: str | None = None,
                   now=None) -> None:
     """Move a proposal to ``status``; ``declined`` needs a public reason in ``note``."""
     now = now or utcnow()
@@ -99,7 +100,7 @@ def change_status(conn, proposal_id: int, status: str, *, role: str, user_id=Non
     _audit(conn, "status", proposal_id, f"{row.status} -> {status}", role, user_id, now)
 
 
-def forward(conn, proposal_id: int, to_department: str, *, departments, role: str, user_id=None, note: str = "",
+def forward(conn: Connection, proposal_id: int, to_department: str, *, departments, role: str, user_id=None, note: str = "",
             now=None) -> None:
     """Confirm (same department) or change the responsible department and record the forwarding.
 
@@ -120,16 +121,16 @@ def forward(conn, proposal_id: int, to_department: str, *, departments, role: st
         change_status(conn, proposal_id, "forwarded", role=role, user_id=user_id, now=now)
 
 
-def answer(conn, proposal_id: int, body: str, *, role: str, user_id=None, department: str | None = None,
+def answer(conn: Connection, proposal_id: int, body: str, *, role: str, user_id=None, department: str | None = None,
            now=None) -> int:
     """Publish an answer to a proposal; return its id. The text is public, the author is not."""
     now = now or utcnow()
     row = _proposal(conn, proposal_id)
     body = _clean(body, ANSWER_MAX, "the answer", required=True)
-    answer_id = conn.execute(insert(answers).values(
+    answer_id = inserted_id(conn.execute(insert(answers).values(
         proposal_id=proposal_id, body=body, department=department or row.department, role=role, user_id=user_id,
         answered_at=now,
-    )).inserted_primary_key[0]
+    )))
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(updated_at=now))
     _audit(conn, "answer", proposal_id, f"answer {answer_id}", role, user_id, now)
     return answer_id
@@ -139,7 +140,7 @@ def _public_answer(row) -> dict:
     return {"body": row.body, "department": row.department, "role": row.role, "answered_at": aware(row.answered_at)}
 
 
-def public_answers(conn, proposal_id: int) -> list[dict]:
+def public_answers(conn: Connection, proposal_id: int) -> list[dict]:
     """Return a proposal's answers, oldest first, as anyone may see them.
 
     Each is ``{"body", "department", "role", "answered_at"}``; never who wrote it.
@@ -147,7 +148,7 @@ def public_answers(conn, proposal_id: int) -> list[dict]:
     return public_answers_for(conn, [proposal_id]).get(proposal_id, [])
 
 
-def public_answers_for(conn, proposal_ids) -> dict[int, list[dict]]:
+def public_answers_for(conn: Connection, proposal_ids) -> dict[int, list[dict]]:
     """Return ``{proposal id: [public answer, ...]}`` for many proposals at once (for the public layer)."""
     ids = list(proposal_ids)
     if not ids:
@@ -160,13 +161,13 @@ def public_answers_for(conn, proposal_ids) -> dict[int, list[dict]]:
     return result
 
 
-def first_answer_times(conn) -> dict[int, datetime]:
+def first_answer_times(conn: Connection) -> dict[int, datetime]:
     """Return ``{proposal id: time of its first answer}``."""
     query = select(answers.c.proposal_id, func.min(answers.c.answered_at)).group_by(answers.c.proposal_id)
     return {pid: aware(at) for pid, at in conn.execute(query)}
 
 
-def forwardings_of(conn, proposal_id: int) -> list[dict]:
+def forwardings_of(conn: Connection, proposal_id: int) -> list[dict]:
     """Return a proposal's forwardings, oldest first (for staff pages; includes no user id)."""
     query = (select(forwardings).where(forwardings.c.proposal_id == proposal_id)
              .order_by(forwardings.c.forwarded_at, forwardings.c.id))
@@ -174,7 +175,7 @@ def forwardings_of(conn, proposal_id: int) -> list[dict]:
              "at": aware(r.forwarded_at)} for r in conn.execute(query)]
 
 
-def audit_trail(conn, proposal_id: int | None = None, limit: int = 200) -> list[dict]:
+def audit_trail(conn: Connection, proposal_id: int | None = None, limit: int = 200) -> list[dict]:
     """Return staff actions newest first (internal: includes user ids)."""
     query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
     if proposal_id is not None:
@@ -183,7 +184,7 @@ def audit_trail(conn, proposal_id: int | None = None, limit: int = 200) -> list[
 
 
 # ------------------------------------------------------------------------------ moderation
-def hide(conn, proposal_id: int, reason: str, *, role: str, user_id=None, now=None) -> None:
+def hide(conn: Connection, proposal_id: int, reason: str, *, role: str, user_id=None, now=None) -> None:
     """Hide a proposal from the public with a reason; it is kept and can be restored."""
     now = now or utcnow()
     _proposal(conn, proposal_id)
@@ -193,7 +194,7 @@ def hide(conn, proposal_id: int, reason: str, *, role: str, user_id=None, now=No
     _audit(conn, "hide", proposal_id, reason, role, user_id, now)
 
 
-def restore(conn, proposal_id: int, *, role: str, user_id=None, note: str = "", now=None) -> None:
+def restore(conn: Connection, proposal_id: int, *, role: str, user_id=None, note: str = "", now=None) -> None:
     """Show a hidden proposal again; open flags count as reviewed."""
     now = now or utcnow()
     _proposal(conn, proposal_id)
@@ -204,7 +205,7 @@ def restore(conn, proposal_id: int, *, role: str, user_id=None, note: str = "", 
     _audit(conn, "restore", proposal_id, _clean(note, NOTE_MAX, "the note", required=False), role, user_id, now)
 
 
-def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, client: str | None = None,
+def flag(conn: Connection, public_id: str, token: str, reason: str = "", *, threshold: int, client: str | None = None,
          now=None) -> dict | None:
     """Record a resident's flag (once per browser token); hide the proposal once ``threshold`` open flags
     come from that many distinct clients, unless a moderator has restored it before.
@@ -242,22 +243,23 @@ def flag(conn, public_id: str, token: str, reason: str = "", *, threshold: int, 
     return {"added": added, "hidden": hidden}
 
 
-def was_restored(conn, proposal_id: int) -> bool:
+def was_restored(conn: Connection, proposal_id: int) -> bool:
     """Return whether a moderator has ever restored (or published) the proposal."""
     query = select(audit_log.c.id).where(audit_log.c.proposal_id == proposal_id, audit_log.c.action == "restore")
     return conn.execute(query.limit(1)).first() is not None
 
 
-def open_flag_count(conn, proposal_id: int) -> int:
+def open_flag_count(conn: Connection, proposal_id: int) -> int:
     query = select(func.count()).select_from(flags).where(
         and_(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None)))
     return conn.execute(query).scalar_one()
 
 
-def moderation_queue(conn) -> list[dict]:
+def moderation_queue(conn: Connection) -> list[dict]:
     """Return hidden proposals and visible proposals with open flags, for moderators."""
-    counts = dict(conn.execute(select(flags.c.proposal_id, func.count()).where(flags.c.reviewed_at.is_(None))
-                               .group_by(flags.c.proposal_id)).all())
+    counts: dict[int, int] = dict(conn.execute(  # type: ignore[arg-type]
+        select(flags.c.proposal_id, func.count()).where(flags.c.reviewed_at.is_(None)).group_by(flags.c.proposal_id)
+    ).all())
     query = (select(proposals.c.id, proposals.c.public_id, proposals.c.title, proposals.c.hidden,
                     proposals.c.hidden_reason, proposals.c.updated_at)
              .where((proposals.c.hidden.is_(True)) | (proposals.c.id.in_(list(counts) or [-1])))
@@ -265,7 +267,7 @@ def moderation_queue(conn) -> list[dict]:
     return [{**dict(r._mapping), "open_flags": counts.get(r.id, 0)} for r in conn.execute(query)]
 
 
-def recompute_joins(conn, registry, proposal_id: int) -> dict:
+def recompute_joins(conn: Connection, registry, proposal_id: int) -> JoinResult:
     """Recompute and store one proposal's development areas and nearest services; return them."""
     from .proposals import compute_joins
     from .store import save_joins
