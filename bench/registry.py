@@ -17,7 +17,7 @@ import platform
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ def seed_store(engine, registry, n: int) -> None:
     boundary = registry.boundary()
     rng = np.random.default_rng(1)
     min_x, min_y, max_x, max_y = boundary.bounds
-    rows, now = [], datetime.now(timezone.utc)
+    rows, now = [], datetime.now(UTC)
     while len(rows) < n:
         x, y = rng.uniform(min_x, max_x), rng.uniform(min_y, max_y)
         rows.append({"public_id": f"p{len(rows)}", "lon": x, "lat": y, "category": "traffic", "title": "t",
@@ -69,9 +69,9 @@ def main() -> None:
                                 ("SQLite store", LayerRegistry(locality, engine))):
             registry.area_index(), registry.service_index()  # warm the caches
             point = [(13.3514, 55.6652)]
-            frame = statistics.median(per_call_us(lambda: registry.frame("development-areas"), args.calls)
+            frame = statistics.median(per_call_us(lambda registry=registry: registry.frame("development-areas"), args.calls)
                                       for _ in range(args.repeat))
-            joins = statistics.median(per_call_us(lambda: proposals.compute_joins(registry, point), args.calls // 5)
+            joins = statistics.median(per_call_us(lambda registry=registry, point=point: proposals.compute_joins(registry, point), args.calls // 5)
                                       for _ in range(args.repeat))
             print(f"{label:>24}: frame() {frame:7.1f} µs/call, joins for one proposal {joins:7.1f} µs")
 

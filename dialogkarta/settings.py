@@ -193,8 +193,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LANGUAGES", "languages", ["sv", "en"], "languages offered to residents, the first is the default"),
 )
 
-BY_NAME = {setting.name: setting for setting in SETTINGS}
-
 
 def defaults() -> dict[str, Any]:
     """The code default of every declared setting."""

@@ -52,7 +52,7 @@ class Gunicorn:
         subprocess.run([str(Path(PYTHON).with_name("dialogkarta")), "init-db"], env=self.env, cwd=self.folder,
                        check=True, capture_output=True)
         fd = self.socket.fileno()
-        self.log = open(self.folder / "gunicorn.log", "w")
+        self.log = open(self.folder / "gunicorn.log", "w")  # noqa: SIM115 - open while the server runs; stop() closes it
         self.process = subprocess.Popen(
             [GUNICORN, "--bind", f"fd://{fd}", "--workers", str(self.workers), "--threads", str(self.threads),
              "--worker-class", "gthread", "--graceful-timeout", "5", "--no-control-socket", "dialogkarta.webmap.app:create_app()"],

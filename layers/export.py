@@ -26,9 +26,9 @@ import sqlite3
 import uuid
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -509,12 +509,12 @@ class _StyleClock:
 
     def __init__(self, now=None):
         self.fixed = now is not None
-        start = pd.Timestamp(now or datetime.now(timezone.utc)).tz_convert("UTC").floor("ms")
+        start = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC").floor("ms")
         self.last = start - pd.Timedelta(1, "ms")
         self.started = start.strftime("%Y-%m-%d %H:%M UTC")
 
     def tick(self) -> pd.Timestamp:
-        wall = self.last if self.fixed else pd.Timestamp(datetime.now(timezone.utc)).floor("ms")
+        wall = self.last if self.fixed else pd.Timestamp(datetime.now(UTC)).floor("ms")
         self.last = max(wall, self.last + pd.Timedelta(1, "ms"))
         return self.last
 

@@ -10,7 +10,7 @@ releases kept in the override folder are adopted once, by ``adopt_files``. No Fl
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import TypedDict, cast
 
@@ -81,7 +81,7 @@ def add_version(conn: Connection, layer: str, data: bytes, *, features: int, sou
     next_version = select(
         literal(layer), func.coalesce(func.max(layer_versions.c.version), BUNDLED) + 1,
         literal(data, layer_versions.c.gpkg.type), literal(features), literal(source_name[:200]),
-        literal(source_crs[:64]), literal(now or datetime.now(timezone.utc), layer_versions.c.imported_at.type),
+        literal(source_crs[:64]), literal(now or datetime.now(UTC), layer_versions.c.imported_at.type),
     ).where(layer_versions.c.layer == layer)
     conn.execute(insert(layer_versions).from_select(
         ["layer", "version", "gpkg", "features", "source_name", "source_crs", "imported_at"], next_version))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 from sqlalchemy import Connection, select
 
@@ -35,7 +35,7 @@ def load_records(conn: Connection) -> list[dict]:
         record = dict(row._mapping)
         created = record["created_at"]
         if created.tzinfo is None:
-            record["created_at"] = created.replace(tzinfo=timezone.utc)
+            record["created_at"] = created.replace(tzinfo=UTC)
         record["area_ids"] = areas.get(record["id"], [])
         records.append(record)
     return records

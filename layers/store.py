@@ -9,7 +9,7 @@ import hashlib
 import itertools
 import math
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +29,7 @@ PUBLIC_COLUMNS = (
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -105,7 +105,7 @@ def aware(value):
     """Return a datetime as UTC-aware: SQLite gives back naive ones, and everything is stored in UTC."""
     # SQLite returns naive datetimes; everything is stored in UTC.
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

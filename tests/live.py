@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from datetime import UTC
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,14 +75,14 @@ def seed(app, count: int = 5) -> dict:
     """Add ``count`` public proposals (the first with a consenting resident's contact details and a
     public answer), one hidden proposal, a support, and staff accounts; return what tests need.
     """
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sqlalchemy import insert, update
 
     from dialogkarta.layers import accounts, proposals, schema, store
     from dialogkarta.webmap import db
 
-    start = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     out = {"public": [], "hidden": None, "tokens": {}}
     with app.app_context(), db.transaction() as conn:
         registry = db.registry()

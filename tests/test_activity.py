@@ -1,14 +1,14 @@
 """The activity plan: every revision kept in order and shown publicly by role, never by name."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
 from dialogkarta.layers import accounts, activities, proposals
 from tests.planner_helpers import add_proposal, csrf_token, login, make_user
 
-T0 = datetime(2026, 2, 1, 8, tzinfo=timezone.utc)
+T0 = datetime(2026, 2, 1, 8, tzinfo=UTC)
 MEETING = {"kind": "open_meeting", "title": "Öppet möte om stationsområdet", "date": "2026-03-12",
            "place": "Dalby bibliotek", "lon": 13.34602, "lat": 55.66521, "status": "planned"}
 

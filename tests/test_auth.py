@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import insert, select
@@ -77,7 +77,7 @@ def test_roles_are_a_hierarchy():
 
 
 def test_lockout_is_per_name_and_client_and_refuses_even_the_right_password(engine):
-    now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
     with engine.begin() as conn:
         accounts.create_user(conn, "anna", PASSWORD)
         for _ in range(2):
@@ -122,7 +122,7 @@ def test_tokens_are_stored_hashed_and_can_be_revoked(engine):
 
 
 def test_token_expires(engine):
-    made = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    made = datetime(2026, 3, 1, 12, tzinfo=UTC)
     with engine.begin() as conn:
         accounts.create_user(conn, "anna", PASSWORD)
         token = accounts.create_token(conn, "anna", "anna-qgis", days=90, now=made).token
@@ -131,7 +131,7 @@ def test_token_expires(engine):
 
 
 def test_a_token_made_before_tokens_expired_gets_the_default_lifetime(engine):
-    made = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    made = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
         user = accounts.create_user(conn, "anna", PASSWORD)
         conn.execute(insert(api_tokens).values(user_id=user.id, token_hash=hashlib.sha256(b"dk_old").hexdigest(),
@@ -179,7 +179,7 @@ def test_login_sets_a_protected_session_cookie_that_expires(app, client):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     expires = datetime.strptime(cookie.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %H:%M:%S GMT")
-    hours = (expires - datetime.now(timezone.utc).replace(tzinfo=None)).total_seconds() / 3600
+    hours = (expires - datetime.now(UTC).replace(tzinfo=None)).total_seconds() / 3600
     assert 7.9 < hours <= 8.01
     assert client.get("/planner/").status_code == 200
 
@@ -393,7 +393,7 @@ def _token(app, username="anna", role="planner", **options) -> str:
 
 
 def test_an_expired_token_is_refused(app, client):
-    token = _token(app, now=datetime.now(timezone.utc) - timedelta(days=2), days=1)
+    token = _token(app, now=datetime.now(UTC) - timedelta(days=2), days=1)
     assert client.get("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert client.get(OGC_PLANNER, headers=basic("anna-qgis", token)).status_code == 401
 

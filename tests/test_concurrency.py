@@ -154,8 +154,8 @@ def test_500_proposals_from_50_clients_are_stored_once_and_supports_counted(guni
     record_figure(f"gunicorn 3x4: 1000 support POSTs (500 distinct) by 50 clients: stored={facts['supports']} "
                   f"5xx={sum(s >= 500 for s in support_statuses)}")
     assert facts["supports"] == 500
-    expected = {t: 0 for t in targets}
-    for c, t in jobs[:500]:
+    expected = dict.fromkeys(targets, 0)
+    for _client, t in jobs[:500]:
         expected[t] += 1
     for target, count in expected.items():
         status, body = request("GET", gunicorn.port, f"/api/proposals/{target}")

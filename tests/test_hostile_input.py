@@ -426,7 +426,7 @@ def test_schemathesis_finds_no_server_error(hostile_app, document, base, example
                        phases=[Phase.explicit, Phase.generate],
                        suppress_health_check=list(HC))
             @hgiven(case=operation.as_strategy())
-            def run(case):
+            def run(case):  # called at once, inside this iteration (so B023 is waived for this file)
                 before = fingerprint(hostile_app)
                 response = case.call(base_url=f"{served.url}{base}", timeout=30)
                 ran[operation.label] += 1
@@ -470,7 +470,7 @@ def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'ssti.sqlite'}", "RATELIMIT_ENABLED": False})
     locality = load_locality()
     for name in ("development-areas", "service-locations"):  # an imported layer with hostile names
-        layer = next(l for l in locality.layers if l.name == name)
+        layer = next(candidate for candidate in locality.layers if candidate.name == name)
         frame = gpd.read_file(locality.directory / layer.path)
         frame["name"] = text
         with app.app_context(), db.transaction() as conn:

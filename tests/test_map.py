@@ -25,7 +25,7 @@ def page(client, path="/", **headers):
 def test_map_page_has_no_external_url_but_the_tile_template(app, client):
     html = page(client)
     tile_url = app.config["TILE_URL"]
-    found = {match for match in URL.findall(html.replace(tile_url, ""))}
+    found = set(URL.findall(html.replace(tile_url, "")))
     assert found == set(), found
     assert tile_url in html
     assert "cdn" not in html.lower() and "jquery" not in html.lower() and "bootstrap" not in html.lower()

@@ -159,7 +159,8 @@ def test_bbox_in_crs84_and_in_sweref(client, app):
 
 def test_datetime_filters_proposals(client, app):
     seeded = seed(app, count=5)  # created on 1, 2, 3, 4 and 5 March 2026
-    ids = lambda q: [f["id"] for f in client.get(f"/ogc/collections/proposals/items?datetime={q}").get_json()["features"]]
+    def ids(q):
+        return [f["id"] for f in client.get(f"/ogc/collections/proposals/items?datetime={q}").get_json()["features"]]
     publics = [r["public_id"] for r in seeded["public"]]
     assert ids("2026-03-02") == publics[1:2]
     assert ids("2026-03-02T00:00:00Z/2026-03-03T23:59:59Z") == publics[1:3]
@@ -212,7 +213,7 @@ def test_gdal_reads_the_planner_collection_with_a_token_as_the_basic_password(li
         with pytest.raises((pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)):  # the account's name is not the token's
             pyogrio.read_dataframe(f"OAPIF:{url}/ogc", layer="proposals-planner")
     finally:
-        pyogrio.set_gdal_config_options({name: None for name in options})
+        pyogrio.set_gdal_config_options(dict.fromkeys(options))
 
 
 @pytest.mark.parametrize("query", ["limit=abc", "limit=0", "crs=EPSG:4258", "bbox=1,2,3", "bbox=3,3,1,1", "colour=red",

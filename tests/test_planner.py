@@ -1,7 +1,7 @@
 """The planner's overlay (filters, choropleth counts), proposal pages with their joins, and staff entry."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import geopandas as gpd
 import pytest
@@ -54,7 +54,7 @@ def _seed(app):
                     conn, registry, {"lon": lon, "lat": lat, "category": category, "title": f"{category} {day}",
                                      "description": "Förslag.", "channel": channel},
                     role="planner" if channel != "web" else "resident",
-                    now=datetime(2026, 3, day, 10, tzinfo=timezone.utc)))
+                    now=datetime(2026, 3, day, 10, tzinfo=UTC)))
     make_user(app, "anna")
     return records
 

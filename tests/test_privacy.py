@@ -181,7 +181,7 @@ def _links_in(value) -> set[str]:
     """Every same-site path found in a JSON document (export indexes, OGC links)."""
     found = set()
     if isinstance(value, dict):
-        for key, item in value.items():
+        for item in value.values():
             found |= _links_in(item)
     elif isinstance(value, list):
         for item in value:
@@ -218,7 +218,7 @@ def _crawl_public(app, client, public_id, keep) -> set[str]:
         for accept in ("application/json", "text/html"):
             response = keep(f"GET {path} [{accept}]", client.get(path, headers={"Accept": accept}))
             assert response.status_code < 500, path
-            if response.is_json and (path.startswith("/api/export") or path.startswith("/ogc")):
+            if response.is_json and path.startswith(("/api/export", "/ogc")):
                 queue += [p for p in _links_in(response.get_json())
                           if p.startswith(("/api/export", "/ogc")) and p not in seen and "planner" not in p]
     return seen

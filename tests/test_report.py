@@ -1,7 +1,7 @@
 """The summary report: figures from layers.report, charts and a static map as inline SVG, the CLI file."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from dialogkarta.layers import report, workflow
 from tests.planner_helpers import login
@@ -10,7 +10,7 @@ from dialogkarta.webmap import db
 
 
 def _record(rid, day, **fields):
-    return {"id": rid, "created_at": datetime(2026, 3, day, 12, tzinfo=timezone.utc), "category": "traffic",
+    return {"id": rid, "created_at": datetime(2026, 3, day, 12, tzinfo=UTC), "category": "traffic",
             "status": "received", "channel": "web", "department": "tekniska", "also_departments": "",
             "area_ids": [], "hidden": False, **fields}
 

@@ -10,8 +10,8 @@ NEAR_KYRKA = {"lon": 13.3445, "lat": 55.6646}
 
 
 def add(conn, **overrides):
-    fields = dict(lon=13.3445, lat=55.6646, category="traffic", title="Övergångsställe", description="Vid kyrkan",
-                  department="tekniska")
+    fields = {"lon": 13.3445, "lat": 55.6646, "category": "traffic", "title": "Övergångsställe",
+              "description": "Vid kyrkan", "department": "tekniska"}
     fields.update(overrides)
     return store.insert_proposal(conn, **fields)
 

@@ -18,9 +18,9 @@ def test_translate_resolves_a_labels_mapping_with_one_fallback(value, lang, expe
 
 
 def test_the_workflow_values_are_the_vocabulary_keys_in_order():
-    assert workflow.STATUSES == tuple(vocabulary.PROPOSAL_STATUSES)
-    assert proposals.CHANNELS == tuple(vocabulary.CHANNELS)
-    assert (activities.KINDS, activities.STATUSES) == (tuple(vocabulary.ACTIVITY_KINDS), tuple(vocabulary.ACTIVITY_STATUSES))
+    assert tuple(vocabulary.PROPOSAL_STATUSES) == workflow.STATUSES
+    assert tuple(vocabulary.CHANNELS) == proposals.CHANNELS
+    assert (tuple(vocabulary.ACTIVITY_KINDS), tuple(vocabulary.ACTIVITY_STATUSES)) == (activities.KINDS, activities.STATUSES)
     assert set(accounts.ROLES) <= set(vocabulary.ROLES)
 
 

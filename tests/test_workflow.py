@@ -1,7 +1,7 @@
 """Status, forwarding, answers and moderation: recorded in order, public only where intended."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from dialogkarta.layers.schema import audit_log, status_history
 from tests.planner_helpers import add_proposal, csrf_token, feature_point, login, make_user
 from dialogkarta.webmap import db
 
-T0 = datetime(2026, 4, 1, 9, tzinfo=timezone.utc)
+T0 = datetime(2026, 4, 1, 9, tzinfo=UTC)
 EMAIL = "planted.resident@example.se"
 PLANNER = "planner-svensson"
 

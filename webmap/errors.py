@@ -43,7 +43,7 @@ class BadRequest(Exception):
 
 def wants_json() -> bool:
     path = request.path
-    return path.startswith("/api") or path.startswith("/ogc") or request.accept_mimetypes.best == "application/json"
+    return path.startswith(("/api", "/ogc")) or request.accept_mimetypes.best == "application/json"
 
 
 def http_message(status: int, lang: str | None = None) -> str:

@@ -14,7 +14,7 @@ scan instead of skipping rows.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from urllib.parse import urlencode
 
 import geopandas as gpd
@@ -170,8 +170,8 @@ def _rfc3339(value) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _require(name: str) -> None:
@@ -324,7 +324,7 @@ def _features(geometries, properties: list[dict], ids: list, crs: str) -> list[d
     return [feature_dict(g, p, i, decimals) for g, p, i in zip(geoms, properties, ids)]
 
 
-def _collection_response(features, name, matched, limit, offset, next_after, uri, extra_links=()):
+def _collection_response(features, name, matched, limit, offset, next_after, uri):
     base = _base()
     args = {k: v for k, v in request.args.items() if k not in ("offset", "after", "limit")}
     links = [{"href": f"{base}/collections/{name}/items?{urlencode({**request.args})}" if request.args
@@ -338,7 +338,7 @@ def _collection_response(features, name, matched, limit, offset, next_after, uri
         links.append({"href": f"{base}/collections/{name}/items?{query}", "rel": "prev", "type": GEOJSON, "title": "Previous page"})
     links.append({"href": f"{base}/collections/{name}", "rel": "collection", "type": JSON, "title": "Collection"})
     body = {"type": "FeatureCollection", "features": features, "links": links,
-            "timeStamp": _rfc3339(datetime.now(timezone.utc)), "numberReturned": len(features)}
+            "timeStamp": _rfc3339(datetime.now(UTC)), "numberReturned": len(features)}
     if matched is not None:
         body["numberMatched"] = matched
     return _json(body, GEOJSON, {"Content-Crs": f"<{uri}>"})

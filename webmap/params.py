@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, time, timezone
+from datetime import datetime, time, UTC
 
 from ..errors import UserError
 
@@ -97,12 +97,12 @@ def parse_instant(name: str, text: str, end: bool) -> datetime | None:
     try:
         if _DATE.fullmatch(text):
             day = datetime.fromisoformat(text).date()
-            return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+            return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
         if not _DATETIME.fullmatch(text):
             raise ValueError(text)
         moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
     except (ValueError, OverflowError):  # month 13, or year 9999 pushed past the calendar by its offset
         raise ParameterError(name, f"{name} ska vara ett datum enligt RFC 3339, t.ex. 2026-03-01T10:00:00Z eller "
                                    f"2026-03-01/.., fick {text[:40]!r}.",

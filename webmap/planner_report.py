@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import matplotlib
@@ -135,7 +135,7 @@ def build(conn, registry, lang: str) -> dict:
     return {
         "figures": figures, "labels": labels, "tables": tables, "charts": charts,
         "map_svg": static_map(registry, records, figures["by_area"], _("Förslag och utvecklingsområden")),
-        "generated_at": datetime.now(timezone.utc),
+        "generated_at": datetime.now(UTC),
     }
 
 

@@ -69,7 +69,7 @@ def join_sentence(detail: dict, own: bool = True) -> str:
     nearest = [(kind, n) for kind, n in detail["nearest"].items() if n["distance_m"] <= SUMMARY_MAX_DISTANCE_M]
     nearest.sort(key=lambda item: (item[0] != "bus_stop", item[1]["distance_m"]))  # the bus stop first, then closest
     parts = []
-    for position, (kind, n) in enumerate(nearest[:SUMMARY_SERVICES]):
+    for position, (_kind, n) in enumerate(nearest[:SUMMARY_SERVICES]):
         label = n["kind_label"].lower()
         part = _("närmaste %(kind)s: %(name)s, %(distance)s", kind=label, name=n["name"],
                  distance=format_distance(n["distance_m"]))

@@ -30,6 +30,8 @@ from tests.live import PASSWORD, seed
 from tests.qgis.pyqgis import gdal_warnings, require_qgis, run_qgis
 from tests.qgis.server import LoggedLiveProcess
 
+pytestmark = pytest.mark.qgis
+
 STATUSES = list(PROPOSAL_STATUSES)
 RENDER_DIR = os.environ.get("DIALOGKARTA_QGIS_RENDER_DIR")  # keep the PNGs to look at (they are in tmp_path anyway)
 
