@@ -394,8 +394,9 @@ def import_layer(path, registry: LayerRegistry, name: str, engine, crs: str | No
     stored = layer_store.decode(data)  # joins are computed from exactly what the registry will read back
     try:
         with engine.begin() as conn:
-            # The version row is the transaction's first write: on SQLite it takes the write lock,
-            # so no proposal can arrive between the points read below and the commit.
+            # Exclusive: proposals being joined finish first, and new ones wait for this commit, so
+            # every proposal is joined against the layer it is stored with.
+            layer_store.hold_layers(conn, exclusive=True)
             report.version = layer_store.add_version(
                 conn, name, data, features=len(stored), source_name=shown(source_name or Path(path).name, 200),
                 source_crs=report.source_crs, now=now)

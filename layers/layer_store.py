@@ -14,7 +14,7 @@ from datetime import datetime, UTC
 from pathlib import Path
 from typing import TypedDict, cast
 
-from sqlalchemy import Connection, Engine, func, insert, literal, select
+from sqlalchemy import Connection, Engine, false, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..geo.errors import GeoError
@@ -49,6 +49,25 @@ def encode(frame, name: str) -> bytes:
 def decode(data: bytes):
     """Return the WGS84 frame a version's bytes hold."""
     return read_gpkg_bytes(data)
+
+
+# The advisory lock key (PostgreSQL) that pairs "the layers" with "the joins computed from them".
+LAYERS_LOCK_KEY = 5_810_241_807
+
+
+def hold_layers(conn: Connection, exclusive: bool = False) -> None:
+    """Keep every layer as it is until this transaction ends, so joins computed now are still true at commit.
+
+    Joining a proposal holds it shared, importing a layer exclusively: a proposal joined against
+    the old layer can never be committed after the new layer and its recomputed joins. PostgreSQL:
+    a transaction-level advisory lock. SQLite: the store's one write lock, which a write that
+    changes no row takes as well (an import takes it with its first write).
+    """
+    if conn.dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        conn.execute(select(getattr(func, function)(LAYERS_LOCK_KEY)))
+    else:
+        conn.execute(update(layer_versions).where(false()).values(version=layer_versions.c.version))
 
 
 def current_version(conn: Connection, layer: str) -> int:

@@ -19,7 +19,7 @@ from ..geo.crs import WGS84
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
-from . import spam, store, vocabulary
+from . import layer_store, spam, store, vocabulary
 from .records import JoinResult, ProposalRecord
 from .registry import LayerRegistry
 from .routing import route
@@ -146,9 +146,10 @@ def submit(conn: Connection, registry: LayerRegistry, data: dict, role: str = "r
     trapped = spam.is_honeypot_filled(data)
     fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
     held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
-    joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
     if trapped:
-        return _unstored_record(fields, joins, now or store.utcnow())
+        return _unstored_record(fields, compute_joins(registry, [(fields["lon"], fields["lat"])])[0], now or store.utcnow())
+    layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
+    joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
     locality = registry.locality
     routing = route(locality.routing, locality.default_department, fields["category"], joins["area_ids"],
                     {n["kind"]: n["distance_m"] for n in joins["nearest"]})
@@ -179,6 +180,7 @@ def _unstored_record(fields: dict, joins: JoinResult, now) -> ProposalRecord:
 
 def refresh_joins(conn: Connection, registry: LayerRegistry) -> int:
     """Recompute and store the joins of every proposal (after a layer changed); return the count."""
+    layer_store.hold_layers(conn)
     rows = store.all_points(conn)
     if not rows:
         return 0

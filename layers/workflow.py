@@ -269,10 +269,12 @@ def moderation_queue(conn: Connection) -> list[dict]:
 
 def recompute_joins(conn: Connection, registry, proposal_id: int) -> JoinResult:
     """Recompute and store one proposal's development areas and nearest services; return them."""
+    from .layer_store import hold_layers
     from .proposals import compute_joins
     from .store import save_joins
 
     row = _proposal(conn, proposal_id)
+    hold_layers(conn)
     joins = compute_joins(registry, [(row.lon, row.lat)])[0]
     save_joins(conn, proposal_id, joins["area_ids"], joins["nearest"])
     return joins

@@ -15,6 +15,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -114,3 +115,44 @@ def test_an_import_killed_at_any_stage_leaves_the_layer_and_its_joins_together(t
 
     after = _consistent_state(config)
     assert after == ((2, ["new"]) if stage == "committed" else old)
+
+
+def test_a_proposal_joined_while_a_layer_is_imported_is_stored_with_joins_of_the_layer_that_won(app, tmp_path,
+                                                                                                 monkeypatch):
+    """An import that commits while a proposal is being joined must not leave that proposal's old joins behind."""
+    import threading
+
+    from dialogkarta.layers import proposals
+
+    with app.app_context():
+        engine, registry = db.engine(), db.registry()
+        around = (13.3514, 55.6652)
+        plan = _plan(tmp_path / "new.gpkg", around, "mitt", 300.0)
+        joining, importing_started = threading.Event(), threading.Event()
+        real_compute = proposals.compute_joins
+
+        def slow_compute(reg, points):
+            result = real_compute(reg, points)   # joined against the layer of this moment ...
+            joining.set()
+            importing_started.wait(5)
+            time.sleep(0.5)                      # ... while an import tries to commit a new one
+            return result
+
+        def run_import():
+            joining.wait(5)
+            importing_started.set()
+            with app.app_context():
+                layer_import.import_layer(plan, db.registry(), "development-areas", db.engine(),
+                                          mapping={"id": "PLAN_ID", "name": "PLANNAMN"})
+
+        monkeypatch.setattr(proposals, "compute_joins", slow_compute)
+        importer = threading.Thread(target=run_import)
+        importer.start()
+        with engine.begin() as conn:
+            record = proposals.submit(conn, registry, {"lon": around[0], "lat": around[1], "category": "traffic",
+                                                       "title": "Under importen", "description": "samtidigt"})
+        importer.join(30)
+        monkeypatch.setattr(proposals, "compute_joins", real_compute)
+        with engine.connect() as conn:
+            stored = store.get_proposal(conn, record["public_id"])["area_ids"]
+        assert stored == real_compute(db.registry(), [around])[0]["area_ids"] == ["mitt"]
