@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Mutation testing of one area with mutmut: bash mutation/run.sh AREA  (AREA: geo, rules, auth, workflow).
+# Stages a copy of the repository in the layout mutmut imports (dialogkarta/...), runs every mutant
+# against the tests that cover it, and prints the counts; `mutmut results` in the staging folder
+# lists the survivors, `mutmut show NAME` one diff. Needs the project's test dependencies and mutmut
+# in the current Python, with dialogkarta itself NOT installed there (mutmut imports its own copy).
+set -euo pipefail
+area="${1:?usage: bash mutation/run.sh geo|rules|auth|workflow}"
+here="$(cd "$(dirname "$0")" && pwd)"
+stage="${MUTATION_STAGE:-${TMPDIR:-/tmp}/dialogkarta-mutation-$area}"
+bash "$here/stage.sh" "$stage" "$here/$area.toml"
+cd "$stage"
+python -m mutmut run --max-children "${MUTATION_CHILDREN:-2}" >/dev/null || true
+python -m mutmut results --all true | awk '{print $NF}' | sort | uniq -c
+echo "staging folder: $stage"
