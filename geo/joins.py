@@ -78,11 +78,13 @@ class AreaIndex:
 class ServiceIndex:
     """Service points in SWEREF 99 TM, one KD-tree per kind."""
 
-    def __init__(self, services: gpd.GeoDataFrame, kind_column: str = "kind", id_column: str = "id"):
+    def __init__(self, services: gpd.GeoDataFrame, kind_column: str = "kind", id_column: str = "id",
+                 name_column: str = "name"):
         _check_points(services)
         xy = metric_xy(services)
         kinds = services[kind_column].to_numpy()
         ids = services[id_column].to_numpy() if id_column in services else services.index.to_numpy()
+        self.names = dict(zip(ids, services[name_column] if name_column in services else ids))
         self.kinds = sorted(set(kinds))
         self._trees, self._ids = {}, {}
         for kind in self.kinds:
@@ -134,6 +136,18 @@ class ServiceIndex:
             columns[f"{kind}_id"] = pd.Categorical.from_codes(position, categories=pd.Index(self._ids[kind]))
             columns[f"{kind}_m"] = distance
         return columns
+
+    def nearest_each_xy(self, xy: np.ndarray) -> list[list[tuple[str, object, float]]]:
+        """Return, per SWEREF 99 TM point, ``(kind, service id, metres)`` for the nearest service of each kind.
+
+        The plain-Python answer for a few points at a time (one new proposal): no frames built.
+        """
+        found: list[list[tuple[str, object, float]]] = [[] for _ in range(len(xy))]
+        for kind in self.kinds:
+            distances, positions = self._trees[kind].query(xy, k=1)
+            for point, (metres, position) in enumerate(zip(distances.tolist(), positions.tolist())):
+                found[point].append((kind, self._ids[kind][position], metres))
+        return found
 
     def count_within(self, points: gpd.GeoDataFrame, radius_m: float, kinds=None) -> pd.DataFrame:
         """Return, per point, how many services of each kind lie within ``radius_m`` metres.

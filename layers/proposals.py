@@ -12,10 +12,11 @@ import unicodedata
 from typing import cast
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from sqlalchemy import Connection
 
-from ..geo.crs import WGS84
+from ..geo.crs import WGS84, to_sweref
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
@@ -115,21 +116,37 @@ def clean_submission(data: dict, registry: LayerRegistry) -> dict:
             "name": name or None, "email": email or None, "consent": consent, "channel": channel, "meeting": meeting}
 
 
+FEW_POINTS = 64  # up to this many points are joined without building frames (a new proposal: one)
+
+
 def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) -> list[JoinResult]:
     """Return, per (lon, lat), the covering area ids and the nearest service of each kind."""
-    points = gpd.GeoDataFrame(geometry=shapely.points(lonlat), crs=WGS84)
-    pairs = registry.area_index().containing(points)
-    service_index = registry.service_index()
-    nearest = service_index.nearest(points)
-    names = dict(zip(registry.services()["id"], registry.services()["name"]))
+    area_index, service_index = registry.area_index(), registry.service_index()
     results: list[JoinResult] = [{"area_ids": [], "nearest": []} for _ in lonlat]
+    if not lonlat:
+        return results
+    if len(lonlat) <= FEW_POINTS:
+        lon, lat = np.asarray(lonlat, dtype=float).T
+        xy = np.column_stack(to_sweref(lon, lat))
+        point_positions, area_positions = area_index.containing_xy(xy)
+        for point, area_id in zip(point_positions.tolist(), area_index.ids[area_positions].tolist()):
+            results[point]["area_ids"].append(area_id)
+        for point, found in enumerate(service_index.nearest_each_xy(xy)):
+            results[point]["nearest"] = [
+                {"kind": kind, "service_id": service_id, "service_name": service_index.names[service_id],
+                 "distance_m": metres} for kind, service_id, metres in found]
+        return results
+    points = gpd.GeoDataFrame(geometry=shapely.points(lonlat), crs=WGS84)
+    pairs = area_index.containing(points)
+    nearest = service_index.nearest(points)
     for point, area_id in zip(pairs["point"], pairs["area_id"]):
         results[point]["area_ids"].append(area_id)
     for kind in service_index.kinds:
         for position, (service_id, metres) in enumerate(zip(nearest[f"{kind}_id"], nearest[f"{kind}_m"])):
             if service_id is not None and not (isinstance(service_id, float) and math.isnan(service_id)):
                 results[position]["nearest"].append({
-                    "kind": kind, "service_id": service_id, "service_name": names[service_id], "distance_m": float(metres),
+                    "kind": kind, "service_id": service_id, "service_name": service_index.names[service_id],
+                    "distance_m": float(metres),
                 })
     return results
 

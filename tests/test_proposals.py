@@ -125,3 +125,22 @@ def test_a_filled_honeypot_gets_a_record_like_a_real_one_and_nothing_is_stored(e
 def test_a_filled_honeypot_with_invalid_input_is_refused_like_a_person(engine, registry):
     with engine.begin() as conn, pytest.raises(OutsideLocality):
         submit(conn, registry, valid(lon=13.0, lat=55.6, website="x"))
+
+
+def test_a_few_points_are_joined_exactly_as_a_batch_is(registry, monkeypatch):
+    """The frame-free path for a new proposal gives the same areas, services and metres as the batch path."""
+    import numpy as np
+
+    from dialogkarta.layers import proposals as module
+    rng = np.random.default_rng(7)
+    points = [(13.33 + rng.random() * 0.05, 55.65 + rng.random() * 0.03) for _ in range(120)]
+    points += [IN_KVARNSKON["lon"], IN_KVARNSKON["lat"]], [BY_THE_BUS_STATION["lon"], BY_THE_BUS_STATION["lat"]]
+    one_by_one = [module.compute_joins(registry, [point])[0] for point in points]
+    monkeypatch.setattr(module, "FEW_POINTS", 0)
+    batch = module.compute_joins(registry, points)
+
+    def comparable(joins):
+        return sorted(joins["area_ids"]), sorted((n["kind"], n["service_id"], n["service_name"], round(n["distance_m"], 6))
+                                                 for n in joins["nearest"])
+    assert [comparable(j) for j in one_by_one] == [comparable(j) for j in batch]
+    assert sum(bool(j["area_ids"]) for j in one_by_one) >= 2   # some points do lie in areas
