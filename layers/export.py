@@ -7,8 +7,9 @@ page by page (GDAL append) into a temporary file that is renamed into place when
 
 Who sees what is decided here and nowhere else. The public view has public fields, status,
 public answers and the join results, never a name, an e-mail, support tokens or a hidden
-proposal. The planner view adds department, forwarding, channel details, history and the
-moderation state; contact details only with ``Audience(contacts=True)`` (admins) and only
+proposal (``channel``, how a proposal reached us, is public). The planner view adds department,
+forwarding, the meeting a proposal came from, history and the moderation state (hidden, its
+reason, flag count); contact details only with ``Audience(contacts=True)`` (admins) and only
 for residents who consented. Tables other issues add (answers, forwardings, flags) are used
 when ``layers.schema`` declares them and skipped otherwise.
 

@@ -1,0 +1,88 @@
+"""The field contracts of every output that shows proposals, pinned as exact sets in one place.
+
+A field added to an output fails ``tests/test_contracts.py`` until it is placed here on purpose,
+in the public, planner or contacts set. Decisions (the README says the same, under "Exports"):
+
+- ``channel`` is public: how a proposal reached us (web, open meeting, workbook, ...), not who
+  sent it.
+- ``meeting`` is planner-only: it may name a small focus group, and so a handful of people.
+- ``hidden``, ``hidden_reason`` and ``flag_count`` are moderation state: planner-only. The
+  public API's ``public`` is not that state: every proposal the public can read is public, and
+  only the resident's own 201 answer says ``false`` when the proposal is held for review.
+
+Nearest-service columns follow the locality's declared service kinds, so they are a pattern
+(``nearest_<kind>``, ``nearest_<kind>_m``) derived from the kinds, not a copied list.
+"""
+from __future__ import annotations
+
+# ------------------------------------------------------- proposal rows (exports and OGC items)
+# One row of the public proposal layer: GeoJSON properties, OGC item properties, GeoPackage and
+# FlatGeobuf columns (besides the geometry), CSV columns (besides the position columns).
+PUBLIC_PROPOSAL = frozenset({
+    "id", "category", "category_label", "title", "description", "channel", "status", "status_note",
+    "created_at", "updated_at", "support_count", "area_ids", "area_names",
+    "answer", "answered_at", "answer_count", "answer_department",
+})
+
+# Added for logged-in planners (/planner/export, the OGC collection proposals-planner, --planner).
+PLANNER_ONLY = frozenset({
+    "department", "also_departments", "meeting", "hidden", "hidden_reason", "status_history",
+    "forwarding", "flag_count",
+})
+
+# Added for admins only (?contacts=1, --contacts): consented contact details.
+CONTACTS = frozenset({"contact_name", "contact_email"})
+
+# The CSV's position columns, first in every row: WGS84 and SWEREF 99 TM.
+CSV_POSITION = frozenset({"lon", "lat", "easting", "northing"})
+
+
+def nearest_columns(kinds) -> frozenset:
+    """Return the two nearest-service columns of each service kind."""
+    return frozenset(name for kind in kinds for name in (f"nearest_{kind}", f"nearest_{kind}_m"))
+
+
+def proposal_row(kinds, planner: bool = False, contacts: bool = False) -> frozenset:
+    """Return the exact field set of one proposal row for an audience."""
+    fields = PUBLIC_PROPOSAL | nearest_columns(kinds)
+    if planner:
+        fields |= PLANNER_ONLY
+    if contacts:
+        fields |= CONTACTS
+    return fields
+
+
+# ------------------------------------------------------------------------ the JSON API
+# GET /api/proposals (the map's list, with or without filters).
+API_LIST = frozenset({
+    "public_id", "title", "description", "category", "status", "channel", "support_count",
+    "created_at", "updated_at",
+})
+# GET /api/proposals/nearby: the list's fields and the distance to the asked point.
+API_NEARBY = API_LIST | {"distance_m"}
+# POST /api/proposals (201) and GET /api/proposals/<id>: labels, joins in words and history.
+API_SUBMITTED = API_LIST | {
+    "category_label", "status_label", "url", "area_ids", "areas", "nearest", "summary", "public", "history",
+}
+API_ITEM = API_SUBMITTED | {"answers"}
+API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
+API_ANSWER = frozenset({"body", "department", "role", "answered_at"})  # never who wrote it
+API_AREA = frozenset({"id", "name", "status", "status_label", "illustrative"})
+API_NEAREST = frozenset({"id", "name", "distance_m", "kind_label"})
+
+# ------------------------------------------------------------------------- the report
+# /planner/report and `dialogkarta report`: counts only, one table per key, and the key figures.
+REPORT_TABLES = frozenset({"area", "category", "channel", "status", "department"})
+REPORT_FACTS = frozenset({
+    "Förslag totalt", "Besvarade", "Dolda", "Utanför utvecklingsområden", "Mediantid till första svar",
+})
+
+
+def assert_exact(actual, expected, output: str) -> None:
+    """Fail, naming the output and every unplaced or missing field, unless the sets are equal."""
+    actual, expected = set(actual), set(expected)
+    extra, missing = sorted(actual - expected), sorted(expected - actual)
+    assert not extra and not missing, (
+        f"{output}: fields not in its contract {extra} (place them in tests/contracts.py on purpose); "
+        f"missing {missing}"
+    )
