@@ -2,7 +2,7 @@
 
 Builds a temporary SQLite store with N proposals spread over Dalby, their joins computed with
 the real layers (vectorised, stored in bulk). Each (format, run) runs in a fresh process so its
-peak memory is its own. Prints the median time, the peak RSS of the process and its growth over
+peak memory is its own. Prints the median and range (min–max) of the time, the peak RSS of the process and its growth over
 the baseline after imports and layer loading (the export's own memory), for each format.
 Not part of the test run.
 
@@ -116,6 +116,11 @@ def measure(url: str, fmt: str, folder: str):
     return result
 
 
+def _spread(values, spec: str) -> str:
+    """Return "median [min–max]" of ``values``, each formatted with ``spec``."""
+    return f"{statistics.median(values):{spec}} [{min(values):{spec}}–{max(values):{spec}}]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -132,13 +137,14 @@ def main() -> None:
             started = time.perf_counter()
             build_store(url, args.n)
             print(f"store with {args.n} proposals (2 % hidden) built in {time.perf_counter() - started:.1f} s")
-        print(f"{'format':8} {'median s':>9} {'features/s':>11} {'peak RSS MB':>12} {'RSS growth MB':>14} {'file MB':>8}")
+        print(f"median [range] of {args.repeat} runs, each in a fresh process")
+        print(f"{'format':8} {'seconds':>20} {'features/s':>11} {'peak RSS MB':>16} {'RSS growth MB':>16} {'file MB':>8}")
         for fmt in args.formats.split(","):
             runs = [measure(url, fmt, folder) for _ in range(args.repeat)]
             elapsed = statistics.median(r[0] for r in runs)
             public = args.n - len(range(0, args.n, 50))
-            print(f"{fmt:8} {elapsed:9.2f} {public / elapsed:11.0f} {statistics.median(r[1] for r in runs):12.0f} "
-                  f"{statistics.median(r[2] for r in runs):14.0f} {runs[0][3]:8.1f}")
+            print(f"{fmt:8} {_spread([r[0] for r in runs], '.1f'):>20} {public / elapsed:11.0f} "
+                  f"{_spread([r[1] for r in runs], '.0f'):>16} {_spread([r[2] for r in runs], '.0f'):>16} {runs[0][3]:8.1f}")
         print(f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
 
 

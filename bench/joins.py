@@ -2,10 +2,10 @@
 
 Against the bundled Dalby layers and against a synthetic plan of 5 000 polygons and 20 000
 services of 10 kinds. Each (N, join) runs in a fresh process so peak memory is its own.
-Prints medians, points per second and peak RSS. Not part of the test run.
+Prints the median and range (min–max), points per second and peak RSS. Not part of the test run.
 
     python bench/joins.py                  # N = 1e3, 1e4, 1e5, 1e6
-    python bench/joins.py --sizes 1000000 --repeat 5
+    python bench/joins.py --sizes 1000000 --repeat 5 --plans synthetic
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def run_one(args):
             rows = len(pairs) + len(nearest) + int(counts.to_numpy().sum())
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return statistics.median(times), rows, baseline, peak
+    return (statistics.median(times), min(times), max(times)), rows, baseline, peak
 
 
 JOINS = ("areas_containing", "nearest_of_each_kind", "count_within_500m", "join_all")
@@ -100,20 +100,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--plans", nargs="+", default=["dalby", "synthetic"], choices=["dalby", "synthetic"])
     options = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"median of {options.repeat} runs; peak RSS of the measuring process (baseline = after loading data)")
-    print(f"{'plan':10} {'N':>9} {'join':22} {'median s':>9} {'points/s':>12} {'result':>12} {'baseline MB':>12} {'peak MB':>9}")
+          f"median [range] of {options.repeat} runs; peak RSS of the measuring process (baseline = after loading data)")
+    print(f"{'plan':10} {'N':>9} {'join':22} {'seconds':>22} {'points/s':>12} {'result':>12} {'baseline MB':>12} {'peak MB':>9}")
     context = mp.get_context("spawn")
-    for plan in ("dalby", "synthetic"):
+    for plan in options.plans:
         for n in options.sizes:
             total = 0.0
             for join in JOINS:
                 with context.Pool(1) as pool:
-                    median, rows, baseline, peak = pool.apply(run_one, ((n, plan, join, options.repeat),))
+                    (median, low, high), rows, baseline, peak = pool.apply(run_one, ((n, plan, join, options.repeat),))
                 total += median if join != "join_all" else 0.0
-                print(f"{plan:10} {n:>9} {join:22} {median:9.3f} {n / median:12,.0f} {rows:>12,} {baseline:12.0f} {peak:9.0f}")
-            print(f"{plan:10} {n:>9} {'sum of the three':22} {total:9.3f}")
+                spread = f"{median:.3f} [{low:.3f}–{high:.3f}]"
+                print(f"{plan:10} {n:>9} {join:22} {spread:>22} {n / median:12,.0f} {rows:>12,} {baseline:12.0f} {peak:9.0f}")
+            print(f"{plan:10} {n:>9} {'sum of the three (medians)':26} {total:18.3f}")
 
 
 if __name__ == "__main__":
