@@ -26,6 +26,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 
 from dialogkarta.geo.crs import SWEREF99TM, WGS84, transform_xy
 from tests.conftest import ORIGIN_E, ORIGIN_N
+from tests.live import LiveProcess
 
 LOCAL = "EPSG:3008"
 TOLERANCE_M = 0.02
@@ -209,3 +210,15 @@ def test_touching_areas_still_touch_and_do_not_overlap(imported, client, tmp_pat
     hole, touching = found["hole"][0], found["touching"][0]
     assert hole.intersection(touching).area < 0.01  # square metres: an edge shared, no area
     assert hole.distance(touching) < TOLERANCE_M
+
+
+def test_gdal_reads_the_polygons_back_whole_through_ogc_api(imported):
+    # GDAL's OAPIF driver, a real OGC client, against the same instance served over HTTP.
+    config = {"TESTING": True, "INSTANCE_PATH": imported.instance_path, "DATABASE_URL": imported.config["DATABASE_URL"],
+              "SECRET_KEY": "geometry-test", "RATELIMIT_ENABLED": False}
+    with LiveProcess(config) as server:
+        frame = pyogrio.read_dataframe(f"OAPIF:{server.url}/ogc", layer=LAYER)
+    found = _from_frame(frame)
+    assert set(found) == set(SHAPES)
+    for feature_id, original in SHAPES.items():
+        _assert_same_shape(original, found[feature_id][0], f"GDAL OAPIF {feature_id}")
