@@ -256,3 +256,15 @@ def test_a_planner_field_leaking_into_a_public_output_fails_its_pin(client, seed
     plant(monkeypatch)
     with pytest.raises(AssertionError, match=r"not in its contract \['meeting'\]"):
         assert_exact(read(client, seeded, tmp_path), expected(kinds), output)
+
+
+def test_openapi_document_describes_exactly_the_pinned_api_fields(client):
+    schemas = _json(client.get("/api/openapi.json"))["components"]["schemas"]
+    listed = schemas["ProposalProperties"]["properties"]
+    assert_exact(listed, contracts.API_NEARBY, "OpenAPI ProposalProperties")  # distance_m: only from nearby
+    one = schemas["ProposalFeature"]["properties"]["properties"]["allOf"][1]["properties"]
+    assert_exact(set(listed) - {"distance_m"} | set(one), contracts.API_ITEM, "OpenAPI ProposalFeature")
+    assert_exact(one["areas"]["items"]["properties"], contracts.API_AREA, "OpenAPI areas")
+    assert_exact(one["nearest"]["additionalProperties"]["properties"], contracts.API_NEAREST, "OpenAPI nearest")
+    assert_exact(one["history"]["items"]["properties"], contracts.API_HISTORY_ENTRY, "OpenAPI history")
+    assert_exact(one["answers"]["items"]["properties"], contracts.API_ANSWER, "OpenAPI answers")

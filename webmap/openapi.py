@@ -230,6 +230,12 @@ def document(locality, server: str = "/api") -> dict:
                                     "status": {"type": "string"}, "status_label": {"type": "string"},
                                     "note": {"type": "string", "nullable": True}, "role": {"type": "string"},
                                     "changed_at": {"type": "string", "format": "date-time"}}}},
+                                "answers": {"type": "array", "description": "The municipality's public answers "
+                                            "(GET /proposals/{public_id} only), never who wrote them",
+                                            "items": {"type": "object", "properties": {
+                                                "body": {"type": "string"}, "department": {"type": "string", "nullable": True},
+                                                "role": {"type": "string"},
+                                                "answered_at": {"type": "string", "format": "date-time"}}}},
                             }}]},
                     },
                 },
