@@ -137,7 +137,8 @@ def main() -> None:
         browser.close()
     server.close()
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"proposals on the map: {sorted(counts)}")
     print(f"page HTML:                  {len(html) / 1024:7.1f} KB")
     print(f"/api/proposals:             {len(raw) / 1024:7.1f} KB raw, {len(zipped) / 1024:.1f} KB gzip")

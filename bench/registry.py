@@ -5,7 +5,7 @@ version on every call (one indexed query) instead of reading a file's modificati
 prints the cost of a cached ``frame()`` call and of the joins for one new proposal (what every
 submission pays: four ``frame()`` calls) without a store (bundled layers only) and with an
 SQLite store, and the time of a whole import (checks, the version row and the rejoin of N
-proposals in one transaction). Medians of ``--repeat`` runs. Not part of the test run.
+proposals in one transaction). Median and range (min–max) of ``--repeat`` runs. Not part of the test run.
 
     python bench/registry.py
     python bench/registry.py --proposals 100000 --repeat 5
@@ -13,6 +13,7 @@ proposals in one transaction). Medians of ``--repeat`` runs. Not part of the tes
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import tempfile
@@ -28,6 +29,11 @@ def per_call_us(function, calls: int) -> float:
     for _ in range(calls):
         function()
     return (time.perf_counter() - start) / calls * 1e6
+
+
+def _spread(values, spec: str = ".1f") -> str:
+    """Return "median [min–max]"."""
+    return f"{statistics.median(values):{spec}} [{min(values):{spec}}–{max(values):{spec}}]"
 
 
 def seed_store(engine, registry, n: int) -> None:
@@ -60,7 +66,8 @@ def main() -> None:
     from dialogkarta.layers.registry import LayerRegistry
     from dialogkarta.layers.store import init_db, make_engine
 
-    print(f"{platform.node()} {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"{platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}; median [range] of {args.repeat} runs")
     locality = load_locality()
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
@@ -69,11 +76,11 @@ def main() -> None:
                                 ("SQLite store", LayerRegistry(locality, engine))):
             registry.area_index(), registry.service_index()  # warm the caches
             point = [(13.3514, 55.6652)]
-            frame = statistics.median(per_call_us(lambda registry=registry: registry.frame("development-areas"), args.calls)
-                                      for _ in range(args.repeat))
-            joins = statistics.median(per_call_us(lambda registry=registry, point=point: proposals.compute_joins(registry, point), args.calls // 5)
-                                      for _ in range(args.repeat))
-            print(f"{label:>24}: frame() {frame:7.1f} µs/call, joins for one proposal {joins:7.1f} µs")
+            frame = [per_call_us(lambda registry=registry: registry.frame("development-areas"), args.calls)
+                     for _ in range(args.repeat)]
+            joins = [per_call_us(lambda registry=registry, point=point: proposals.compute_joins(registry, point),
+                                 args.calls // 5) for _ in range(args.repeat)]
+            print(f"{label:>24}: frame() {_spread(frame)} µs/call, joins for one proposal {_spread(joins)} µs")
 
         registry = LayerRegistry(locality, engine)
         seed_store(engine, registry, args.proposals)
@@ -85,7 +92,7 @@ def main() -> None:
             report = layer_import.import_layer(plan, registry, "development-areas", engine)
             times.append(time.perf_counter() - start)
         print(f"import of {report.features} areas with {report.proposals_rejoined} proposals rejoined, "
-              f"one transaction: {statistics.median(times):.2f} s (median of {args.repeat})")
+              f"one transaction: {_spread(times, '.2f')} s")
         engine.dispose()
 
 
