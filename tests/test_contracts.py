@@ -268,3 +268,31 @@ def test_openapi_document_describes_exactly_the_pinned_api_fields(client):
     assert_exact(one["nearest"]["additionalProperties"]["properties"], contracts.API_NEAREST, "OpenAPI nearest")
     assert_exact(one["history"]["items"]["properties"], contracts.API_HISTORY_ENTRY, "OpenAPI history")
     assert_exact(one["answers"]["items"]["properties"], contracts.API_ANSWER, "OpenAPI answers")
+
+
+# ------------------------------------------------------------------ the public layers
+def _layer_outputs(client, name, tmp_path) -> dict:
+    """Return {output: field set} for one public layer on every path that serves it."""
+    table = name.replace("-", "_")
+    outputs = {
+        "/api/layers/<name>": _geojson(client, f"/api/layers/{name}"),
+        f"{name}.geojson": _geojson(client, f"/api/export/{name}.geojson"),
+        f"{name}.csv": _csv(client, f"/api/export/{name}.csv") - contracts.CSV_POSITION - {"wkt"},
+        f"{name}.gpkg": _gdal(client, f"/api/export/{name}.gpkg", tmp_path, layer=table),
+        f"{name}.fgb": _gdal(client, f"/api/export/{name}.fgb", tmp_path, layer=None),
+        "OGC items": _geojson(client, f"/ogc/collections/{name}/items?limit=1000"),
+    }
+    return outputs
+
+
+def test_every_path_serves_a_public_layer_with_the_same_fields(app, client, tmp_path):
+    # A layer's fields come from its file (bundled or imported), not from a pin here; what is pinned
+    # is that no path adds a field to a layer or drops one.
+    with app.app_context():
+        registry = db.registry()
+        public = {layer.name: set(registry.frame(layer.name).columns) - {registry.frame(layer.name).geometry.name}
+                  for layer in registry if layer.public}
+    assert public
+    for name, fields in public.items():
+        for output, found in _layer_outputs(client, name, tmp_path).items():
+            assert_exact(found, fields, f"{name} {output}")
