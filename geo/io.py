@@ -106,7 +106,9 @@ def frame_to_features(frame: gpd.GeoDataFrame, id_column: str | None = "id") -> 
     """Return the frame's rows as RFC 7946 Feature dicts (WGS84, oriented, 7 decimals)."""
     geometry = rfc7946_geometry(frame.geometry)
     props = frame.drop(columns=frame.geometry.name)
-    records = orjson.loads(props.to_json(orient="records", date_format="iso", force_ascii=False))
+    # pandas writes a frame without columns as "[]", whatever its length: one empty record per row instead.
+    records = (orjson.loads(props.to_json(orient="records", date_format="iso", force_ascii=False))
+               if len(props.columns) else [{} for _ in range(len(frame))])
     ids = props[id_column].tolist() if id_column and id_column in props else [None] * len(frame)
     return [feature_dict(g, p, i) for g, p, i in zip(geometry, records, ids)]
 

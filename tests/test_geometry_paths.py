@@ -222,3 +222,46 @@ def test_gdal_reads_the_polygons_back_whole_through_ogc_api(imported):
     assert set(found) == set(SHAPES)
     for feature_id, original in SHAPES.items():
         _assert_same_shape(original, found[feature_id][0], f"GDAL OAPIF {feature_id}")
+
+
+# ------------------------------------------------------- the boundary on every map
+@pytest.fixture
+def boundary_imported(app, runner, tmp_path):
+    """The clockwise polygon with its hole imported as the locality's boundary, in EPSG:3008."""
+    with app.app_context():
+        from dialogkarta.webmap import db
+        boundary_layer = db.registry().locality.boundary_layer
+    path = tmp_path / "boundary-3008.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"id": ["grans"], "name": ["Gräns"]}, geometry=[WITH_HOLE], crs=LOCAL),
+                            path, layer="boundary")
+    result = runner.invoke(args=["import-layer", str(path), "--as", boundary_layer])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def _embedded_boundaries(html: str) -> list[tuple]:
+    """Return (EPSG:3008 geometry, type, coordinates) of every embedded feature lying on the boundary."""
+    found, decoder = [], json.JSONDecoder()
+    for match in re.finditer(r"geo_json_\w+_add\(", html):
+        data, _end = decoder.raw_decode(html, match.end())
+        for feature in data["features"]:
+            geometry = feature["geometry"]
+            local = _to_local(shape(geometry), WGS84)
+            if local.geom_type in ("Polygon", "MultiPolygon") and local.hausdorff_distance(WITH_HOLE) < 1:
+                found.append((local, geometry["type"], geometry["coordinates"]))
+    return found
+
+
+@pytest.mark.parametrize("page", ["/", "/activity-plan", "/planner/"])
+def test_every_map_embeds_the_boundary_oriented_with_its_hole(boundary_imported, client, page):
+    from dialogkarta.testing import login, make_user
+
+    if page.startswith("/planner"):
+        make_user(boundary_imported, "karta-planner")
+        login(client, "karta-planner")
+    html = _get(client, page).get_data(as_text=True)
+    embedded = _embedded_boundaries(html)
+    assert embedded, f"{page} embeds no boundary"
+    for local, kind, coordinates in embedded:
+        _assert_same_shape(WITH_HOLE, local, f"{page} boundary")
+        _assert_rfc7946_orientation(kind, coordinates, f"{page} boundary")

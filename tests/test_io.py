@@ -124,3 +124,11 @@ def test_read_source_refuses_more_vertices_than_the_limit_before_any_repair(tmp_
         read_source(f"GPKG:{path}", "GPKG", None, 100, 9)
     with pytest.raises(LayerTooComplex, match="2 objekt; högst 1"):
         read_source(f"GPKG:{path}", "GPKG", None, 1, 100)
+
+
+def test_a_frame_with_only_geometry_still_gives_every_feature(two_squares):
+    from dialogkarta.geo.io import frame_to_features
+
+    features = frame_to_features(two_squares[[two_squares.geometry.name]], id_column=None)
+    assert len(features) == len(two_squares)
+    assert all(f["properties"] == {} and f["geometry"]["type"] == "Polygon" for f in features)

@@ -21,6 +21,7 @@ import html
 import json
 
 import folium
+from ..geo.io import frame_to_features
 from ..layers.vocabulary import translate
 from .map import Attribution, vendor_path
 
@@ -58,6 +59,11 @@ class LinkPopup(folium.MacroElement):
         self.href, self.text, self.note = href, text, note
 
 
+def _boundary_geojson(frame) -> dict:
+    """Return the boundary's outline as RFC 7946 GeoJSON (oriented rings, 7 decimals), as the resident map has it."""
+    return {"type": "FeatureCollection", "features": frame_to_features(frame[[frame.geometry.name]], id_column=None)}
+
+
 def asset_urls() -> dict:
     """Return the local URLs of Leaflet's script and stylesheet and of Leaflet.heat."""
     return {
@@ -89,7 +95,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     Attribution(locality.attribution_lines(lang)).add_to(fmap)
     boundary = registry.frame(locality.boundary_layer)
     folium.GeoJson(
-        boundary[["geometry"]].to_json(), name=registry.get(locality.boundary_layer).label(lang),
+        _boundary_geojson(boundary), name=registry.get(locality.boundary_layer).label(lang),
         style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},
         interactive=False,
     ).add_to(fmap)
@@ -122,7 +128,7 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
     folium.TileLayer(tile_url, attr=tile_attribution, max_zoom=locality.max_zoom).add_to(fmap)
     Attribution(locality.attribution_lines(lang)).add_to(fmap)
     folium.GeoJson(
-        registry.frame(locality.boundary_layer)[["geometry"]].to_json(), interactive=False,
+        _boundary_geojson(registry.frame(locality.boundary_layer)), interactive=False,
         style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},
     ).add_to(fmap)
     for item in items:
