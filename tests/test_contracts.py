@@ -112,10 +112,9 @@ PUBLIC_OUTPUTS = [
 
 def _planner_outputs(role: str, contacts: bool):
     query = "?contacts=1" if contacts else ""
-    expected = (lambda k: contacts_row(k)) if contacts else (lambda k: contracts.proposal_row(k, planner=True))
 
-    def contacts_row(k):
-        return contracts.proposal_row(k, planner=True, contacts=True)
+    def expected(kinds):
+        return contracts.proposal_row(kinds, planner=True, contacts=contacts)
 
     def auth(s):
         return bearer(s["tokens"][role])
