@@ -95,7 +95,7 @@ def main() -> None:
             if page == args.page:
                 target = link
                 break
-            following = [l["href"] for l in body["links"] if l["rel"] == "next"]
+            following = [link_["href"] for link_ in body["links"] if link_["rel"] == "next"]
             if not following:
                 raise SystemExit(f"only {page} pages of {args.limit}; use a larger --n or a smaller --page")
             link = _local(following[0])

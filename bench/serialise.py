@@ -16,7 +16,7 @@ import os
 import platform
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +26,7 @@ import orjson
 def features(n: int, seed: int = 1) -> list[dict]:
     rng = np.random.default_rng(seed)
     lon, lat = rng.uniform(13.30, 13.40, n), rng.uniform(55.64, 55.69, n)
-    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
     return [{"type": "Feature", "id": f"p{i:08d}",
              "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 7), round(float(lat[i]), 7)]},
              "properties": {"public_id": f"p{i:08d}", "title": f"Förslag {i}", "description": "Bättre belysning längs gångvägen.",
