@@ -9,6 +9,7 @@ Not part of the test run.
     python bench/export.py                     # N = 100 000, 3 runs each
     python bench/export.py --n 20000 --repeat 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,18 +54,38 @@ def build_store(url: str, n: int, seed: int = 1) -> None:
     with engine.begin() as conn:
         for start in range(0, n, 20000):
             chunk = range(start, min(n, start + 20000))
-            conn.execute(insert(proposals), [
-                {"id": i + 1, "public_id": f"bench{i:08d}", "lon": points[i][0], "lat": points[i][1],
-                 "category": categories[i % len(categories)], "title": f"Förslag {i}",
-                 "description": "Bättre belysning längs gångvägen, och en bänk vid busshållplatsen.",
-                 "channel": "web", "status": "received", "department": "tekniska", "also_departments": "",
-                 "hidden": i % 50 == 0, "created_at": now, "updated_at": now} for i in chunk])
-            conn.execute(insert(status_history), [
-                {"proposal_id": i + 1, "status": "received", "role": "resident", "changed_at": now} for i in chunk])
+            conn.execute(
+                insert(proposals),
+                [
+                    {
+                        "id": i + 1,
+                        "public_id": f"bench{i:08d}",
+                        "lon": points[i][0],
+                        "lat": points[i][1],
+                        "category": categories[i % len(categories)],
+                        "title": f"Förslag {i}",
+                        "description": "Bättre belysning längs gångvägen, och en bänk vid busshållplatsen.",
+                        "channel": "web",
+                        "status": "received",
+                        "department": "tekniska",
+                        "also_departments": "",
+                        "hidden": i % 50 == 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in chunk
+                ],
+            )
+            conn.execute(
+                insert(status_history),
+                [{"proposal_id": i + 1, "status": "received", "role": "resident", "changed_at": now} for i in chunk],
+            )
             areas = [{"proposal_id": i + 1, "area_id": a} for i in chunk for a in joins[i]["area_ids"]]
             if areas:
                 conn.execute(insert(proposal_areas), areas)
-            conn.execute(insert(proposal_services), [{"proposal_id": i + 1, **near} for i in chunk for near in joins[i]["nearest"]])
+            conn.execute(
+                insert(proposal_services), [{"proposal_id": i + 1, **near} for i in chunk for near in joins[i]["nearest"]]
+            )
     del gpd
 
 
@@ -91,7 +112,11 @@ def _run(url: str, fmt: str, folder: str, queue) -> None:
     out = Path(folder) / f"bench.{fmt}"
     size = 0
     if fmt in ("geojson", "csv"):  # what a streaming HTTP response does: consume chunks as they come
-        chunks = export.iter_geojson(engine, registry, "proposals") if fmt == "geojson" else export.iter_csv(engine, registry, "proposals")
+        chunks = (
+            export.iter_geojson(engine, registry, "proposals")
+            if fmt == "geojson"
+            else export.iter_csv(engine, registry, "proposals")
+        )
         with open(out, "wb") as sink:
             for chunk in chunks:
                 size += len(chunk)
@@ -128,8 +153,10 @@ def main() -> None:
     parser.add_argument("--formats", default="geojson,csv,gpkg,fgb")
     parser.add_argument("--store", default=None, help="keep the synthetic store in this SQLite file and reuse it")
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         store_path = Path(args.store) if args.store else Path(folder) / "bench.sqlite"
         url = f"sqlite:///{store_path}"
@@ -143,8 +170,10 @@ def main() -> None:
             runs = [measure(url, fmt, folder) for _ in range(args.repeat)]
             elapsed = statistics.median(r[0] for r in runs)
             public = args.n - len(range(0, args.n, 50))
-            print(f"{fmt:8} {_spread([r[0] for r in runs], '.1f'):>20} {public / elapsed:11.0f} "
-                  f"{_spread([r[1] for r in runs], '.0f'):>16} {_spread([r[2] for r in runs], '.0f'):>16} {runs[0][3]:8.1f}")
+            print(
+                f"{fmt:8} {_spread([r[0] for r in runs], '.1f'):>20} {public / elapsed:11.0f} "
+                f"{_spread([r[1] for r in runs], '.0f'):>16} {_spread([r[2] for r in runs], '.0f'):>16} {runs[0][3]:8.1f}"
+            )
         print(f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
 
 

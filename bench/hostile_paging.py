@@ -13,6 +13,7 @@ Not part of the test run.
     python bench/hostile_paging.py                      # 200 000 proposals, 5 runs, 1 and 4 clients
     python bench/hostile_paging.py --n 20000 --runs 3 --store /tmp/hostile.sqlite
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,27 +34,45 @@ from export import build_store  # bench/export.py: bulk inserts, no HTTP
 
 BIG = [str(2**64), str(10**30), "9" * 400, "-1", "abc", "nan"]
 WORLD = "-180,-90,180,90"
-SWEREF_ALL = "6100000,300000,6300000,500000"   # EPSG:3006, northing first: all of Dalby and more
-ID = "bench00000001"                           # bench00000000 is hidden (every 50th is)
+SWEREF_ALL = "6100000,300000,6300000,500000"  # EPSG:3006, northing first: all of Dalby and more
+ID = "bench00000001"  # bench00000000 is hidden (every 50th is)
 
 
 def cases() -> dict[str, list[str]]:
     """Each public GET with its hostile requests (path and query)."""
     items = "/ogc/collections/proposals/items"
-    layer_items = [f"{{}}?{q}" for q in ("limit=10000", f"bbox={WORLD}&limit=10000", "offset=1000000000",
-                                         f"bbox={SWEREF_ALL}&bbox-crs=EPSG:3006&crs=EPSG:3006&limit=10000",
-                                         "after=" + str(2**64), "limit=" + BIG[1])]
+    layer_items = [
+        f"{{}}?{q}"
+        for q in (
+            "limit=10000",
+            f"bbox={WORLD}&limit=10000",
+            "offset=1000000000",
+            f"bbox={SWEREF_ALL}&bbox-crs=EPSG:3006&crs=EPSG:3006&limit=10000",
+            "after=" + str(2**64),
+            "limit=" + BIG[1],
+        )
+    ]
     return {
-        "/api/proposals": ["/api/proposals", "/api/proposals?limit=10000", f"/api/proposals?bbox={WORLD}",
-                           f"/api/proposals?bbox={WORLD}&limit=10000&offset=185000", "/api/proposals?category=traffic",
-                           "/api/proposals?status=received&offset=150000", "/api/proposals?offset=1000000000",
-                           "/api/proposals?limit=10000&offset=195999",
-                           *[f"/api/proposals?limit={v}" for v in BIG], *[f"/api/proposals?offset={v}" for v in BIG],
-                           "/api/proposals?bbox=nan,55,13,56", "/api/proposals?bbox=13.4,55.7,13.3,55.6"],
-        "/api/proposals/nearby": ["/api/proposals/nearby?lon=13.345&lat=55.665&radius=1000",
-                                  "/api/proposals/nearby?lon=13.345&lat=55.665&radius=1000&category=traffic",
-                                  "/api/proposals/nearby?lon=13.345&lat=55.665&radius=" + BIG[0],
-                                  "/api/proposals/nearby?lon=1e999&lat=55.665"],
+        "/api/proposals": [
+            "/api/proposals",
+            "/api/proposals?limit=10000",
+            f"/api/proposals?bbox={WORLD}",
+            f"/api/proposals?bbox={WORLD}&limit=10000&offset=185000",
+            "/api/proposals?category=traffic",
+            "/api/proposals?status=received&offset=150000",
+            "/api/proposals?offset=1000000000",
+            "/api/proposals?limit=10000&offset=195999",
+            *[f"/api/proposals?limit={v}" for v in BIG],
+            *[f"/api/proposals?offset={v}" for v in BIG],
+            "/api/proposals?bbox=nan,55,13,56",
+            "/api/proposals?bbox=13.4,55.7,13.3,55.6",
+        ],
+        "/api/proposals/nearby": [
+            "/api/proposals/nearby?lon=13.345&lat=55.665&radius=1000",
+            "/api/proposals/nearby?lon=13.345&lat=55.665&radius=1000&category=traffic",
+            "/api/proposals/nearby?lon=13.345&lat=55.665&radius=" + BIG[0],
+            "/api/proposals/nearby?lon=1e999&lat=55.665",
+        ],
         "/api/proposals/{id}": [f"/api/proposals/{ID}", "/api/proposals/" + "x" * 2000],
         "/api/layers": ["/api/layers"],
         "/api/layers/{name}": ["/api/layers/development-areas", "/api/layers/service-locations", "/api/layers/nope"],
@@ -61,19 +80,26 @@ def cases() -> dict[str, list[str]]:
         "/api/export": ["/api/export"],
         "/ogc": ["/ogc", "/ogc/conformance", "/ogc/api"],
         "/ogc/collections": ["/ogc/collections", "/ogc/collections/proposals", "/ogc/collections/development-areas"],
-        f"{items}": [f"{items}?limit=10000", f"{items}?limit=10000&offset=189000", f"{items}?offset=1000000000",
-                     f"{items}?limit=10000&offset=150000&after=150000",
-                     f"{items}?bbox={WORLD}&limit=10000&offset=180000",
-                     f"{items}?bbox={SWEREF_ALL}&bbox-crs=EPSG:3006&limit=10000&offset=150000",
-                     f"{items}?bbox={SWEREF_ALL}&bbox-crs=EPSG:3006&offset=1000000000",
-                     f"{items}?datetime=../..&limit=10000&offset=180000",
-                     f"{items}?datetime=2000-01-01/2100-12-31&limit=10000",
-                     f"{items}?crs=EPSG:3006&limit=10000",
-                     *[f"{items}?limit={v}" for v in BIG], *[f"{items}?offset={v}" for v in BIG],
-                     *[f"{items}?after={v}" for v in BIG],
-                     f"{items}?datetime=9999-12-31T23:59:59-14:00", f"{items}?bbox=0,0,1e308,1e308"],
-        "/ogc/collections/{layer}/items": [q.format(f"/ogc/collections/{name}/items") for q in layer_items
-                                           for name in ("development-areas", "service-locations")],
+        f"{items}": [
+            f"{items}?limit=10000",
+            f"{items}?limit=10000&offset=189000",
+            f"{items}?offset=1000000000",
+            f"{items}?limit=10000&offset=150000&after=150000",
+            f"{items}?bbox={WORLD}&limit=10000&offset=180000",
+            f"{items}?bbox={SWEREF_ALL}&bbox-crs=EPSG:3006&limit=10000&offset=150000",
+            f"{items}?bbox={SWEREF_ALL}&bbox-crs=EPSG:3006&offset=1000000000",
+            f"{items}?datetime=../..&limit=10000&offset=180000",
+            f"{items}?datetime=2000-01-01/2100-12-31&limit=10000",
+            f"{items}?crs=EPSG:3006&limit=10000",
+            *[f"{items}?limit={v}" for v in BIG],
+            *[f"{items}?offset={v}" for v in BIG],
+            *[f"{items}?after={v}" for v in BIG],
+            f"{items}?datetime=9999-12-31T23:59:59-14:00",
+            f"{items}?bbox=0,0,1e308,1e308",
+        ],
+        "/ogc/collections/{layer}/items": [
+            q.format(f"/ogc/collections/{name}/items") for q in layer_items for name in ("development-areas", "service-locations")
+        ],
         "/ogc/collections/proposals/items/{id}": [f"{items}/{ID}", f"{items}/{ID}?crs=EPSG:3008"],
         "/ (map page)": ["/", "/?lang=en"],
         "/p/{id}": [f"/p/{ID}"],
@@ -81,11 +107,21 @@ def cases() -> dict[str, list[str]]:
     }
 
 
-DOWNLOADS = ["/api/export/proposals.geojson", "/api/export/proposals.csv", "/api/export/proposals.csv?bom=1",
-             "/api/export/proposals.gpkg", "/api/export/proposals.fgb", "/api/export/all.gpkg",
-             "/api/export/all.gpkg?crs=EPSG:3008"]
-HOSTILE_DOWNLOADS = ["/api/export/all.gpkg?crs=epsg:3008", "/api/export/all.gpkg?crs=3008",
-                     "/api/export/proposals.gpkg?crs=EPSG:32633", "/api/export/proposals.geojson?crs=EPSG:3006&bom=1"]
+DOWNLOADS = [
+    "/api/export/proposals.geojson",
+    "/api/export/proposals.csv",
+    "/api/export/proposals.csv?bom=1",
+    "/api/export/proposals.gpkg",
+    "/api/export/proposals.fgb",
+    "/api/export/all.gpkg",
+    "/api/export/all.gpkg?crs=EPSG:3008",
+]
+HOSTILE_DOWNLOADS = [
+    "/api/export/all.gpkg?crs=epsg:3008",
+    "/api/export/all.gpkg?crs=3008",
+    "/api/export/proposals.gpkg?crs=EPSG:32633",
+    "/api/export/proposals.geojson?crs=EPSG:3006&bom=1",
+]
 
 
 def fetch(port: int, path: str) -> tuple[float, float, int]:
@@ -122,11 +158,16 @@ def free_port() -> int:
 
 def serve(url: str, instance: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "DIALOGKARTA_DATABASE_URL": url, "DIALOGKARTA_INSTANCE_PATH": instance,
-           "DIALOGKARTA_RATELIMIT_ENABLED": "false"}  # the figures are about work, not limits
+    env = {
+        **os.environ,
+        "DIALOGKARTA_DATABASE_URL": url,
+        "DIALOGKARTA_INSTANCE_PATH": instance,
+        "DIALOGKARTA_RATELIMIT_ENABLED": "false",
+    }  # the figures are about work, not limits
     script = Path(sys.executable).with_name("dialogkarta")
-    process = subprocess.Popen([str(script), "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -150,8 +191,10 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="keep the synthetic store in this SQLite file and reuse it")
     parser.add_argument("--skip-downloads", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         store_path = Path(args.store) if args.store else Path(folder) / "bench.sqlite"
         url = f"sqlite:///{store_path}"
@@ -166,22 +209,28 @@ def main() -> None:
                 cold = {name: worst(port, paths, 1, pool)[0] for name, paths in table.items()}  # first touch: caches fill
                 print(f"\nworst request per public GET, {args.runs} runs (first touch after start shown apart)")
                 for clients in args.clients:
-                    print(f"\n{clients} client(s) at once{'':28} {'median  [range] of the worst':>32}   "
-                          "first touch  worst request (most often)")
+                    print(
+                        f"\n{clients} client(s) at once{'':28} {'median  [range] of the worst':>32}   "
+                        "first touch  worst request (most often)"
+                    )
                     for name, paths in table.items():
                         runs = [worst(port, paths, clients, pool) for _ in range(args.runs)]
                         statuses = set().union(*(r[2] for r in runs))
                         which = Counter(r[1] for r in runs).most_common(1)[0][0]
-                        print(f"{name:45} {summary([r[0] for r in runs])}   {cold[name]:8.3f} s  "
-                              f"{which[:70]}  ({len(paths)} requests; {','.join(map(str, sorted(statuses)))})")
+                        print(
+                            f"{name:45} {summary([r[0] for r in runs])}   {cold[name]:8.3f} s  "
+                            f"{which[:70]}  ({len(paths)} requests; {','.join(map(str, sorted(statuses)))})"
+                        )
                 if not args.skip_downloads:
                     print("\npublic downloads: the first request after a change builds the file (cold), later ones send it")
                     print(f"{'download':42} {'cold build':>11} {'cached: first byte':>19} {'cached: last byte':>18}")
                     for path in DOWNLOADS:
                         build = fetch(port, path)[1]
                         cached = [fetch(port, path) for _ in range(args.runs)]
-                        print(f"{path:42} {build:9.1f} s {statistics.median(c[0] for c in cached):17.3f} s "
-                              f"{statistics.median(c[1] for c in cached):16.3f} s")
+                        print(
+                            f"{path:42} {build:9.1f} s {statistics.median(c[0] for c in cached):17.3f} s "
+                            f"{statistics.median(c[1] for c in cached):16.3f} s"
+                        )
                     for path in HOSTILE_DOWNLOADS:
                         times = [fetch(port, path) for _ in range(args.runs)]
                         print(f"{path:58} {statistics.median(t[1] for t in times):6.3f} s (status {times[0][2]})")

@@ -7,6 +7,7 @@ Prints the median and range (min–max), points per second and peak RSS. Not par
     python bench/joins.py                  # N = 1e3, 1e4, 1e5, 1e6
     python bench/joins.py --sizes 1000000 --repeat 5 --plans synthetic
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,13 +53,16 @@ def synthetic_plan(seed: int = 2):
     ix, iy = np.meshgrid(np.arange(cols), np.arange(rows))
     x0, y0 = e0 + ix.ravel() * 50.0, n0 + iy.ravel() * 80.0
     plots = shapely.box(x0, y0, x0 + 45.0, y0 + 70.0)
-    areas = gpd.GeoDataFrame({"id": [f"plot-{i}" for i in range(len(plots))]}, geometry=plots, crs="EPSG:3006").to_crs("EPSG:4326")
+    areas = gpd.GeoDataFrame({"id": [f"plot-{i}" for i in range(len(plots))]}, geometry=plots, crs="EPSG:3006").to_crs(
+        "EPSG:4326"
+    )
     n = 20_000
     sx = rng.uniform(396_300 - 7_500, 396_300 + 7_500, n)
     sy = rng.uniform(6_170_000 - 7_500, 6_170_000 + 7_500, n)
     services = gpd.GeoDataFrame(
         {"id": [f"svc-{i}" for i in range(n)], "kind": [f"kind{i % 10}" for i in range(n)]},
-        geometry=gpd.points_from_xy(sx, sy), crs="EPSG:3006",
+        geometry=gpd.points_from_xy(sx, sy),
+        crs="EPSG:3006",
     ).to_crs("EPSG:4326")
     return areas, services
 
@@ -73,6 +77,7 @@ def run_one(args):
     else:
         from dialogkarta.layers.locality import load_locality
         from dialogkarta.layers.registry import LayerRegistry
+
         registry = LayerRegistry(load_locality())
         areas, services = registry.areas(), registry.services()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -102,8 +107,10 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--plans", nargs="+", default=["dalby", "synthetic"], choices=["dalby", "synthetic"])
     options = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"median [range] of {options.repeat} runs; peak RSS of the measuring process (baseline = after loading data)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"median [range] of {options.repeat} runs; peak RSS of the measuring process (baseline = after loading data)"
+    )
     print(f"{'plan':10} {'N':>9} {'join':22} {'seconds':>22} {'points/s':>12} {'result':>12} {'baseline MB':>12} {'peak MB':>9}")
     context = mp.get_context("spawn")
     for plan in options.plans:

@@ -8,6 +8,7 @@ the answers and the scrypt checks actually computed. Not part of the test run.
     python bench/login_throttle.py            # N = 200
     python bench/login_throttle.py --n 500
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,15 @@ def one_hash_seconds(repeat: int = 9) -> list[float]:
 
 
 def attack(n: int, folder: Path, throttled: bool) -> tuple[float, collections.Counter, int]:
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "bench",
-                      "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}", "RATELIMIT_ENABLED": throttled})
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}",
+            "RATELIMIT_ENABLED": throttled,
+        }
+    )
     with app.app_context(), db.transaction() as conn:
         accounts.create_user(conn, "anna", "correct horse battery")
     hashes = []
@@ -67,8 +75,7 @@ def main() -> None:
             seconds, statuses, hashes = attack(args.n, Path(folder), throttled)
         label = "throttled (default limits)" if throttled else "rate limits off"
         answers = ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
-        print(f"{label}: {args.n} wrong Basic requests in {seconds:.1f} s; answers {answers}; "
-              f"scrypt checks computed: {hashes}")
+        print(f"{label}: {args.n} wrong Basic requests in {seconds:.1f} s; answers {answers}; scrypt checks computed: {hashes}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Tiles point at an address that answers nothing, as in the tests. Not part of the
     python bench/map_page.py                     # N = 10 000, 7 loads
     python bench/map_page.py -n 50000 --repeat 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CHROMIUM = os.environ.get("DIALOGKARTA_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def fill(app, n: int, seed: int = 3) -> None:
@@ -60,24 +68,40 @@ def fill(app, n: int, seed: int = 3) -> None:
         points = points[:n]
         categories = [c.id for c in registry.locality.categories]
         now = store.utcnow()
-        rows = [{"public_id": store.new_public_id(), "lon": float(lon), "lat": float(lat),
-                 "category": categories[i % len(categories)], "title": f"Förslag nummer {i} om något i Dalby",
-                 "description": "En beskrivning som en invånare skrev, ungefär så här lång, med några meningar om "
-                                "vad som borde bli bättre och varför det spelar roll för grannskapet.",
-                 "channel": "web", "status": "received", "department": "kommunkontoret", "also_departments": "",
-                 "hidden": False, "created_at": now, "updated_at": now} for i, (lon, lat) in enumerate(points)]
+        rows = [
+            {
+                "public_id": store.new_public_id(),
+                "lon": float(lon),
+                "lat": float(lat),
+                "category": categories[i % len(categories)],
+                "title": f"Förslag nummer {i} om något i Dalby",
+                "description": "En beskrivning som en invånare skrev, ungefär så här lång, med några meningar om "
+                "vad som borde bli bättre och varför det spelar roll för grannskapet.",
+                "channel": "web",
+                "status": "received",
+                "department": "kommunkontoret",
+                "also_departments": "",
+                "hidden": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i, (lon, lat) in enumerate(points)
+        ]
         joins = submission.compute_joins(registry, points)
         with db.transaction() as conn:
             conn.execute(insert(proposals), rows)
             ids = dict(conn.execute(select(proposals.c.public_id, proposals.c.id)).all())
-            conn.execute(insert(status_history), [{"proposal_id": ids[r["public_id"]], "status": "received",
-                                                   "role": "resident", "changed_at": now} for r in rows])
+            conn.execute(
+                insert(status_history),
+                [{"proposal_id": ids[r["public_id"]], "status": "received", "role": "resident", "changed_at": now} for r in rows],
+            )
             for row, join in zip(rows, joins):
                 store.save_joins(conn, ids[row["public_id"]], join["area_ids"], join["nearest"])
 
 
 def serve(app):
     from waitress.server import create_server
+
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -98,9 +122,16 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="dialogkarta-bench-"))
     os.environ["HOME"] = str(workdir)  # Chromium's caches and crash reports
-    app = create_app({"TESTING": False, "INSTANCE_PATH": str(workdir / "instance"), "SECRET_KEY": "bench",
-                      "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}", "RATELIMIT_ENABLED": False,
-                      "TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
+    app = create_app(
+        {
+            "TESTING": False,
+            "INSTANCE_PATH": str(workdir / "instance"),
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
+            "RATELIMIT_ENABLED": False,
+            "TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+        }
+    )
     started = time.perf_counter()
     fill(app, options.proposals)
     print(f"filled {options.proposals} proposals in {time.perf_counter() - started:.1f} s")
@@ -137,8 +168,10 @@ def main() -> None:
         browser.close()
     server.close()
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"proposals on the map: {sorted(counts)}")
     print(f"page HTML:                  {len(html) / 1024:7.1f} KB")
     print(f"/api/proposals:             {len(raw) / 1024:7.1f} KB raw, {len(zipped) / 1024:.1f} KB gzip")

@@ -10,6 +10,7 @@ median and range (min–max) of each. Not part of the test run.
     python bench/ogc_paging.py                                # N = 100 000, limit 1 000, page 91, 5 runs
     python bench/ogc_paging.py --store /path/bench.sqlite     # reuse bench/export.py's store
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--store", default=None, help="keep the synthetic store in this SQLite file and reuse it")
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
     from dialogkarta.webmap.app import create_app
 
@@ -82,8 +85,15 @@ def main() -> None:
             started = time.perf_counter()
             build_store(url, args.n)
             print(f"store with {args.n} proposals (2 % hidden) built in {time.perf_counter() - started:.1f} s")
-        app = create_app({"TESTING": True, "INSTANCE_PATH": str(Path(folder) / "instance"), "DATABASE_URL": url,
-                          "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(Path(folder) / "instance"),
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "RATELIMIT_ENABLED": False,
+            }
+        )
         client = app.test_client()
         first = f"{COLLECTION}?limit={args.limit}"
         _get(client, first)  # warm: layers loaded, SQLite pages cached

@@ -6,6 +6,7 @@ Seeds a temporary SQLite store with N random proposals inside the Dalby boundary
 them answered), logs in through the real form and prints the second (warm) request's time and
 size for the overlay GeoJSON (all, and filtered), the overlay page and the report.
 """
+
 from __future__ import annotations
 
 import random
@@ -23,13 +24,18 @@ from dialogkarta.testing import login, make_user  # noqa: E402
 from dialogkarta.webmap import db  # noqa: E402
 from dialogkarta.webmap.app import create_app  # noqa: E402
 
-URLS = ("/planner/api/proposals", "/planner/api/proposals?category=traffic&area=stationsomradet",
-        "/planner/", "/planner/report")
+URLS = ("/planner/api/proposals", "/planner/api/proposals?category=traffic&area=stationsomradet", "/planner/", "/planner/report")
 
 
 def run(n: int, folder: Path) -> None:
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "bench",
-                      "DATABASE_URL": f"sqlite:///{folder / f'bench{n}.sqlite'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": f"sqlite:///{folder / f'bench{n}.sqlite'}",
+        }
+    )
     make_user(app, "bench")
     rng = random.Random(1)
     categories = ["traffic", "school", "housing", "other", "safety"]
@@ -45,8 +51,9 @@ def run(n: int, folder: Path) -> None:
         start = time.perf_counter()
         with db.transaction() as conn:
             for i, (x, y) in enumerate(points):
-                ids = store.insert_proposal(conn, lon=x, lat=y, category=categories[i % 5], title=f"P{i}",
-                                            description="bench", department="tekniska")
+                ids = store.insert_proposal(
+                    conn, lon=x, lat=y, category=categories[i % 5], title=f"P{i}", description="bench", department="tekniska"
+                )
                 if i % 3 == 0:
                     workflow.answer(conn, ids["id"], "svar", role="planner")
             proposals.refresh_joins(conn, registry)

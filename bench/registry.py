@@ -10,6 +10,7 @@ proposals in one transaction). Median and range (min–max) of ``--repeat`` runs
     python bench/registry.py
     python bench/registry.py --proposals 100000 --repeat 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,9 +48,22 @@ def seed_store(engine, registry, n: int) -> None:
     rows, now = [], datetime.now(UTC)
     while len(rows) < n:
         x, y = rng.uniform(min_x, max_x), rng.uniform(min_y, max_y)
-        rows.append({"public_id": f"p{len(rows)}", "lon": x, "lat": y, "category": "traffic", "title": "t",
-                     "description": "", "channel": "web", "status": "received", "also_departments": "",
-                     "hidden": False, "created_at": now, "updated_at": now})
+        rows.append(
+            {
+                "public_id": f"p{len(rows)}",
+                "lon": x,
+                "lat": y,
+                "category": "traffic",
+                "title": "t",
+                "description": "",
+                "channel": "web",
+                "status": "received",
+                "also_departments": "",
+                "hidden": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     with engine.begin() as conn:
         conn.execute(insert(proposals), rows)
 
@@ -66,20 +80,27 @@ def main() -> None:
     from dialogkarta.layers.registry import LayerRegistry
     from dialogkarta.layers.store import init_db, make_engine
 
-    print(f"{platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}; median [range] of {args.repeat} runs")
+    print(
+        f"{platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}; median [range] of {args.repeat} runs"
+    )
     locality = load_locality()
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
         init_db(engine)
-        for label, registry in (("bundled only (no store)", LayerRegistry(locality)),
-                                ("SQLite store", LayerRegistry(locality, engine))):
+        for label, registry in (
+            ("bundled only (no store)", LayerRegistry(locality)),
+            ("SQLite store", LayerRegistry(locality, engine)),
+        ):
             registry.area_index(), registry.service_index()  # warm the caches
             point = [(13.3514, 55.6652)]
-            frame = [per_call_us(lambda registry=registry: registry.frame("development-areas"), args.calls)
-                     for _ in range(args.repeat)]
-            joins = [per_call_us(lambda registry=registry, point=point: proposals.compute_joins(registry, point),
-                                 args.calls // 5) for _ in range(args.repeat)]
+            frame = [
+                per_call_us(lambda registry=registry: registry.frame("development-areas"), args.calls) for _ in range(args.repeat)
+            ]
+            joins = [
+                per_call_us(lambda registry=registry, point=point: proposals.compute_joins(registry, point), args.calls // 5)
+                for _ in range(args.repeat)
+            ]
             print(f"{label:>24}: frame() {_spread(frame)} µs/call, joins for one proposal {_spread(joins)} µs")
 
         registry = LayerRegistry(locality, engine)
@@ -91,8 +112,10 @@ def main() -> None:
             start = time.perf_counter()
             report = layer_import.import_layer(plan, registry, "development-areas", engine)
             times.append(time.perf_counter() - start)
-        print(f"import of {report.features} areas with {report.proposals_rejoined} proposals rejoined, "
-              f"one transaction: {_spread(times, '.2f')} s")
+        print(
+            f"import of {report.features} areas with {report.proposals_rejoined} proposals rejoined, "
+            f"one transaction: {_spread(times, '.2f')} s"
+        )
         engine.dispose()
 
 

@@ -8,6 +8,7 @@ the medians). Not part of the test run.
     python bench/serialise.py              # N = 10 000, 9 runs
     python bench/serialise.py --n 100000 --repeat 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,13 +28,25 @@ def features(n: int, seed: int = 1) -> list[dict]:
     rng = np.random.default_rng(seed)
     lon, lat = rng.uniform(13.30, 13.40, n), rng.uniform(55.64, 55.69, n)
     start = datetime(2026, 3, 1, tzinfo=UTC)
-    return [{"type": "Feature", "id": f"p{i:08d}",
-             "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 7), round(float(lat[i]), 7)]},
-             "properties": {"public_id": f"p{i:08d}", "title": f"Förslag {i}", "description": "Bättre belysning längs gångvägen.",
-                            "category": "traffic", "status": "received", "channel": "web", "support_count": i % 7,
-                            "created_at": (start + timedelta(minutes=i)).isoformat(),
-                            "updated_at": (start + timedelta(minutes=i)).isoformat()}}
-            for i in range(n)]
+    return [
+        {
+            "type": "Feature",
+            "id": f"p{i:08d}",
+            "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 7), round(float(lat[i]), 7)]},
+            "properties": {
+                "public_id": f"p{i:08d}",
+                "title": f"Förslag {i}",
+                "description": "Bättre belysning längs gångvägen.",
+                "category": "traffic",
+                "status": "received",
+                "channel": "web",
+                "support_count": i % 7,
+                "created_at": (start + timedelta(minutes=i)).isoformat(),
+                "updated_at": (start + timedelta(minutes=i)).isoformat(),
+            },
+        }
+        for i in range(n)
+    ]
 
 
 def timed(function, repeat: int) -> list[float]:
@@ -55,8 +68,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     collection = {"type": "FeatureCollection", "features": features(args.n)}
     frame = gpd.GeoDataFrame.from_features(collection["features"], crs="EPSG:4326")
     results = {

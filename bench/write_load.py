@@ -9,6 +9,7 @@ in a write burst and prints how many acknowledged proposals the store kept.
 
 Traffic goes to 127.0.0.1 only; every loop is bounded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,10 @@ def summary(label: str, results, seconds: float) -> None:
         statuses[status] = statuses.get(status, 0) + 1
     latencies = sorted(latency for _s, _b, latency in results)
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    print(f"{label:34} {len(results):6d} requests  {len(results) / seconds:7.1f}/s  "
-          f"p50 {p(0.5):6.1f} ms  p95 {p(0.95):6.1f} ms  max {latencies[-1] * 1000:7.1f} ms  statuses {statuses}")
+    print(
+        f"{label:34} {len(results):6d} requests  {len(results) / seconds:7.1f}/s  "
+        f"p50 {p(0.5):6.1f} ms  p95 {p(0.95):6.1f} ms  max {latencies[-1] * 1000:7.1f} ms  statuses {statuses}"
+    )
 
 
 def main() -> None:
@@ -55,22 +58,39 @@ def main() -> None:
         try:
             with ThreadPoolExecutor(max_workers=args.clients) as pool:
                 started = time.perf_counter()
-                posted = list(pool.map(lambda i: timed(lambda: request("POST", server.port, "/api/proposals", proposal(i))),
-                                       range(args.proposals)))
+                posted = list(
+                    pool.map(
+                        lambda i: timed(lambda: request("POST", server.port, "/api/proposals", proposal(i))),
+                        range(args.proposals),
+                    )
+                )
                 summary("POST /api/proposals", posted, time.perf_counter() - started)
                 ids = [public_id_of(body) for status, body, _ in posted if status == 201]
                 jobs = [(c, ids[(c * 7 + k) % len(ids)]) for c in range(args.clients) for k in range(20)]
                 started = time.perf_counter()
-                supported = list(pool.map(lambda job: timed(lambda: request(
-                    "POST", server.port, f"/api/proposals/{job[1]}/support", {},
-                    {"Cookie": f"dialogkarta_token=bench-client-{job[0]:04d}-abcdefghijklmnop"})), jobs))
+                supported = list(
+                    pool.map(
+                        lambda job: timed(
+                            lambda: request(
+                                "POST",
+                                server.port,
+                                f"/api/proposals/{job[1]}/support",
+                                {},
+                                {"Cookie": f"dialogkarta_token=bench-client-{job[0]:04d}-abcdefghijklmnop"},
+                            )
+                        ),
+                        jobs,
+                    )
+                )
                 summary("POST /api/proposals/<id>/support", supported, time.perf_counter() - started)
                 started = time.perf_counter()
                 listed = list(pool.map(lambda _: timed(lambda: request("GET", server.port, "/api/proposals")), range(200)))
                 summary("GET /api/proposals (cached list)", listed, time.perf_counter() - started)
             facts = store_facts(server.database)
-            print(f"stored {len(facts['public_ids'])} proposals (acknowledged {len(ids)}), {facts['supports']} supports, "
-                  f"integrity {facts['integrity'][0]}")
+            print(
+                f"stored {len(facts['public_ids'])} proposals (acknowledged {len(ids)}), {facts['supports']} supports, "
+                f"integrity {facts['integrity'][0]}"
+            )
 
             acknowledged, lock, stop = [], threading.Lock(), threading.Event()
 
@@ -96,8 +116,10 @@ def main() -> None:
                 thread.join(timeout=30)
             facts = store_facts(server.database)
             lost = set(acknowledged) - set(facts["public_ids"])
-            print(f"SIGKILL after 3 s of 20 writers: {len(acknowledged)} acknowledged in the burst, lost {len(lost)}, "
-                  f"integrity {facts['integrity'][0]}")
+            print(
+                f"SIGKILL after 3 s of 20 writers: {len(acknowledged)} acknowledged in the burst, lost {len(lost)}, "
+                f"integrity {facts['integrity'][0]}"
+            )
         finally:
             server.stop()
 

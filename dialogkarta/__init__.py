@@ -1,4 +1,5 @@
 """Dialogkarta: a geospatial planning and participation map (the installed package's face)."""
+
 import os
 from importlib.metadata import PackageNotFoundError, version
 

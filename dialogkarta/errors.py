@@ -3,6 +3,7 @@
 Each error carries a machine-readable ``code`` and a message per language. ``str(error)`` gives
 the Swedish text followed by the English, so a log line or a CLI message is readable to both.
 """
+
 from __future__ import annotations
 
 

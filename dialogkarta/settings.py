@@ -6,6 +6,7 @@ view reads is already of its declared type. ``dialogkarta settings`` prints the 
 test holds the README's configuration table to the same names. Flask's own keys that are not
 meant to be configured (Babel domains, cookie flags we never relax) stay in ``webmap/app.py``.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,8 +95,14 @@ def _languages(value: Any) -> list[str]:
 
 
 KINDS: dict[str, Callable[[Any], Any]] = {
-    "bool": _boolean, "int": _integer, "number": _number, "text": _text, "optional text": _optional_text,
-    "rate limits": _rate_limits, "languages": _languages, "hosts": _hosts,
+    "bool": _boolean,
+    "int": _integer,
+    "number": _number,
+    "text": _text,
+    "optional text": _optional_text,
+    "rate limits": _rate_limits,
+    "languages": _languages,
+    "hosts": _hosts,
 }
 
 
@@ -128,67 +135,140 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", "optional text", None,
-            "SQLAlchemy URL of the store; default sqlite:///<instance>/dialogkarta.sqlite (PostgreSQL works too)",
-            secret=True),
-    Setting("INSTANCE_PATH", "optional text", None,
-            "folder for the database, secret key and imported layers; default Flask's instance folder"),
-    Setting("LOCALITY_DIR", "optional text", None,
-            "the locality folder (locality.toml + layers); default the bundled Dalby data"),
-    Setting("LAYER_OVERRIDE_DIR", "optional text", None,
-            "upload work folders, and where earlier releases kept imported layers; default <instance>/layers"),
-    Setting("LAYER_UPLOAD_MAX_BYTES", "int", 500 * 1024 * 1024,
-            "largest plan layer the admin page /planner/layers accepts", minimum=1),
+    Setting(
+        "DATABASE_URL",
+        "optional text",
+        None,
+        "SQLAlchemy URL of the store; default sqlite:///<instance>/dialogkarta.sqlite (PostgreSQL works too)",
+        secret=True,
+    ),
+    Setting(
+        "INSTANCE_PATH",
+        "optional text",
+        None,
+        "folder for the database, secret key and imported layers; default Flask's instance folder",
+    ),
+    Setting(
+        "LOCALITY_DIR", "optional text", None, "the locality folder (locality.toml + layers); default the bundled Dalby data"
+    ),
+    Setting(
+        "LAYER_OVERRIDE_DIR",
+        "optional text",
+        None,
+        "upload work folders, and where earlier releases kept imported layers; default <instance>/layers",
+    ),
+    Setting(
+        "LAYER_UPLOAD_MAX_BYTES", "int", 500 * 1024 * 1024, "largest plan layer the admin page /planner/layers accepts", minimum=1
+    ),
     Setting("LAYER_MAX_FEATURES", "int", 50_000, "an imported plan layer with more features is refused", minimum=1),
-    Setting("LAYER_MAX_VERTICES", "int", 1_000_000, "an imported plan layer with more vertices in all is refused",
-            minimum=1),
-    Setting("SECRET_KEY", "optional text", None,
-            "signs sessions and CSRF tokens; default generated once into <instance>/secret_key", secret=True),
-    Setting("TILE_URL", "text", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "basemap tiles; the map works with every tile failing"),
+    Setting("LAYER_MAX_VERTICES", "int", 1_000_000, "an imported plan layer with more vertices in all is refused", minimum=1),
+    Setting(
+        "SECRET_KEY",
+        "optional text",
+        None,
+        "signs sessions and CSRF tokens; default generated once into <instance>/secret_key",
+        secret=True,
+    ),
+    Setting(
+        "TILE_URL",
+        "text",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "basemap tiles; the map works with every tile failing",
+    ),
     Setting("TILE_ATTRIBUTION", "text", "© OpenStreetMap contributors", "shown with the tiles"),
     Setting("RATELIMIT_ENABLED", "bool", True, "per-client limits on writes and logins"),
-    Setting("RATELIMIT_PROPOSALS", "rate limits", "10/minute;60/hour",
-            "new proposals per client (count/period;..., period second, minute, hour, day or seconds)"),
+    Setting(
+        "RATELIMIT_PROPOSALS",
+        "rate limits",
+        "10/minute;60/hour",
+        "new proposals per client (count/period;..., period second, minute, hour, day or seconds)",
+    ),
     Setting("RATELIMIT_SUPPORTS", "rate limits", "30/minute;300/hour", "supports per client, same form"),
-    Setting("RATELIMIT_LOGINS", "rate limits", "20/minute;200/hour",
-            "requests to the staff login page per client (on top of the per-account lock-out)"),
+    Setting(
+        "RATELIMIT_LOGINS",
+        "rate limits",
+        "20/minute;200/hour",
+        "requests to the staff login page per client (on top of the per-account lock-out)",
+    ),
     Setting("RATELIMIT_FLAGS", "rate limits", "5/minute;20/day", "residents' flags per client"),
-    Setting("RATELIMIT_DOWNLOADS", "rate limits", "20/minute;200/hour",
-            "public downloads (/api/export/...) per client; each is built once per change of the data"),
-    Setting("PROXY_COUNT", "int", 0,
-            "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted",
-            minimum=0, maximum=10),
-    Setting("BASE_URL", "optional text", None,
-            "the app's public address, e.g. https://dialog.lund.se/dalby: every absolute link is built from it, "
-            "never from the Host header"),
-    Setting("TRUSTED_HOSTS", "hosts", None,
-            "Host values the app answers at all (Flask), e.g. [\"dialog.lund.se\", \"127.0.0.1\"]; others get 400"),
+    Setting(
+        "RATELIMIT_DOWNLOADS",
+        "rate limits",
+        "20/minute;200/hour",
+        "public downloads (/api/export/...) per client; each is built once per change of the data",
+    ),
+    Setting(
+        "PROXY_COUNT",
+        "int",
+        0,
+        "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted",
+        minimum=0,
+        maximum=10,
+    ),
+    Setting(
+        "BASE_URL",
+        "optional text",
+        None,
+        "the app's public address, e.g. https://dialog.lund.se/dalby: every absolute link is built from it, "
+        "never from the Host header",
+    ),
+    Setting(
+        "TRUSTED_HOSTS",
+        "hosts",
+        None,
+        'Host values the app answers at all (Flask), e.g. ["dialog.lund.se", "127.0.0.1"]; others get 400',
+    ),
     Setting("SESSION_COOKIE_SECURE", "bool", False, "set true behind HTTPS"),
-    Setting("PERMANENT_SESSION_LIFETIME", "int", 8 * 3600, "seconds until a staff login expires",
-            minimum=60),
-    Setting("LOGIN_MAX_FAILURES", "int", 5, "wrong passwords in a row (form or HTTP Basic) from one client before "
-            "that client is refused for that username (known or not); other clients are not affected", minimum=1),
+    Setting("PERMANENT_SESSION_LIFETIME", "int", 8 * 3600, "seconds until a staff login expires", minimum=60),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        "int",
+        5,
+        "wrong passwords in a row (form or HTTP Basic) from one client before "
+        "that client is refused for that username (known or not); other clients are not affected",
+        minimum=1,
+    ),
     Setting("LOGIN_LOCKOUT_MINUTES", "number", 15, "how long such a client stays refused for that username", minimum=0),
-    Setting("TOKEN_DAYS", "int", 90, "days until an API token from create-token expires (unless --days)",
-            minimum=1, maximum=3650),
-    Setting("FLAG_HIDE_THRESHOLD", "int", 3,
-            "residents' flags that hide a proposal until a moderator reviews it", minimum=1),
-    Setting("RATELIMIT_SUPPORTS_PER_NETWORK", "int", 10,
-            "supports one proposal may get from one network (IPv4 /24, IPv6 /64) in 24 hours; 0 turns it off",
-            minimum=0),
-    Setting("CONTACT_RETENTION_DAYS", "int", 90,
-            "a resident's name and e-mail are deleted this many days after their proposal is closed", minimum=0),
-    Setting("CONTACT_MAX_RETENTION_DAYS", "int", 1095,
-            "contact details are deleted this long after submission even if the proposal was never closed",
-            minimum=1),
-    Setting("PUBLIC_GRID_M", "number", 0,
-            "when > 0, public outputs show proposals snapped to a grid of this many metres", minimum=0,
-            maximum=10_000),
-    Setting("HOLD_LINKS", "bool", True,
-            "a proposal whose text contains a link is stored hidden until a moderator publishes it"),
-    Setting("PRIVACY_CONTROLLER", "optional text", None,
-            "the data controller named on /privacy; default <municipality> (kommunstyrelsen)"),
+    Setting(
+        "TOKEN_DAYS", "int", 90, "days until an API token from create-token expires (unless --days)", minimum=1, maximum=3650
+    ),
+    Setting("FLAG_HIDE_THRESHOLD", "int", 3, "residents' flags that hide a proposal until a moderator reviews it", minimum=1),
+    Setting(
+        "RATELIMIT_SUPPORTS_PER_NETWORK",
+        "int",
+        10,
+        "supports one proposal may get from one network (IPv4 /24, IPv6 /64) in 24 hours; 0 turns it off",
+        minimum=0,
+    ),
+    Setting(
+        "CONTACT_RETENTION_DAYS",
+        "int",
+        90,
+        "a resident's name and e-mail are deleted this many days after their proposal is closed",
+        minimum=0,
+    ),
+    Setting(
+        "CONTACT_MAX_RETENTION_DAYS",
+        "int",
+        1095,
+        "contact details are deleted this long after submission even if the proposal was never closed",
+        minimum=1,
+    ),
+    Setting(
+        "PUBLIC_GRID_M",
+        "number",
+        0,
+        "when > 0, public outputs show proposals snapped to a grid of this many metres",
+        minimum=0,
+        maximum=10_000,
+    ),
+    Setting("HOLD_LINKS", "bool", True, "a proposal whose text contains a link is stored hidden until a moderator publishes it"),
+    Setting(
+        "PRIVACY_CONTROLLER",
+        "optional text",
+        None,
+        "the data controller named on /privacy; default <municipality> (kommunstyrelsen)",
+    ),
     Setting("PRIVACY_CONTACT_EMAIL", "optional text", None, "the address /privacy gives for personal-data questions"),
     Setting("LANGUAGES", "languages", ["sv", "en"], "languages offered to residents, the first is the default"),
 )

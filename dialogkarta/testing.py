@@ -3,6 +3,7 @@
 Shared by the tests and the benchmarks (``bench/`` never imports ``tests/``), in the way
 ``flask.testing`` ships with Flask. Nothing here is used by the app itself.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -38,10 +39,14 @@ class Gunicorn:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.database = folder / "served.sqlite"
-        self.env = {**os.environ, "DIALOGKARTA_DATABASE_URL": f"sqlite:///{self.database}",
-                    "DIALOGKARTA_INSTANCE_PATH": str(folder / "instance"),
-                    "DIALOGKARTA_SECRET_KEY": "concurrency-test", "DIALOGKARTA_RATELIMIT_ENABLED": "false",
-                    "DIALOGKARTA_HOLD_LINKS": "false"}
+        self.env = {
+            **os.environ,
+            "DIALOGKARTA_DATABASE_URL": f"sqlite:///{self.database}",
+            "DIALOGKARTA_INSTANCE_PATH": str(folder / "instance"),
+            "DIALOGKARTA_SECRET_KEY": "concurrency-test",
+            "DIALOGKARTA_RATELIMIT_ENABLED": "false",
+            "DIALOGKARTA_HOLD_LINKS": "false",
+        }
         self.workers, self.threads = workers, threads
         self.socket = socket.create_server(("127.0.0.1", 0), backlog=256)
         self.port = self.socket.getsockname()[1]
@@ -49,14 +54,36 @@ class Gunicorn:
 
     def start(self) -> "Gunicorn":
         # As the README says: create the tables once, then start the workers (no create race).
-        subprocess.run([str(Path(PYTHON).with_name("dialogkarta")), "init-db"], env=self.env, cwd=self.folder,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(Path(PYTHON).with_name("dialogkarta")), "init-db"],
+            env=self.env,
+            cwd=self.folder,
+            check=True,
+            capture_output=True,
+        )
         fd = self.socket.fileno()
         self.log = open(self.folder / "gunicorn.log", "w")  # noqa: SIM115 - open while the server runs; stop() closes it
         self.process = subprocess.Popen(
-            [GUNICORN, "--bind", f"fd://{fd}", "--workers", str(self.workers), "--threads", str(self.threads),
-             "--worker-class", "gthread", "--graceful-timeout", "5", "--no-control-socket", "dialogkarta.webmap.app:create_app()"],
-            env=self.env, cwd=self.folder, pass_fds=(fd,), stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                GUNICORN,
+                "--bind",
+                f"fd://{fd}",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--worker-class",
+                "gthread",
+                "--graceful-timeout",
+                "5",
+                "--no-control-socket",
+                "dialogkarta.webmap.app:create_app()",
+            ],
+            env=self.env,
+            cwd=self.folder,
+            pass_fds=(fd,),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: SIGKILL reaches master and workers at once
         )
         deadline = time.monotonic() + 60
@@ -105,16 +132,25 @@ def request(method: str, port: int, path: str, body=None, headers=None, timeout=
 
 def public_id_of(body: dict) -> str:
     """The public id in a 201 answer, whether a plain object or a GeoJSON Feature."""
-    for candidate in (body.get("public_id"), body.get("id"), (body.get("properties") or {}).get("public_id"),
-                      (body.get("proposal") or {}).get("public_id")):
+    for candidate in (
+        body.get("public_id"),
+        body.get("id"),
+        (body.get("properties") or {}).get("public_id"),
+        (body.get("proposal") or {}).get("public_id"),
+    ):
         if isinstance(candidate, str):
             return candidate
     raise AssertionError(f"no public id in {body}")
 
 
 def proposal(i: int) -> dict:
-    return {"lon": DALBY[0] + (i % 11) * 0.0004, "lat": DALBY[1] + (i % 5) * 0.0003, "category": "traffic",
-            "title": f"Förslag {i}", "description": f"Samtidigt skrivet förslag nummer {i}"}
+    return {
+        "lon": DALBY[0] + (i % 11) * 0.0004,
+        "lat": DALBY[1] + (i % 5) * 0.0003,
+        "category": "traffic",
+        "title": f"Förslag {i}",
+        "description": f"Samtidigt skrivet förslag nummer {i}",
+    }
 
 
 def make_user(app, username: str, role: str = "planner", password: str = PASSWORD):

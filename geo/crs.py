@@ -4,6 +4,7 @@ WGS84 lon/lat is for storage, GeoJSON and Leaflet; SWEREF 99 TM is for anything 
 Transformers are built once per CRS pair with ``always_xy=True``: both SWEREF systems are
 defined northing-first, and GeoJSON is lon, lat.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -4,6 +4,7 @@ Each error carries a machine-readable ``code`` and a message per language. ``str
 gives the Swedish text followed by the English, so a log line or a CLI message is readable
 to both audiences. Programming mistakes stay ``ValueError``/``TypeError``.
 """
+
 from __future__ import annotations
 
 from ..errors import UserError

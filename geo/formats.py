@@ -20,6 +20,7 @@ caller's private folder first, so no ``/vsi*`` path is ever built. Reading featu
 ``geo.io.read_source``. Messages name the format and the problem, never the file's name, path or
 content (layer names aside, shown through ``shown`` because the person importing must choose one).
 """
+
 from __future__ import annotations
 
 import glob
@@ -35,15 +36,21 @@ import orjson
 
 from .errors import LayerTooComplex, UnsafeFile, WrongFormat
 
-DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf",
-           ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile"}
+DRIVERS = {
+    ".gpkg": "GPKG",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".shp": "ESRI Shapefile",
+    ".zip": "ESRI Shapefile",
+}
 PREFIXED = ("GPKG", "GeoJSON")  # drivers that GDAL lets a path name explicitly ("GPKG:/path")
 MAX_ZIP_ENTRIES = 100
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GPKG_APPLICATION_IDS = (b"GPKG", b"GP10", b"GP11")  # GeoPackage 1.2 and later; 1.0; 1.1
-FGB_MAGIC = b"fgb\x03fgb"                            # the eighth byte is the patch version
-SHAPE_FILE_CODE = b"\x00\x00\x27\x0a"                # 9994, big-endian, opens .shp and .shx
+FGB_MAGIC = b"fgb\x03fgb"  # the eighth byte is the patch version
+SHAPE_FILE_CODE = b"\x00\x00\x27\x0a"  # 9994, big-endian, opens .shp and .shx
 DBF_VERSIONS = frozenset({0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B, 0x8E, 0xCB, 0xE5, 0xF5, 0xFB})
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")  # what is unpacked from a zip; the rest is ignored
 REQUIRED_PARTS = (".shp", ".shx", ".dbf")
@@ -116,8 +123,9 @@ def _geopackage(path: Path) -> Source:
     if not head.startswith(SQLITE_MAGIC) or len(head) < 100:
         raise _wrong("GeoPackage", "innehållet är ingen GeoPackage", "its content is not a GeoPackage")
     if head[68:72] not in GPKG_APPLICATION_IDS:
-        raise _wrong("GeoPackage", "det är en SQLite-databas men ingen GeoPackage",
-                     "it is an SQLite database but not a GeoPackage")
+        raise _wrong(
+            "GeoPackage", "det är en SQLite-databas men ingen GeoPackage", "it is an SQLite database but not a GeoPackage"
+        )
     # Read-only and immutable: looking never writes, and SQLite parses a schema without running it.
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
     try:
@@ -127,35 +135,49 @@ def _geopackage(path: Path) -> Source:
             rows = connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
             _check_schema(rows)
             tables = {name for kind, name, _table, _sql in rows if kind == "table"}
-            layers = [row[0] for row in connection.execute(
-                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
+            layers = [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
         finally:
             connection.close()
     except sqlite3.DatabaseError:
-        raise _wrong("GeoPackage", "filen är skadad eller saknar GeoPackage-tabellerna",
-                     "the file is damaged or lacks the GeoPackage tables") from None
+        raise _wrong(
+            "GeoPackage",
+            "filen är skadad eller saknar GeoPackage-tabellerna",
+            "the file is damaged or lacks the GeoPackage tables",
+        ) from None
     if any(not isinstance(name, str) or name not in tables for name in layers):
-        raise _wrong("GeoPackage", "innehållsförteckningen pekar på tabeller som inte finns",
-                     "its table of contents names tables that do not exist")
+        raise _wrong(
+            "GeoPackage",
+            "innehållsförteckningen pekar på tabeller som inte finns",
+            "its table of contents names tables that do not exist",
+        )
     return Source(path, "GPKG", tuple(layers))
 
 
 def _check_schema(rows) -> None:
     for kind, name, table, sql in rows:
         if kind == "view":
-            raise _unsafe("GeoPackage", "den innehåller vyer (SQL som körs när lagret läses)",
-                          "it contains views (SQL that runs when the layer is read)")
+            raise _unsafe(
+                "GeoPackage",
+                "den innehåller vyer (SQL som körs när lagret läses)",
+                "it contains views (SQL that runs when the layer is read)",
+            )
         if kind == "table" and sql and _VIRTUAL_TABLE.match(sql) and not _RTREE.match(sql):
-            raise _unsafe("GeoPackage", "den innehåller virtuella tabeller som kan läsa andra källor",
-                          "it contains virtual tables that can read other sources")
+            raise _unsafe(
+                "GeoPackage",
+                "den innehåller virtuella tabeller som kan läsa andra källor",
+                "it contains virtual tables that can read other sources",
+            )
         if kind == "trigger" and not _gdal_trigger(str(name), str(table)):
-            raise _unsafe("GeoPackage", "den innehåller triggers som inte hör till formatet",
-                          "it contains triggers that are not part of the format")
+            raise _unsafe(
+                "GeoPackage",
+                "den innehåller triggers som inte hör till formatet",
+                "it contains triggers that are not part of the format",
+            )
 
 
 def _gdal_trigger(name: str, table: str) -> bool:
     """Whether a trigger is one GDAL (or the GeoPackage standard) creates: spatial index, feature count, tiles, metadata."""
-    if name.startswith(f"rtree_{table}_") and _RTREE_TRIGGER_SUFFIX.fullmatch(name[len(f"rtree_{table}_"):]):
+    if name.startswith(f"rtree_{table}_") and _RTREE_TRIGGER_SUFFIX.fullmatch(name[len(f"rtree_{table}_") :]):
         return True
     if name in (f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}"):
         return True
@@ -180,14 +202,20 @@ def _geojson(path: Path) -> Source:
         raise _wrong("GeoJSON", "innehållet är inte JSON i UTF-8", "its content is not JSON in UTF-8") from None
     del text
     if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
-        raise _wrong("GeoJSON", "överst ska en FeatureCollection eller Feature stå",
-                     "its top level must be a FeatureCollection or a Feature")
+        raise _wrong(
+            "GeoJSON",
+            "överst ska en FeatureCollection eller Feature stå",
+            "its top level must be a FeatureCollection or a Feature",
+        )
     if data.get("type") == "FeatureCollection" and not isinstance(data.get("features"), list):
         raise _wrong("GeoJSON", "FeatureCollection saknar en lista features", "the FeatureCollection has no features list")
     crs = data.get("crs")
     if crs is not None and not _named_crs(crs):
-        raise _unsafe("GeoJSON", "medlemmen crs ska namnge ett koordinatsystem, inte länka till ett",
-                      "its crs member must name a coordinate reference system, not link to one")
+        raise _unsafe(
+            "GeoJSON",
+            "medlemmen crs ska namnge ett koordinatsystem, inte länka till ett",
+            "its crs member must name a coordinate reference system, not link to one",
+        )
     return Source(path, "GeoJSON", (path.stem,))
 
 
@@ -237,7 +265,9 @@ def _zipped_shapefile(path: Path, max_unpacked: int) -> Source:
             continue
         parts = groups.setdefault(name.stem, {})
         if name.suffix.lower() in parts:
-            raise _unsafe("Shapefile (zip)", "två filer i zip-filen har samma namn", "two entries in the zip file have the same name")
+            raise _unsafe(
+                "Shapefile (zip)", "två filer i zip-filen har samma namn", "two entries in the zip file have the same name"
+            )
         parts[name.suffix.lower()] = entry
     unpacked = sum(entry.file_size for entry in entries)
     if unpacked > max_unpacked:
@@ -248,8 +278,11 @@ def _zipped_shapefile(path: Path, max_unpacked: int) -> Source:
     for parts in layers.values():
         missing = [suffix for suffix in REQUIRED_PARTS if suffix not in parts]
         if missing:
-            raise _wrong("Shapefile (zip)", f"{', '.join(missing)} saknas bredvid .shp i zip-filen",
-                         f"{', '.join(missing)} is missing beside the .shp in the zip file")
+            raise _wrong(
+                "Shapefile (zip)",
+                f"{', '.join(missing)} saknas bredvid .shp i zip-filen",
+                f"{', '.join(missing)} is missing beside the .shp in the zip file",
+            )
     return Source(path, "ESRI Shapefile", tuple(layers), members=layers)
 
 
@@ -257,8 +290,11 @@ def _check_entry(entry: zipfile.ZipInfo) -> None:
     name = entry.filename
     parts = re.split(r"[\\/]", name)
     if "\x00" in name or name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
-        raise _unsafe("Shapefile (zip)", "zip-filen har filer som pekar utanför sin mapp",
-                      "the zip file has entries that point outside its folder")
+        raise _unsafe(
+            "Shapefile (zip)",
+            "zip-filen har filer som pekar utanför sin mapp",
+            "the zip file has entries that point outside its folder",
+        )
     if stat.S_ISLNK(entry.external_attr >> 16):
         raise _unsafe("Shapefile (zip)", "zip-filen innehåller länkar", "the zip file contains links")
     if entry.flag_bits & 0x1:

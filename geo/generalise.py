@@ -7,6 +7,7 @@ the grid is laid in SWEREF 99 TM metres, cells anchored at easting/northing 0, a
 to the centre of the cell it lies in (at most ``metres / sqrt(2)`` away). Nothing here knows
 where the setting comes from.
 """
+
 from __future__ import annotations
 
 import numpy as np

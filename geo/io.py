@@ -7,6 +7,7 @@ checked, opened by the one driver its format names, with GDAL's network access s
 no ``crs`` member, counter-clockwise exterior rings, at most 7 decimals) and GeoPackage in a
 metric CRS; ``gpkg_bytes``/``read_gpkg_bytes`` hold a layer as GeoPackage bytes (for the store).
 """
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,11 @@ log = logging.getLogger(__name__)
 # every request GDAL makes (/vsicurl/, the HTTP-based drivers, CRS lookups) goes through libcurl
 # with these options, and curl refuses a proxy of an unknown scheme before it opens a connection.
 NETWORK_OFF = {
-    "GDAL_HTTP_PROXY": "network-off://", "GDAL_HTTPS_PROXY": "network-off://",
-    "GDAL_HTTP_CONNECTTIMEOUT": "1", "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0",
+    "GDAL_HTTP_PROXY": "network-off://",
+    "GDAL_HTTPS_PROXY": "network-off://",
+    "GDAL_HTTP_CONNECTTIMEOUT": "1",
+    "GDAL_HTTP_TIMEOUT": "1",
+    "GDAL_HTTP_MAX_RETRY": "0",
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".network-off",  # /vsicurl/ opens no file at all
     "PROJ_NETWORK": "OFF",
 }
@@ -107,8 +111,11 @@ def frame_to_features(frame: gpd.GeoDataFrame, id_column: str | None = "id") -> 
     geometry = rfc7946_geometry(frame.geometry)
     props = frame.drop(columns=frame.geometry.name)
     # pandas writes a frame without columns as "[]", whatever its length: one empty record per row instead.
-    records = (orjson.loads(props.to_json(orient="records", date_format="iso", force_ascii=False))
-               if len(props.columns) else [{} for _ in range(len(frame))])
+    records = (
+        orjson.loads(props.to_json(orient="records", date_format="iso", force_ascii=False))
+        if len(props.columns)
+        else [{} for _ in range(len(frame))]
+    )
     ids = props[id_column].tolist() if id_column and id_column in props else [None] * len(frame)
     return [feature_dict(g, p, i) for g, p, i in zip(geometry, records, ids)]
 
@@ -130,8 +137,12 @@ def write_gpkg(frame: gpd.GeoDataFrame, path, layer: str, crs: str = "EPSG:3006"
     path = Path(path)
     options = {"DESCRIPTION": description} if description else {}
     pyogrio.write_dataframe(
-        frame.to_crs(parse_crs(crs)), path, layer=layer, driver="GPKG",
-        append=False, layer_options=options or None,
+        frame.to_crs(parse_crs(crs)),
+        path,
+        layer=layer,
+        driver="GPKG",
+        append=False,
+        layer_options=options or None,
     )
     return path
 
@@ -182,8 +193,9 @@ def read_source(location: str, driver: str, layer: str | None, max_features: int
         ) from None
     except Exception as exc:  # GDAL reports corrupt files as several unrelated classes
         log.info("GDAL could not read an imported file: %s", type(exc).__name__)
-        raise UnreadableLayer("Filen kunde inte läsas som ett geografiskt lager.",
-                              "The file could not be read as a geographic layer.") from None
+        raise UnreadableLayer(
+            "Filen kunde inte läsas som ett geografiskt lager.", "The file could not be read as a geographic layer."
+        ) from None
     _check_features(len(frame), max_features)
     vertices = int(shapely.get_num_coordinates(frame.geometry.to_numpy()).sum())
     if vertices > max_vertices:

@@ -9,6 +9,7 @@ Nothing here reads files or knows about Flask.
 
 Boundary rule: a point on an area's edge lies in that area (``covers``, not ``contains``).
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -78,13 +79,12 @@ class AreaIndex:
 class ServiceIndex:
     """Service points in SWEREF 99 TM, one KD-tree per kind."""
 
-    def __init__(self, services: gpd.GeoDataFrame, kind_column: str = "kind", id_column: str = "id",
-                 name_column: str = "name"):
+    def __init__(self, services: gpd.GeoDataFrame, kind_column: str = "kind", id_column: str = "id", name_column: str = "name"):
         _check_points(services)
         xy = metric_xy(services)
         kinds = services[kind_column].to_numpy()
         ids = services[id_column].to_numpy() if id_column in services else services.index.to_numpy()
-        self.names = dict(zip(ids, services[name_column] if name_column in services else ids))
+        self.names = dict(zip(ids, services.get(name_column, ids)))
         self.kinds = sorted(set(kinds))
         self._trees, self._ids = {}, {}
         for kind in self.kinds:
@@ -127,8 +127,7 @@ class ServiceIndex:
         columns = {}
         for kind in self._select(kinds):
             distance, position = np.empty(len(xy)), np.empty(len(xy), dtype=np.int64)
-            distance[order], position[order] = self._trees[kind].query(
-                ordered, k=1, distance_upper_bound=bound, workers=WORKERS)
+            distance[order], position[order] = self._trees[kind].query(ordered, k=1, distance_upper_bound=bound, workers=WORKERS)
             if np.isfinite(bound):
                 missing = ~np.isfinite(distance)
                 position[missing], distance[missing] = -1, np.nan  # none in reach
@@ -248,8 +247,9 @@ def distances_m(lon: float, lat: float, lons, lats) -> np.ndarray:
     return np.hypot(x - x0, y - y0)
 
 
-def join_all(points: gpd.GeoDataFrame, areas: AreaIndex, services: ServiceIndex, radius_m: float,
-             max_distance_m: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def join_all(
+    points: gpd.GeoDataFrame, areas: AreaIndex, services: ServiceIndex, radius_m: float, max_distance_m: float | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run all three joins with one coordinate transformation.
 
     Returns ``(area pairs, nearest of each kind, counts within radius_m)`` as the three

@@ -4,6 +4,7 @@ Coordinates must be finite, within WGS84 range and inside the locality's boundar
 that would fall inside the locality with lon and lat exchanged is reported as swapped.
 Polygons are repaired with ``make_valid`` and the repairs are reported, never hidden.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,9 +22,7 @@ def _as_float(value, axis: str) -> float:
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise InvalidCoordinates(
-                f"{axis} måste vara ett tal.", f"{axis} must be a number.", axis=axis
-            ) from None
+            raise InvalidCoordinates(f"{axis} måste vara ett tal.", f"{axis} must be a number.", axis=axis) from None
     value = float(value)
     if not math.isfinite(value):
         raise InvalidCoordinates(
@@ -89,9 +88,7 @@ def repair_polygons(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Rep
     missing = geoms.isna() | geoms.is_empty
     if missing.any():
         first = frame.index[missing.to_numpy()][0]
-        raise InvalidGeometry(
-            f"Objekt {first} saknar geometri.", f"Feature {first} has no geometry.", index=first
-        )
+        raise InvalidGeometry(f"Objekt {first} saknar geometri.", f"Feature {first} has no geometry.", index=first)
     kinds = set(geoms.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise InvalidGeometry(

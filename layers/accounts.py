@@ -16,6 +16,7 @@ Failed logins are counted per (username, client), whether the name exists or not
 ``max_failures`` in a row that client is refused for that name for ``lockout`` (no hash is
 computed meanwhile) while the real user elsewhere logs in as usual. Nothing here knows about Flask.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,7 @@ from .store import aware, inserted_id, utcnow
 ROLES = ("planner", "moderator", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 SCOPES = ("full", "read")  # read: GET of the planner's layers and OGC collections only
-TOKEN_DAYS = 90            # default lifetime; also applies to tokens made before tokens expired
+TOKEN_DAYS = 90  # default lifetime; also applies to tokens made before tokens expired
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")  # token names too; never a ':'
 PASSWORD_MIN = 10
 PASSWORD_METHOD = "scrypt"
@@ -91,20 +92,24 @@ def role_allows(role: str, required: str) -> bool:
 
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        raise AccountError(f"Lösenordet måste ha minst {PASSWORD_MIN} tecken.",
-                           f"The password must have at least {PASSWORD_MIN} characters.")
+        raise AccountError(
+            f"Lösenordet måste ha minst {PASSWORD_MIN} tecken.", f"The password must have at least {PASSWORD_MIN} characters."
+        )
 
 
 def _check_role(role: str) -> None:
     if role not in ROLE_RANK:
-        raise AccountError(f"Okänd roll {role!r}; välj en av {', '.join(ROLES)}.",
-                           f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise AccountError(
+            f"Okänd roll {role!r}; välj en av {', '.join(ROLES)}.", f"Unknown role {role!r}; choose one of {', '.join(ROLES)}."
+        )
 
 
 def _check_name(name: str, what_sv: str, what_en: str) -> None:
     if not isinstance(name, str) or not USERNAME_PATTERN.match(name):
-        raise AccountError(f"{what_sv} ska ha 2–64 tecken: bokstäver, siffror, . _ @ -",
-                           f"The {what_en} must have 2-64 characters: letters, digits, . _ @ -")
+        raise AccountError(
+            f"{what_sv} ska ha 2–64 tecken: bokstäver, siffror, . _ @ -",
+            f"The {what_en} must have 2-64 characters: letters, digits, . _ @ -",
+        )
 
 
 def _no_user(username: str) -> UnknownAccount:
@@ -118,13 +123,22 @@ def create_user(conn: Connection, username: str, password: str, role: str = "pla
     _check_password(password)
     try:
         with conn.begin_nested():
-            user_id = inserted_id(conn.execute(insert(users).values(
-                username=username, password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
-                role=role, active=True, failed_logins=0, created_at=now or utcnow(),
-            )))
+            user_id = inserted_id(
+                conn.execute(
+                    insert(users).values(
+                        username=username,
+                        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+                        role=role,
+                        active=True,
+                        failed_logins=0,
+                        created_at=now or utcnow(),
+                    )
+                )
+            )
     except IntegrityError:
-        raise AccountError(f"Det finns redan ett konto som heter {username!r}.",
-                           f"A user named {username!r} already exists.") from None
+        raise AccountError(
+            f"Det finns redan ett konto som heter {username!r}.", f"A user named {username!r} already exists."
+        ) from None
     return User(user_id, username, role)
 
 
@@ -136,8 +150,7 @@ def _account(conn: Connection, username: str):
 
 
 def _end_sessions(conn: Connection, user_id: int, **values) -> None:
-    conn.execute(update(users).where(users.c.id == user_id)
-                 .values(session_version=users.c.session_version + 1, **values))
+    conn.execute(update(users).where(users.c.id == user_id).values(session_version=users.c.session_version + 1, **values))
 
 
 def set_password(conn: Connection, username: str, password: str) -> None:
@@ -149,14 +162,17 @@ def set_password(conn: Connection, username: str, password: str) -> None:
 
 
 def _other_active_admins(conn: Connection, user_id: int) -> int:
-    return conn.execute(select(func.count()).select_from(users).where(
-        users.c.role == "admin", users.c.active.is_(True), users.c.id != user_id)).scalar_one()
+    return conn.execute(
+        select(func.count()).select_from(users).where(users.c.role == "admin", users.c.active.is_(True), users.c.id != user_id)
+    ).scalar_one()
 
 
 def _keep_an_admin(conn: Connection, row) -> None:
     if row.role == "admin" and row.active and _other_active_admins(conn, row.id) == 0:
-        raise AccountError(f"{row.username!r} är det sista aktiva administratörskontot; utse en annan administratör först.",
-                           f"{row.username!r} is the last active admin; make someone else admin first.")
+        raise AccountError(
+            f"{row.username!r} är det sista aktiva administratörskontot; utse en annan administratör först.",
+            f"{row.username!r} is the last active admin; make someone else admin first.",
+        )
 
 
 def set_role(conn: Connection, username: str, role: str) -> None:
@@ -185,8 +201,9 @@ def user_for_session(conn: Connection, user_id, session_version) -> User | None:
     """Return the active user a session cookie names, or None if it was ended since (or never valid)."""
     if not isinstance(user_id, int) or not isinstance(session_version, int):
         return None
-    row = conn.execute(select(users).where(users.c.id == user_id, users.c.active.is_(True),
-                                           users.c.session_version == session_version)).first()
+    row = conn.execute(
+        select(users).where(users.c.id == user_id, users.c.active.is_(True), users.c.session_version == session_version)
+    ).first()
     return User(row.id, row.username, row.role) if row else None
 
 
@@ -198,8 +215,14 @@ def get_user(conn: Connection, user_id) -> User | None:
 
 def list_users(conn: Connection) -> list[dict]:
     return [
-        {"id": r.id, "username": r.username, "role": r.role, "active": r.active,
-         "created_at": aware(r.created_at), "last_login_at": aware(r.last_login_at)}
+        {
+            "id": r.id,
+            "username": r.username,
+            "role": r.role,
+            "active": r.active,
+            "created_at": aware(r.created_at),
+            "last_login_at": aware(r.last_login_at),
+        }
         for r in conn.execute(select(users).order_by(users.c.username))
     ]
 
@@ -210,8 +233,16 @@ def failure_key(username: str) -> str:
     return hashlib.sha256((username or "").strip().lower().encode("utf-8")).hexdigest()
 
 
-def authenticate(conn: Connection, username: str, password: str, *, client: str, max_failures: int = 5,
-                 lockout: timedelta = timedelta(minutes=15), now=None) -> LoginResult:
+def authenticate(
+    conn: Connection,
+    username: str,
+    password: str,
+    *,
+    client: str,
+    max_failures: int = 5,
+    lockout: timedelta = timedelta(minutes=15),
+    now=None,
+) -> LoginResult:
     """Check a username and password from ``client`` (an opaque key, e.g. a hash of the address).
 
     ``max_failures`` wrong answers in a row from one client for one name (known or not) refuse
@@ -219,8 +250,9 @@ def authenticate(conn: Connection, username: str, password: str, *, client: str,
     """
     now = now or utcnow()
     name = failure_key(username)
-    failed = conn.execute(select(login_failures).where(login_failures.c.username == name,
-                                                       login_failures.c.client == client)).first()
+    failed = conn.execute(
+        select(login_failures).where(login_failures.c.username == name, login_failures.c.client == client)
+    ).first()
     if failed is not None and failed.locked_until is not None and aware(failed.locked_until) > now:
         return LoginResult(None, "locked")
     row = conn.execute(select(users).where(users.c.username == (username or ""))).first()
@@ -242,18 +274,26 @@ def _count_failure(conn: Connection, name, client, failed, now, max_failures, lo
                 conn.execute(insert(login_failures).values(username=name, client=client, failures=1, last_failed_at=now))
             failures = 1
         except IntegrityError:  # another request from this client inserted it first
-            failed = conn.execute(select(login_failures).where(login_failures.c.username == name,
-                                                               login_failures.c.client == client)).first()
+            failed = conn.execute(
+                select(login_failures).where(login_failures.c.username == name, login_failures.c.client == client)
+            ).first()
     if failed is not None:
-        ended = (failed.locked_until is not None and aware(failed.locked_until) <= now) \
-            or aware(failed.last_failed_at) < now - lockout
+        ended = (failed.locked_until is not None and aware(failed.locked_until) <= now) or aware(
+            failed.last_failed_at
+        ) < now - lockout
         where = login_failures.c.id == failed.id
-        conn.execute(update(login_failures).where(where).values(
-            failures=1 if ended else login_failures.c.failures + 1, last_failed_at=now, locked_until=None))
+        conn.execute(
+            update(login_failures)
+            .where(where)
+            .values(failures=1 if ended else login_failures.c.failures + 1, last_failed_at=now, locked_until=None)
+        )
         failures = conn.execute(select(login_failures.c.failures).where(where)).scalar_one()
     if failures >= max_failures:
-        conn.execute(update(login_failures).where(login_failures.c.username == name, login_failures.c.client == client)
-                     .values(locked_until=now + lockout))
+        conn.execute(
+            update(login_failures)
+            .where(login_failures.c.username == name, login_failures.c.client == client)
+            .values(locked_until=now + lockout)
+        )
         return "locked"
     return "invalid"
 
@@ -263,12 +303,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(conn: Connection, username: str, name: str | None = None, *, scope: str = "full", days: float = TOKEN_DAYS,
-                 label: str = "", now=None) -> NewToken:
+def create_token(
+    conn: Connection,
+    username: str,
+    name: str | None = None,
+    *,
+    scope: str = "full",
+    days: float = TOKEN_DAYS,
+    label: str = "",
+    now=None,
+) -> NewToken:
     """Create an API token for an active user; only its hash is stored, so show ``token`` once."""
     row = conn.execute(select(users.c.id).where(users.c.username == username, users.c.active.is_(True))).first()
     if row is None:
-        raise UnknownAccount(f"Det finns inget aktivt konto som heter {username!r}.", f"There is no active user named {username!r}.")
+        raise UnknownAccount(
+            f"Det finns inget aktivt konto som heter {username!r}.", f"There is no active user named {username!r}."
+        )
     if scope not in SCOPES:
         raise AccountError(f"Okänd behörighet {scope!r}; välj full eller read.", f"Unknown scope {scope!r}; choose full or read.")
     if not 0 < days <= 3650:
@@ -280,9 +330,18 @@ def create_token(conn: Connection, username: str, name: str | None = None, *, sc
     expires_at = now + timedelta(days=days)
     try:
         with conn.begin_nested():
-            conn.execute(insert(api_tokens).values(
-                user_id=row.id, token_hash=_token_hash(token), name=name, label=(label or "")[:100], scope=scope,
-                created_at=now, expires_at=expires_at, revoked=False))
+            conn.execute(
+                insert(api_tokens).values(
+                    user_id=row.id,
+                    token_hash=_token_hash(token),
+                    name=name,
+                    label=(label or "")[:100],
+                    scope=scope,
+                    created_at=now,
+                    expires_at=expires_at,
+                    revoked=False,
+                )
+            )
     except IntegrityError:
         raise AccountError(f"Det finns redan en token som heter {name!r}.", f"A token named {name!r} already exists.") from None
     return NewToken(name, token, scope, expires_at)
@@ -301,14 +360,26 @@ def _token_status(row, now) -> str:
 def list_tokens(conn: Connection, username: str | None = None, now=None) -> list[dict]:
     """Every token (or one user's), newest first, with its status: active, expired or revoked."""
     now = now or utcnow()
-    query = (select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)
-             .order_by(api_tokens.c.created_at.desc(), api_tokens.c.id.desc()))
+    query = (
+        select(api_tokens, users.c.username)
+        .join(users, users.c.id == api_tokens.c.user_id)
+        .order_by(api_tokens.c.created_at.desc(), api_tokens.c.id.desc())
+    )
     if username is not None:
         query = query.where(users.c.username == username)
     return [
-        {"id": r.id, "name": r.name, "username": r.username, "scope": r.scope, "label": r.label,
-         "created_at": aware(r.created_at), "expires_at": _expires(r), "last_used_at": aware(r.last_used_at),
-         "revoked_at": aware(r.revoked_at), "status": _token_status(r, now)}
+        {
+            "id": r.id,
+            "name": r.name,
+            "username": r.username,
+            "scope": r.scope,
+            "label": r.label,
+            "created_at": aware(r.created_at),
+            "expires_at": _expires(r),
+            "last_used_at": aware(r.last_used_at),
+            "revoked_at": aware(r.revoked_at),
+            "status": _token_status(r, now),
+        }
         for r in conn.execute(query)
     ]
 
@@ -316,8 +387,9 @@ def list_tokens(conn: Connection, username: str | None = None, now=None) -> list
 def revoke_token(conn: Connection, *, name: str | None = None, token_id: int | None = None, now=None) -> None:
     """Revoke one token, by name or id; raise ``UnknownAccount`` if there is none."""
     where = api_tokens.c.name == name if name is not None else api_tokens.c.id == token_id
-    result = conn.execute(update(api_tokens).where(where, api_tokens.c.revoked.is_(False))
-                          .values(revoked=True, revoked_at=now or utcnow()))
+    result = conn.execute(
+        update(api_tokens).where(where, api_tokens.c.revoked.is_(False)).values(revoked=True, revoked_at=now or utcnow())
+    )
     if result.rowcount == 0 and conn.execute(select(api_tokens.c.id).where(where)).first() is None:
         label = name if name is not None else f"#{token_id}"
         raise UnknownAccount(f"Det finns ingen token {label}.", f"There is no token {label}.")
@@ -326,8 +398,11 @@ def revoke_token(conn: Connection, *, name: str | None = None, token_id: int | N
 def revoke_tokens(conn: Connection, username: str, now=None) -> int:
     """Revoke every token of a user; return how many."""
     ids = select(users.c.id).where(users.c.username == username).scalar_subquery()
-    return conn.execute(update(api_tokens).where(api_tokens.c.user_id == ids, api_tokens.c.revoked.is_(False))
-                        .values(revoked=True, revoked_at=now or utcnow())).rowcount
+    return conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.user_id == ids, api_tokens.c.revoked.is_(False))
+        .values(revoked=True, revoked_at=now or utcnow())
+    ).rowcount
 
 
 def user_for_token(conn: Connection, token: str, *, name: str | None = None, now=None) -> User | None:

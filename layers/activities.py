@@ -5,6 +5,7 @@ the role and the time; the user id is kept for the internal audit but never retu
 public functions. Linked proposals are part of an activity and appear in its revisions.
 Positions are WGS84 lon/lat and optional; callers check them against the locality. No Flask.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,13 @@ class InvalidActivity(UserError):
 
 
 _SV = {
-    "kind": "Välj ett slag av aktivitet.", "status": "Välj en status.", "title": "Rubriken ska ha 1–200 tecken.",
-    "description": "Beskrivningen får ha högst 4000 tecken.", "place": "Platsen får ha högst 200 tecken.",
-    "date": "Ange datum som ÅÅÅÅ-MM-DD.", "lon": "Ange både longitud och latitud, eller ingen av dem.",
+    "kind": "Välj ett slag av aktivitet.",
+    "status": "Välj en status.",
+    "title": "Rubriken ska ha 1–200 tecken.",
+    "description": "Beskrivningen får ha högst 4000 tecken.",
+    "place": "Platsen får ha högst 200 tecken.",
+    "date": "Ange datum som ÅÅÅÅ-MM-DD.",
+    "lon": "Ange både longitud och latitud, eller ingen av dem.",
 }
 
 
@@ -75,21 +80,34 @@ def clean(fields: dict, conn) -> dict:
     for item in fields.get("proposals") or ():
         public_id, relation = (item, "produced") if isinstance(item, str) else tuple(item)
         if relation not in RELATIONS:
-            raise InvalidActivity(f"relation must be one of {', '.join(RELATIONS)}", "proposals",
-                                  sv="Okänd koppling till förslag.")
+            raise InvalidActivity(
+                f"relation must be one of {', '.join(RELATIONS)}", "proposals", sv="Okänd koppling till förslag."
+            )
         exists = conn.execute(select(proposals.c.id).where(proposals.c.public_id == public_id)).first()
         if exists is None:
             raise InvalidActivity(f"no proposal {public_id!r}", "proposals", sv=f"Det finns inget förslag {public_id!r}.")
         links.append((public_id, relation))
     links = sorted(dict(links).items())
-    return {"kind": kind, "title": title, "description": description, "date": day, "place": place,
-            "lon": lon, "lat": lat, "status": status, "proposals": links}
+    return {
+        "kind": kind,
+        "title": title,
+        "description": description,
+        "date": day,
+        "place": place,
+        "lon": lon,
+        "lat": lat,
+        "status": status,
+        "proposals": links,
+    }
 
 
 def _links(conn: Connection, activity_id: int) -> list[tuple[str, str]]:
-    query = (select(proposals.c.public_id, activity_proposals.c.relation)
-             .join(proposals, proposals.c.id == activity_proposals.c.proposal_id)
-             .where(activity_proposals.c.activity_id == activity_id).order_by(proposals.c.public_id))
+    query = (
+        select(proposals.c.public_id, activity_proposals.c.relation)
+        .join(proposals, proposals.c.id == activity_proposals.c.proposal_id)
+        .where(activity_proposals.c.activity_id == activity_id)
+        .order_by(proposals.c.public_id)
+    )
     return [(r.public_id, r.relation) for r in conn.execute(query)]
 
 
@@ -106,26 +124,43 @@ def _set_links(conn: Connection, activity_id: int, links) -> None:
     conn.execute(delete(activity_proposals).where(activity_proposals.c.activity_id == activity_id))
     for public_id, relation in links:
         proposal_id = conn.execute(select(proposals.c.id).where(proposals.c.public_id == public_id)).scalar_one()
-        conn.execute(insert(activity_proposals).values(activity_id=activity_id, proposal_id=proposal_id,
-                                                       relation=relation))
+        conn.execute(insert(activity_proposals).values(activity_id=activity_id, proposal_id=proposal_id, relation=relation))
 
 
 def _revise(conn: Connection, activity_id: int, changes: dict, role: str, user_id, now) -> None:
-    number = conn.execute(select(func.coalesce(func.max(activity_revisions.c.revision), 0))
-                          .where(activity_revisions.c.activity_id == activity_id)).scalar_one() + 1
-    conn.execute(insert(activity_revisions).values(
-        activity_id=activity_id, revision=number, changes=json.dumps(changes, ensure_ascii=False),
-        role=role, user_id=user_id, changed_at=now,
-    ))
+    number = (
+        conn.execute(
+            select(func.coalesce(func.max(activity_revisions.c.revision), 0)).where(
+                activity_revisions.c.activity_id == activity_id
+            )
+        ).scalar_one()
+        + 1
+    )
+    conn.execute(
+        insert(activity_revisions).values(
+            activity_id=activity_id,
+            revision=number,
+            changes=json.dumps(changes, ensure_ascii=False),
+            role=role,
+            user_id=user_id,
+            changed_at=now,
+        )
+    )
 
 
 def create(conn: Connection, fields: dict, *, role: str, user_id=None, now=None) -> int:
     """Add an activity and its first revision; return its id."""
     now = now or utcnow()
     values = clean(fields, conn)
-    activity_id = inserted_id(conn.execute(insert(activities).values(
-        **{k: v for k, v in values.items() if k != "proposals"}, created_at=now, updated_at=now,
-    )))
+    activity_id = inserted_id(
+        conn.execute(
+            insert(activities).values(
+                **{k: v for k, v in values.items() if k != "proposals"},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    )
     _set_links(conn, activity_id, values["proposals"])
     changes = {name: [None, _jsonable(values[name])] for name in FIELDS if values[name] not in (None, "", [])}
     _revise(conn, activity_id, changes, role, user_id, now)
@@ -139,12 +174,18 @@ def update_activity(conn: Connection, activity_id: int, fields: dict, *, role: s
     if before is None:
         raise InvalidActivity(f"no activity with id {activity_id}", sv="Aktiviteten finns inte.")
     values = clean({**before, **fields}, conn)
-    changes = {name: [_jsonable(before[name]), _jsonable(values[name])]
-               for name in FIELDS if _jsonable(before[name]) != _jsonable(values[name])}
+    changes = {
+        name: [_jsonable(before[name]), _jsonable(values[name])]
+        for name in FIELDS
+        if _jsonable(before[name]) != _jsonable(values[name])
+    }
     if not changes:
         return {}
-    conn.execute(update(activities).where(activities.c.id == activity_id).values(
-        **{k: v for k, v in values.items() if k != "proposals"}, updated_at=now))
+    conn.execute(
+        update(activities)
+        .where(activities.c.id == activity_id)
+        .values(**{k: v for k, v in values.items() if k != "proposals"}, updated_at=now)
+    )
     if "proposals" in changes:
         _set_links(conn, activity_id, values["proposals"])
     _revise(conn, activity_id, changes, role, user_id, now)
@@ -158,10 +199,19 @@ def _jsonable(value):
 
 
 def _public(row, links) -> dict:
-    return {"id": row.id, "kind": row.kind, "title": row.title, "description": row.description, "date": row.date,
-            "place": row.place, "lon": row.lon, "lat": row.lat, "status": row.status,
-            "proposals": [{"public_id": p, "relation": r} for p, r in links],
-            "updated_at": aware(row.updated_at)}
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "title": row.title,
+        "description": row.description,
+        "date": row.date,
+        "place": row.place,
+        "lon": row.lon,
+        "lat": row.lat,
+        "status": row.status,
+        "proposals": [{"public_id": p, "relation": r} for p, r in links],
+        "updated_at": aware(row.updated_at),
+    }
 
 
 def list_activities(conn: Connection) -> list[dict]:
@@ -178,17 +228,23 @@ def get_activity(conn: Connection, activity_id: int) -> dict | None:
     record = _public(row, _links(conn, activity_id))
     record["revisions"] = [
         {"revision": r.revision, "role": r.role, "changed_at": aware(r.changed_at), "changes": json.loads(r.changes)}
-        for r in conn.execute(select(activity_revisions).where(activity_revisions.c.activity_id == activity_id)
-                              .order_by(activity_revisions.c.revision))
+        for r in conn.execute(
+            select(activity_revisions)
+            .where(activity_revisions.c.activity_id == activity_id)
+            .order_by(activity_revisions.c.revision)
+        )
     ]
     return record
 
 
 def for_proposal(conn: Connection, proposal_id: int) -> list[dict]:
     """Return the activities a proposal is linked to: ``{"id", "title", "date", "relation"}``, by date."""
-    query = (select(activities.c.id, activities.c.title, activities.c.date, activity_proposals.c.relation)
-             .join(activity_proposals, activity_proposals.c.activity_id == activities.c.id)
-             .where(activity_proposals.c.proposal_id == proposal_id).order_by(activities.c.date, activities.c.id))
+    query = (
+        select(activities.c.id, activities.c.title, activities.c.date, activity_proposals.c.relation)
+        .join(activity_proposals, activity_proposals.c.activity_id == activities.c.id)
+        .where(activity_proposals.c.proposal_id == proposal_id)
+        .order_by(activities.c.date, activities.c.id)
+    )
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -196,6 +252,9 @@ def visible_titles(conn: Connection, public_ids) -> dict[str, str]:
     """Titles of the linked proposals anyone may see (hidden ones are left out)."""
     if not public_ids:
         return {}
-    rows = conn.execute(select(proposals.c.public_id, proposals.c.title)
-                        .where(proposals.c.public_id.in_(list(public_ids)), proposals.c.hidden.is_(False)))
+    rows = conn.execute(
+        select(proposals.c.public_id, proposals.c.title).where(
+            proposals.c.public_id.in_(list(public_ids)), proposals.c.hidden.is_(False)
+        )
+    )
     return dict(rows.all())

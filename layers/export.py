@@ -18,6 +18,7 @@ at most 7 decimals). CSV is safe to open in a spreadsheet: every text cell that 
 formula gets a leading ``'`` (``spreadsheet_text``); numbers are written as numbers. Nothing here
 knows Flask.
 """
+
 from __future__ import annotations
 
 import csv
@@ -48,9 +49,9 @@ from .registry import LayerRegistry, UnknownLayer
 from .styles import layer_style, layer_text, proposals_style, proposals_text
 
 PROPOSALS = "proposals"
-PAGE_SIZE = 2000          # proposals per store query for the text formats
-FILE_PAGE_SIZE = 5000     # proposals per GDAL append for GeoPackage
-FGB_PAGE_SIZE = 10000     # FlatGeobuf rewrites itself on every append: fewer, larger pages
+PAGE_SIZE = 2000  # proposals per store query for the text formats
+FILE_PAGE_SIZE = 5000  # proposals per GDAL append for GeoPackage
+FGB_PAGE_SIZE = 10000  # FlatGeobuf rewrites itself on every append: fewer, larger pages
 FORMATS = ("geojson", "csv", "gpkg", "fgb")
 MEDIA_TYPES = {
     "geojson": "application/geo+json",
@@ -72,7 +73,7 @@ class Audience:
 
     planner: bool = False
     contacts: bool = False  # admins only; rows of residents who did not consent stay empty
-    grid_m: float = 0       # public positions snapped to this SWEREF 99 TM grid (config PUBLIC_GRID_M)
+    grid_m: float = 0  # public positions snapped to this SWEREF 99 TM grid (config PUBLIC_GRID_M)
 
     def __post_init__(self):
         if self.contacts and not self.planner:
@@ -98,16 +99,34 @@ def service_kinds(registry: LayerRegistry) -> list[str]:
 def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> list[tuple[str, str]]:
     """Return the (name, type) columns of a proposal export; types are str, float, int, bool, datetime."""
     columns = [
-        ("id", "str"), ("category", "str"), ("category_label", "str"), ("title", "str"), ("description", "str"),
-        ("channel", "str"), ("status", "str"), ("status_note", "str"), ("created_at", "datetime"),
-        ("updated_at", "datetime"), ("support_count", "int"), ("area_ids", "str"), ("area_names", "str"),
+        ("id", "str"),
+        ("category", "str"),
+        ("category_label", "str"),
+        ("title", "str"),
+        ("description", "str"),
+        ("channel", "str"),
+        ("status", "str"),
+        ("status_note", "str"),
+        ("created_at", "datetime"),
+        ("updated_at", "datetime"),
+        ("support_count", "int"),
+        ("area_ids", "str"),
+        ("area_names", "str"),
     ]
     for kind in service_kinds(registry):
         columns += [(f"nearest_{kind}", "str"), (f"nearest_{kind}_m", "float")]
     columns += [("answer", "str"), ("answered_at", "datetime"), ("answer_count", "int"), ("answer_department", "str")]
     if audience.planner:
-        columns += [("department", "str"), ("also_departments", "str"), ("meeting", "str"), ("hidden", "bool"),
-                    ("hidden_reason", "str"), ("status_history", "str"), ("forwarding", "str"), ("flag_count", "int")]
+        columns += [
+            ("department", "str"),
+            ("also_departments", "str"),
+            ("meeting", "str"),
+            ("hidden", "bool"),
+            ("hidden_reason", "str"),
+            ("status_history", "str"),
+            ("forwarding", "str"),
+            ("flag_count", "int"),
+        ]
     if audience.contacts:
         columns += [("contact_name", "str"), ("contact_email", "str")]
     return columns
@@ -121,7 +140,8 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
         return extra
     notes = {}
     for row in conn.execute(
-        select(schema.status_history).where(schema.status_history.c.proposal_id.in_(ids))
+        select(schema.status_history)
+        .where(schema.status_history.c.proposal_id.in_(ids))
         .order_by(schema.status_history.c.changed_at, schema.status_history.c.id)
     ):
         if row.note:
@@ -135,8 +155,7 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
     at: dict[int, datetime | None] = {}
     count: dict[int, int] = {}
     department: dict[int, str | None] = {}
-    for row in conn.execute(select(schema.answers).where(answers.proposal_id.in_(ids))
-                            .order_by(answers.answered_at, answers.id)):
+    for row in conn.execute(select(schema.answers).where(answers.proposal_id.in_(ids)).order_by(answers.answered_at, answers.id)):
         latest[row.proposal_id], at[row.proposal_id] = row.body, store.aware(row.answered_at)
         count[row.proposal_id] = count.get(row.proposal_id, 0) + 1
         department[row.proposal_id] = row.department
@@ -144,8 +163,9 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
     if audience.planner:
         forwardings = schema.forwardings.c
         lines: dict[int, list[str]] = {}
-        for row in conn.execute(select(schema.forwardings).where(forwardings.proposal_id.in_(ids))
-                                .order_by(forwardings.forwarded_at, forwardings.id)):
+        for row in conn.execute(
+            select(schema.forwardings).where(forwardings.proposal_id.in_(ids)).order_by(forwardings.forwarded_at, forwardings.id)
+        ):
             lines.setdefault(row.proposal_id, []).append(_forwarding_line(row))
         extra["forwarding"] = lines
         flags: dict[int, int] = {}
@@ -172,8 +192,9 @@ def _iso(value) -> str:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else ("" if value is None else str(value))
 
 
-def iter_proposal_rows(engine, registry: LayerRegistry, audience: Audience = PUBLIC,
-                       page_size: int = PAGE_SIZE) -> Iterator[list[dict]]:
+def iter_proposal_rows(
+    engine, registry: LayerRegistry, audience: Audience = PUBLIC, page_size: int = PAGE_SIZE
+) -> Iterator[list[dict]]:
     """Yield pages of flat proposal rows (the export columns plus ``lon``/``lat``), id order.
 
     Each page is one keyset query; hidden proposals are left out unless ``audience.planner``.
@@ -221,11 +242,19 @@ def rows_for_records(conn: Connection, context: RowContext, records: list[Propos
         pid = r["id"]
         category = locality.category(r["category"])
         row = {
-            "id": r["public_id"], "lon": r["lon"], "lat": r["lat"], "category": r["category"],
+            "id": r["public_id"],
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "category": r["category"],
             "category_label": category.label("sv") if category else r["category"],
-            "title": r["title"], "description": r["description"], "channel": r["channel"],
-            "status": r["status"], "status_note": extra["status_note"].get(pid),
-            "created_at": r["created_at"], "updated_at": r["updated_at"], "support_count": r.get("support_count", 0),
+            "title": r["title"],
+            "description": r["description"],
+            "channel": r["channel"],
+            "status": r["status"],
+            "status_note": extra["status_note"].get(pid),
+            "created_at": r["created_at"],
+            "updated_at": r["updated_at"],
+            "support_count": r.get("support_count", 0),
             "area_ids": ";".join(r["area_ids"]),
             "area_names": ";".join(str(context.area_names.get(a, a)) for a in r["area_ids"]),
         }
@@ -234,8 +263,13 @@ def rows_for_records(conn: Connection, context: RowContext, records: list[Propos
             row[f"nearest_{kind}"] = near["name"] if near else None
             row[f"nearest_{kind}_m"] = near["distance_m"] if near else None
         if audience.planner:
-            row.update(department=r["department"], also_departments=r["also_departments"],
-                       meeting=r["meeting"], hidden=bool(r["hidden"]), hidden_reason=r["hidden_reason"])
+            row.update(
+                department=r["department"],
+                also_departments=r["also_departments"],
+                meeting=r["meeting"],
+                hidden=bool(r["hidden"]),
+                hidden_reason=r["hidden_reason"],
+            )
         for name, values in extra.items():
             if name == "status_note":
                 continue
@@ -254,8 +288,10 @@ def _generalise(records: list[ProposalRecord], grid_m: float) -> None:
     lon, lat = snap_to_grid(np.array([r["lon"] for r in records]), np.array([r["lat"] for r in records]), grid_m)
     for record, x, y in zip(records, lon, lat):
         record["lon"], record["lat"] = float(x), float(y)
-        record["nearest"] = {kind: {**near, "distance_m": float(round(near["distance_m"] / grid_m) * grid_m)}
-                             for kind, near in record["nearest"].items()}
+        record["nearest"] = {
+            kind: {**near, "distance_m": float(round(near["distance_m"] / grid_m) * grid_m)}
+            for kind, near in record["nearest"].items()
+        }
 
 
 def _layer(registry: LayerRegistry, name: str, audience: Audience):
@@ -277,15 +313,16 @@ def check_layer(registry: LayerRegistry, name: str, audience: Audience = PUBLIC)
 
 
 # ------------------------------------------------------------------------ GeoJSON
-def iter_geojson(engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC,
-                 page_size: int = PAGE_SIZE) -> Iterator[bytes]:
+def iter_geojson(
+    engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC, page_size: int = PAGE_SIZE
+) -> Iterator[bytes]:
     """Yield an RFC 7946 FeatureCollection of a layer or of the proposals as byte chunks."""
     if name != PROPOSALS:
         frame = registry.frame(_layer(registry, name, audience).name)
         features = frame_to_features(frame, "id" if "id" in frame else None)
         yield b'{"type":"FeatureCollection","features":['
         for start in range(0, len(features), page_size):
-            chunk = b",".join(orjson.dumps(f) for f in features[start:start + page_size])
+            chunk = b",".join(orjson.dumps(f) for f in features[start : start + page_size])
             yield (b"," if start else b"") + chunk
         yield b"]}"
         return
@@ -300,9 +337,12 @@ def iter_geojson(engine, registry: LayerRegistry, name: str, audience: Audience 
 
 def _proposal_feature(row: dict) -> dict:
     properties = {k: v for k, v in row.items() if k not in ("lon", "lat")}
-    return {"type": "Feature", "id": row["id"],
-            "geometry": {"type": "Point", "coordinates": [round(row["lon"], GEOJSON_DECIMALS), round(row["lat"], GEOJSON_DECIMALS)]},
-            "properties": properties}
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": {"type": "Point", "coordinates": [round(row["lon"], GEOJSON_DECIMALS), round(row["lat"], GEOJSON_DECIMALS)]},
+        "properties": properties,
+    }
 
 
 # ---------------------------------------------------------------------------- CSV
@@ -336,8 +376,9 @@ def _csv_chunk(rows: Iterable[list]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def iter_csv(engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC, bom: bool = False,
-             page_size: int = PAGE_SIZE) -> Iterator[bytes]:
+def iter_csv(
+    engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC, bom: bool = False, page_size: int = PAGE_SIZE
+) -> Iterator[bytes]:
     """Yield CSV (UTF-8, optional BOM for Excel) with lon, lat, SWEREF 99 TM easting/northing first.
 
     Proposals add development area names, nearest-service columns and every public field;
@@ -357,8 +398,7 @@ def iter_csv(engine, registry: LayerRegistry, name: str, audience: Audience = PU
         lat = np.fromiter((r["lat"] for r in page), float, len(page))
         easting, northing = to_sweref(lon, lat)
         yield _csv_chunk(
-            [f"{r['lon']:.7f}", f"{r['lat']:.7f}", f"{e:.2f}", f"{n:.2f}",
-             *(fmt(r[c]) for c, fmt in zip(columns, formats))]
+            [f"{r['lon']:.7f}", f"{r['lat']:.7f}", f"{e:.2f}", f"{n:.2f}", *(fmt(r[c]) for c, fmt in zip(columns, formats))]
             for r, e, n in zip(page, easting, northing)
         )
 
@@ -390,8 +430,13 @@ def _layer_csv(registry: LayerRegistry, name: str, page_size: int) -> Iterator[b
         stop = min(start + page_size, len(frame))
         rows = []
         for i in range(start, stop):
-            row = [f"{lon[i]:.7f}", f"{lat[i]:.7f}", f"{easting[i]:.2f}", f"{northing[i]:.2f}",
-                   *(_csv_value(_plain(frame[f].iat[i])) for f in fields)]
+            row = [
+                f"{lon[i]:.7f}",
+                f"{lat[i]:.7f}",
+                f"{easting[i]:.2f}",
+                f"{northing[i]:.2f}",
+                *(_csv_value(_plain(frame[f].iat[i])) for f in fields),
+            ]
             if wkt is not None:
                 row.append(wkt.iat[i])
             rows.append(row)
@@ -424,19 +469,27 @@ def _page_frame(page: list[dict], columns: list[tuple[str, str]], crs: str) -> g
     return frame if parse_crs(crs) == parse_crs(WGS84) else frame.to_crs(parse_crs(crs))
 
 
-def _write_proposals(engine, registry, path: Path, driver: str, layer: str, crs: str, audience: Audience,
-                     description: str | None, page_size: int) -> int:
+def _write_proposals(
+    engine, registry, path: Path, driver: str, layer: str, crs: str, audience: Audience, description: str | None, page_size: int
+) -> int:
     columns = proposal_columns(registry, audience)
     options = {"DESCRIPTION": description} if description and driver == "GPKG" else None
     count, append = 0, False
     for page in iter_proposal_rows(engine, registry, audience, page_size):
-        pyogrio.write_dataframe(_page_frame(page, columns, crs), path, layer=layer, driver=driver,
-                                append=append, layer_options=None if append else options,
-                                geometry_type="Point")
+        pyogrio.write_dataframe(
+            _page_frame(page, columns, crs),
+            path,
+            layer=layer,
+            driver=driver,
+            append=append,
+            layer_options=None if append else options,
+            geometry_type="Point",
+        )
         append, count = True, count + len(page)
     if not append:  # no proposals yet: still write the layer with its columns
-        pyogrio.write_dataframe(_page_frame([], columns, crs), path, layer=layer, driver=driver,
-                                layer_options=options, geometry_type="Point")
+        pyogrio.write_dataframe(
+            _page_frame([], columns, crs), path, layer=layer, driver=driver, layer_options=options, geometry_type="Point"
+        )
     return count
 
 
@@ -449,8 +502,16 @@ def _description(title: dict, extra: str = "") -> str:
     return f"{title.get('sv', '')} / {title.get('en', '')}{extra}"
 
 
-def write_gpkg_export(engine, registry: LayerRegistry, path, crs: str = SWEREF99TM, audience: Audience = PUBLIC,
-                      names: Iterable[str] | None = None, page_size: int = FILE_PAGE_SIZE, now=None) -> dict:
+def write_gpkg_export(
+    engine,
+    registry: LayerRegistry,
+    path,
+    crs: str = SWEREF99TM,
+    audience: Audience = PUBLIC,
+    names: Iterable[str] | None = None,
+    page_size: int = FILE_PAGE_SIZE,
+    now=None,
+) -> dict:
     """Write one GeoPackage with the layers and the proposals (joins included) and their QGIS styles.
 
     Every layer is in ``crs`` (EPSG:3006 by default; EPSG:3008 is the other choice), has a title
@@ -460,8 +521,10 @@ def write_gpkg_export(engine, registry: LayerRegistry, path, crs: str = SWEREF99
     Returns ``{table name: feature count}``.
     """
     if not any(parse_crs(crs) == parse_crs(c) for c in METRIC_CRS):
-        raise ExportError(f"GeoPackage-exporten skrivs i EPSG:3006 eller EPSG:3008, inte {crs}.",
-                          f"The GeoPackage export is written in EPSG:3006 or EPSG:3008, not {crs}.")
+        raise ExportError(
+            f"GeoPackage-exporten skrivs i EPSG:3006 eller EPSG:3008, inte {crs}.",
+            f"The GeoPackage export is written in EPSG:3006 or EPSG:3008, not {crs}.",
+        )
     path = Path(path)
     names = list(names) if names is not None else exportable_layers(registry, audience)
     for name in names:
@@ -477,10 +540,19 @@ def write_gpkg_export(engine, registry: LayerRegistry, path, crs: str = SWEREF99
             table = table_name(name)
             if name == PROPOSALS:
                 counts[table] = _write_proposals(
-                    engine, registry, temp, "GPKG", table, crs, audience,
-                    _description({"sv": f"Förslag från invånare i {locality.name}", "en": f"Residents' proposals, {locality.name}"},
-                                 " (med utvecklingsområden och närmaste service / with development areas and nearest services)"),
-                    page_size)
+                    engine,
+                    registry,
+                    temp,
+                    "GPKG",
+                    table,
+                    crs,
+                    audience,
+                    _description(
+                        {"sv": f"Förslag från invånare i {locality.name}", "en": f"Residents' proposals, {locality.name}"},
+                        " (med utvecklingsområden och närmaste service / with development areas and nearest services)",
+                    ),
+                    page_size,
+                )
                 texts[table] = proposals_text(locality, counts[table], audience.planner, crs_name, clock.started)
                 styles.append((table, proposals_style(locality), clock.tick()))
                 continue
@@ -522,26 +594,27 @@ class _StyleClock:
 
 def _style_rows(styles: list) -> pd.DataFrame:
     """QGIS's ``layer_styles`` columns, with one default style per layer."""
-    return pd.DataFrame({
-        "f_table_catalog": pd.Series([""] * len(styles), dtype="object"),
-        "f_table_schema": pd.Series([""] * len(styles), dtype="object"),
-        "f_table_name": pd.Series([table for table, _s, _t in styles], dtype="object"),
-        "f_geometry_column": pd.Series(["geom"] * len(styles), dtype="object"),
-        "styleName": pd.Series([s.name for _t, s, _u in styles], dtype="object"),
-        "styleQML": pd.Series([s.qml for _t, s, _u in styles], dtype="object"),
-        "styleSLD": pd.Series([s.sld for _t, s, _u in styles], dtype="object"),
-        "useAsDefault": pd.Series([True] * len(styles), dtype="bool"),
-        "description": pd.Series([s.description for _t, s, _u in styles], dtype="object"),
-        "owner": pd.Series(["dialogkarta"] * len(styles), dtype="object"),
-        "ui": pd.Series([None] * len(styles), dtype="object"),
-        "update_time": pd.Series([t for _t, _s, t in styles], dtype="datetime64[ms, UTC]"),
-    })
+    return pd.DataFrame(
+        {
+            "f_table_catalog": pd.Series([""] * len(styles), dtype="object"),
+            "f_table_schema": pd.Series([""] * len(styles), dtype="object"),
+            "f_table_name": pd.Series([table for table, _s, _t in styles], dtype="object"),
+            "f_geometry_column": pd.Series(["geom"] * len(styles), dtype="object"),
+            "styleName": pd.Series([s.name for _t, s, _u in styles], dtype="object"),
+            "styleQML": pd.Series([s.qml for _t, s, _u in styles], dtype="object"),
+            "styleSLD": pd.Series([s.sld for _t, s, _u in styles], dtype="object"),
+            "useAsDefault": pd.Series([True] * len(styles), dtype="bool"),
+            "description": pd.Series([s.description for _t, s, _u in styles], dtype="object"),
+            "owner": pd.Series(["dialogkarta"] * len(styles), dtype="object"),
+            "ui": pd.Series([None] * len(styles), dtype="object"),
+            "update_time": pd.Series([t for _t, _s, t in styles], dtype="datetime64[ms, UTC]"),
+        }
+    )
 
 
 def _create_gpkg(path: Path) -> None:
     """Create the GeoPackage in ``GPKG_VERSION`` with an empty ``layer_styles`` table; layers are added after."""
-    pyogrio.write_dataframe(_style_rows([]), path, layer="layer_styles", driver="GPKG",
-                            dataset_options={"VERSION": GPKG_VERSION})
+    pyogrio.write_dataframe(_style_rows([]), path, layer="layer_styles", driver="GPKG", dataset_options={"VERSION": GPKG_VERSION})
 
 
 def _write_styles(path: Path, styles: list) -> None:
@@ -563,8 +636,15 @@ def _write_texts(path: Path, texts: dict) -> None:
         conn.executemany("UPDATE gpkg_contents SET identifier = ?, description = ? WHERE table_name = ?", rows)
 
 
-def write_fgb_export(engine, registry: LayerRegistry, name: str, path, crs: str = WGS84, audience: Audience = PUBLIC,
-                     page_size: int = FGB_PAGE_SIZE) -> int:
+def write_fgb_export(
+    engine,
+    registry: LayerRegistry,
+    name: str,
+    path,
+    crs: str = WGS84,
+    audience: Audience = PUBLIC,
+    page_size: int = FGB_PAGE_SIZE,
+) -> int:
     """Write one layer (or the proposals) as FlatGeobuf in ``crs``; return the feature count."""
     check_layer(registry, name, audience)
     path = Path(path)
@@ -583,8 +663,16 @@ def write_fgb_export(engine, registry: LayerRegistry, name: str, path, crs: str 
 
 
 # ------------------------------------------------------------------- to a file
-def export_to_file(engine, registry: LayerRegistry, name: str, fmt: str, path, crs: str | None = None,
-                   bom: bool = False, audience: Audience = PUBLIC) -> int:
+def export_to_file(
+    engine,
+    registry: LayerRegistry,
+    name: str,
+    fmt: str,
+    path,
+    crs: str | None = None,
+    bom: bool = False,
+    audience: Audience = PUBLIC,
+) -> int:
     """Export ``name`` (a layer, ``proposals``, or ``all`` for GeoPackage) to ``path``; return the count.
 
     GeoJSON and CSV are streamed to the file; the file appears only when complete.
@@ -596,15 +684,21 @@ def export_to_file(engine, registry: LayerRegistry, name: str, fmt: str, path, c
         names = None if name == "all" else [name]
         return sum(write_gpkg_export(engine, registry, path, crs or SWEREF99TM, audience, names).values())
     if name == "all":
-        raise ExportError("Alla lager i en fil finns bara som GeoPackage (--format gpkg).",
-                          "All layers in one file is only available as GeoPackage (--format gpkg).")
+        raise ExportError(
+            "Alla lager i en fil finns bara som GeoPackage (--format gpkg).",
+            "All layers in one file is only available as GeoPackage (--format gpkg).",
+        )
     if fmt == "fgb":
         return write_fgb_export(engine, registry, name, path, crs or WGS84, audience)
     if crs is not None and parse_crs(crs) != parse_crs(WGS84):
-        raise ExportError(f"{fmt.upper()} skrivs alltid i WGS84 (CSV har även SWEREF 99 TM-kolumner).",
-                          f"{fmt.upper()} is always written in WGS84 (CSV also has SWEREF 99 TM columns).")
+        raise ExportError(
+            f"{fmt.upper()} skrivs alltid i WGS84 (CSV har även SWEREF 99 TM-kolumner).",
+            f"{fmt.upper()} is always written in WGS84 (CSV also has SWEREF 99 TM columns).",
+        )
     check_layer(registry, name, audience)
-    chunks = iter_geojson(engine, registry, name, audience) if fmt == "geojson" else iter_csv(engine, registry, name, audience, bom)
+    chunks = (
+        iter_geojson(engine, registry, name, audience) if fmt == "geojson" else iter_csv(engine, registry, name, audience, bom)
+    )
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with open(temp, "wb") as out:

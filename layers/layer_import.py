@@ -15,6 +15,7 @@ that recomputes every proposal's joins against it (``layers.layer_store``): a cr
 leaves the old layer with the old joins or the new with the new, and nothing needs finishing at
 the next start. A bad file therefore changes nothing. No Flask here.
 """
+
 from __future__ import annotations
 
 import glob
@@ -48,7 +49,7 @@ from .schema import proposal_areas, proposal_services
 MAX_BYTES = 500 * 1024 * 1024
 MAX_FEATURES = 50_000
 MAX_VERTICES = 1_000_000
-MAX_DISTANCE_M = 20_000   # a layer lying wholly farther than this from the locality is refused
+MAX_DISTANCE_M = 20_000  # a layer lying wholly farther than this from the locality is refused
 SUFFIXES = tuple(formats.DRIVERS)
 REQUIRED = {"areas": ("id", "name"), "services": ("id", "name", "kind")}
 JOIN_CHUNK = 1000
@@ -252,7 +253,9 @@ def _check_geometry(frame: gpd.GeoDataFrame, geometry_type: str, report: ImportR
     if kinds == {"MultiPoint"} or kinds == {"Point", "MultiPoint"}:
         parts = shapely.get_num_geometries(frame.geometry.to_numpy())
         if (parts == 1).all():
-            frame = frame.set_geometry(gpd.GeoSeries(shapely.get_geometry(frame.geometry.to_numpy(), 0), index=frame.index, crs=frame.crs))
+            frame = frame.set_geometry(
+                gpd.GeoSeries(shapely.get_geometry(frame.geometry.to_numpy(), 0), index=frame.index, crs=frame.crs)
+            )
             report.notes.append("MultiPoint med en punkt gjorda till Point / single-part MultiPoints made Points")
             kinds = {"Point"}
     if kinds != {"Point"}:
@@ -297,7 +300,9 @@ def choose_layer(layers, requested: str | None, target: str) -> str:
             return requested
         raise AmbiguousLayer(
             f"Lagret {shown(requested)} finns inte i filen. Lager i filen: {listing}.",
-            f"The layer {shown(requested)} is not in the file. Layers in the file: {listing}.", layers=layers)
+            f"The layer {shown(requested)} is not in the file. Layers in the file: {listing}.",
+            layers=layers,
+        )
     if len(layers) == 1:
         return layers[0]
     named_like_target = {target.lower(), layer_store.table_name(target).lower()}
@@ -308,12 +313,21 @@ def choose_layer(layers, requested: str | None, target: str) -> str:
         f"Filen har {len(layers)} lager och inget heter {target}: {listing}. Välj vilket som ska importeras "
         "(--layer NAMN, eller Lager i filen på sidan).",
         f"The file holds {len(layers)} layers and none is named {target}: {listing}. Choose the one to import "
-        "(--layer NAME, or Layer in the file on the page).", layers=layers)
+        "(--layer NAME, or Layer in the file on the page).",
+        layers=layers,
+    )
 
 
-def prepare_layer(path, registry: LayerRegistry, name: str, crs: str | None = None, mapping: dict | None = None,
-                  source_layer: str | None = None, limits: Limits = Limits(),
-                  workdir=None) -> tuple[gpd.GeoDataFrame, ImportReport]:
+def prepare_layer(
+    path,
+    registry: LayerRegistry,
+    name: str,
+    crs: str | None = None,
+    mapping: dict | None = None,
+    source_layer: str | None = None,
+    limits: Limits = Limits(),
+    workdir=None,
+) -> tuple[gpd.GeoDataFrame, ImportReport]:
     """Read and check a file for layer ``name``; return the WGS84 frame to store and the report.
 
     ``source_layer`` names the layer to take from a file that holds several; ``workdir`` is where
@@ -350,8 +364,13 @@ def prepare_layer(path, registry: LayerRegistry, name: str, crs: str | None = No
         notes.append(f"filen anger {_crs_name(frame.crs)}, ersatt med / the file declares it, replaced by {crs}")
     if crs is not None:
         frame = frame.set_crs(parse_crs(crs), allow_override=True)
-    report = ImportReport(layer=name, features=len(frame), source_crs=_crs_name(frame.crs), notes=notes,
-                          source_layer=chosen if len(source.layers) > 1 else None)
+    report = ImportReport(
+        layer=name,
+        features=len(frame),
+        source_crs=_crs_name(frame.crs),
+        notes=notes,
+        source_layer=chosen if len(source.layers) > 1 else None,
+    )
     frame = to_wgs84(frame)
     if len(frame) == 0:
         raise EmptyLayer("Filen innehåller inga objekt.", "The file contains no features.")
@@ -376,11 +395,22 @@ def prepare_layer(path, registry: LayerRegistry, name: str, crs: str | None = No
     return frame.to_crs(WGS84), report
 
 
-def import_layer(path, registry: LayerRegistry, name: str, engine, crs: str | None = None, mapping: dict | None = None,
-                 source_layer: str | None = None, limits: Limits = Limits(), workdir=None,
-                 source_name: str | None = None, now: datetime | None = None,
-                 progress: Callable[[int, int], None] | None = None,
-                 on_stage: Callable[[str], None] | None = None, chunk: int = JOIN_CHUNK) -> ImportReport:
+def import_layer(
+    path,
+    registry: LayerRegistry,
+    name: str,
+    engine,
+    crs: str | None = None,
+    mapping: dict | None = None,
+    source_layer: str | None = None,
+    limits: Limits = Limits(),
+    workdir=None,
+    source_name: str | None = None,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    chunk: int = JOIN_CHUNK,
+) -> ImportReport:
     """Check ``path`` and make it layer ``name``, stored with every proposal's recomputed joins in one transaction.
 
     ``progress(done, total)`` is called as proposals are rejoined (a CLI progress bar);
@@ -398,8 +428,14 @@ def import_layer(path, registry: LayerRegistry, name: str, engine, crs: str | No
             # every proposal is joined against the layer it is stored with.
             layer_store.hold_layers(conn, exclusive=True)
             report.version = layer_store.add_version(
-                conn, name, data, features=len(stored), source_name=shown(source_name or Path(path).name, 200),
-                source_crs=report.source_crs, now=now)
+                conn,
+                name,
+                data,
+                features=len(stored),
+                source_name=shown(source_name or Path(path).name, 200),
+                source_crs=report.source_crs,
+                now=now,
+            )
             reached("layer-written")
             report.proposals_rejoined = rejoin_all(conn, registry.with_frame(name, stored), progress, chunk, reached)
             reached("before-commit")
@@ -413,15 +449,20 @@ def import_layer(path, registry: LayerRegistry, name: str, engine, crs: str | No
     return report
 
 
-def rejoin_all(conn: Connection, registry: LayerRegistry, progress: Callable[[int, int], None] | None = None,
-               chunk: int = JOIN_CHUNK, on_chunk: Callable[[str], None] | None = None) -> int:
+def rejoin_all(
+    conn: Connection,
+    registry: LayerRegistry,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = JOIN_CHUNK,
+    on_chunk: Callable[[str], None] | None = None,
+) -> int:
     """Recompute and store every proposal's joins within the caller's transaction, ``chunk`` proposals at a time."""
     rows = store.all_points(conn)
     total = len(rows)
     if progress:
         progress(0, total)
     for start in range(0, total, chunk):
-        part = rows[start:start + chunk]
+        part = rows[start : start + chunk]
         results = proposals.compute_joins(registry, [(r.lon, r.lat) for r in part])
         _save_joins_bulk(conn, [r.id for r in part], results)
         if progress:
@@ -434,10 +475,14 @@ def rejoin_all(conn: Connection, registry: LayerRegistry, progress: Callable[[in
 def _save_joins_bulk(conn: Connection, ids: list[int], results: list[JoinResult]) -> None:
     # store.save_joins for a chunk at once: two deletes and two multi-row inserts, not 4 per proposal.
     low, high = min(ids), max(ids)
-    conn.execute(delete(proposal_areas).where(proposal_areas.c.proposal_id.between(low, high),
-                                              proposal_areas.c.proposal_id.in_(ids)))
-    conn.execute(delete(proposal_services).where(proposal_services.c.proposal_id.between(low, high),
-                                                 proposal_services.c.proposal_id.in_(ids)))
+    conn.execute(
+        delete(proposal_areas).where(proposal_areas.c.proposal_id.between(low, high), proposal_areas.c.proposal_id.in_(ids))
+    )
+    conn.execute(
+        delete(proposal_services).where(
+            proposal_services.c.proposal_id.between(low, high), proposal_services.c.proposal_id.in_(ids)
+        )
+    )
     areas = [{"proposal_id": pid, "area_id": a} for pid, joins in zip(ids, results) for a in joins["area_ids"]]
     nearest = [{"proposal_id": pid, **n} for pid, joins in zip(ids, results) for n in joins["nearest"]]
     if areas:
@@ -446,9 +491,18 @@ def _save_joins_bulk(conn: Connection, ids: list[int], results: list[JoinResult]
         conn.execute(insert(proposal_services), nearest)
 
 
-def upload(stream, filename: str, registry: LayerRegistry, name: str, engine, crs: str | None = None,
-           mapping: dict | None = None, source_layer: str | None = None, limits: Limits = Limits(),
-           workdir=None) -> ImportReport:
+def upload(
+    stream,
+    filename: str,
+    registry: LayerRegistry,
+    name: str,
+    engine,
+    crs: str | None = None,
+    mapping: dict | None = None,
+    source_layer: str | None = None,
+    limits: Limits = Limits(),
+    workdir=None,
+) -> ImportReport:
     """Import an uploaded file (a readable binary ``stream`` named ``filename``) as layer ``name``.
 
     For the admin upload page: the stream is copied to a private folder in ``workdir`` (refused as
@@ -476,8 +530,18 @@ def upload(stream, filename: str, registry: LayerRegistry, name: str, engine, cr
                         f"The file is too large: more than {limits.max_bytes / 1e6:.0f} MB.",
                     )
                 out.write(block)
-        return import_layer(local, registry, name, engine, crs=crs, mapping=mapping, source_layer=source_layer,
-                            limits=limits, workdir=folder, source_name=Path(filename).name)
+        return import_layer(
+            local,
+            registry,
+            name,
+            engine,
+            crs=crs,
+            mapping=mapping,
+            source_layer=source_layer,
+            limits=limits,
+            workdir=folder,
+            source_name=Path(filename).name,
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -7,6 +7,7 @@ ones. A layer's current version is its highest ``version``; 0 means the bundled 
 versions stay as history (and travel with ``dialogkarta backup``). Layer files that earlier
 releases kept in the override folder are adopted once, by ``adopt_files``. No Flask here.
 """
+
 from __future__ import annotations
 
 import logging
@@ -77,33 +78,50 @@ def current_version(conn: Connection, layer: str) -> int:
 
 def current_versions(conn: Connection) -> dict[str, int]:
     """Return ``{layer: current version}`` for every imported layer, in one query."""
-    return dict(conn.execute(select(layer_versions.c.layer, func.max(layer_versions.c.version))
-                             .group_by(layer_versions.c.layer)).all())
+    return dict(
+        conn.execute(select(layer_versions.c.layer, func.max(layer_versions.c.version)).group_by(layer_versions.c.layer)).all()
+    )
 
 
 def payload(conn: Connection, layer: str, version: int) -> bytes:
     """Return the GeoPackage bytes of one stored version."""
-    data = conn.execute(select(layer_versions.c.gpkg).where(
-        layer_versions.c.layer == layer, layer_versions.c.version == version)).scalar()
+    data = conn.execute(
+        select(layer_versions.c.gpkg).where(layer_versions.c.layer == layer, layer_versions.c.version == version)
+    ).scalar()
     if data is None:
         raise LookupError(f"no stored version {version} of layer {layer!r}")
     return bytes(data)
 
 
-def add_version(conn: Connection, layer: str, data: bytes, *, features: int, source_name: str = "",
-                source_crs: str = "", now: datetime | None = None) -> int:
+def add_version(
+    conn: Connection,
+    layer: str,
+    data: bytes,
+    *,
+    features: int,
+    source_name: str = "",
+    source_crs: str = "",
+    now: datetime | None = None,
+) -> int:
     """Store ``data`` as the layer's next version and return its number (the caller's transaction commits it).
 
     The number is taken in the same statement that inserts it. Two imports of one layer at once:
     SQLite runs them one after the other; elsewhere the second fails with ``IntegrityError``.
     """
     next_version = select(
-        literal(layer), func.coalesce(func.max(layer_versions.c.version), BUNDLED) + 1,
-        literal(data, layer_versions.c.gpkg.type), literal(features), literal(source_name[:200]),
-        literal(source_crs[:64]), literal(now or datetime.now(UTC), layer_versions.c.imported_at.type),
+        literal(layer),
+        func.coalesce(func.max(layer_versions.c.version), BUNDLED) + 1,
+        literal(data, layer_versions.c.gpkg.type),
+        literal(features),
+        literal(source_name[:200]),
+        literal(source_crs[:64]),
+        literal(now or datetime.now(UTC), layer_versions.c.imported_at.type),
     ).where(layer_versions.c.layer == layer)
-    conn.execute(insert(layer_versions).from_select(
-        ["layer", "version", "gpkg", "features", "source_name", "source_crs", "imported_at"], next_version))
+    conn.execute(
+        insert(layer_versions).from_select(
+            ["layer", "version", "gpkg", "features", "source_name", "source_crs", "imported_at"], next_version
+        )
+    )
     return current_version(conn, layer)
 
 
@@ -141,8 +159,15 @@ def adopt_files(engine: Engine, folder, names, now: datetime | None = None) -> l
             with engine.begin() as conn:
                 if current_version(conn, name) != BUNDLED:
                     continue
-                add_version(conn, name, encode(frame, name), features=len(frame),
-                            source_name=f"{path.name} (earlier release)", source_crs="EPSG:4326", now=now)
+                add_version(
+                    conn,
+                    name,
+                    encode(frame, name),
+                    features=len(frame),
+                    source_name=f"{path.name} (earlier release)",
+                    source_crs="EPSG:4326",
+                    now=now,
+                )
         except IntegrityError:  # another worker adopted it first
             continue
         adopted.append(name)

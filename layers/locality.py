@@ -3,6 +3,7 @@
 Everything specific to a place (Dalby or any other) lives in that folder: name, map view,
 layers, proposal categories, departments and the routing table. Nothing here knows Dalby.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -68,7 +69,7 @@ class Locality:
     min_zoom: int
     max_zoom: int
     margin_m: float
-    attribution: tuple[dict, ...]    # each line as {"sv": ..., "en": ...}
+    attribution: tuple[dict, ...]  # each line as {"sv": ..., "en": ...}
     layers: tuple[Layer, ...]
     categories: tuple[Category, ...]
     departments: dict
@@ -102,25 +103,38 @@ def load_locality(directory=None) -> Locality:
         view = raw["map"]
         layers = tuple(
             Layer(
-                name=item["name"], title=dict(item["title"]), path=item["path"],
-                geometry_type=item["geometry_type"], role=item.get("role", "reference"),
-                fields=tuple(item.get("fields", ())), public=item.get("public", True),
+                name=item["name"],
+                title=dict(item["title"]),
+                path=item["path"],
+                geometry_type=item["geometry_type"],
+                role=item.get("role", "reference"),
+                fields=tuple(item.get("fields", ())),
+                public=item.get("public", True),
             )
             for item in raw["layers"]
         )
         departments = {key: dict(value) for key, value in raw["departments"].items()}
         rules = tuple(RoutingRule(**rule) for rule in raw.get("routing", ()))
         locality = Locality(
-            name=raw["name"], directory=directory, municipality=raw.get("municipality", ""),
-            boundary_layer=raw["boundary_layer"], center=tuple(view["center"]), zoom=int(view["zoom"]),
-            min_zoom=int(view.get("min_zoom", 12)), max_zoom=int(view.get("max_zoom", 19)),
-            margin_m=float(view.get("margin_m", 1000)), attribution=tuple(
+            name=raw["name"],
+            directory=directory,
+            municipality=raw.get("municipality", ""),
+            boundary_layer=raw["boundary_layer"],
+            center=tuple(view["center"]),
+            zoom=int(view["zoom"]),
+            min_zoom=int(view.get("min_zoom", 12)),
+            max_zoom=int(view.get("max_zoom", 19)),
+            margin_m=float(view.get("margin_m", 1000)),
+            attribution=tuple(
                 {"sv": line, "en": line} if isinstance(line, str) else dict(line) for line in view.get("attribution", ())
             ),
             layers=layers,
             categories=tuple(Category(c["id"], {"sv": c["sv"], "en": c.get("en", c["sv"])}) for c in raw["categories"]),
-            departments=departments, default_department=raw.get("default_department", next(iter(departments))),
-            routing=rules, area_status=dict(raw.get("area_status", {})), service_kinds=dict(raw.get("service_kinds", {})),
+            departments=departments,
+            default_department=raw.get("default_department", next(iter(departments))),
+            routing=rules,
+            area_status=dict(raw.get("area_status", {})),
+            service_kinds=dict(raw.get("service_kinds", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LocalityConfigError(f"{config_path}: missing or malformed entry {exc}") from None

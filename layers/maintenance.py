@@ -17,6 +17,7 @@ anything extra is refused. Missing tables and columns are fine: ``init_db`` adds
 in the layers, supports and other rows of proposals that no longer exist) and ``repair`` fixes
 them. No Flask here; the CLI wraps these functions.
 """
+
 from __future__ import annotations
 
 import os
@@ -111,10 +112,10 @@ def check_file(path: str | os.PathLike, schema_objects: bool = True) -> list[str
 class SchemaObjects:
     """The objects a store holds: tables with their columns, and the names of its other objects."""
 
-    tables: dict           # table name -> set of column names
-    indexes: set           # (table or None, index name)
-    triggers: set          # (table, trigger name)
-    views: set             # view names (materialised ones too)
+    tables: dict  # table name -> set of column names
+    indexes: set  # (table or None, index name)
+    triggers: set  # (table, trigger name)
+    views: set  # view names (materialised ones too)
     rules: frozenset | set = frozenset()  # (table, rule name): PostgreSQL's query rewrite rules
 
 
@@ -165,12 +166,13 @@ def postgresql_objects(conn: Connection) -> SchemaObjects:
     ):
         if table in tables:
             tables[table].add(column)
-    triggers = set(conn.exec_driver_sql(
-        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
-    ).all())
-    rules = set(conn.exec_driver_sql(
-        "SELECT tablename, rulename FROM pg_rules WHERE schemaname = current_schema()").all())
+    triggers = set(
+        conn.exec_driver_sql(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
+        ).all()
+    )
+    rules = set(conn.exec_driver_sql("SELECT tablename, rulename FROM pg_rules WHERE schemaname = current_schema()").all())
     return SchemaObjects(tables, indexes, {tuple(t) for t in triggers}, views, {tuple(r) for r in rules})
 
 
@@ -187,8 +189,11 @@ def declared_index_names(dialect: str) -> set[str]:
             names.add(f"{table.name}_pkey")
             for constraint in table.constraints:
                 if isinstance(constraint, UniqueConstraint):
-                    names.add(constraint.name if isinstance(constraint.name, str)
-                              else f"{table.name}_{'_'.join(constraint.columns.keys())}_key")
+                    names.add(
+                        constraint.name
+                        if isinstance(constraint.name, str)
+                        else f"{table.name}_{'_'.join(constraint.columns.keys())}_key"
+                    )
     return names
 
 
@@ -260,17 +265,21 @@ def consistency_problems(conn: Connection, registry) -> list[Inconsistency]:
     stale_areas = [a for (a,) in conn.execute(select(schema.proposal_areas.c.area_id)) if str(a) not in area_ids]
     if stale_areas:
         shown = ", ".join(sorted(set(stale_areas))[:5])
-        problems.append(Inconsistency(f"joins to development areas no longer in the layer ({shown})",
-                                      len(stale_areas), REFRESH_HINT))
-    stale_services = [s for (s,) in conn.execute(select(schema.proposal_services.c.service_id))
-                      if str(s) not in service_ids]
+        problems.append(
+            Inconsistency(f"joins to development areas no longer in the layer ({shown})", len(stale_areas), REFRESH_HINT)
+        )
+    stale_services = [s for (s,) in conn.execute(select(schema.proposal_services.c.service_id)) if str(s) not in service_ids]
     if stale_services:
         shown = ", ".join(sorted(set(stale_services))[:5])
-        problems.append(Inconsistency(f"nearest-service joins to services no longer in the layer ({shown})",
-                                      len(stale_services), REFRESH_HINT))
+        problems.append(
+            Inconsistency(
+                f"nearest-service joins to services no longer in the layer ({shown})", len(stale_services), REFRESH_HINT
+            )
+        )
     for table, column in _orphan_tables():
-        count = conn.execute(select(func.count()).select_from(table)
-                             .where(column.is_not(None), ~_proposal_exists(column))).scalar_one()
+        count = conn.execute(
+            select(func.count()).select_from(table).where(column.is_not(None), ~_proposal_exists(column))
+        ).scalar_one()
         if count:
             problems.append(Inconsistency(f"{table.name} of proposals that no longer exist", count, DELETE_HINT))
     return problems
@@ -335,19 +344,29 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         raw.close()
         origin.close()
     engine.dispose()  # pooled connections may hold pages of the old content
-    init_db(engine)   # a backup from an older version gets the tables added since
+    init_db(engine)  # a backup from an older version gets the tables added since
     with engine.connect() as conn:
         count = conn.exec_driver_sql("SELECT count(*) FROM proposals").scalar_one()
     return {"path": str(source), "proposals": count}
 
 
 # pg_restore --list: "215; 1259 16386 TABLE public proposals owner"; the kind may be two words.
-_TOC_LINE = re.compile(r"^\d+;\s+\d+\s+\d+\s+(?P<kind>TABLE DATA|MATERIALIZED VIEW DATA|MATERIALIZED VIEW|EVENT TRIGGER|"
-                       r"FOREIGN TABLE|FK CONSTRAINT|SEQUENCE OWNED BY|SEQUENCE SET|DEFAULT ACL|INDEX ATTACH|"
-                       r"ROW SECURITY|[A-Z]+)\s+(?P<rest>.*)$")
-_REFUSED_KINDS = {"TRIGGER": "trigger", "VIEW": "view", "MATERIALIZED VIEW": "view", "RULE": "rule",
-                  "EVENT TRIGGER": "event trigger", "POLICY": "policy", "FUNCTION": "function",
-                  "PROCEDURE": "procedure", "FOREIGN TABLE": "foreign table"}
+_TOC_LINE = re.compile(
+    r"^\d+;\s+\d+\s+\d+\s+(?P<kind>TABLE DATA|MATERIALIZED VIEW DATA|MATERIALIZED VIEW|EVENT TRIGGER|"
+    r"FOREIGN TABLE|FK CONSTRAINT|SEQUENCE OWNED BY|SEQUENCE SET|DEFAULT ACL|INDEX ATTACH|"
+    r"ROW SECURITY|[A-Z]+)\s+(?P<rest>.*)$"
+)
+_REFUSED_KINDS = {
+    "TRIGGER": "trigger",
+    "VIEW": "view",
+    "MATERIALIZED VIEW": "view",
+    "RULE": "rule",
+    "EVENT TRIGGER": "event trigger",
+    "POLICY": "policy",
+    "FUNCTION": "function",
+    "PROCEDURE": "procedure",
+    "FOREIGN TABLE": "foreign table",
+}
 _CREATE_TABLE = re.compile(r"^CREATE TABLE (?:\w+\.)?\"?(\w+)\"? \((.*?)\n\);", re.S | re.M)
 
 
@@ -363,16 +382,20 @@ def dump_problems(source: str | os.PathLike) -> list[str]:
         kind, words = match["kind"], match["rest"].split()
         if kind in _REFUSED_KINDS:
             on = f" on {words[1]}" if len(words) >= 4 else ""  # schema, [table,] name, owner
-            problems.append(f"{_REFUSED_KINDS[kind]} {words[-2] if len(words) >= 2 else '?'}{on} "
-                            "is not part of the store's schema.")
+            problems.append(
+                f"{_REFUSED_KINDS[kind]} {words[-2] if len(words) >= 2 else '?'}{on} is not part of the store's schema."
+            )
         elif kind == "TABLE" and len(words) >= 2:
             found.tables[words[1]] = set()
         elif kind == "INDEX" and len(words) >= 2:
             found.indexes.add((None, words[1]))  # the table list names no table for an index
     for table, body in _CREATE_TABLE.findall(_pg_output(["pg_restore", "--schema-only", "-f", "-", str(source)])):
         if table in found.tables:
-            found.tables[table] = {line.split()[0].strip('"') for line in body.splitlines()
-                                   if line.strip() and not line.strip().startswith("CONSTRAINT")}
+            found.tables[table] = {
+                line.split()[0].strip('"')
+                for line in body.splitlines()
+                if line.strip() and not line.strip().startswith("CONSTRAINT")
+            }
     return problems + schema_problems(found, "postgresql")
 
 

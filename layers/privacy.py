@@ -6,6 +6,7 @@ Supports and flags are anonymous (a hash of a random browser token, no link to a
 address), so a person's supports can only be found from that token, which ``erase`` accepts too.
 No Flask here; the CLI and the app wrap these functions.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -32,9 +33,7 @@ def erase(conn: Connection, *, email: str | None = None, support_token: str | No
         address = email.strip().lower()
         deleted["contacts"] = conn.execute(delete(contacts).where(func.lower(contacts.c.email) == address)).rowcount
     if support_token:
-        deleted["supports"] = conn.execute(
-            delete(supports).where(supports.c.token_hash == hash_token(support_token))
-        ).rowcount
+        deleted["supports"] = conn.execute(delete(supports).where(supports.c.token_hash == hash_token(support_token))).rowcount
         # A flag's free-text reason may say something about who wrote it; it goes too.
         deleted["flags"] = conn.execute(delete(flags).where(flags.c.token_hash == hash_token(support_token))).rowcount
     return deleted
@@ -52,17 +51,20 @@ def closed_since(conn: Connection, before: datetime) -> list[int]:
         select(proposals.c.id)
         .select_from(proposals.outerjoin(last_closed, last_closed.c.proposal_id == proposals.c.id))
         .where(proposals.c.status.in_(CLOSED_STATUSES))
-        .where(or_(
-            last_closed.c.closed_at < before,
-            # Closed without a history row (set directly): the last change is the closing.
-            and_(last_closed.c.closed_at.is_(None), proposals.c.updated_at < before),
-        ))
+        .where(
+            or_(
+                last_closed.c.closed_at < before,
+                # Closed without a history row (set directly): the last change is the closing.
+                and_(last_closed.c.closed_at.is_(None), proposals.c.updated_at < before),
+            )
+        )
     )
     return list(conn.execute(query).scalars())
 
 
-def purge_contacts(conn: Connection, retention_days: int | float, now: datetime | None = None,
-                   max_days: int | float | None = None) -> int:
+def purge_contacts(
+    conn: Connection, retention_days: int | float, now: datetime | None = None, max_days: int | float | None = None
+) -> int:
     """Delete contact details of proposals closed more than ``retention_days`` ago; return the count.
 
     With ``max_days``, contact details of any proposal submitted more than ``max_days`` ago go

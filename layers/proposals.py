@@ -4,6 +4,7 @@ This is the one path into the store for new proposals, used by the web form, the
 staff entry and the CLI alike. Every refusal raises ``InvalidProposal`` (or a ``GeoError``)
 before anything is written.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,10 @@ def _text(value, field: str, label_sv: str, label_en: str, max_length: int, requ
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
     if _CONTROL.search(value):
         raise InvalidProposal(
-            f"{label_sv} innehåller otillåtna styrtecken.", f"{label_en} contains control characters that are not allowed.",
-            field, "invalid_text",
+            f"{label_sv} innehåller otillåtna styrtecken.",
+            f"{label_en} contains control characters that are not allowed.",
+            field,
+            "invalid_text",
         )
     if required and not value:
         raise InvalidProposal(f"{label_sv} får inte vara tom.", f"{label_en} must not be empty.", field, "empty")
@@ -62,7 +65,8 @@ def _text(value, field: str, label_sv: str, label_en: str, max_length: int, requ
         raise InvalidProposal(
             f"{label_sv} är för lång: högst {max_length} tecken, du skrev {len(value)}.",
             f"{label_en} is too long: at most {max_length} characters, you wrote {len(value)}.",
-            field, "too_long",
+            field,
+            "too_long",
         )
     return value
 
@@ -72,48 +76,74 @@ def clean_submission(data: dict, registry: LayerRegistry) -> dict:
     locality = registry.locality
     lon, lat = data.get("lon"), data.get("lat")
     for axis, value in (("lon", lon), ("lat", lat)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
             raise InvalidProposal(
-                f"{axis} måste vara ett ändligt tal.", f"{axis} must be a finite number.", axis, "wrong_type",
+                f"{axis} måste vara ett ändligt tal.",
+                f"{axis} must be a finite number.",
+                axis,
+                "wrong_type",
             )
     lon, lat = check_in_locality(lon, lat, registry.boundary(), locality.name)
     category = data.get("category")
     if category is None or category == "":
-        raise InvalidProposal("Välj en kategori för ditt förslag.", "Choose a category for your proposal.",
-                              "category", "missing_category")
+        raise InvalidProposal(
+            "Välj en kategori för ditt förslag.", "Choose a category for your proposal.", "category", "missing_category"
+        )
     if not isinstance(category, str) or locality.category(category) is None:
         known = ", ".join(c.id for c in locality.categories)
         raise InvalidProposal(
-            f"Okänd kategori. Välj en av: {known}.", f"Unknown category. Choose one of: {known}.",
-            "category", "unknown_category",
+            f"Okänd kategori. Välj en av: {known}.",
+            f"Unknown category. Choose one of: {known}.",
+            "category",
+            "unknown_category",
         )
     title = _text(data.get("title"), "title", "Rubriken", "The title", TITLE_MAX, required=True)
-    description = _text(data.get("description"), "description", "Beskrivningen", "The description",
-                        DESCRIPTION_MAX, required=True)
+    description = _text(
+        data.get("description"), "description", "Beskrivningen", "The description", DESCRIPTION_MAX, required=True
+    )
     name = _text(data.get("name"), "name", "Namnet", "The name", NAME_MAX, required=False)
     email = _text(data.get("email"), "email", "E-postadressen", "The e-mail address", EMAIL_MAX, required=False)
     consent = data.get("consent", False)
     if consent is None:
         consent = False
     if not isinstance(consent, bool):
-        raise InvalidProposal("Samtycke måste vara sant eller falskt.", "Consent must be true or false.",
-                              "consent", "wrong_type")
+        raise InvalidProposal("Samtycke måste vara sant eller falskt.", "Consent must be true or false.", "consent", "wrong_type")
     if email and not EMAIL_PATTERN.match(email):
-        raise InvalidProposal("E-postadressen ser inte giltig ut.", "The e-mail address does not look valid.",
-                              "email", "invalid_email")
+        raise InvalidProposal(
+            "E-postadressen ser inte giltig ut.", "The e-mail address does not look valid.", "email", "invalid_email"
+        )
     if (name or email) and not consent:
         raise InvalidProposal(
             "Kryssa i samtycket om du vill lämna namn eller e-post, annars lämna fälten tomma.",
             "Tick the consent box if you want to leave a name or e-mail, otherwise leave those fields empty.",
-            "consent", "consent_required",
+            "consent",
+            "consent_required",
         )
     channel = data.get("channel", "web") or "web"
     if channel not in CHANNELS:
-        raise InvalidProposal(f"Okänd kanal. Välj en av: {', '.join(CHANNELS)}.",
-                              f"Unknown channel. Choose one of: {', '.join(CHANNELS)}.", "channel", "unknown_channel")
+        raise InvalidProposal(
+            f"Okänd kanal. Välj en av: {', '.join(CHANNELS)}.",
+            f"Unknown channel. Choose one of: {', '.join(CHANNELS)}.",
+            "channel",
+            "unknown_channel",
+        )
     meeting = _text(data.get("meeting"), "meeting", "Mötet", "The meeting", 200, required=False) or None
-    return {"lon": lon, "lat": lat, "category": category, "title": title, "description": description,
-            "name": name or None, "email": email or None, "consent": consent, "channel": channel, "meeting": meeting}
+    return {
+        "lon": lon,
+        "lat": lat,
+        "category": category,
+        "title": title,
+        "description": description,
+        "name": name or None,
+        "email": email or None,
+        "consent": consent,
+        "channel": channel,
+        "meeting": meeting,
+    }
 
 
 FEW_POINTS = 64  # up to this many points are joined without building frames (a new proposal: one)
@@ -133,8 +163,9 @@ def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) ->
             results[point]["area_ids"].append(area_id)
         for point, found in enumerate(service_index.nearest_each_xy(xy)):
             results[point]["nearest"] = [
-                {"kind": kind, "service_id": service_id, "service_name": service_index.names[service_id],
-                 "distance_m": metres} for kind, service_id, metres in found]
+                {"kind": kind, "service_id": service_id, "service_name": service_index.names[service_id], "distance_m": metres}
+                for kind, service_id, metres in found
+            ]
         return results
     points = gpd.GeoDataFrame(geometry=shapely.points(lonlat), crs=WGS84)
     pairs = area_index.containing(points)
@@ -144,15 +175,20 @@ def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) ->
     for kind in service_index.kinds:
         for position, (service_id, metres) in enumerate(zip(nearest[f"{kind}_id"], nearest[f"{kind}_m"])):
             if service_id is not None and not (isinstance(service_id, float) and math.isnan(service_id)):
-                results[position]["nearest"].append({
-                    "kind": kind, "service_id": service_id, "service_name": service_index.names[service_id],
-                    "distance_m": float(metres),
-                })
+                results[position]["nearest"].append(
+                    {
+                        "kind": kind,
+                        "service_id": service_id,
+                        "service_name": service_index.names[service_id],
+                        "distance_m": float(metres),
+                    }
+                )
     return results
 
 
-def submit(conn: Connection, registry: LayerRegistry, data: dict, role: str = "resident", now=None,
-           hold_links: bool = False) -> ProposalRecord:
+def submit(
+    conn: Connection, registry: LayerRegistry, data: dict, role: str = "resident", now=None, hold_links: bool = False
+) -> ProposalRecord:
     """Validate, join, route and store one proposal; return the stored record (with contact-free fields).
 
     With ``hold_links`` a proposal whose text contains a link is stored hidden, ``hidden_reason``
@@ -168,15 +204,30 @@ def submit(conn: Connection, registry: LayerRegistry, data: dict, role: str = "r
     layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
     joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
     locality = registry.locality
-    routing = route(locality.routing, locality.default_department, fields["category"], joins["area_ids"],
-                    {n["kind"]: n["distance_m"] for n in joins["nearest"]})
+    routing = route(
+        locality.routing,
+        locality.default_department,
+        fields["category"],
+        joins["area_ids"],
+        {n["kind"]: n["distance_m"] for n in joins["nearest"]},
+    )
     contact = None
     if fields["name"] or fields["email"]:
         contact = {"name": fields["name"], "email": fields["email"], "consent_at": now or store.utcnow()}
     ids = store.insert_proposal(
-        conn, lon=fields["lon"], lat=fields["lat"], category=fields["category"], title=fields["title"],
-        description=fields["description"], channel=fields["channel"], meeting=fields["meeting"],
-        department=routing.department, also_departments=routing.also, contact=contact, role=role, now=now,
+        conn,
+        lon=fields["lon"],
+        lat=fields["lat"],
+        category=fields["category"],
+        title=fields["title"],
+        description=fields["description"],
+        channel=fields["channel"],
+        meeting=fields["meeting"],
+        department=routing.department,
+        also_departments=routing.also,
+        contact=contact,
+        role=role,
+        now=now,
         hidden_reason=spam.PENDING_REVIEW if held else None,
     )
     store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"])
@@ -187,11 +238,21 @@ def submit(conn: Connection, registry: LayerRegistry, data: dict, role: str = "r
 
 def _unstored_record(fields: dict, joins: JoinResult, now) -> ProposalRecord:
     """The record a stored proposal would give back, for an answer that must look like success."""
-    record = {**fields, "public_id": store.new_public_id(), "status": "received", "channel": "web",
-              "created_at": now, "updated_at": now, "area_ids": joins["area_ids"], "support_count": 0,
-              "nearest": {n["kind"]: {"id": n["service_id"], "name": n["service_name"],
-                                      "distance_m": round(n["distance_m"], 1)} for n in joins["nearest"]},
-              "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}]}
+    record = {
+        **fields,
+        "public_id": store.new_public_id(),
+        "status": "received",
+        "channel": "web",
+        "created_at": now,
+        "updated_at": now,
+        "area_ids": joins["area_ids"],
+        "support_count": 0,
+        "nearest": {
+            n["kind"]: {"id": n["service_id"], "name": n["service_name"], "distance_m": round(n["distance_m"], 1)}
+            for n in joins["nearest"]
+        },
+        "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}],
+    }
     return cast(ProposalRecord, record)
 
 
@@ -210,8 +271,9 @@ def refresh_joins(conn: Connection, registry: LayerRegistry) -> int:
 NEARBY_CANDIDATES = 10  # times the answer's length: how many the database's rough ranking hands on
 
 
-def nearby(conn: Connection, lon: float, lat: float, radius_m: float, category: str | None = None, grid_m: float = 0,
-           limit: int = 20) -> list[tuple[float, dict]]:
+def nearby(
+    conn: Connection, lon: float, lat: float, radius_m: float, category: str | None = None, grid_m: float = 0, limit: int = 20
+) -> list[tuple[float, dict]]:
     """Return ``(metres, public view)`` of public proposals within ``radius_m`` of lon/lat.
 
     Same category first, then nearest. Distances are measured from the public (possibly

@@ -3,6 +3,7 @@
 Declared so that a reader (and mypy) knows what a proposal record or a join result holds
 without running the code; they are plain dicts at run time.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

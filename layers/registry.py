@@ -5,6 +5,7 @@ planner imported lives in the store (``layers.layer_store``); the registry asks 
 each layer's current version (one indexed query) and serves the bundled file while there is
 none. The cache is keyed on that version, so every process sees an import as soon as it commits.
 """
+
 from __future__ import annotations
 
 import threading

@@ -4,6 +4,7 @@ Plain functions over the records ``layers.store.list_proposals`` returns; no Fla
 drawing (charts are drawn by ``webmap.planner_report``). Counts per development area use the
 stored join results (``area_ids``), the same ones the proposal pages show.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -15,8 +16,20 @@ from sqlalchemy import Connection, select
 from .schema import proposal_areas, proposals
 
 FILTERS = ("category", "status", "channel", "department", "area", "date_from", "date_to")
-_COLUMNS = ("id", "public_id", "lon", "lat", "category", "title", "status", "channel", "department",
-            "also_departments", "hidden", "created_at")
+_COLUMNS = (
+    "id",
+    "public_id",
+    "lon",
+    "lat",
+    "category",
+    "title",
+    "status",
+    "channel",
+    "department",
+    "also_departments",
+    "hidden",
+    "created_at",
+)
 
 
 def load_records(conn: Connection) -> list[dict]:
@@ -27,7 +40,8 @@ def load_records(conn: Connection) -> list[dict]:
     """
     areas: dict[int, list[str]] = {}
     for proposal_id, area_id in conn.execute(
-            select(proposal_areas.c.proposal_id, proposal_areas.c.area_id).order_by(proposal_areas.c.area_id)):
+        select(proposal_areas.c.proposal_id, proposal_areas.c.area_id).order_by(proposal_areas.c.area_id)
+    ):
         areas.setdefault(proposal_id, []).append(area_id)
     records = []
     query = select(*(proposals.c[name] for name in _COLUMNS)).order_by(proposals.c.created_at, proposals.c.id)
@@ -52,8 +66,18 @@ def _day(value) -> date | None:
         raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
-def filter_records(records, *, category=None, status=None, channel=None, department=None, area=None,
-                   date_from=None, date_to=None, include_hidden=True) -> list[dict]:
+def filter_records(
+    records,
+    *,
+    category=None,
+    status=None,
+    channel=None,
+    department=None,
+    area=None,
+    date_from=None,
+    date_to=None,
+    include_hidden=True,
+) -> list[dict]:
     """Return the records matching every given filter (empty values are ignored; dates inclusive).
 
     ``department`` matches the responsible department or one informed too.
@@ -69,8 +93,7 @@ def filter_records(records, *, category=None, status=None, channel=None, departm
             continue
         if channel and r["channel"] != channel:
             continue
-        if department and department != r.get("department") and \
-                department not in (r.get("also_departments") or "").split(","):
+        if department and department != r.get("department") and department not in (r.get("also_departments") or "").split(","):
             continue
         if area and area not in r.get("area_ids", ()):
             continue
@@ -107,10 +130,7 @@ def timeline(records, period: str = "week") -> list[tuple[str, int]]:
 
 def median_hours_to_first_answer(records, first_answers: dict) -> float | None:
     """Return the median hours from submission to first answer among answered records, or None."""
-    hours = [
-        (first_answers[r["id"]] - r["created_at"]).total_seconds() / 3600
-        for r in records if r["id"] in first_answers
-    ]
+    hours = [(first_answers[r["id"]] - r["created_at"]).total_seconds() / 3600 for r in records if r["id"] in first_answers]
     return statistics.median(hours) if hours else None
 
 

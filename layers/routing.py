@@ -1,4 +1,5 @@
 """Routing a proposal to the responsible municipal department, from the locality's table."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,18 +3,32 @@
 Public fields and personal data live in separate tables: ``contacts`` is the only table that
 holds a name or an e-mail address, and no public query joins it.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
-    UniqueConstraint, text,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
 
 # ------------------------------------------------------------------ proposals (foundation)
 proposals = Table(
-    "proposals", metadata,
+    "proposals",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("public_id", String(32), nullable=False, unique=True),
     Column("lon", Float, nullable=False),
@@ -23,9 +37,9 @@ proposals = Table(
     Column("title", String(120), nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("channel", String(32), nullable=False, default="web"),
-    Column("meeting", String(200)),                      # the meeting/activity a staff-entered proposal came from
+    Column("meeting", String(200)),  # the meeting/activity a staff-entered proposal came from
     Column("status", String(32), nullable=False, default="received"),
-    Column("department", String(64)),                    # responsible department (proposed by routing, confirmed by a planner)
+    Column("department", String(64)),  # responsible department (proposed by routing, confirmed by a planner)
     Column("also_departments", String(400), nullable=False, default=""),  # comma-separated, informed too
     Column("hidden", Boolean, nullable=False, default=False),
     Column("hidden_reason", Text),
@@ -36,7 +50,8 @@ proposals = Table(
 )
 
 contacts = Table(
-    "contacts", metadata,
+    "contacts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, unique=True),
     Column("name", String(200)),
@@ -46,35 +61,39 @@ contacts = Table(
 )
 
 status_history = Table(
-    "status_history", metadata,
+    "status_history",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("status", String(32), nullable=False),
-    Column("note", Text),                                # public reason (e.g. why declined)
-    Column("role", String(32), nullable=False),          # who changed it, as a role: resident, planner, system
+    Column("note", Text),  # public reason (e.g. why declined)
+    Column("role", String(32), nullable=False),  # who changed it, as a role: resident, planner, system
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
 supports = Table(
-    "supports", metadata,
+    "supports",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False),
-    Column("token_hash", String(64), nullable=False),    # sha256 of the browser's random token, never the token
+    Column("token_hash", String(64), nullable=False),  # sha256 of the browser's random token, never the token
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("client_hash", String(64)),                   # keyed hash of the sender's network: a daily cap per network (#9)
+    Column("client_hash", String(64)),  # keyed hash of the sender's network: a daily cap per network (#9)
     UniqueConstraint("proposal_id", "token_hash", name="uq_support_once"),
 )
 
 # Join results persisted at insert, recomputed when layers change.
 proposal_areas = Table(
-    "proposal_areas", metadata,
+    "proposal_areas",
+    metadata,
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
     Column("area_id", String(100), primary_key=True),
     Index("ix_proposal_areas_area", "area_id"),
 )
 
 proposal_services = Table(
-    "proposal_services", metadata,
+    "proposal_services",
+    metadata,
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(64), primary_key=True),
     Column("service_id", String(100), nullable=False),
@@ -86,14 +105,15 @@ proposal_services = Table(
 # Staff accounts. A user id is stored beside every staff action for the internal audit trail,
 # but public views show only the role (planner, moderator, admin), never a name or an id.
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
-    Column("role", String(16), nullable=False),          # planner < moderator < admin
+    Column("role", String(16), nullable=False),  # planner < moderator < admin
     Column("active", Boolean, nullable=False, default=True),
     Column("failed_logins", Integer, nullable=False, default=0),  # unused since #9: see login_failures
-    Column("locked_until", DateTime(timezone=True)),                # unused since #9
+    Column("locked_until", DateTime(timezone=True)),  # unused since #9
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
     # Stored in each session cookie; bumping it (logout, password, role, deactivation) ends them all.
@@ -101,7 +121,8 @@ users = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the bearer token, never the token
@@ -109,9 +130,9 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked", Boolean, nullable=False, default=False),
-    Column("name", String(64)),                          # unique; the HTTP Basic username (NULL before #9)
+    Column("name", String(64)),  # unique; the HTTP Basic username (NULL before #9)
     Column("scope", String(16), nullable=False, server_default=text("'full'")),  # full | read
-    Column("expires_at", DateTime(timezone=True)),       # NULL before #9: created_at + 90 days applies
+    Column("expires_at", DateTime(timezone=True)),  # NULL before #9: created_at + 90 days applies
     Column("revoked_at", DateTime(timezone=True)),
     Index("uq_api_tokens_name", "name", unique=True),
 )
@@ -119,10 +140,11 @@ api_tokens = Table(
 # Failed logins per (username, client), whether the username exists or not: a client that fails
 # too often is refused for a while for that name only, so nobody can lock out someone else.
 login_failures = Table(
-    "login_failures", metadata,
+    "login_failures",
+    metadata,
     Column("id", Integer, primary_key=True),
-    Column("username", String(64), nullable=False),      # sha256 of the name as typed, lower-cased
-    Column("client", String(64), nullable=False),        # keyed hash of the client address
+    Column("username", String(64), nullable=False),  # sha256 of the name as typed, lower-cased
+    Column("client", String(64), nullable=False),  # keyed hash of the client address
     Column("failures", Integer, nullable=False),
     Column("last_failed_at", DateTime(timezone=True), nullable=False),
     Column("locked_until", DateTime(timezone=True)),
@@ -131,7 +153,8 @@ login_failures = Table(
 )
 
 forwardings = Table(
-    "forwardings", metadata,
+    "forwardings",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("from_department", String(64)),
@@ -143,34 +166,37 @@ forwardings = Table(
 )
 
 answers = Table(
-    "answers", metadata,
+    "answers",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("body", Text, nullable=False),               # public text
-    Column("department", String(64)),                   # answering department (public)
+    Column("body", Text, nullable=False),  # public text
+    Column("department", String(64)),  # answering department (public)
     Column("role", String(32), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),  # internal only
     Column("answered_at", DateTime(timezone=True), nullable=False),
 )
 
 flags = Table(
-    "flags", metadata,
+    "flags",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("token_hash", String(64), nullable=False),   # sha256 of the browser's random token
-    Column("client_hash", String(64)),                   # keyed hash of the client address: distinct flaggers
+    Column("token_hash", String(64), nullable=False),  # sha256 of the browser's random token
+    Column("client_hash", String(64)),  # keyed hash of the client address: distinct flaggers
     Column("reason", String(500), nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("reviewed_at", DateTime(timezone=True)),      # set when a moderator restores the proposal
+    Column("reviewed_at", DateTime(timezone=True)),  # set when a moderator restores the proposal
     UniqueConstraint("proposal_id", "token_hash", name="uq_flag_once"),
 )
 
 # Internal audit trail of staff actions (moderation, status, forwarding, answers); never public.
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False),
-    Column("action", String(32), nullable=False),       # hide, restore, auto_hide, status, forward, answer, ...
+    Column("action", String(32), nullable=False),  # hide, restore, auto_hide, status, forward, answer, ...
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), index=True),
     Column("detail", Text, nullable=False, default=""),
     Column("role", String(32), nullable=False),
@@ -178,33 +204,36 @@ audit_log = Table(
 )
 
 activities = Table(
-    "activities", metadata,
+    "activities",
+    metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String(32), nullable=False),         # open_meeting, focus_group, walk, survey, workbook_round, initiative
+    Column("kind", String(32), nullable=False),  # open_meeting, focus_group, walk, survey, workbook_round, initiative
     Column("title", String(200), nullable=False),
     Column("description", Text, nullable=False, default=""),
-    Column("date", String(10), nullable=False),          # ISO date YYYY-MM-DD
+    Column("date", String(10), nullable=False),  # ISO date YYYY-MM-DD
     Column("place", String(200), nullable=False, default=""),
     Column("lon", Float),
     Column("lat", Float),
-    Column("status", String(32), nullable=False),       # planned, ongoing, done, cancelled
+    Column("status", String(32), nullable=False),  # planned, ongoing, done, cancelled
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 activity_proposals = Table(
-    "activity_proposals", metadata,
+    "activity_proposals",
+    metadata,
     Column("activity_id", Integer, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
     Column("relation", String(16), nullable=False, default="produced"),  # produced | answers
 )
 
 activity_revisions = Table(
-    "activity_revisions", metadata,
+    "activity_revisions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("activity_id", Integer, ForeignKey("activities.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("revision", Integer, nullable=False),
-    Column("changes", Text, nullable=False),             # JSON: {field: [old, new]}
+    Column("changes", Text, nullable=False),  # JSON: {field: [old, new]}
     Column("role", String(32), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),  # internal only
     Column("changed_at", DateTime(timezone=True), nullable=False),
@@ -215,7 +244,8 @@ activity_revisions = Table(
 # Imported layers (issue 9): the validated layer as GeoPackage bytes in WGS84, written in the same
 # transaction as the joins computed from it. A layer's highest version is current; none: bundled.
 layer_versions = Table(
-    "layer_versions", metadata,
+    "layer_versions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("layer", String(64), nullable=False),
     Column("version", Integer, nullable=False),

@@ -21,6 +21,7 @@
 
 Rate limits per client are the web layer's business (``RATELIMIT_ENABLED``). No Flask here.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,20 +35,58 @@ HONEYPOT_FIELD = "website"
 PENDING_REVIEW = "pending_review"
 
 _SCHEME_OR_MARKUP = re.compile(
-    r"(?:[a-z][a-z0-9+.-]{1,20}://)"                      # scheme://
-    r"|(?:\bwww\d?\.)"                                    # www.
-    r"|(?:<\s*a\s)|(?:\[url)|(?:\]\(\s*[a-z]+:)",           # HTML, BBCode and Markdown links
+    r"(?:[a-z][a-z0-9+.-]{1,20}://)"  # scheme://
+    r"|(?:\bwww\d?\.)"  # www.
+    r"|(?:<\s*a\s)|(?:\[url)|(?:\]\(\s*[a-z]+:)",  # HTML, BBCode and Markdown links
     re.IGNORECASE,
 )
 # Dot-separated names (labels of letters, digits and hyphens), then perhaps a path or a port.
 _NAME = re.compile(r"(?<![\w-])([^\W_][\w-]*(?:\.[^\W_][\w-]*)+)(/|:\d)?")
 # Written Title-case after a word these still count: the generic endings spam uses.
-_GENERIC_ENDINGS = frozenset(("com", "net", "org", "info", "biz", "xyz", "top", "site", "online", "shop", "club",
-                              "link", "click", "io", "app", "dev", "ru", "cn"))
+_GENERIC_ENDINGS = frozenset(
+    (
+        "com",
+        "net",
+        "org",
+        "info",
+        "biz",
+        "xyz",
+        "top",
+        "site",
+        "online",
+        "shop",
+        "club",
+        "link",
+        "click",
+        "io",
+        "app",
+        "dev",
+        "ru",
+        "cn",
+    )
+)
 # Swedish abbreviations end in these (org.nr, tel.nr, f.Kr); a link under them is rare here.
 _ABBREVIATION_ENDINGS = frozenset(("nr", "kr"))
-SHORTENERS = frozenset(("bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rb.gy",
-                        "cutt.ly", "shorturl.at", "tiny.cc", "t.ly", "s.id", "rebrand.ly", "v.gd", "lnkd.in"))
+SHORTENERS = frozenset(
+    (
+        "bit.ly",
+        "t.co",
+        "tinyurl.com",
+        "goo.gl",
+        "ow.ly",
+        "is.gd",
+        "buff.ly",
+        "rb.gy",
+        "cutt.ly",
+        "shorturl.at",
+        "tiny.cc",
+        "t.ly",
+        "s.id",
+        "rebrand.ly",
+        "v.gd",
+        "lnkd.in",
+    )
+)
 # Full stops that browsers accept between the labels of a domain name (NFKC leaves U+3002 as it is).
 _DOTS = {ord("\u3002"): "."}
 
@@ -68,13 +107,13 @@ def _is_link_name(name: str, tail: str | None) -> bool:
     lower = name.lower()
     suffix = _suffixes().publicsuffix(lower, accept_unknown=False)
     registrable = _suffixes().privatesuffix(lower, accept_unknown=False)
-    if suffix is None or registrable is None:   # no real ending, or only an ending (``co.uk``)
+    if suffix is None or registrable is None:  # no real ending, or only an ending (``co.uk``)
         return False
     if tail or registrable in SHORTENERS or registrable != lower or "." in suffix:
-        return True                              # path or port, shortener, subdomain, multi-part ending
+        return True  # path or port, shortener, subdomain, multi-part ending
     if suffix in _ABBREVIATION_ENDINGS:
         return False
-    written = name[-len(suffix):]
+    written = name[-len(suffix) :]
     return not (written[0].isupper() and written[1:].islower() and suffix not in _GENERIC_ENDINGS)
 
 

@@ -3,6 +3,7 @@
 SQLite by default (WAL journal, foreign keys on, a busy timeout so concurrent writers wait
 rather than fail), PostgreSQL by URL. Public reads never touch the ``contacts`` table.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,12 +20,27 @@ from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from .records import NearestService, ProposalRecord
 from .schema import (
-    answers, contacts, metadata, proposal_areas, proposal_services, proposals, status_history, supports,
+    answers,
+    contacts,
+    metadata,
+    proposal_areas,
+    proposal_services,
+    proposals,
+    status_history,
+    supports,
 )
 
 PUBLIC_COLUMNS = (
-    "public_id", "lon", "lat", "category", "title", "description", "channel", "status",
-    "created_at", "updated_at",
+    "public_id",
+    "lon",
+    "lat",
+    "category",
+    "title",
+    "description",
+    "channel",
+    "status",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -109,23 +125,50 @@ def aware(value):
     return value
 
 
-def insert_proposal(conn: Connection, *, lon, lat, category, title, description, department, also_departments=(),
-                    channel="web", meeting=None, contact=None, role="resident", now=None,
-                    hidden_reason=None) -> dict:
+def insert_proposal(
+    conn: Connection,
+    *,
+    lon,
+    lat,
+    category,
+    title,
+    description,
+    department,
+    also_departments=(),
+    channel="web",
+    meeting=None,
+    contact=None,
+    role="resident",
+    now=None,
+    hidden_reason=None,
+) -> dict:
     """Insert a proposal with its first status, and its contact row if any; return ids.
 
     A ``hidden_reason`` (e.g. ``pending_review``) stores it hidden until a moderator restores it.
     """
     now = now or utcnow()
     public_id = new_public_id()
-    proposal_id = inserted_id(conn.execute(
-        insert(proposals).values(
-            public_id=public_id, lon=lon, lat=lat, category=category, title=title, description=description,
-            channel=channel, meeting=meeting, status="received", department=department,
-            also_departments=",".join(also_departments), hidden=hidden_reason is not None,
-            hidden_reason=hidden_reason, created_at=now, updated_at=now,
+    proposal_id = inserted_id(
+        conn.execute(
+            insert(proposals).values(
+                public_id=public_id,
+                lon=lon,
+                lat=lat,
+                category=category,
+                title=title,
+                description=description,
+                channel=channel,
+                meeting=meeting,
+                status="received",
+                department=department,
+                also_departments=",".join(also_departments),
+                hidden=hidden_reason is not None,
+                hidden_reason=hidden_reason,
+                created_at=now,
+                updated_at=now,
+            )
         )
-    ))
+    )
     conn.execute(insert(status_history).values(proposal_id=proposal_id, status="received", role=role, changed_at=now))
     if contact:
         conn.execute(insert(contacts).values(proposal_id=proposal_id, created_at=now, **contact))
@@ -157,24 +200,35 @@ def _records(conn: Connection, rows) -> list[ProposalRecord]:
         def selects(column):
             return column.between(low, high)
     else:
+
         def selects(column):
             return column.in_(ids)
+
     areas: dict[int, list[str]] = {}
     nearest: dict[int, dict[str, NearestService]] = {}
     for pid, area in conn.execute(
         select(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
-        .where(selects(proposal_areas.c.proposal_id)).order_by(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
+        .where(selects(proposal_areas.c.proposal_id))
+        .order_by(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
     ):
         areas.setdefault(pid, []).append(area)
     for pid, kind, service_id, name, metres in conn.execute(
-        select(proposal_services.c.proposal_id, proposal_services.c.kind, proposal_services.c.service_id,
-               proposal_services.c.service_name, proposal_services.c.distance_m)
-        .where(selects(proposal_services.c.proposal_id)).order_by(proposal_services.c.proposal_id, proposal_services.c.kind)
+        select(
+            proposal_services.c.proposal_id,
+            proposal_services.c.kind,
+            proposal_services.c.service_id,
+            proposal_services.c.service_name,
+            proposal_services.c.distance_m,
+        )
+        .where(selects(proposal_services.c.proposal_id))
+        .order_by(proposal_services.c.proposal_id, proposal_services.c.kind)
     ):
         nearest.setdefault(pid, {})[kind] = {"id": service_id, "name": name, "distance_m": round(metres, 1)}
-    counts: dict[int, int] = dict(conn.execute(  # type: ignore[arg-type]
-        select(supports.c.proposal_id, func.count()).where(selects(supports.c.proposal_id)).group_by(supports.c.proposal_id)
-    ).all())
+    counts: dict[int, int] = dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(supports.c.proposal_id, func.count()).where(selects(supports.c.proposal_id)).group_by(supports.c.proposal_id)
+        ).all()
+    )
     records = []
     for row in rows:
         record = row._asdict()
@@ -203,11 +257,16 @@ def _filters(bbox=None, category=None, status=None, include_hidden=False):
     return and_(True, *conditions)
 
 
-def list_proposals(conn: Connection, *, bbox=None, category=None, status=None, include_hidden=False,
-                   limit=None, offset=0) -> list[ProposalRecord]:
+def list_proposals(
+    conn: Connection, *, bbox=None, category=None, status=None, include_hidden=False, limit=None, offset=0
+) -> list[ProposalRecord]:
     """Return proposals (with join results and support counts) oldest first, filtered and paged."""
-    query = (select(proposals).where(_filters(bbox, category, status, include_hidden))
-             .order_by(proposals.c.created_at, proposals.c.id).offset(offset))
+    query = (
+        select(proposals)
+        .where(_filters(bbox, category, status, include_hidden))
+        .order_by(proposals.c.created_at, proposals.c.id)
+        .offset(offset)
+    )
     if limit is not None:
         query = query.limit(limit)
     return _records(conn, conn.execute(query).all())
@@ -219,13 +278,17 @@ def list_public(conn: Connection, *, bbox=None, category=None, status=None, limi
     What the resident map and ``/api/proposals`` list: one query, no per-proposal join rows
     (``list_proposals`` adds those).
     """
-    counts = (select(supports.c.proposal_id, func.count().label("support_count"))
-              .group_by(supports.c.proposal_id).subquery())
-    query = (select(*[proposals.c[column] for column in PUBLIC_COLUMNS],
-                    func.coalesce(counts.c.support_count, 0).label("support_count"))
-             .select_from(proposals.outerjoin(counts, counts.c.proposal_id == proposals.c.id))
-             .where(_filters(bbox, category, status)).order_by(proposals.c.created_at, proposals.c.id)
-             .limit(limit).offset(offset or None))
+    counts = select(supports.c.proposal_id, func.count().label("support_count")).group_by(supports.c.proposal_id).subquery()
+    query = (
+        select(
+            *[proposals.c[column] for column in PUBLIC_COLUMNS], func.coalesce(counts.c.support_count, 0).label("support_count")
+        )
+        .select_from(proposals.outerjoin(counts, counts.c.proposal_id == proposals.c.id))
+        .where(_filters(bbox, category, status))
+        .order_by(proposals.c.created_at, proposals.c.id)
+        .limit(limit)
+        .offset(offset or None)
+    )
     records = []
     for row in conn.execute(query):
         record = dict(row._mapping)
@@ -248,7 +311,8 @@ def get_proposal(conn: Connection, public_id: str, include_hidden=False) -> Prop
     record["history"] = [
         {"status": h.status, "note": h.note, "role": h.role, "changed_at": aware(h.changed_at)}
         for h in conn.execute(
-            select(status_history).where(status_history.c.proposal_id == row.id)
+            select(status_history)
+            .where(status_history.c.proposal_id == row.id)
             .order_by(status_history.c.changed_at, status_history.c.id)
         )
     ]
@@ -266,8 +330,10 @@ def public_view(record: ProposalRecord, grid_m: float = 0) -> dict:
     view["nearest"] = dict(record.get("nearest", {}))
     if grid_m:
         view["lon"], view["lat"] = snap_to_grid(view["lon"], view["lat"], grid_m)
-        view["nearest"] = {kind: {**near, "distance_m": float(round(near["distance_m"] / grid_m) * grid_m)}
-                           for kind, near in view["nearest"].items()}
+        view["nearest"] = {
+            kind: {**near, "distance_m": float(round(near["distance_m"] / grid_m) * grid_m)}
+            for kind, near in view["nearest"].items()
+        }
     view["support_count"] = record.get("support_count", 0)
     if "history" in record:
         view["history"] = [dict(h) for h in record["history"]]
@@ -289,12 +355,14 @@ class SupportLimitReached(UserError):
             f"Förslaget har redan fått {limit} stöd från ditt nätverk det senaste dygnet, så många som går. "
             "Försök igen i morgon.",
             f"This proposal has already had {limit} supports from your network in the last 24 hours, "
-            "as many as allowed. Try again tomorrow.")
+            "as many as allowed. Try again tomorrow.",
+        )
         self.retry_after = retry_after
 
 
-def add_support(conn: Connection, public_id: str, token: str, now=None, client: str | None = None,
-                per_client_daily: int = 0) -> tuple[bool, int] | None:
+def add_support(
+    conn: Connection, public_id: str, token: str, now=None, client: str | None = None, per_client_daily: int = 0
+) -> tuple[bool, int] | None:
     """Record one support per browser token; return (newly added, total), or None if no such proposal.
 
     ``client`` is a keyed hash of the sender's network; with ``per_client_daily > 0`` a network
@@ -302,9 +370,7 @@ def add_support(conn: Connection, public_id: str, token: str, now=None, client: 
     so a browser that drops its cookie (a new token) does not buy unlimited supports.
     """
     now = now or utcnow()
-    row = conn.execute(
-        select(proposals.c.id).where(proposals.c.public_id == public_id, proposals.c.hidden.is_(False))
-    ).first()
+    row = conn.execute(select(proposals.c.id).where(proposals.c.public_id == public_id, proposals.c.hidden.is_(False))).first()
     if row is None:
         return None
     token_hash = hash_token(token)
@@ -316,8 +382,9 @@ def add_support(conn: Connection, public_id: str, token: str, now=None, client: 
     if exists is None:
         try:
             with conn.begin_nested():  # a concurrent identical support loses the race harmlessly
-                conn.execute(insert(supports).values(proposal_id=row.id, token_hash=token_hash, client_hash=client,
-                                                     created_at=now))
+                conn.execute(
+                    insert(supports).values(proposal_id=row.id, token_hash=token_hash, client_hash=client, created_at=now)
+                )
             added = True
         except IntegrityError:
             added = False
@@ -330,8 +397,9 @@ def add_support(conn: Connection, public_id: str, token: str, now=None, client: 
 def _check_network_cap(conn: Connection, proposal_id: int, client: str, limit: int, now: datetime) -> None:
     since = now - timedelta(days=1)
     count, oldest = conn.execute(
-        select(func.count(), func.min(supports.c.created_at))
-        .where(supports.c.proposal_id == proposal_id, supports.c.client_hash == client, supports.c.created_at > since)
+        select(func.count(), func.min(supports.c.created_at)).where(
+            supports.c.proposal_id == proposal_id, supports.c.client_hash == client, supports.c.created_at > since
+        )
     ).one()
     if count >= limit:
         raise SupportLimitReached(limit, max((aware(oldest) - since).total_seconds(), 1.0))
@@ -353,16 +421,28 @@ def _page_conditions(bbox=None, created_between=None, include_hidden=False):
     return and_(*conditions)
 
 
-def page_proposals(conn: Connection, *, after_id: int = 0, limit: int = 1000, offset: int = 0, bbox=None,
-                   created_between=None, include_hidden=False) -> list[ProposalRecord]:
+def page_proposals(
+    conn: Connection,
+    *,
+    after_id: int = 0,
+    limit: int = 1000,
+    offset: int = 0,
+    bbox=None,
+    created_between=None,
+    include_hidden=False,
+) -> list[ProposalRecord]:
     """Return up to ``limit`` proposals with ``id > after_id`` in id order (keyset paging).
 
     Exports and the OGC API walk the store with this, one index range scan per page; ``offset``
     skips rows after ``after_id`` (for clients that ask by offset). ``created_between`` is a
     ``(start, end)`` pair of aware datetimes, either end None for open.
     """
-    query = (select(proposals).where(proposals.c.id > after_id, _page_conditions(bbox, created_between, include_hidden))
-             .order_by(proposals.c.id).limit(limit))
+    query = (
+        select(proposals)
+        .where(proposals.c.id > after_id, _page_conditions(bbox, created_between, include_hidden))
+        .order_by(proposals.c.id)
+        .limit(limit)
+    )
     if offset:
         query = query.offset(offset)
     return _records(conn, conn.execute(query).all())
@@ -376,8 +456,11 @@ def count_page_proposals(conn: Connection, *, bbox=None, created_between=None, i
 
 def proposal_points(conn: Connection, *, bbox=None, created_between=None, include_hidden=False):
     """Return arrays of id, lon and lat of the matching proposals, in id order (no joins, no text)."""
-    query = (select(proposals.c.id, proposals.c.lon, proposals.c.lat)
-             .where(_page_conditions(bbox, created_between, include_hidden)).order_by(proposals.c.id))
+    query = (
+        select(proposals.c.id, proposals.c.lon, proposals.c.lat)
+        .where(_page_conditions(bbox, created_between, include_hidden))
+        .order_by(proposals.c.id)
+    )
     result = conn.execute(query)
     rows = result.cursor.fetchall()  # the DB-API's plain tuples: building Row objects doubled the time at 200 000
     result.close()
@@ -400,8 +483,9 @@ def data_fingerprint(conn: Connection) -> tuple:
     (workflow changes touch ``updated_at``); a few aggregate queries, no rows.
     """
     p = proposals.c
-    parts = [tuple(conn.execute(select(func.count(), func.max(p.id), func.max(p.updated_at),
-                                       func.sum(p.hidden.cast(Integer)))).one())]
+    parts = [
+        tuple(conn.execute(select(func.count(), func.max(p.id), func.max(p.updated_at), func.sum(p.hidden.cast(Integer)))).one())
+    ]
     for table in (supports, status_history, answers):
         parts.append(tuple(conn.execute(select(func.count(), func.max(table.c.id))).one()))
     return tuple(tuple(str(value) for value in part) for part in parts)
@@ -410,16 +494,18 @@ def data_fingerprint(conn: Connection) -> tuple:
 def proposal_extent(conn: Connection, include_hidden: bool = False) -> tuple | None:
     """Return ``(minlon, minlat, maxlon, maxlat, first created_at, last created_at)``, or None if no proposals."""
     p = proposals.c
-    query = select(func.min(p.lon), func.min(p.lat), func.max(p.lon), func.max(p.lat), func.min(p.created_at),
-                   func.max(p.created_at))
+    query = select(
+        func.min(p.lon), func.min(p.lat), func.max(p.lon), func.max(p.lat), func.min(p.created_at), func.max(p.created_at)
+    )
     if not include_hidden:
         query = query.where(p.hidden.is_(False))
     row = conn.execute(query).one()
     return None if row[0] is None else tuple(row)
 
 
-def nearest_ids(conn: Connection, lon: float, lat: float, reach_deg: float, category: str | None = None,
-                limit: int = 200) -> list[int]:
+def nearest_ids(
+    conn: Connection, lon: float, lat: float, reach_deg: float, category: str | None = None, limit: int = 200
+) -> list[int]:
     """Return ids of public proposals within about ``reach_deg`` (degrees of latitude) of lon/lat.
 
     Same category first, then nearest by an equirectangular approximation computed in the

@@ -17,6 +17,7 @@ Only symbology is written (``styleCategories="Symbology"``): labels, forms and s
 left to QGIS's defaults. The QML is written as QGIS 3.22 writes it (``<Option>`` maps and the
 older ``<prop>`` pairs side by side), the oldest QGIS the tests open it with.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,8 +33,12 @@ POLYGON_COLOR = "#a6cee3"
 OTHER_COLOR = "#999999"
 # The marker colour the web map uses for each proposal status (labels: layers.vocabulary).
 PROPOSAL_STATUS_COLORS = {
-    "received": "#1f78b4", "forwarded": "#6a3d9a", "under_consideration": "#ff7f00",
-    "planned": "#33a02c", "done": "#1b7837", "declined": "#7f7f7f",
+    "received": "#1f78b4",
+    "forwarded": "#6a3d9a",
+    "under_consideration": "#ff7f00",
+    "planned": "#33a02c",
+    "done": "#1b7837",
+    "declined": "#7f7f7f",
 }
 # Marker shapes and sizes (mm): proposals must never be mistaken for a reference layer.
 PROPOSAL_MARKER = ("diamond", 6.0)
@@ -81,7 +86,7 @@ class LayerText:
 # ---------------------------------------------------------------------------- QML
 def _rgba(hex_color: str, alpha: int = 255) -> str:
     value = hex_color.lstrip("#")
-    r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
     return f"{r},{g},{b},{alpha}"
 
 
@@ -93,55 +98,91 @@ def _props(options: dict) -> str:
 
 
 def _simple_marker(shape: str, size: float, fill: str, outline: str, outline_width: float = 0.4) -> tuple[str, dict]:
-    return "SimpleMarker", {"name": shape, "color": _rgba(fill), "outline_color": _rgba(outline),
-                            "outline_style": "solid", "outline_width": f"{outline_width:g}", "outline_width_unit": "MM",
-                            "size": f"{size:g}", "size_unit": "MM", "scale_method": "diameter", "joinstyle": "miter"}
+    return "SimpleMarker", {
+        "name": shape,
+        "color": _rgba(fill),
+        "outline_color": _rgba(outline),
+        "outline_style": "solid",
+        "outline_width": f"{outline_width:g}",
+        "outline_width_unit": "MM",
+        "size": f"{size:g}",
+        "size_unit": "MM",
+        "scale_method": "diameter",
+        "joinstyle": "miter",
+    }
 
 
 def _svg_marker(path: str, size: float, color: str) -> tuple[str, dict]:
-    return "SvgMarker", {"name": path, "size": f"{size:g}", "size_unit": "MM", "color": _rgba(color),
-                         "outline_color": _rgba(color), "outline_width": "0", "outline_width_unit": "MM",
-                         "fixedAspectRatio": "0", "scale_method": "diameter"}
+    return "SvgMarker", {
+        "name": path,
+        "size": f"{size:g}",
+        "size_unit": "MM",
+        "color": _rgba(color),
+        "outline_color": _rgba(color),
+        "outline_width": "0",
+        "outline_width_unit": "MM",
+        "fixedAspectRatio": "0",
+        "scale_method": "diameter",
+    }
 
 
 def _line(color: str, width: float, style: str = "solid", dash: str | None = None) -> tuple[str, dict]:
-    options = {"line_color": _rgba(color), "line_width": f"{width:g}", "line_width_unit": "MM",
-               "line_style": style, "joinstyle": "round", "capstyle": "round"}
+    options = {
+        "line_color": _rgba(color),
+        "line_width": f"{width:g}",
+        "line_width_unit": "MM",
+        "line_style": style,
+        "joinstyle": "round",
+        "capstyle": "round",
+    }
     if dash:
         options.update(use_custom_dash="1", customdash=dash, customdash_unit="MM")
     return "SimpleLine", options
 
 
 def _fill(color: str, alpha: int, outline: str, outline_width: float = 0.6) -> tuple[str, dict]:
-    return "SimpleFill", {"color": _rgba(color, alpha), "style": "solid" if alpha else "no",
-                          "outline_color": _rgba(outline), "outline_width": f"{outline_width:g}",
-                          "outline_width_unit": "MM", "outline_style": "solid", "joinstyle": "miter"}
+    return "SimpleFill", {
+        "color": _rgba(color, alpha),
+        "style": "solid" if alpha else "no",
+        "outline_color": _rgba(outline),
+        "outline_width": f"{outline_width:g}",
+        "outline_width_unit": "MM",
+        "outline_style": "solid",
+        "joinstyle": "miter",
+    }
 
 
 def _symbol(index: int, kind: str, layers: list[tuple[str, dict]]) -> str:
-    body = "".join(f'<layer class="{cls}" pass="0" locked="0" enabled="1">{_props(options)}</layer>'
-                   for cls, options in layers)
+    body = "".join(f'<layer class="{cls}" pass="0" locked="0" enabled="1">{_props(options)}</layer>' for cls, options in layers)
     return f'<symbol type="{kind}" name="{index}" alpha="1" clip_to_extent="1" force_rhr="0">{body}</symbol>'
 
 
 def _qml(renderer: str) -> str:
-    return (f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology">{renderer}</qgis>\n')
+    return (
+        f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology">{renderer}</qgis>\n'
+    )
 
 
 def _categorized(attribute: str, kind: str, categories: list[tuple[str, str, list]]) -> str:
     """``categories`` is (value, legend label, symbol layers); the last one should be the catch-all (value "")."""
-    rows = "".join(f'<category value={quoteattr(value)} label={quoteattr(label)} symbol="{i}" render="true"/>'
-                   for i, (value, label, _layers) in enumerate(categories))
+    rows = "".join(
+        f'<category value={quoteattr(value)} label={quoteattr(label)} symbol="{i}" render="true"/>'
+        for i, (value, label, _layers) in enumerate(categories)
+    )
     symbols = "".join(_symbol(i, kind, layers) for i, (_v, _l, layers) in enumerate(categories))
-    return (f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attribute)} symbollevels="0" '
-            f'enableorderby="0" forceraster="0"><categories>{rows}</categories>'
-            f"<symbols>{symbols}</symbols></renderer-v2>")
+    return (
+        f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attribute)} symbollevels="0" '
+        f'enableorderby="0" forceraster="0"><categories>{rows}</categories>'
+        f"<symbols>{symbols}</symbols></renderer-v2>"
+    )
 
 
 def _single(kind: str, layers: list[tuple[str, dict]]) -> str:
-    return (f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
-            f"<symbols>{_symbol(0, kind, layers)}</symbols></renderer-v2>")
+    return (
+        f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
+        f"<symbols>{_symbol(0, kind, layers)}</symbols></renderer-v2>"
+    )
 
 
 # ---------------------------------------------------------------------------- SLD
@@ -149,24 +190,36 @@ def _sld_mark(shape: str, size_mm: float, fill: str, stroke: str) -> str:
     pixels = round(size_mm * 96 / 25.4)  # SLD sizes are pixels
     rotation = "<se:Rotation>45</se:Rotation>" if shape == "diamond" else ""  # SLD has no diamond: a square on its corner
     name = "square" if shape == "diamond" else shape
-    return (f"<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>{name}</se:WellKnownName>"
-            f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter></se:Fill>'
-            f'<se:Stroke><se:SvgParameter name="stroke">{stroke}</se:SvgParameter></se:Stroke>'
-            f"</se:Mark><se:Size>{pixels}</se:Size>{rotation}</se:Graphic></se:PointSymbolizer>")
+    return (
+        f"<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>{name}</se:WellKnownName>"
+        f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter></se:Fill>'
+        f'<se:Stroke><se:SvgParameter name="stroke">{stroke}</se:SvgParameter></se:Stroke>'
+        f"</se:Mark><se:Size>{pixels}</se:Size>{rotation}</se:Graphic></se:PointSymbolizer>"
+    )
 
 
 def _sld_line(color: str, width_px: float = 2, dash: str | None = None) -> str:
     dash_param = f'<se:SvgParameter name="stroke-dasharray">{dash}</se:SvgParameter>' if dash else ""
-    return (f'<se:LineSymbolizer><se:Stroke><se:SvgParameter name="stroke">{color}</se:SvgParameter>'
-            f'<se:SvgParameter name="stroke-width">{width_px:g}</se:SvgParameter>{dash_param}</se:Stroke></se:LineSymbolizer>')
+    return (
+        f'<se:LineSymbolizer><se:Stroke><se:SvgParameter name="stroke">{color}</se:SvgParameter>'
+        f'<se:SvgParameter name="stroke-width">{width_px:g}</se:SvgParameter>{dash_param}</se:Stroke></se:LineSymbolizer>'
+    )
 
 
 def _sld_polygon(color: str, fill_opacity: float, outline: str, width_px: float = 2, dash: str | None = None) -> str:
-    fill = (f'<se:Fill><se:SvgParameter name="fill">{color}</se:SvgParameter>'
-            f'<se:SvgParameter name="fill-opacity">{fill_opacity:g}</se:SvgParameter></se:Fill>') if fill_opacity else ""
+    fill = (
+        (
+            f'<se:Fill><se:SvgParameter name="fill">{color}</se:SvgParameter>'
+            f'<se:SvgParameter name="fill-opacity">{fill_opacity:g}</se:SvgParameter></se:Fill>'
+        )
+        if fill_opacity
+        else ""
+    )
     dash_param = f'<se:SvgParameter name="stroke-dasharray">{dash}</se:SvgParameter>' if dash else ""
-    return (f'<se:PolygonSymbolizer>{fill}<se:Stroke><se:SvgParameter name="stroke">{outline}</se:SvgParameter>'
-            f'<se:SvgParameter name="stroke-width">{width_px:g}</se:SvgParameter>{dash_param}</se:Stroke></se:PolygonSymbolizer>')
+    return (
+        f'<se:PolygonSymbolizer>{fill}<se:Stroke><se:SvgParameter name="stroke">{outline}</se:SvgParameter>'
+        f'<se:SvgParameter name="stroke-width">{width_px:g}</se:SvgParameter>{dash_param}</se:Stroke></se:PolygonSymbolizer>'
+    )
 
 
 def _sld(layer_name: str, rules: list[tuple[str, str | None, str | None, str]]) -> str:
@@ -175,14 +228,18 @@ def _sld(layer_name: str, rules: list[tuple[str, str | None, str | None, str]]) 
     for title, attribute, value, symbolizer in rules:
         condition = ""
         if attribute is not None:
-            condition = (f"<ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>{escape(attribute)}</ogc:PropertyName>"
-                         f"<ogc:Literal>{escape(str(value))}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>")
+            condition = (
+                f"<ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>{escape(attribute)}</ogc:PropertyName>"
+                f"<ogc:Literal>{escape(str(value))}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>"
+            )
         body += f"<se:Rule><se:Name>{escape(title)}</se:Name>{condition}{symbolizer}</se:Rule>"
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<StyledLayerDescriptor version="1.1.0" '
-            'xmlns="http://www.opengis.net/sld" xmlns:ogc="http://www.opengis.net/ogc" '
-            'xmlns:se="http://www.opengis.net/se" xmlns:xlink="http://www.w3.org/1999/xlink">'
-            f"<NamedLayer><se:Name>{escape(layer_name)}</se:Name><UserStyle><se:Name>{escape(layer_name)}</se:Name>"
-            f"<se:FeatureTypeStyle>{body}</se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<StyledLayerDescriptor version="1.1.0" '
+        'xmlns="http://www.opengis.net/sld" xmlns:ogc="http://www.opengis.net/ogc" '
+        'xmlns:se="http://www.opengis.net/se" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        f"<NamedLayer><se:Name>{escape(layer_name)}</se:Name><UserStyle><se:Name>{escape(layer_name)}</se:Name>"
+        f"<se:FeatureTypeStyle>{body}</se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n"
+    )
 
 
 def _geometry_kind(geometry_type: str) -> str:
@@ -193,24 +250,35 @@ def _geometry_kind(geometry_type: str) -> str:
 # ------------------------------------------------------------------------ styles
 def _service_badge(svg: str) -> list[tuple[str, dict]]:
     shape, size = SERVICE_BADGE
-    return [_simple_marker(shape, size, "#ffffff", SERVICE_ICON_COLOR, 0.3),
-            _svg_marker(svg, SERVICE_ICON_SIZE, SERVICE_ICON_COLOR)]
+    return [
+        _simple_marker(shape, size, "#ffffff", SERVICE_ICON_COLOR, 0.3),
+        _svg_marker(svg, SERVICE_ICON_SIZE, SERVICE_ICON_COLOR),
+    ]
 
 
 def _services(layer: Layer, locality: Locality, lang: str) -> tuple[str, str]:
-    categories = [(kind, translate(labels, lang, default=kind), _service_badge(SERVICE_SVG.get(kind, OTHER_SVG)))
-                  for kind, labels in locality.service_kinds.items()]
+    categories = [
+        (kind, translate(labels, lang, default=kind), _service_badge(SERVICE_SVG.get(kind, OTHER_SVG)))
+        for kind, labels in locality.service_kinds.items()
+    ]
     categories.append(("", translate(OTHER_LABEL, lang), _service_badge(OTHER_SVG)))
     shape, size = SERVICE_BADGE
     qml = _qml(_categorized("kind", "marker", categories))
-    sld = _sld(layer.name, [(label, "kind", value, _sld_mark(shape, size, "#ffffff", SERVICE_ICON_COLOR))
-                            for value, label, _layers in categories[:-1]])
+    sld = _sld(
+        layer.name,
+        [
+            (label, "kind", value, _sld_mark(shape, size, "#ffffff", SERVICE_ICON_COLOR))
+            for value, label, _layers in categories[:-1]
+        ],
+    )
     return qml, sld
 
 
 def _areas(layer: Layer, locality: Locality, lang: str) -> tuple[str, str]:
-    triples = [(key, translate(value, lang, default=key), value.get("color", POLYGON_COLOR))
-               for key, value in locality.area_status.items()]
+    triples = [
+        (key, translate(value, lang, default=key), value.get("color", POLYGON_COLOR))
+        for key, value in locality.area_status.items()
+    ]
     triples.append(("", translate(OTHER_LABEL, lang), OTHER_COLOR))
     qml = _qml(_categorized("status", "fill", [(v, label, [_fill(c, 90, c)]) for v, label, c in triples]))
     sld = _sld(layer.name, [(label, "status", value, _sld_polygon(color, 0.35, color)) for value, label, color in triples[:-1]])
@@ -251,15 +319,26 @@ def _style_description(role: str) -> str:
 def proposals_style(locality: Locality, lang: str = "sv") -> Style:
     """Return the proposals' style: a large diamond per workflow status, the legend in ``lang``."""
     shape, size = PROPOSAL_MARKER
-    categories = [(status, translate(labels, lang), [_simple_marker(shape, size, PROPOSAL_STATUS_COLORS[status], "#1a1a1a", 0.4)])
-                  for status, labels in PROPOSAL_STATUSES.items()]
-    categories.append(("", translate({"sv": "Annan status", "en": "Other status"}, lang),  # white: unlike Avslaget's grey
-                       [_simple_marker(shape, size, "#ffffff", "#1a1a1a", 0.4)]))
+    categories = [
+        (status, translate(labels, lang), [_simple_marker(shape, size, PROPOSAL_STATUS_COLORS[status], "#1a1a1a", 0.4)])
+        for status, labels in PROPOSAL_STATUSES.items()
+    ]
+    categories.append(
+        (
+            "",
+            translate({"sv": "Annan status", "en": "Other status"}, lang),  # white: unlike Avslaget's grey
+            [_simple_marker(shape, size, "#ffffff", "#1a1a1a", 0.4)],
+        )
+    )
     qml = _qml(_categorized("status", "marker", categories))
-    sld = _sld("proposals", [(label, "status", value, _sld_mark(shape, size, PROPOSAL_STATUS_COLORS[value], "#1a1a1a"))
-                             for value, label, _layers in categories[:-1]])
-    return Style(f"proposals ({locality.name})", qml, sld,
-                 "Förslag per status (romber) / Proposals by status (diamonds)")
+    sld = _sld(
+        "proposals",
+        [
+            (label, "status", value, _sld_mark(shape, size, PROPOSAL_STATUS_COLORS[value], "#1a1a1a"))
+            for value, label, _layers in categories[:-1]
+        ],
+    )
+    return Style(f"proposals ({locality.name})", qml, sld, "Förslag per status (romber) / Proposals by status (diamonds)")
 
 
 # ---------------------------------------------------------------- titles, abstracts
@@ -269,19 +348,25 @@ def layer_text(layer: Layer, locality: Locality, features: int) -> LayerText:
     sv, en = layer.label("sv"), layer.label("en")
     if layer.role == "areas":
         statuses = ", ".join(translate(v, "sv", default=k).lower() for k, v in locality.area_status.items())
-        about = (f"Utvecklingsområden i {place}, färgade efter planstatus ({statuses}). Förslagslagrets "
-                 f"area_ids och area_names anger vilka områden ett förslag ligger i.",
-                 f"Development areas in {place}, coloured by plan status. The proposals' area_ids and area_names "
-                 f"name the areas each proposal lies in.")
+        about = (
+            f"Utvecklingsområden i {place}, färgade efter planstatus ({statuses}). Förslagslagrets "
+            f"area_ids och area_names anger vilka områden ett förslag ligger i.",
+            f"Development areas in {place}, coloured by plan status. The proposals' area_ids and area_names "
+            f"name the areas each proposal lies in.",
+        )
     elif layer.role == "services":
         kinds = ", ".join(translate(v, "sv", default=k).lower() for k, v in locality.service_kinds.items())
-        about = (f"Service och målpunkter i {place} per typ ({kinds}). Förslagslagrets nearest_<typ> och "
-                 f"nearest_<typ>_m anger närmaste av varje typ och avståndet i meter.",
-                 f"Services and destinations in {place} by kind. The proposals' nearest_<kind> and nearest_<kind>_m "
-                 f"give the nearest of each kind and its distance in metres.")
+        about = (
+            f"Service och målpunkter i {place} per typ ({kinds}). Förslagslagrets nearest_<typ> och "
+            f"nearest_<typ>_m anger närmaste av varje typ och avståndet i meter.",
+            f"Services and destinations in {place} by kind. The proposals' nearest_<kind> and nearest_<kind>_m "
+            f"give the nearest of each kind and its distance in metres.",
+        )
     elif layer.role == "boundary":
-        about = (f"Gränsen för dialogområdet {place}: förslag tas emot inom den.",
-                 f"The boundary of the {place} participation area: proposals are accepted inside it.")
+        about = (
+            f"Gränsen för dialogområdet {place}: förslag tas emot inom den.",
+            f"The boundary of the {place} participation area: proposals are accepted inside it.",
+        )
     else:
         about = (f"Referenslager: {sv}.", f"Reference layer: {en}.")
     provenance = [f for f in ("data_status", "basis", "source") if f in layer.fields]
@@ -289,10 +374,12 @@ def layer_text(layer: Layer, locality: Locality, features: int) -> LayerText:
         provenance.append("status")
     columns = ", ".join(provenance)
     plural = "" if features == 1 else "s"
-    abstract = (f"{about[0]} {features} objekt."
-                + (f" Källa och tillförlitlighet per objekt: {columns}." if columns else "")
-                + f"\n\n{en}. {about[1]} {features} feature{plural}."
-                + (f" Source and reliability per feature: {columns}." if columns else ""))
+    abstract = (
+        f"{about[0]} {features} objekt."
+        + (f" Källa och tillförlitlighet per objekt: {columns}." if columns else "")
+        + f"\n\n{en}. {about[1]} {features} feature{plural}."
+        + (f" Source and reliability per feature: {columns}." if columns else "")
+    )
     return LayerText(sv, abstract)
 
 
@@ -306,10 +393,12 @@ def proposals_text(locality: Locality, features: int, planner: bool, crs: str, e
         who_sv = "Publik version: inga namn, e-postadresser eller dolda förslag; lägen kan vara generaliserade."
         who_en = "Public version: no names, e-mail addresses or hidden proposals; positions may be generalised."
     statuses = ", ".join(translate(v, "sv").lower() for v in PROPOSAL_STATUSES.values())
-    abstract = (f"Förslag från invånare i {place}, ritade som romber färgade efter status ({statuses}). "
-                f"Med utvecklingsområden (area_ids, area_names) och närmaste service av varje typ med avstånd i meter. "
-                f"{who_sv} {features} förslag, exporterade {exported_at} i {crs}.\n\n"
-                f"Residents' proposals in {place}, drawn as diamonds coloured by status, with the development areas "
-                f"they lie in and the nearest service of each kind in metres. {who_en} {features} proposals, "
-                f"exported {exported_at} in {crs}.")
+    abstract = (
+        f"Förslag från invånare i {place}, ritade som romber färgade efter status ({statuses}). "
+        f"Med utvecklingsområden (area_ids, area_names) och närmaste service av varje typ med avstånd i meter. "
+        f"{who_sv} {features} förslag, exporterade {exported_at} i {crs}.\n\n"
+        f"Residents' proposals in {place}, drawn as diamonds coloured by status, with the development areas "
+        f"they lie in and the nearest service of each kind in metres. {who_en} {features} proposals, "
+        f"exported {exported_at} in {crs}."
+    )
     return LayerText(f"Förslag från invånare i {place}" + (" (handläggare)" if planner else ""), abstract)

@@ -4,6 +4,7 @@ Every label a page, export, report or QGIS style shows for one of these values c
 and every ``{sv = ..., en = ...}`` structure (these, and the locality's categories, service kinds
 and area statuses) is resolved by :func:`translate`, so no caller writes a language fallback.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

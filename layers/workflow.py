@@ -14,6 +14,7 @@ Status workflow::
 A status may move forward past steps (a planner may go straight from received to planned),
 never backwards, except that a declined proposal may be reopened as under_consideration.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,9 @@ def _proposal(conn: Connection, proposal_id: int):
 
 
 def _audit(conn: Connection, action: str, proposal_id, detail: str, role: str, user_id, now) -> None:
-    conn.execute(insert(audit_log).values(at=now, action=action, proposal_id=proposal_id, detail=detail,
-                                          role=role, user_id=user_id))
+    conn.execute(
+        insert(audit_log).values(at=now, action=action, proposal_id=proposal_id, detail=detail, role=role, user_id=user_id)
+    )
 
 
 _WHAT_SV = {"the reason": "Skälet", "the note": "Anteckningen", "the answer": "Svaret"}
@@ -63,8 +65,9 @@ def _clean(text, max_length: int, what: str, required: bool) -> str:
     if required and not text:
         raise WorkflowError(f"{sv} får inte vara tomt.", f"{what} must not be empty")
     if len(text) > max_length:
-        raise WorkflowError(f"{sv} är för långt: högst {max_length} tecken.",
-                            f"{what} is too long: at most {max_length} characters")
+        raise WorkflowError(
+            f"{sv} är för långt: högst {max_length} tecken.", f"{what} is too long: at most {max_length} characters"
+        )
     return text
 
 
@@ -75,33 +78,41 @@ def allowed_next(status: str) -> tuple[str, ...]:
     if status == "done":
         return ()
     position = FLOW.index(status) if status in FLOW else 0
-    return FLOW[position + 1:] + ("declined",)
+    return FLOW[position + 1 :] + ("declined",)
 
 
-def change_status(conn: Connection, proposal_id: int, status: str, *, role: str, user_id=None, note: str | None = None,
-                  now=None) -> None:
+def change_status(
+    conn: Connection, proposal_id: int, status: str, *, role: str, user_id=None, note: str | None = None, now=None
+) -> None:
     """Move a proposal to ``status``; ``declined`` needs a public reason in ``note``."""
     now = now or utcnow()
     row = _proposal(conn, proposal_id)
     if status not in STATUSES:
         raise WorkflowError(f"Okänd status {status!r}.", f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     if status not in allowed_next(row.status):
-        raise WorkflowError(f"Statusen kan inte ändras från {row.status} till {status}.",
-                            f"a proposal that is {row.status} cannot become {status}")
+        raise WorkflowError(
+            f"Statusen kan inte ändras från {row.status} till {status}.",
+            f"a proposal that is {row.status} cannot become {status}",
+        )
     note = _clean(note, NOTE_MAX, "the reason", required=status == "declined") or None
     # Compare-and-set: if another planner changed the status meanwhile, nothing is written.
-    changed = conn.execute(update(proposals).where(proposals.c.id == proposal_id, proposals.c.status == row.status)
-                           .values(status=status, updated_at=now)).rowcount
+    changed = conn.execute(
+        update(proposals)
+        .where(proposals.c.id == proposal_id, proposals.c.status == row.status)
+        .values(status=status, updated_at=now)
+    ).rowcount
     if changed != 1:
-        raise WorkflowError("Statusen ändrades nyss av någon annan; ladda om sidan.",
-                            "the status was changed by someone else just now; reload the page")
-    conn.execute(insert(status_history).values(proposal_id=proposal_id, status=status, note=note, role=role,
-                                               changed_at=now))
+        raise WorkflowError(
+            "Statusen ändrades nyss av någon annan; ladda om sidan.",
+            "the status was changed by someone else just now; reload the page",
+        )
+    conn.execute(insert(status_history).values(proposal_id=proposal_id, status=status, note=note, role=role, changed_at=now))
     _audit(conn, "status", proposal_id, f"{row.status} -> {status}", role, user_id, now)
 
 
-def forward(conn: Connection, proposal_id: int, to_department: str, *, departments, role: str, user_id=None, note: str = "",
-            now=None) -> None:
+def forward(
+    conn: Connection, proposal_id: int, to_department: str, *, departments, role: str, user_id=None, note: str = "", now=None
+) -> None:
     """Confirm (same department) or change the responsible department and record the forwarding.
 
     A proposal still ``received`` becomes ``forwarded``.
@@ -111,26 +122,42 @@ def forward(conn: Connection, proposal_id: int, to_department: str, *, departmen
     if to_department not in departments:
         raise WorkflowError(f"Okänd förvaltning {to_department!r}.", f"unknown department {to_department!r}")
     note = _clean(note, NOTE_MAX, "the note", required=False)
-    conn.execute(insert(forwardings).values(
-        proposal_id=proposal_id, from_department=row.department, to_department=to_department, note=note,
-        role=role, user_id=user_id, forwarded_at=now,
-    ))
+    conn.execute(
+        insert(forwardings).values(
+            proposal_id=proposal_id,
+            from_department=row.department,
+            to_department=to_department,
+            note=note,
+            role=role,
+            user_id=user_id,
+            forwarded_at=now,
+        )
+    )
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(department=to_department, updated_at=now))
     _audit(conn, "forward", proposal_id, f"{row.department} -> {to_department}", role, user_id, now)
     if row.status == "received":
         change_status(conn, proposal_id, "forwarded", role=role, user_id=user_id, now=now)
 
 
-def answer(conn: Connection, proposal_id: int, body: str, *, role: str, user_id=None, department: str | None = None,
-           now=None) -> int:
+def answer(
+    conn: Connection, proposal_id: int, body: str, *, role: str, user_id=None, department: str | None = None, now=None
+) -> int:
     """Publish an answer to a proposal; return its id. The text is public, the author is not."""
     now = now or utcnow()
     row = _proposal(conn, proposal_id)
     body = _clean(body, ANSWER_MAX, "the answer", required=True)
-    answer_id = inserted_id(conn.execute(insert(answers).values(
-        proposal_id=proposal_id, body=body, department=department or row.department, role=role, user_id=user_id,
-        answered_at=now,
-    )))
+    answer_id = inserted_id(
+        conn.execute(
+            insert(answers).values(
+                proposal_id=proposal_id,
+                body=body,
+                department=department or row.department,
+                role=role,
+                user_id=user_id,
+                answered_at=now,
+            )
+        )
+    )
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(updated_at=now))
     _audit(conn, "answer", proposal_id, f"answer {answer_id}", role, user_id, now)
     return answer_id
@@ -154,8 +181,7 @@ def public_answers_for(conn: Connection, proposal_ids) -> dict[int, list[dict]]:
     if not ids:
         return {}
     result: dict[int, list[dict]] = {}
-    query = (select(answers).where(answers.c.proposal_id.in_(ids))
-             .order_by(answers.c.answered_at, answers.c.id))
+    query = select(answers).where(answers.c.proposal_id.in_(ids)).order_by(answers.c.answered_at, answers.c.id)
     for row in conn.execute(query):
         result.setdefault(row.proposal_id, []).append(_public_answer(row))
     return result
@@ -169,10 +195,13 @@ def first_answer_times(conn: Connection) -> dict[int, datetime]:
 
 def forwardings_of(conn: Connection, proposal_id: int) -> list[dict]:
     """Return a proposal's forwardings, oldest first (for staff pages; includes no user id)."""
-    query = (select(forwardings).where(forwardings.c.proposal_id == proposal_id)
-             .order_by(forwardings.c.forwarded_at, forwardings.c.id))
-    return [{"from": r.from_department, "to": r.to_department, "note": r.note, "role": r.role,
-             "at": aware(r.forwarded_at)} for r in conn.execute(query)]
+    query = (
+        select(forwardings).where(forwardings.c.proposal_id == proposal_id).order_by(forwardings.c.forwarded_at, forwardings.c.id)
+    )
+    return [
+        {"from": r.from_department, "to": r.to_department, "note": r.note, "role": r.role, "at": aware(r.forwarded_at)}
+        for r in conn.execute(query)
+    ]
 
 
 def audit_trail(conn: Connection, proposal_id: int | None = None, limit: int = 200) -> list[dict]:
@@ -189,8 +218,7 @@ def hide(conn: Connection, proposal_id: int, reason: str, *, role: str, user_id=
     now = now or utcnow()
     _proposal(conn, proposal_id)
     reason = _clean(reason, NOTE_MAX, "the reason", required=True)
-    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=True, hidden_reason=reason,
-                                                                                updated_at=now))
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=True, hidden_reason=reason, updated_at=now))
     _audit(conn, "hide", proposal_id, reason, role, user_id, now)
 
 
@@ -198,15 +226,14 @@ def restore(conn: Connection, proposal_id: int, *, role: str, user_id=None, note
     """Show a hidden proposal again; open flags count as reviewed."""
     now = now or utcnow()
     _proposal(conn, proposal_id)
-    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=False, hidden_reason=None,
-                                                                                updated_at=now))
-    conn.execute(update(flags).where(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None))
-                 .values(reviewed_at=now))
+    conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=False, hidden_reason=None, updated_at=now))
+    conn.execute(update(flags).where(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None)).values(reviewed_at=now))
     _audit(conn, "restore", proposal_id, _clean(note, NOTE_MAX, "the note", required=False), role, user_id, now)
 
 
-def flag(conn: Connection, public_id: str, token: str, reason: str = "", *, threshold: int, client: str | None = None,
-         now=None) -> dict | None:
+def flag(
+    conn: Connection, public_id: str, token: str, reason: str = "", *, threshold: int, client: str | None = None, now=None
+) -> dict | None:
     """Record a resident's flag (once per browser token); hide the proposal once ``threshold`` open flags
     come from that many distinct clients, unless a moderator has restored it before.
 
@@ -225,19 +252,22 @@ def flag(conn: Connection, public_id: str, token: str, reason: str = "", *, thre
     added = True
     try:
         with conn.begin_nested():
-            conn.execute(insert(flags).values(proposal_id=row.id, token_hash=token_hash, client_hash=client,
-                                              reason=reason, created_at=now))
+            conn.execute(
+                insert(flags).values(proposal_id=row.id, token_hash=token_hash, client_hash=client, reason=reason, created_at=now)
+            )
     except IntegrityError:
         added = False
     open_flags = open_flag_count(conn, row.id)
     flaggers = conn.execute(
-        select(func.count(func.distinct(func.coalesce(flags.c.client_hash, flags.c.token_hash))))
-        .where(and_(flags.c.proposal_id == row.id, flags.c.reviewed_at.is_(None)))
+        select(func.count(func.distinct(func.coalesce(flags.c.client_hash, flags.c.token_hash)))).where(
+            and_(flags.c.proposal_id == row.id, flags.c.reviewed_at.is_(None))
+        )
     ).scalar_one()
     hidden = False
     if added and threshold > 0 and flaggers >= threshold and not was_restored(conn, row.id):
-        conn.execute(update(proposals).where(proposals.c.id == row.id).values(
-            hidden=True, hidden_reason="flagged", updated_at=now))
+        conn.execute(
+            update(proposals).where(proposals.c.id == row.id).values(hidden=True, hidden_reason="flagged", updated_at=now)
+        )
         _audit(conn, "auto_hide", row.id, f"{open_flags} flags", "system", None, now)
         hidden = True
     return {"added": added, "hidden": hidden}
@@ -250,20 +280,29 @@ def was_restored(conn: Connection, proposal_id: int) -> bool:
 
 
 def open_flag_count(conn: Connection, proposal_id: int) -> int:
-    query = select(func.count()).select_from(flags).where(
-        and_(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None)))
+    query = select(func.count()).select_from(flags).where(and_(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None)))
     return conn.execute(query).scalar_one()
 
 
 def moderation_queue(conn: Connection) -> list[dict]:
     """Return hidden proposals and visible proposals with open flags, for moderators."""
-    counts: dict[int, int] = dict(conn.execute(  # type: ignore[arg-type]
-        select(flags.c.proposal_id, func.count()).where(flags.c.reviewed_at.is_(None)).group_by(flags.c.proposal_id)
-    ).all())
-    query = (select(proposals.c.id, proposals.c.public_id, proposals.c.title, proposals.c.hidden,
-                    proposals.c.hidden_reason, proposals.c.updated_at)
-             .where((proposals.c.hidden.is_(True)) | (proposals.c.id.in_(list(counts) or [-1])))
-             .order_by(proposals.c.updated_at.desc()))
+    counts: dict[int, int] = dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(flags.c.proposal_id, func.count()).where(flags.c.reviewed_at.is_(None)).group_by(flags.c.proposal_id)
+        ).all()
+    )
+    query = (
+        select(
+            proposals.c.id,
+            proposals.c.public_id,
+            proposals.c.title,
+            proposals.c.hidden,
+            proposals.c.hidden_reason,
+            proposals.c.updated_at,
+        )
+        .where((proposals.c.hidden.is_(True)) | (proposals.c.id.in_(list(counts) or [-1])))
+        .order_by(proposals.c.updated_at.desc())
+    )
     return [{**dict(r._mapping), "open_flags": counts.get(r.id, 0)} for r in conn.execute(query)]
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: an app on a temporary database, its client and CLI runner, and napkin-sized frames."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ ORIGIN_E, ORIGIN_N = 396300.0, 6170000.0
 # The suite runs on SQLite; set DIALOGKARTA_TEST_DATABASE_URL (e.g. a PostgreSQL URL) to run the
 # store-backed tests against that database instead, emptied before each test.
 TEST_DATABASE_URL = os.environ.get("DIALOGKARTA_TEST_DATABASE_URL")
-on_sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL) and not TEST_DATABASE_URL.startswith("sqlite"),
-                                    reason="checks something only SQLite has")
+on_sqlite_only = pytest.mark.skipif(
+    bool(TEST_DATABASE_URL) and not TEST_DATABASE_URL.startswith("sqlite"), reason="checks something only SQLite has"
+)
 
 
 def fresh_database_url(tmp_path, filename: str) -> str:
@@ -40,14 +42,16 @@ def fresh_database_url(tmp_path, filename: str) -> str:
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": fresh_database_url(tmp_path, "test.sqlite"),
-        "SECRET_KEY": "test-secret",
-        "RATELIMIT_ENABLED": False,
-        "WTF_CSRF_ENABLED": True,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": fresh_database_url(tmp_path, "test.sqlite"),
+            "SECRET_KEY": "test-secret",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
     yield app
 
 
@@ -102,5 +106,6 @@ def two_squares():
 @pytest.fixture
 def three_points():
     """Points in A only, in both A and B, and in neither."""
-    return metric_frame([shapely.Point(25, 50), shapely.Point(75, 50), shapely.Point(300, 50)], crs=WGS84,
-                        label=["in A", "in A and B", "outside"])
+    return metric_frame(
+        [shapely.Point(25, 50), shapely.Point(75, 50), shapely.Point(300, 50)], crs=WGS84, label=["in A", "in A and B", "outside"]
+    )

@@ -13,22 +13,47 @@ in the public, planner or contacts set. Decisions (the README says the same, und
 Nearest-service columns follow the locality's declared service kinds, so they are a pattern
 (``nearest_<kind>``, ``nearest_<kind>_m``) derived from the kinds, not a copied list.
 """
+
 from __future__ import annotations
 
 # ------------------------------------------------------- proposal rows (exports and OGC items)
 # One row of the public proposal layer: GeoJSON properties, OGC item properties, GeoPackage and
 # FlatGeobuf columns (besides the geometry), CSV columns (besides the position columns).
-PUBLIC_PROPOSAL = frozenset({
-    "id", "category", "category_label", "title", "description", "channel", "status", "status_note",
-    "created_at", "updated_at", "support_count", "area_ids", "area_names",
-    "answer", "answered_at", "answer_count", "answer_department",
-})
+PUBLIC_PROPOSAL = frozenset(
+    {
+        "id",
+        "category",
+        "category_label",
+        "title",
+        "description",
+        "channel",
+        "status",
+        "status_note",
+        "created_at",
+        "updated_at",
+        "support_count",
+        "area_ids",
+        "area_names",
+        "answer",
+        "answered_at",
+        "answer_count",
+        "answer_department",
+    }
+)
 
 # Added for logged-in planners (/planner/export, the OGC collection proposals-planner, --planner).
-PLANNER_ONLY = frozenset({
-    "department", "also_departments", "meeting", "hidden", "hidden_reason", "status_history",
-    "forwarding", "flag_count",
-})
+PLANNER_ONLY = frozenset(
+    {
+        "department",
+        "also_departments",
+        "meeting",
+        "hidden",
+        "hidden_reason",
+        "status_history",
+        "forwarding",
+        "flag_count",
+    }
+)
 
 # Added for admins only (?contacts=1, --contacts): consented contact details.
 CONTACTS = frozenset({"contact_name", "contact_email"})
@@ -54,15 +79,32 @@ def proposal_row(kinds, planner: bool = False, contacts: bool = False) -> frozen
 
 # ------------------------------------------------------------------------ the JSON API
 # GET /api/proposals (the map's list, with or without filters).
-API_LIST = frozenset({
-    "public_id", "title", "description", "category", "status", "channel", "support_count",
-    "created_at", "updated_at",
-})
+API_LIST = frozenset(
+    {
+        "public_id",
+        "title",
+        "description",
+        "category",
+        "status",
+        "channel",
+        "support_count",
+        "created_at",
+        "updated_at",
+    }
+)
 # GET /api/proposals/nearby: the list's fields and the distance to the asked point.
 API_NEARBY = API_LIST | {"distance_m"}
 # POST /api/proposals (201) and GET /api/proposals/<id>: labels, joins in words and history.
 API_SUBMITTED = API_LIST | {
-    "category_label", "status_label", "url", "area_ids", "areas", "nearest", "summary", "public", "history",
+    "category_label",
+    "status_label",
+    "url",
+    "area_ids",
+    "areas",
+    "nearest",
+    "summary",
+    "public",
+    "history",
 }
 API_ITEM = API_SUBMITTED | {"answers"}
 API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
@@ -73,9 +115,15 @@ API_NEAREST = frozenset({"id", "name", "distance_m", "kind_label"})
 # ------------------------------------------------------------------------- the report
 # /planner/report and `dialogkarta report`: counts only, one table per key, and the key figures.
 REPORT_TABLES = frozenset({"area", "category", "channel", "status", "department"})
-REPORT_FACTS = frozenset({
-    "Förslag totalt", "Besvarade", "Dolda", "Utanför utvecklingsområden", "Mediantid till första svar",
-})
+REPORT_FACTS = frozenset(
+    {
+        "Förslag totalt",
+        "Besvarade",
+        "Dolda",
+        "Utanför utvecklingsområden",
+        "Mediantid till första svar",
+    }
+)
 
 
 def assert_exact(actual, expected, output: str) -> None:
@@ -83,6 +131,5 @@ def assert_exact(actual, expected, output: str) -> None:
     actual, expected = set(actual), set(expected)
     extra, missing = sorted(actual - expected), sorted(expected - actual)
     assert not extra and not missing, (
-        f"{output}: fields not in its contract {extra} (place them in tests/contracts.py on purpose); "
-        f"missing {missing}"
+        f"{output}: fields not in its contract {extra} (place them in tests/contracts.py on purpose); missing {missing}"
     )

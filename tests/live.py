@@ -5,6 +5,7 @@ would never answer it: ``LiveProcess`` runs ``create_app(config)`` in its own in
 test process seeds the same database file through its own app. ``python -m tests.live CONFIG``
 is the child's entry point.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,10 @@ class LiveProcess:
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.live", json.dumps(self.config)], cwd=ROOT,
-            stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "tests.live", json.dumps(self.config)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         line = self.process.stdout.readline()
         if not line.strip().isdigit():
@@ -87,8 +90,13 @@ def seed(app, count: int = 5) -> dict:
     with app.app_context(), db.transaction() as conn:
         registry = db.registry()
         for i in range(count):
-            data = {"lon": 13.3450 + 0.0012 * i, "lat": 55.6640 + 0.0004 * i, "category": "traffic",
-                    "title": f"Förslag {i} åäö", "description": f"Beskrivning {i}"}
+            data = {
+                "lon": 13.3450 + 0.0012 * i,
+                "lat": 55.6640 + 0.0004 * i,
+                "category": "traffic",
+                "title": f"Förslag {i} åäö",
+                "description": f"Beskrivning {i}",
+            }
             if i == 0:
                 data.update(name=PLANTED_NAME, email=PLANTED_EMAIL, consent=True)
             record = proposals.submit(conn, registry, data, now=start + timedelta(days=i))
@@ -96,16 +104,35 @@ def seed(app, count: int = 5) -> dict:
         first = out["public"][0]
         first_id = conn.execute(schema.proposals.select().where(schema.proposals.c.public_id == first["public_id"])).first().id
         if "answers" in schema.metadata.tables:
-            conn.execute(insert(schema.metadata.tables["answers"]).values(
-                proposal_id=first_id, body="Vi tittar på det / We are looking into it", role="planner",
-                answered_at=start + timedelta(days=10)))
+            conn.execute(
+                insert(schema.metadata.tables["answers"]).values(
+                    proposal_id=first_id,
+                    body="Vi tittar på det / We are looking into it",
+                    role="planner",
+                    answered_at=start + timedelta(days=10),
+                )
+            )
         store.add_support(conn, first["public_id"], SUPPORT_TOKEN)
-        hidden = proposals.submit(conn, registry, {"lon": 13.3500, "lat": 55.6655, "category": "other",
-                                                    "title": HIDDEN_TITLE, "description": "dold",
-                                                    "name": "Dold Person", "email": "dold.person@example.se",
-                                                    "consent": True}, now=start + timedelta(days=20))
-        conn.execute(update(schema.proposals).where(schema.proposals.c.public_id == hidden["public_id"])
-                     .values(hidden=True, hidden_reason="personangrepp"))
+        hidden = proposals.submit(
+            conn,
+            registry,
+            {
+                "lon": 13.3500,
+                "lat": 55.6655,
+                "category": "other",
+                "title": HIDDEN_TITLE,
+                "description": "dold",
+                "name": "Dold Person",
+                "email": "dold.person@example.se",
+                "consent": True,
+            },
+            now=start + timedelta(days=20),
+        )
+        conn.execute(
+            update(schema.proposals)
+            .where(schema.proposals.c.public_id == hidden["public_id"])
+            .values(hidden=True, hidden_reason="personangrepp")
+        )
         out["hidden"] = hidden
         for role in ("planner", "admin"):
             accounts.create_user(conn, f"test-{role}", PASSWORD, role=role)

@@ -1,10 +1,10 @@
 """Helpers shared by the planner tests: staff accounts, logging in through the real form, real Dalby positions."""
+
 from __future__ import annotations
 
 from dialogkarta.layers import proposals
 from dialogkarta.testing import PASSWORD, csrf_token, login, make_user  # noqa: F401 - re-exported for the tests
 from dialogkarta.webmap import db
-
 
 
 def post_form(client, url: str, data: dict, form_url: str):

@@ -8,6 +8,7 @@ planner, moderator and admin: allowed roles must not be refused, every other one
 answer 5xx. CSRF is off in the sweep so POSTs reach the access check; CSRF has its own test.
 Also: passwords are hashed with scrypt, login locks out after repeated failures, sessions expire.
 """
+
 from __future__ import annotations
 
 import time
@@ -90,8 +91,12 @@ REQUIRED = {
 }
 # What a read-only API token may use (GET only), whatever its account's role. Explicit on purpose.
 READ_TOKEN_ALLOWED = {
-    ("ogc.planner_collection", "GET"), ("ogc.planner_items", "GET"), ("ogc.planner_item", "GET"),
-    ("downloads.planner_export", "GET"), ("planner.api_areas", "GET"), ("planner.api_proposals", "GET"),
+    ("ogc.planner_collection", "GET"),
+    ("ogc.planner_items", "GET"),
+    ("ogc.planner_item", "GET"),
+    ("downloads.planner_export", "GET"),
+    ("planner.api_areas", "GET"),
+    ("planner.api_proposals", "GET"),
 }
 # Under /planner only these may be reached without logging in.
 PLANNER_PUBLIC = {"auth.login", "auth.logout"}
@@ -103,26 +108,55 @@ ANSWERS_LIKE_REFUSAL = {("auth.login", "POST"), ("auth.logout", "POST")}
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     folder = tmp_path_factory.mktemp("access")
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "access-sweep",
-        "DATABASE_URL": f"sqlite:///{folder / 'access.sqlite'}", "RATELIMIT_ENABLED": False,
-        "WTF_CSRF_ENABLED": False, "HOLD_LINKS": False, "FLAG_HIDE_THRESHOLD": 1000,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": "access-sweep",
+            "DATABASE_URL": f"sqlite:///{folder / 'access.sqlite'}",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            "HOLD_LINKS": False,
+            "FLAG_HIDE_THRESHOLD": 1000,
+        }
+    )
     from dialogkarta.webmap import db
+
     client = app.test_client()
-    response = client.post("/api/proposals", json={"lon": 13.3514, "lat": 55.6652, "category": "traffic",
-                                                   "title": "Bänk", "description": "Vid dammen"})
+    response = client.post(
+        "/api/proposals",
+        json={"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Bänk", "description": "Vid dammen"},
+    )
     public_id = response.get_json()["id"]
     ids = {}
     with app.app_context(), db.transaction() as conn:
         for role in ("planner", "moderator", "admin"):
             ids[role] = accounts.create_user(conn, f"sweep-{role}", PASSWORD, role).id
         from dialogkarta.layers import activities
-        activity_id = activities.create(conn, {"kind": "open_meeting", "title": "Öppet möte", "date": "2026-12-01",
-                                               "place": "Dalby bibliotek", "status": "planned"}, role="planner")
-    values = {"public_id": public_id, "feature_id": public_id, "activity_id": activity_id, "name": "proposals",
-              "fmt": "geojson", "filename": "leaflet.js", "version": "0", "path": "leaflet.js",
-              "username": "no-such-user", "token_id": 999999}
+
+        activity_id = activities.create(
+            conn,
+            {
+                "kind": "open_meeting",
+                "title": "Öppet möte",
+                "date": "2026-12-01",
+                "place": "Dalby bibliotek",
+                "status": "planned",
+            },
+            role="planner",
+        )
+    values = {
+        "public_id": public_id,
+        "feature_id": public_id,
+        "activity_id": activity_id,
+        "name": "proposals",
+        "fmt": "geojson",
+        "filename": "leaflet.js",
+        "version": "0",
+        "path": "leaflet.js",
+        "username": "no-such-user",
+        "token_id": 999999,
+    }
     return {"app": app, "users": ids, "values": values}
 
 
@@ -132,6 +166,7 @@ def _client(sweep, role):
         client.set_cookie("dialogkarta_token", "resident-browser-token-0123456789")
     elif role in sweep["users"]:
         from dialogkarta.webmap import db
+
         with sweep["app"].app_context(), db.reading() as conn:  # current: the sweep's own logouts bump it
             version = conn.execute(select(users.c.session_version).where(users.c.id == sweep["users"][role])).scalar_one()
         with client.session_transaction() as session:
@@ -149,6 +184,7 @@ def _url(sweep, rule) -> str:
         values["name"] = "proposals"
     with sweep["app"].test_request_context():
         from flask import url_for
+
         return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
 
 
@@ -213,14 +249,17 @@ def test_sweep_every_route_as_every_role(sweep):
     routes = len(list(_routes(app)))
     ARTIFACT.parent.mkdir(exist_ok=True)
     with ARTIFACT.open("a") as out:
-        out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} access sweep: {routes} route-methods x {len(ROLES)} roles "
-                  f"x 2 Accept = {swept} requests, problems={len(problems)}\n")
+        out.write(
+            f"{time.strftime('%Y-%m-%dT%H:%M:%S')} access sweep: {routes} route-methods x {len(ROLES)} roles "
+            f"x 2 Accept = {swept} requests, problems={len(problems)}\n"
+        )
     assert not problems, "\n".join(problems)
 
 
 def test_read_only_token_sweep(sweep):
     """A read-only token of the admin account: allowed exactly on READ_TOKEN_ALLOWED, 403 on every other staff route."""
     from dialogkarta.webmap import db
+
     app = sweep["app"]
     with app.app_context(), db.transaction() as conn:
         token = accounts.create_token(conn, "sweep-admin", "sweep-read", scope="read").token
@@ -248,6 +287,7 @@ def test_json_clients_get_401_not_a_redirect(sweep):
 
 def test_bearer_token_gets_the_users_role_and_a_bad_one_gets_nothing(sweep):
     from dialogkarta.webmap import db
+
     app = sweep["app"]
     with app.app_context(), db.transaction() as conn:
         token = accounts.create_token(conn, "sweep-planner").token
@@ -262,6 +302,7 @@ def test_bearer_token_gets_the_users_role_and_a_bad_one_gets_nothing(sweep):
 
 def test_passwords_are_stored_as_scrypt_hashes(sweep):
     from dialogkarta.webmap import db
+
     with sweep["app"].app_context(), db.reading() as conn:
         hashes = conn.execute(select(users.c.password_hash)).scalars().all()
     assert hashes and all(h.startswith("scrypt:") for h in hashes)
@@ -270,6 +311,7 @@ def test_passwords_are_stored_as_scrypt_hashes(sweep):
 
 def test_login_locks_out_after_repeated_failures(sweep):
     from dialogkarta.webmap import db
+
     app = sweep["app"]
     with app.app_context(), db.transaction() as conn:
         accounts.create_user(conn, "sweep-lockout", PASSWORD, "planner")
@@ -280,8 +322,9 @@ def test_login_locks_out_after_repeated_failures(sweep):
     response = client.post("/planner/login", data={"username": "sweep-lockout", "password": PASSWORD})
     assert response.status_code == 401  # locked: even the right password is refused for a while
     with app.app_context(), db.reading() as conn:
-        locked_until = conn.execute(select(login_failures.c.locked_until)
-                                    .where(login_failures.c.username == accounts.failure_key("sweep-lockout"))).scalar_one()
+        locked_until = conn.execute(
+            select(login_failures.c.locked_until).where(login_failures.c.username == accounts.failure_key("sweep-lockout"))
+        ).scalar_one()
     assert locked_until is not None  # for this client and name only: the account itself is never locked
 
 
@@ -302,6 +345,7 @@ def test_sessions_expire(sweep, monkeypatch):
     assert client.get("/planner/").status_code == 200
     # Nine hours later the signed cookie's timestamp is past PERMANENT_SESSION_LIFETIME (8 h).
     import itsdangerous.timed
+
     later = time.time() + app.permanent_session_lifetime.total_seconds() + 3600
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
     response = client.get("/planner/")
@@ -311,17 +355,32 @@ def test_sessions_expire(sweep, monkeypatch):
 def test_forged_session_cookie_is_refused(sweep):
     client = sweep["app"].test_client()
     from flask.sessions import SecureCookieSessionInterface
-    other = create_app({"TESTING": True, "SECRET_KEY": "not-the-secret", "INSTANCE_PATH": str(Path(sweep["app"].instance_path)),
-                        "DATABASE_URL": sweep["app"].config["DATABASE_URL"]})
+
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "not-the-secret",
+            "INSTANCE_PATH": str(Path(sweep["app"].instance_path)),
+            "DATABASE_URL": sweep["app"].config["DATABASE_URL"],
+        }
+    )
     serializer = SecureCookieSessionInterface().get_signing_serializer(other)
     client.set_cookie("session", serializer.dumps({"staff_user_id": sweep["users"]["admin"]}))
     assert _refused(client.get("/planner/users")) == "login"
 
 
 def test_csrf_is_enforced_on_staff_forms(tmp_path):
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "csrf",
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'csrf.sqlite'}", "WTF_CSRF_ENABLED": True})
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+            "SECRET_KEY": "csrf",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'csrf.sqlite'}",
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
     from dialogkarta.webmap import db
+
     with app.app_context(), db.transaction() as conn:
         accounts.create_user(conn, "csrf-user", PASSWORD, "planner")
     response = app.test_client().post("/planner/login", data={"username": "csrf-user", "password": PASSWORD})
@@ -329,13 +388,22 @@ def test_csrf_is_enforced_on_staff_forms(tmp_path):
 
 
 def test_login_is_rate_limited_per_client_across_accounts(tmp_path):
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "rl",
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'rl.sqlite'}", "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": True, "RATELIMIT_LOGINS": "5/minute"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+            "SECRET_KEY": "rl",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'rl.sqlite'}",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGINS": "5/minute",
+        }
+    )
     client = app.test_client()
     # Spraying one password over many usernames never trips a per-account lock-out; this does.
-    statuses = [client.post("/planner/login", data={"username": f"user{i}", "password": "Sommar2026!"}).status_code
-                for i in range(7)]
+    statuses = [
+        client.post("/planner/login", data={"username": f"user{i}", "password": "Sommar2026!"}).status_code for i in range(7)
+    ]
     assert statuses == [401] * 5 + [429] * 2
     other = app.test_client()
     assert other.get("/planner/login", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 200

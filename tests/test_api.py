@@ -1,4 +1,5 @@
 """The JSON API: every path, every error code, and the store untouched by every refusal."""
+
 from __future__ import annotations
 
 import gzip
@@ -11,8 +12,13 @@ from sqlalchemy import func, select, update
 from dialogkarta.layers.schema import contacts, proposal_areas, proposal_services, proposals, status_history, supports
 from dialogkarta.webmap import db
 
-KVARNSKON = {"lon": 13.3600, "lat": 55.6600}          # inside Kvarnskon–Vattenrännan (under construction)
-VALID = {**KVARNSKON, "category": "traffic", "title": "Övergångsställe", "description": "Ett säkert övergångsställe vid hållplatsen."}
+KVARNSKON = {"lon": 13.3600, "lat": 55.6600}  # inside Kvarnskon–Vattenrännan (under construction)
+VALID = {
+    **KVARNSKON,
+    "category": "traffic",
+    "title": "Övergångsställe",
+    "description": "Ett säkert övergångsställe vid hållplatsen.",
+}
 JSON = {"Accept": "application/json"}
 TABLES = (proposals, contacts, status_history, supports, proposal_areas, proposal_services)
 
@@ -44,16 +50,17 @@ def test_post_stores_and_answers_with_feature_joins_and_location(app, client):
     assert props["area_ids"] == ["kvarnskon-vattenrannan"]
     assert props["areas"][0]["status_label"] == "Under byggnation"
     assert props["nearest"]["bus_stop"]["name"] == "Veberödsvägen (ny hållplats)"
-    assert props["summary"].startswith("Ditt förslag ligger i Kvarnskon–Vattenrännan (under byggnation). "
-                                       "Närmaste busshållplats: Veberödsvägen (ny hållplats), 80 m;")
+    assert props["summary"].startswith(
+        "Ditt förslag ligger i Kvarnskon–Vattenrännan (under byggnation). "
+        "Närmaste busshållplats: Veberödsvägen (ny hållplats), 80 m;"
+    )
     assert props["status"] == "received" and props["public"] is True
     assert rows(app)["proposals"] == 1
 
 
 def test_post_answers_in_english_when_asked(client):
     props = post(client, **{"Accept-Language": "en"}).get_json()["properties"]
-    assert props["summary"].startswith("Your proposal lies in Kvarnskon–Vattenrännan (under construction). "
-                                       "Nearest bus stop:")
+    assert props["summary"].startswith("Your proposal lies in Kvarnskon–Vattenrännan (under construction). Nearest bus stop:")
     assert props["category_label"] == "Traffic and streets"
 
 
@@ -106,7 +113,9 @@ def test_validation_messages_follow_accept_language(client):
     outside = {**VALID, "lon": 13.19, "lat": 55.70}
     assert "utanför Dalby" in post(client, outside).get_json()["error"]["message"]
     assert "outside Dalby" in post(client, outside, **{"Accept-Language": "en-GB,en;q=0.9"}).get_json()["error"]["message"]
-    assert post(client, {**VALID, "lon": "x"}, **{"Accept-Language": "en"}).get_json()["error"]["message"] == "lon must be a number."
+    assert (
+        post(client, {**VALID, "lon": "x"}, **{"Accept-Language": "en"}).get_json()["error"]["message"] == "lon must be a number."
+    )
     assert post(client, {**VALID, "lon": "x"}).get_json()["error"]["message"] == "lon ska vara ett tal."
 
 
@@ -133,6 +142,7 @@ def test_rate_limit_switch_turns_limits_off(app, client):
 
 def test_rate_limit_setting_comes_from_the_environment(monkeypatch, tmp_path):
     from dialogkarta.webmap.app import create_app
+
     monkeypatch.setenv("DIALOGKARTA_RATELIMIT_ENABLED", "false")
     monkeypatch.setenv("DIALOGKARTA_INSTANCE_PATH", str(tmp_path / "instance"))
     assert create_app().config["RATELIMIT_ENABLED"] is False
@@ -167,8 +177,8 @@ def test_list_filters(client):
 
 
 BAD_QUERIES = [
-    ("bbox=13.37,55.65,13.35,55.67", "omvänd"),                       # inverted
-    ("bbox=13.35,55.65,13.37,55.67,1", "4 tal"),                      # five values
+    ("bbox=13.37,55.65,13.35,55.67", "omvänd"),  # inverted
+    ("bbox=13.35,55.65,13.37,55.67,1", "4 tal"),  # five values
     ("bbox=13.35,55.65,13.37", "4 tal"),
     ("bbox=a,b,c,d", "tal"),
     ("bbox=13.35,55.65,13.37,nan", "ändliga"),
@@ -258,11 +268,14 @@ def test_support_with_an_empty_json_body(client):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("target,kwargs,status", [
-    ("nope", {"json": {}}, 404),
-    (None, {"data": {"x": "1"}}, 415),     # a cross-site form cannot support
-    (None, {}, 415),
-])
+@pytest.mark.parametrize(
+    "target,kwargs,status",
+    [
+        ("nope", {"json": {}}, 404),
+        (None, {"data": {"x": "1"}}, 415),  # a cross-site form cannot support
+        (None, {}, 415),
+    ],
+)
 def test_support_refusals_store_nothing(app, client, target, kwargs, status):
     public_id = create(client)
     before = rows(app)
@@ -285,16 +298,18 @@ def test_supports_are_rate_limited(app, client):
 
 # -------------------------------------------------------------------------------- nearby
 def test_nearby_lists_proposals_within_150_m_same_category_first(client):
-    far = create(client, lon=13.3620, title="Långt bort")              # about 125 m east: inside
+    far = create(client, lon=13.3620, title="Långt bort")  # about 125 m east: inside
     same = create(client, lon=13.3605, category="safety", title="Samma kategori")
-    create(client, lon=13.3650, title="Utanför")                        # about 310 m: outside
+    create(client, lon=13.3650, title="Utanför")  # about 310 m: outside
     features = client.get("/api/proposals/nearby?lon=13.36&lat=55.66&category=safety").get_json()["features"]
     assert [f["id"] for f in features] == [same, far]
     assert 100 < features[1]["properties"]["distance_m"] < 150
 
 
-@pytest.mark.parametrize("query", ["lat=55.66", "lon=x&lat=55.66", "lon=13.36&lat=55.66&radius=-1",
-                                   "lon=13.36&lat=55.66&category=weather", "lon=13.36&lat=95"])
+@pytest.mark.parametrize(
+    "query",
+    ["lat=55.66", "lon=x&lat=55.66", "lon=13.36&lat=55.66&radius=-1", "lon=13.36&lat=55.66&category=weather", "lon=13.36&lat=95"],
+)
 def test_nearby_bad_parameters_are_400(client, query):
     assert client.get(f"/api/proposals/nearby?{query}").status_code == 400
 
@@ -321,9 +336,12 @@ def test_openapi_document_describes_every_route(app, client):
     document = client.get("/api/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     described = {("/api" + path, method.upper()) for path, item in document["paths"].items() for method in item}
-    routes = {(rule.rule.replace("<public_id>", "{public_id}").replace("<name>", "{name}"), method)
-              for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.rule.replace("<public_id>", "{public_id}").replace("<name>", "{name}"), method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routes == described
     assert document["components"]["schemas"]["NewProposal"]["properties"]["category"]["enum"][0] == "traffic"
 
@@ -333,6 +351,7 @@ def test_openapi_document_is_valid_openapi_3():
     import schemathesis
     from dialogkarta.layers.locality import load_locality
     from dialogkarta.webmap.openapi import document
+
     schema = schemathesis.openapi.from_dict(document(load_locality()))
     operations = [result.ok() for result in schema.get_all_operations()]  # raises if an operation does not parse
     assert len(operations) == 8
@@ -355,6 +374,7 @@ def test_public_grid_generalises_positions_in_every_answer(app, client):
 # ------------------------------------------------------------------------ the rate limiter
 def test_limits_parse_and_refuse_nonsense():
     from dialogkarta.settings import parse_limits
+
     assert parse_limits("10/minute; 60/hour") == [(10, 60), (60, 3600)]
     assert parse_limits("5/30") == [(5, 30.0)]
     with pytest.raises(ValueError, match="count/period"):
@@ -363,22 +383,32 @@ def test_limits_parse_and_refuse_nonsense():
 
 def test_sliding_window_forgets_old_requests():
     from dialogkarta.webmap.ratelimit import SlidingWindow
+
     window, limits = SlidingWindow(), [(2, 60)]
     assert window.hit(("p", "a"), limits, now=0) == 0 and window.hit(("p", "a"), limits, now=10) == 0
-    assert window.hit(("p", "a"), limits, now=20) == pytest.approx(40)   # the first request ages out at 60
-    assert window.hit(("p", "b"), limits, now=20) == 0                   # per client
+    assert window.hit(("p", "a"), limits, now=20) == pytest.approx(40)  # the first request ages out at 60
+    assert window.hit(("p", "b"), limits, now=20) == 0  # per client
     assert window.hit(("p", "a"), limits, now=61) == 0
 
 
 def test_unreadable_rate_limit_setting_stops_the_app_at_start(tmp_path):
     from dialogkarta.webmap.app import create_app
+
     with pytest.raises(ValueError, match="RATELIMIT|count/period"):
-        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
-                    "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "RATELIMIT_PROPOSALS": "lots"})
+        create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(tmp_path / "i"),
+                "SECRET_KEY": "x",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "RATELIMIT_PROPOSALS": "lots",
+            }
+        )
 
 
 def test_behind_a_proxy_each_forwarded_client_has_its_own_limit(tmp_path):
     from tests.test_auth import make_app
+
     app = make_app(tmp_path, PROXY_COUNT=1, RATELIMIT_ENABLED=True, RATELIMIT_PROPOSALS="1/minute")
     client = app.test_client()
     first = {"X-Forwarded-For": "127.0.0.2"}

@@ -1,4 +1,5 @@
 """Imports run one way: webmap -> layers -> geo. geo/ and layers/ know nothing of Flask or folium; webmap/ writes no SQL."""
+
 import ast
 from pathlib import Path
 
@@ -34,8 +35,7 @@ def imported_names(path: Path) -> set[str]:
             base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join([*base, *([node.module] if node.module else [])])
             names |= {module, *(f"{module}.{alias.name}" for alias in node.names)}
-    return {name.removeprefix("dialogkarta.") if name.split(".")[1:2] and name.split(".")[1] in AREAS else name
-            for name in names}
+    return {name.removeprefix("dialogkarta.") if name.split(".")[1:2] and name.split(".")[1] in AREAS else name for name in names}
 
 
 def source_files(area: str):
@@ -46,8 +46,7 @@ def source_files(area: str):
 def test_lower_areas_do_not_import_upper_ones(area):
     offenders = {}
     for path in source_files(area):
-        bad = sorted(name for name in imported_names(path)
-                     if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[area]))
+        bad = sorted(name for name in imported_names(path) if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[area]))
         if bad:
             offenders[str(path.relative_to(ROOT))] = bad
     assert offenders == {}
@@ -58,10 +57,21 @@ def test_every_package_imports_relatively_or_by_its_installed_name():
     for area in ("geo", "layers", "webmap", "dialogkarta"):
         for path in source_files(area):
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            names = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0
-                     and node.module and node.module.split(".")[0] in {"geo", "layers", "webmap"}]
-            names += [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names
-                      if a.name.split(".")[0] in {"geo", "layers", "webmap"}]
+            names = [
+                node.module
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and node.module
+                and node.module.split(".")[0] in {"geo", "layers", "webmap"}
+            ]
+            names += [
+                a.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Import)
+                for a in node.names
+                if a.name.split(".")[0] in {"geo", "layers", "webmap"}
+            ]
             if names:
                 bare[str(path.relative_to(ROOT))] = names
     assert bare == {}
@@ -126,6 +136,8 @@ def test_the_cycle_finder_sees_a_cycle_through_a_function_level_import():
 
 
 def test_benchmarks_stand_on_their_own_and_never_import_the_tests():
-    offenders = {path.name: sorted(n for n in imported_names(path) if n == "tests" or n.startswith("tests."))
-                 for path in (ROOT / "bench").glob("*.py")}
+    offenders = {
+        path.name: sorted(n for n in imported_names(path) if n == "tests" or n.startswith("tests."))
+        for path in (ROOT / "bench").glob("*.py")
+    }
     assert {name: found for name, found in offenders.items() if found} == {}

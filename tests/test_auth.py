@@ -1,4 +1,5 @@
 """Staff accounts, login, sessions, lock-out, tokens and the guard on every planner route."""
+
 from __future__ import annotations
 
 import base64
@@ -23,11 +24,17 @@ PUBLIC_PLANNER_ENDPOINTS = {"auth.login", "auth.logout"}
 
 
 def make_app(tmp_path, **config):
-    return create_app({
-        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'auth.sqlite'}", "SECRET_KEY": "test-secret",
-        "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True, **config,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'auth.sqlite'}",
+            "SECRET_KEY": "test-secret",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": True,
+            **config,
+        }
+    )
 
 
 def guarded_rules(app):
@@ -61,11 +68,14 @@ def test_password_is_stored_as_scrypt_hash(engine):
     assert stored.startswith("scrypt:") and PASSWORD not in stored
 
 
-@pytest.mark.parametrize("username, password, role, match", [
-    ("a", PASSWORD, "planner", "username"),
-    ("anna", "short", "planner", "at least"),
-    ("anna", PASSWORD, "boss", "Unknown role"),
-])
+@pytest.mark.parametrize(
+    "username, password, role, match",
+    [
+        ("a", PASSWORD, "planner", "username"),
+        ("anna", "short", "planner", "at least"),
+        ("anna", PASSWORD, "boss", "Unknown role"),
+    ],
+)
 def test_create_user_refuses_bad_input(engine, username, password, role, match):
     with engine.begin() as conn, pytest.raises(accounts.AccountError, match=match):
         accounts.create_user(conn, username, password, role)
@@ -93,8 +103,10 @@ def test_lockout_is_per_name_and_client_and_refuses_even_the_right_password(engi
 def test_unknown_names_lock_out_like_known_ones(engine):
     with engine.begin() as conn:
         accounts.create_user(conn, "anna", PASSWORD)
-        reasons = {name: [accounts.authenticate(conn, name, "wrong", client="c", max_failures=2).reason for _ in range(3)]
-                   for name in ("anna", "nobody")}
+        reasons = {
+            name: [accounts.authenticate(conn, name, "wrong", client="c", max_failures=2).reason for _ in range(3)]
+            for name in ("anna", "nobody")
+        }
     assert reasons == {"anna": ["invalid", "locked", "locked"], "nobody": ["invalid", "locked", "locked"]}
 
 
@@ -134,8 +146,11 @@ def test_a_token_made_before_tokens_expired_gets_the_default_lifetime(engine):
     made = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
         user = accounts.create_user(conn, "anna", PASSWORD)
-        conn.execute(insert(api_tokens).values(user_id=user.id, token_hash=hashlib.sha256(b"dk_old").hexdigest(),
-                                               created_at=made, revoked=False))  # no name, no expiry: as stored before #9
+        conn.execute(
+            insert(api_tokens).values(
+                user_id=user.id, token_hash=hashlib.sha256(b"dk_old").hexdigest(), created_at=made, revoked=False
+            )
+        )  # no name, no expiry: as stored before #9
         assert accounts.user_for_token(conn, "dk_old", now=made + timedelta(days=89)).scope == "full"
         assert accounts.user_for_token(conn, "dk_old", now=made + timedelta(days=91)) is None
 
@@ -155,13 +170,22 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(engine):
 def test_a_store_from_before_revocable_access_gains_session_versions_and_token_names(engine):
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX uq_api_tokens_name")
-        for table, column in (("users", "session_version"), ("api_tokens", "name"), ("api_tokens", "scope"),
-                              ("api_tokens", "expires_at"), ("api_tokens", "revoked_at")):
+        for table, column in (
+            ("users", "session_version"),
+            ("api_tokens", "name"),
+            ("api_tokens", "scope"),
+            ("api_tokens", "expires_at"),
+            ("api_tokens", "revoked_at"),
+        ):
             conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
-        conn.exec_driver_sql("INSERT INTO users (username, password_hash, role, active, failed_logins, created_at) "
-                             f"VALUES ('anna', '{generate_password_hash(PASSWORD)}', 'planner', 1, 0, CURRENT_TIMESTAMP)")
-        conn.exec_driver_sql("INSERT INTO api_tokens (user_id, token_hash, label, created_at, revoked) "
-                             f"VALUES (1, '{hashlib.sha256(b'dk_old').hexdigest()}', '', CURRENT_TIMESTAMP, 0)")
+        conn.exec_driver_sql(
+            "INSERT INTO users (username, password_hash, role, active, failed_logins, created_at) "
+            f"VALUES ('anna', '{generate_password_hash(PASSWORD)}', 'planner', 1, 0, CURRENT_TIMESTAMP)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO api_tokens (user_id, token_hash, label, created_at, revoked) "
+            f"VALUES (1, '{hashlib.sha256(b'dk_old').hexdigest()}', '', CURRENT_TIMESTAMP, 0)"
+        )
     init_db(engine)
     with engine.begin() as conn:
         assert accounts.authenticate(conn, "anna", PASSWORD, client="c").session_version == 1
@@ -208,13 +232,13 @@ def test_login_without_csrf_token_is_refused(app, client):
     assert client.get("/planner/").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\\evil.example",
-                                    "/\n/evil.example"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\\evil.example", "/\n/evil.example"]
+)
 def test_login_ignores_an_offsite_next(app, client, target):
     make_user(app, "anna")
     token = csrf_token(client)
-    response = client.post("/planner/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token,
-                                                   "next": target})
+    response = client.post("/planner/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token, "next": target})
     assert response.headers["Location"] == "/planner/"
 
 
@@ -222,8 +246,9 @@ def test_login_returns_to_the_page_that_asked(app, client):
     make_user(app, "anna")
     assert client.get("/planner/report").headers["Location"] == "/planner/login?next=/planner/report"
     token = csrf_token(client, "/planner/login?next=/planner/report")
-    response = client.post("/planner/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token,
-                                                   "next": "/planner/report"})
+    response = client.post(
+        "/planner/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token, "next": "/planner/report"}
+    )
     assert response.headers["Location"] == "/planner/report"
 
 
@@ -260,10 +285,13 @@ def test_basic_and_bearer_authorization(app, client):
 # ------------------------------------------------------------------------------ every guarded route
 def test_every_planner_route_is_guarded(app):
     """A new /planner route without @login_required fails here, so none can be forgotten."""
-    unguarded = [rule.rule for rule in app.url_map.iter_rules()
-                 if (rule.rule == "/planner" or rule.rule.startswith("/planner/"))
-                 and rule.endpoint not in PUBLIC_PLANNER_ENDPOINTS
-                 and not hasattr(app.view_functions[rule.endpoint], "required_role")]
+    unguarded = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if (rule.rule == "/planner" or rule.rule.startswith("/planner/"))
+        and rule.endpoint not in PUBLIC_PLANNER_ENDPOINTS
+        and not hasattr(app.view_functions[rule.endpoint], "required_role")
+    ]
     assert unguarded == []
     endpoints = {endpoint for endpoint, *_ in guarded_rules(app)}
     assert {"planner.index", "planner.api_proposals", "planner.hide", "planner.users", "activity.new"} <= endpoints
@@ -302,8 +330,12 @@ def test_form_posts_without_csrf_token_are_refused_when_logged_in(app, client):
     record = add_proposal(app, 13.3514, 55.6652)
     make_user(app, "anna", "admin")
     login(client, "anna")
-    for action, data in (("forward", {"department": "tekniska"}), ("answer", {"body": "Svar"}),
-                         ("status", {"status": "planned"}), ("hide", {"reason": "x"})):
+    for action, data in (
+        ("forward", {"department": "tekniska"}),
+        ("answer", {"body": "Svar"}),
+        ("status", {"status": "planned"}),
+        ("hide", {"reason": "x"}),
+    ):
         response = client.post(f"/planner/p/{record['public_id']}/{action}", data=data)
         assert response.status_code == 400, action
     page = client.get(f"/planner/p/{record['public_id']}").get_data(as_text=True)
@@ -359,8 +391,9 @@ def _new_role(client, runner):
     return runner.invoke(args=["set-role", "anna", "moderator"])
 
 
-@pytest.mark.parametrize("end", [_log_out, _new_password, _deactivate, _new_role],
-                         ids=["logout", "password", "deactivation", "role"])
+@pytest.mark.parametrize(
+    "end", [_log_out, _new_password, _deactivate, _new_role], ids=["logout", "password", "deactivation", "role"]
+)
 def test_a_stolen_session_cookie_is_refused_after(app, client, runner, end):
     make_user(app, "anna")
     login(client, "anna")
@@ -416,15 +449,17 @@ def test_a_token_works_as_the_basic_password_with_its_name_as_username(app, clie
     assert client.get(OGC_PLANNER, headers=basic("other-qgis", token)).status_code == 401
 
 
-@pytest.mark.parametrize("url", [OGC_PLANNER, f"{OGC_PLANNER}/items", "/planner/export/proposals.geojson",
-                                 "/planner/api/proposals"])
+@pytest.mark.parametrize(
+    "url", [OGC_PLANNER, f"{OGC_PLANNER}/items", "/planner/export/proposals.geojson", "/planner/api/proposals"]
+)
 def test_a_read_only_token_reads_the_planner_layers(app, client, url):
     token = _token(app, "root", "admin", scope="read")
     assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/planner/export/proposals.geojson?contacts=1", "/planner/users", "/planner/moderation",
-                                 "/planner/"])
+@pytest.mark.parametrize(
+    "url", ["/planner/export/proposals.geojson?contacts=1", "/planner/users", "/planner/moderation", "/planner/"]
+)
 def test_a_read_only_token_of_an_admin_is_refused_beyond_reading_layers(app, client, url):
     token = _token(app, "root", "admin", scope="read")
     for headers in ({"Authorization": f"Bearer {token}"}, basic("root-qgis", token)):
@@ -467,10 +502,10 @@ def test_form_basic_and_token_attempts_count_in_one_limit(tmp_path, monkeypatch)
     with app.app_context(), db.transaction() as conn:
         token = accounts.create_token(conn, "anna", "anna-qgis").token
     client = app.test_client()
-    assert client.get(API, headers={"Authorization": "Bearer dk_guess"}).status_code == 401        # 1
-    assert client.get(API, headers={"Authorization": "Bearer dk_guess2"}).status_code == 401       # 2
-    assert login(client, "anna", "wrong password").status_code == 401                             # 3, 4 (form and post)
-    assert client.get(API, headers=basic("anna", "wrong password")).status_code == 401             # 5
+    assert client.get(API, headers={"Authorization": "Bearer dk_guess"}).status_code == 401  # 1
+    assert client.get(API, headers={"Authorization": "Bearer dk_guess2"}).status_code == 401  # 2
+    assert login(client, "anna", "wrong password").status_code == 401  # 3, 4 (form and post)
+    assert client.get(API, headers=basic("anna", "wrong password")).status_code == 401  # 5
     hashes = count_hashes(monkeypatch)
     for headers in ({"Authorization": f"Bearer {token}"}, basic("anna-qgis", token), basic("anna", PASSWORD)):
         assert client.get(API, headers=headers).status_code == 429, headers
@@ -494,8 +529,9 @@ def test_unknown_wrong_password_and_locked_get_the_same_answer(tmp_path):
         login(client, "bo", "wrong password")
     attempts = (("nobody", PASSWORD), ("anna", "wrong password"), ("bo", PASSWORD))  # unknown, wrong, locked
     over_basic = [client.get(API, headers=basic(name, password)) for name, password in attempts]
-    assert {(r.status_code, r.get_data(), r.headers["WWW-Authenticate"]) for r in over_basic} == \
-        {(401, over_basic[0].get_data(), over_basic[0].headers["WWW-Authenticate"])}
+    assert {(r.status_code, r.get_data(), r.headers["WWW-Authenticate"]) for r in over_basic} == {
+        (401, over_basic[0].get_data(), over_basic[0].headers["WWW-Authenticate"])
+    }
     over_form = {_normalised(login(client, name, password), name) for name, password in attempts}
     assert len(over_form) == 1 and over_form.pop()[0] == 401
 
@@ -542,13 +578,16 @@ def test_accounts_page_changes_role_deactivates_and_revokes(app, client):
     assert login(client, "anna").status_code == 401
 
 
-@pytest.mark.parametrize("url, data, status, message", [
-    ("/planner/users/anna/role", {"role": "boss"}, 400, "Okänd roll"),
-    ("/planner/users/nobody/role", {"role": "admin"}, 404, "Det finns inget konto"),
-    ("/planner/users/anna/active", {"active": "kanske"}, 400, "aktivt"),
-    ("/planner/users/root/role", {"role": "planner"}, 400, "sista aktiva"),
-    ("/planner/tokens/999/revoke", {}, 404, "ingen token"),
-])
+@pytest.mark.parametrize(
+    "url, data, status, message",
+    [
+        ("/planner/users/anna/role", {"role": "boss"}, 400, "Okänd roll"),
+        ("/planner/users/nobody/role", {"role": "admin"}, 404, "Det finns inget konto"),
+        ("/planner/users/anna/active", {"active": "kanske"}, 400, "aktivt"),
+        ("/planner/users/root/role", {"role": "planner"}, 400, "sista aktiva"),
+        ("/planner/tokens/999/revoke", {}, 404, "ingen token"),
+    ],
+)
 def test_accounts_page_refuses_bad_input_and_changes_nothing(app, url, data, status, message):
     make_user(app, "anna")
     admin = _admin(app)
@@ -574,12 +613,15 @@ def test_cli_lists_users_and_tokens_and_revokes(app, runner):
     assert "revoked" in runner.invoke(args=["tokens", "anna"]).output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["revoke-token", "nothing"], "no token nothing"),
-    (["deactivate", "nobody"], "no user named 'nobody'"),
-    (["set-role", "nobody", "admin"], "no user named 'nobody'"),
-    (["create-token", "anna", "--name", "has:colon"], "token name must have"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["revoke-token", "nothing"], "no token nothing"),
+        (["deactivate", "nobody"], "no user named 'nobody'"),
+        (["set-role", "nobody", "admin"], "no user named 'nobody'"),
+        (["create-token", "anna", "--name", "has:colon"], "token name must have"),
+    ],
+)
 def test_cli_account_commands_refuse_bad_input(app, runner, args, message):
     make_user(app, "anna")
     result = runner.invoke(args=args)

@@ -1,4 +1,5 @@
 """Links come from DIALOGKARTA_BASE_URL, never from a forged Host or X-Forwarded-* header."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,14 +11,26 @@ from tests.live import bearer, seed
 
 BASE = "https://dialog.example.se/dalby"
 FORGED = "evil.example"
-FORGED_HEADERS = {"X-Forwarded-Host": FORGED, "X-Forwarded-Proto": "http", "X-Forwarded-Prefix": "/evil",
-                  "Forwarded": f"host={FORGED}"}
+FORGED_HEADERS = {
+    "X-Forwarded-Host": FORGED,
+    "X-Forwarded-Proto": "http",
+    "X-Forwarded-Prefix": "/evil",
+    "Forwarded": f"host={FORGED}",
+}
 
 
 def _app(tmp_path, **config):
-    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "test-secret",
-                       "DATABASE_URL": fresh_database_url(tmp_path, "test.sqlite"), "RATELIMIT_ENABLED": False,
-                       "WTF_CSRF_ENABLED": False, **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": fresh_database_url(tmp_path, "test.sqlite"),
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            **config,
+        }
+    )
 
 
 def _paths(app, seeded) -> list[str]:
@@ -35,11 +48,12 @@ def _paths(app, seeded) -> list[str]:
         path = path.replace("<any(geojson, csv, gpkg, fgb):fmt>", "geojson")
         paths.append(path)
     return sorted(set(paths)) + [
-        "/ogc/collections/proposals/items?limit=2",                       # next and prev links
+        "/ogc/collections/proposals/items?limit=2",  # next and prev links
         "/ogc/collections/proposals/items?limit=2&offset=2",
-        "/ogc/collections/proposals", f"/ogc/collections/proposals/items/{public_id}",
-        "/planner",                                                       # strict-slash redirect
-        "/planner/p/x",                                                   # login redirect (no credentials below)
+        "/ogc/collections/proposals",
+        f"/ogc/collections/proposals/items/{public_id}",
+        "/planner",  # strict-slash redirect
+        "/planner/p/x",  # login redirect (no credentials below)
     ]
 
 
@@ -72,8 +86,18 @@ def test_a_forged_host_appears_in_no_response(tmp_path, proxy_count):
 
 def test_a_posted_proposal_links_to_the_configured_address(tmp_path):
     app = _app(tmp_path, BASE_URL=BASE)
-    response = app.test_client().post("/api/proposals", base_url=f"http://{FORGED}/", headers=FORGED_HEADERS, json={
-        "lon": 13.3625, "lat": 55.6596, "category": "traffic", "title": "Övergångsställe", "description": "Vid busshållplatsen."})
+    response = app.test_client().post(
+        "/api/proposals",
+        base_url=f"http://{FORGED}/",
+        headers=FORGED_HEADERS,
+        json={
+            "lon": 13.3625,
+            "lat": 55.6596,
+            "category": "traffic",
+            "title": "Övergångsställe",
+            "description": "Vid busshållplatsen.",
+        },
+    )
     assert response.status_code == 201
     public_id = response.get_json()["id"]
     assert response.get_json()["properties"]["url"] == f"{BASE}/p/{public_id}"
@@ -90,13 +114,16 @@ def test_a_host_outside_trusted_hosts_is_refused_with_a_reason(tmp_path):
     client = _app(tmp_path, BASE_URL=BASE, TRUSTED_HOSTS=["dialog.example.se", "127.0.0.1"]).test_client()
     refused = client.get("/api/layers", base_url=f"http://{FORGED}/", headers={"Accept-Language": "en"})
     assert refused.status_code == 400
-    assert refused.get_json()["error"] == {"code": "untrusted_host", "message":
-                                           "Unknown host in the Host header: this server answers only on its own addresses."}
+    assert refused.get_json()["error"] == {
+        "code": "untrusted_host",
+        "message": "Unknown host in the Host header: this server answers only on its own addresses.",
+    }
     assert client.get("/api/layers", base_url="http://127.0.0.1:8000/").status_code == 200
 
 
-@pytest.mark.parametrize("text", ["dialog.example.se", "ftp://dialog.example.se", "https://", "https://x.se/?a=1",
-                                  "https://user@x.se"])
+@pytest.mark.parametrize(
+    "text", ["dialog.example.se", "ftp://dialog.example.se", "https://", "https://x.se/?a=1", "https://user@x.se"]
+)
 def test_a_base_url_that_is_not_an_address_stops_the_start(tmp_path, text):
     with pytest.raises(ValueError, match="DIALOGKARTA_BASE_URL"):
         _app(tmp_path, BASE_URL=text)

@@ -1,4 +1,5 @@
 """Every public list request costs bounded work: hostile paging and filter parameters are a 400 or an empty page."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,12 +20,24 @@ LIST_ENDPOINTS = [
 HUGE = [str(2**64), str(10**30), str(2**63), "9" * 5000]
 NOT_INTEGERS = ["abc", "1e5", "1.5", "１２", " 5", "0x10", "nan", "inf", "-"]
 BAD_BOXES = [
-    "nan,55.6,13.4,55.7", "13.3,55.6,inf,55.7", "1e999,55.6,13.4,55.7", "13.3,55.6,13.4",  # not four finite numbers
-    "13.4,55.7,13.3,55.6",                                                                 # inverted
-    "-1000,-1000,1000,1000", "0,0,1e308,1e308",                                            # beyond the globe
+    "nan,55.6,13.4,55.7",
+    "13.3,55.6,inf,55.7",
+    "1e999,55.6,13.4,55.7",
+    "13.3,55.6,13.4",  # not four finite numbers
+    "13.4,55.7,13.3,55.6",  # inverted
+    "-1000,-1000,1000,1000",
+    "0,0,1e308,1e308",  # beyond the globe
 ]
-BAD_DATES = ["2026-13-01", "2026-03-02/2026-03-01", "9999-12-31T23:59:59-14:00", "x/y",
-             "2026-03-01T10:00:00+25:00", "1/2/3", "2026-03-01T10:00", "20260301"]
+BAD_DATES = [
+    "2026-13-01",
+    "2026-03-02/2026-03-01",
+    "9999-12-31T23:59:59-14:00",
+    "x/y",
+    "2026-03-01T10:00:00+25:00",
+    "1/2/3",
+    "2026-03-01T10:00",
+    "20260301",
+]
 
 
 def _get(client, path, query, token):
@@ -37,9 +50,17 @@ def app(tmp_path_factory):
     """One seeded app for the module: these requests only read."""
     from dialogkarta.webmap.app import create_app
     from tests.conftest import fresh_database_url
+
     tmp_path = tmp_path_factory.mktemp("bounds")
-    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "test-secret",
-                       "DATABASE_URL": fresh_database_url(tmp_path, "test.sqlite"), "RATELIMIT_ENABLED": False})
+    return create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": fresh_database_url(tmp_path, "test.sqlite"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +74,12 @@ def _assert_refused(response, field):
     assert field in error["message"] and len(error["message"]) > 20
 
 
-INTEGER_PARAMETERS = [(path, name) for path in LIST_ENDPOINTS for name in ("limit", "offset", "after")
-                      if not (path.startswith("/api") and name == "after")]  # /api pages by offset only
+INTEGER_PARAMETERS = [
+    (path, name)
+    for path in LIST_ENDPOINTS
+    for name in ("limit", "offset", "after")
+    if not (path.startswith("/api") and name == "after")
+]  # /api pages by offset only
 
 
 @pytest.mark.parametrize("path,name", INTEGER_PARAMETERS)
@@ -83,8 +108,12 @@ def test_hostile_dates_are_400(client, seeded, path, value):
 
 
 def test_nearby_refuses_hostile_numbers(client, seeded):
-    for query in ({"lon": "nan", "lat": "55.66"}, {"lon": "13.35", "lat": "1e999"},
-                  {"lon": "13.35", "lat": "55.66", "radius": str(2**64)}, {"lon": "13.35", "lat": "55.66", "radius": "-1"}):
+    for query in (
+        {"lon": "nan", "lat": "55.66"},
+        {"lon": "13.35", "lat": "1e999"},
+        {"lon": "13.35", "lat": "55.66", "radius": str(2**64)},
+        {"lon": "13.35", "lat": "55.66", "radius": "-1"},
+    ):
         response = client.get("/api/proposals/nearby", query_string=query)
         assert response.status_code == 400, query
 
@@ -115,15 +144,17 @@ class _Statements:
         return [s for s in self.seen if "proposals.description" in s]
 
 
-@pytest.mark.parametrize("path,query", [
-    ("/api/proposals", {"offset": "1000000000", "limit": "10"}),
-    ("/api/proposals", {"offset": "1000000000", "category": "traffic"}),
-    ("/ogc/collections/proposals/items", {"offset": "1000000000"}),
-    ("/ogc/collections/proposals-planner/items", {"offset": "1000000000"}),
-    ("/ogc/collections/proposals/items", {"offset": "1000000000", "bbox": SWEREF_BOX, "bbox-crs": "EPSG:3006"}),
-    ("/ogc/collections/proposals/items", {"offset": "999999", "bbox": "13.3,55.6,13.4,55.7",
-                                          "datetime": "2026-01-01/.."}),
-])
+@pytest.mark.parametrize(
+    "path,query",
+    [
+        ("/api/proposals", {"offset": "1000000000", "limit": "10"}),
+        ("/api/proposals", {"offset": "1000000000", "category": "traffic"}),
+        ("/ogc/collections/proposals/items", {"offset": "1000000000"}),
+        ("/ogc/collections/proposals-planner/items", {"offset": "1000000000"}),
+        ("/ogc/collections/proposals/items", {"offset": "1000000000", "bbox": SWEREF_BOX, "bbox-crs": "EPSG:3006"}),
+        ("/ogc/collections/proposals/items", {"offset": "999999", "bbox": "13.3,55.6,13.4,55.7", "datetime": "2026-01-01/.."}),
+    ],
+)
 def test_an_offset_past_the_matches_is_an_empty_page_without_reading_rows(app, client, seeded, path, query):
     with app.app_context():
         engine = db.engine()

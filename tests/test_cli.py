@@ -1,4 +1,5 @@
 """The dialogkarta command line: layers, init-db and join."""
+
 import orjson
 
 from dialogkarta.layers.proposals import submit

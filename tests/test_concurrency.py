@@ -10,6 +10,7 @@ must be in the store exactly once, and the store must pass ``PRAGMA integrity_ch
 Marked ``concurrency`` (deselect with ``-m "not concurrency"``); the module takes about 30 s on
 two cores. Figures go to test-artifacts/concurrency.txt.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -65,8 +66,9 @@ def record_figure(line: str) -> None:
 
 
 def _spawn_writer(url: str, label: str, count: int) -> subprocess.Popen:
-    return subprocess.Popen([PYTHON, "-c", WRITER, url, label, str(count)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [PYTHON, "-c", WRITER, url, label, str(count)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_writer_killed_mid_burst_loses_no_acknowledged_proposal(tmp_path):
@@ -92,8 +94,10 @@ def test_writer_killed_mid_burst_loses_no_acknowledged_proposal(tmp_path):
     assert facts["integrity"] == ["ok"]
     assert len(acknowledged) >= 100
     missing = set(acknowledged) - set(facts["public_ids"])
-    record_figure(f"store writer SIGKILL: acknowledged={len(acknowledged)} stored={len(facts['public_ids'])} "
-                  f"lost={len(missing)} integrity={facts['integrity'][0]}")
+    record_figure(
+        f"store writer SIGKILL: acknowledged={len(acknowledged)} stored={len(facts['public_ids'])} "
+        f"lost={len(missing)} integrity={facts['integrity'][0]}"
+    )
     assert not missing, f"{len(missing)} acknowledged proposals lost"
     assert len(facts["public_ids"]) == len(set(facts["public_ids"]))
 
@@ -104,14 +108,17 @@ def test_writer_killed_mid_burst_loses_no_acknowledged_proposal(tmp_path):
 def _has_route(rule: str, method: str) -> bool:
     from dialogkarta.webmap.app import create_app
     import tempfile
+
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"TESTING": True, "INSTANCE_PATH": folder, "SECRET_KEY": "x",
-                          "DATABASE_URL": f"sqlite:///{folder}/probe.sqlite"})
+        app = create_app(
+            {"TESTING": True, "INSTANCE_PATH": folder, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{folder}/probe.sqlite"}
+        )
         return any(r.rule == rule and method in r.methods for r in app.url_map.iter_rules())
 
 
-needs_post_api = pytest.mark.skipif(not _has_route("/api/proposals", "POST"),
-                                    reason="POST /api/proposals not there yet (issue 3)")
+needs_post_api = pytest.mark.skipif(
+    not _has_route("/api/proposals", "POST"), reason="POST /api/proposals not there yet (issue 3)"
+)
 
 
 @pytest.fixture
@@ -129,8 +136,7 @@ def test_500_proposals_from_50_clients_are_stored_once_and_supports_counted(guni
     with ThreadPoolExecutor(max_workers=50) as pool:
         answers = list(pool.map(post, range(500)))
     statuses = [status for status, _ in answers]
-    record_figure(f"gunicorn 3x4: 500 POSTs by 50 clients: 201={statuses.count(201)} "
-                  f"5xx={sum(s >= 500 for s in statuses)}")
+    record_figure(f"gunicorn 3x4: 500 POSTs by 50 clients: 201={statuses.count(201)} 5xx={sum(s >= 500 for s in statuses)}")
     assert statuses.count(201) == 500, {s: statuses.count(s) for s in set(statuses)}
     acknowledged = [public_id_of(body) for _, body in answers]
     assert len(set(acknowledged)) == 500
@@ -151,8 +157,10 @@ def test_500_proposals_from_50_clients_are_stored_once_and_supports_counted(guni
         support_statuses = list(pool.map(support, jobs))
     assert all(200 <= s < 300 for s in support_statuses), {s: support_statuses.count(s) for s in set(support_statuses)}
     facts = store_facts(gunicorn.database)
-    record_figure(f"gunicorn 3x4: 1000 support POSTs (500 distinct) by 50 clients: stored={facts['supports']} "
-                  f"5xx={sum(s >= 500 for s in support_statuses)}")
+    record_figure(
+        f"gunicorn 3x4: 1000 support POSTs (500 distinct) by 50 clients: stored={facts['supports']} "
+        f"5xx={sum(s >= 500 for s in support_statuses)}"
+    )
     assert facts["supports"] == 500
     expected = dict.fromkeys(targets, 0)
     for _client, t in jobs[:500]:
@@ -197,8 +205,10 @@ def test_server_killed_mid_burst_loses_no_acknowledged_proposal(gunicorn):
     facts = store_facts(gunicorn.database)
     assert facts["integrity"] == ["ok"]
     lost = set(acknowledged) - set(facts["public_ids"])
-    record_figure(f"gunicorn SIGKILL mid-burst (20 clients): acknowledged={len(acknowledged)} "
-                  f"stored={len(facts['public_ids'])} lost={len(lost)} integrity={facts['integrity'][0]}")
+    record_figure(
+        f"gunicorn SIGKILL mid-burst (20 clients): acknowledged={len(acknowledged)} "
+        f"stored={len(facts['public_ids'])} lost={len(lost)} integrity={facts['integrity'][0]}"
+    )
     assert not lost, f"{len(lost)} acknowledged proposals lost"
     assert len(facts["public_ids"]) == len(set(facts["public_ids"]))
     # a restarted server reads the same store

@@ -5,6 +5,7 @@ GeoPackage and FlatGeobuf with pyogrio (GDAL), OGC items and the API over HTTP, 
 with an HTML parser. A field that appears anywhere without being placed in the contract fails,
 and so does a planner field that leaks into a public output (planted below).
 """
+
 from __future__ import annotations
 
 import csv
@@ -76,8 +77,12 @@ def _gdal(client, url, tmp_path, headers=None, layer="proposals") -> set:
 
 
 def _submit(client) -> set:
-    body = _json(client.post("/api/proposals", json={
-        "lon": 13.3470, "lat": 55.6650, "category": "traffic", "title": "Ny cykelväg", "description": "Längs vägen."}))
+    body = _json(
+        client.post(
+            "/api/proposals",
+            json={"lon": 13.3470, "lat": 55.6650, "category": "traffic", "title": "Ny cykelväg", "description": "Längs vägen."},
+        )
+    )
     return set(body["properties"])
 
 
@@ -93,19 +98,24 @@ def _item(client, seeded, url) -> set:
 # (output, reader(client, seeded, tmp_path, headers), expected(kinds)); the public outputs
 PUBLIC_OUTPUTS = [
     ("GET /api/proposals", lambda c, s, t: _geojson(c, "/api/proposals"), lambda k: contracts.API_LIST),
-    ("GET /api/proposals?limit", lambda c, s, t: _geojson(c, "/api/proposals?limit=100&category=traffic"),
-     lambda k: contracts.API_LIST),
+    (
+        "GET /api/proposals?limit",
+        lambda c, s, t: _geojson(c, "/api/proposals?limit=100&category=traffic"),
+        lambda k: contracts.API_LIST,
+    ),
     ("GET /api/proposals/nearby", lambda c, s, t: _nearby(c, s), lambda k: contracts.API_NEARBY),
     ("GET /api/proposals/<id>", lambda c, s, t: _item(c, s, "/api/proposals/{id}"), lambda k: contracts.API_ITEM),
     ("POST /api/proposals", lambda c, s, t: _submit(c), lambda k: contracts.API_SUBMITTED),
     ("proposals.geojson", lambda c, s, t: _geojson(c, "/api/export/proposals.geojson"), contracts.proposal_row),
-    ("proposals.csv", lambda c, s, t: _csv(c, "/api/export/proposals.csv?bom=1"),
-     lambda k: contracts.CSV_POSITION | contracts.proposal_row(k)),
+    (
+        "proposals.csv",
+        lambda c, s, t: _csv(c, "/api/export/proposals.csv?bom=1"),
+        lambda k: contracts.CSV_POSITION | contracts.proposal_row(k),
+    ),
     ("proposals.gpkg", lambda c, s, t: _gdal(c, "/api/export/proposals.gpkg", t), contracts.proposal_row),
     ("all.gpkg", lambda c, s, t: _gdal(c, "/api/export/all.gpkg", t, layer="proposals"), contracts.proposal_row),
     ("proposals.fgb", lambda c, s, t: _gdal(c, "/api/export/proposals.fgb", t), contracts.proposal_row),
-    ("OGC proposals items", lambda c, s, t: _geojson(c, "/ogc/collections/proposals/items?limit=100"),
-     contracts.proposal_row),
+    ("OGC proposals items", lambda c, s, t: _geojson(c, "/ogc/collections/proposals/items?limit=100"), contracts.proposal_row),
     ("OGC proposals item", lambda c, s, t: _item(c, s, "/ogc/collections/proposals/items/{id}"), contracts.proposal_row),
 ]
 
@@ -120,20 +130,31 @@ def _planner_outputs(role: str, contacts: bool):
         return bearer(s["tokens"][role])
 
     outputs = [
-        (f"{role} proposals.geojson{query}",
-         lambda c, s, t: _geojson(c, f"/planner/export/proposals.geojson{query}", auth(s)), expected),
-        (f"{role} proposals.csv{query}",
-         lambda c, s, t: _csv(c, f"/planner/export/proposals.csv{query}", auth(s)),
-         lambda k: contracts.CSV_POSITION | expected(k)),
-        (f"{role} proposals.gpkg{query}",
-         lambda c, s, t: _gdal(c, f"/planner/export/proposals.gpkg{query}", t, auth(s)), expected),
-        (f"{role} proposals.fgb{query}",
-         lambda c, s, t: _gdal(c, f"/planner/export/proposals.fgb{query}", t, auth(s)), expected),
+        (
+            f"{role} proposals.geojson{query}",
+            lambda c, s, t: _geojson(c, f"/planner/export/proposals.geojson{query}", auth(s)),
+            expected,
+        ),
+        (
+            f"{role} proposals.csv{query}",
+            lambda c, s, t: _csv(c, f"/planner/export/proposals.csv{query}", auth(s)),
+            lambda k: contracts.CSV_POSITION | expected(k),
+        ),
+        (
+            f"{role} proposals.gpkg{query}",
+            lambda c, s, t: _gdal(c, f"/planner/export/proposals.gpkg{query}", t, auth(s)),
+            expected,
+        ),
+        (f"{role} proposals.fgb{query}", lambda c, s, t: _gdal(c, f"/planner/export/proposals.fgb{query}", t, auth(s)), expected),
     ]
     if not contacts:
-        outputs.append((f"{role} OGC proposals-planner items",
-                        lambda c, s, t: _geojson(c, "/ogc/collections/proposals-planner/items?limit=100", auth(s)),
-                        expected))
+        outputs.append(
+            (
+                f"{role} OGC proposals-planner items",
+                lambda c, s, t: _geojson(c, "/ogc/collections/proposals-planner/items?limit=100", auth(s)),
+                expected,
+            )
+        )
     return outputs
 
 
@@ -156,10 +177,16 @@ def test_command_line_exports_follow_the_same_contracts(runner, seeded, kinds):
     planner = runner.invoke(args=["export", "proposals", "--format", "geojson", "--planner", "-o", "-"])
     admin = runner.invoke(args=["export", "proposals", "--format", "geojson", "--planner", "--contacts", "-o", "-"])
     assert_exact(_feature_fields(orjson.loads(public.stdout_bytes), "cli"), contracts.proposal_row(kinds), "cli")
-    assert_exact(_feature_fields(orjson.loads(planner.stdout_bytes), "cli --planner"),
-                 contracts.proposal_row(kinds, planner=True), "cli --planner")
-    assert_exact(_feature_fields(orjson.loads(admin.stdout_bytes), "cli --contacts"),
-                 contracts.proposal_row(kinds, planner=True, contacts=True), "cli --contacts")
+    assert_exact(
+        _feature_fields(orjson.loads(planner.stdout_bytes), "cli --planner"),
+        contracts.proposal_row(kinds, planner=True),
+        "cli --planner",
+    )
+    assert_exact(
+        _feature_fields(orjson.loads(admin.stdout_bytes), "cli --contacts"),
+        contracts.proposal_row(kinds, planner=True, contacts=True),
+        "cli --contacts",
+    )
 
 
 def test_the_three_sets_are_apart_and_channel_is_public():
@@ -174,17 +201,28 @@ def test_the_three_sets_are_apart_and_channel_is_public():
 def test_nested_api_records_carry_exactly_their_pinned_fields(client, seeded):
     # The first seeded proposal has a public answer, a status history, areas and nearest services.
     properties = _json(client.get(f"/api/proposals/{seeded['public'][0]['public_id']}"))["properties"]
-    for output, entries, expected in (("history", properties["history"], contracts.API_HISTORY_ENTRY),
-                                      ("answers", properties["answers"], contracts.API_ANSWER),
-                                      ("nearest", list(properties["nearest"].values()), contracts.API_NEAREST)):
+    for output, entries, expected in (
+        ("history", properties["history"], contracts.API_HISTORY_ENTRY),
+        ("answers", properties["answers"], contracts.API_ANSWER),
+        ("nearest", list(properties["nearest"].values()), contracts.API_NEAREST),
+    ):
         assert entries, f"{output}: nothing to check"
         for entry in entries:
             assert_exact(entry, expected, f"GET /api/proposals/<id> {output}")
     with client.application.app_context():
         inside = db.registry().areas().geometry.iloc[0].representative_point()
-    submitted = _json(client.post("/api/proposals", json={
-        "lon": round(inside.x, 6), "lat": round(inside.y, 6), "category": "traffic", "title": "I området",
-        "description": "Här."}))
+    submitted = _json(
+        client.post(
+            "/api/proposals",
+            json={
+                "lon": round(inside.x, 6),
+                "lat": round(inside.y, 6),
+                "category": "traffic",
+                "title": "I området",
+                "description": "Här.",
+            },
+        )
+    )
     areas = _json(client.get(f"/api/proposals/{submitted['id']}"))["properties"]["areas"]
     assert areas, "the proposal lies in a development area"
     for area in areas:
@@ -249,8 +287,9 @@ def _leak_meeting_into_the_api(monkeypatch):
 
 
 @pytest.mark.parametrize("output, read, expected", PUBLIC_OUTPUTS, ids=[o[0] for o in PUBLIC_OUTPUTS])
-def test_a_planner_field_leaking_into_a_public_output_fails_its_pin(client, seeded, kinds, tmp_path, monkeypatch,
-                                                                    output, read, expected):
+def test_a_planner_field_leaking_into_a_public_output_fails_its_pin(
+    client, seeded, kinds, tmp_path, monkeypatch, output, read, expected
+):
     plant = _leak_meeting_into_the_api if output.startswith(("GET /api", "POST /api")) else _leak_meeting_into_public_exports
     plant(monkeypatch)
     with pytest.raises(AssertionError, match=r"not in its contract \['meeting'\]"):
@@ -289,8 +328,11 @@ def test_every_path_serves_a_public_layer_with_the_same_fields(app, client, tmp_
     # is that no path adds a field to a layer or drops one.
     with app.app_context():
         registry = db.registry()
-        public = {layer.name: set(registry.frame(layer.name).columns) - {registry.frame(layer.name).geometry.name}
-                  for layer in registry if layer.public}
+        public = {
+            layer.name: set(registry.frame(layer.name).columns) - {registry.frame(layer.name).geometry.name}
+            for layer in registry
+            if layer.public
+        }
     assert public
     for name, fields in public.items():
         for output, found in _layer_outputs(client, name, tmp_path).items():

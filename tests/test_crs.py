@@ -1,9 +1,20 @@
 """Coordinate systems: WGS84 for storage, SWEREF 99 TM for metres, EPSG:3008 accepted."""
+
 import geopandas as gpd
 import pytest
 import shapely
 
-from dialogkarta.geo.crs import SWEREF99_1330, SWEREF99TM, WGS84, UnknownCRS, metric_xy, parse_crs, to_sweref, to_wgs84_xy, transformer
+from dialogkarta.geo.crs import (
+    SWEREF99_1330,
+    SWEREF99TM,
+    WGS84,
+    UnknownCRS,
+    metric_xy,
+    parse_crs,
+    to_sweref,
+    to_wgs84_xy,
+    transformer,
+)
 
 DALBY_KYRKA = (13.344167, 55.664444)
 

@@ -7,6 +7,7 @@ tokens because a cross-site form cannot send ``application/json`` without a CORS
 refuse the form body (4xx). Either way the store's every row and the imported layers stay exactly
 as they were.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,30 +24,72 @@ from tests.planner_helpers import login, make_user
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_ONLY_BLUEPRINTS = {"api"}  # csrf.exempt: JSON bodies only, refused when sent as a form
 # What a forged form carries: plausible fields of every staff form, and never a csrf_token.
-FORGED_FORM = {"username": "mallory", "password": "a-long-enough-password-1", "role": "admin", "title": "Forged",
-               "description": "Forged", "text": "Forged answer", "status": "done", "note": "x", "reason": "x",
-               "department": "tekniska", "to_department": "tekniska", "kind": "open_meeting", "date": "2026-12-01",
-               "lon": "13.3514", "lat": "55.6652", "category": "traffic", "channel": "web"}
+FORGED_FORM = {
+    "username": "mallory",
+    "password": "a-long-enough-password-1",
+    "role": "admin",
+    "title": "Forged",
+    "description": "Forged",
+    "text": "Forged answer",
+    "status": "done",
+    "note": "x",
+    "reason": "x",
+    "department": "tekniska",
+    "to_department": "tekniska",
+    "kind": "open_meeting",
+    "date": "2026-12-01",
+    "lon": "13.3514",
+    "lat": "55.6652",
+    "category": "traffic",
+    "channel": "web",
+}
 
 
 @pytest.fixture
 def admin_client(tmp_path):
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "csrf-sweep",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'csrf.sqlite'}", "RATELIMIT_ENABLED": False,
-        "WTF_CSRF_ENABLED": True, "HOLD_LINKS": False,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "csrf-sweep",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'csrf.sqlite'}",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": True,
+            "HOLD_LINKS": False,
+        }
+    )
     client = app.test_client()
-    public_id = client.post("/api/proposals", json={"lon": 13.3514, "lat": 55.6652, "category": "traffic",
-                                                    "title": "Bänk", "description": "Vid dammen"}).get_json()["id"]
+    public_id = client.post(
+        "/api/proposals",
+        json={"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Bänk", "description": "Vid dammen"},
+    ).get_json()["id"]
     with app.app_context(), db.transaction() as conn:
-        activity_id = activities.create(conn, {"kind": "open_meeting", "title": "Öppet möte", "date": "2026-12-01",
-                                               "place": "Dalby bibliotek", "status": "planned"}, role="planner")
+        activity_id = activities.create(
+            conn,
+            {
+                "kind": "open_meeting",
+                "title": "Öppet möte",
+                "date": "2026-12-01",
+                "place": "Dalby bibliotek",
+                "status": "planned",
+            },
+            role="planner",
+        )
     make_user(app, "sweep-admin", role="admin")
     assert login(client, "sweep-admin").status_code in (302, 303)
-    client.values = {"public_id": public_id, "feature_id": public_id, "activity_id": activity_id,
-                     "name": "development-areas", "fmt": "geojson", "filename": "leaflet.js", "version": "0",
-                     "path": "leaflet.js", "user_id": 1, "token_id": 1, "username": "sweep-admin"}
+    client.values = {
+        "public_id": public_id,
+        "feature_id": public_id,
+        "activity_id": activity_id,
+        "name": "development-areas",
+        "fmt": "geojson",
+        "filename": "leaflet.js",
+        "version": "0",
+        "path": "leaflet.js",
+        "user_id": 1,
+        "token_id": 1,
+        "username": "sweep-admin",
+    }
     return client
 
 
@@ -68,14 +111,22 @@ def snapshot(app) -> dict:
 def forged_request(client, rule, method):
     with client.application.test_request_context():
         from flask import url_for
+
         url = url_for(rule.endpoint, **{arg: client.values[arg] for arg in rule.arguments})
     return client.open(url, method=method, data=FORGED_FORM, headers={"Accept": "text/html"})
 
 
 def test_the_sweep_finds_the_staff_forms_it_must_guard(admin_client):
     endpoints = {rule.endpoint for rule, _ in state_changing_routes(admin_client.application)}
-    assert {"planner.users", "planner.new", "planner.restore", "planner.recompute", "activity.new",
-            "auth.logout", "downloads.upload"} <= endpoints
+    assert {
+        "planner.users",
+        "planner.new",
+        "planner.restore",
+        "planner.recompute",
+        "activity.new",
+        "auth.logout",
+        "downloads.upload",
+    } <= endpoints
 
 
 def test_no_state_changing_route_accepts_a_form_without_a_csrf_token(admin_client):
@@ -96,6 +147,7 @@ def test_no_state_changing_route_accepts_a_form_without_a_csrf_token(admin_clien
 def test_the_sweep_fails_when_one_form_loses_its_csrf_check(admin_client):
     """Exempting one staff form from CSRF (the bug the sweep exists for) is caught."""
     from dialogkarta.webmap.security import csrf
+
     app = admin_client.application
     csrf.exempt(app.view_functions["planner.users"])
     try:
@@ -104,5 +156,6 @@ def test_the_sweep_fails_when_one_form_loses_its_csrf_check(admin_client):
         response = forged_request(admin_client, rule, "POST")
         assert response.status_code != 400 and snapshot(app) != before  # a forged admin account
     finally:
-        csrf._exempt_views.discard(f"{app.view_functions['planner.users'].__module__}."
-                                   f"{app.view_functions['planner.users'].__name__}")
+        csrf._exempt_views.discard(
+            f"{app.view_functions['planner.users'].__module__}.{app.view_functions['planner.users'].__name__}"
+        )

@@ -1,4 +1,5 @@
 """Public downloads are built once per change of the data, then served from disk, and rate limited."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,6 +25,7 @@ def builds(monkeypatch):
     def counting(*args, **kwargs):
         calls.append(args[2:4])
         return real(*args, **kwargs)
+
     monkeypatch.setattr(export, "export_to_file", counting)
     return calls
 
@@ -75,8 +77,11 @@ def test_public_downloads_are_rate_limited_per_client(app, client, builds):
 
 def test_a_layer_import_gives_a_fresh_download(app, client, runner, builds, tmp_path):
     before = client.get("/api/export/development-areas.geojson")
-    plan = gpd.GeoDataFrame({"id": ["plan-ny"], "name": ["Nya planen"], "status": ["detailed_plan"]},
-                            geometry=[shapely.box(13.340, 55.660, 13.345, 55.663)], crs=WGS84)
+    plan = gpd.GeoDataFrame(
+        {"id": ["plan-ny"], "name": ["Nya planen"], "status": ["detailed_plan"]},
+        geometry=[shapely.box(13.340, 55.660, 13.345, 55.663)],
+        crs=WGS84,
+    )
     path = tmp_path / "plan.gpkg"
     pyogrio.write_dataframe(plan, path, layer="plan")
     assert runner.invoke(args=["import-layer", str(path), "--as", "development-areas"]).exit_code == 0

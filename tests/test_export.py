@@ -1,4 +1,5 @@
 """Exports: every format read back with GDAL, and nothing private in the public ones."""
+
 from __future__ import annotations
 
 import csv
@@ -74,8 +75,7 @@ def test_polygon_geojson_rings_are_counter_clockwise(client):
         assert all(p.exterior.is_ccw for p in polygons)
 
 
-@pytest.mark.parametrize("url", ["/api/export/proposals.geojson", "/api/export/proposals.csv",
-                                 "/api/export/proposals.csv?bom=1"])
+@pytest.mark.parametrize("url", ["/api/export/proposals.geojson", "/api/export/proposals.csv", "/api/export/proposals.csv?bom=1"])
 def test_public_exports_hold_nothing_private(client, seeded, url):
     data = client.get(url).data
     for secret in (PLANTED_EMAIL, PLANTED_NAME, HIDDEN_TITLE, SUPPORT_TOKEN, "dold.person@example.se", "Dold Person"):
@@ -141,8 +141,9 @@ def test_geopackage_holds_every_layer_in_crs_with_styles(ctx, seeded, tmp_path, 
     # descriptions and one QGIS default style per layer, with the web map's area colours
     with sqlite3.connect(path) as conn:
         described = dict(conn.execute("select table_name, description from gpkg_contents"))
-        styles = conn.execute("select f_table_name, styleQML, styleSLD, useAsDefault, f_geometry_column "
-                              "from layer_styles").fetchall()
+        styles = conn.execute(
+            "select f_table_name, styleQML, styleSLD, useAsDefault, f_geometry_column from layer_styles"
+        ).fetchall()
     assert all(described[t] for t in expected)
     assert sorted(s[0] for s in styles) == sorted(expected)
     assert all(s[3] == 1 and s[4] == "geom" and s[1].startswith("<!DOCTYPE qgis") for s in styles)
@@ -152,7 +153,7 @@ def test_geopackage_holds_every_layer_in_crs_with_styles(ctx, seeded, tmp_path, 
     qml = next(s[1] for s in styles if s[0] == "development_areas")
     for status in registry.locality.area_status.values():
         colour = status["color"].lstrip("#")
-        assert ",".join(str(int(colour[i:i + 2], 16)) for i in (0, 2, 4)) in qml
+        assert ",".join(str(int(colour[i : i + 2], 16)) for i in (0, 2, 4)) in qml
 
 
 def test_geopackage_refuses_a_geographic_crs(ctx, tmp_path):
@@ -192,9 +193,16 @@ def test_exports_page_through_the_store(ctx, seeded, monkeypatch):
 def test_planner_layer_adds_workflow_fields_and_contacts_only_for_admins(ctx, seeded):
     engine, registry = ctx
     with engine.begin() as conn:
-        conn.execute(export.schema.forwardings.insert().values(
-            proposal_id=1, from_department="tekniska", to_department="kultur_fritid", note="Parkfråga",
-            role="planner", forwarded_at=seeded["public"][0]["created_at"]))
+        conn.execute(
+            export.schema.forwardings.insert().values(
+                proposal_id=1,
+                from_department="tekniska",
+                to_department="kultur_fritid",
+                note="Parkfråga",
+                role="planner",
+                forwarded_at=seeded["public"][0]["created_at"],
+            )
+        )
     planner = b"".join(export.iter_csv(engine, registry, "proposals", PLANNER)).decode()
     assert HIDDEN_TITLE in planner and "department" in planner and "hidden_reason" in planner
     assert PLANTED_EMAIL not in planner and PLANTED_NAME not in planner
@@ -253,21 +261,30 @@ def test_public_grid_generalises_public_exports_only(app, client, seeded):
 
 
 # ------------------------------------------------------------- CSV opened in a spreadsheet (#9)
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"Klicka\")", "+1+1", "-2+3", "@SUM(A1:A2)",
-            "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
+FORMULAS = ['=HYPERLINK("http://evil.example","Klicka")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _seed_formulas(engine):
     from dialogkarta.layers import store
+
     with engine.begin() as conn:
         for i, text in enumerate(FORMULAS):
-            store.insert_proposal(conn, lon=13.3450 + 0.001 * i, lat=55.6640, category="traffic", title=text,
-                                  description=text, department=text, meeting=text,
-                                  contact={"name": text, "email": "a@example.se", "consent_at": store.utcnow()})
+            store.insert_proposal(
+                conn,
+                lon=13.3450 + 0.001 * i,
+                lat=55.6640,
+                category="traffic",
+                title=text,
+                description=text,
+                department=text,
+                meeting=text,
+                contact={"name": text, "email": "a@example.se", "consent_at": store.utcnow()},
+            )
         # west of Greenwich: negative longitude (and easting far from the zone) must stay plain numbers
-        store.insert_proposal(conn, lon=-1.25, lat=55.6640, category="traffic", title="-5 grader",
-                              description="-", department="tekniska")
+        store.insert_proposal(
+            conn, lon=-1.25, lat=55.6640, category="traffic", title="-5 grader", description="-", department="tekniska"
+        )
 
 
 def _spreadsheet_rows(data: bytes) -> list[dict]:
@@ -305,12 +322,12 @@ def test_csv_exports_hold_no_live_formula_and_numbers_stay_numbers(ctx, audience
 def test_layer_csv_neutralises_text_and_keeps_negative_numbers(locality, engine):
     from dialogkarta.layers import layer_store
     from dialogkarta.layers.registry import LayerRegistry
+
     areas = LayerRegistry(locality).areas().copy()
     areas["name"] = ["=1+1"] + list(areas["name"][1:])
     areas["level_m"] = -2.5
     with engine.begin() as conn:  # an imported plan layer with a formula for a name and a negative number
-        layer_store.add_version(conn, "development-areas", layer_store.encode(areas, "development-areas"),
-                                features=len(areas))
+        layer_store.add_version(conn, "development-areas", layer_store.encode(areas, "development-areas"), features=len(areas))
     registry = LayerRegistry(locality, engine)
     rows = _spreadsheet_rows(b"".join(export.iter_csv(engine, registry, "development-areas")))
     assert rows[0]["name"] == "'=1+1"
@@ -320,6 +337,7 @@ def test_layer_csv_neutralises_text_and_keeps_negative_numbers(locality, engine)
 
 def test_public_ids_never_start_like_a_formula(monkeypatch):
     from dialogkarta.layers import store
+
     drawn = iter(["-bcdefghijklmnop", "_bcdefghijklmnop", "Abcdefghijklmnop"])
     monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(drawn))
     assert store.new_public_id() == "Abcdefghijklmnop"  # so a CSV id cell never needs a leading '

@@ -1,4 +1,5 @@
 """geo.formats: files that are what their names say pass, in the shapes QGIS and GDAL write them; others are refused."""
+
 from __future__ import annotations
 
 import zipfile
@@ -28,8 +29,10 @@ def _read(path, layer=None, folder=None):
     return source, read_source(location, source.driver, gdal_layer, 1000, 10_000)
 
 
-@pytest.mark.parametrize("suffix, driver", [(".gpkg", "GPKG"), (".geojson", "GeoJSON"), (".json", "GeoJSON"),
-                                            (".fgb", "FlatGeobuf"), (".shp", "ESRI Shapefile")])
+@pytest.mark.parametrize(
+    "suffix, driver",
+    [(".gpkg", "GPKG"), (".geojson", "GeoJSON"), (".json", "GeoJSON"), (".fgb", "FlatGeobuf"), (".shp", "ESRI Shapefile")],
+)
 def test_each_format_as_gdal_writes_it_is_read_by_its_own_driver(tmp_path, squares, suffix, driver):
     path = tmp_path / f"plan{suffix}"
     pyogrio.write_dataframe(squares, path, driver=driver)
@@ -64,14 +67,17 @@ def test_a_geopackage_keeps_the_triggers_and_rtree_gdal_writes_and_lists_only_fe
     assert list(frame["id"]) == ["A"]
 
 
-@pytest.mark.parametrize("crs, accepted", [
-    ({"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3008"}}, True),
-    ({"type": "link", "properties": {"href": "http://127.0.0.1:9/crs", "type": "proj4"}}, False),
-    ({"type": "name", "properties": {"name": "http://127.0.0.1:9/crs.wkt"}}, False),
-    ({"type": "name", "properties": {"name": "/etc/crs.wkt"}}, False),
-    ({"type": "name", "properties": {"name": "crs.wkt"}}, False),  # a file in GDAL's working folder
-    ({"type": "name", "properties": {"name": "EPSG:3006"}}, True),
-])
+@pytest.mark.parametrize(
+    "crs, accepted",
+    [
+        ({"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3008"}}, True),
+        ({"type": "link", "properties": {"href": "http://127.0.0.1:9/crs", "type": "proj4"}}, False),
+        ({"type": "name", "properties": {"name": "http://127.0.0.1:9/crs.wkt"}}, False),
+        ({"type": "name", "properties": {"name": "/etc/crs.wkt"}}, False),
+        ({"type": "name", "properties": {"name": "crs.wkt"}}, False),  # a file in GDAL's working folder
+        ({"type": "name", "properties": {"name": "EPSG:3006"}}, True),
+    ],
+)
 def test_a_geojson_crs_member_may_name_a_system_but_not_point_at_one(tmp_path, crs, accepted):
     path = tmp_path / "plan.geojson"
     path.write_bytes(orjson.dumps({"type": "FeatureCollection", "crs": crs, "features": []}))
@@ -90,9 +96,15 @@ def test_geojson_must_be_a_feature_or_collection(tmp_path, content):
         formats.inspect(path, MB)
 
 
-@pytest.mark.parametrize("suffix, content, claimed", [
-    (".fgb", b"PK\x03\x04 not flatgeobuf", "FlatGeobuf"), (".gpkg", b"fgb\x03fgb\x00", "GeoPackage"),
-    (".zip", b"SQLite format 3\x00" + bytes(100), "Shapefile"), (".shp", b"<OGRVRTDataSource/>", "Shapefile")])
+@pytest.mark.parametrize(
+    "suffix, content, claimed",
+    [
+        (".fgb", b"PK\x03\x04 not flatgeobuf", "FlatGeobuf"),
+        (".gpkg", b"fgb\x03fgb\x00", "GeoPackage"),
+        (".zip", b"SQLite format 3\x00" + bytes(100), "Shapefile"),
+        (".shp", b"<OGRVRTDataSource/>", "Shapefile"),
+    ],
+)
 def test_content_of_another_format_is_refused_as_the_format_named(tmp_path, suffix, content, claimed):
     path = tmp_path / f"plan{suffix}"
     path.write_bytes(content)

@@ -10,6 +10,7 @@ EPSG:3008, and, where the output is GeoJSON, exterior rings counter-clockwise an
 clockwise (RFC 7946 §3.1.6; for EPSG:3006 in its northing-first axis order, judged on the map,
 that is after reading the axes the way the CRS declares them).
 """
+
 from __future__ import annotations
 
 import csv
@@ -41,13 +42,14 @@ def _at(points):
 
 
 # Clockwise exteriors, counter-clockwise holes: every ring the wrong way round for RFC 7946.
-WITH_HOLE = Polygon(_at([(0, 0), (0, 120), (60, 150), (120, 120), (120, 0)]),
-                    [_at([(30, 30), (90, 30), (90, 90), (30, 90)])])
+WITH_HOLE = Polygon(_at([(0, 0), (0, 120), (60, 150), (120, 120), (120, 0)]), [_at([(30, 30), (90, 30), (90, 90), (30, 90)])])
 TOUCHING = Polygon(_at([(120, 0), (120, 120), (200, 120), (200, 0)]))  # shares the edge x = 120 with WITH_HOLE
-MULTI = MultiPolygon([
-    Polygon(_at([(300, 0), (300, 80), (380, 80), (380, 0)]), [_at([(320, 20), (360, 20), (360, 60), (320, 60)])]),
-    Polygon(_at([(400, 0), (440, 80), (480, 0)])),
-])
+MULTI = MultiPolygon(
+    [
+        Polygon(_at([(300, 0), (300, 80), (380, 80), (380, 0)]), [_at([(320, 20), (360, 20), (360, 60), (320, 60)])]),
+        Polygon(_at([(400, 0), (440, 80), (480, 0)])),
+    ]
+)
 SHAPES = {"hole": WITH_HOLE, "touching": TOUCHING, "multi": MULTI}
 
 
@@ -65,9 +67,15 @@ def test_the_fixture_is_drawn_the_wrong_way_round():
 @pytest.fixture
 def imported(app, runner, tmp_path):
     """The shapes imported as the development areas from a GeoPackage in EPSG:3008, via the CLI."""
-    frame = gpd.GeoDataFrame({"id": list(SHAPES), "name": ["Med hål", "Kant i kant", "Två delar"],
-                              "status": ["detailed_plan", "proposal", "comprehensive_plan"]},
-                             geometry=list(SHAPES.values()), crs=LOCAL)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": list(SHAPES),
+            "name": ["Med hål", "Kant i kant", "Två delar"],
+            "status": ["detailed_plan", "proposal", "comprehensive_plan"],
+        },
+        geometry=list(SHAPES.values()),
+        crs=LOCAL,
+    )
     path = tmp_path / "plan-3008.gpkg"
     pyogrio.write_dataframe(frame, path, layer="plan")
     written = pyogrio.read_dataframe(path)
@@ -127,6 +135,7 @@ def _export_file(fmt, query="", layer=None):
         path = tmp_path / f"export.{fmt}"
         path.write_bytes(_get(client, f"/api/export/{LAYER}.{fmt}{query}").data)
         return _from_frame(pyogrio.read_dataframe(path, layer=layer))
+
     return read
 
 
@@ -134,6 +143,7 @@ def _ogc(query="", crs=WGS84, northing_first=False):
     def read(client, tmp_path):
         body = json.loads(_get(client, f"/ogc/collections/{LAYER}/items?limit=100{query}").data)
         return _from_geojson_features(body["features"], crs, northing_first)
+
     return read
 
 
@@ -214,8 +224,13 @@ def test_touching_areas_still_touch_and_do_not_overlap(imported, client, tmp_pat
 
 def test_gdal_reads_the_polygons_back_whole_through_ogc_api(imported):
     # GDAL's OAPIF driver, a real OGC client, against the same instance served over HTTP.
-    config = {"TESTING": True, "INSTANCE_PATH": imported.instance_path, "DATABASE_URL": imported.config["DATABASE_URL"],
-              "SECRET_KEY": "geometry-test", "RATELIMIT_ENABLED": False}
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": imported.instance_path,
+        "DATABASE_URL": imported.config["DATABASE_URL"],
+        "SECRET_KEY": "geometry-test",
+        "RATELIMIT_ENABLED": False,
+    }
     with LiveProcess(config) as server:
         frame = pyogrio.read_dataframe(f"OAPIF:{server.url}/ogc", layer=LAYER)
     found = _from_frame(frame)
@@ -230,10 +245,12 @@ def boundary_imported(app, runner, tmp_path):
     """The clockwise polygon with its hole imported as the locality's boundary, in EPSG:3008."""
     with app.app_context():
         from dialogkarta.webmap import db
+
         boundary_layer = db.registry().locality.boundary_layer
     path = tmp_path / "boundary-3008.gpkg"
-    pyogrio.write_dataframe(gpd.GeoDataFrame({"id": ["grans"], "name": ["Gräns"]}, geometry=[WITH_HOLE], crs=LOCAL),
-                            path, layer="boundary")
+    pyogrio.write_dataframe(
+        gpd.GeoDataFrame({"id": ["grans"], "name": ["Gräns"]}, geometry=[WITH_HOLE], crs=LOCAL), path, layer="boundary"
+    )
     result = runner.invoke(args=["import-layer", str(path), "--as", boundary_layer])
     assert result.exit_code == 0, result.output
     return app

@@ -13,6 +13,7 @@ GeoPackages with foreign triggers, views and virtual tables, a polygon with two 
 vertices, too many features, non-UTF-8 attributes, and a multi-layer GeoPackage whose first
 layer is the locality boundary.
 """
+
 from __future__ import annotations
 
 import html
@@ -48,12 +49,18 @@ DALBY = (13.3450, 55.6640)
 def world(tmp_path_factory):
     """A seeded app (one store for the module), a loopback listener, a private temporary folder."""
     folder = tmp_path_factory.mktemp("hostile-files")
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "hostile-files",
-        "DATABASE_URL": f"sqlite:///{folder / 'instance' / 'store.sqlite'}", "RATELIMIT_ENABLED": False,
-        "WTF_CSRF_ENABLED": True, "LAYER_UPLOAD_MAX_BYTES": LIMIT_MB * 1024 * 1024,
-        "LAYER_MAX_FEATURES": MAX_FEATURES,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": "hostile-files",
+            "DATABASE_URL": f"sqlite:///{folder / 'instance' / 'store.sqlite'}",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": True,
+            "LAYER_UPLOAD_MAX_BYTES": LIMIT_MB * 1024 * 1024,
+            "LAYER_MAX_FEATURES": MAX_FEATURES,
+        }
+    )
     seeded = seed(app, count=3)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -66,8 +73,14 @@ def world(tmp_path_factory):
         patch.setenv("GDAL_HTTP_TIMEOUT", "3")  # were anything to connect, fail the test rather than hang
         patch.delenv("NO_PROXY", raising=False)
         patch.delenv("no_proxy", raising=False)
-        yield {"app": app, "seeded": seeded, "listener": listener, "port": listener.getsockname()[1],
-               "systemtmp": systemtmp, "folder": folder}
+        yield {
+            "app": app,
+            "seeded": seeded,
+            "listener": listener,
+            "port": listener.getsockname()[1],
+            "systemtmp": systemtmp,
+            "folder": folder,
+        }
     listener.close()
 
 
@@ -77,17 +90,22 @@ def fingerprint(app) -> tuple:
         registry = db.registry()
         layers = {name: sorted(map(str, registry.frame(name)["id"])) for name in registry.names()}
         with db.reading() as conn:
-            tables = {table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-                      for table in metadata.sorted_tables if table.name not in ("users", "api_tokens")}
+            tables = {
+                table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+                for table in metadata.sorted_tables
+                if table.name not in ("users", "api_tokens")
+            }
     return layers, tables
 
 
 # ---------------------------------------------------------------------------- the hostile files
 def _vrt(source: str, sql: str | None = None) -> str:
     query = f"<SrcSQL>{sql}</SrcSQL>" if sql else ""
-    return (f'<OGRVRTDataSource><OGRVRTLayer name="plan"><SrcDataSource>{source}</SrcDataSource>{query}'
-            '<GeometryType>wkbPoint</GeometryType><LayerSRS>EPSG:4326</LayerSRS>'
-            '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/></OGRVRTLayer></OGRVRTDataSource>')
+    return (
+        f'<OGRVRTDataSource><OGRVRTLayer name="plan"><SrcDataSource>{source}</SrcDataSource>{query}'
+        "<GeometryType>wkbPoint</GeometryType><LayerSRS>EPSG:4326</LayerSRS>"
+        '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/></OGRVRTLayer></OGRVRTDataSource>'
+    )
 
 
 def vrt_reading_a_local_file(world, folder):
@@ -98,8 +116,11 @@ def vrt_reading_a_local_file(world, folder):
 
 def vrt_reading_the_live_store(world, folder):
     store = world["app"].config["DATABASE_URL"].removeprefix("sqlite:///")
-    return _vrt(store, "SELECT 'c' || p.id AS id, c.email AS name, 'school' AS kind, p.lon, p.lat "
-                       "FROM proposals p JOIN contacts c ON c.proposal_id = p.id")
+    return _vrt(
+        store,
+        "SELECT 'c' || p.id AS id, c.email AS name, 'school' AS kind, p.lon, p.lat "
+        "FROM proposals p JOIN contacts c ON c.proposal_id = p.id",
+    )
 
 
 def vrt_fetching_a_url(world, folder):
@@ -132,15 +153,20 @@ def _disguise(vrt: str, folder: Path, extension: str) -> Path:
 
 def _points(n: int, crs=WGS84) -> gpd.GeoDataFrame:
     lon = DALBY[0] + np.arange(n) * 1e-5
-    return gpd.GeoDataFrame({"id": [f"s{i}" for i in range(n)], "name": ["Punkt"] * n, "kind": ["school"] * n},
-                            geometry=shapely.points(np.column_stack([lon, np.full(n, DALBY[1])])), crs=crs)
+    return gpd.GeoDataFrame(
+        {"id": [f"s{i}" for i in range(n)], "name": ["Punkt"] * n, "kind": ["school"] * n},
+        geometry=shapely.points(np.column_stack([lon, np.full(n, DALBY[1])])),
+        crs=crs,
+    )
 
 
 def _square(half=150.0) -> gpd.GeoDataFrame:
     easting, northing = to_sweref(*DALBY)
-    return gpd.GeoDataFrame({"id": ["plan-ny"], "name": ["Nya planen"]},
-                            geometry=[shapely.box(easting - half, northing - half, easting + half, northing + half)],
-                            crs=SWEREF99TM)
+    return gpd.GeoDataFrame(
+        {"id": ["plan-ny"], "name": ["Nya planen"]},
+        geometry=[shapely.box(easting - half, northing - half, easting + half, northing + half)],
+        crs=SWEREF99TM,
+    )
 
 
 def _shapefile_parts(folder: Path, frame=None, encoding=None) -> dict[str, bytes]:
@@ -164,7 +190,7 @@ def zip_with_a_link(world, folder):
         for suffix, data in _shapefile_parts(folder).items():
             archive.writestr(f"plan{suffix}", data)
         link = zipfile.ZipInfo("secret.prj")
-        link.external_attr = (0o120777 << 16)  # a symbolic link to a file outside
+        link.external_attr = 0o120777 << 16  # a symbolic link to a file outside
         archive.writestr(link, str(folder / "secret.csv"))
     return path
 
@@ -209,8 +235,8 @@ def zip_bomb_with_lying_sizes(world, folder):
     for signature, offset in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):  # central directory, local header
         for match in re.finditer(re.escape(signature), bytes(data)):
             name_at = match.start() + (46 if signature == b"PK\x01\x02" else 30)
-            if bytes(data[name_at:name_at + 8]) == b"plan.dbf":
-                data[match.start() + offset:match.start() + offset + 4] = (2048).to_bytes(4, "little")
+            if bytes(data[name_at : name_at + 8]) == b"plan.dbf":
+                data[match.start() + offset : match.start() + offset + 4] = (2048).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     return path
 
@@ -232,14 +258,20 @@ def _sql(path: Path, *statements: str) -> Path:
 
 def plain_sqlite_named_gpkg_with_triggers(world, folder):
     path = _geopackage(folder)
-    return _sql(path, "PRAGMA application_id = 0",  # now a plain SQLite database with GeoPackage-like tables
-                "CREATE TABLE loot (what TEXT)",
-                "CREATE TRIGGER steal AFTER INSERT ON plan BEGIN INSERT INTO loot VALUES (load_extension('/tmp/x')); END")
+    return _sql(
+        path,
+        "PRAGMA application_id = 0",  # now a plain SQLite database with GeoPackage-like tables
+        "CREATE TABLE loot (what TEXT)",
+        "CREATE TRIGGER steal AFTER INSERT ON plan BEGIN INSERT INTO loot VALUES (load_extension('/tmp/x')); END",
+    )
 
 
 def geopackage_with_a_foreign_trigger(world, folder):
-    return _sql(_geopackage(folder), "CREATE TABLE loot (what TEXT)",
-                "CREATE TRIGGER rtree_plan_geom_insert_more AFTER DELETE ON loot BEGIN DELETE FROM plan; END")
+    return _sql(
+        _geopackage(folder),
+        "CREATE TABLE loot (what TEXT)",
+        "CREATE TRIGGER rtree_plan_geom_insert_more AFTER DELETE ON loot BEGIN DELETE FROM plan; END",
+    )
 
 
 def geopackage_with_a_view(world, folder):
@@ -265,12 +297,13 @@ def too_many_features(world, folder):
 def non_utf8_geopackage(world, folder):
     path = _geopackage(folder)
     connection = sqlite3.connect(path)
-    triggers = [row[0] for row in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_%update%'")]
+    triggers = [
+        row[0]
+        for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_%update%'")
+    ]
     connection.close()
     # GDAL's update triggers call its own SQL functions; the bytes are Latin-1 "Mälmö".
-    return _sql(path, *[f'DROP TRIGGER "{name}"' for name in triggers],
-                "UPDATE plan SET name = CAST(X'4DE46C6DF6' AS TEXT)")
+    return _sql(path, *[f'DROP TRIGGER "{name}"' for name in triggers], "UPDATE plan SET name = CAST(X'4DE46C6DF6' AS TEXT)")
 
 
 def non_utf8_shapefile(world, folder):
@@ -286,8 +319,7 @@ def non_utf8_shapefile(world, folder):
 def non_utf8_geojson(world, folder):
     path = folder / f"{NAME}.geojson"
     frame = _square().to_crs(WGS84).assign(name=["Mälmö åäö"])
-    path.write_bytes(frame.to_json().replace("\\u00e4", "ä").replace("\\u00f6", "ö").replace("\\u00e5", "å")
-                     .encode("latin-1"))
+    path.write_bytes(frame.to_json().replace("\\u00e4", "ä").replace("\\u00f6", "ö").replace("\\u00e5", "å").encode("latin-1"))
     return path
 
 
@@ -341,15 +373,21 @@ def _offer(world, path: Path, target: str, via: str) -> tuple[bool, str]:
     app = world["app"]
     if via == "cli":
         from tests.conftest import DialogkartaRunner
-        result = DialogkartaRunner(app).invoke(args=["import-layer", str(path), "--as", target,
-                                                     "--max-mb", str(LIMIT_MB)])
+
+        result = DialogkartaRunner(app).invoke(args=["import-layer", str(path), "--as", target, "--max-mb", str(LIMIT_MB)])
         return result.exit_code == 1 and isinstance(result.exception, (SystemExit, type(None))), result.output
     client = app.test_client()
     admin = {"Authorization": f"Bearer {world['seeded']['tokens']['admin']}"}
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/planner/layers", headers=admin).get_data(as_text=True))[1]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/planner/layers", headers=admin).get_data(as_text=True))[
+        1
+    ]
     with path.open("rb") as handle:
-        response = client.post("/planner/layers", headers=admin, content_type="multipart/form-data",
-                               data={"csrf_token": token, "layer": target, "file": (handle, path.name)})
+        response = client.post(
+            "/planner/layers",
+            headers=admin,
+            content_type="multipart/form-data",
+            data={"csrf_token": token, "layer": target, "file": (handle, path.name)},
+        )
     page = response.get_data(as_text=True)
     flashed = [html.unescape(text) for text in re.findall(r'<p class="flash flash-error"[^>]*>(.*?)</p>', page, re.DOTALL)]
     return response.status_code == 422 and len(flashed) == 1, " ".join(flashed) or page
@@ -371,8 +409,18 @@ def test_a_hostile_file_is_refused_clearly_and_changes_nothing(world, tmp_path, 
     assert " / " in message or via == "upload"
     if expected:
         assert expected in message.replace("\xa0", " "), message
-    for leak in (str(tmp_path), NAME, SECRET, PLANTED_EMAIL, "127.0.0.1", str(world["port"]), "OGRVRT",
-                 "SrcDataSource", "sqlite", "Traceback"):
+    for leak in (
+        str(tmp_path),
+        NAME,
+        SECRET,
+        PLANTED_EMAIL,
+        "127.0.0.1",
+        str(world["port"]),
+        "OGRVRT",
+        "SrcDataSource",
+        "sqlite",
+        "Traceback",
+    ):
         assert leak not in message, f"the message repeats {leak!r}: {message}"
     assert fingerprint(app) == before
     with pytest.raises(BlockingIOError):  # nothing connected to the loopback listener

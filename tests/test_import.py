@@ -1,5 +1,6 @@
 """Importing planners' layers: any declared CRS, repairs reported, joins recomputed, bad files change nothing,
 a file with several layers never guessed."""
+
 from __future__ import annotations
 
 import tempfile
@@ -37,8 +38,11 @@ def _plan(around, crs=PLAN_CRS, half=150.0, **columns) -> gpd.GeoDataFrame:
     """A square plan area of ``2 * half`` metres centred on WGS84 ``around``, in ``crs``, shapefile-style columns."""
     easting, northing = to_sweref(*around)
     square = shapely.box(easting - half, northing - half, easting + half, northing + half)
-    frame = gpd.GeoDataFrame({"PLAN_ID": ["plan-ny"], "PLANNAMN": ["Nya planen åäö"], "status": ["detailed_plan"], **columns},
-                             geometry=[square], crs=SWEREF99TM)
+    frame = gpd.GeoDataFrame(
+        {"PLAN_ID": ["plan-ny"], "PLANNAMN": ["Nya planen åäö"], "status": ["detailed_plan"], **columns},
+        geometry=[square],
+        crs=SWEREF99TM,
+    )
     return frame.to_crs(crs)
 
 
@@ -129,8 +133,9 @@ def test_zipped_shapefile_without_crs_needs_crs_option(app, runner, seeded, tmp_
 
 def test_invalid_polygon_is_repaired_and_reported(app, runner, seeded, tmp_path):
     easting, northing = to_sweref(13.3500, 55.6650)
-    bowtie = shapely.Polygon([(easting, northing), (easting + 100, northing + 100),
-                              (easting + 100, northing), (easting, northing + 100)])
+    bowtie = shapely.Polygon(
+        [(easting, northing), (easting + 100, northing + 100), (easting + 100, northing), (easting, northing + 100)]
+    )
     frame = gpd.GeoDataFrame({"id": ["bow"], "name": ["Fluga"]}, geometry=[bowtie], crs=SWEREF99TM)
     path = _write(frame, tmp_path / "bowtie.geojson", driver="GeoJSON")
     result = runner.invoke(args=["import-layer", str(path), "--as", "development-areas"])
@@ -193,8 +198,11 @@ BAD_FILES = [
 
 
 @pytest.mark.filterwarnings("ignore:GPKG. bad application_id:RuntimeWarning")
-@pytest.mark.parametrize("make, options, message", BAD_FILES, ids=[
-    "corrupt", "points", "empty", "wrong-crs", "metres-as-degrees", "no-name", "not-a-layer", "too-large"])
+@pytest.mark.parametrize(
+    "make, options, message",
+    BAD_FILES,
+    ids=["corrupt", "points", "empty", "wrong-crs", "metres-as-degrees", "no-name", "not-a-layer", "too-large"],
+)
 def test_bad_file_changes_nothing(app, runner, seeded, tmp_path, private_tmp, make, options, message):
     # A first good import, so "nothing changes" covers an existing override file too.
     target = seeded["public"][0]
@@ -226,15 +234,20 @@ def test_admin_upload_page_imports_a_zipped_shapefile(app, client, seeded, tmp_p
     page = client.get("/planner/layers", headers=admin)
     assert page.status_code == 200
     token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    data = {"csrf_token": token, "layer": "development-areas", "mapping": "name=PLANNAMN\nid=PLAN_ID",
-            "file": (zipped.open("rb"), "plan.zip")}
+    data = {
+        "csrf_token": token,
+        "layer": "development-areas",
+        "mapping": "name=PLANNAMN\nid=PLAN_ID",
+        "file": (zipped.open("rb"), "plan.zip"),
+    }
     response = client.post("/planner/layers", headers=admin, data=data, content_type="multipart/form-data")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "joins recomputed" in response.get_data(as_text=True)
     with app.app_context(), db.reading() as conn:
         assert store.get_proposal(conn, target["public_id"])["area_ids"] == ["plan-ny"]
-    no_token = client.post("/planner/layers", headers=admin, data={"layer": "development-areas"},
-                           content_type="multipart/form-data")
+    no_token = client.post(
+        "/planner/layers", headers=admin, data={"layer": "development-areas"}, content_type="multipart/form-data"
+    )
     assert no_token.status_code == 400
 
 
@@ -281,16 +294,26 @@ def test_upload_page_offers_the_layers_of_a_file_with_several(app, client, seede
     target = seeded["public"][1]
     path = _two_plans(tmp_path, (target["lon"], target["lat"]))
     admin = {"Authorization": f"Bearer {seeded['tokens']['admin']}"}
-    token = client.get("/planner/layers", headers=admin).get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    token = (
+        client.get("/planner/layers", headers=admin).get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    )
     form = {"csrf_token": token, "layer": "development-areas", "mapping": "name=PLANNAMN\nid=PLAN_ID"}
-    refused = client.post("/planner/layers", headers=admin, content_type="multipart/form-data",
-                          data={**form, "file": (path.open("rb"), "plans.gpkg")})
+    refused = client.post(
+        "/planner/layers",
+        headers=admin,
+        content_type="multipart/form-data",
+        data={**form, "file": (path.open("rb"), "plans.gpkg")},
+    )
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert '<select id="source_layer" name="source_layer"' in page
     assert '<option value="plan_a">' in page and '<option value="plan_b">' in page
-    chosen = client.post("/planner/layers", headers=admin, content_type="multipart/form-data",
-                         data={**form, "source_layer": "plan_a", "file": (path.open("rb"), "plans.gpkg")})
+    chosen = client.post(
+        "/planner/layers",
+        headers=admin,
+        content_type="multipart/form-data",
+        data={**form, "source_layer": "plan_a", "file": (path.open("rb"), "plans.gpkg")},
+    )
     assert chosen.status_code == 200, chosen.get_data(as_text=True)
     with app.app_context(), db.reading() as conn:
         assert store.get_proposal(conn, target["public_id"])["area_ids"] == ["plan-ny"]
@@ -314,8 +337,12 @@ def test_work_folders_a_killed_upload_left_are_removed_at_start_but_not_a_runnin
 def test_a_layer_file_an_earlier_release_imported_is_served_from_the_store_after_the_upgrade(tmp_path):
     from dialogkarta.webmap.app import create_app
 
-    config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "upgrade",
-              "DATABASE_URL": f"sqlite:///{tmp_path / 'upgrade.sqlite'}"}
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "upgrade",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'upgrade.sqlite'}",
+    }
     legacy = tmp_path / "instance" / "layers" / "development-areas.gpkg"
     legacy.parent.mkdir(parents=True)
     _plan((13.35, 55.665)).rename(columns={"PLAN_ID": "id", "PLANNAMN": "name"}).to_crs(WGS84).to_file(legacy, driver="GPKG")

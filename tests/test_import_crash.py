@@ -7,6 +7,7 @@ app again, as the next start after a crash would, and checks that the layer the 
 is the old version or (only once committed) the new one, that every proposal's stored joins are
 what that layer gives, and that ``dialogkarta check`` finds the store sound.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,9 +57,11 @@ print("finished without stopping", flush=True)
 
 def _plan(path: Path, around, plan_id: str, half: float) -> Path:
     easting, northing = to_sweref(*around)
-    frame = gpd.GeoDataFrame({"PLAN_ID": [plan_id], "PLANNAMN": [f"Plan {plan_id}"]},
-                             geometry=[shapely.box(easting - half, northing - half, easting + half, northing + half)],
-                             crs=SWEREF99TM)
+    frame = gpd.GeoDataFrame(
+        {"PLAN_ID": [plan_id], "PLANNAMN": [f"Plan {plan_id}"]},
+        geometry=[shapely.box(easting - half, northing - half, easting + half, northing + half)],
+        crs=SWEREF99TM,
+    )
     pyogrio.write_dataframe(frame, path, layer="plan", driver="GPKG")
     return path
 
@@ -73,8 +76,9 @@ def _consistent_state(config) -> tuple[int, list[str]]:
         computed = proposals.compute_joins(registry, [(r["lon"], r["lat"]) for r in records])
         for record, joins in zip(records, computed):
             assert sorted(record["area_ids"]) == sorted(joins["area_ids"]), record["title"]
-            assert {k: v["id"] for k, v in record["nearest"].items()} == \
-                {n["kind"]: n["service_id"] for n in joins["nearest"]}, record["title"]
+            assert {k: v["id"] for k, v in record["nearest"].items()} == {n["kind"]: n["service_id"] for n in joins["nearest"]}, (
+                record["title"]
+            )
         version, ids = registry.current_version("development-areas"), sorted(registry.areas()["id"])
     if config["DATABASE_URL"].startswith("sqlite"):
         result = DialogkartaRunner(app).invoke(args=["check"])
@@ -85,14 +89,24 @@ def _consistent_state(config) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize("stage", layer_import.STAGES)
 def test_an_import_killed_at_any_stage_leaves_the_layer_and_its_joins_together(tmp_path, stage):
-    config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "crash",
-              "DATABASE_URL": fresh_database_url(tmp_path, "crash.sqlite"), "RATELIMIT_ENABLED": False}
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "crash",
+        "DATABASE_URL": fresh_database_url(tmp_path, "crash.sqlite"),
+        "RATELIMIT_ENABLED": False,
+    }
     app = create_app(config)
     seeded = seed(app, count=5)  # six proposals with the hidden one: three chunks of two
     first = seeded["public"][0]
     with app.app_context():  # the old state is itself an import, with its joins
-        layer_import.import_layer(_plan(tmp_path / "old.gpkg", (first["lon"], first["lat"]), "old", 400.0),
-                                  db.registry(), "development-areas", db.engine(), mapping=MAPPING)
+        layer_import.import_layer(
+            _plan(tmp_path / "old.gpkg", (first["lon"], first["lat"]), "old", 400.0),
+            db.registry(),
+            "development-areas",
+            db.engine(),
+            mapping=MAPPING,
+        )
     app.extensions["dialogkarta.engine"].dispose()
     old = _consistent_state(config)
     assert old == (1, ["old"])
@@ -100,8 +114,13 @@ def test_an_import_killed_at_any_stage_leaves_the_layer_and_its_joins_together(t
     new_plan = _plan(tmp_path / "new.gpkg", (first["lon"], first["lat"]), "new", 60.0)
     errors = tmp_path / "child.err"
     with errors.open("w") as stderr:
-        child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(config), stage, str(new_plan)],
-                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, json.dumps(config), stage, str(new_plan)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
         try:
             ready, _, _ = select.select([child.stdout], [], [], 120)
             line = child.stdout.readline().strip() if ready else ""
@@ -117,8 +136,7 @@ def test_an_import_killed_at_any_stage_leaves_the_layer_and_its_joins_together(t
     assert after == ((2, ["new"]) if stage == "committed" else old)
 
 
-def test_a_proposal_joined_while_a_layer_is_imported_is_stored_with_joins_of_the_layer_that_won(app, tmp_path,
-                                                                                                 monkeypatch):
+def test_a_proposal_joined_while_a_layer_is_imported_is_stored_with_joins_of_the_layer_that_won(app, tmp_path, monkeypatch):
     """An import that commits while a proposal is being joined must not leave that proposal's old joins behind."""
     import threading
 
@@ -132,25 +150,35 @@ def test_a_proposal_joined_while_a_layer_is_imported_is_stored_with_joins_of_the
         real_compute = proposals.compute_joins
 
         def slow_compute(reg, points):
-            result = real_compute(reg, points)   # joined against the layer of this moment ...
+            result = real_compute(reg, points)  # joined against the layer of this moment ...
             joining.set()
             importing_started.wait(5)
-            time.sleep(0.5)                      # ... while an import tries to commit a new one
+            time.sleep(0.5)  # ... while an import tries to commit a new one
             return result
 
         def run_import():
             joining.wait(5)
             importing_started.set()
             with app.app_context():
-                layer_import.import_layer(plan, db.registry(), "development-areas", db.engine(),
-                                          mapping={"id": "PLAN_ID", "name": "PLANNAMN"})
+                layer_import.import_layer(
+                    plan, db.registry(), "development-areas", db.engine(), mapping={"id": "PLAN_ID", "name": "PLANNAMN"}
+                )
 
         monkeypatch.setattr(proposals, "compute_joins", slow_compute)
         importer = threading.Thread(target=run_import)
         importer.start()
         with engine.begin() as conn:
-            record = proposals.submit(conn, registry, {"lon": around[0], "lat": around[1], "category": "traffic",
-                                                       "title": "Under importen", "description": "samtidigt"})
+            record = proposals.submit(
+                conn,
+                registry,
+                {
+                    "lon": around[0],
+                    "lat": around[1],
+                    "category": "traffic",
+                    "title": "Under importen",
+                    "description": "samtidigt",
+                },
+            )
         importer.join(30)
         monkeypatch.setattr(proposals, "compute_joins", real_compute)
         with engine.connect() as conn:

@@ -1,4 +1,5 @@
 """Layer I/O: any declared CRS in, WGS84 out; RFC 7946 GeoJSON written."""
+
 import geopandas as gpd
 import orjson
 import pyogrio
@@ -44,7 +45,7 @@ def test_geojson_is_written_per_rfc_7946(tmp_path, two_squares):
     data = orjson.loads(path.read_bytes())
     assert "crs" not in data
     ring = data["features"][0]["geometry"]["coordinates"][0]
-    assert shapely.LinearRing(ring).is_ccw                               # exterior counter-clockwise
+    assert shapely.LinearRing(ring).is_ccw  # exterior counter-clockwise
     assert all(len(repr(c).split(".")[1]) <= 7 for point in ring for c in point)  # at most 7 decimals
     assert data["features"][0]["id"] == "A"
     back = gpd.read_file(path)
@@ -97,8 +98,9 @@ def test_drivers_that_follow_other_sources_are_not_registered(tmp_path):
 
     assert set(dialogkarta.GDAL_SKIP) & set(pyogrio.list_drivers()) == set()
     vrt = tmp_path / "x.vrt"
-    vrt.write_text(f"<OGRVRTDataSource><OGRVRTLayer name='x'><SrcDataSource>{tmp_path}</SrcDataSource>"
-                   "</OGRVRTLayer></OGRVRTDataSource>")
+    vrt.write_text(
+        f"<OGRVRTDataSource><OGRVRTLayer name='x'><SrcDataSource>{tmp_path}</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>"
+    )
     with pytest.raises(pyogrio.errors.DataSourceError):
         pyogrio.read_dataframe(vrt)
 

@@ -1,4 +1,5 @@
 """Backup, check and restore of the store (SQLite; PostgreSQL when the suite runs on it), functions and CLI."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -14,8 +15,13 @@ from dialogkarta.layers.store import init_db, make_engine
 from tests.conftest import TEST_DATABASE_URL, on_sqlite_only
 from dialogkarta.cli import cli
 
-SUBMISSION = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Övergångsställe",
-              "description": "Ett säkert övergångsställe vid skolan."}
+SUBMISSION = {
+    "lon": 13.3514,
+    "lat": 55.6652,
+    "category": "traffic",
+    "title": "Övergångsställe",
+    "description": "Ett säkert övergångsställe vid skolan.",
+}
 
 
 def _category(registry):
@@ -24,8 +30,10 @@ def _category(registry):
 
 def _add(engine, registry, n=1, **extra):
     with engine.begin() as conn:
-        return [proposals.submit(conn, registry, {**SUBMISSION, "category": _category(registry),
-                                                  "title": f"Förslag {i}", **extra}) for i in range(n)]
+        return [
+            proposals.submit(conn, registry, {**SUBMISSION, "category": _category(registry), "title": f"Förslag {i}", **extra})
+            for i in range(n)
+        ]
 
 
 def _count(engine) -> int:
@@ -77,8 +85,9 @@ def test_backup_while_writers_write_is_consistent(engine, registry, tmp_path):
         assert maintenance.check_file(target) == []
         with sqlite3.connect(target) as copy:
             # every proposal in the copy has its first status: no half-written submission
-            orphans = copy.execute("SELECT count(*) FROM proposals p WHERE NOT EXISTS "
-                                   "(SELECT 1 FROM status_history h WHERE h.proposal_id = p.id)").fetchone()[0]
+            orphans = copy.execute(
+                "SELECT count(*) FROM proposals p WHERE NOT EXISTS (SELECT 1 FROM status_history h WHERE h.proposal_id = p.id)"
+            ).fetchone()[0]
             assert orphans == 0
 
 
@@ -98,10 +107,13 @@ def test_restore_brings_back_the_backed_up_content(engine, registry, tmp_path):
 
 
 @on_sqlite_only
-@pytest.mark.parametrize("content, message", [
-    (b"", "tables missing"),
-    (b"this is not a database at all" * 100, "not a readable SQLite database"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "tables missing"),
+        (b"this is not a database at all" * 100, "not a readable SQLite database"),
+    ],
+)
 def test_restore_refuses_a_file_that_is_not_a_store(engine, registry, tmp_path, content, message):
     _add(engine, registry, 1)
     bad = tmp_path / "bad.sqlite"
@@ -158,6 +170,7 @@ def test_restore_refuses_a_live_file_with_its_wal(engine, registry, tmp_path):
 @on_sqlite_only
 def test_cli_backup_restore_and_check(app, runner, tmp_path):
     from dialogkarta.webmap import db
+
     with app.app_context():
         _add(db.engine(), db.registry(), 4)
     target = tmp_path / "cli-backup.sqlite"
@@ -213,8 +226,10 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
     log = tmp_path / "calls.txt"
     for tool in ("pg_dump", "pg_restore"):
         script = bin_dir / tool
-        script.write_text(f'#!/bin/sh\necho "{tool} $* PGPASSWORD=$PGPASSWORD" >> {log}\n'
-                          'for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n')
+        script.write_text(
+            f'#!/bin/sh\necho "{tool} $* PGPASSWORD=$PGPASSWORD" >> {log}\n'
+            'for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n'
+        )
         script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     engine = SimpleNamespace(url=make_url("postgresql+psycopg://planner:s3cret@db.example:5432/dialogkarta"))
@@ -226,13 +241,14 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
     assert list_call.startswith("pg_restore --list") and schema_call.startswith("pg_restore --schema-only")
     assert dump_call.startswith("pg_dump --format=custom") and "PGPASSWORD=s3cret" in dump_call
     assert "--dbname postgresql://planner@db.example:5432/dialogkarta" in dump_call
-    assert "s3cret" not in dump_call.split("PGPASSWORD=")[0]      # never on the command line
+    assert "s3cret" not in dump_call.split("PGPASSWORD=")[0]  # never on the command line
     assert restore_call.startswith("pg_restore --clean --if-exists") and "--single-transaction" in restore_call
 
 
-on_postgresql = pytest.mark.skipif(not (TEST_DATABASE_URL or "").startswith("postgresql"),
-                                   reason="needs DIALOGKARTA_TEST_DATABASE_URL pointing at PostgreSQL "
-                                          "(the PostgreSQL pass of .ci/run runs it)")
+on_postgresql = pytest.mark.skipif(
+    not (TEST_DATABASE_URL or "").startswith("postgresql"),
+    reason="needs DIALOGKARTA_TEST_DATABASE_URL pointing at PostgreSQL (the PostgreSQL pass of .ci/run runs it)",
+)
 
 
 @on_postgresql
@@ -246,7 +262,6 @@ def test_postgresql_backup_and_restore_round_trip_for_real(engine, registry, tmp
     assert _count(engine) == 3
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(contacts)).scalar_one() == 3
-
 
 
 # ------------------------------------------------------------- trust nothing (#9)
@@ -293,6 +308,7 @@ def test_cli_restore_names_the_extra_trigger(app, runner, tmp_path):
 @on_sqlite_only
 def test_check_refuses_a_live_store_with_an_extra_trigger_and_says_what_to_do(app, runner):
     from dialogkarta.webmap import db
+
     assert runner.invoke(cli, ["check"]).exit_code == 0
     with app.app_context(), db.transaction() as conn:
         conn.exec_driver_sql(EXTRAS["trigger"])
@@ -305,6 +321,7 @@ def test_check_refuses_a_live_store_with_an_extra_trigger_and_says_what_to_do(ap
 @on_sqlite_only
 def test_cli_backup_of_a_tampered_store_warns_that_restore_will_refuse_it(app, runner, tmp_path):
     from dialogkarta.webmap import db
+
     with app.app_context(), db.transaction() as conn:
         conn.exec_driver_sql(EXTRAS["view"])
     result = runner.invoke(cli, ["backup", str(tmp_path / "copy.sqlite")])
@@ -315,6 +332,7 @@ def test_cli_backup_of_a_tampered_store_warns_that_restore_will_refuse_it(app, r
 def test_check_reports_joins_to_areas_no_longer_in_the_layer_and_repairs_them(app, runner):
     from dialogkarta.layers.schema import proposal_areas
     from dialogkarta.webmap import db
+
     with app.app_context():
         inside = db.registry().areas().geometry.iloc[0].representative_point()
         _add(db.engine(), db.registry(), 1, lon=inside.x, lat=inside.y)  # inside a development area
@@ -336,10 +354,10 @@ def test_check_reports_joins_to_areas_no_longer_in_the_layer_and_repairs_them(ap
 
 def test_check_reports_services_no_longer_in_the_layer(engine, registry):
     from dialogkarta.layers.schema import proposal_services
+
     _add(engine, registry, 1)
     with engine.begin() as conn:
-        conn.execute(proposal_services.update().where(proposal_services.c.kind == "school")
-                     .values(service_id="nedlagd-skola"))
+        conn.execute(proposal_services.update().where(proposal_services.c.kind == "school").values(service_id="nedlagd-skola"))
         problems = maintenance.consistency_problems(conn, registry)
     assert [(p.count, "nedlagd-skola" in p.what, "join --refresh" in p.repair) for p in problems] == [(1, True, True)]
 
@@ -349,6 +367,7 @@ def test_check_reports_supports_of_missing_proposals_and_repair_deletes_them(app
     from dialogkarta.layers import store
     from dialogkarta.layers.schema import supports
     from dialogkarta.webmap import db
+
     with app.app_context():
         kept, gone = _add(db.engine(), db.registry(), 2)
         with db.transaction() as conn:
@@ -392,15 +411,26 @@ def test_postgresql_restore_refuses_a_dump_with_extra_objects(engine, registry, 
         with engine.begin() as conn:
             for _create, drop in reversed(PG_EXTRAS):
                 conn.exec_driver_sql(drop)
-    for what in ("trigger leak on contacts", "view everyone", "table stash", "index ix_contacts_email",
-                 "column proposals.tracker"):
+    for what in (
+        "trigger leak on contacts",
+        "view everyone",
+        "table stash",
+        "index ix_contacts_email",
+        "column proposals.tracker",
+    ):
         assert what in live
     assert maintenance.store_schema_problems(engine) == []
     _add(engine, registry, 1)
     with pytest.raises(maintenance.MaintenanceError) as refused:
         maintenance.restore(engine, target)
-    for what in ("function leak()", "trigger leak on contacts", "view everyone", "table stash",
-                 "index ix_contacts_email", "column proposals.tracker"):
+    for what in (
+        "function leak()",
+        "trigger leak on contacts",
+        "view everyone",
+        "table stash",
+        "index ix_contacts_email",
+        "column proposals.tracker",
+    ):
         assert what in str(refused.value)
     assert str(refused.value).startswith("Refusing to restore")
     assert _count(engine) == 3
@@ -411,8 +441,9 @@ def test_only_sqlites_own_bookkeeping_names_are_ignored(tmp_path):
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE proposals (id INTEGER PRIMARY KEY, public_id TEXT UNIQUE)")
         conn.execute("PRAGMA writable_schema=ON")  # the one way to plant an object under SQLite's reserved prefix
-        conn.execute("INSERT INTO sqlite_master VALUES ('view', 'sqlite_view', 'sqlite_view', 0, "
-                     "'CREATE VIEW sqlite_view AS SELECT 1')")
+        conn.execute(
+            "INSERT INTO sqlite_master VALUES ('view', 'sqlite_view', 'sqlite_view', 0, 'CREATE VIEW sqlite_view AS SELECT 1')"
+        )
     conn.close()
     with sqlite3.connect(path) as conn:
         found = maintenance.sqlite_objects(conn)

@@ -1,4 +1,5 @@
 """The map page: folium components in our template, no external URLs, assets served, small HTML."""
+
 from __future__ import annotations
 
 import re
@@ -75,7 +76,7 @@ def test_language_switch_link_and_cookie(client):
     assert 'href="/?lang=en" lang="en" hreflang="en">English</a>' in html
     response = client.get("/?lang=en")
     assert "lang=en" in response.headers["Set-Cookie"]
-    assert '<html lang="en">' in page(client)           # the cookie remembers
+    assert '<html lang="en">' in page(client)  # the cookie remembers
     assert 'hreflang="sv">Svenska</a>' in page(client)
 
 
@@ -97,12 +98,26 @@ def db_locality(app):
 def test_proposals_are_not_embedded_and_html_stays_small(app, client):
     with app.app_context(), db.transaction() as conn:
         now = store.utcnow()
-        conn.execute(insert(proposals), [
-            {"public_id": f"bulk{i:06d}", "lon": 13.35 + i * 1e-6, "lat": 55.665, "category": "other",
-             "title": f"Bulkförslag {i}", "description": "x" * 200, "channel": "web", "status": "received",
-             "also_departments": "", "hidden": False, "created_at": now, "updated_at": now}
-            for i in range(2000)
-        ])
+        conn.execute(
+            insert(proposals),
+            [
+                {
+                    "public_id": f"bulk{i:06d}",
+                    "lon": 13.35 + i * 1e-6,
+                    "lat": 55.665,
+                    "category": "other",
+                    "title": f"Bulkförslag {i}",
+                    "description": "x" * 200,
+                    "channel": "web",
+                    "status": "received",
+                    "also_departments": "",
+                    "hidden": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(2000)
+            ],
+        )
     html = page(client)
     assert "Bulkförslag" not in html
     assert len(html.encode()) < 200 * 1024
@@ -127,7 +142,7 @@ def test_rendered_components_are_separate_and_local(app):
     with app.test_request_context():
         registry = db.registry()
         parts = webmap_map.render_parts(webmap_map.build_map(registry, "sv", "https://tiles.example/{z}/{x}/{y}.png", "© X"))
-    assert "<script src=\"/vendor/leaflet/" in parts.header and "http" not in parts.header
+    assert '<script src="/vendor/leaflet/' in parts.header and "http" not in parts.header
     assert parts.html.strip().startswith('<div class="folium-map dk-map"')
     assert "<script" not in parts.script and "https://tiles.example/{z}/{x}/{y}.png" in parts.script
     assert "$(" not in parts.script  # no jQuery
@@ -143,9 +158,17 @@ def test_layer_names_and_attribution_are_escaped_for_leaflet(app, tmp_path):
 
 def test_tiles_come_from_config(tmp_path):
     from dialogkarta.webmap.app import create_app
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                      "TILE_URL": "https://{s}.tiles.example.org/{z}/{x}/{y}.png", "TILE_ATTRIBUTION": "© Example tiles"})
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "TILE_URL": "https://{s}.tiles.example.org/{z}/{x}/{y}.png",
+            "TILE_ATTRIBUTION": "© Example tiles",
+        }
+    )
     response = app.test_client().get("/")
     html = response.get_data(as_text=True)
     assert "https://{s}.tiles.example.org/{z}/{x}/{y}.png" in html and "© Example tiles" in html
@@ -154,6 +177,7 @@ def test_tiles_come_from_config(tmp_path):
 
 def test_boundary_in_client_config_is_the_registry_boundary(app, client):
     import json
+
     html = page(client)
     config = json.loads(re.search(r'<script type="application/json" id="dk-config">(.*?)</script>', html, re.S).group(1))
     with app.app_context():

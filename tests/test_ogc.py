@@ -1,4 +1,5 @@
 """OGC API – Features: GDAL's OAPIF driver as an independent client, and the API's own contract."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,13 @@ EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
 def live(tmp_path_factory):
     """A seeded store served by a child process: (base url, seed info, registry of the seeding app)."""
     folder = tmp_path_factory.mktemp("ogc")
-    config = {"TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": f"sqlite:///{folder / 'ogc.sqlite'}",
-              "SECRET_KEY": "ogc-test", "RATELIMIT_ENABLED": False}
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(folder / "instance"),
+        "DATABASE_URL": f"sqlite:///{folder / 'ogc.sqlite'}",
+        "SECRET_KEY": "ogc-test",
+        "RATELIMIT_ENABLED": False,
+    }
     app = create_app(config)
     seeded = seed(app, count=7)
     with app.app_context():
@@ -159,8 +165,10 @@ def test_bbox_in_crs84_and_in_sweref(client, app):
 
 def test_datetime_filters_proposals(client, app):
     seeded = seed(app, count=5)  # created on 1, 2, 3, 4 and 5 March 2026
+
     def ids(q):
         return [f["id"] for f in client.get(f"/ogc/collections/proposals/items?datetime={q}").get_json()["features"]]
+
     publics = [r["public_id"] for r in seeded["public"]]
     assert ids("2026-03-02") == publics[1:2]
     assert ids("2026-03-02T00:00:00Z/2026-03-03T23:59:59Z") == publics[1:3]
@@ -210,14 +218,17 @@ def test_gdal_reads_the_planner_collection_with_a_token_as_the_basic_password(li
         frame = pyogrio.read_dataframe(f"OAPIF:{url}/ogc", layer="proposals-planner")
         assert seeded["hidden"]["public_id"] in set(frame["id"])
         pyogrio.set_gdal_config_options({"GDAL_HTTP_USERPWD": f"test-planner:{seeded['tokens']['planner']}"})
-        with pytest.raises((pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)):  # the account's name is not the token's
+        with pytest.raises(
+            (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
+        ):  # the account's name is not the token's
             pyogrio.read_dataframe(f"OAPIF:{url}/ogc", layer="proposals-planner")
     finally:
         pyogrio.set_gdal_config_options(dict.fromkeys(options))
 
 
-@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "crs=EPSG:4258", "bbox=1,2,3", "bbox=3,3,1,1", "colour=red",
-                                   "bbox-crs=EPSG:3006", "f=html"])
+@pytest.mark.parametrize(
+    "query", ["limit=abc", "limit=0", "crs=EPSG:4258", "bbox=1,2,3", "bbox=3,3,1,1", "colour=red", "bbox-crs=EPSG:3006", "f=html"]
+)
 def test_bad_parameters_are_400(client, query):
     response = client.get(f"/ogc/collections/proposals/items?{query}")
     assert response.status_code == 400 and response.get_json()["code"] == "InvalidParameterValue"

@@ -1,4 +1,5 @@
 """The planner's overlay (filters, choropleth counts), proposal pages with their joins, and staff entry."""
+
 from __future__ import annotations
 
 from datetime import datetime, UTC
@@ -36,6 +37,7 @@ def seeded(app):
 def overlay(tmp_path_factory):
     """A logged-in client on a seeded app, shared by the read-only filter cases (setup costs ~1 s)."""
     from tests.test_auth import make_app
+
     app = make_app(tmp_path_factory.mktemp("overlay"))
     _seed(app)
     client = app.test_client()
@@ -50,11 +52,22 @@ def _seed(app):
         with db.transaction() as conn:
             for category, where, channel, day in SEED:
                 lon, lat = feature_point(registry, *where)
-                records.append(proposals.submit(
-                    conn, registry, {"lon": lon, "lat": lat, "category": category, "title": f"{category} {day}",
-                                     "description": "Förslag.", "channel": channel},
-                    role="planner" if channel != "web" else "resident",
-                    now=datetime(2026, 3, day, 10, tzinfo=UTC)))
+                records.append(
+                    proposals.submit(
+                        conn,
+                        registry,
+                        {
+                            "lon": lon,
+                            "lat": lat,
+                            "category": category,
+                            "title": f"{category} {day}",
+                            "description": "Förslag.",
+                            "channel": channel,
+                        },
+                        role="planner" if channel != "web" else "resident",
+                        now=datetime(2026, 3, day, 10, tzinfo=UTC),
+                    )
+                )
     make_user(app, "anna")
     return records
 
@@ -83,28 +96,36 @@ def test_choropleth_counts_equal_a_direct_count_per_area(app, staff, seeded):
     data = staff.get("/planner/api/proposals").json
     with app.app_context():
         with db.reading() as conn:
-            direct = dict(conn.execute(select(proposal_areas.c.area_id, func.count())
-                                       .join(proposals_table, proposals_table.c.id == proposal_areas.c.proposal_id)
-                                       .group_by(proposal_areas.c.area_id)).all())
+            direct = dict(
+                conn.execute(
+                    select(proposal_areas.c.area_id, func.count())
+                    .join(proposals_table, proposals_table.c.id == proposal_areas.c.proposal_id)
+                    .group_by(proposal_areas.c.area_id)
+                ).all()
+            )
         areas = db.registry().areas()
     points = gpd.GeoDataFrame(geometry=[shapely.Point(f["geometry"]["coordinates"]) for f in data["features"]], crs=4326)
-    geometric = {row.id: int(points.within(row.geometry).sum() + points.touches(row.geometry).sum())
-                 for row in areas.itertuples()}
+    geometric = {
+        row.id: int(points.within(row.geometry).sum() + points.touches(row.geometry).sum()) for row in areas.itertuples()
+    }
     assert data["area_counts"] == {area_id: direct.get(area_id, 0) for area_id in areas["id"]} == geometric
     assert data["area_counts"]["kvarnskon-vattenrannan"] == 3 and data["area_counts"]["hagalund"] == 0
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("category=traffic", 2),
-    ("channel=web", 3),
-    ("area=stationsomradet", 2),
-    ("department=stadsbyggnadskontoret", 6),   # responsible or informed (everything inside an area)
-    ("department=utbildning", 1),
-    ("date_from=2026-03-05&date_to=2026-03-15", 4),
-    ("status=received", 8),
-    ("status=planned", 0),
-    ("category=traffic&area=stationsomradet", 1),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("category=traffic", 2),
+        ("channel=web", 3),
+        ("area=stationsomradet", 2),
+        ("department=stadsbyggnadskontoret", 6),  # responsible or informed (everything inside an area)
+        ("department=utbildning", 1),
+        ("date_from=2026-03-05&date_to=2026-03-15", 4),
+        ("status=received", 8),
+        ("status=planned", 0),
+        ("category=traffic&area=stationsomradet", 1),
+    ],
+)
 def test_filters_select_the_same_proposals_for_map_table_and_counts(overlay, query, expected):
     data = overlay.get(f"/planner/api/proposals?{query}").json
     assert data["total"] == len(data["features"]) == expected
@@ -139,12 +160,11 @@ def test_recompute_button_rebuilds_the_joins(app, staff, seeded):
 
 def test_forward_answer_and_status_through_the_forms(staff, seeded):
     page = f"/planner/p/{seeded[0]['public_id']}"
-    staff.post(f"{page}/forward", data={"department": "skanetrafiken", "note": "Hållplatsen",
-                                        "csrf_token": csrf_token(staff, page)})
-    staff.post(f"{page}/answer", data={"body": "Skånetrafiken ser över hållplatsen.",
-                                       "csrf_token": csrf_token(staff, page)})
-    bad = staff.post(f"{page}/status", data={"status": "declined", "csrf_token": csrf_token(staff, page)},
-                     follow_redirects=True)
+    staff.post(
+        f"{page}/forward", data={"department": "skanetrafiken", "note": "Hållplatsen", "csrf_token": csrf_token(staff, page)}
+    )
+    staff.post(f"{page}/answer", data={"body": "Skånetrafiken ser över hållplatsen.", "csrf_token": csrf_token(staff, page)})
+    bad = staff.post(f"{page}/status", data={"status": "declined", "csrf_token": csrf_token(staff, page)}, follow_redirects=True)
     assert "Kunde inte spara" in bad.get_data(as_text=True)
     staff.post(f"{page}/status", data={"status": "under_consideration", "csrf_token": csrf_token(staff, page)})
     html = staff.get(page).get_data(as_text=True)
@@ -154,26 +174,48 @@ def test_forward_answer_and_status_through_the_forms(staff, seeded):
 
 def test_staff_enter_a_proposal_with_channel_and_meeting(app, staff):
     lon, lat = feature_point(db_registry(app), "services", "traffpunkt")
-    response = staff.post("/planner/new", data={
-        "channel": "open_meeting", "meeting": "Öppet möte i Dalby bibliotek 12 mars", "category": "culture_leisure",
-        "title": "Fler bänkar", "description": "Sagt på mötet.", "lon": str(lon), "lat": str(lat),
-        "csrf_token": csrf_token(staff, "/planner/new"),
-    })
+    response = staff.post(
+        "/planner/new",
+        data={
+            "channel": "open_meeting",
+            "meeting": "Öppet möte i Dalby bibliotek 12 mars",
+            "category": "culture_leisure",
+            "title": "Fler bänkar",
+            "description": "Sagt på mötet.",
+            "lon": str(lon),
+            "lat": str(lat),
+            "csrf_token": csrf_token(staff, "/planner/new"),
+        },
+    )
     assert response.status_code == 302
     data = staff.get("/planner/api/proposals?channel=open_meeting").json
     assert "Fler bänkar" in [f["properties"]["title"] for f in data["features"]]
     with app.app_context(), db.reading() as conn:
         row = conn.execute(select(proposals_table).where(proposals_table.c.title == "Fler bänkar")).one()
         from dialogkarta.layers.schema import status_history
+
         first_role = conn.execute(select(status_history.c.role).where(status_history.c.proposal_id == row.id)).scalar_one()
     assert (row.channel, row.meeting, row.department, first_role) == (
-        "open_meeting", "Öppet möte i Dalby bibliotek 12 mars", "kultur_fritid", "planner")
+        "open_meeting",
+        "Öppet möte i Dalby bibliotek 12 mars",
+        "kultur_fritid",
+        "planner",
+    )
 
 
 def test_staff_entry_outside_the_locality_keeps_the_form(staff):
-    response = staff.post("/planner/new", data={
-        "channel": "phone", "category": "other", "title": "Långt bort", "description": "x", "lon": "18.06",
-        "lat": "59.33", "csrf_token": csrf_token(staff, "/planner/new")})
+    response = staff.post(
+        "/planner/new",
+        data={
+            "channel": "phone",
+            "category": "other",
+            "title": "Långt bort",
+            "description": "x",
+            "lon": "18.06",
+            "lat": "59.33",
+            "csrf_token": csrf_token(staff, "/planner/new"),
+        },
+    )
     assert response.status_code == 422 and 'value="Långt bort"' in response.get_data(as_text=True)
 
 

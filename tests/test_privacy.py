@@ -1,4 +1,5 @@
 """Personal data: erase on request, retention after closing, generalised public coordinates."""
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,14 @@ DALBY = (13.3514, 55.6652)
 
 
 def _submit(conn, registry, **extra):
-    data = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Cykelbana",
-            "description": "En cykelbana längs Lundavägen.", **extra}
+    data = {
+        "lon": DALBY[0],
+        "lat": DALBY[1],
+        "category": "traffic",
+        "title": "Cykelbana",
+        "description": "En cykelbana längs Lundavägen.",
+        **extra,
+    }
     return proposals.submit(conn, registry, data)
 
 
@@ -68,6 +75,7 @@ def test_erase_needs_something_to_erase(engine):
 
 def test_cli_erase(app, runner):
     from dialogkarta.webmap import db
+
     with app.app_context(), db.transaction() as conn:
         _submit(conn, db.registry(), name="Anna", email="anna@example.se", consent=True)
     result = runner.invoke(cli, ["erase", "--email", "anna@example.se"])
@@ -81,12 +89,15 @@ def test_cli_erase(app, runner):
 # ---------------------------------------------------------------------------- retention
 
 
-@pytest.mark.parametrize("status, closed_days_ago, kept", [
-    ("done", 91, False),
-    ("declined", 91, False),
-    ("done", 89, True),          # still within the retention period
-    ("planned", 400, True),      # not closed: kept however old
-])
+@pytest.mark.parametrize(
+    "status, closed_days_ago, kept",
+    [
+        ("done", 91, False),
+        ("declined", 91, False),
+        ("done", 89, True),  # still within the retention period
+        ("planned", 400, True),  # not closed: kept however old
+    ],
+)
 def test_purge_deletes_contacts_of_proposals_closed_past_retention(engine, registry, status, closed_days_ago, kept):
     now = store.utcnow()
     with engine.begin() as conn:
@@ -110,6 +121,7 @@ def test_purge_counts_from_the_latest_closing(engine, registry):
 
 def test_purge_command_uses_the_configured_retention(tmp_path, runner, app):
     from dialogkarta.webmap import db
+
     app.config["CONTACT_RETENTION_DAYS"] = 30
     with app.app_context(), db.transaction() as conn:
         record = _submit(conn, db.registry(), name="Anna", email="anna@example.se", consent=True)
@@ -140,6 +152,7 @@ def test_snap_to_grid_puts_neighbours_in_one_cell_together():
     e, n = to_sweref(*DALBY)
     base_e, base_n = (e // 50) * 50, (n // 50) * 50
     from dialogkarta.geo.crs import to_wgs84_xy
+
     corners = [to_wgs84_xy(base_e + de, base_n + dn) for de, dn in ((1, 1), (49, 1), (1, 49), (49, 49))]
     snapped = {snap_to_grid(float(lon), float(lat), 50) for lon, lat in corners}
     assert len(snapped) == 1
@@ -169,6 +182,7 @@ PLANTED_EMAIL = "greta.plantedottir@example-dalby.se"
 
 def _needles() -> list[bytes]:
     from urllib.parse import quote
+
     texts = {PLANTED_NAME, PLANTED_EMAIL, PLANTED_EMAIL.upper(), quote(PLANTED_EMAIL), "Plantedottir", "plantedottir"}
     needles = set()
     for text in texts:
@@ -190,25 +204,40 @@ def _links_in(value) -> set[str]:
         if value.startswith("/") and not value.startswith("//"):
             found.add(value)
         elif value.startswith("http://localhost/"):
-            found.add(value[len("http://localhost"):])
+            found.add(value[len("http://localhost") :])
     return found
 
 
 def _crawl_public(app, client, public_id, keep) -> set[str]:
     """GET every public route in the URL map (real values for its arguments), following the links
     of the export index and the OGC API (every layer, format and collection); return the paths."""
-    values = {"public_id": public_id, "feature_id": public_id, "name": "proposals", "fmt": "geojson",
-              "activity_id": 1, "filename": "x", "version": "0", "path": "x"}
+    values = {
+        "public_id": public_id,
+        "feature_id": public_id,
+        "name": "proposals",
+        "fmt": "geojson",
+        "activity_id": 1,
+        "filename": "x",
+        "version": "0",
+        "path": "x",
+    }
     paths = set()
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or getattr(app.view_functions[rule.endpoint], "required_role", None):
             continue
         with app.test_request_context():
             from flask import url_for
+
             paths.add(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))
-    paths |= {"/api/proposals?limit=10", "/api/proposals?bbox=13.3,55.6,13.4,55.7",
-              f"/api/proposals/nearby?lon={DALBY[0]}&lat={DALBY[1]}", "/?lang=en", f"/p/{public_id}?lang=en",
-              "/privacy?lang=en", f"/?p={public_id}"}
+    paths |= {
+        "/api/proposals?limit=10",
+        "/api/proposals?bbox=13.3,55.6,13.4,55.7",
+        f"/api/proposals/nearby?lon={DALBY[0]}&lat={DALBY[1]}",
+        "/?lang=en",
+        f"/p/{public_id}?lang=en",
+        "/privacy?lang=en",
+        f"/?p={public_id}",
+    }
     queue, seen = sorted(paths), set()
     while queue:
         path = queue.pop()
@@ -219,8 +248,11 @@ def _crawl_public(app, client, public_id, keep) -> set[str]:
             response = keep(f"GET {path} [{accept}]", client.get(path, headers={"Accept": accept}))
             assert response.status_code < 500, path
             if response.is_json and path.startswith(("/api/export", "/ogc")):
-                queue += [p for p in _links_in(response.get_json())
-                          if p.startswith(("/api/export", "/ogc")) and p not in seen and "planner" not in p]
+                queue += [
+                    p
+                    for p in _links_in(response.get_json())
+                    if p.startswith(("/api/export", "/ogc")) and p not in seen and "planner" not in p
+                ]
     return seen
 
 
@@ -228,10 +260,13 @@ def test_generalised_coordinates_hide_the_exact_position_in_every_public_output(
     """With PUBLIC_GRID_M=50 no public output holds the exact position; the planner's does."""
     import re
     import struct
+
     app.config["PUBLIC_GRID_M"] = 50
     exact = (13.3523417, 55.6647853)
-    created = client.post("/api/proposals", json={"lon": exact[0], "lat": exact[1], "category": "traffic",
-                                                  "title": "Gupp", "description": "Ett farthinder."})
+    created = client.post(
+        "/api/proposals",
+        json={"lon": exact[0], "lat": exact[1], "category": "traffic", "title": "Gupp", "description": "Ett farthinder."},
+    )
     assert created.status_code == 201
     public_id = created.get_json()["id"]
     assert created.get_json()["geometry"]["coordinates"] == list(snap_to_grid(*exact, 50))
@@ -255,10 +290,19 @@ def test_generalised_coordinates_hide_the_exact_position_in_every_public_output(
 
 def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, caplog):
     import logging
+
     caplog.set_level(logging.DEBUG)
     app.config["HOLD_LINKS"] = True
-    base = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Farthinder",
-            "description": "Bilar kör för fort på Bygatan.", "name": PLANTED_NAME, "email": PLANTED_EMAIL, "consent": True}
+    base = {
+        "lon": DALBY[0],
+        "lat": DALBY[1],
+        "category": "traffic",
+        "title": "Farthinder",
+        "description": "Bilar kör för fort på Bygatan.",
+        "name": PLANTED_NAME,
+        "email": PLANTED_EMAIL,
+        "consent": True,
+    }
     outputs: dict[str, bytes] = {}
 
     def keep(label, response):
@@ -278,6 +322,7 @@ def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, 
     keep("POST support", client.post(f"/api/proposals/{public_id}/support", json={}))
     with app.app_context():
         from dialogkarta.webmap import db
+
         with db.reading() as conn:
             assert conn.execute(select(contacts.c.email)).scalars().all() == [PLANTED_EMAIL] * 2  # stored, apart
 
@@ -307,16 +352,20 @@ def test_planted_contact_details_appear_in_no_public_output_or_log(app, client, 
     assert b"join service unavailable" in logs  # the log did capture the failure
     leaks = [(label, needle) for label, body in {**outputs, "logs": logs}.items() for needle in _needles() if needle in body]
     from pathlib import Path
+
     artifact = Path(__file__).resolve().parents[1] / "test-artifacts" / "privacy.txt"
     artifact.parent.mkdir(exist_ok=True)
     with artifact.open("a") as out:
-        out.write(f"{store.utcnow():%Y-%m-%dT%H:%M:%S} GDPR scan: {len(outputs)} responses over {len(seen)} public paths "
-                  f"+ {len(caplog.records)} log records, needles={len(_needles())}, leaks={len(leaks)}\n")
+        out.write(
+            f"{store.utcnow():%Y-%m-%dT%H:%M:%S} GDPR scan: {len(outputs)} responses over {len(seen)} public paths "
+            f"+ {len(caplog.records)} log records, needles={len(_needles())}, leaks={len(leaks)}\n"
+        )
     assert not leaks, leaks[:10]
     assert len(outputs) > 60
 
     # The scan can see the address where it belongs: on the planner's page for the proposal.
     from dialogkarta.layers import accounts
+
     with app.app_context(), db.transaction() as conn:
         planner_id = accounts.create_user(conn, "gdpr-planner", "ett-långt-lösenord", "planner").id
     with client.session_transaction() as session:
@@ -330,10 +379,18 @@ def test_privacy_notice_says_what_why_how_long_and_whom_to_contact(app, client):
     app.config["CONTACT_RETENTION_DAYS"] = 45
     app.config["PRIVACY_CONTACT_EMAIL"] = "dataskydd@lund.se"
     for lang, words in {
-        "sv": {"what": ("namn", "e-post", "plats"), "why": ("samtycke", "planer"), "how long": ("45 dagar",),
-               "contact": ("dataskydd@lund.se", "personuppgiftsansvarig", "imy")},
-        "en": {"what": ("name", "e-mail", "place"), "why": ("consent", "plan"), "how long": ("45 days",),
-               "contact": ("dataskydd@lund.se", "controller", "imy")},
+        "sv": {
+            "what": ("namn", "e-post", "plats"),
+            "why": ("samtycke", "planer"),
+            "how long": ("45 dagar",),
+            "contact": ("dataskydd@lund.se", "personuppgiftsansvarig", "imy"),
+        },
+        "en": {
+            "what": ("name", "e-mail", "place"),
+            "why": ("consent", "plan"),
+            "how long": ("45 days",),
+            "contact": ("dataskydd@lund.se", "controller", "imy"),
+        },
     }.items():
         response = client.get(f"/privacy?lang={lang}")
         assert response.status_code == 200
@@ -346,6 +403,7 @@ def test_privacy_notice_says_what_why_how_long_and_whom_to_contact(app, client):
 def test_serve_applies_the_retention_at_start(app, runner, monkeypatch):
     import waitress
     from dialogkarta.webmap import db
+
     served = []
     monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: served.append(kwargs))
     with app.app_context(), db.transaction() as conn:
@@ -360,13 +418,21 @@ def test_serve_applies_the_retention_at_start(app, runner, monkeypatch):
 
 @pytest.mark.parametrize("consent, status, stored", [(False, 422, 0), (None, 422, 0), (True, 201, 1)])
 def test_contact_details_only_with_explicit_consent(app, client, consent, status, stored):
-    body = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Gupp", "description": "Farthinder",
-            "name": "Anna", "email": "anna@example.se"}
+    body = {
+        "lon": DALBY[0],
+        "lat": DALBY[1],
+        "category": "traffic",
+        "title": "Gupp",
+        "description": "Farthinder",
+        "name": "Anna",
+        "email": "anna@example.se",
+    }
     if consent is not None:
         body["consent"] = consent
     response = client.post("/api/proposals", json=body)
     assert response.status_code == status
     from dialogkarta.webmap import db
+
     with app.app_context(), db.reading() as conn:
         rows = conn.execute(select(contacts.c.email, contacts.c.consent_at)).all()
     assert len(rows) == stored
@@ -384,11 +450,20 @@ def test_contacts_of_proposals_never_closed_go_after_the_maximum_retention(engin
     from dialogkarta.layers.proposals import submit
     from dialogkarta.layers.schema import contacts
     from dialogkarta.layers.store import utcnow
-    data = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Gammalt", "description": "Öppet länge.",
-            "name": "Anna", "email": "anna@example.se", "consent": True}
+
+    data = {
+        "lon": 13.3514,
+        "lat": 55.6652,
+        "category": "traffic",
+        "title": "Gammalt",
+        "description": "Öppet länge.",
+        "name": "Anna",
+        "email": "anna@example.se",
+        "consent": True,
+    }
     with engine.begin() as conn:
         submit(conn, registry, data, now=utcnow() - timedelta(days=1200))
         submit(conn, registry, {**data, "title": "Nytt"}, now=utcnow() - timedelta(days=10))
-        assert privacy.purge_contacts(conn, 90) == 0                     # neither is closed
-        assert privacy.purge_contacts(conn, 90, max_days=1095) == 1      # the three-year-old one goes
+        assert privacy.purge_contacts(conn, 90) == 0  # neither is closed
+        assert privacy.purge_contacts(conn, 90, max_days=1095) == 1  # the three-year-old one goes
         assert conn.execute(select(func.count()).select_from(contacts)).scalar_one() == 1

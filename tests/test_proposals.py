@@ -1,4 +1,5 @@
 """Submitting a proposal: validated, joined, routed and stored; refused input stores nothing."""
+
 import math
 
 import pytest
@@ -41,14 +42,17 @@ def test_traffic_near_the_bus_station_goes_to_technical_services(engine, registr
     assert record["department"] == "tekniska"
 
 
-@pytest.mark.parametrize("coordinates, error, words", [
-    ({"lon": math.nan, "lat": 55.66}, InvalidProposal, "ändligt"),
-    ({"lon": 13.35, "lat": math.inf}, InvalidProposal, "ändligt"),
-    ({"lon": 13.35, "lat": 95.0}, InvalidCoordinates, "-90..90"),
-    ({"lon": 55.6646, "lat": 13.3445}, ProbablySwapped, "bytt plats"),
-    ({"lon": 13.1872, "lat": 55.7053}, OutsideLocality, "utanför Dalby"),
-    ({"lon": "13.35", "lat": 55.66}, InvalidProposal, "tal"),
-])
+@pytest.mark.parametrize(
+    "coordinates, error, words",
+    [
+        ({"lon": math.nan, "lat": 55.66}, InvalidProposal, "ändligt"),
+        ({"lon": 13.35, "lat": math.inf}, InvalidProposal, "ändligt"),
+        ({"lon": 13.35, "lat": 95.0}, InvalidCoordinates, "-90..90"),
+        ({"lon": 55.6646, "lat": 13.3445}, ProbablySwapped, "bytt plats"),
+        ({"lon": 13.1872, "lat": 55.7053}, OutsideLocality, "utanför Dalby"),
+        ({"lon": "13.35", "lat": 55.66}, InvalidProposal, "tal"),
+    ],
+)
 def test_invalid_coordinates_are_refused_and_nothing_is_stored(engine, registry, coordinates, error, words):
     with pytest.raises(error, match=words):
         with engine.begin() as conn:
@@ -56,20 +60,23 @@ def test_invalid_coordinates_are_refused_and_nothing_is_stored(engine, registry,
     assert count(engine) == 0
 
 
-@pytest.mark.parametrize("overrides, code", [
-    ({"category": "weather"}, "unknown_category"),
-    ({"category": ""}, "missing_category"),
-    ({"title": "   "}, "empty"),
-    ({"title": "x" * 121}, "too_long"),
-    ({"description": "x" * 2001}, "too_long"),
-    ({"title": 42}, "wrong_type"),
-    ({"title": "a\x00b"}, "invalid_text"),
-    ({"email": "anna@example.se"}, "consent_required"),
-    ({"name": "Anna"}, "consent_required"),
-    ({"email": "not-an-address", "consent": True}, "invalid_email"),
-    ({"consent": "yes"}, "wrong_type"),
-    ({"channel": "carrier pigeon"}, "unknown_channel"),
-])
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"category": "weather"}, "unknown_category"),
+        ({"category": ""}, "missing_category"),
+        ({"title": "   "}, "empty"),
+        ({"title": "x" * 121}, "too_long"),
+        ({"description": "x" * 2001}, "too_long"),
+        ({"title": 42}, "wrong_type"),
+        ({"title": "a\x00b"}, "invalid_text"),
+        ({"email": "anna@example.se"}, "consent_required"),
+        ({"name": "Anna"}, "consent_required"),
+        ({"email": "not-an-address", "consent": True}, "invalid_email"),
+        ({"consent": "yes"}, "wrong_type"),
+        ({"channel": "carrier pigeon"}, "unknown_channel"),
+    ],
+)
 def test_invalid_fields_are_refused_with_a_code_and_nothing_is_stored(engine, registry, overrides, code):
     with pytest.raises(InvalidProposal) as raised:
         with engine.begin() as conn:
@@ -104,6 +111,7 @@ def test_refreshing_joins_recomputes_every_proposal(engine, registry):
 
 def test_nearby_lists_proposals_within_the_radius_same_category_first(engine, registry):
     from dialogkarta.layers.proposals import nearby
+
     with engine.begin() as conn:
         submit(conn, registry, valid(lon=13.3454, lat=55.6641, category="traffic", title="trafik nära"))
         submit(conn, registry, valid(lon=13.3455, lat=55.6640, category="school", title="skola närmast"))
@@ -132,6 +140,7 @@ def test_a_few_points_are_joined_exactly_as_a_batch_is(registry, monkeypatch):
     import numpy as np
 
     from dialogkarta.layers import proposals as module
+
     rng = np.random.default_rng(7)
     points = [(13.33 + rng.random() * 0.05, 55.65 + rng.random() * 0.03) for _ in range(120)]
     points += [IN_KVARNSKON["lon"], IN_KVARNSKON["lat"]], [BY_THE_BUS_STATION["lon"], BY_THE_BUS_STATION["lat"]]
@@ -140,7 +149,9 @@ def test_a_few_points_are_joined_exactly_as_a_batch_is(registry, monkeypatch):
     batch = module.compute_joins(registry, points)
 
     def comparable(joins):
-        return sorted(joins["area_ids"]), sorted((n["kind"], n["service_id"], n["service_name"], round(n["distance_m"], 6))
-                                                 for n in joins["nearest"])
+        return sorted(joins["area_ids"]), sorted(
+            (n["kind"], n["service_id"], n["service_name"], round(n["distance_m"], 6)) for n in joins["nearest"]
+        )
+
     assert [comparable(j) for j in one_by_one] == [comparable(j) for j in batch]
-    assert sum(bool(j["area_ids"]) for j in one_by_one) >= 2   # some points do lie in areas
+    assert sum(bool(j["area_ids"]) for j in one_by_one) >= 2  # some points do lie in areas

@@ -1,4 +1,5 @@
 """Every bundled layer loads through the registry, valid and complete; localities are data; imported layers come from the store."""
+
 import shutil
 
 import pytest
@@ -31,7 +32,9 @@ def test_dalby_has_the_required_development_areas_and_at_least_20_services(regis
     assert (areas["plan_ref"] == "Dalby 63:105 (PÄ 04/2024)").any()
     services = registry.services()
     assert len(services) >= 20
-    assert {"school", "preschool", "library", "bus_stop", "park", "sports", "nature", "church", "youth_centre"} <= set(services["kind"])
+    assert {"school", "preschool", "library", "bus_stop", "park", "sports", "nature", "church", "youth_centre"} <= set(
+        services["kind"]
+    )
 
 
 def test_sketched_features_say_so_and_quote_their_basis(registry):

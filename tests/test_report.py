@@ -1,4 +1,5 @@
 """The summary report: figures from layers.report, charts and a static map as inline SVG, the CLI file."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, UTC
@@ -10,14 +11,27 @@ from dialogkarta.webmap import db
 
 
 def _record(rid, day, **fields):
-    return {"id": rid, "created_at": datetime(2026, 3, day, 12, tzinfo=UTC), "category": "traffic",
-            "status": "received", "channel": "web", "department": "tekniska", "also_departments": "",
-            "area_ids": [], "hidden": False, **fields}
+    return {
+        "id": rid,
+        "created_at": datetime(2026, 3, day, 12, tzinfo=UTC),
+        "category": "traffic",
+        "status": "received",
+        "channel": "web",
+        "department": "tekniska",
+        "also_departments": "",
+        "area_ids": [],
+        "hidden": False,
+        **fields,
+    }
 
 
 def test_figures_of_the_summary():
-    records = [_record(1, 2, area_ids=["a"]), _record(2, 3, area_ids=["a", "b"], channel="phone"),
-               _record(3, 10, category="school", department="utbildning"), _record(4, 11, hidden=True)]
+    records = [
+        _record(1, 2, area_ids=["a"]),
+        _record(2, 3, area_ids=["a", "b"], channel="phone"),
+        _record(3, 10, category="school", department="utbildning"),
+        _record(4, 11, hidden=True),
+    ]
     answered = {1: records[0]["created_at"] + timedelta(hours=10), 3: records[2]["created_at"] + timedelta(hours=30)}
     figures = report.summary(records, ["a", "b", "c"], answered)
     assert figures["by_area"] == {"a": 2, "b": 1, "c": 0}
@@ -36,8 +50,7 @@ def test_median_time_to_first_answer_is_none_without_answers():
 
 def test_report_page_has_counts_charts_and_a_map(app, client, seeded):  # noqa: F811
     with app.app_context(), db.transaction() as conn:
-        workflow.answer(conn, seeded[0]["id"], "Svar.", role="planner",
-                        now=seeded[0]["created_at"] + timedelta(hours=48))
+        workflow.answer(conn, seeded[0]["id"], "Svar.", role="planner", now=seeded[0]["created_at"] + timedelta(hours=48))
     login(client, "anna")
     html = client.get("/planner/report").get_data(as_text=True)
     assert '<dd id="total">8</dd>' in html and '<dd id="answered">1</dd>' in html

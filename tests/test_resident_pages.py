@@ -1,4 +1,5 @@
 """Resident pages besides the map: the permalink, the privacy notice and error pages."""
+
 from __future__ import annotations
 
 from sqlalchemy import insert, select
@@ -23,7 +24,7 @@ def test_permalink_shows_proposal_joins_in_words_and_history(client):
     response = client.get(f"/p/{public_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "<h1 id=\"proposal-title\">Övergångsställe</h1>" in html
+    assert '<h1 id="proposal-title">Övergångsställe</h1>' in html
     assert "Förslaget ligger i Kvarnskon–Vattenrännan (under byggnation)." in html
     assert "Mottaget" in html and "Vad har hänt?" in html
     assert "Inget svar ännu" in html
@@ -42,8 +43,15 @@ def test_permalink_shows_public_answers_without_names(app, client):
     public_id = create(client)
     with app.app_context(), db.transaction() as conn:
         proposal_id = conn.execute(select(proposals.c.id).where(proposals.c.public_id == public_id)).scalar_one()
-        conn.execute(insert(answers).values(proposal_id=proposal_id, body="Vi bygger det <b>2027</b>.",
-                                            department="tekniska", role="planner", answered_at=store.utcnow()))
+        conn.execute(
+            insert(answers).values(
+                proposal_id=proposal_id,
+                body="Vi bygger det <b>2027</b>.",
+                department="tekniska",
+                role="planner",
+                answered_at=store.utcnow(),
+            )
+        )
     html = client.get(f"/p/{public_id}").get_data(as_text=True)
     assert "Vi bygger det &lt;b&gt;2027&lt;/b&gt;." in html
     assert "Tekniska förvaltningen (tekniska nämnden)" in html
@@ -66,8 +74,15 @@ def test_unknown_permalink_is_a_friendly_404_page(client):
 
 def test_privacy_notice_says_what_why_how_long_and_whom(app, client):
     html = client.get("/privacy").get_data(as_text=True)
-    for words in ("Det här visas publikt", "Namn och e-post", "raderas 90 dagar", "Kakor", "Varför",
-                  "Personuppgiftsansvarig", "Integritetsskyddsmyndigheten"):
+    for words in (
+        "Det här visas publikt",
+        "Namn och e-post",
+        "raderas 90 dagar",
+        "Kakor",
+        "Varför",
+        "Personuppgiftsansvarig",
+        "Integritetsskyddsmyndigheten",
+    ):
         assert words in html, words
     app.config.update(CONTACT_RETENTION_DAYS=30, PRIVACY_CONTACT_EMAIL="dataskydd@example.se")
     html = client.get("/privacy?lang=en").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Dalby's routing table, applied on arrival to real positions from data/dalby, and the planner's confirmation."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,9 @@ CASES = [
 def test_routing_proposes_the_department_on_arrival(engine, registry, category, where, department, also):
     lon, lat = feature_point(registry, *where)
     with engine.begin() as conn:
-        record = proposals.submit(conn, registry, {"lon": lon, "lat": lat, "category": category,
-                                                   "title": "Test", "description": "Test."})
+        record = proposals.submit(
+            conn, registry, {"lon": lon, "lat": lat, "category": category, "title": "Test", "description": "Test."}
+        )
     assert record["department"] == department
     assert tuple(d for d in record["also_departments"].split(",") if d) == also
 
@@ -37,8 +39,11 @@ def test_routing_proposes_the_department_on_arrival(engine, registry, category, 
 def test_traffic_near_the_bus_station_is_within_the_rule_distance(engine, registry):
     lon, lat = feature_point(registry, "services", "busstation")
     with engine.begin() as conn:
-        record = proposals.submit(conn, registry, {"lon": lon, "lat": lat, "category": "traffic",
-                                                   "title": "Övergångsställe", "description": "Vid stationen."})
+        record = proposals.submit(
+            conn,
+            registry,
+            {"lon": lon, "lat": lat, "category": "traffic", "title": "Övergångsställe", "description": "Vid stationen."},
+        )
     assert record["nearest"]["bus_stop"]["id"] == "busstation"
     assert record["nearest"]["bus_stop"]["distance_m"] < 150
 
@@ -48,12 +53,21 @@ def test_planner_confirms_or_changes_the_department_and_each_forwarding_is_recor
     departments = registry.locality.departments
     with engine.begin() as conn:
         planner = accounts.create_user(conn, "anna", "correct horse battery")
-        record = proposals.submit(conn, registry, {"lon": lon, "lat": lat, "category": "school",
-                                                   "title": "Ny förskola", "description": "Behövs."})
-        workflow.forward(conn, record["id"], "utbildning", departments=departments, role="planner", user_id=planner.id,
-                         note="Bekräftad")
-        workflow.forward(conn, record["id"], "stadsbyggnadskontoret", departments=departments, role="planner",
-                         user_id=planner.id, note="Gäller detaljplanen")
+        record = proposals.submit(
+            conn, registry, {"lon": lon, "lat": lat, "category": "school", "title": "Ny förskola", "description": "Behövs."}
+        )
+        workflow.forward(
+            conn, record["id"], "utbildning", departments=departments, role="planner", user_id=planner.id, note="Bekräftad"
+        )
+        workflow.forward(
+            conn,
+            record["id"],
+            "stadsbyggnadskontoret",
+            departments=departments,
+            role="planner",
+            user_id=planner.id,
+            note="Gäller detaljplanen",
+        )
         with pytest.raises(workflow.WorkflowError, match="unknown department"):
             workflow.forward(conn, record["id"], "nasa", departments=departments, role="planner")
         rows = conn.execute(forwardings.select().order_by(forwardings.c.id)).all()

@@ -1,4 +1,5 @@
 """The quick start's promise: `dialogkarta serve` answers on its port with the bundled data."""
+
 import os
 import socket
 import subprocess
@@ -19,8 +20,9 @@ def test_serve_starts_the_app_on_the_embedded_default(tmp_path):
     script = Path(sys.executable).with_name("dialogkarta")
     env = {**os.environ, "DIALOGKARTA_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("DIALOGKARTA_DATABASE_URL", None)
-    server = subprocess.Popen([str(script), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

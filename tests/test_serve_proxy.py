@@ -1,4 +1,5 @@
 """`dialogkarta serve` (waitress, the README's server) behind a proxy: PROXY_COUNT tells residents apart."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,13 @@ import pytest
 
 from tests.test_serve import free_port
 
-PROPOSAL = {"lon": 13.3625, "lat": 55.6596, "category": "traffic", "title": "Övergångsställe",
-            "description": "Ett övergångsställe vid den nya busshållplatsen."}
+PROPOSAL = {
+    "lon": 13.3625,
+    "lat": 55.6596,
+    "category": "traffic",
+    "title": "Övergångsställe",
+    "description": "Ett övergångsställe vid den nya busshållplatsen.",
+}
 
 
 class Served:
@@ -23,12 +29,16 @@ class Served:
 
     def __init__(self, tmp_path: Path, **settings):
         self.port = free_port()
-        env = {**os.environ, "DIALOGKARTA_INSTANCE_PATH": str(tmp_path / "instance"),
-               **{f"DIALOGKARTA_{key}": value for key, value in settings.items()}}
+        env = {
+            **os.environ,
+            "DIALOGKARTA_INSTANCE_PATH": str(tmp_path / "instance"),
+            **{f"DIALOGKARTA_{key}": value for key, value in settings.items()},
+        }
         env.pop("DIALOGKARTA_DATABASE_URL", None)
         script = Path(sys.executable).with_name("dialogkarta")
-        self.process = subprocess.Popen([str(script), "serve", "--port", str(self.port)], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(script), "serve", "--port", str(self.port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -41,8 +51,11 @@ class Served:
 
     def propose(self, forwarded_for: str) -> tuple[int, dict]:
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/api/proposals", data=json.dumps(PROPOSAL).encode(), method="POST",
-            headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for})
+            f"http://127.0.0.1:{self.port}/api/proposals",
+            data=json.dumps(PROPOSAL).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, dict(response.headers)
@@ -62,6 +75,7 @@ def serve(tmp_path):
     def start(**settings):
         started.append(Served(tmp_path, RATELIMIT_PROPOSALS="2/minute", **settings))
         return started[-1]
+
     yield start
     for server in started:
         server.stop()

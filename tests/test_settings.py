@@ -1,4 +1,5 @@
 """Settings are declared once: parsed and validated at start, printed by the CLI, listed in the README."""
+
 import re
 from pathlib import Path
 
@@ -24,15 +25,18 @@ def test_environment_values_arrive_as_their_declared_types(tmp_path, monkeypatch
     assert (app.config["PUBLIC_GRID_M"], app.config["HOLD_LINKS"], app.config["LANGUAGES"]) == (50.0, False, ["sv", "en"])
 
 
-@pytest.mark.parametrize("name, value, complaint", [
-    ("PROXY_COUNT", "two", "DIALOGKARTA_PROXY_COUNT"),
-    ("PROXY_COUNT", -1, "at least 0"),
-    ("HOLD_LINKS", "maybe", "true or false"),
-    ("FLAG_HIDE_THRESHOLD", 2.5, "whole number"),
-    ("PUBLIC_GRID_M", "nan", "finite"),
-    ("RATELIMIT_SUPPORTS", "ten per minute", "count/period"),
-    ("RATELIMIT_FLAGS", "0/minute", "positive"),
-])
+@pytest.mark.parametrize(
+    "name, value, complaint",
+    [
+        ("PROXY_COUNT", "two", "DIALOGKARTA_PROXY_COUNT"),
+        ("PROXY_COUNT", -1, "at least 0"),
+        ("HOLD_LINKS", "maybe", "true or false"),
+        ("FLAG_HIDE_THRESHOLD", 2.5, "whole number"),
+        ("PUBLIC_GRID_M", "nan", "finite"),
+        ("RATELIMIT_SUPPORTS", "ten per minute", "count/period"),
+        ("RATELIMIT_FLAGS", "0/minute", "positive"),
+    ],
+)
 def test_a_bad_value_stops_the_app_at_start_naming_the_variable(tmp_path, name, value, complaint):
     with pytest.raises(settings.SettingsError, match=complaint):
         make_app(tmp_path, **{name: value})
@@ -50,8 +54,9 @@ def test_the_settings_command_prints_every_setting_with_secrets_masked(tmp_path)
     assert "hemligt-nyckelvärde" not in output
     assert "DIALOGKARTA_SECRET_KEY = (set, hidden)" in output
     assert "DIALOGKARTA_PUBLIC_GRID_M = 25.0" in output
-    assert {line.split(" = ")[0] for line in output.splitlines() if line.startswith("DIALOGKARTA_")} == \
-        {setting.variable for setting in settings.SETTINGS}
+    assert {line.split(" = ")[0] for line in output.splitlines() if line.startswith("DIALOGKARTA_")} == {
+        setting.variable for setting in settings.SETTINGS
+    }
 
 
 def test_the_readme_configuration_table_lists_exactly_the_declared_settings():

@@ -1,4 +1,5 @@
 """The proposal store: round trip, personal data kept apart, supports counted once per browser."""
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -10,8 +11,14 @@ NEAR_KYRKA = {"lon": 13.3445, "lat": 55.6646}
 
 
 def add(conn, **overrides):
-    fields = {"lon": 13.3445, "lat": 55.6646, "category": "traffic", "title": "Övergångsställe",
-              "description": "Vid kyrkan", "department": "tekniska"}
+    fields = {
+        "lon": 13.3445,
+        "lat": 55.6646,
+        "category": "traffic",
+        "title": "Övergångsställe",
+        "description": "Vid kyrkan",
+        "department": "tekniska",
+    }
     fields.update(overrides)
     return store.insert_proposal(conn, **fields)
 
@@ -19,9 +26,14 @@ def add(conn, **overrides):
 def test_a_proposal_round_trips_with_its_joins_and_history(engine):
     with engine.begin() as conn:
         ids = add(conn)
-        store.save_joins(conn, ids["id"], ["kvarnskon"], [
-            {"kind": "bus_stop", "service_id": "busstation", "service_name": "Dalby busstation", "distance_m": 82.74},
-        ])
+        store.save_joins(
+            conn,
+            ids["id"],
+            ["kvarnskon"],
+            [
+                {"kind": "bus_stop", "service_id": "busstation", "service_name": "Dalby busstation", "distance_m": 82.74},
+            ],
+        )
     with engine.connect() as conn:
         record = store.get_proposal(conn, ids["public_id"])
     assert (record["title"], record["lon"], record["lat"], record["status"]) == ("Övergångsställe", 13.3445, 55.6646, "received")
@@ -99,6 +111,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine):
 
 def test_a_contact_for_a_missing_proposal_is_refused_by_the_foreign_key(engine):
     from sqlalchemy.exc import IntegrityError
+
     with pytest.raises(IntegrityError):
         with engine.begin() as conn:
             conn.execute(contacts.insert().values(proposal_id=999, email="x@example.se", created_at=store.utcnow()))

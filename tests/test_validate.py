@@ -1,4 +1,5 @@
 """Coordinate and geometry validation: clear errors for residents, repairs reported for planners."""
+
 import math
 
 import geopandas as gpd
@@ -11,9 +12,17 @@ from dialogkarta.geo.validate import check_in_locality, check_lonlat, repair_pol
 SQUARE = shapely.box(13.33, 55.66, 13.36, 55.67)  # a locality-sized box around Dalby
 
 
-@pytest.mark.parametrize("lon, lat", [
-    (math.nan, 55.66), (13.35, math.nan), (math.inf, 55.66), (13.35, -math.inf), ("13,35", 55.66), (None, 55.66),
-])
+@pytest.mark.parametrize(
+    "lon, lat",
+    [
+        (math.nan, 55.66),
+        (13.35, math.nan),
+        (math.inf, 55.66),
+        (13.35, -math.inf),
+        ("13,35", 55.66),
+        (None, 55.66),
+    ],
+)
 def test_non_numbers_and_non_finite_values_are_refused(lon, lat):
     with pytest.raises(InvalidCoordinates):
         check_lonlat(lon, lat)

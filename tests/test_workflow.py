@@ -1,4 +1,5 @@
 """Status, forwarding, answers and moderation: recorded in order, public only where intended."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, UTC
@@ -21,9 +22,20 @@ def proposal(engine, registry):
     lon, lat = feature_point(registry, "areas", "stationsomradet")
     with engine.begin() as conn:
         user = accounts.create_user(conn, PLANNER, "correct horse battery", "moderator")
-        record = proposals.submit(conn, registry, {"lon": lon, "lat": lat, "category": "traffic", "title": "Cykelbana",
-                                                   "description": "Längs stationen.", "email": EMAIL, "consent": True},
-                                  now=T0)
+        record = proposals.submit(
+            conn,
+            registry,
+            {
+                "lon": lon,
+                "lat": lat,
+                "category": "traffic",
+                "title": "Cykelbana",
+                "description": "Längs stationen.",
+                "email": EMAIL,
+                "consent": True,
+            },
+            now=T0,
+        )
     return {"id": record["id"], "public_id": record["public_id"], "user": user}
 
 
@@ -36,23 +48,31 @@ def test_status_changes_are_kept_in_order_with_role_only(engine, proposal):
     with engine.begin() as conn:
         for hours, status in ((1, "forwarded"), (2, "under_consideration"), (3, "planned"), (4, "done")):
             workflow.change_status(conn, pid, status, role="planner", user_id=uid, now=at(hours))
-        rows = conn.execute(select(status_history).where(status_history.c.proposal_id == pid)
-                            .order_by(status_history.c.changed_at)).all()
+        rows = conn.execute(
+            select(status_history).where(status_history.c.proposal_id == pid).order_by(status_history.c.changed_at)
+        ).all()
         public = store.public_view(store.get_proposal(conn, proposal["public_id"]))
-    assert [(r.status, r.role) for r in rows] == [("received", "resident"), ("forwarded", "planner"),
-                                                   ("under_consideration", "planner"), ("planned", "planner"),
-                                                   ("done", "planner")]
+    assert [(r.status, r.role) for r in rows] == [
+        ("received", "resident"),
+        ("forwarded", "planner"),
+        ("under_consideration", "planner"),
+        ("planned", "planner"),
+        ("done", "planner"),
+    ]
     assert [h["status"] for h in public["history"]] == [r.status for r in rows]
     assert not any(PLANNER in str(v) or str(uid) == str(h.get("user_id")) for h in public["history"] for v in h.values())
 
 
-@pytest.mark.parametrize("start, target, allowed", [
-    ("received", "planned", True),            # a step may be skipped forward
-    ("planned", "forwarded", False),          # never backwards
-    ("done", "declined", False),              # done is final
-    ("declined", "under_consideration", True),  # a declined proposal may be reopened
-    ("received", "archived", False),
-])
+@pytest.mark.parametrize(
+    "start, target, allowed",
+    [
+        ("received", "planned", True),  # a step may be skipped forward
+        ("planned", "forwarded", False),  # never backwards
+        ("done", "declined", False),  # done is final
+        ("declined", "under_consideration", True),  # a declined proposal may be reopened
+        ("received", "archived", False),
+    ],
+)
 def test_status_transitions(engine, proposal, start, target, allowed):
     pid = proposal["id"]
     with engine.begin() as conn:
@@ -79,8 +99,9 @@ def test_answers_are_public_without_their_author(engine, proposal):
     pid, uid = proposal["id"], proposal["user"].id
     with engine.begin() as conn:
         workflow.answer(conn, pid, "Vi utreder en cykelbana.", role="planner", user_id=uid, now=at(5))
-        workflow.answer(conn, pid, "Beslut i tekniska nämnden i maj.", role="planner", user_id=uid,
-                        department="tekniska", now=at(30))
+        workflow.answer(
+            conn, pid, "Beslut i tekniska nämnden i maj.", role="planner", user_id=uid, department="tekniska", now=at(30)
+        )
         with pytest.raises(workflow.WorkflowError, match="empty"):
             workflow.answer(conn, pid, "   ", role="planner")
         answers = workflow.public_answers(conn, pid)
@@ -120,8 +141,14 @@ def test_flags_hide_at_the_threshold_once_per_browser_and_restore_resets_them(en
 # ------------------------------------------------------------------------------ over HTTP, as the public sees it
 def _public_texts(client, public_id):
     """Everything a member of the public can fetch about proposals and activities."""
-    urls = [f"/p/{public_id}", f"/api/proposals/{public_id}", "/api/proposals", "/activity-plan",
-            "/activity-plan/activities.json", "/"]
+    urls = [
+        f"/p/{public_id}",
+        f"/api/proposals/{public_id}",
+        "/api/proposals",
+        "/activity-plan",
+        "/activity-plan/activities.json",
+        "/",
+    ]
     texts = {}
     for url in urls:
         response = client.get(url)
@@ -131,19 +158,37 @@ def _public_texts(client, public_id):
 
 
 def test_public_pages_show_answers_and_reasons_but_never_names_or_contacts(app, client):
-    record = add_proposal(app, 13.3551, 55.6698, category="traffic", title="Säkrare korsning",
-                          email=EMAIL, name="Resident Residentsson", consent=True)
+    record = add_proposal(
+        app,
+        13.3551,
+        55.6698,
+        category="traffic",
+        title="Säkrare korsning",
+        email=EMAIL,
+        name="Resident Residentsson",
+        consent=True,
+    )
     public_id = record["public_id"]
     make_user(app, PLANNER, "moderator")
     login(client, PLANNER)
     page = f"/planner/p/{public_id}"
     assert EMAIL in client.get(page).get_data(as_text=True)  # staff see the contact, to reply
-    client.post(f"{page}/forward", data={"department": "tekniska", "note": "Internt: ring Svensson",
-                                         "csrf_token": csrf_token(client, page)})
+    client.post(
+        f"{page}/forward",
+        data={"department": "tekniska", "note": "Internt: ring Svensson", "csrf_token": csrf_token(client, page)},
+    )
     client.post(f"{page}/answer", data={"body": "Korsningen byggs om 2027.", "csrf_token": csrf_token(client, page)})
     client.post(f"{page}/status", data={"status": "planned", "csrf_token": csrf_token(client, page)})
-    client.post("/activity-plan/new", data={"kind": "walk", "title": "Trygghetsvandring", "date": "2026-05-02",
-                                             "produced": public_id, "csrf_token": csrf_token(client, "/activity-plan/new")})
+    client.post(
+        "/activity-plan/new",
+        data={
+            "kind": "walk",
+            "title": "Trygghetsvandring",
+            "date": "2026-05-02",
+            "produced": public_id,
+            "csrf_token": csrf_token(client, "/activity-plan/new"),
+        },
+    )
     client.post("/planner/logout", data={"csrf_token": csrf_token(client, "/planner/")})
 
     public = app.test_client()
@@ -180,6 +225,7 @@ def test_hidden_proposals_vanish_from_public_views_and_come_back(app, client):
 
 def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
     from tests.test_auth import make_app
+
     app = make_app(tmp_path, FLAG_HIDE_THRESHOLD=2)
     record = add_proposal(app, 13.3551, 55.6698, title="Flaggad")
     public_id = record["public_id"]
@@ -189,8 +235,9 @@ def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
         refused = browser.post(f"/p/{public_id}/flag", data={"reason": "spam"})
         assert refused.status_code == 400  # no CSRF token
         token = csrf_token(browser, f"/p/{public_id}")  # the permalink carries the flag form
-        response = browser.post(f"/p/{public_id}/flag", data={"reason": "spam", "csrf_token": token},
-                                headers={"Accept": "application/json"})
+        response = browser.post(
+            f"/p/{public_id}/flag", data={"reason": "spam", "csrf_token": token}, headers={"Accept": "application/json"}
+        )
         assert response.status_code == 200 and "dialogkarta_token=" in response.headers["Set-Cookie"]
     assert app.test_client().get(f"/p/{public_id}").status_code == 404
     assert app.test_client().post("/p/unknown/flag", data={"csrf_token": token}).status_code in (400, 404)
@@ -198,13 +245,18 @@ def test_residents_flag_through_the_form_and_the_threshold_hides(tmp_path):
 
 def test_one_client_dropping_its_cookie_cannot_hide_a_proposal_alone(tmp_path):
     from tests.test_auth import make_app
+
     app = make_app(tmp_path, FLAG_HIDE_THRESHOLD=2)
     public_id = add_proposal(app, 13.3551, 55.6698, title="Omtyckt")["public_id"]
     for _ in range(3):
         browser = app.test_client()  # a fresh browser each time: no flag cookie, same address
         token = csrf_token(browser, f"/p/{public_id}")
-        assert browser.post(f"/p/{public_id}/flag", data={"reason": "x", "csrf_token": token},
-                            headers={"Accept": "application/json"}).status_code == 200
+        assert (
+            browser.post(
+                f"/p/{public_id}/flag", data={"reason": "x", "csrf_token": token}, headers={"Accept": "application/json"}
+            ).status_code
+            == 200
+        )
     assert app.test_client().get(f"/p/{public_id}").status_code == 200  # still public
     with app.app_context(), db.reading() as conn:
         assert [q["open_flags"] for q in workflow.moderation_queue(conn)] == [3]  # but moderators see the flags
@@ -212,15 +264,19 @@ def test_one_client_dropping_its_cookie_cannot_hide_a_proposal_alone(tmp_path):
 
 def test_a_proposal_held_for_its_link_is_published_from_the_moderation_queue(app, client):
     with app.app_context(), db.transaction() as conn:
-        record = proposals.submit(conn, db.registry(), {"lon": 13.3551, "lat": 55.6698, "category": "other",
-                                                        "title": "Se min sida", "description": "https://example.se"},
-                                  hold_links=True)
+        record = proposals.submit(
+            conn,
+            db.registry(),
+            {"lon": 13.3551, "lat": 55.6698, "category": "other", "title": "Se min sida", "description": "https://example.se"},
+            hold_links=True,
+        )
     assert app.test_client().get(f"/p/{record['public_id']}").status_code == 404
     make_user(app, "mod", "moderator")
     login(client, "mod")
     queue = client.get("/planner/moderation").get_data(as_text=True)
     assert "Se min sida" in queue and "Väntar på granskning" in queue
-    client.post(f"/planner/p/{record['public_id']}/restore",
-                data={"note": "ok", "csrf_token": csrf_token(client, "/planner/moderation")})
+    client.post(
+        f"/planner/p/{record['public_id']}/restore", data={"note": "ok", "csrf_token": csrf_token(client, "/planner/moderation")}
+    )
     assert app.test_client().get(f"/p/{record['public_id']}").status_code == 200
     assert "restore" in client.get("/planner/moderation").get_data(as_text=True)

@@ -2,6 +2,7 @@
 list, each with its linked proposals and the full revision history (role, time, what changed).
 Planners add and edit activities; every save is a revision. Who edited is shown as a role only.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,14 @@ from .i18n import current_language
 bp = Blueprint("activity", __name__)
 
 FIELD_LABELS = {
-    "kind": _l("Slag"), "title": _l("Rubrik"), "description": _l("Beskrivning"), "date": _l("Datum"),
-    "place": _l("Plats"), "lon": _l("Longitud"), "lat": _l("Latitud"), "status": _l("Status"),
+    "kind": _l("Slag"),
+    "title": _l("Rubrik"),
+    "description": _l("Beskrivning"),
+    "date": _l("Datum"),
+    "place": _l("Plats"),
+    "lon": _l("Longitud"),
+    "lat": _l("Latitud"),
+    "status": _l("Status"),
     "proposals": _l("Kopplade förslag"),
 }
 _IDS = re.compile(r"[A-Za-z0-9_-]+")
@@ -31,9 +38,11 @@ _IDS = re.compile(r"[A-Za-z0-9_-]+")
 @bp.app_context_processor
 def activity_labels():
     lang = current_language()
-    return {"kind_label": lambda k: label(ACTIVITY_KINDS, k, lang),
-            "activity_status_label": lambda s: label(ACTIVITY_STATUSES, s, lang),
-            "field_label": lambda f: str(FIELD_LABELS.get(f, f))}
+    return {
+        "kind_label": lambda k: label(ACTIVITY_KINDS, k, lang),
+        "activity_status_label": lambda s: label(ACTIVITY_STATUSES, s, lang),
+        "field_label": lambda f: str(FIELD_LABELS.get(f, f)),
+    }
 
 
 def revision_value(field: str, value, titles: dict) -> str:
@@ -54,9 +63,14 @@ def revision_value(field: str, value, titles: dict) -> str:
 
 def _map_parts(items):
     registry = db.registry()
-    return planner_map.activity_map(registry, items, current_app.config["TILE_URL"],
-                                    current_app.config["TILE_ATTRIBUTION"], current_language(),
-                                    lambda a: url_for("activity.show", activity_id=a["id"]))
+    return planner_map.activity_map(
+        registry,
+        items,
+        current_app.config["TILE_URL"],
+        current_app.config["TILE_ATTRIBUTION"],
+        current_language(),
+        lambda a: url_for("activity.show", activity_id=a["id"]),
+    )
 
 
 @bp.get("/activity-plan")
@@ -64,8 +78,9 @@ def index():
     with db.reading() as conn:
         items = activities.list_activities(conn)
         titles = activities.visible_titles(conn, {p["public_id"] for a in items for p in a["proposals"]})
-    return render_template("activity/index.html", items=items, titles=titles, map_parts=_map_parts(items),
-                           assets=planner_map.asset_urls())
+    return render_template(
+        "activity/index.html", items=items, titles=titles, map_parts=_map_parts(items), assets=planner_map.asset_urls()
+    )
 
 
 @bp.get("/activity-plan/activities.json")
@@ -86,12 +101,16 @@ def show(activity_id: int):
         if item is None:
             abort(404)
         ids = {p["public_id"] for p in item["proposals"]}
-        ids |= {pair[0] for r in item["revisions"] for side in r["changes"].get("proposals", ()) if side
-                for pair in side}
+        ids |= {pair[0] for r in item["revisions"] for side in r["changes"].get("proposals", ()) if side for pair in side}
         titles = activities.visible_titles(conn, ids)
-    return render_template("activity/show.html", a=item, titles=titles, revision_value=revision_value,
-                           map_parts=_map_parts([item]) if item["lon"] is not None else None,
-                           assets=planner_map.asset_urls())
+    return render_template(
+        "activity/show.html",
+        a=item,
+        titles=titles,
+        revision_value=revision_value,
+        map_parts=_map_parts([item]) if item["lon"] is not None else None,
+        assets=planner_map.asset_urls(),
+    )
 
 
 def _form_fields(form) -> dict:
@@ -101,8 +120,11 @@ def _form_fields(form) -> dict:
         try:
             lon_f, lat_f = float(lon.replace(",", ".")), float(lat.replace(",", "."))
         except ValueError:
-            raise activities.InvalidActivity("give longitude and latitude as numbers, or leave both empty", "lon",
-                                             sv=_("Ange longitud och latitud som tal, eller lämna båda tomma.")) from None
+            raise activities.InvalidActivity(
+                "give longitude and latitude as numbers, or leave both empty",
+                "lon",
+                sv=_("Ange longitud och latitud som tal, eller lämna båda tomma."),
+            ) from None
         lon_f, lat_f = check_in_locality(lon_f, lat_f, db.registry().boundary(), db.registry().locality.name)
         fields["lon"], fields["lat"] = lon_f, lat_f
     else:
@@ -133,8 +155,14 @@ def _save(activity_id=None):
 def _form_page(item, status=200):
     config = current_app.config
     parts = planner_map.base_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], current_language())
-    return render_template("activity/edit.html", a=item, kinds=activities.KINDS, statuses=activities.STATUSES,
-                           map_parts=parts, assets=planner_map.asset_urls()), status
+    return render_template(
+        "activity/edit.html",
+        a=item,
+        kinds=activities.KINDS,
+        statuses=activities.STATUSES,
+        map_parts=parts,
+        assets=planner_map.asset_urls(),
+    ), status
 
 
 @bp.route("/activity-plan/new", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ The full list of public proposals (what the map loads) is serialised once with o
 with a gzip copy, and rebuilt when the store's fingerprint (row counts, newest change) moves,
 so writes by any process, the planner's included, are seen on the next request.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -49,6 +50,7 @@ NEARBY_RADIUS_M = 150
 NEARBY_RADIUS_MAX_M = 1000
 NEARBY_MAX = 20
 
+
 @bp.errorhandler(BadRequest)
 def bad_request(error: BadRequest):
     extra = {"field": error.field} if error.field else {}
@@ -67,8 +69,20 @@ def _grid() -> float:
 
 def list_properties(view: dict) -> dict:
     """The language-neutral properties every listed proposal carries (the map labels them itself)."""
-    return {key: view[key] for key in ("public_id", "title", "description", "category", "status", "channel",
-                                        "support_count", "created_at", "updated_at")}
+    return {
+        key: view[key]
+        for key in (
+            "public_id",
+            "title",
+            "description",
+            "category",
+            "status",
+            "channel",
+            "support_count",
+            "created_at",
+            "updated_at",
+        )
+    }
 
 
 def proposal_feature(record: dict, registry, lang: str, own: bool = False, history: bool = True) -> dict:
@@ -76,29 +90,44 @@ def proposal_feature(record: dict, registry, lang: str, own: bool = False, histo
     view = store.public_view(record, grid_m=_grid())
     detail = joins_detail(view, registry, lang)
     properties = list_properties(view)
-    properties.update({
-        "category_label": category_label(registry.locality, view["category"], lang),
-        "status_label": status_label(view["status"]),
-        "url": url_for("resident.proposal", public_id=view["public_id"], _external=True),
-        "area_ids": view["area_ids"], "areas": detail["areas"], "nearest": detail["nearest"],
-        "summary": join_sentence(detail, own=own),
-        "public": not record.get("hidden", False),
-    })
+    properties.update(
+        {
+            "category_label": category_label(registry.locality, view["category"], lang),
+            "status_label": status_label(view["status"]),
+            "url": url_for("resident.proposal", public_id=view["public_id"], _external=True),
+            "area_ids": view["area_ids"],
+            "areas": detail["areas"],
+            "nearest": detail["nearest"],
+            "summary": join_sentence(detail, own=own),
+            "public": not record.get("hidden", False),
+        }
+    )
     if history and "history" in view:
         properties["history"] = [
-            {"status": h["status"], "status_label": status_label(h["status"]), "note": h.get("note"),
-             "role": h.get("role"), "changed_at": h["changed_at"]}
+            {
+                "status": h["status"],
+                "status_label": status_label(h["status"]),
+                "note": h.get("note"),
+                "role": h.get("role"),
+                "changed_at": h["changed_at"],
+            }
             for h in view["history"]
         ]
-    return {"type": "Feature", "id": view["public_id"],
-            "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
-            "properties": properties}
+    return {
+        "type": "Feature",
+        "id": view["public_id"],
+        "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
+        "properties": properties,
+    }
 
 
 def _list_feature(view: dict) -> dict:
-    return {"type": "Feature", "id": view["public_id"],
-            "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
-            "properties": list_properties(view)}
+    return {
+        "type": "Feature",
+        "id": view["public_id"],
+        "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
+        "properties": list_properties(view),
+    }
 
 
 def geojson_response(payload, status: int = 200) -> Response:
@@ -118,8 +147,11 @@ class ProposalCache:
         with self._lock:
             if self._key != key or self._entry is None:
                 body = build()
-                self._entry = {"body": body, "gzip": gzip.compress(body, compresslevel=6),
-                               "etag": hashlib.sha256(body).hexdigest()[:32]}
+                self._entry = {
+                    "body": body,
+                    "gzip": gzip.compress(body, compresslevel=6),
+                    "etag": hashlib.sha256(body).hexdigest()[:32],
+                }
                 self._key = key
             return self._entry
 
@@ -148,8 +180,9 @@ def _public_features(records: list[dict]) -> list[dict]:
 
 def _all_public_geojson(conn) -> bytes:
     features = _public_features(store.list_public(conn))
-    return orjson.dumps({"type": "FeatureCollection", "numberMatched": len(features),
-                         "numberReturned": len(features), "features": features})
+    return orjson.dumps(
+        {"type": "FeatureCollection", "numberMatched": len(features), "numberReturned": len(features), "features": features}
+    )
 
 
 def _cached_list_response():
@@ -192,8 +225,7 @@ def parse_category(locality) -> str | None:
         return None
     if locality.category(category) is None:
         known = ", ".join(c.id for c in locality.categories)
-        raise BadRequest(_("Okänd kategori %(category)s. Välj en av: %(known)s.", category=category, known=known),
-                            "category")
+        raise BadRequest(_("Okänd kategori %(category)s. Välj en av: %(known)s.", category=category, known=known), "category")
     return category
 
 
@@ -202,8 +234,9 @@ def parse_status() -> str | None:
     if status is None:
         return None
     if status not in PROPOSAL_STATUSES:
-        raise BadRequest(_("Okänd status %(status)s. Välj en av: %(known)s.", status=status,
-                              known=", ".join(PROPOSAL_STATUSES)), "status")
+        raise BadRequest(
+            _("Okänd status %(status)s. Välj en av: %(known)s.", status=status, known=", ".join(PROPOSAL_STATUSES)), "status"
+        )
     return status
 
 
@@ -220,7 +253,7 @@ def read_json_object() -> dict:
     except orjson.JSONDecodeError as exc:
         raise BadRequest(_("Ogiltig JSON: %(detail)s", detail=str(exc))) from None
     if not isinstance(data, dict):
-        raise BadRequest(_("Skicka ett JSON-objekt, t.ex. {\"lon\": 13.35, \"lat\": 55.66, …}."))
+        raise BadRequest(_('Skicka ett JSON-objekt, t.ex. {"lon": 13.35, "lat": 55.66, …}.'))
     return data
 
 
@@ -237,8 +270,14 @@ def check_submission_types(data: dict) -> None:
     """Refuse unknown fields and values of the wrong JSON type (400); values are judged later (422)."""
     unknown = sorted(set(data) - SUBMISSION_FIELDS)
     if unknown:
-        raise BadRequest(_("Okänt fält: %(fields)s. Tillåtna fält: %(allowed)s.", fields=", ".join(unknown),
-                              allowed=", ".join(sorted(SUBMISSION_FIELDS - {spam.HONEYPOT_FIELD}))), unknown[0])
+        raise BadRequest(
+            _(
+                "Okänt fält: %(fields)s. Tillåtna fält: %(allowed)s.",
+                fields=", ".join(unknown),
+                allowed=", ".join(sorted(SUBMISSION_FIELDS - {spam.HONEYPOT_FIELD})),
+            ),
+            unknown[0],
+        )
     for axis in ("lon", "lat"):
         value = data.get(axis)
         if value is None:
@@ -271,8 +310,14 @@ def network_key() -> str:
 
 
 def remember_token(response: Response, token: str) -> None:
-    response.set_cookie(TOKEN_COOKIE, token, max_age=TOKEN_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        max_age=TOKEN_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
 
 
 # ---------------------------------------------------------------------------- routes
@@ -280,11 +325,21 @@ def remember_token(response: Response, token: str) -> None:
 def layers():
     registry = db.registry()
     lang = current_language()
-    return jsonify({"layers": [
-        {"name": layer.name, "title": layer.label(lang), "role": layer.role,
-         "geometry_type": layer.geometry_type, "count": len(registry.frame(layer.name))}
-        for layer in registry if layer.public
-    ]})
+    return jsonify(
+        {
+            "layers": [
+                {
+                    "name": layer.name,
+                    "title": layer.label(lang),
+                    "role": layer.role,
+                    "geometry_type": layer.geometry_type,
+                    "count": len(registry.frame(layer.name)),
+                }
+                for layer in registry
+                if layer.public
+            ]
+        }
+    )
 
 
 @bp.get("/layers/<name>")
@@ -307,11 +362,17 @@ def list_proposals():
     limit = limit or LIST_LIMIT_MAX  # a filtered list is a page like any other: never the whole store at once
     with db.reading() as conn:
         matched = store.count_proposals(conn, bbox=bbox, category=category, status=status)
-        records = [] if offset >= matched else store.list_public(  # past the matches: no scan at all
-            conn, bbox=bbox, category=category, status=status, limit=limit, offset=offset)
+        records = (
+            []
+            if offset >= matched
+            else store.list_public(  # past the matches: no scan at all
+                conn, bbox=bbox, category=category, status=status, limit=limit, offset=offset
+            )
+        )
     features = _public_features(records)
-    return geojson_response({"type": "FeatureCollection", "numberMatched": matched,
-                             "numberReturned": len(features), "features": features})
+    return geojson_response(
+        {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features), "features": features}
+    )
 
 
 @bp.post("/proposals")
@@ -383,8 +444,14 @@ def support(public_id: str):
     added, total = result
     if added:
         proposal_cache().invalidate()
-    response = jsonify({"public_id": public_id, "added": added, "support_count": total,
-                        "message": _("Tack för ditt stöd!") if added else _("Du har redan stött det här förslaget.")})
+    response = jsonify(
+        {
+            "public_id": public_id,
+            "added": added,
+            "support_count": total,
+            "message": _("Tack för ditt stöd!") if added else _("Du har redan stött det här förslaget."),
+        }
+    )
     if new_token:
         remember_token(response, token)
     return response
@@ -393,5 +460,6 @@ def support(public_id: str):
 @bp.get("/openapi.json")
 def openapi():
     from .openapi import document
+
     server = (current_app.config.get("BASE_URL") or "") + "/api"  # relative unless BASE_URL says where we are
     return jsonify(document(db.registry().locality, server))

@@ -1,4 +1,5 @@
 """The application factory: configuration, database, layers, i18n, security and blueprints."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ from ..layers.locality import DEFAULT_LOCALITY_DIR
 # Flask's own keys that deployments do not set; every configurable setting is declared in
 # ``dialogkarta.settings``.
 FLASK_DEFAULTS = {
-    "MAX_CONTENT_LENGTH": 64 * 1024,    # JSON bodies and forms; the layer upload raises its own limit
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # JSON bodies and forms; the layer upload raises its own limit
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "BABEL_DEFAULT_LOCALE": "sv",
@@ -44,14 +45,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(instance)
 
     from . import base_url
+
     base_url.init_app(app)  # inside ProxyFix, so the configured origin wins over forwarded headers
     if app.config["PROXY_COUNT"] > 0:
         # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and flags see the client.
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     from . import db, errors, folium_render, i18n, security
+
     folium_render.install()  # no second Jinja pass over rendered map output (server-side template injection)
     db.init_app(app)
     i18n.init_app(app)
@@ -72,14 +76,17 @@ def _instance_secret(instance: Path) -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from . import api, ogc, planner, resident
+
     app.register_blueprint(resident.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(planner.bp, url_prefix="/planner")
     from . import activity, auth, moderation
+
     auth.init_app(app)
     app.register_blueprint(auth.bp, url_prefix="/planner")
     app.register_blueprint(activity.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
     from . import downloads
+
     app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers

@@ -32,6 +32,7 @@ session (no fixation). Each cookie carries the account's session version: logout
 device), a new password, a new role and deactivation bump it and so end every session of the
 account. Login and logout are forms protected by the global CSRF check.
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,7 +43,16 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import (
-    Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import gettext as _
 
@@ -71,8 +81,7 @@ def _client_key() -> str:
 
 def _authenticate(conn, username: str, password: str) -> accounts.LoginResult:
     max_failures, lockout = _login_settings()
-    return accounts.authenticate(conn, username, password, client=_client_key(), max_failures=max_failures,
-                                 lockout=lockout)
+    return accounts.authenticate(conn, username, password, client=_client_key(), max_failures=max_failures, lockout=lockout)
 
 
 def _from_authorization_header() -> accounts.User | None:
@@ -132,13 +141,19 @@ def actor() -> tuple[str, int | None]:
 
 def is_json_request() -> bool:
     path = request.path
-    return ("/api/" in path or path.startswith("/ogc") or request.is_json
-            or request.accept_mimetypes.best == "application/json" or bool(request.headers.get("Authorization")))
+    return (
+        "/api/" in path
+        or path.startswith("/ogc")
+        or request.is_json
+        or request.accept_mimetypes.best == "application/json"
+        or bool(request.headers.get("Authorization"))
+    )
 
 
 def _refuse(status: int):
     if is_json_request():
         from flask import jsonify
+
         code = "unauthorized" if status == 401 else "forbidden"
         response = jsonify({"error": {"code": code, "message": http_message(status)}})
         response.status_code = status
@@ -180,8 +195,13 @@ def login_required(view=None, *, role: str = "planner", read_only: bool = False)
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: never "//evil.example", "https://..." or "/\t/evil.example" (browsers drop
     # tabs and newlines, turning it into "//evil.example").
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
         return target
     return url_for("planner.index")
 
@@ -202,8 +222,7 @@ def login():
             g._staff_user = result.user
             return redirect(_safe_next(next_url))
         # One answer for an unknown name, a wrong password and a locked (name, client) pair.
-        flash(_("Fel användarnamn eller lösenord. Efter flera misslyckade försök i rad måste du vänta en stund."),
-              "error")
+        flash(_("Fel användarnamn eller lösenord. Efter flera misslyckade försök i rad måste du vänta en stund."), "error")
         return render_template("planner/login.html", username=username, next_url=next_url), 401
     return render_template("planner/login.html", username="", next_url=next_url)
 

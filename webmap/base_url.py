@@ -7,6 +7,7 @@ proxy's headers, so neither a forged ``Host`` nor a forged ``X-Forwarded-Host/-P
 reaches a link. Refusing unknown ``Host`` values altogether is Flask's ``TRUSTED_HOSTS``.
 Without ``BASE_URL`` links follow the request, as Flask does by default.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -18,8 +19,10 @@ def parse_base_url(text: str) -> tuple[str, str, str]:
     """Return ``(scheme, host[:port], path prefix)`` of ``text``, or raise ValueError saying what is wrong."""
     parts = urlsplit(str(text).strip())
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or parts.username:
-        raise ValueError(f"DIALOGKARTA_BASE_URL={text!r}: expected the public address of the app, "
-                         "such as https://dialog.example.se or https://example.se/dalby (no query, no user)")
+        raise ValueError(
+            f"DIALOGKARTA_BASE_URL={text!r}: expected the public address of the app, "
+            "such as https://dialog.example.se or https://example.se/dalby (no query, no user)"
+        )
     return parts.scheme, parts.netloc.lower(), parts.path.rstrip("/")
 
 
@@ -45,7 +48,7 @@ class FixedOrigin:
         environ["wsgi.url_scheme"] = self.scheme
         path = environ.get("PATH_INFO", "")
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            path = path[len(self.prefix):] or "/"  # a proxy that passes the prefix on rather than stripping it
+            path = path[len(self.prefix) :] or "/"  # a proxy that passes the prefix on rather than stripping it
         environ["PATH_INFO"] = path
         environ["SCRIPT_NAME"] = self.prefix
         return self.app(environ, start_response)

@@ -1,4 +1,5 @@
 """Store and serving commands of the ``dialogkarta`` CLI: init-db, serve, layers, join."""
+
 from __future__ import annotations
 
 import sys
@@ -33,12 +34,18 @@ def serve_command(host, port, threads):
     from waitress import serve
 
     from .cli_trust import purge_expired_contacts
+
     purged = purge_expired_contacts()  # retention (CONTACT_RETENTION_DAYS) is applied at every start
     if purged:
         click.echo(f"Deleted contact details of {purged} proposal(s) closed past the retention period.")
     click.echo(f"Dialogkarta on http://{host}:{port}/  (Ctrl+C stops)")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-          **waitress_proxy_options(int(current_app.config.get("PROXY_COUNT") or 0)))
+    serve(
+        current_app._get_current_object(),
+        host=host,
+        port=port,
+        threads=threads,
+        **waitress_proxy_options(int(current_app.config.get("PROXY_COUNT") or 0)),
+    )
 
 
 def waitress_proxy_options(proxy_count: int) -> dict:
@@ -51,8 +58,11 @@ def waitress_proxy_options(proxy_count: int) -> dict:
     """
     if proxy_count <= 0:
         return {}  # waitress' default: forwarded headers from anyone are dropped, never believed
-    return {"trusted_proxy": "*", "trusted_proxy_count": proxy_count,
-            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}}
+    return {
+        "trusted_proxy": "*",
+        "trusted_proxy_count": proxy_count,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+    }
 
 
 @commands.command("layers")
@@ -64,8 +74,15 @@ def layers_command():
     for layer in registry:
         frame = registry.frame(layer.name)
         statuses = set(frame.get("data_status", frame.get("status", [])).dropna()) if len(frame) else set()
-        status = "verified" if statuses and all("verified" in s for s in statuses) else \
-            "illustrative" if statuses == {"illustrative"} else "mixed" if statuses else "unknown"
+        status = (
+            "verified"
+            if statuses and all("verified" in s for s in statuses)
+            else "illustrative"
+            if statuses == {"illustrative"}
+            else "mixed"
+            if statuses
+            else "unknown"
+        )
         geometry = ",".join(sorted(set(frame.geom_type.dropna())))
         rows.append((layer.name, str(len(frame)), geometry, frame.crs.to_string(), status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -88,10 +105,18 @@ def join_command(output_format, refresh):
         records = [store.public_view(r) for r in store.list_proposals(conn, include_hidden=True)]
     if output_format == "geojson":
         features = [
-            {"type": "Feature", "id": r["public_id"], "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-             "properties": {"title": r["title"], "category": r["category"], "area_ids": r["area_ids"],
-                            **{f"nearest_{k}": v["name"] for k, v in r["nearest"].items()},
-                            **{f"nearest_{k}_m": v["distance_m"] for k, v in r["nearest"].items()}}}
+            {
+                "type": "Feature",
+                "id": r["public_id"],
+                "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                "properties": {
+                    "title": r["title"],
+                    "category": r["category"],
+                    "area_ids": r["area_ids"],
+                    **{f"nearest_{k}": v["name"] for k, v in r["nearest"].items()},
+                    **{f"nearest_{k}_m": v["distance_m"] for k, v in r["nearest"].items()},
+                },
+            }
             for r in records
         ]
         sys.stdout.buffer.write(orjson.dumps({"type": "FeatureCollection", "features": features}, option=orjson.OPT_INDENT_2))
@@ -104,7 +129,6 @@ def join_command(output_format, refresh):
         click.echo("No proposals yet.")
 
 
-
 @commands.command("settings")
 @with_appcontext
 def settings_command():
@@ -112,5 +136,6 @@ def settings_command():
     from flask import current_app
 
     from ..settings import described
+
     for variable, value, help_text in described(current_app.config):
         click.echo(f"{variable} = {value}\n    {help_text}")

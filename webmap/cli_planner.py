@@ -1,4 +1,5 @@
 """Planner commands of the `dialogkarta` group: accounts, API tokens and the summary report."""
+
 from __future__ import annotations
 
 import sys
@@ -16,8 +17,13 @@ commands = click.Group(help="Commands registered on the dialogkarta group.")
 
 @commands.command("create-user")
 @click.argument("name")
-@click.option("--role", type=click.Choice(accounts.ROLES), default="planner", show_default=True,
-              help="planner < moderator < admin; each role may do what the ones before it may.")
+@click.option(
+    "--role",
+    type=click.Choice(accounts.ROLES),
+    default="planner",
+    show_default=True,
+    help="planner < moderator < admin; each role may do what the ones before it may.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @with_appcontext
 def create_user_command(name, role, password_stdin):
@@ -40,8 +46,11 @@ def create_user_command(name, role, password_stdin):
 @with_appcontext
 def set_password_command(name, password_stdin):
     """Set a new password for NAME; its sessions end and its lock-outs are lifted."""
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else \
-        click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if password_stdin
+        else click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    )
     try:
         with db.transaction() as conn:
             accounts.set_password(conn, name, password)
@@ -53,10 +62,16 @@ def set_password_command(name, password_stdin):
 @commands.command("create-token")
 @click.argument("user")
 @click.option("--name", help="Unique name of the token; the username for HTTP Basic (default: USER-xxxx).")
-@click.option("--scope", type=click.Choice(accounts.SCOPES), default="full", show_default=True,
-              help="full: the account's rights; read: only read the planner's layers and OGC collections.")
-@click.option("--days", type=click.IntRange(1, 3650), default=None,
-              help="Days until it expires [default: DIALOGKARTA_TOKEN_DAYS, 90].")
+@click.option(
+    "--scope",
+    type=click.Choice(accounts.SCOPES),
+    default="full",
+    show_default=True,
+    help="full: the account's rights; read: only read the planner's layers and OGC collections.",
+)
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=None, help="Days until it expires [default: DIALOGKARTA_TOKEN_DAYS, 90]."
+)
 @click.option("--label", default="", help="What the token is for, e.g. 'QGIS on the planning office PC'.")
 @with_appcontext
 def create_token_command(user, name, scope, days, label):
@@ -86,8 +101,10 @@ def users_command():
     with db.reading() as conn:
         rows = accounts.list_users(conn)
     for row in rows:
-        click.echo(f"{row['username']:<24} {row['role']:<10} {'active' if row['active'] else 'inactive':<9} "
-                   f"last login {_when(row['last_login_at'])}")
+        click.echo(
+            f"{row['username']:<24} {row['role']:<10} {'active' if row['active'] else 'inactive':<9} "
+            f"last login {_when(row['last_login_at'])}"
+        )
 
 
 def _account_command(change, done: str) -> None:
@@ -105,8 +122,10 @@ def _account_command(change, done: str) -> None:
 @with_appcontext
 def deactivate_command(name, undo):
     """Deactivate NAME: its sessions end at once and its tokens stop working (--undo reactivates)."""
-    _account_command(lambda conn: accounts.set_active(conn, name, undo),
-                     f"{name!r} is {'active again' if undo else 'deactivated; its sessions are ended'}.")
+    _account_command(
+        lambda conn: accounts.set_active(conn, name, undo),
+        f"{name!r} is {'active again' if undo else 'deactivated; its sessions are ended'}.",
+    )
 
 
 @commands.command("set-role")
@@ -115,8 +134,7 @@ def deactivate_command(name, undo):
 @with_appcontext
 def set_role_command(name, role):
     """Give NAME the role ROLE; its sessions end at once."""
-    _account_command(lambda conn: accounts.set_role(conn, name, role),
-                     f"{name!r} is now {role}; its sessions are ended.")
+    _account_command(lambda conn: accounts.set_role(conn, name, role), f"{name!r} is now {role}; its sessions are ended.")
 
 
 @commands.command("tokens")
@@ -127,8 +145,10 @@ def tokens_command(user):
     with db.reading() as conn:
         rows = accounts.list_tokens(conn, user)
     for row in rows:
-        click.echo(f"{row['name'] or '#' + str(row['id']):<24} {row['username']:<20} {row['scope']:<5} "
-                   f"expires {_when(row['expires_at'])}  last used {_when(row['last_used_at'])}  {row['status']}")
+        click.echo(
+            f"{row['name'] or '#' + str(row['id']):<24} {row['username']:<20} {row['scope']:<5} "
+            f"expires {_when(row['expires_at'])}  last used {_when(row['last_used_at'])}  {row['status']}"
+        )
 
 
 @commands.command("revoke-token")
@@ -141,8 +161,13 @@ def revoke_token_command(name):
 
 
 @commands.command("report")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
-              help="Where to write the HTML report (open it in a browser and print to PDF).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="Where to write the HTML report (open it in a browser and print to PDF).",
+)
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
 @with_appcontext
 def report_command(output, lang):

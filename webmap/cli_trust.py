@@ -2,6 +2,7 @@
 
 Each is a thin wrapper over ``layers.maintenance`` or ``layers.privacy`` that echoes one line.
 """
+
 from __future__ import annotations
 
 import click
@@ -35,8 +36,11 @@ def backup_command(file):
     click.echo(f"Backup written to {result['path']}{count}.")
     extra = maintenance.store_schema_problems(db.engine())
     if extra:  # copied as it is (evidence), but `restore` will refuse it: say so now
-        click.echo("Warning: the live store holds objects its schema does not declare, so `restore` will refuse "
-                   "this backup: " + " ".join(extra) + " Run `dialogkarta check`.", err=True)
+        click.echo(
+            "Warning: the live store holds objects its schema does not declare, so `restore` will refuse "
+            "this backup: " + " ".join(extra) + " Run `dialogkarta check`.",
+            err=True,
+        )
 
 
 @commands.command("restore")
@@ -49,8 +53,10 @@ def restore_command(file, yes):
     if problems:
         raise click.ClickException("Refusing to restore: " + " ".join(problems))
     if not yes:
-        click.confirm(f"Replace every proposal in {db.engine().url.render_as_string(hide_password=True)} "
-                      f"with the content of {file}?", abort=True)
+        click.confirm(
+            f"Replace every proposal in {db.engine().url.render_as_string(hide_password=True)} with the content of {file}?",
+            abort=True,
+        )
     try:
         result = maintenance.restore(db.engine(), file)
     except maintenance.MaintenanceError as error:
@@ -60,8 +66,9 @@ def restore_command(file, yes):
 
 
 @commands.command("check")
-@click.option("--repair", is_flag=True,
-              help="Delete rows of proposals that no longer exist and recompute every proposal's joins.")
+@click.option(
+    "--repair", is_flag=True, help="Delete rows of proposals that no longer exist and recompute every proposal's joins."
+)
 @with_appcontext
 def check_command(repair):
     """Check the live store: integrity (SQLite), nothing beyond the declared schema, and consistency."""
@@ -73,8 +80,10 @@ def check_command(repair):
             problems.append("Integrity check failed: " + "; ".join(result[:10]))
     extra = maintenance.store_schema_problems(engine)
     if extra:
-        problems += extra + ["Repair: find out who added these, then drop them (e.g. DROP TRIGGER name) "
-                             "or restore a trusted backup; `check --repair` never drops them."]
+        problems += extra + [
+            "Repair: find out who added these, then drop them (e.g. DROP TRIGGER name) "
+            "or restore a trusted backup; `check --repair` never drops them."
+        ]
     if repair:
         with db.transaction() as conn:
             done = maintenance.repair(conn, db.registry())
@@ -98,13 +107,15 @@ def erase_command(email, support_token):
         raise click.UsageError("Give --email ADDRESS, --support-token TOKEN or both.")
     with db.transaction() as conn:
         deleted = privacy.erase(conn, email=email, support_token=support_token)
-    click.echo(f"Erased {deleted['contacts']} contact record(s), {deleted['supports']} support(s) "
-               f"and {deleted['flags']} flag(s).")
+    click.echo(
+        f"Erased {deleted['contacts']} contact record(s), {deleted['supports']} support(s) and {deleted['flags']} flag(s)."
+    )
 
 
 @commands.command("purge-contacts")
-@click.option("--days", type=click.IntRange(min=0), default=None,
-              help="Retention in days after closing (default: CONTACT_RETENTION_DAYS).")
+@click.option(
+    "--days", type=click.IntRange(min=0), default=None, help="Retention in days after closing (default: CONTACT_RETENTION_DAYS)."
+)
 @with_appcontext
 def purge_contacts_command(days):
     """Delete contact details of proposals closed (done/declined) more than the retention period ago."""

@@ -1,4 +1,5 @@
 """Wiring the store and the layer registry into the app: one engine and one registry per app."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -25,8 +26,9 @@ def init_app(app: Flask) -> None:
 def import_limits(max_bytes: int) -> layer_import.Limits:
     """Return the limits on imported layers: ``max_bytes`` and the configured feature and vertex counts."""
     config = current_app.config
-    return layer_import.Limits(max_bytes=max_bytes, max_features=int(config["LAYER_MAX_FEATURES"]),
-                               max_vertices=int(config["LAYER_MAX_VERTICES"]))
+    return layer_import.Limits(
+        max_bytes=max_bytes, max_features=int(config["LAYER_MAX_FEATURES"]), max_vertices=int(config["LAYER_MAX_VERTICES"])
+    )
 
 
 def engine():

@@ -8,6 +8,7 @@ the first request after it builds the file (one build at a time per variant in t
 later requests wait for it) and removes the variant's older file. Planner downloads are never
 cached: they are personal (contacts) and must show the latest state.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ limited per client. Planner downloads are made per request: GeoJSON and CSV stre
 per response, one keyset page of the store at a time); GeoPackage and FlatGeobuf are written to a
 temporary file that is sent and then removed.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,14 @@ import tempfile
 from pathlib import Path
 
 from flask import (
-    Blueprint, Response, current_app, flash, render_template, request, send_file, url_for,
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    render_template,
+    request,
+    send_file,
+    url_for,
 )
 from werkzeug.utils import secure_filename
 
@@ -45,13 +53,17 @@ def _download(name: str, fmt: str, audience: Audience, prefix: str = ""):
     if name != "all":
         export.check_layer(registry, name, audience)
     filename = secure_filename(f"{registry.locality.name.lower()}-{prefix}{name}.{fmt}")  # ASCII for the header
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store" if audience.planner else "no-cache"}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store" if audience.planner else "no-cache",
+    }
     if fmt == "geojson":
         return Response(export.iter_geojson(engine, registry, name, audience), mimetype=export.MEDIA_TYPES[fmt], headers=headers)
     if fmt == "csv":
         bom = request.args.get("bom") in ("1", "true", "yes")
-        return Response(export.iter_csv(engine, registry, name, audience, bom=bom),
-                        content_type=export.MEDIA_TYPES[fmt], headers=headers)
+        return Response(
+            export.iter_csv(engine, registry, name, audience, bom=bom), content_type=export.MEDIA_TYPES[fmt], headers=headers
+        )
     crs = request.args.get("crs") or None
     if crs and crs.isdigit():
         crs = f"EPSG:{crs}"
@@ -59,8 +71,9 @@ def _download(name: str, fmt: str, audience: Audience, prefix: str = ""):
     os.close(handle)
     try:
         if fmt == "gpkg":
-            export.write_gpkg_export(engine, registry, temp, crs or export.SWEREF99TM, audience,
-                                     None if name == "all" else [name])
+            export.write_gpkg_export(
+                engine, registry, temp, crs or export.SWEREF99TM, audience, None if name == "all" else [name]
+            )
         else:
             export.write_fgb_export(engine, registry, name, temp, crs or export.WGS84, audience)
         response = send_file(temp, mimetype=export.MEDIA_TYPES[fmt], as_attachment=True, download_name=filename)
@@ -80,10 +93,14 @@ def index():
     layers = []
     for name in export.exportable_layers(registry, export.PUBLIC):
         title = registry.get(name).label(lang) if name != export.PROPOSALS else ("Förslag" if lang == "sv" else "Proposals")
-        layers.append({"name": name, "title": title, "links": {
-            fmt: url_for("downloads.public_export", name=name, fmt=fmt) for fmt in export.FORMATS}})
-    return {"layers": layers, "all": url_for("downloads.public_export", name="all", fmt="gpkg"),
-            "ogc": url_for("ogc.landing")}
+        layers.append(
+            {
+                "name": name,
+                "title": title,
+                "links": {fmt: url_for("downloads.public_export", name=name, fmt=fmt) for fmt in export.FORMATS},
+            }
+        )
+    return {"layers": layers, "all": url_for("downloads.public_export", name="all", fmt="gpkg"), "ogc": url_for("ogc.landing")}
 
 
 @bp.get(f"/api/export/<name>.{FORMAT}")
@@ -99,8 +116,9 @@ def public_export(name: str, fmt: str):
     bom = fmt == "csv" and request.args.get("bom") in ("1", "true", "yes")
     handle, etag = download_cache.cached_export(name, fmt, crs, bom, audience)
     filename = secure_filename(f"{registry.locality.name.lower()}-{name}.{fmt}")
-    response = send_file(handle, mimetype=export.MEDIA_TYPES[fmt], as_attachment=True, download_name=filename,
-                         etag=etag, conditional=True)
+    response = send_file(
+        handle, mimetype=export.MEDIA_TYPES[fmt], as_attachment=True, download_name=filename, etag=etag, conditional=True
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -114,14 +132,16 @@ def _public_crs() -> str | None:
     if not raw:
         return None
     if raw not in PUBLIC_CRS:
-        raise ParameterError("crs", "crs ska vara EPSG:3006, EPSG:3008 eller EPSG:4326.",
-                             "crs must be EPSG:3006, EPSG:3008 or EPSG:4326.")
+        raise ParameterError(
+            "crs", "crs ska vara EPSG:3006, EPSG:3008 eller EPSG:4326.", "crs must be EPSG:3006, EPSG:3008 or EPSG:4326."
+        )
     return f"EPSG:{raw}"
 
 
 @bp.errorhandler(ParameterError)
 def bad_parameter(error: ParameterError):
     from .errors import error_response
+
     return error_response(400, "bad_request", error.message(current_language()), field=error.field)
 
 
@@ -138,6 +158,7 @@ def planner_export(name: str, fmt: str):
 
 def _forbidden():
     from .errors import error_response, http_message
+
     return error_response(403, "forbidden", http_message(403))
 
 
@@ -157,17 +178,25 @@ def upload():
             if file is None or not file.filename:
                 raise layer_import.UnsupportedFile("Välj en fil att ladda upp.", "Choose a file to upload.")
             mapping = layer_import.parse_mapping(line for line in request.form.get("mapping", "").split() if line)
-            report = layer_import.upload(file.stream, file.filename, registry, name, db.engine(),
-                                         crs=request.form.get("crs") or None, mapping=mapping,
-                                         source_layer=request.form.get("source_layer") or None,
-                                         limits=db.import_limits(limit),
-                                         workdir=current_app.config["LAYER_OVERRIDE_DIR"])
+            report = layer_import.upload(
+                file.stream,
+                file.filename,
+                registry,
+                name,
+                db.engine(),
+                crs=request.form.get("crs") or None,
+                mapping=mapping,
+                source_layer=request.form.get("source_layer") or None,
+                limits=db.import_limits(limit),
+                workdir=current_app.config["LAYER_OVERRIDE_DIR"],
+            )
         except UserError as error:
             flash(error.message(current_language()), "error")
             # A file with several layers: offer them as a choice for the next upload.
             choices = error.details.get("layers") if isinstance(error, layer_import.AmbiguousLayer) else None
-            return render_template("layers/upload.html", layers=_layer_rows(registry), report=None,
-                                   choices=choices, chosen_target=name), 422
+            return render_template(
+                "layers/upload.html", layers=_layer_rows(registry), report=None, choices=choices, chosen_target=name
+            ), 422
         flash(f"{report.layer}: {report.features} objekt importerade / features imported.", "info")
         return render_template("layers/upload.html", layers=_layer_rows(registry), report=report)
     return render_template("layers/upload.html", layers=_layer_rows(registry), report=None)
@@ -180,7 +209,13 @@ def _layer_rows(registry) -> list[dict]:
     rows = []
     for layer in registry:
         stored = [v for v in versions if v["layer"] == layer.name]
-        rows.append({"name": layer.name, "title": layer.label(lang), "geometry_type": layer.geometry_type,
-                     "current": stored[0] if stored else None,
-                     "versions": len(stored)})  # earlier imports, and the bundled file behind the first
+        rows.append(
+            {
+                "name": layer.name,
+                "title": layer.label(lang),
+                "geometry_type": layer.geometry_type,
+                "current": stored[0] if stored else None,
+                "versions": len(stored),
+            }
+        )  # earlier imports, and the bundled file behind the first
     return rows

@@ -3,6 +3,7 @@
 Messages follow the request's language (Swedish by default). Unexpected errors are logged
 and answered with a plain 500, never a traceback.
 """
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
@@ -24,8 +25,18 @@ HTTP_MESSAGES = {
     429: ("För många förfrågningar. Vänta en stund och försök igen.", "Too many requests. Wait a moment and try again."),
     500: ("Något gick fel hos oss. Försök igen senare.", "Something went wrong on our side. Try again later."),
 }
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited", 500: "server_error"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
 
 
 class BadRequest(Exception):
@@ -74,8 +85,10 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         if isinstance(error, SecurityError):  # a Host header outside TRUSTED_HOSTS
-            sv, en = ("Okänd värd i Host-huvudet: servern svarar bara på sina egna adresser.",
-                      "Unknown host in the Host header: this server answers only on its own addresses.")
+            sv, en = (
+                "Okänd värd i Host-huvudet: servern svarar bara på sina egna adresser.",
+                "Unknown host in the Host header: this server answers only on its own addresses.",
+            )
             return error_response(400, "untrusted_host", en if current_language() == "en" else sv)
         if status == 400 and getattr(error, "description", "").startswith("The CSRF"):
             return error_response(400, "csrf", http_message(400) + " (CSRF)")

@@ -13,6 +13,7 @@ outputs text it is given exactly as it is. ``Element()`` without text (a figure'
 script containers) still renders its children. ``create_app`` calls it before any map is built;
 it is idempotent and :func:`installed` says whether it is in force.
 """
+
 from __future__ import annotations
 
 import branca.element

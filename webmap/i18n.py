@@ -3,6 +3,7 @@
 The language comes from ``?lang=`` (remembered in a cookie), then the cookie, then the
 browser's Accept-Language, then Swedish.
 """
+
 from __future__ import annotations
 
 from flask import Flask, request
@@ -37,4 +38,3 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def language_context():
         return {"lang": current_language(), "languages": languages}
-

@@ -15,6 +15,7 @@ classes, which other pages may use) by URLs this app serves from the installed X
 packages. jQuery, Bootstrap and Font Awesome are not needed and not loaded. Popups and
 tooltips are bound in ``map.js`` with ``textContent``; nothing here builds HTML from data.
 """
+
 from __future__ import annotations
 
 import html
@@ -142,8 +143,14 @@ def _area_style(status_colors: dict):
         props = feature["properties"]
         color = status_colors.get(props.get("status"), "#555555")
         illustrative = props.get("data_status") != "verified"
-        return {"color": color, "fillColor": color, "weight": 2, "fillOpacity": 0.22,
-                "dashArray": "6 5" if illustrative else None}
+        return {
+            "color": color,
+            "fillColor": color,
+            "weight": 2,
+            "fillOpacity": 0.22,
+            "dashArray": "6 5" if illustrative else None,
+        }
+
     return style
 
 
@@ -164,13 +171,26 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
     min_lon, min_lat, max_lon, max_lat = max_bounds(registry)
     lon, lat = locality.center
     fmap = DialogMap(
-        location=[lat, lon], zoom_start=locality.zoom, min_zoom=locality.min_zoom, max_zoom=locality.max_zoom,
-        tiles=None, control_scale=True, max_bounds=True,
-        min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon, max_bounds_viscosity=1.0,
+        location=[lat, lon],
+        zoom_start=locality.zoom,
+        min_zoom=locality.min_zoom,
+        max_zoom=locality.max_zoom,
+        tiles=None,
+        control_scale=True,
+        max_bounds=True,
+        min_lat=min_lat,
+        max_lat=max_lat,
+        min_lon=min_lon,
+        max_lon=max_lon,
+        max_bounds_viscosity=1.0,
     )
     folium.TileLayer(
-        tiles=tile_url, attr=html.escape(tile_attribution), name=html.escape(_("Bakgrundskarta")),
-        min_zoom=locality.min_zoom, max_zoom=locality.max_zoom, max_native_zoom=min(locality.max_zoom, 19),
+        tiles=tile_url,
+        attr=html.escape(tile_attribution),
+        name=html.escape(_("Bakgrundskarta")),
+        min_zoom=locality.min_zoom,
+        max_zoom=locality.max_zoom,
+        max_native_zoom=min(locality.max_zoom, 19),
     ).add_to(fmap)
     boundary = folium.GeoJson(
         _collection(registry.frame(boundary_layer.name), ["id", "name", "data_status"]),
@@ -181,17 +201,18 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
     status_colors = {key: value.get("color", "#555555") for key, value in locality.area_status.items()}
     areas = folium.GeoJson(
         _collection(registry.frame(areas_layer.name), ["id", "name", "status", "plan_ref", "period", "data_status"]),
-        name=html.escape(areas_layer.label(lang)), style_function=_area_style(status_colors),
+        name=html.escape(areas_layer.label(lang)),
+        style_function=_area_style(status_colors),
     ).add_to(fmap)
     services = folium.GeoJson(
         _collection(registry.frame(services_layer.name), ["id", "name", "kind", "data_status"]),
         name=html.escape(services_layer.label(lang)),
         # An empty symbol until map.js puts in the kind's (never Leaflet's default pin images).
-        marker=folium.Marker(icon=folium.DivIcon(html="", class_name="dk-service", icon_size=(30, 30),
-                                                 icon_anchor=(15, 15))),
+        marker=folium.Marker(icon=folium.DivIcon(html="", class_name="dk-service", icon_size=(30, 30), icon_anchor=(15, 15))),
     ).add_to(fmap)
     proposals = ProposalCluster(
-        name=html.escape(_("Invånarnas förslag")), options={"chunkedLoading": True, "showCoverageOnHover": False},
+        name=html.escape(_("Invånarnas förslag")),
+        options={"chunkedLoading": True, "showCoverageOnHover": False},
     ).add_to(fmap)
     Attribution(locality.attribution_lines(lang)).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
@@ -210,4 +231,5 @@ def render_parts(fmap: folium.Map) -> MapParts:
 def _(text: str) -> str:
     # Marked for extraction; translated in the request's language when Flask-Babel is active.
     from flask_babel import gettext
+
     return gettext(text)

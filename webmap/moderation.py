@@ -6,6 +6,7 @@ is hidden pending a moderator's review, unless a moderator has restored it befor
 (``/planner/moderation``; hiding and restoring by hand are planner views). Form posts need the
 CSRF token like every form; a JSON client sends it in ``X-CSRFToken``.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -21,7 +22,6 @@ from .ratelimit import limited
 bp = Blueprint("moderation", __name__)
 
 
-
 @bp.post("/p/<public_id>/flag")
 @limited("flags")  # a browser without the cookie gets a new token, so flags are limited per client too
 def flag(public_id: str):
@@ -29,8 +29,9 @@ def flag(public_id: str):
     payload = request.get_json(silent=True) if request.is_json else request.form
     reason = str((payload or {}).get("reason", ""))[:500]
     with db.transaction() as conn:
-        result = workflow.flag(conn, public_id, token, reason, threshold=current_app.config["FLAG_HIDE_THRESHOLD"],
-                               client=network_key())
+        result = workflow.flag(
+            conn, public_id, token, reason, threshold=current_app.config["FLAG_HIDE_THRESHOLD"], client=network_key()
+        )
     if result is None:
         abort(404)
     message = _("Tack. En moderator tittar på förslaget.")
@@ -39,6 +40,12 @@ def flag(public_id: str):
     else:
         flash(message, "info")
         response = redirect("/" if result["hidden"] else f"/p/{public_id}")
-    response.set_cookie(TOKEN_COOKIE, token, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
     return response

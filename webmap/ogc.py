@@ -12,6 +12,7 @@ Proposals are paged through the store by id: a ``next`` link carries ``offset`` 
 client's bookkeeping and ``after`` (the last id) so the server continues with an index range
 scan instead of skipping rows.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, UTC
@@ -55,8 +56,11 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 @bp.errorhandler(BadRequest)
 def bad_request(error: BadRequest):
     # OGC's exception shape ({code, description}) inside our usual error envelope.
-    body = {"code": "InvalidParameterValue", "description": error.message,
-            "error": {"code": "invalid_parameter", "message": error.message}}
+    body = {
+        "code": "InvalidParameterValue",
+        "description": error.message,
+        "error": {"code": "invalid_parameter", "message": error.message},
+    }
     return Response(orjson.dumps(body), status=400, mimetype=JSON)
 
 
@@ -122,11 +126,17 @@ def _titles(name: str) -> tuple[str, str]:
     lang = current_language()
     place = registry.locality.name
     if name == PROPOSALS:
-        return ((f"Förslag från invånare i {place}", "Publika fält, status, svar och anslutning till områden och service.")
-                if lang == "sv" else (f"Residents' proposals, {place}", "Public fields, status, answers and joins to areas and services."))
+        return (
+            (f"Förslag från invånare i {place}", "Publika fält, status, svar och anslutning till områden och service.")
+            if lang == "sv"
+            else (f"Residents' proposals, {place}", "Public fields, status, answers and joins to areas and services.")
+        )
     if name == PLANNER_PROPOSALS:
-        return ((f"Förslag (handläggare), {place}", "Med förvaltning, vidarebefordran, historik och moderering.")
-                if lang == "sv" else (f"Proposals (planners), {place}", "With department, forwarding, history and moderation."))
+        return (
+            (f"Förslag (handläggare), {place}", "Med förvaltning, vidarebefordran, historik och moderering.")
+            if lang == "sv"
+            else (f"Proposals (planners), {place}", "With department, forwarding, history and moderation.")
+        )
     layer = registry.get(name)
     return layer.label(lang), f"{layer.label('sv')} / {layer.label('en')}"
 
@@ -137,8 +147,11 @@ def _collection(name: str) -> dict:
     title, description = _titles(name)
     if name in (PROPOSALS, PLANNER_PROPOSALS):
         with db.reading() as conn:
-            bbox, interval = _proposal_extent(conn, include_hidden=name == PLANNER_PROPOSALS,
-                                              grid_m=0 if name == PLANNER_PROPOSALS else _public_audience().grid_m)
+            bbox, interval = _proposal_extent(
+                conn,
+                include_hidden=name == PLANNER_PROPOSALS,
+                grid_m=0 if name == PLANNER_PROPOSALS else _public_audience().grid_m,
+            )
     else:
         frame = registry.frame(name)
         bbox, interval = [float(v) for v in frame.total_bounds] if len(frame) else None, None
@@ -146,8 +159,13 @@ def _collection(name: str) -> dict:
     if interval is not None:
         extent["temporal"] = {"interval": [interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     return {
-        "id": name, "title": title, "description": description, "itemType": "feature",
-        "extent": extent, "crs": list(SUPPORTED_CRS), "storageCrs": CRS84,
+        "id": name,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "extent": extent,
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": CRS84,
         "links": [
             {"href": f"{base}/collections/{name}", "rel": "self", "type": JSON, "title": title},
             {"href": f"{base}/collections/{name}/items", "rel": "items", "type": GEOJSON, "title": title},
@@ -162,6 +180,7 @@ def _proposal_extent(conn, include_hidden: bool, grid_m: float = 0):
     bbox = [row[0], row[1], row[2], row[3]]
     if grid_m:  # the extent of the generalised points: exact corners would give a lone point away
         from ..geo.generalise import snap_to_grid
+
         bbox = [*snap_to_grid(row[0], row[1], grid_m), *snap_to_grid(row[2], row[3], grid_m)]
     return bbox, [_rfc3339(row[4]), _rfc3339(row[5])]
 
@@ -188,16 +207,18 @@ def landing():
     _check_format()
     base = _base()
     place = db.registry().locality.name
-    return _json({
-        "title": f"Dialogkarta {place} – OGC API Features",
-        "description": f"Lager och invånarförslag för {place} / Layers and residents' proposals for {place}",
-        "links": [
-            {"href": f"{base}/", "rel": "self", "type": JSON, "title": "This document"},
-            {"href": f"{base}/api", "rel": "service-desc", "type": OPENAPI, "title": "OpenAPI 3.0"},
-            {"href": f"{base}/conformance", "rel": "conformance", "type": JSON, "title": "Conformance"},
-            {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "Collections"},
-        ],
-    })
+    return _json(
+        {
+            "title": f"Dialogkarta {place} – OGC API Features",
+            "description": f"Lager och invånarförslag för {place} / Layers and residents' proposals for {place}",
+            "links": [
+                {"href": f"{base}/", "rel": "self", "type": JSON, "title": "This document"},
+                {"href": f"{base}/api", "rel": "service-desc", "type": OPENAPI, "title": "OpenAPI 3.0"},
+                {"href": f"{base}/conformance", "rel": "conformance", "type": JSON, "title": "Conformance"},
+                {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "Collections"},
+            ],
+        }
+    )
 
 
 @bp.get("/conformance")
@@ -210,11 +231,13 @@ def conformance():
 def collections():
     _check_format()
     base = _base()
-    return _json({
-        "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON, "title": "Collections"}],
-        "collections": [_collection(name) for name in _collections(_is_planner())],
-        "crs": list(SUPPORTED_CRS),
-    })
+    return _json(
+        {
+            "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON, "title": "Collections"}],
+            "collections": [_collection(name) for name in _collections(_is_planner())],
+            "crs": list(SUPPORTED_CRS),
+        }
+    )
 
 
 @bp.get(f"/collections/{PLANNER_PROPOSALS}")
@@ -327,18 +350,33 @@ def _features(geometries, properties: list[dict], ids: list, crs: str) -> list[d
 def _collection_response(features, name, matched, limit, offset, next_after, uri):
     base = _base()
     args = {k: v for k, v in request.args.items() if k not in ("offset", "after", "limit")}
-    links = [{"href": f"{base}/collections/{name}/items?{urlencode({**request.args})}" if request.args
-              else f"{base}/collections/{name}/items", "rel": "self", "type": GEOJSON, "title": "This page"}]
+    links = [
+        {
+            "href": f"{base}/collections/{name}/items?{urlencode({**request.args})}"
+            if request.args
+            else f"{base}/collections/{name}/items",
+            "rel": "self",
+            "type": GEOJSON,
+            "title": "This page",
+        }
+    ]
     if next_after is not None:
         cursor = {"after": next_after} if next_after != "" else {}
         query = urlencode({**args, "limit": limit, "offset": offset + limit, **cursor})
         links.append({"href": f"{base}/collections/{name}/items?{query}", "rel": "next", "type": GEOJSON, "title": "Next page"})
     if offset > 0:
         query = urlencode({**args, "limit": limit, "offset": max(0, offset - limit)})
-        links.append({"href": f"{base}/collections/{name}/items?{query}", "rel": "prev", "type": GEOJSON, "title": "Previous page"})
+        links.append(
+            {"href": f"{base}/collections/{name}/items?{query}", "rel": "prev", "type": GEOJSON, "title": "Previous page"}
+        )
     links.append({"href": f"{base}/collections/{name}", "rel": "collection", "type": JSON, "title": "Collection"})
-    body = {"type": "FeatureCollection", "features": features, "links": links,
-            "timeStamp": _rfc3339(datetime.now(UTC)), "numberReturned": len(features)}
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "links": links,
+        "timeStamp": _rfc3339(datetime.now(UTC)),
+        "numberReturned": len(features),
+    }
     if matched is not None:
         body["numberMatched"] = matched
     return _json(body, GEOJSON, {"Content-Crs": f"<{uri}>"})
@@ -360,7 +398,7 @@ def _items(name: str, audience: Audience):
         hits = frame.sindex.query(_box_polygon(bbox, bbox_crs), predicate="intersects")
         frame = frame.iloc[np.sort(hits)]
     matched = len(frame)
-    page = frame.iloc[offset:offset + limit]
+    page = frame.iloc[offset : offset + limit]
     ids = _layer_ids(page)
     properties = _layer_properties(page)
     features = _features(page.geometry.to_numpy(), properties, ids, crs)
@@ -393,15 +431,24 @@ def _proposal_items(name, audience, limit, offset, after, created, uri, crs, bbo
     with db.reading() as conn:
         if exact is None:
             matched = store.count_page_proposals(conn, bbox=envelope, created_between=created, include_hidden=include_hidden)
-            records = [] if skip >= matched else store.page_proposals(
-                conn, after_id=after, limit=limit, offset=skip, bbox=envelope, created_between=created,
-                include_hidden=include_hidden)
+            records = (
+                []
+                if skip >= matched
+                else store.page_proposals(
+                    conn,
+                    after_id=after,
+                    limit=limit,
+                    offset=skip,
+                    bbox=envelope,
+                    created_between=created,
+                    include_hidden=include_hidden,
+                )
+            )
         else:  # a SWEREF box is not a lon/lat box: its envelope in SQL, the box itself on the points, vectorised
-            ids, lons, lats = store.proposal_points(conn, bbox=envelope, created_between=created,
-                                                    include_hidden=include_hidden)
+            ids, lons, lats = store.proposal_points(conn, bbox=envelope, created_between=created, include_hidden=include_hidden)
             ids = ids[shapely.intersects_xy(exact, lons, lats)]  # for points: on the edge counts
             matched = len(ids)
-            page = ids[ids > after][skip:skip + limit]
+            page = ids[ids > after][skip : skip + limit]
             records = store.proposals_by_ids(conn, page.tolist(), include_hidden=include_hidden)
         rows = rows_for_records(conn, RowContext.of(db.registry(), audience), records)
     points = shapely.points([(r["lon"], r["lat"]) for r in rows]) if rows else np.array([], dtype=object)
@@ -456,40 +503,94 @@ def api():
     _check_format()
     base = _base()
     crs_schema = {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS), "default": CRS84}
-    limit = _parameter("limit", f"Features per page; a larger limit is lowered to {PROPOSALS_MAX_LIMIT} for proposals.",
-                       {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-                       style="form", explode=False)
-    offset = _parameter("offset", "Features to skip.", {"type": "integer", "minimum": 0,
-                                                        "maximum": params.MAX_OFFSET, "default": 0})
-    bbox = _parameter("bbox", "minx,miny,maxx,maxy in bbox-crs axis order.",
-                      {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, style="form", explode=False)
-    common = [limit, offset, bbox, _parameter("bbox-crs", "CRS of bbox.", crs_schema),
-              _parameter("crs", "CRS of the response.", crs_schema),
-              _parameter("after", "Keyset cursor from a next link (proposals).",
-                         {"type": "integer", "minimum": 0, "maximum": params.INT64_MAX})]
+    limit = _parameter(
+        "limit",
+        f"Features per page; a larger limit is lowered to {PROPOSALS_MAX_LIMIT} for proposals.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        style="form",
+        explode=False,
+    )
+    offset = _parameter(
+        "offset", "Features to skip.", {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET, "default": 0}
+    )
+    bbox = _parameter(
+        "bbox",
+        "minx,miny,maxx,maxy in bbox-crs axis order.",
+        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        style="form",
+        explode=False,
+    )
+    common = [
+        limit,
+        offset,
+        bbox,
+        _parameter("bbox-crs", "CRS of bbox.", crs_schema),
+        _parameter("crs", "CRS of the response.", crs_schema),
+        _parameter(
+            "after", "Keyset cursor from a next link (proposals).", {"type": "integer", "minimum": 0, "maximum": params.INT64_MAX}
+        ),
+    ]
     feature_collection = {"description": "Features (GeoJSON)", "content": {GEOJSON: {"schema": {"type": "object"}}}}
     paths = {
-        "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage",
-                      "responses": {"200": {"description": "Links", "content": {JSON: {}}}}}},
-        "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformance",
-                                 "responses": {"200": {"description": "conformsTo", "content": {JSON: {}}}}}},
-        "/collections": {"get": {"summary": "Collections", "operationId": "getCollections",
-                                 "responses": {"200": {"description": "Collections", "content": {JSON: {}}}}}},
+        "/": {
+            "get": {
+                "summary": "Landing page",
+                "operationId": "getLandingPage",
+                "responses": {"200": {"description": "Links", "content": {JSON: {}}}},
+            }
+        },
+        "/conformance": {
+            "get": {
+                "summary": "Conformance classes",
+                "operationId": "getConformance",
+                "responses": {"200": {"description": "conformsTo", "content": {JSON: {}}}},
+            }
+        },
+        "/collections": {
+            "get": {
+                "summary": "Collections",
+                "operationId": "getCollections",
+                "responses": {"200": {"description": "Collections", "content": {JSON: {}}}},
+            }
+        },
     }
     for name in _collections(planner=True):
         secured = [{"basicAuth": []}, {"bearerAuth": []}] if name == PLANNER_PROPOSALS else None
-        parameters = common + ([_parameter("datetime", "RFC 3339 instant or interval on created_at.", {"type": "string"})]
-                           if name in (PROPOSALS, PLANNER_PROPOSALS) else [])
+        parameters = common + (
+            [_parameter("datetime", "RFC 3339 instant or interval on created_at.", {"type": "string"})]
+            if name in (PROPOSALS, PLANNER_PROPOSALS)
+            else []
+        )
         operations = {
-            f"/collections/{name}": {"get": {"summary": f"Collection {name}", "operationId": f"describe-{name}",
-                                             "responses": {"200": {"description": "Collection", "content": {JSON: {}}}}}},
-            f"/collections/{name}/items": {"get": {"summary": f"Features of {name}", "operationId": f"items-{name}",
-                                                   "parameters": parameters, "responses": {"200": feature_collection}}},
-            f"/collections/{name}/items/{{featureId}}": {"get": {
-                "summary": f"One feature of {name}", "operationId": f"item-{name}",
-                "parameters": [_parameter("featureId", "Feature id.", {"type": "string"}, where="path", required=True),
-                               _parameter("crs", "CRS of the response.", crs_schema)],
-                "responses": {"200": {"description": "Feature", "content": {GEOJSON: {}}}, "404": {"description": "Not found"}}}},
+            f"/collections/{name}": {
+                "get": {
+                    "summary": f"Collection {name}",
+                    "operationId": f"describe-{name}",
+                    "responses": {"200": {"description": "Collection", "content": {JSON: {}}}},
+                }
+            },
+            f"/collections/{name}/items": {
+                "get": {
+                    "summary": f"Features of {name}",
+                    "operationId": f"items-{name}",
+                    "parameters": parameters,
+                    "responses": {"200": feature_collection},
+                }
+            },
+            f"/collections/{name}/items/{{featureId}}": {
+                "get": {
+                    "summary": f"One feature of {name}",
+                    "operationId": f"item-{name}",
+                    "parameters": [
+                        _parameter("featureId", "Feature id.", {"type": "string"}, where="path", required=True),
+                        _parameter("crs", "CRS of the response.", crs_schema),
+                    ],
+                    "responses": {
+                        "200": {"description": "Feature", "content": {GEOJSON: {}}},
+                        "404": {"description": "Not found"},
+                    },
+                }
+            },
         }
         if secured:
             for op in operations.values():
@@ -497,11 +598,18 @@ def api():
         paths.update(operations)
     document = {
         "openapi": "3.0.3",
-        "info": {"title": f"Dialogkarta {db.registry().locality.name} – OGC API Features", "version": "1.0.0",
-                 "license": {"name": "See data/README.md"}},
+        "info": {
+            "title": f"Dialogkarta {db.registry().locality.name} – OGC API Features",
+            "version": "1.0.0",
+            "license": {"name": "See data/README.md"},
+        },
         "servers": [{"url": base}],
         "paths": paths,
-        "components": {"securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"},
-                                           "bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {
+                "basicAuth": {"type": "http", "scheme": "basic"},
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+            }
+        },
     }
     return _json(document, OPENAPI)

@@ -3,6 +3,7 @@
 Written by hand as a dict: five paths do not need a generator, and the document doubles as
 the API's reference (the README links to it). Category values come from the locality config.
 """
+
 from __future__ import annotations
 
 from ..layers.proposals import DESCRIPTION_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
@@ -11,17 +12,20 @@ STATUSES = ["received", "forwarded", "under_consideration", "planned", "done", "
 
 
 def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
 def document(locality, server: str = "/api") -> dict:
     """Return the OpenAPI 3.0 document for the API of ``locality``."""
     categories = [c.id for c in locality.categories]
     geojson = "application/geo+json"
-    lang_header = {"name": "Accept-Language", "in": "header", "required": False,
-                   "description": "Language of messages and labels: sv (default) or en.",
-                   "schema": {"type": "string", "example": "en"}}
+    lang_header = {
+        "name": "Accept-Language",
+        "in": "header",
+        "required": False,
+        "description": "Language of messages and labels: sv (default) or en.",
+        "schema": {"type": "string", "example": "en"},
+    }
     public_id = {"name": "public_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 32}}
     category_param = {"name": "category", "in": "query", "required": False, "schema": {"type": "string", "enum": categories}}
     return {
@@ -31,7 +35,7 @@ def document(locality, server: str = "/api") -> dict:
             "version": "1",
             "description": (
                 "Residents' proposals on the map of the locality, as RFC 7946 GeoJSON (WGS84 lon/lat). "
-                "Errors are {\"error\": {\"code\", \"message\"}} with the message in the request's language "
+                'Errors are {"error": {"code", "message"}} with the message in the request\'s language '
                 "(Accept-Language: sv default, en). Writes are rate limited per client (429 with Retry-After)."
             ),
         },
@@ -41,23 +45,38 @@ def document(locality, server: str = "/api") -> dict:
                 "get": {
                     "operationId": "listProposals",
                     "summary": "Public proposals as a GeoJSON FeatureCollection",
-                    "description": "Without filters: the full list, cached and gzip-compressed, with an ETag. "
-                                   "Oldest first.",
+                    "description": "Without filters: the full list, cached and gzip-compressed, with an ETag. Oldest first.",
                     "parameters": [
-                        {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
-                         "description": "minlon,minlat,maxlon,maxlat (WGS84)",
-                         "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
+                        {
+                            "name": "bbox",
+                            "in": "query",
+                            "required": False,
+                            "style": "form",
+                            "explode": False,
+                            "description": "minlon,minlat,maxlon,maxlat (WGS84)",
+                            "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+                        },
                         category_param,
                         {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": STATUSES}},
-                        {"name": "limit", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
-                        {"name": "offset", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000},
+                        },
                         lang_header,
                     ],
                     "responses": {
-                        "200": {"description": "FeatureCollection of public proposals",
-                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}}},
+                        "200": {
+                            "description": "FeatureCollection of public proposals",
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}},
+                        },
                         "304": {"description": "Not modified (If-None-Match matched the ETag)"},
                         "400": _error("Invalid query parameter (e.g. inverted bbox, wrong count, negative limit)"),
                     },
@@ -66,18 +85,23 @@ def document(locality, server: str = "/api") -> dict:
                     "operationId": "createProposal",
                     "summary": "Submit a proposal",
                     "parameters": [lang_header],
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/NewProposal"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewProposal"}}},
+                    },
                     "responses": {
-                        "201": {"description": "Stored; the proposal with its joins in words",
-                                "headers": {"Location": {"description": "The proposal's permalink",
-                                                         "schema": {"type": "string"}}},
-                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}}},
+                        "201": {
+                            "description": "Stored; the proposal with its joins in words",
+                            "headers": {"Location": {"description": "The proposal's permalink", "schema": {"type": "string"}}},
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}},
+                        },
                         "400": _error("Malformed JSON, not an object, unknown field or wrong type"),
                         "413": _error("Body over 64 KB"),
                         "415": _error("Not application/json"),
-                        "422": _error("Valid JSON but not acceptable: outside the locality, unknown category, "
-                                      "empty or too long text, e-mail without consent, invalid e-mail"),
+                        "422": _error(
+                            "Valid JSON but not acceptable: outside the locality, unknown category, "
+                            "empty or too long text, e-mail without consent, invalid e-mail"
+                        ),
                         "429": _error("Too many proposals from this client; see Retry-After"),
                     },
                 },
@@ -89,13 +113,19 @@ def document(locality, server: str = "/api") -> dict:
                     "parameters": [
                         {"name": "lon", "in": "query", "required": True, "schema": {"type": "number"}},
                         {"name": "lat", "in": "query", "required": True, "schema": {"type": "number"}},
-                        {"name": "radius", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 150}},
+                        {
+                            "name": "radius",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 150},
+                        },
                         category_param,
                     ],
                     "responses": {
-                        "200": {"description": "FeatureCollection; each feature has distance_m",
-                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}}},
+                        "200": {
+                            "description": "FeatureCollection; each feature has distance_m",
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}},
+                        },
                         "400": _error("Missing or invalid lon, lat, radius or category"),
                     },
                 },
@@ -106,8 +136,10 @@ def document(locality, server: str = "/api") -> dict:
                     "summary": "One public proposal with joins, status history and labels",
                     "parameters": [public_id, lang_header],
                     "responses": {
-                        "200": {"description": "The proposal",
-                                "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}}},
+                        "200": {
+                            "description": "The proposal",
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}},
+                        },
                         "404": _error("No public proposal with this id"),
                     },
                 },
@@ -117,16 +149,20 @@ def document(locality, server: str = "/api") -> dict:
                     "operationId": "supportProposal",
                     "summary": "Support a proposal, once per browser",
                     "description": "The browser is recognised by a random cookie token (dialogkarta_token), set on "
-                                   "first use and stored only as its SHA-256. The body may be empty or {} but must "
-                                   "be sent as application/json.",
+                    "first use and stored only as its SHA-256. The body may be empty or {} but must "
+                    "be sent as application/json.",
                     "parameters": [public_id, lang_header],
                     "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
                     "responses": {
-                        "200": {"description": "Counted (added true) or already counted (added false)",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Support"}}}},
+                        "200": {
+                            "description": "Counted (added true) or already counted (added false)",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Support"}}},
+                        },
                         "404": _error("No public proposal with this id"),
                         "415": _error("Not application/json"),
-                        "429": _error("Too many supports from this client, or from its network for this proposal today (code support_limit)"),
+                        "429": _error(
+                            "Too many supports from this client, or from its network for this proposal today (code support_limit)"
+                        ),
                     },
                 },
             },
@@ -135,11 +171,33 @@ def document(locality, server: str = "/api") -> dict:
                     "operationId": "listLayers",
                     "summary": "The locality's public layers: name, title, role, geometry type, feature count",
                     "parameters": [lang_header],
-                    "responses": {"200": {"description": "Layers", "content": {"application/json": {"schema": {
-                        "type": "object", "properties": {"layers": {"type": "array", "items": {
-                            "type": "object", "properties": {
-                                "name": {"type": "string"}, "title": {"type": "string"}, "role": {"type": "string"},
-                                "geometry_type": {"type": "string"}, "count": {"type": "integer"}}}}}}}}}},
+                    "responses": {
+                        "200": {
+                            "description": "Layers",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "layers": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "object",
+                                                    "properties": {
+                                                        "name": {"type": "string"},
+                                                        "title": {"type": "string"},
+                                                        "role": {"type": "string"},
+                                                        "geometry_type": {"type": "string"},
+                                                        "count": {"type": "integer"},
+                                                    },
+                                                },
+                                            }
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
                 },
             },
             "/layers/{name}": {
@@ -154,20 +212,38 @@ def document(locality, server: str = "/api") -> dict:
                 },
             },
             "/openapi.json": {
-                "get": {"operationId": "openapi", "summary": "This document",
-                        "responses": {"200": {"description": "OpenAPI 3 document",
-                                              "content": {"application/json": {"schema": {"type": "object"}}}}}},
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                },
             },
         },
         "components": {
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message"], "properties": {
-                        "code": {"type": "string", "example": "outside_locality"},
-                        "message": {"type": "string"},
-                        "field": {"type": "string", "description": "The field at fault, when one is"}}}}},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string", "example": "outside_locality"},
+                                "message": {"type": "string"},
+                                "field": {"type": "string", "description": "The field at fault, when one is"},
+                            },
+                        }
+                    },
+                },
                 "NewProposal": {
-                    "type": "object", "required": ["lon", "lat", "category", "title", "description"],
+                    "type": "object",
+                    "required": ["lon", "lat", "category", "title", "description"],
                     "additionalProperties": False,
                     "properties": {
                         "lon": {"type": "number", "example": 13.3514},
@@ -177,16 +253,22 @@ def document(locality, server: str = "/api") -> dict:
                         "description": {"type": "string", "minLength": 1, "maxLength": DESCRIPTION_MAX},
                         "name": {"type": "string", "maxLength": NAME_MAX, "nullable": True},
                         "email": {"type": "string", "format": "email", "maxLength": EMAIL_MAX, "nullable": True},
-                        "consent": {"type": "boolean", "nullable": True,
-                                    "description": "Required (true) when name or email is given"},
+                        "consent": {
+                            "type": "boolean",
+                            "nullable": True,
+                            "description": "Required (true) when name or email is given",
+                        },
                     },
                 },
                 "ProposalProperties": {
                     "type": "object",
                     "properties": {
-                        "public_id": {"type": "string"}, "title": {"type": "string"},
-                        "description": {"type": "string"}, "category": {"type": "string"},
-                        "status": {"type": "string", "enum": STATUSES}, "channel": {"type": "string"},
+                        "public_id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "category": {"type": "string"},
+                        "status": {"type": "string", "enum": STATUSES},
+                        "channel": {"type": "string"},
                         "support_count": {"type": "integer"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "updated_at": {"type": "string", "format": "date-time"},
@@ -194,54 +276,124 @@ def document(locality, server: str = "/api") -> dict:
                     },
                 },
                 "ProposalCollection": {
-                    "type": "object", "required": ["type", "features"],
+                    "type": "object",
+                    "required": ["type", "features"],
                     "properties": {
                         "type": {"type": "string", "enum": ["FeatureCollection"]},
-                        "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
-                        "features": {"type": "array", "items": {"type": "object", "properties": {
-                            "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
-                            "geometry": {"$ref": "#/components/schemas/Point"},
-                            "properties": {"$ref": "#/components/schemas/ProposalProperties"}}}},
+                        "numberMatched": {"type": "integer"},
+                        "numberReturned": {"type": "integer"},
+                        "features": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "type": {"type": "string", "enum": ["Feature"]},
+                                    "id": {"type": "string"},
+                                    "geometry": {"$ref": "#/components/schemas/Point"},
+                                    "properties": {"$ref": "#/components/schemas/ProposalProperties"},
+                                },
+                            },
+                        },
                     },
                 },
-                "Point": {"type": "object", "required": ["type", "coordinates"], "properties": {
-                    "type": {"type": "string", "enum": ["Point"]},
-                    "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}},
-                "ProposalFeature": {
-                    "type": "object", "required": ["type", "id", "geometry", "properties"],
+                "Point": {
+                    "type": "object",
+                    "required": ["type", "coordinates"],
                     "properties": {
-                        "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
-                        "geometry": {"$ref": "#/components/schemas/Point"},
-                        "properties": {"allOf": [{"$ref": "#/components/schemas/ProposalProperties"}, {
-                            "type": "object", "properties": {
-                                "category_label": {"type": "string"}, "status_label": {"type": "string"},
-                                "url": {"type": "string", "description": "Permalink"},
-                                "public": {"type": "boolean", "description": "false while held for moderation"},
-                                "summary": {"type": "string", "description": "The joins in words, in the request's language"},
-                                "area_ids": {"type": "array", "items": {"type": "string"}},
-                                "areas": {"type": "array", "items": {"type": "object", "properties": {
-                                    "id": {"type": "string"}, "name": {"type": "string"}, "status": {"type": "string"},
-                                    "status_label": {"type": "string"}, "illustrative": {"type": "boolean"}}}},
-                                "nearest": {"type": "object", "description": "Nearest service per kind",
-                                            "additionalProperties": {"type": "object", "properties": {
-                                                "id": {"type": "string"}, "name": {"type": "string"},
-                                                "distance_m": {"type": "number"}, "kind_label": {"type": "string"}}}},
-                                "history": {"type": "array", "items": {"type": "object", "properties": {
-                                    "status": {"type": "string"}, "status_label": {"type": "string"},
-                                    "note": {"type": "string", "nullable": True}, "role": {"type": "string"},
-                                    "changed_at": {"type": "string", "format": "date-time"}}}},
-                                "answers": {"type": "array", "description": "The municipality's public answers "
-                                            "(GET /proposals/{public_id} only), never who wrote them",
-                                            "items": {"type": "object", "properties": {
-                                                "body": {"type": "string"}, "department": {"type": "string", "nullable": True},
-                                                "role": {"type": "string"},
-                                                "answered_at": {"type": "string", "format": "date-time"}}}},
-                            }}]},
+                        "type": {"type": "string", "enum": ["Point"]},
+                        "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}},
                     },
                 },
-                "Support": {"type": "object", "properties": {
-                    "public_id": {"type": "string"}, "added": {"type": "boolean"},
-                    "support_count": {"type": "integer"}, "message": {"type": "string"}}},
+                "ProposalFeature": {
+                    "type": "object",
+                    "required": ["type", "id", "geometry", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "id": {"type": "string"},
+                        "geometry": {"$ref": "#/components/schemas/Point"},
+                        "properties": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/ProposalProperties"},
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "category_label": {"type": "string"},
+                                        "status_label": {"type": "string"},
+                                        "url": {"type": "string", "description": "Permalink"},
+                                        "public": {"type": "boolean", "description": "false while held for moderation"},
+                                        "summary": {
+                                            "type": "string",
+                                            "description": "The joins in words, in the request's language",
+                                        },
+                                        "area_ids": {"type": "array", "items": {"type": "string"}},
+                                        "areas": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "name": {"type": "string"},
+                                                    "status": {"type": "string"},
+                                                    "status_label": {"type": "string"},
+                                                    "illustrative": {"type": "boolean"},
+                                                },
+                                            },
+                                        },
+                                        "nearest": {
+                                            "type": "object",
+                                            "description": "Nearest service per kind",
+                                            "additionalProperties": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "name": {"type": "string"},
+                                                    "distance_m": {"type": "number"},
+                                                    "kind_label": {"type": "string"},
+                                                },
+                                            },
+                                        },
+                                        "history": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "status": {"type": "string"},
+                                                    "status_label": {"type": "string"},
+                                                    "note": {"type": "string", "nullable": True},
+                                                    "role": {"type": "string"},
+                                                    "changed_at": {"type": "string", "format": "date-time"},
+                                                },
+                                            },
+                                        },
+                                        "answers": {
+                                            "type": "array",
+                                            "description": "The municipality's public answers "
+                                            "(GET /proposals/{public_id} only), never who wrote them",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "body": {"type": "string"},
+                                                    "department": {"type": "string", "nullable": True},
+                                                    "role": {"type": "string"},
+                                                    "answered_at": {"type": "string", "format": "date-time"},
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            ]
+                        },
+                    },
+                },
+                "Support": {
+                    "type": "object",
+                    "properties": {
+                        "public_id": {"type": "string"},
+                        "added": {"type": "boolean"},
+                        "support_count": {"type": "integer"},
+                        "message": {"type": "string"},
+                    },
+                },
             },
         },
     }

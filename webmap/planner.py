@@ -5,6 +5,7 @@ Every view here needs a logged-in staff user (``webmap.auth.login_required``); t
 logout views live in ``webmap.auth``. Views read the request, call one function of
 ``layers.workflow`` / ``layers.proposals`` / ``layers.report`` and redirect or render.
 """
+
 from __future__ import annotations
 
 import orjson
@@ -17,7 +18,14 @@ from ..layers import report as report_data
 from ..layers import activities, store, workflow
 from ..layers import accounts as staff_accounts
 from ..layers.vocabulary import (
-    CHANNELS, PROPOSAL_STATUSES, ROLES, TOKEN_SCOPES, TOKEN_STATUSES, label, labels, translate,
+    CHANNELS,
+    PROPOSAL_STATUSES,
+    ROLES,
+    TOKEN_SCOPES,
+    TOKEN_STATUSES,
+    label,
+    labels,
+    translate,
 )
 from . import db, planner_map
 from .auth import actor, current_user, login_required
@@ -26,13 +34,14 @@ from .i18n import current_language
 bp = Blueprint("planner", __name__)
 
 
-
 @bp.app_context_processor
 def label_context():
     lang = current_language()
-    return {"status_label": lambda s: label(PROPOSAL_STATUSES, s, lang),
-            "channel_label": lambda c: label(CHANNELS, c, lang),
-            "role_label": lambda r: label(ROLES, r, lang)}
+    return {
+        "status_label": lambda s: label(PROPOSAL_STATUSES, s, lang),
+        "channel_label": lambda c: label(CHANNELS, c, lang),
+        "role_label": lambda r: label(ROLES, r, lang),
+    }
 
 
 def _labels(lang: str) -> dict:
@@ -68,12 +77,20 @@ def index():
         "proposalsUrl": url_for("planner.api_proposals"),
         "areasUrl": url_for("planner.api_areas"),
         "labels": _labels(lang),
-        "text": {"noProposals": _("Inga förslag matchar filtret."), "proposalsIn": _("Förslag i %(area)s"),
-                 "count": _("antal förslag"), "matching": _("%(n)s förslag matchar filtret.")},
+        "text": {
+            "noProposals": _("Inga förslag matchar filtret."),
+            "proposalsIn": _("Förslag i %(area)s"),
+            "count": _("antal förslag"),
+            "matching": _("%(n)s förslag matchar filtret."),
+        },
     }
     return render_template(
-        "planner/index.html", map_parts=parts, assets=planner_map.asset_urls(),
-        config_json=orjson.dumps(config).decode().replace("</", "<\\/"), labels=_labels(lang), areas=_area_names(),
+        "planner/index.html",
+        map_parts=parts,
+        assets=planner_map.asset_urls(),
+        config_json=orjson.dumps(config).decode().replace("</", "<\\/"),
+        labels=_labels(lang),
+        areas=_area_names(),
     )
 
 
@@ -96,18 +113,31 @@ def api_proposals():
     except ValueError:
         return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
     area_ids = list(db.registry().areas()["id"])
-    features = [{
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-        "properties": {
-            "public_id": r["public_id"], "title": r["title"], "category": r["category"], "status": r["status"],
-            "channel": r["channel"], "department": r["department"], "created_at": r["created_at"].isoformat(),
-            "area_ids": r["area_ids"], "hidden": bool(r["hidden"]),
-            "url": url_for("planner.proposal", public_id=r["public_id"]),
-        },
-    } for r in selected]
-    body = {"type": "FeatureCollection", "features": features, "total": len(features),
-            "area_counts": report_data.area_counts(selected, area_ids)}
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+            "properties": {
+                "public_id": r["public_id"],
+                "title": r["title"],
+                "category": r["category"],
+                "status": r["status"],
+                "channel": r["channel"],
+                "department": r["department"],
+                "created_at": r["created_at"].isoformat(),
+                "area_ids": r["area_ids"],
+                "hidden": bool(r["hidden"]),
+                "url": url_for("planner.proposal", public_id=r["public_id"]),
+            },
+        }
+        for r in selected
+    ]
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "total": len(features),
+        "area_counts": report_data.area_counts(selected, area_ids),
+    }
     return Response(orjson.dumps(body), mimetype="application/geo+json")
 
 
@@ -133,11 +163,20 @@ def proposal(public_id: str):
     ]
     config = current_app.config
     return render_template(
-        "planner/proposal.html", p=record, assets=planner_map.asset_urls(),
+        "planner/proposal.html",
+        p=record,
+        assets=planner_map.asset_urls(),
         map_parts=planner_map.base_map(registry, config["TILE_URL"], config["TILE_ATTRIBUTION"], lang),
-        map_data=orjson.dumps(planner_map.proposal_map_data(registry, record, lang)).decode().replace("</", "<\\/"), contact=contact, answers=answers, forwardings=forwardings,
-        areas=[(a, names.get(a, a)) for a in record["area_ids"]], nearest=nearest, labels=_labels(lang),
-        next_statuses=workflow.allowed_next(record["status"]), open_flags=open_flags, activities=linked_activities,
+        map_data=orjson.dumps(planner_map.proposal_map_data(registry, record, lang)).decode().replace("</", "<\\/"),
+        contact=contact,
+        answers=answers,
+        forwardings=forwardings,
+        areas=[(a, names.get(a, a)) for a in record["area_ids"]],
+        nearest=nearest,
+        labels=_labels(lang),
+        next_statuses=workflow.allowed_next(record["status"]),
+        open_flags=open_flags,
+        activities=linked_activities,
         also=[d for d in (record["also_departments"] or "").split(",") if d],
     )
 
@@ -161,8 +200,11 @@ def _workflow_action(public_id: str, action, done_message: str):
 @login_required
 def recompute(public_id: str):
     registry = db.registry()
-    return _workflow_action(public_id, lambda conn, r: workflow.recompute_joins(conn, registry, r["id"]),
-                            _("Områden och närmaste service är omräknade."))
+    return _workflow_action(
+        public_id,
+        lambda conn, r: workflow.recompute_joins(conn, registry, r["id"]),
+        _("Områden och närmaste service är omräknade."),
+    )
 
 
 @bp.post("/p/<public_id>/forward")
@@ -172,8 +214,15 @@ def forward(public_id: str):
     departments = db.registry().locality.departments
     return _workflow_action(
         public_id,
-        lambda conn, r: workflow.forward(conn, r["id"], request.form.get("department", ""), departments=departments,
-                                         role=role, user_id=user_id, note=request.form.get("note", "")),
+        lambda conn, r: workflow.forward(
+            conn,
+            r["id"],
+            request.form.get("department", ""),
+            departments=departments,
+            role=role,
+            user_id=user_id,
+            note=request.form.get("note", ""),
+        ),
         _("Förslaget är skickat till förvaltningen."),
     )
 
@@ -184,8 +233,9 @@ def change_status(public_id: str):
     role, user_id = actor()
     return _workflow_action(
         public_id,
-        lambda conn, r: workflow.change_status(conn, r["id"], request.form.get("status", ""), role=role,
-                                               user_id=user_id, note=request.form.get("note") or None),
+        lambda conn, r: workflow.change_status(
+            conn, r["id"], request.form.get("status", ""), role=role, user_id=user_id, note=request.form.get("note") or None
+        ),
         _("Statusen är ändrad."),
     )
 
@@ -200,8 +250,9 @@ def answer(public_id: str):
         department = None
     return _workflow_action(
         public_id,
-        lambda conn, r: workflow.answer(conn, r["id"], request.form.get("body", ""), role=role, user_id=user_id,
-                                        department=department),
+        lambda conn, r: workflow.answer(
+            conn, r["id"], request.form.get("body", ""), role=role, user_id=user_id, department=department
+        ),
         _("Svaret är publicerat."),
     )
 
@@ -263,9 +314,14 @@ def new():
 
 def _new_page(form: dict, lang: str) -> str:
     config = current_app.config
-    return render_template("planner/new.html", form=form, labels=_labels(lang), channels=proposal_service.CHANNELS,
-                           map_parts=planner_map.base_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], lang),
-                           assets=planner_map.asset_urls())
+    return render_template(
+        "planner/new.html",
+        form=form,
+        labels=_labels(lang),
+        channels=proposal_service.CHANNELS,
+        map_parts=planner_map.base_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], lang),
+        assets=planner_map.asset_urls(),
+    )
 
 
 # ------------------------------------------------------------------------------ report
@@ -273,6 +329,7 @@ def _new_page(form: dict, lang: str) -> str:
 @login_required
 def report():
     from . import planner_report
+
     return planner_report.render()
 
 
@@ -281,17 +338,25 @@ def report():
 @login_required(role="admin")
 def users():
     if request.method == "POST":
-        return _account_change(lambda conn: staff_accounts.create_user(
-            conn, request.form.get("username", "").strip(), request.form.get("password", ""),
-            request.form.get("role", "planner")), _("Kontot är skapat."))
+        return _account_change(
+            lambda conn: staff_accounts.create_user(
+                conn,
+                request.form.get("username", "").strip(),
+                request.form.get("password", ""),
+                request.form.get("role", "planner"),
+            ),
+            _("Kontot är skapat."),
+        )
     return _users_page()
 
 
 @bp.post("/users/<username>/role")
 @login_required(role="admin")
 def set_role(username: str):
-    return _account_change(lambda conn: staff_accounts.set_role(conn, username, request.form.get("role", "")),
-                           _("Rollen är ändrad och kontots inloggningar är avslutade."))
+    return _account_change(
+        lambda conn: staff_accounts.set_role(conn, username, request.form.get("role", "")),
+        _("Rollen är ändrad och kontots inloggningar är avslutade."),
+    )
 
 
 @bp.post("/users/<username>/active")
@@ -301,9 +366,10 @@ def set_active(username: str):
     if active is None:
         flash(_("Ange om kontot ska vara aktivt (1) eller inaktivt (0)."), "error")
         return _users_page(400)
-    return _account_change(lambda conn: staff_accounts.set_active(conn, username, active),
-                           _("Kontot är aktiverat.") if active else
-                           _("Kontot är inaktiverat: dess inloggningar och tokens fungerar inte längre."))
+    return _account_change(
+        lambda conn: staff_accounts.set_active(conn, username, active),
+        _("Kontot är aktiverat.") if active else _("Kontot är inaktiverat: dess inloggningar och tokens fungerar inte längre."),
+    )
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -328,6 +394,12 @@ def _users_page(status: int = 200):
     with db.reading() as conn:
         people, tokens = staff_accounts.list_users(conn), staff_accounts.list_tokens(conn)
     lang = current_language()
-    return render_template("planner/users.html", accounts=people, tokens=tokens, roles=staff_accounts.ROLES,
-                           scope_labels=labels(TOKEN_SCOPES, lang), token_status_labels=labels(TOKEN_STATUSES, lang),
-                           me=current_user()), status
+    return render_template(
+        "planner/users.html",
+        accounts=people,
+        tokens=tokens,
+        roles=staff_accounts.ROLES,
+        scope_labels=labels(TOKEN_SCOPES, lang),
+        token_status_labels=labels(TOKEN_STATUSES, lang),
+        me=current_user(),
+    ), status

@@ -15,6 +15,7 @@ Local assets, no CDN, served by ``resident.vendor`` (see ``webmap.map.VENDOR``):
                        Vladimir Agafonkin; includes simpleheat, BSD-2-Clause); overlay.js calls
                        L.heatLayer (folium's HeatMap plugin, whose default_js is a CDN URL, is not used).
 """
+
 from __future__ import annotations
 
 import html
@@ -24,7 +25,6 @@ import folium
 from ..geo.io import frame_to_features
 from ..layers.vocabulary import translate
 from .map import Attribution, vendor_path
-
 
 
 def tooltip_text(text: str) -> str:
@@ -87,15 +87,23 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     urls = asset_urls()
     locality = registry.locality
     lon, lat = locality.center
-    fmap = folium.Map(location=[lat, lon], zoom_start=locality.zoom, min_zoom=locality.min_zoom,
-                      max_zoom=locality.max_zoom, tiles=None, control_scale=True)
+    fmap = folium.Map(
+        location=[lat, lon],
+        zoom_start=locality.zoom,
+        min_zoom=locality.min_zoom,
+        max_zoom=locality.max_zoom,
+        tiles=None,
+        control_scale=True,
+    )
     _localise(fmap, urls)
-    folium.TileLayer(tile_url, attr=tile_attribution, name="Bakgrundskarta" if lang == "sv" else "Base map",
-                     max_zoom=locality.max_zoom).add_to(fmap)
+    folium.TileLayer(
+        tile_url, attr=tile_attribution, name="Bakgrundskarta" if lang == "sv" else "Base map", max_zoom=locality.max_zoom
+    ).add_to(fmap)
     Attribution(locality.attribution_lines(lang)).add_to(fmap)
     boundary = registry.frame(locality.boundary_layer)
     folium.GeoJson(
-        _boundary_geojson(boundary), name=registry.get(locality.boundary_layer).label(lang),
+        _boundary_geojson(boundary),
+        name=registry.get(locality.boundary_layer).label(lang),
         style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},
         interactive=False,
     ).add_to(fmap)
@@ -104,9 +112,16 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     kinds = locality.service_kinds
     for row in services.itertuples():
         label = translate(kinds.get(row.kind), lang, default=row.kind)
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, color="#1f4e79", weight=1,
-                            fill=True, fill_color="#ffffff", fill_opacity=0.9,
-                            tooltip=tooltip_text(f"{row.name} ({label})")).add_to(group)
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=5,
+            color="#1f4e79",
+            weight=1,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=0.9,
+            tooltip=tooltip_text(f"{row.name} ({label})"),
+        ).add_to(group)
     group.add_to(fmap)
     root = fmap.get_root()
     root.render()
@@ -122,21 +137,36 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
     placed = [item for item in items if item.get("lon") is not None and item.get("lat") is not None]
     if len(placed) == 1:  # one activity: centre on it
         lon, lat, zoom = placed[0]["lon"], placed[0]["lat"], locality.zoom + 1
-    fmap = folium.Map(location=[lat, lon], zoom_start=zoom, min_zoom=locality.min_zoom,
-                      max_zoom=locality.max_zoom, tiles=None, control_scale=True)
+    fmap = folium.Map(
+        location=[lat, lon],
+        zoom_start=zoom,
+        min_zoom=locality.min_zoom,
+        max_zoom=locality.max_zoom,
+        tiles=None,
+        control_scale=True,
+    )
     _localise(fmap, urls)
     folium.TileLayer(tile_url, attr=tile_attribution, max_zoom=locality.max_zoom).add_to(fmap)
     Attribution(locality.attribution_lines(lang)).add_to(fmap)
     folium.GeoJson(
-        _boundary_geojson(registry.frame(locality.boundary_layer)), interactive=False,
+        _boundary_geojson(registry.frame(locality.boundary_layer)),
+        interactive=False,
         style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},
     ).add_to(fmap)
     for item in items:
         if item.get("lon") is None or item.get("lat") is None:
             continue
-        marker = folium.CircleMarker([item["lat"], item["lon"]], radius=8, color="#54278f", weight=2, fill=True,
-                                     fill_color="#9e9ac8", fill_opacity=0.9, tooltip=tooltip_text(item["title"]))
-        marker.add_child(LinkPopup(link(item), item["title"], f' ({item["date"]})'))
+        marker = folium.CircleMarker(
+            [item["lat"], item["lon"]],
+            radius=8,
+            color="#54278f",
+            weight=2,
+            fill=True,
+            fill_color="#9e9ac8",
+            fill_opacity=0.9,
+            tooltip=tooltip_text(item["title"]),
+        )
+        marker.add_child(LinkPopup(link(item), item["title"], f" ({item['date']})"))
         marker.add_to(fmap)
     root = fmap.get_root()
     root.render()
@@ -166,5 +196,9 @@ def proposal_map_data(registry, record: dict, lang: str = "sv") -> dict:
         point = services.geometry[near["id"]]
         label = translate(kinds.get(kind), lang, default=kind)
         nearest.append({"lat": point.y, "lon": point.x, "text": f"{label}: {near['name']}, {near['distance_m']:.0f} m"})
-    return {"point": [record["lat"], record["lon"]], "title": record["title"],
-            "areas": json.loads(inside[["id", "name", "geometry"]].to_json(drop_id=True)), "nearest": nearest}
+    return {
+        "point": [record["lat"], record["lon"]],
+        "title": record["title"],
+        "areas": json.loads(inside[["id", "name", "geometry"]].to_json(drop_id=True)),
+        "nearest": nearest,
+    }

@@ -5,6 +5,7 @@ Figures come from ``layers.report``; this module draws them with matplotlib on t
 TM) as inline SVG with text kept as text, and renders one HTML page that prints to PDF from the
 browser. The standalone version (CLI) inlines its stylesheet so the file works on its own.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,7 +44,7 @@ def _svg(fig: Figure, label: str) -> str:
 
 
 def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def bar_chart(counts: dict, labels: dict, title: str) -> str:
@@ -86,14 +87,29 @@ def static_map(registry, records, counts: dict, title: str) -> str:
         areas = to_metric(registry.areas()).copy()
         areas["count"] = [counts.get(a, 0) for a in areas["id"]]
         top = max(1, int(areas["count"].max()))
-        areas.plot(ax=ax, column="count", cmap="Blues", edgecolor="#08306b", linewidth=1, legend=True, vmin=0,
-                   vmax=top, legend_kwds={"label": _("antal förslag"), "shrink": 0.6,
-                                          "ticks": MaxNLocator(integer=True, nbins=min(top, 5))})
+        areas.plot(
+            ax=ax,
+            column="count",
+            cmap="Blues",
+            edgecolor="#08306b",
+            linewidth=1,
+            legend=True,
+            vmin=0,
+            vmax=top,
+            legend_kwds={"label": _("antal förslag"), "shrink": 0.6, "ticks": MaxNLocator(integer=True, nbins=min(top, 5))},
+        )
         for row in areas.itertuples():
             point = row.geometry.representative_point()
             name = textwrap.shorten(row.name.split(" – ")[0], 24, placeholder="…")
-            ax.annotate(f"{name} ({row.count})", (point.x, point.y), xytext=(0, 10), textcoords="offset points",
-                        ha="center", fontsize=9, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8})
+            ax.annotate(
+                f"{name} ({row.count})",
+                (point.x, point.y),
+                xytext=(0, 10),
+                textcoords="offset points",
+                ha="center",
+                fontsize=9,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8},
+            )
         if records:
             points = gpd.GeoDataFrame(geometry=shapely.points([(r["lon"], r["lat"]) for r in records]), crs="EPSG:4326")
             # Thousands of dots as vector paths make a megabyte of SVG; past 2 000 they go in as one bitmap.
@@ -133,7 +149,10 @@ def build(conn, registry, lang: str) -> dict:
     charts = [(title, bar_chart(counts, labels[key], title)) for key, title, counts in tables if counts]
     charts.append((_("Inkomna förslag per vecka"), timeline_chart(figures["timeline"], _("Inkomna förslag per vecka"))))
     return {
-        "figures": figures, "labels": labels, "tables": tables, "charts": charts,
+        "figures": figures,
+        "labels": labels,
+        "tables": tables,
+        "charts": charts,
         "map_svg": static_map(registry, records, figures["by_area"], _("Förslag och utvecklingsområden")),
         "generated_at": datetime.now(UTC),
     }
@@ -146,5 +165,4 @@ def render(standalone: bool = False) -> str:
         data = build(conn, db.registry(), lang)
     css = CSS_PATH.read_text(encoding="utf-8") if standalone else None
     template = "planner/report_standalone.html" if standalone else "planner/report.html"
-    return render_template(template, standalone=standalone, inline_css=css,
-                           locality=db.registry().locality, **data)
+    return render_template(template, standalone=standalone, inline_css=css, locality=db.registry().locality, **data)

@@ -16,6 +16,7 @@ Configuration (``DIALOGKARTA_`` environment variables or test config):
   period one of ``second``, ``minute``, ``hour``, ``day`` or a number of seconds, e.g.
   ``"10/minute;60/hour"``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -97,6 +98,7 @@ def _client_key(bucket: str) -> tuple:
 def too_many(retry_after: float):
     """The 429 answer, with ``Retry-After`` in whole seconds."""
     from .errors import error_response, http_message
+
     response = error_response(429, "rate_limited", http_message(429))
     response.headers["Retry-After"] = str(int(retry_after + 0.999))
     return response
@@ -117,6 +119,7 @@ def record(bucket: str) -> None:
 
 def limited(bucket: str):
     """Decorate a view so that each client may call it only as often as ``RATELIMIT_<BUCKET>`` allows."""
+
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
@@ -126,5 +129,7 @@ def limited(bucket: str):
                 if retry_after:
                     return too_many(retry_after)
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorate

@@ -5,6 +5,7 @@ layer version and cached; proposals are not in the page, ``static/map.js`` loads
 ``/api/proposals``. Leaflet and Leaflet.markercluster are served from the installed XStatic
 packages under ``/vendor/<name>/<version>/``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -33,6 +34,7 @@ def language_links():
         args = request.args.to_dict()
         args["lang"] = code
         return f"{request.path}?{urlencode(args)}"
+
     return {"lang_url": lang_url, "language_names": LANGUAGE_NAMES}
 
 
@@ -54,8 +56,14 @@ def place_list(registry, lang: str) -> list[dict]:
     """Named places for the keyboard path: services, development areas and streets, sorted by name."""
     places = []
     for _index, row in registry.services().iterrows():
-        places.append({"name": row["name"], "kind": kind_label(registry.locality, row["kind"], lang),
-                       "lon": row.geometry.x, "lat": row.geometry.y})
+        places.append(
+            {
+                "name": row["name"],
+                "kind": kind_label(registry.locality, row["kind"], lang),
+                "lon": row.geometry.x,
+                "lat": row.geometry.y,
+            }
+        )
     for _index, row in registry.areas().iterrows():
         point = shapely.point_on_surface(row.geometry)
         places.append({"name": row["name"], "kind": _("Utvecklingsområde"), "lon": point.x, "lat": point.y})
@@ -64,8 +72,7 @@ def place_list(registry, lang: str) -> list[dict]:
         kinds = {"street": _("Gata")}
         for _index, row in frame.iterrows():
             point = row.geometry if row.geometry.geom_type == "Point" else shapely.point_on_surface(row.geometry)
-            places.append({"name": row["name"], "kind": kinds.get(row.get("kind"), _("Plats")),
-                           "lon": point.x, "lat": point.y})
+            places.append({"name": row["name"], "kind": kinds.get(row.get("kind"), _("Plats")), "lon": point.x, "lat": point.y})
     boundary = registry.boundary()
     places = [p for p in places if boundary.covers(shapely.Point(p["lon"], p["lat"]))]
     return sorted(places, key=lambda p: p["name"].casefold())
@@ -78,15 +85,21 @@ def client_config(registry, lang: str) -> dict:
     return {
         "lang": lang,
         "locality": locality.name,
-        "urls": {"proposals": url_for("api.list_proposals"), "nearby": url_for("api.nearby"),
-                 "proposal": url_for("resident.proposal", public_id="__id__"),
-                 "support": url_for("api.support", public_id="__id__")},
+        "urls": {
+            "proposals": url_for("api.list_proposals"),
+            "nearby": url_for("api.nearby"),
+            "proposal": url_for("resident.proposal", public_id="__id__"),
+            "support": url_for("api.support", public_id="__id__"),
+        },
         "categories": {c.id: c.label(lang) for c in locality.categories},
         "statuses": labels(PROPOSAL_STATUSES, lang),
-        "serviceKinds": {kind: {"label": kind_label(locality, kind, lang), "symbol": value.get("symbol", "•")}
-                         for kind, value in locality.service_kinds.items()},
-        "areaStatus": {key: {"label": translate(value, lang), "color": value.get("color")}
-                       for key, value in locality.area_status.items()},
+        "serviceKinds": {
+            kind: {"label": kind_label(locality, kind, lang), "symbol": value.get("symbol", "•")}
+            for kind, value in locality.service_kinds.items()
+        },
+        "areaStatus": {
+            key: {"label": translate(value, lang), "color": value.get("color")} for key, value in locality.area_status.items()
+        },
         "boundary": boundary,
         "focus": request.args.get("p"),
         "text": {
@@ -95,7 +108,9 @@ def client_config(registry, lang: str) -> dict:
             "moveHint": _("Dra den eller tryck på en annan plats för att flytta den."),
             "outside": _("Platsen ligger utanför %(locality)s. Välj en plats innanför den streckade gränsen."),
             "locating": _("Hämtar din position …"),
-            "locationOutside": _("Din position ligger utanför %(locality)s. Tryck på kartan eller välj en plats i listan i stället."),
+            "locationOutside": _(
+                "Din position ligger utanför %(locality)s. Tryck på kartan eller välj en plats i listan i stället."
+            ),
             "locationFailed": _("Din position kunde inte hämtas. Tryck på kartan eller välj en plats i listan i stället."),
             "locationUnsupported": _("Din webbläsare kan inte dela din position. Tryck på kartan eller välj en plats i listan."),
             "myPosition": _("din position"),
@@ -134,13 +149,19 @@ def index():
         for _index, row in areas.iterrows()
     ]
     return render_template(
-        "resident/index.html", locality=locality, map=map_parts(lang), config=client_config(registry, lang),
-        places=place_list(registry, lang), categories=[(c.id, c.label(lang)) for c in locality.categories],
+        "resident/index.html",
+        locality=locality,
+        map=map_parts(lang),
+        config=client_config(registry, lang),
+        places=place_list(registry, lang),
+        categories=[(c.id, c.label(lang)) for c in locality.categories],
         legend_areas=legend_areas,
         area_status={k: {"label": translate(v, lang), "color": v.get("color")} for k, v in locality.area_status.items()},
-        service_kinds={k: {"label": kind_label(locality, k, lang), "symbol": v.get("symbol", "•")}
-                       for k, v in locality.service_kinds.items()},
-        attribution=locality.attribution_lines(lang), tile_attribution=current_app.config["TILE_ATTRIBUTION"],
+        service_kinds={
+            k: {"label": kind_label(locality, k, lang), "symbol": v.get("symbol", "•")} for k, v in locality.service_kinds.items()
+        },
+        attribution=locality.attribution_lines(lang),
+        tile_attribution=current_app.config["TILE_ATTRIBUTION"],
     )
 
 
@@ -165,13 +186,20 @@ def proposal(public_id: str):
         answers = public_answers(conn, record)
     view = store.public_view(record, grid_m=current_app.config["PUBLIC_GRID_M"])
     detail = joins_detail(view, registry, lang)
-    departments = {a.get("department"): registry.locality.department_label(a.get("department"), lang)
-                   for a in answers if a.get("department")}
+    departments = {
+        a.get("department"): registry.locality.department_label(a.get("department"), lang) for a in answers if a.get("department")
+    }
     return render_template(
-        "resident/proposal.html", proposal=view, summary=join_sentence(detail, own=False), detail=detail,
-        category=category_label(registry.locality, view["category"], lang), status=status_label(view["status"]),
+        "resident/proposal.html",
+        proposal=view,
+        summary=join_sentence(detail, own=False),
+        detail=detail,
+        category=category_label(registry.locality, view["category"], lang),
+        status=status_label(view["status"]),
         history=[{**h, "label": status_label(h["status"])} for h in view.get("history", [])],
-        answers=answers, departments=departments, locality=registry.locality,
+        answers=answers,
+        departments=departments,
+        locality=registry.locality,
     )
 
 
@@ -179,11 +207,12 @@ def proposal(public_id: str):
 def privacy():
     config = current_app.config
     return render_template(
-        "resident/privacy.html", locality=db.registry().locality,
+        "resident/privacy.html",
+        locality=db.registry().locality,
         retention_days=config["CONTACT_RETENTION_DAYS"],
         max_retention_years=round(config["CONTACT_MAX_RETENTION_DAYS"] / 365),
-        controller=config.get("PRIVACY_CONTROLLER") or _("%(municipality)s (kommunstyrelsen)",
-                                                          municipality=db.registry().locality.municipality),
+        controller=config.get("PRIVACY_CONTROLLER")
+        or _("%(municipality)s (kommunstyrelsen)", municipality=db.registry().locality.municipality),
         contact_email=config.get("PRIVACY_CONTACT_EMAIL"),
     )
 

@@ -1,4 +1,5 @@
 """Security headers, a per-request CSP nonce, and CSRF protection for every form."""
+
 from __future__ import annotations
 
 import secrets

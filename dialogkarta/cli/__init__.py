@@ -1,4 +1,5 @@
 """The ``dialogkarta`` command line: one click group; each area of the app owns its commands."""
+
 from __future__ import annotations
 
 import click
@@ -10,6 +11,7 @@ from ..webmap import cli as store_commands, cli_layers, cli_planner, cli_trust
 
 def _create_app():
     from ..webmap.app import create_app
+
     return create_app()
 
 

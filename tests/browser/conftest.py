@@ -3,6 +3,7 @@
 Without /usr/bin/chromium the browser tests skip, unless DIALOGKARTA_REQUIRE_BROWSER=1 (CI),
 which turns a missing browser into a failure. Screenshots go to test-artifacts/screenshots/.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,13 @@ from dialogkarta.webmap.app import create_app
 
 CHROMIUM = os.environ.get("DIALOGKARTA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Tile requests never leave the machine in tests: this address answers nothing.
@@ -67,14 +73,16 @@ class LiveServer:
 
 @pytest.fixture
 def live_app(tmp_path):
-    return create_app({
-        "TESTING": False,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite'}",
-        "SECRET_KEY": "browser-test-secret",
-        "RATELIMIT_ENABLED": False,
-        "TILE_URL": OFFLINE_TILES,
-    })
+    return create_app(
+        {
+            "TESTING": False,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite'}",
+            "SECRET_KEY": "browser-test-secret",
+            "RATELIMIT_ENABLED": False,
+            "TILE_URL": OFFLINE_TILES,
+        }
+    )
 
 
 @pytest.fixture
@@ -106,6 +114,10 @@ def screenshot(page, name: str) -> Path:
 def external_requests(page):
     """Collect every request the page makes to a host other than 127.0.0.1."""
     seen = []
-    page.on("request", lambda request: seen.append(request.url)
-            if not request.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else None)
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request.url) if not request.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else None
+        ),
+    )
     return seen

@@ -2,6 +2,7 @@
 error, and they add no global variable to the page (folium's own map variables and Leaflet's ``L``
 are there before they run). Two controls show the checks would notice a module that throws or a
 global put back."""
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,11 @@ def site(live_app, live_server):
     """One proposal, one planner account and one placed activity, on the live server."""
     make_user(live_app, PLANNER)
     with live_app.app_context(), db.transaction() as conn:
-        record = proposals.submit(conn, db.registry(), {"lon": 13.3466, "lat": 55.6657, "category": "traffic",
-                                                        "title": "Cykelställ", "description": "Fler cykelställ."})
+        record = proposals.submit(
+            conn,
+            db.registry(),
+            {"lon": 13.3466, "lat": 55.6657, "category": "traffic", "title": "Cykelställ", "description": "Fler cykelställ."},
+        )
     return {"url": live_server.url, "public_id": record["public_id"]}
 
 
@@ -111,7 +115,8 @@ def test_pages_load_our_scripts_as_modules_without_errors_or_globals(site, watch
         if path == "/":  # what bench/map_page.py times
             assert page.evaluate("performance.getEntriesByName('dialogkarta:proposals-loaded').length") == 1
     assert {path: (s["classic"], s["new globals"]) for path, s in seen.items()} == {
-        path: ([], []) for path, _ready, _module in PAGES}
+        path: ([], []) for path, _ready, _module in PAGES
+    }
     assert watch.errors == []
 
 
@@ -134,8 +139,12 @@ def test_a_module_that_throws_is_noticed(site, watched):
     """Control: the same checks, with map.js made to throw at its end (after it has done its work)."""
     page, watch = watched
     original = (STATIC / "map.js").read_text()
-    page.route("**/static/map.js", lambda route: route.fulfill(
-        status=200, content_type="text/javascript", body=original + "\nthrow new Error('control: thrown');\n"))
+    page.route(
+        "**/static/map.js",
+        lambda route: route.fulfill(
+            status=200, content_type="text/javascript", body=original + "\nthrow new Error('control: thrown');\n"
+        ),
+    )
     visit(page, watch, site["url"], "/", "html[data-proposals=loaded]", site["public_id"])
     assert any("control: thrown" in error for error in watch.errors), watch.errors
 
@@ -144,21 +153,29 @@ def test_a_global_put_back_is_noticed(site, watched):
     """Control: map.js with the global it used to have."""
     page, watch = watched
     original = (STATIC / "map.js").read_text()
-    page.route("**/static/map.js", lambda route: route.fulfill(
-        status=200, content_type="text/javascript", body=original + "\nwindow.Dialogkarta = {};\n"))
+    page.route(
+        "**/static/map.js",
+        lambda route: route.fulfill(status=200, content_type="text/javascript", body=original + "\nwindow.Dialogkarta = {};\n"),
+    )
     visit(page, watch, site["url"], "/", "html[data-proposals=loaded]", site["public_id"])
     assert page.evaluate(NEW_GLOBALS) == ["Dialogkarta"]
 
 
 # ------------------------------------------------------------------ the sources themselves (no browser)
 def test_every_script_of_ours_is_a_module_with_no_window_assignment():
-    tags = [tag for template in TEMPLATES.rglob("*.html") for tag in re.findall(r"<script\b[^>]*>", template.read_text())
-            if "url_for('static'" in tag]
+    tags = [
+        tag
+        for template in TEMPLATES.rglob("*.html")
+        for tag in re.findall(r"<script\b[^>]*>", template.read_text())
+        if "url_for('static'" in tag
+    ]
     assert tags and all('type="module"' in tag for tag in tags), tags
     sources = {path.relative_to(STATIC).as_posix(): path.read_text() for path in STATIC.rglob("*.js")}
     assert {"js/http.js", "js/i18n.js", "map.js", "planner/overlay.js"} <= set(sources)
-    assigned = {name: re.findall(r"\bwindow\.[\w$]+\s*=(?!=)|\bwindow\[[^\]]+\]\s*=(?!=)|\bglobalThis\b", text)
-                for name, text in sources.items()}
+    assigned = {
+        name: re.findall(r"\bwindow\.[\w$]+\s*=(?!=)|\bwindow\[[^\]]+\]\s*=(?!=)|\bglobalThis\b", text)
+        for name, text in sources.items()
+    }
     assert {name: found for name, found in assigned.items() if found} == {}
     # Page modules import the shared helpers instead of calling fetch or reading page data themselves.
     for name, text in sources.items():

@@ -1,5 +1,6 @@
 """A planner in Chromium: log in, filter the overlay, open a proposal from an area, forward it, answer it,
 and see the answer on the public permalink, with no request leaving the machine."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,9 +27,19 @@ def _seed(app):
                 ("culture_leisure", ("services", "bibliotek"), "Längre öppettider"),
             ):
                 lon, lat = feature_point(registry, *where)
-                proposals.submit(conn, registry, {"lon": lon, "lat": lat, "category": category, "title": title,
-                                                  "description": "Från en invånare.", "email": "boende@example.se",
-                                                  "consent": True})
+                proposals.submit(
+                    conn,
+                    registry,
+                    {
+                        "lon": lon,
+                        "lat": lat,
+                        "category": category,
+                        "title": title,
+                        "description": "Från en invånare.",
+                        "email": "boende@example.se",
+                        "consent": True,
+                    },
+                )
         area = registry.areas().set_index("id").geometry["kvarnskon-vattenrannan"]
     return area
 
@@ -73,15 +84,19 @@ def test_planner_flow_from_overlay_to_public_answer(live_server, live_app, page,
     screenshot(page, "planner-overlay")
 
     # Click the development area on the map: its proposals are listed beside it.
-    avoid = [(f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1])
-             for f in page.evaluate("fetch('/planner/api/proposals').then(r => r.json())")["features"]]
+    avoid = [
+        (f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1])
+        for f in page.evaluate("fetch('/planner/api/proposals').then(r => r.json())")["features"]
+    ]
     with live_app.app_context():  # service markers are clickable too
         avoid += [(g.x, g.y) for g in db.registry().services().geometry]
     lon, lat = _click_spot(area, avoid)
     map_box = page.locator(".overlay-map .folium-map")
     map_box.scroll_into_view_if_needed()
     map_name = map_box.get_attribute("id")  # folium's variable for the map
-    x, y = page.evaluate(f"(() => {{ const p = window['{map_name}'].latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
+    x, y = page.evaluate(
+        f"(() => {{ const p = window['{map_name}'].latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
     box = map_box.bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#area-proposals li")
@@ -90,8 +105,7 @@ def test_planner_flow_from_overlay_to_public_answer(live_server, live_app, page,
     page.click("#area-proposals a:has-text('Övergångsställe')")
     page.wait_for_selector("#forward-form")
     # The joins, visible: the area, the point and a line to each kind's nearest service.
-    assert page.locator("[data-proposal-map] path").count() >= 2 + 2 * len(
-        page.locator("#nearest tbody tr").all())
+    assert page.locator("[data-proposal-map] path").count() >= 2 + 2 * len(page.locator("#nearest tbody tr").all())
     public_path = page.locator("a[href^='/p/']").first.get_attribute("href")
 
     page.select_option("#forward-department", "tekniska")
@@ -133,8 +147,9 @@ def test_staff_enter_a_meeting_proposal_by_clicking_the_map(live_server, live_ap
     holder.scroll_into_view_if_needed()
     map_name = holder.locator(".folium-map").get_attribute("id")  # folium's variable for the map
     point = area.representative_point()
-    x, y = page.evaluate(f"(() => {{ const p = window['{map_name}'].latLngToContainerPoint([{point.y}, {point.x}]); "
-                         "return [p.x, p.y]; })()")
+    x, y = page.evaluate(
+        f"(() => {{ const p = window['{map_name}'].latLngToContainerPoint([{point.y}, {point.x}]); return [p.x, p.y]; }})()"
+    )
     box = page.locator("[data-pick-map] .folium-map").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     assert abs(float(page.input_value("#lat")) - point.y) < 0.001

@@ -1,5 +1,6 @@
 """The resident map in Chromium: layers, placing and sending a proposal by mouse, by keyboard and on a phone,
 supporting a nearby proposal, English, geolocation, and residents' text shown as text everywhere."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,14 @@ XSS_TEXT = "Läs <script>alert('x')</script> och <b>fet</b>"
 
 
 def add_proposal(live_server, **fields) -> str:
-    body = {"lon": 13.3466, "lat": 55.6657, "category": "traffic", "title": "Cykelställ", "description": "Fler cykelställ.",
-            **fields}
+    body = {
+        "lon": 13.3466,
+        "lat": 55.6657,
+        "category": "traffic",
+        "title": "Cykelställ",
+        "description": "Fler cykelställ.",
+        **fields,
+    }
     response = live_server.app.test_client().post("/api/proposals", json=body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
@@ -31,11 +38,11 @@ def open_map(page, live_server, path="/"):
 
 def click_map_at(page, lat, lon, zoom=17, center=None):
     """Show ``center`` (default: the point itself) at ``zoom``, then click the map where (lat, lon) is."""
-    page.evaluate(f"([lat, lon, zoom]) => {MAP}.setView([lat, lon], zoom, {{animate: false}})",
-                  [*(center or (lat, lon)), zoom])
+    page.evaluate(f"([lat, lon, zoom]) => {MAP}.setView([lat, lon], zoom, {{animate: false}})", [*(center or (lat, lon)), zoom])
     page.wait_for_timeout(150)  # let Leaflet settle (maxBounds may pan after a jump)
-    x, y = page.evaluate(f"([lat, lon]) => {{ const p = {MAP}.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }}",
-                         [lat, lon])
+    x, y = page.evaluate(
+        f"([lat, lon]) => {{ const p = {MAP}.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }}", [lat, lon]
+    )
     page.locator(".dk-map").click(position={"x": x, "y": y})
 
 
@@ -46,13 +53,17 @@ def api_support_count(live_server, public_id) -> int:
 def test_map_shows_layers_controls_and_legend(live_server, page, external_requests):
     add_proposal(live_server)
     open_map(page, live_server)
-    assert page.locator(".leaflet-overlay-pane path").count() >= 5          # boundary + 4 development areas
-    assert page.locator(".dk-service").count() >= 20                        # service symbols
+    assert page.locator(".leaflet-overlay-pane path").count() >= 5  # boundary + 4 development areas
+    assert page.locator(".dk-service").count() >= 20  # service symbols
     assert page.locator(".leaflet-marker-icon[title='Cykelställ']").count() + page.locator(".marker-cluster").count() >= 1
     page.locator(".leaflet-control-layers").hover()
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    assert [o.strip() for o in overlays] == ["Dialogområde Dalby", "Utvecklingsområden", "Service och målpunkter",
-                                             "Invånarnas förslag"]
+    assert [o.strip() for o in overlays] == [
+        "Dialogområde Dalby",
+        "Utvecklingsområden",
+        "Service och målpunkter",
+        "Invånarnas förslag",
+    ]
     assert page.locator(".leaflet-control-scale").is_visible()
     assert "SCB" in page.locator(".leaflet-control-attribution").inner_text()
     assert page.locator(".legend").get_by_text("Under byggnation").is_visible()
@@ -158,7 +169,7 @@ def test_switch_to_english(live_server, page):
     assert page.locator("h1").inner_text() == "What would you change in Dalby?"
     assert "Development areas" in page.locator(".leaflet-control-layers-overlays").inner_text()
     page.reload()
-    assert page.get_attribute("html", "lang") == "en"   # remembered
+    assert page.get_attribute("html", "lang") == "en"  # remembered
     screenshot(page, "resident-map-english-1280x800")
 
 
@@ -185,8 +196,9 @@ def test_residents_text_is_text_in_popup_list_and_permalink(live_server, page, e
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="sv-SE", has_touch=True, is_mobile=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640}, locale="sv-SE", has_touch=True, is_mobile=True, device_scale_factor=2
+    )
     yield context.new_page()
     context.close()
 
@@ -202,9 +214,21 @@ def test_phone_360x640_tap_targets_and_pin_not_covered(live_server, phone):
     pin.wait_for(state="visible", timeout=5000)
     screenshot(phone, "resident-pin-360x640")
     small = []
-    for selector in ("#locate", "#place-list button", "#category", "#title", "#description", "#submit",
-                     ".leaflet-control-zoom-in", ".leaflet-control-zoom-out", ".leaflet-control-layers-toggle",
-                     ".site-nav a", ".lang-switch a", ".dk-pin", "#to-form"):
+    for selector in (
+        "#locate",
+        "#place-list button",
+        "#category",
+        "#title",
+        "#description",
+        "#submit",
+        ".leaflet-control-zoom-in",
+        ".leaflet-control-zoom-out",
+        ".leaflet-control-layers-toggle",
+        ".site-nav a",
+        ".lang-switch a",
+        ".dk-pin",
+        "#to-form",
+    ):
         for element in phone.locator(selector).all()[:3]:
             size = element.bounding_box()
             if size and (size["height"] < 44 or size["width"] < 44):
@@ -212,8 +236,8 @@ def test_phone_360x640_tap_targets_and_pin_not_covered(live_server, phone):
     assert small == []
     pin_box = pin.bounding_box()
     form_box = phone.locator("#proposal-form").bounding_box()
-    assert form_box["y"] >= pin_box["y"] + pin_box["height"]          # the form starts below the pin, never over it
-    phone.locator("#to-form").tap()                                     # one tap from the map to the form
+    assert form_box["y"] >= pin_box["y"] + pin_box["height"]  # the form starts below the pin, never over it
+    phone.locator("#to-form").tap()  # one tap from the map to the form
     assert phone.evaluate("document.activeElement.id") == "step-describe-heading"
     phone.locator("#title").scroll_into_view_if_needed()
     assert phone.locator("#title").is_visible()
@@ -222,8 +246,9 @@ def test_phone_360x640_tap_targets_and_pin_not_covered(live_server, phone):
 
 def test_use_my_location_inside_and_outside(live_server, browser):
     for (lat, lon), inside in (((55.6650, 13.3500), True), ((55.7053, 13.1872), False)):  # Dalby; Lund C
-        context = browser.new_context(locale="sv-SE", geolocation={"latitude": lat, "longitude": lon},
-                                      permissions=["geolocation"])
+        context = browser.new_context(
+            locale="sv-SE", geolocation={"latitude": lat, "longitude": lon}, permissions=["geolocation"]
+        )
         page = context.new_page()
         open_map(page, live_server)
         page.click("#locate")
@@ -239,8 +264,12 @@ def test_use_my_location_inside_and_outside(live_server, browser):
 def _axe_source():
     import os
     from pathlib import Path
-    candidates = [os.environ.get("DIALOGKARTA_AXE", ""), "node_modules/axe-core/axe.min.js",
-                  str(Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js")]
+
+    candidates = [
+        os.environ.get("DIALOGKARTA_AXE", ""),
+        "node_modules/axe-core/axe.min.js",
+        str(Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"),
+    ]
     path = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
     if path is None:
         message = "axe-core not installed (npm install axe-core, or set DIALOGKARTA_AXE to axe.min.js)"
@@ -264,7 +293,8 @@ def test_no_accessibility_violations_on_resident_pages(live_server, browser):
                 page.wait_for_selector("html[data-proposals=loaded]")
             page.add_script_tag(content=axe)
             found[f"{path} at {width}x{height}"] = page.evaluate(
-                "axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))")
+                "axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))"
+            )
         context.close()
     assert found == {key: [] for key in found}
 

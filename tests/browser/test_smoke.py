@@ -1,4 +1,5 @@
 """The app opens in a real browser."""
+
 from tests.browser.conftest import screenshot
 
 

@@ -13,6 +13,7 @@ attribute a payload could have created (``on*`` handlers, ``javascript:`` URLs, 
 object, embed, base, meta refresh, or the payload's marker). Figures go to
 test-artifacts/xss.txt.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,46 +38,46 @@ PAYLOADS = [
     '"><script>alert("xssmark")</script>',
     "'><img src=x onerror=alert('xssmark')>",
     '<body onload=alert("xssmark")>',
-    '<iframe src="javascript:alert(\'xssmark\')"></iframe>',
-    '<a href="javascript:alert(\'xssmark\')">xssmark</a>',
-    '<a href="JaVaScRiPt:alert(\'xssmark\')">xssmark</a>',
-    '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(\'xssmark\')">xssmark</a>',
-    '<a href="jav&#x09;ascript:alert(\'xssmark\')">xssmark</a>',
+    "<iframe src=\"javascript:alert('xssmark')\"></iframe>",
+    "<a href=\"javascript:alert('xssmark')\">xssmark</a>",
+    "<a href=\"JaVaScRiPt:alert('xssmark')\">xssmark</a>",
+    "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert('xssmark')\">xssmark</a>",
+    "<a href=\"jav&#x09;ascript:alert('xssmark')\">xssmark</a>",
     'javascript:alert("xssmark")',
     '<details open ontoggle=alert("xssmark")>',
     '<input autofocus onfocus=alert("xssmark")>',
     '<video><source onerror=alert("xssmark")></video>',
     '<audio src=x onerror=alert("xssmark")>',
-    '<object data="javascript:alert(\'xssmark\')"></object>',
-    '<embed src="javascript:alert(\'xssmark\')">',
+    "<object data=\"javascript:alert('xssmark')\"></object>",
+    "<embed src=\"javascript:alert('xssmark')\">",
     '<math><mtext><table><mglyph><style><img src=x onerror=alert("xssmark")>',
-    '<svg><a xlink:href="javascript:alert(\'xssmark\')"><text x=20 y=20>xssmark</text></a></svg>',
+    "<svg><a xlink:href=\"javascript:alert('xssmark')\"><text x=20 y=20>xssmark</text></a></svg>",
     '<svg><animate onbegin=alert("xssmark") attributeName=x dur=1s>',
     '<marquee onstart=alert("xssmark")>xssmark</marquee>',
     '<meta http-equiv="refresh" content="0;url=javascript:alert(\'xssmark\')">',
-    '<base href="javascript:alert(\'xssmark\')//">',
-    '<form action="javascript:alert(\'xssmark\')"><button>xssmark</button></form>',
-    '<button formaction="javascript:alert(\'xssmark\')">xssmark</button>',
-    '<div style="background:url(javascript:alert(\'xssmark\'))">xssmark</div>',
+    "<base href=\"javascript:alert('xssmark')//\">",
+    "<form action=\"javascript:alert('xssmark')\"><button>xssmark</button></form>",
+    "<button formaction=\"javascript:alert('xssmark')\">xssmark</button>",
+    "<div style=\"background:url(javascript:alert('xssmark'))\">xssmark</div>",
     '<scr<script>ipt>alert("xssmark")</scr</script>ipt>',
     '&lt;script&gt;alert("xssmark")&lt;/script&gt;',
     '%3Cscript%3Ealert("xssmark")%3C/script%3E',
     '\\u003cscript\\u003ealert("xssmark")\\u003c/script\\u003e',
-    '{{constructor.constructor(\'alert("xssmark")\')()}}',
+    "{{constructor.constructor('alert(\"xssmark\")')()}}",
     '${alert("xssmark")}',
-    '${alert(`xssmark`)}',
-    '`-alert(`xssmark`)-`',
+    "${alert(`xssmark`)}",
+    "`-alert(`xssmark`)-`",
     '</textarea><script>alert("xssmark")</script>',
     '</title><script>alert("xssmark")</script>',
     '"-alert("xssmark")-"',
-    '\'-alert("xssmark")-\'',
+    "'-alert(\"xssmark\")-'",
     '</script><script>alert("xssmark")</script>',
     '<img src="x" onerror="&#97;&#108;&#101;&#114;&#116;&#40;&#39;xssmark&#39;&#41;">',
-    '<svg/onload=alert`xssmark`>',
-    '<noscript><p title="</noscript><img src=x onerror=alert(\'xssmark\')>">',
+    "<svg/onload=alert`xssmark`>",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert('xssmark')>\">",
     '<template><img src=x onerror=alert("xssmark")></template>',
     '<x onclick=alert("xssmark")>xssmark</x>',
-    '<link rel=import href="data:text/html,<script>alert(\'xssmark\')</script>">',
+    "<link rel=import href=\"data:text/html,<script>alert('xssmark')</script>\">",
 ]
 
 AUDIT = r"""
@@ -135,36 +136,63 @@ document.addEventListener("securitypolicyviolation",
 @pytest.fixture(scope="module")
 def xss_site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("xss")
-    app = create_app({
-        "TESTING": False, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "xss-secret",
-        "DATABASE_URL": f"sqlite:///{folder / 'xss.sqlite'}", "RATELIMIT_ENABLED": False, "TILE_URL": OFFLINE_TILES,
-        "HOLD_LINKS": False, "FLAG_HIDE_THRESHOLD": 1000,
-    })
+    app = create_app(
+        {
+            "TESTING": False,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": "xss-secret",
+            "DATABASE_URL": f"sqlite:///{folder / 'xss.sqlite'}",
+            "RATELIMIT_ENABLED": False,
+            "TILE_URL": OFFLINE_TILES,
+            "HOLD_LINKS": False,
+            "FLAG_HIDE_THRESHOLD": 1000,
+        }
+    )
     from dialogkarta.layers import accounts, activities, proposals, workflow
     from dialogkarta.webmap import db
+
     seeded = []
     with app.app_context(), db.transaction() as conn:
         registry = db.registry()
         departments = list(registry.locality.departments)
         user = accounts.create_user(conn, "xss-admin", PASSWORD, "admin")
         for i, payload in enumerate(PAYLOADS):
-            record = proposals.submit(conn, registry, {
-                "lon": 13.3514 + (i % 9) * 0.0006, "lat": 55.6652 + (i // 9) * 0.0005, "category": "traffic",
-                "title": payload[:120], "description": payload, "name": payload[:200],
-                "email": f"person{i}@example.se", "consent": True,
-            })
+            record = proposals.submit(
+                conn,
+                registry,
+                {
+                    "lon": 13.3514 + (i % 9) * 0.0006,
+                    "lat": 55.6652 + (i // 9) * 0.0005,
+                    "category": "traffic",
+                    "title": payload[:120],
+                    "description": payload,
+                    "name": payload[:200],
+                    "email": f"person{i}@example.se",
+                    "consent": True,
+                },
+            )
             pid = record["id"]
-            workflow.forward(conn, pid, departments[i % len(departments)], departments=departments, role="planner",
-                             note=payload)
+            workflow.forward(conn, pid, departments[i % len(departments)], departments=departments, role="planner", note=payload)
             workflow.answer(conn, pid, payload, role="planner")
             if i % 2:
                 workflow.change_status(conn, pid, "declined", role="planner", note=payload)
             workflow.flag(conn, record["public_id"], f"flagging-browser-token-{i:04d}", payload, threshold=1000)
             seeded.append(record["public_id"])
-            activities.create(conn, {"kind": "open_meeting", "title": payload[:200], "description": payload,
-                                     "place": payload[:200], "date": "2026-12-01", "status": "planned",
-                                     "lon": 13.3514 + (i % 9) * 0.0006, "lat": 55.6600,
-                                     "proposals": [record["public_id"]]}, role="planner")
+            activities.create(
+                conn,
+                {
+                    "kind": "open_meeting",
+                    "title": payload[:200],
+                    "description": payload,
+                    "place": payload[:200],
+                    "date": "2026-12-01",
+                    "status": "planned",
+                    "lon": 13.3514 + (i % 9) * 0.0006,
+                    "lat": 55.6600,
+                    "proposals": [record["public_id"]],
+                },
+                role="planner",
+            )
             if i == 0:  # hidden with a payload as the reason: the moderation queue shows it
                 workflow.hide(conn, pid, PAYLOADS[1], role="moderator", user_id=user.id)
     with LiveServer(app) as server:
@@ -203,8 +231,10 @@ def _record(results, dialogs, kind):
     ARTIFACT.parent.mkdir(exist_ok=True)
     injected = [(label, r) for label, r in results if r["found"] or r["csp"]]
     with ARTIFACT.open("a") as out:
-        out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} xss {kind}: {len(PAYLOADS)} payloads x 10 fields, "
-                  f"{len(results)} page views, dialogs={len(dialogs)}, pages with injected markup={len(injected)}\n")
+        out.write(
+            f"{time.strftime('%Y-%m-%dT%H:%M:%S')} xss {kind}: {len(PAYLOADS)} payloads x 10 fields, "
+            f"{len(results)} page views, dialogs={len(dialogs)}, pages with injected markup={len(injected)}\n"
+        )
     return injected
 
 

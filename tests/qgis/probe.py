@@ -14,13 +14,22 @@ with one plain JSON answer per step, so the tests decide and this script only ob
 QGIS's message log (where the OGR provider reports GDAL warnings) is returned as ``log``. The process
 ends with ``os._exit`` after writing: QGIS 3.22 can crash on exit after OAPIF layers.
 """
+
 import json
 import os
 import sys
 
 from qgis.core import (
-    Qgis, QgsApplication, QgsAuthMethodConfig, QgsCoordinateReferenceSystem, QgsFeatureRequest, QgsGeometry,
-    QgsMapRendererParallelJob, QgsMapSettings, QgsRectangle, QgsVectorLayer,
+    Qgis,
+    QgsApplication,
+    QgsAuthMethodConfig,
+    QgsCoordinateReferenceSystem,
+    QgsFeatureRequest,
+    QgsGeometry,
+    QgsMapRendererParallelJob,
+    QgsMapSettings,
+    QgsRectangle,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
@@ -36,8 +45,7 @@ def _symbol_layers(symbol):
     out = []
     for layer in symbol.symbolLayers():
         props = layer.properties()
-        entry = {"class": layer.layerType(), "size": props.get("size"), "shape": props.get("name"),
-                 "color": layer.color().name()}
+        entry = {"class": layer.layerType(), "size": props.get("size"), "shape": props.get("name"), "color": layer.color().name()}
         if layer.layerType() == "SvgMarker":
             path = layer.path()
             entry["svg"] = props.get("name")
@@ -52,8 +60,9 @@ def _renderer(layer):
     info = {"type": renderer.type(), "attribute": None, "categories": [], "symbols": []}
     if renderer.type() == "categorizedSymbol":
         info["attribute"] = renderer.classAttribute()
-        info["categories"] = [{"value": c.value(), "label": c.label(), "layers": _symbol_layers(c.symbol())}
-                              for c in renderer.categories()]
+        info["categories"] = [
+            {"value": c.value(), "label": c.label(), "layers": _symbol_layers(c.symbol())} for c in renderer.categories()
+        ]
     else:
         info["symbols"] = [_symbol_layers(s) for s in renderer.symbols(_context())]
     info["legend"] = [item.label() for item in renderer.legendSymbolItems()]
@@ -62,12 +71,18 @@ def _renderer(layer):
 
 def _context():
     from qgis.core import QgsRenderContext
+
     return QgsRenderContext()
 
 
 def _describe(layer):
-    info = {"valid": layer.isValid(), "crs": layer.crs().authid(), "count": layer.featureCount(),
-            "fields": [f.name() for f in layer.fields()], "geometry": int(layer.geometryType())}
+    info = {
+        "valid": layer.isValid(),
+        "crs": layer.crs().authid(),
+        "count": layer.featureCount(),
+        "fields": [f.name() for f in layer.fields()],
+        "geometry": int(layer.geometryType()),
+    }
     if not layer.isValid():
         info["error"] = layer.error().summary()
         return info
@@ -123,15 +138,22 @@ def _render(layers, out, size, extent=None, crs=None):
     image.save(out, "PNG")
     histogram = _histogram(image)
     total = sum(histogram.values())
-    return {"path": out, "width": image.width(), "height": image.height(),
-            "painted": 1 - histogram.get(0xFFFFFF, 0) / total, "colours": len(histogram),
-            "errors": [e.message for e in job.errors()], "_histogram": histogram}
+    return {
+        "path": out,
+        "width": image.width(),
+        "height": image.height(),
+        "painted": 1 - histogram.get(0xFFFFFF, 0) / total,
+        "colours": len(histogram),
+        "errors": [e.message for e in job.errors()],
+        "_histogram": histogram,
+    }
 
 
 def _histogram(image):
     """Pixel counts per 0xRRGGBB colour."""
     from collections import Counter
     from qgis.PyQt.QtGui import QImage
+
     image = image.convertToFormat(QImage.Format_RGB32)
     bits = image.constBits()
     bits.setsize(image.sizeInBytes())
@@ -141,9 +163,13 @@ def _histogram(image):
 
 def _near(histogram, rgb, tolerance=8):
     r, g, b = rgb
-    return sum(count for value, count in histogram.items()
-               if abs((value >> 16) - r) <= tolerance and abs(((value >> 8) & 255) - g) <= tolerance
-               and abs((value & 255) - b) <= tolerance)
+    return sum(
+        count
+        for value, count in histogram.items()
+        if abs((value >> 16) - r) <= tolerance
+        and abs(((value >> 8) & 255) - g) <= tolerance
+        and abs((value & 255) - b) <= tolerance
+    )
 
 
 def step_render(task):
@@ -203,8 +229,7 @@ def step_edit(task):
     layer.startEditing()
     changed = layer.changeGeometry(feature.id(), QgsGeometry.fromWkt(task["wkt"]))
     committed = layer.commitChanges()
-    return {"changed": changed, "committed": committed, "errors": layer.commitErrors(),
-            "count": layer.featureCount()}
+    return {"changed": changed, "committed": committed, "errors": layer.commitErrors(), "count": layer.featureCount()}
 
 
 STEPS = {"layers": step_layers, "render": step_render, "oapif": step_oapif, "edit": step_edit}

@@ -4,6 +4,7 @@ PyQGIS lives in the system Python (``/usr/bin/python3`` with ``python3-qgis``), 
 nothing here imports ``qgis``. Without it the QGIS tests skip, unless ``DIALOGKARTA_REQUIRE_QGIS=1``
 (CI), where they fail instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,20 @@ TIMEOUT_S = 300
 def qgis_missing() -> str | None:
     """Return why PyQGIS cannot run here, or None when it can."""
     try:
-        done = subprocess.run([SYSTEM_PYTHON, "-I", "-c", "import qgis.core"], capture_output=True, text=True,
-                              timeout=60, env=_env(Path(os.environ.get("TMPDIR", "/tmp"))))
+        done = subprocess.run(
+            [SYSTEM_PYTHON, "-I", "-c", "import qgis.core"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_env(Path(os.environ.get("TMPDIR", "/tmp"))),
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{SYSTEM_PYTHON} cannot run: {exc}"
     if done.returncode:
-        return (f"PyQGIS is not importable by {SYSTEM_PYTHON} (apt-get install python3-qgis qgis-providers): "
-                f"{done.stderr.strip()[-300:]}")
+        return (
+            f"PyQGIS is not importable by {SYSTEM_PYTHON} (apt-get install python3-qgis qgis-providers): "
+            f"{done.stderr.strip()[-300:]}"
+        )
     return None
 
 
@@ -46,11 +54,20 @@ def require_qgis() -> None:
 
 
 def _env(home: Path) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PYTHON", "VIRTUAL_ENV", "QGIS", "GDAL", "CPL_", "PROJ"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTHON", "VIRTUAL_ENV", "QGIS", "GDAL", "CPL_", "PROJ"))
+    }
     # Headless, and QGIS's profile, auth database and caches in the test's own folder, never $HOME.
-    env.update(QT_QPA_PLATFORM="offscreen", HOME=str(home), XDG_RUNTIME_DIR=str(home), XDG_CONFIG_HOME=str(home / "config"),
-               XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"))
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(home),
+        XDG_RUNTIME_DIR=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
     return env
 
 
@@ -64,12 +81,18 @@ def run_qgis(steps: list[dict], folder: Path) -> dict:
     task, result = folder / "qgis-task.json", folder / "qgis-result.json"
     task.write_text(json.dumps({"steps": steps}, ensure_ascii=False), encoding="utf-8")
     result.unlink(missing_ok=True)
-    done = subprocess.run([SYSTEM_PYTHON, "-I", str(PROBE), str(task), str(result)], capture_output=True, text=True,
-                          timeout=TIMEOUT_S, env=_env(home), cwd=folder)
+    done = subprocess.run(
+        [SYSTEM_PYTHON, "-I", str(PROBE), str(task), str(result)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env=_env(home),
+        cwd=folder,
+    )
     if not result.exists():
         raise AssertionError(f"PyQGIS wrote no result (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     answer = json.loads(result.read_text(encoding="utf-8"))
-    answer["stderr"] = done.stderr   # GDAL prints its warnings here, not to QGIS's message log
+    answer["stderr"] = done.stderr  # GDAL prints its warnings here, not to QGIS's message log
     for step, out in zip(steps, answer["steps"], strict=True):
         assert "error" not in out, f"PyQGIS step {step['do']} failed: {out['error']}"
     return answer

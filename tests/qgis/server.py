@@ -4,6 +4,7 @@ Each request becomes one JSON line: method, path, query string and the Authoriza
 the credentials), so a test can see what a client such as QGIS really sends. ``python -m
 tests.qgis.server CONFIG LOG`` is the child's entry point.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ class LoggedLiveProcess(LiveProcess):
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.qgis.server", json.dumps(self.config), str(self.log)], cwd=ROOT,
-            stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "tests.qgis.server", json.dumps(self.config), str(self.log)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         line = self.process.stdout.readline()
         if not line.strip().isdigit():
@@ -42,12 +45,18 @@ class LoggedLiveProcess(LiveProcess):
 def _logging(app, log: Path):
     def middleware(environ, start_response):
         scheme = environ.get("HTTP_AUTHORIZATION", "").partition(" ")[0] or None
-        entry = {"method": environ["REQUEST_METHOD"], "path": environ.get("PATH_INFO", ""),
-                 "query": environ.get("QUERY_STRING", ""), "auth": scheme,
-                 "accept": environ.get("HTTP_ACCEPT", ""), "agent": environ.get("HTTP_USER_AGENT", "")}
+        entry = {
+            "method": environ["REQUEST_METHOD"],
+            "path": environ.get("PATH_INFO", ""),
+            "query": environ.get("QUERY_STRING", ""),
+            "auth": scheme,
+            "accept": environ.get("HTTP_ACCEPT", ""),
+            "agent": environ.get("HTTP_USER_AGENT", ""),
+        }
         with open(log, "a", encoding="utf-8") as out:
             out.write(json.dumps(entry) + "\n")
         return app(environ, start_response)
+
     return middleware
 
 

@@ -2,6 +2,7 @@
 
 What QGIS itself makes of them is in ``test_pyqgis.py``.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -67,7 +68,7 @@ def test_fixed_export_time_still_gives_each_style_its_own_time(app, tmp_path):
 
 def test_the_geopackage_is_version_1_2_for_gdal_3_6(gpkg):
     # GDAL >= 3.7 writes 1.4 by default; GDAL 3.6 (QGIS 3.22 on Debian 12) warns that 1.4 is "partially supported".
-    assert _rows(gpkg, "pragma application_id") == [(0x47504B47,)]   # "GPKG"
+    assert _rows(gpkg, "pragma application_id") == [(0x47504B47,)]  # "GPKG"
     assert _rows(gpkg, "pragma user_version") == [(10200,)]
 
 
@@ -95,13 +96,13 @@ def test_the_proposal_legend_names_every_status_in_swedish(gpkg):
 
 
 def test_service_kinds_get_svg_icons_from_qgis_library_and_no_emoji(gpkg, locality):
-    assert set(locality.service_kinds) <= set(styles.SERVICE_SVG)   # no declared kind falls back to the generic icon
+    assert set(locality.service_kinds) <= set(styles.SERVICE_SVG)  # no declared kind falls back to the generic icon
     qml = _qml(gpkg)["service_locations"]
     labels = {c.get("value"): c.get("label") for c in qml.find("renderer-v2/categories")}
     assert {k: labels[k] for k in locality.service_kinds} == {k: v["sv"] for k, v in locality.service_kinds.items()}
     svgs = {p.get("v") for p in qml.iter("prop") if p.get("k") == "name" and p.get("v").endswith(".svg")}
     assert svgs == set(styles.SERVICE_SVG.values()) | {styles.OTHER_SVG}
-    assert all("/" in path and not path.startswith("/") for path in svgs)   # relative: resolved in QGIS's own library
+    assert all("/" in path and not path.startswith("/") for path in svgs)  # relative: resolved in QGIS's own library
     for _table, qml_text, sld in _rows(gpkg, "select f_table_name, styleQML, styleSLD from layer_styles"):
         assert not [c for c in qml_text + sld if unicodedata.category(c) == "So"], "a symbol character needs an emoji font"
 
@@ -111,7 +112,7 @@ def test_every_layer_has_a_title_and_an_abstract(gpkg, locality):
     assert len(rows) > 5
     for table, title, abstract in rows:
         assert title and title != table, table
-        assert len(abstract) > 60 and "\n\n" in abstract, table   # Swedish, then English
+        assert len(abstract) > 60 and "\n\n" in abstract, table  # Swedish, then English
     titles = {t: title for t, title, _a in rows}
     assert titles["proposals"] == f"Förslag från invånare i {locality.name}"
     assert titles["development_areas"] == "Utvecklingsområden"
@@ -136,5 +137,7 @@ def test_two_layers_with_one_title_still_export(tmp_path):
         write_gpkg(frame, path, layer=table)
     same = styles.LayerText("Samma titel", "Sammanfattning")
     export._write_texts(path, {"one": same, "two": same})
-    assert sorted(_rows(path, "select identifier from gpkg_contents where table_name in ('one', 'two')")) == \
-        [("Samma titel",), ("Samma titel (two)",)]
+    assert sorted(_rows(path, "select identifier from gpkg_contents where table_name in ('one', 'two')")) == [
+        ("Samma titel",),
+        ("Samma titel (two)",),
+    ]
