@@ -141,3 +141,24 @@ def test_benchmarks_stand_on_their_own_and_never_import_the_tests():
         for path in (ROOT / "bench").glob("*.py")
     }
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_no_blueprint_borrows_from_another_blueprint():
+    """Shared helpers live in their own modules (wording, client, params, errors), not in a blueprint.
+
+    ``auth`` is the exception by design: besides login and logout it is where every protected view
+    gets ``login_required`` and ``current_user``.
+    """
+    blueprints = {
+        module_name(path).removeprefix("dialogkarta.")
+        for path in source_files("webmap")
+        if "Blueprint(" in path.read_text(encoding="utf-8")
+    } - {"webmap.auth"}
+    borrowing = {}
+    for path in source_files("webmap"):
+        own = module_name(path).removeprefix("dialogkarta.")
+        if own in blueprints:
+            found = sorted(name for name in imported_names(path) & blueprints if name != own)
+            if found:
+                borrowing[own] = found
+    assert len(blueprints) >= 6 and borrowing == {}

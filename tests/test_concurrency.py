@@ -30,7 +30,7 @@ from dialogkarta.testing import PYTHON, Gunicorn, proposal, public_id_of, reques
 pytestmark = pytest.mark.concurrency
 
 ROOT = Path(__file__).resolve().parents[1]
-SUPPORT_COOKIE = "dialogkarta_token"  # webmap.api.TOKEN_COOKIE
+SUPPORT_COOKIE = "dialogkarta_token"  # webmap.client.TOKEN_COOKIE
 
 WRITER = r"""
 import sys

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import hmac
-import secrets
 import threading
 
 import numpy as np
@@ -31,6 +29,7 @@ from ..layers import spam, store, workflow
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
 from . import db, params
+from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
 from .ratelimit import limited
@@ -41,8 +40,6 @@ bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json without a CORS preflight
 
 GEOJSON = "application/geo+json"
-TOKEN_COOKIE = "dialogkarta_token"  # random per browser; only its sha256 is stored (supports, flags)
-TOKEN_MAX_AGE = 2 * 365 * 24 * 3600
 SUBMISSION_FIELDS = {"lon", "lat", "category", "title", "description", "name", "email", "consent", spam.HONEYPOT_FIELD}
 TEXT_FIELDS = ("category", "title", "description", "name", "email", spam.HONEYPOT_FIELD)
 LIST_LIMIT_MAX = 10_000
@@ -294,32 +291,6 @@ def check_submission_types(data: dict) -> None:
 
 
 # ------------------------------------------------------------------------ the token
-def browser_token() -> tuple[str, bool]:
-    """Return this browser's random token and whether it is new (then set it with ``remember_token``)."""
-    token = request.cookies.get(TOKEN_COOKIE, "")
-    if 20 <= len(token) <= 100:
-        return token, False
-    return secrets.token_urlsafe(32), True
-
-
-def network_key() -> str:
-    """Return a keyed hash of the sender's network (IPv4 /24, IPv6 /64), never the address itself."""
-    # Keyed with the app's secret so the stored value cannot be turned back into a network.
-    network = spam.network_of(request.remote_addr).encode()
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), network, hashlib.sha256).hexdigest()
-
-
-def remember_token(response: Response, token: str) -> None:
-    response.set_cookie(
-        TOKEN_COOKIE,
-        token,
-        max_age=TOKEN_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-    )
-
-
 # ---------------------------------------------------------------------------- routes
 @bp.get("/layers")
 def layers():

@@ -9,14 +9,13 @@ CSRF token like every form; a JSON client sends it in ``X-CSRFToken``.
 
 from __future__ import annotations
 
-import secrets
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request
 from flask_babel import gettext as _
 
 from ..layers import workflow
 from . import db
-from .api import TOKEN_COOKIE, network_key  # one browser token for supports and flags, so one erase covers both
+from .client import browser_token, network_key, remember_token
 from .ratelimit import limited
 
 bp = Blueprint("moderation", __name__)
@@ -25,7 +24,7 @@ bp = Blueprint("moderation", __name__)
 @bp.post("/p/<public_id>/flag")
 @limited("flags")  # a browser without the cookie gets a new token, so flags are limited per client too
 def flag(public_id: str):
-    token = request.cookies.get(TOKEN_COOKIE) or secrets.token_urlsafe(24)
+    token, _new = browser_token()
     payload = request.get_json(silent=True) if request.is_json else request.form
     reason = str((payload or {}).get("reason", ""))[:500]
     with db.transaction() as conn:
@@ -40,12 +39,5 @@ def flag(public_id: str):
     else:
         flash(message, "info")
         response = redirect("/" if result["hidden"] else f"/p/{public_id}")
-    response.set_cookie(
-        TOKEN_COOKIE,
-        token,
-        max_age=365 * 24 * 3600,
-        httponly=True,
-        samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-    )
+    remember_token(response, token)
     return response
