@@ -589,6 +589,10 @@ class _StyleClock:
     def tick(self) -> pd.Timestamp:
         wall = self.last if self.fixed else pd.Timestamp(datetime.now(UTC)).floor("ms")
         self.last = max(wall, self.last + pd.Timedelta(1, "ms"))
+        if self.last.microsecond == 0:
+            # GDAL writes a whole second without its ".000", which GeoPackage's DATETIME format
+            # requires and GDAL 3.6 (QGIS 3.22) warns about when it reads the file: skip that instant.
+            self.last += pd.Timedelta(1, "ms")
         return self.last
 
 

@@ -341,3 +341,13 @@ def test_public_ids_never_start_like_a_formula(monkeypatch):
     drawn = iter(["-bcdefghijklmnop", "_bcdefghijklmnop", "Abcdefghijklmnop"])
     monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(drawn))
     assert store.new_public_id() == "Abcdefghijklmnop"  # so a CSV id cell never needs a leading '
+
+
+def test_style_times_never_fall_on_a_whole_second_which_gdal_would_write_without_its_milliseconds():
+    from datetime import UTC, datetime
+
+    clock = export._StyleClock(now=datetime(2026, 11, 27, 13, 43, 37, 998000, tzinfo=UTC))
+    times = [clock.tick() for _ in range(5)]
+    assert all(t.microsecond != 0 for t in times)
+    assert times == sorted(set(times))  # strictly increasing: one row each
+    assert times[2] == datetime(2026, 11, 27, 13, 43, 38, 1000, tzinfo=UTC)

@@ -245,7 +245,8 @@ def test_payloads_do_not_run_on_public_pages(page, xss_site):
     base, results = xss_site["url"], []
     # The map: wait for the proposals, then build every proposal popup exactly as a click would.
     page.goto(base + "/", wait_until="load")
-    page.wait_for_function("document.documentElement.dataset.proposals === 'loaded'", timeout=20000)
+    # A selector, not wait_for_function: a polled JavaScript string would need 'unsafe-eval' (our CSP refuses it)
+    page.wait_for_selector("html[data-proposals='loaded']", state="attached", timeout=20000)
     popups = page.evaluate("""() => {
       let count = 0;
       const host = document.createElement("div"); host.id = "xss-popups"; document.body.appendChild(host);
