@@ -25,6 +25,25 @@ from pathlib import Path
 import numpy as np
 
 
+def machine_line() -> str:
+    """The line every benchmark starts with: which machine, how many cores, how busy."""
+    return (
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+def ensure_store(store: str | None, folder: str, n: int) -> str:
+    """Return the SQLite URL of the synthetic store: ``store`` if given and already built, else built now."""
+    store_path = Path(store).resolve() if store else Path(folder) / "bench.sqlite"
+    url = f"sqlite:///{store_path}"
+    if not store_path.exists():
+        started = time.perf_counter()
+        build_store(url, n)
+        print(f"store with {n} proposals (2 % hidden) built in bulk in {time.perf_counter() - started:.1f} s")
+    return url
+
+
 def build_store(url: str, n: int, seed: int = 1) -> None:
     import geopandas as gpd
     import shapely
@@ -153,17 +172,9 @@ def main() -> None:
     parser.add_argument("--formats", default="geojson,csv,gpkg,fgb")
     parser.add_argument("--store", default=None, help="keep the synthetic store in this SQLite file and reuse it")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f}"
-    )
+    print(machine_line())
     with tempfile.TemporaryDirectory() as folder:
-        store_path = Path(args.store) if args.store else Path(folder) / "bench.sqlite"
-        url = f"sqlite:///{store_path}"
-        if not store_path.exists():
-            started = time.perf_counter()
-            build_store(url, args.n)
-            print(f"store with {args.n} proposals (2 % hidden) built in {time.perf_counter() - started:.1f} s")
+        url = ensure_store(args.store, folder, args.n)
         print(f"median [range] of {args.repeat} runs, each in a fresh process")
         print(f"{'format':8} {'seconds':>20} {'features/s':>11} {'peak RSS MB':>16} {'RSS growth MB':>16} {'file MB':>8}")
         for fmt in args.formats.split(","):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from export import build_store  # bench/export.py: bulk inserts, no HTTP
+from export import ensure_store, machine_line  # bench/export.py: bulk inserts, no HTTP
 
 BIG = [str(2**64), str(10**30), "9" * 400, "-1", "abc", "nan"]
 WORLD = "-180,-90,180,90"
@@ -191,17 +190,9 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="keep the synthetic store in this SQLite file and reuse it")
     parser.add_argument("--skip-downloads", action="store_true")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f}"
-    )
+    print(machine_line())
     with tempfile.TemporaryDirectory() as folder:
-        store_path = Path(args.store) if args.store else Path(folder) / "bench.sqlite"
-        url = f"sqlite:///{store_path}"
-        if not store_path.exists():
-            started = time.perf_counter()
-            build_store(url, args.n)
-            print(f"store with {args.n} proposals (2 % hidden) built in bulk in {time.perf_counter() - started:.1f} s")
+        url = ensure_store(args.store, folder, args.n)
         process, port = serve(url, str(Path(folder) / "instance"))
         try:
             table = cases()

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from export import build_store  # bench/export.py: bulk inserts, no HTTP
+from export import ensure_store, machine_line  # bench/export.py: bulk inserts, no HTTP
 
 COLLECTION = "/ogc/collections/proposals/items"
 
@@ -71,20 +70,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--store", default=None, help="keep the synthetic store in this SQLite file and reuse it")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f}"
-    )
+    print(machine_line())
 
     from dialogkarta.webmap.app import create_app
 
     with tempfile.TemporaryDirectory() as folder:
-        store_path = Path(args.store) if args.store else Path(folder) / "bench.sqlite"
-        url = f"sqlite:///{store_path.resolve()}"
-        if not store_path.exists():
-            started = time.perf_counter()
-            build_store(url, args.n)
-            print(f"store with {args.n} proposals (2 % hidden) built in {time.perf_counter() - started:.1f} s")
+        url = ensure_store(args.store, folder, args.n)
         app = create_app(
             {
                 "TESTING": True,
