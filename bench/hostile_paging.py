@@ -11,7 +11,7 @@ change of the data, then the cached file (time to first byte and to the last byt
 Not part of the test run.
 
     python bench/hostile_paging.py                      # 200 000 proposals, 5 runs, 1 and 4 clients
-    python bench/hostile_paging.py --n 20000 --runs 3 --store /tmp/hostile.sqlite
+    python bench/hostile_paging.py --n 20000 --runs 3 --store hostile.sqlite
 """
 
 from __future__ import annotations

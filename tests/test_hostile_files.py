@@ -262,7 +262,7 @@ def plain_sqlite_named_gpkg_with_triggers(world, folder):
         path,
         "PRAGMA application_id = 0",  # now a plain SQLite database with GeoPackage-like tables
         "CREATE TABLE loot (what TEXT)",
-        "CREATE TRIGGER steal AFTER INSERT ON plan BEGIN INSERT INTO loot VALUES (load_extension('/tmp/x')); END",
+        "CREATE TRIGGER steal AFTER INSERT ON plan BEGIN INSERT INTO loot VALUES (load_extension('evil')); END",
     )
 
 
