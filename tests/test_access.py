@@ -21,6 +21,7 @@ from sqlalchemy import select
 from dialogkarta.layers import accounts
 from dialogkarta.layers.schema import login_failures, users
 from dialogkarta.webmap.app import create_app
+from tests.routes import route_url, seed_route_values
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACT = ROOT / "test-artifacts" / "access.txt"
@@ -122,41 +123,11 @@ def sweep(tmp_path_factory):
     )
     from dialogkarta.webmap import db
 
-    client = app.test_client()
-    response = client.post(
-        "/api/proposals",
-        json={"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Bänk", "description": "Vid dammen"},
-    )
-    public_id = response.get_json()["id"]
+    values = seed_route_values(app)
     ids = {}
     with app.app_context(), db.transaction() as conn:
         for role in ("planner", "moderator", "admin"):
             ids[role] = accounts.create_user(conn, f"sweep-{role}", PASSWORD, role).id
-        from dialogkarta.layers import activities
-
-        activity_id = activities.create(
-            conn,
-            {
-                "kind": "open_meeting",
-                "title": "Öppet möte",
-                "date": "2026-12-01",
-                "place": "Dalby bibliotek",
-                "status": "planned",
-            },
-            role="planner",
-        )
-    values = {
-        "public_id": public_id,
-        "feature_id": public_id,
-        "activity_id": activity_id,
-        "name": "proposals",
-        "fmt": "geojson",
-        "filename": "leaflet.js",
-        "version": "0",
-        "path": "leaflet.js",
-        "username": "no-such-user",
-        "token_id": 999999,
-    }
     return {"app": app, "users": ids, "values": values}
 
 
@@ -177,15 +148,7 @@ def _client(sweep, role):
 
 
 def _url(sweep, rule) -> str:
-    values = dict(sweep["values"])
-    if rule.endpoint in ("api.layer",):
-        values["name"] = "development-areas"
-    if rule.endpoint in ("ogc.collection", "ogc.items", "ogc.item"):
-        values["name"] = "proposals"
-    with sweep["app"].test_request_context():
-        from flask import url_for
-
-        return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
+    return route_url(sweep["app"], rule, sweep["values"])
 
 
 def _refused(response) -> str | None:

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dialogkarta.layers import activities
 from dialogkarta.layers.schema import metadata
 from dialogkarta.webmap import db
 from dialogkarta.webmap.app import create_app
 from tests.planner_helpers import login, make_user
+from tests.routes import route_url, seed_route_values
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_ONLY_BLUEPRINTS = {"api"}  # csrf.exempt: JSON bodies only, refused when sent as a form
@@ -59,37 +59,9 @@ def admin_client(tmp_path):
         }
     )
     client = app.test_client()
-    public_id = client.post(
-        "/api/proposals",
-        json={"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Bänk", "description": "Vid dammen"},
-    ).get_json()["id"]
-    with app.app_context(), db.transaction() as conn:
-        activity_id = activities.create(
-            conn,
-            {
-                "kind": "open_meeting",
-                "title": "Öppet möte",
-                "date": "2026-12-01",
-                "place": "Dalby bibliotek",
-                "status": "planned",
-            },
-            role="planner",
-        )
+    client.values = seed_route_values(app, username="sweep-admin", token_id=1, user_id=1)
     make_user(app, "sweep-admin", role="admin")
     assert login(client, "sweep-admin").status_code in (302, 303)
-    client.values = {
-        "public_id": public_id,
-        "feature_id": public_id,
-        "activity_id": activity_id,
-        "name": "development-areas",
-        "fmt": "geojson",
-        "filename": "leaflet.js",
-        "version": "0",
-        "path": "leaflet.js",
-        "user_id": 1,
-        "token_id": 1,
-        "username": "sweep-admin",
-    }
     return client
 
 
@@ -100,7 +72,7 @@ def state_changing_routes(app):
 
 
 def snapshot(app) -> dict:
-    """Every row of every table, and the files of the imported layers."""
+    """Every row of every table (imported layers included: they live in the store), and the upload work folder."""
     with app.app_context(), db.reading() as conn:
         rows = {table.name: sorted(map(repr, conn.execute(select(table)).all())) for table in metadata.sorted_tables}
     layers = Path(app.config["LAYER_OVERRIDE_DIR"])
@@ -109,10 +81,7 @@ def snapshot(app) -> dict:
 
 
 def forged_request(client, rule, method):
-    with client.application.test_request_context():
-        from flask import url_for
-
-        url = url_for(rule.endpoint, **{arg: client.values[arg] for arg in rule.arguments})
+    url = route_url(client.application, rule, client.values)
     return client.open(url, method=method, data=FORGED_FORM, headers={"Accept": "text/html"})
 
 

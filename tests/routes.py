@@ -1,0 +1,42 @@
+"""What the URL-map sweeps (access, CSRF) need: something behind every route variable, and its URL."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from dialogkarta.layers import activities
+from dialogkarta.webmap import db
+
+PROPOSAL = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Bänk", "description": "Vid dammen"}
+MEETING = {"kind": "open_meeting", "title": "Öppet möte", "date": "2026-12-01", "place": "Dalby bibliotek", "status": "planned"}
+
+
+def seed_route_values(app, **overrides) -> dict:
+    """Store one proposal and one activity; return a value for every variable a route may have."""
+    public_id = app.test_client().post("/api/proposals", json=PROPOSAL).get_json()["id"]
+    with app.app_context(), db.transaction() as conn:
+        activity_id = activities.create(conn, MEETING, role="planner")
+    values = {
+        "public_id": public_id,
+        "feature_id": public_id,
+        "activity_id": activity_id,
+        "name": "proposals",
+        "fmt": "geojson",
+        "filename": "leaflet.js",
+        "version": "0",
+        "path": "leaflet.js",
+        "username": "no-such-user",
+        "token_id": 999999,
+    }
+    return {**values, **overrides}
+
+
+def route_url(app, rule, values: dict) -> str:
+    """The URL of ``rule`` with ``values``; a layer route names a real layer of its kind."""
+    values = dict(values)
+    if rule.endpoint == "api.layer":
+        values["name"] = "development-areas"
+    if rule.endpoint in ("ogc.collection", "ogc.items", "ogc.item"):
+        values["name"] = "proposals"
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
