@@ -25,9 +25,13 @@ class LiveProcess:
         self.process = None
         self.url = None
 
+    def command(self) -> list[str]:
+        """The child process that serves the app and prints its port."""
+        return [sys.executable, "-m", "tests.live", json.dumps(self.config)]
+
     def __enter__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.live", json.dumps(self.config)],
+            self.command(),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,

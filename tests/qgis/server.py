@@ -8,11 +8,10 @@ tests.qgis.server CONFIG LOG`` is the child's entry point.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.live import ROOT, LiveProcess
+from tests.live import LiveProcess
 
 
 class LoggedLiveProcess(LiveProcess):
@@ -22,19 +21,8 @@ class LoggedLiveProcess(LiveProcess):
         super().__init__(config)
         self.log = Path(log)
 
-    def __enter__(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.qgis.server", json.dumps(self.config), str(self.log)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        line = self.process.stdout.readline()
-        if not line.strip().isdigit():
-            self.process.kill()
-            raise RuntimeError(f"live server did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{int(line)}"
-        return self
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.qgis.server", json.dumps(self.config), str(self.log)]
 
     def requests(self) -> list[dict]:
         if not self.log.exists():
