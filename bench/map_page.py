@@ -31,16 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-CHROMIUM = os.environ.get("DIALOGKARTA_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from dialogkarta.testing import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: E402
 
 
 def fill(app, n: int, seed: int = 3) -> None:

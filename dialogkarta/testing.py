@@ -29,6 +29,19 @@ PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 DALBY = (13.3514, 55.6652)
 PASSWORD = "correct horse battery"
+# Debian's Chromium as Playwright drives it here: no sandbox as root, and no background connections
+# (the machine's network is closed; Chromium would retry them at every start).
+CHROMIUM = os.environ.get("DIALOGKARTA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -15,16 +15,8 @@ from werkzeug.serving import make_server
 
 from dialogkarta.webmap.app import create_app
 
-CHROMIUM = os.environ.get("DIALOGKARTA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from dialogkarta.testing import CHROMIUM, CHROMIUM_ARGS
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Tile requests never leave the machine in tests: this address answers nothing.
 OFFLINE_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
