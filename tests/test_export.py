@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
 import sqlite3
+import subprocess
+import zipfile
+from pathlib import Path
 from xml.etree import ElementTree
 
 import numpy as np
@@ -351,3 +356,61 @@ def test_style_times_never_fall_on_a_whole_second_which_gdal_would_write_without
     assert all(t.microsecond != 0 for t in times)
     assert times == sorted(set(times))  # strictly increasing: one row each
     assert times[2] == datetime(2026, 11, 27, 13, 43, 38, 1000, tzinfo=UTC)
+
+
+SOFFICE = shutil.which("soffice")
+# LibreOffice's CSV import with comma, quote, UTF-8 and "evaluate formulas" on: the worst case a planner meets.
+CSV_IMPORT = "CSV:44,34,76,1,,1033,false,true,true,false,false,-1,true"
+
+
+def _as_spreadsheet(csv_path: Path, home: Path) -> dict[str, tuple[str, str]]:
+    """Open ``csv_path`` in LibreOffice Calc (headless), save it as .xlsx, return {cell: (type, formula)}."""
+    subprocess.run(
+        [
+            SOFFICE,
+            "--headless",
+            f"--infilter={CSV_IMPORT}",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(csv_path.parent),
+            str(csv_path),
+        ],
+        env={**os.environ, "HOME": str(home)},
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    with zipfile.ZipFile(csv_path.with_suffix(".xlsx")) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    return {
+        cell: (kind, formula)
+        for cell, kind, formula in re.findall(r'<c r="([A-Z]+[0-9]+)"[^>]*?t="(\w+)"[^>]*>(?:<f[^>]*>([^<]*)</f>)?', sheet)
+    }
+
+
+@pytest.mark.skipif(
+    not SOFFICE and os.environ.get("DIALOGKARTA_REQUIRE_SPREADSHEET") != "1",
+    reason="LibreOffice Calc not installed (apt-get install libreoffice-calc-nogui)",
+)
+def test_a_spreadsheet_opening_any_csv_export_finds_no_formula(ctx, tmp_path):
+    """Calc itself opens the contacts CSV (every text column there is) and the control file it would trip on."""
+    assert SOFFICE, "DIALOGKARTA_REQUIRE_SPREADSHEET=1 but soffice is not installed"
+    engine, registry = ctx
+    _seed_formulas(engine)
+    export_csv = tmp_path / "forslag.csv"
+    export_csv.write_bytes(b"".join(export.iter_csv(engine, registry, "proposals", ADMIN, bom=True)))
+    control = tmp_path / "control.csv"
+    control.write_text("title,lon\n=1+1,-1.25\n", encoding="utf-8")
+
+    cells = _as_spreadsheet(export_csv, tmp_path)
+    assert len(cells) > 100
+    assert [cell for cell, (_kind, formula) in cells.items() if formula] == []
+    header = next(csv.reader(io.StringIO(export_csv.read_text(encoding="utf-8-sig"))))
+    lon_column = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[header.index("lon")]
+    assert all(
+        kind == "n"
+        for cell, (kind, _f) in cells.items()
+        if re.fullmatch(lon_column + r"[0-9]+", cell) and cell != f"{lon_column}1"
+    )  # positions stay numbers, negative ones too
+    assert _as_spreadsheet(control, tmp_path)["A2"] == ("n", "1+1")  # the same Calc does run an unguarded one
