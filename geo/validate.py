@@ -100,7 +100,7 @@ def repair_polygons(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Rep
         return frame, []
     reasons = shapely.is_valid_reason(geoms[invalid].to_numpy())
     fixed = shapely.make_valid(geoms[invalid].to_numpy())
-    fixed = [_polygonal_part(g) for g in fixed]
+    fixed = [polygonal_part(g) for g in fixed]
     repairs = [
         Repair(index, reason, before.geom_type, after.geom_type)
         for index, reason, before, after in zip(frame.index[invalid.to_numpy()], reasons, geoms[invalid], fixed)
@@ -110,7 +110,7 @@ def repair_polygons(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Rep
     return repaired, repairs
 
 
-def _polygonal_part(geom: BaseGeometry) -> BaseGeometry:
+def polygonal_part(geom: BaseGeometry) -> BaseGeometry:
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]

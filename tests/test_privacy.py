@@ -220,6 +220,7 @@ def _crawl_public(app, client, public_id, keep) -> set[str]:
         "filename": "x",
         "version": "0",
         "path": "x",
+        "slug": "trygghet-och-vagar",
     }
     paths = set()
     for rule in app.url_map.iter_rules():

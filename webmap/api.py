@@ -32,6 +32,7 @@ from . import db, params
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
+from .json_body import NotJSON, read_json_object
 from .ratelimit import limited
 from .wording import category_label, join_sentence, joins_detail, status_label
 from .security import csrf
@@ -238,27 +239,7 @@ def parse_status() -> str | None:
 
 
 # ------------------------------------------------------------------------ the body
-def read_json_object() -> dict:
-    """Return the request body as a JSON object, or refuse it (415, 413, 400)."""
-    if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
-        raise _Unsupported()
-    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 from werkzeug
-    if not raw.strip():
-        return {}
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(_("Ogiltig JSON: %(detail)s", detail=str(exc))) from None
-    if not isinstance(data, dict):
-        raise BadRequest(_('Skicka ett JSON-objekt, t.ex. {"lon": 13.35, "lat": 55.66, …}.'))
-    return data
-
-
-class _Unsupported(Exception):
-    pass
-
-
-@bp.errorhandler(_Unsupported)
+@bp.errorhandler(NotJSON)
 def unsupported(_error):
     return error_response(415, "unsupported_media_type", http_message(415))
 

@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(activity.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
-    from . import downloads
+    from . import downloads, surveys
 
     app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers
+    app.register_blueprint(surveys.bp, url_prefix="/api/surveys")

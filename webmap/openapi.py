@@ -41,6 +41,7 @@ def document(locality, server: str = "/api") -> dict:
         },
         "servers": [{"url": server}],
         "paths": {
+            **_survey_paths(lang_header),
             "/proposals": {
                 "get": {
                     "operationId": "listProposals",
@@ -395,5 +396,86 @@ def document(locality, server: str = "/api") -> dict:
                     },
                 },
             },
+        },
+    }
+
+
+def _survey_paths(lang_header: dict) -> dict:
+    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 63}}
+    texts = {"type": "object", "additionalProperties": {"type": "string"}, "description": "One text per language: sv, en, …"}
+    summary = {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"},
+            "title": texts,
+            "opens": {"type": "string", "format": "date"},
+            "closes": {"type": "string", "format": "date"},
+            "open": {"type": "boolean"},
+            "url": {"type": "string"},
+        },
+    }
+    answer_value = {
+        "description": "text: a string; choice: an option id (a list of ids when multiple); scale: 1–5; map: a GeoJSON "
+        "geometry of the asked type (Point, LineString, Polygon) in WGS84, or a list of up to max_count of them, each "
+        'a geometry or {"geometry": ..., "comment": "..."}',
+    }
+    return {
+        "/surveys": {
+            "get": {
+                "operationId": "listOpenSurveys",
+                "summary": "The surveys open today",
+                "parameters": [lang_header],
+                "responses": {
+                    "200": {
+                        "description": "Open surveys",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "properties": {"surveys": {"type": "array", "items": summary}}}
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/surveys/{slug}": {
+            "get": {
+                "operationId": "getSurvey",
+                "summary": "One survey: texts and ordered questions (text, choice, scale, map with point/line/polygon)",
+                "parameters": [slug, lang_header],
+                "responses": {
+                    "200": {"description": "The survey", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "404": _error("No survey with this slug"),
+                },
+            }
+        },
+        "/surveys/{slug}/responses": {
+            "post": {
+                "operationId": "answerSurvey",
+                "summary": "Answer a survey; one response per browser, replaced when sent again until the survey closes",
+                "parameters": [slug, lang_header],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {"answers": {"type": "object", "additionalProperties": answer_value}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {"description": "The browser's first response, stored"},
+                    "200": {"description": "The browser's earlier response, replaced"},
+                    "400": _error("Malformed JSON or an unknown field"),
+                    "404": _error("No survey with this slug"),
+                    "409": _error("The survey is closed (code survey_closed)"),
+                    "413": _error("Body too large"),
+                    "415": _error("Not application/json"),
+                    "422": _error("An answer that does not fit its question; field names the question"),
+                    "429": _error("Too many responses from this client"),
+                },
+            }
         },
     }
