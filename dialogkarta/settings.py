@@ -262,6 +262,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         maximum=10_000,
     ),
+    Setting(
+        "SURVEY_MIN_ANSWERS",
+        "int",
+        5,
+        "public survey grids leave out every cell with fewer respondents than this (k-anonymity)",
+        minimum=2,
+        maximum=1000,
+    ),
     Setting("HOLD_LINKS", "bool", True, "a proposal whose text contains a link is stored hidden until a moderator publishes it"),
     Setting(
         "PRIVACY_CONTROLLER",

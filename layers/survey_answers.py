@@ -13,10 +13,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, delete, insert, select, update
 
+from ..geo.answer_grid import answer_grid
 from ..geo.drawn import check_drawn
 from ..geo.errors import UserError
 from .schema import survey_responses, survey_shapes, surveys
@@ -169,3 +171,19 @@ def save_response(
         ]
         conn.execute(insert(survey_shapes), rows)
     return earlier is None
+
+
+def question_grid(conn: Connection, survey: Survey, question_id: str, cell_m: float, k: int) -> gpd.GeoDataFrame:
+    """The public grid of one map question's answers (EPSG:3006 cells of at least ``k`` respondents)."""
+    survey_id = conn.execute(select(surveys.c.id).where(surveys.c.slug == survey.slug)).scalar_one()
+    rows = conn.execute(
+        select(survey_shapes.c.response_id, survey_shapes.c.geometry)
+        .join(survey_responses, survey_responses.c.id == survey_shapes.c.response_id)
+        .where(survey_responses.c.survey_id == survey_id, survey_shapes.c.question_id == question_id)
+    ).all()
+    shapes = gpd.GeoDataFrame(
+        {"respondent": [row.response_id for row in rows]},
+        geometry=shapely.from_geojson([row.geometry for row in rows]) if rows else [],
+        crs="EPSG:4326",
+    )
+    return answer_grid(shapes, cell_m, k)

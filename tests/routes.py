@@ -32,6 +32,7 @@ def seed_route_values(app, **overrides) -> dict:
         "username": "no-such-user",
         "token_id": 999999,
         "slug": "trygghet-och-vagar",
+        "question_id": "way_to_school",
     }
     return {**values, **overrides}
 

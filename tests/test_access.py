@@ -55,6 +55,7 @@ REQUIRED = {
     ("surveys.open_surveys", "GET"): None,
     ("surveys.survey", "GET"): None,
     ("surveys.respond", "POST"): None,
+    ("surveys.question_grid", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,
     ("downloads.planner_export", "GET"): "planner",

@@ -44,6 +44,7 @@ def _paths(app, seeded) -> list[str]:
         "activity_id": 1,
         "fmt": "geojson",
         "slug": "trygghet-och-vagar",
+        "question_id": "way_to_school",
     }
     paths = []
     for rule in app.url_map.iter_rules():

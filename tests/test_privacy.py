@@ -221,6 +221,7 @@ def _crawl_public(app, client, public_id, keep) -> set[str]:
         "version": "0",
         "path": "x",
         "slug": "trygghet-och-vagar",
+        "question_id": "way_to_school",
     }
     paths = set()
     for rule in app.url_map.iter_rules():

@@ -1,6 +1,7 @@
 """The survey API: open surveys listed, answers with drawn points, lines and areas checked and kept once per browser."""
 
 import pytest
+import shapely
 from sqlalchemy import func, select
 
 from dialogkarta.layers import surveys
@@ -123,3 +124,35 @@ def test_malformed_requests_get_the_api_error_shape(survey_app):
     assert unknown.status_code == 400 and unknown.get_json()["error"]["field"] == "name"
     assert client.post("/api/surveys/ingen-sadan/responses", json={"answers": {}}).status_code == 404
     assert stored(survey_app) == (0, [])
+
+
+def answer_from_new_browsers(app, answers, count):
+    for _ in range(count):
+        assert app.test_client().post(URL, json={"answers": answers}).status_code == 201
+
+
+def test_the_public_grid_shows_only_cells_that_at_least_k_respondents_touched(survey_app):
+    crowded = {"unsafe_places": SPOT, "safety_overall": 3}
+    lonely = {"unsafe_places": {"type": "Point", "coordinates": [13.36, 55.67]}, "safety_overall": 3}
+    answer_from_new_browsers(survey_app, crowded, 5)
+    answer_from_new_browsers(survey_app, lonely, 4)
+
+    grid = survey_app.test_client().get(f"/api/surveys/{SLUG}/questions/unsafe_places/grid").get_json()
+
+    assert grid["min_answers"] == 5 and grid["cell_m"] == 100
+    assert [feature["properties"]["count"] for feature in grid["features"]] == [5]
+    cell = shapely.geometry.shape(grid["features"][0]["geometry"])
+    assert cell.covers(shapely.Point(SPOT["coordinates"]))
+
+
+def test_the_grid_threshold_and_cell_size_are_configurable_and_bounded(survey_app):
+    answer_from_new_browsers(survey_app, {"way_to_school": WAY, "safety_overall": 3}, 2)
+    survey_app.config["SURVEY_MIN_ANSWERS"] = 2
+    client = survey_app.test_client()
+
+    grid = client.get(f"/api/surveys/{SLUG}/questions/way_to_school/grid?cell=50").get_json()
+    assert grid["cell_m"] == 50 and {f["properties"]["count"] for f in grid["features"]} == {2}
+    assert len(grid["features"]) > 3  # the line passes through several 50 m cells
+    assert client.get(f"/api/surveys/{SLUG}/questions/way_to_school/grid?cell=5").status_code == 400
+    assert client.get(f"/api/surveys/{SLUG}/questions/safety_overall/grid").status_code == 404  # not a map question
+    assert client.get(f"/api/surveys/{SLUG}/questions/nothing/grid").status_code == 404

@@ -448,6 +448,30 @@ def _survey_paths(lang_header: dict) -> dict:
                 },
             }
         },
+        "/surveys/{slug}/questions/{question_id}/grid": {
+            "get": {
+                "operationId": "getSurveyQuestionGrid",
+                "summary": "A map question's answers counted on a SWEREF 99 TM grid, cells of fewer than k respondents left out",
+                "description": "Each cell counts the respondents whose drawn points, lines or areas touch it, each once. Cells "
+                "are squares aligned to multiples of the cell size in EPSG:3006, served as WGS84 polygons. k is the "
+                "server's DIALOGKARTA_SURVEY_MIN_ANSWERS (5 by default), given as min_answers.",
+                "parameters": [
+                    slug,
+                    {"name": "question_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}},
+                    {
+                        "name": "cell",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 25, "maximum": 1000},
+                    },
+                ],
+                "responses": {
+                    "200": {"description": "The grid", "content": {"application/geo+json": {"schema": {"type": "object"}}}},
+                    "400": _error("cell out of range"),
+                    "404": _error("No survey with this slug, or no map question with this id"),
+                },
+            }
+        },
         "/surveys/{slug}/responses": {
             "post": {
                 "operationId": "answerSurvey",

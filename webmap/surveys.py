@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, jsonify, url_for
+import orjson
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..layers import survey_answers, surveys
 from ..layers.store import utcnow
-from . import db
+from . import db, params
 from .client import browser_token, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
@@ -95,3 +96,38 @@ def respond(slug: str):
     if new_token:
         remember_token(response, token)
     return response
+
+
+GRID_CELL_M = 100
+GRID_CELL_RANGE = (25, 1000)
+
+
+@bp.errorhandler(params.ParameterError)
+def bad_parameter(error: params.ParameterError):
+    return error_response(400, "bad_request", error.message(current_language()), field=error.field)
+
+
+@bp.get("/<slug>/questions/<question_id>/grid")
+def question_grid(slug: str, question_id: str):
+    """A map question's answers as counts on a SWEREF 99 TM grid; cells of fewer than k respondents are left out."""
+    cell_m = _cell_size()
+    k = current_app.config["SURVEY_MIN_ANSWERS"]
+    with db.reading() as conn:
+        found = surveys.get_survey(conn, slug)
+        question = next((q for q in found.questions if q.id == question_id), None) if found else None
+        if question is None or question.type != "map":
+            return error_response(404, "not_found", http_message(404))
+        grid = survey_answers.question_grid(conn, found, question_id, cell_m, k).to_crs("EPSG:4326")
+    features = [
+        {"type": "Feature", "properties": {"count": int(count)}, "geometry": geometry.__geo_interface__}
+        for count, geometry in zip(grid["count"], grid.geometry)
+    ]
+    body = {"type": "FeatureCollection", "cell_m": cell_m, "min_answers": k, "crs_of_cells": "EPSG:3006", "features": features}
+    return Response(orjson.dumps(body), mimetype="application/geo+json")
+
+
+def _cell_size() -> int:
+    low, high = GRID_CELL_RANGE
+    cell = params.parse_int("cell", request.args.get("cell"), GRID_CELL_M, low, high)
+    assert cell is not None  # a default is given
+    return cell
