@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..geo.errors import UserError
-from ..layers import surveys
+from ..layers import survey_export, surveys
 from . import db
 
 commands = click.Group(help="Commands registered on the dialogkarta group.")
@@ -52,3 +52,22 @@ def list_command(only_open):
         )
     if not found:
         click.echo("No surveys." if not only_open else "No open surveys.")
+
+
+@survey_group.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "geojson", "csv"]), default="gpkg", show_default=True)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(), help="gpkg: the file; geojson and csv: a folder, one file per question."
+)
+@with_appcontext
+def export_command(slug, fmt, output):
+    """Export the drawn answers of survey SLUG with their joins (staff only: raw answers, never public)."""
+    registry = db.registry()
+    with db.engine().connect() as conn:
+        survey = surveys.get_survey(conn, slug)
+        if survey is None:
+            raise click.ClickException(f"Ingen enkät {slug!r}. / No survey {slug!r}.")
+        layers = survey_export.answer_layers(conn, registry, survey)
+    for name in survey_export.write_survey(layers, slug, fmt, output):
+        click.echo(f"wrote {name}")
