@@ -27,6 +27,7 @@ def seed_route_values(app, **overrides) -> dict:
         "path": "leaflet.js",
         "username": "no-such-user",
         "token_id": 999999,
+        "filter_id": 999999,
     }
     return {**values, **overrides}
 

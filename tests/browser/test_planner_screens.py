@@ -39,7 +39,13 @@ def planner_pages(app, values: dict) -> dict[str, str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or not rule.rule.startswith(("/planner", "/activity-plan")):
             continue
-        if rule.endpoint in ("planner.api_areas", "planner.api_proposals", "downloads.planner_export", "activity.index_json"):
+        if rule.endpoint in (
+            "planner.api_areas",
+            "planner.api_proposals",
+            "downloads.planner_export",
+            "activity.index_json",
+            "planner.table_csv",
+        ):
             continue
         if rule.endpoint == "auth.login":
             continue  # seen anonymously, not by staff
