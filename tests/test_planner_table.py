@@ -67,8 +67,9 @@ def test_bulk_status_change_is_all_or_nothing(app, anna, seeded):
     everyone = [*seeded["traffic"], seeded["other"]]
     assert _bulk(anna, seeded["traffic"][:1], action="status", status="done").status_code == 303
     # "done" cannot become "planned": the whole batch is refused and the first two stay "received".
-    response = _bulk(anna, everyone, action="status", status="planned")
+    response = _bulk(anna, everyone, action="status", status="planned", query="category=traffic")
     assert response.status_code == 400
+    assert '"query":"category=traffic"' in response.get_data(as_text=True)  # the refused page keeps the filter
     assert "Inget ändrades" in response.get_data(as_text=True)
     assert _statuses(app, everyone) == {**dict.fromkeys(everyone, "received"), seeded["traffic"][0]: "done"}
     assert _count(app, audit_log, action="status") == 1

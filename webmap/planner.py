@@ -71,7 +71,7 @@ def _load(conn, public_id: str) -> dict:
 # ------------------------------------------------------------------------------ overlay
 @bp.get("/")
 @login_required
-def index(status: int = 200):
+def index(status: int = 200, query: str | None = None):
     registry = db.registry()
     lang = current_language()
     parts = planner_map.overlay_map(registry, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"], lang)
@@ -80,6 +80,7 @@ def index(status: int = 200):
         "areasUrl": url_for("planner.api_areas"),
         "tableCsvUrl": url_for("planner.table_csv"),
         "indexUrl": url_for("planner.index"),
+        "query": request.query_string.decode() if query is None else query,  # a refused form keeps its filter
         "labels": _labels(lang),
         "text": {
             "noProposals": _("Inga förslag matchar filtret."),
@@ -186,13 +187,17 @@ def bulk_action():
             )
     except workflow.WorkflowError as error:  # the transaction is rolled back: nothing changed
         flash(error.message(current_language()), "error")
-        return index(400)
+        return index(400, _posted_query())
     flash(_("%(n)s förslag är ändrade.", n=changed), "info")
+    return _back_to_overlay(_posted_query())
+
+
+def _posted_query() -> str:
+    """The overlay filter a form was sent from, cleaned; empty if it is not a valid filter."""
     try:
-        query = saved_filters.clean_query(request.form.get("query", ""))
+        return saved_filters.clean_query(request.form.get("query", ""))
     except saved_filters.SavedFilterError:
-        query = ""
-    return _back_to_overlay(query)
+        return ""
 
 
 @bp.get("/table.csv")
@@ -237,7 +242,7 @@ def save_filter():
             saved_filters.save(conn, user_id, request.form.get("name", ""), query)
     except saved_filters.SavedFilterError as error:
         flash(error.message(current_language()), "error")
-        return index(400)
+        return index(400, _posted_query())
     flash(_("Filtret är sparat."), "info")
     return _back_to_overlay(saved_filters.clean_query(query))
 

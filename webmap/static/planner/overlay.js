@@ -38,9 +38,10 @@ function query() {
   new FormData(form).forEach((value, key) => { if (value) { params.append(key, value); } });
   return params.toString();
 }
-/* The filter lives in the address (shareable, and what a saved filter stores); the page opens with it. */
+/* The filter lives in the address (shareable, and what a saved filter stores); the page opens with the
+   filter the server hands it in config.query: the address's, or that of a form it refused. */
 function readFilterFromAddress() {
-  new URLSearchParams(window.location.search).forEach((value, key) => {
+  new URLSearchParams(config.query).forEach((value, key) => {
     const field = form.elements.namedItem(key);
     if (field && "value" in field) { field.value = value; }
   });
