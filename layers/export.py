@@ -720,3 +720,8 @@ def count_features(engine, registry: LayerRegistry, name: str, audience: Audienc
         return len(registry.frame(name))
     with engine.connect() as conn:
         return store.count_page_proposals(conn, include_hidden=audience.planner)
+
+
+def csv_table(header: list[str], rows: Iterable[list], bom: bool = False) -> bytes:
+    """A small table (the planner's filtered table) as CSV, every text cell guarded against formulas like the exports."""
+    return (BOM if bom else b"") + _csv_chunk([[_csv_value(cell) for cell in row] for row in [header, *rows]])

@@ -300,3 +300,17 @@ survey_shapes = Table(
     Column("comment", Text, nullable=False, default=""),
     Column("repair", String(200)),  # why a self-crossing area was repaired
 )
+
+# ------------------------------------------------------------- planner conveniences (issue 13)
+# A planner's named filters of the overlay and table: the filter as a query string (only the filter
+# parameters, re-encoded on saving), one name per user.
+saved_filters = Table(
+    "saved_filters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("query", String(1000), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_saved_filter_name"),
+)

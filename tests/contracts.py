@@ -133,3 +133,9 @@ def assert_exact(actual, expected, output: str) -> None:
     assert not extra and not missing, (
         f"{output}: fields not in its contract {extra} (place them in tests/contracts.py on purpose); missing {missing}"
     )
+
+
+# ------------------------------------------------------- the planner's filtered table as CSV (issue 13)
+# Exactly the overlay table's columns, headed in the page's language (Swedish here): no position, no contact
+# details, nothing the planner table does not already show.
+PLANNER_TABLE_CSV = ("Rubrik", "Kategori", "Status", "Kanal", "Förvaltning", "Områden", "Inkom")

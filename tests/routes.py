@@ -33,6 +33,7 @@ def seed_route_values(app, **overrides) -> dict:
         "token_id": 999999,
         "slug": "trygghet-och-vagar",
         "question_id": "way_to_school",
+        "filter_id": 999999,
     }
     return {**values, **overrides}
 

@@ -83,6 +83,10 @@ REQUIRED = {
     ("planner.answer", "POST"): "planner",
     ("planner.forward", "POST"): "planner",
     ("planner.change_status", "POST"): "planner",
+    ("planner.bulk_action", "POST"): "planner",
+    ("planner.table_csv", "GET"): "planner",
+    ("planner.save_filter", "POST"): "planner",
+    ("planner.delete_filter", "POST"): "planner",
     ("planner.recompute", "POST"): "planner",
     ("planner.report", "GET"): "planner",
     ("planner.moderation", "GET"): "moderator",
@@ -102,6 +106,7 @@ READ_TOKEN_ALLOWED = {
     ("downloads.planner_export", "GET"),
     ("planner.api_areas", "GET"),
     ("planner.api_proposals", "GET"),
+    ("planner.table_csv", "GET"),
 }
 # Under /planner only these may be reached without logging in.
 PLANNER_PUBLIC = {"auth.login", "auth.logout"}

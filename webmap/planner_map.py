@@ -135,8 +135,6 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
     lon, lat = locality.center
     zoom = locality.zoom - 1
     placed = [item for item in items if item.get("lon") is not None and item.get("lat") is not None]
-    if len(placed) == 1:  # one activity: centre on it
-        lon, lat, zoom = placed[0]["lon"], placed[0]["lat"], locality.zoom + 1
     fmap = folium.Map(
         location=[lat, lon],
         zoom_start=zoom,
@@ -168,6 +166,12 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
         )
         marker.add_child(LinkPopup(link(item), item["title"], f" ({item['date']})"))
         marker.add_to(fmap)
+    if placed:
+        # The whole locality and every meeting: a lone meeting (or several at one spot) is seen in its place,
+        # never as a dot on an unnamed street.
+        west, south, east, north = registry.frame(locality.boundary_layer).total_bounds
+        lons, lats = [item["lon"] for item in placed], [item["lat"] for item in placed]
+        fmap.fit_bounds([[min(south, *lats), min(west, *lons)], [max(north, *lats), max(east, *lons)]], padding=(10, 10))
     root = fmap.get_root()
     root.render()
     return {"html": root.html.render(), "script": root.script.render()}

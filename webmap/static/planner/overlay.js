@@ -12,6 +12,9 @@ const countEl = document.getElementById("result-count");
 const panel = document.getElementById("area-panel");
 const legend = document.getElementById("legend");
 const heatToggle = document.getElementById("heat-toggle");
+const csvLink = document.getElementById("table-csv");
+const bulkIds = document.getElementById("bulk-ids");
+const bulkSubmit = document.getElementById("bulk-submit");
 const labels = config.labels;
 const areaNames = {};
 let areaLayer = null, areaCounts = {}, features = [];
@@ -34,6 +37,23 @@ function query() {
   const params = new URLSearchParams();
   new FormData(form).forEach((value, key) => { if (value) { params.append(key, value); } });
   return params.toString();
+}
+/* The filter lives in the address (shareable, and what a saved filter stores); the page opens with the
+   filter the server hands it in config.query: the address's, or that of a form it refused. */
+function readFilterFromAddress() {
+  new URLSearchParams(config.query).forEach((value, key) => {
+    const field = form.elements.namedItem(key);
+    if (field && "value" in field) { field.value = value; }
+  });
+}
+function showFilterState() {
+  const current = query();
+  window.history.replaceState(null, "", config.indexUrl + (current ? "?" + current : ""));
+  csvLink.setAttribute("href", config.tableCsvUrl + (current ? "?" + current : ""));
+  for (const input of document.querySelectorAll("input[name=query]")) { input.value = current; }
+  bulkIds.textContent = "";
+  for (const f of features) { bulkIds.appendChild(el("input", null, {type: "hidden", name: "public_id", value: f.properties.public_id})); }
+  bulkSubmit.disabled = features.length === 0;
 }
 function styleAreas() {
   if (!areaLayer) { return; }
@@ -115,6 +135,7 @@ async function refresh() {
   drawPoints();
   drawTable();
   styleAreas();
+  showFilterState();
   document.body.setAttribute("data-overlay-ready", "1");
 }
 async function start() {
@@ -137,6 +158,7 @@ async function start() {
   await refresh();
 }
 
+readFilterFromAddress();
 form.addEventListener("change", refresh);
 form.addEventListener("reset", () => { setTimeout(refresh, 0); });
 heatToggle.addEventListener("change", drawPoints);
