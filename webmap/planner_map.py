@@ -24,7 +24,8 @@ import json
 import folium
 from ..geo.io import frame_to_features
 from ..layers.vocabulary import translate
-from .map import Attribution, vendor_path
+from .assets import vendor_path
+from .map import Attribution
 
 
 def tooltip_text(text: str) -> str:

@@ -3,7 +3,7 @@
 The map page embeds folium's components (``webmap/map.py``), rendered once per language and
 layer version and cached; proposals are not in the page, ``static/map.js`` loads them from
 ``/api/proposals``. Leaflet and Leaflet.markercluster are served from the installed XStatic
-packages under ``/vendor/<name>/<version>/``.
+packages under ``/vendor/<name>/<fingerprint>/`` (``webmap/assets.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_babel import gettext as _
 
 from ..layers import store
-from . import db
+from . import assets, db
 from . import map as webmap_map
 from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
 from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
@@ -24,7 +24,6 @@ from .i18n import current_language
 
 bp = Blueprint("resident", __name__)
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
-VENDOR_MAX_AGE = 365 * 24 * 3600
 _parts_lock = threading.Lock()
 
 
@@ -217,10 +216,18 @@ def privacy():
     )
 
 
-@bp.get("/vendor/<name>/<version>/<path:filename>")
-def vendor(name: str, version: str, filename: str):
-    """Serve Leaflet and its plugins from the installed XStatic packages (versioned URL, cached a year)."""
-    entry = webmap_map.VENDOR.get(name)
-    if entry is None or entry[1] != version:
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 as soon as the app can serve (load balancers and ``bench/startup.py`` ask)."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.get("/vendor/<name>/<fingerprint>/<path:filename>")
+def vendor(name: str, fingerprint: str, filename: str):
+    """Serve Leaflet and its plugins from the installed XStatic packages (fingerprinted URL, cached a year)."""
+    folder = assets.vendor_dir(name)
+    if folder is None or assets.folder_fingerprint(folder) != fingerprint:
         abort(404)
-    return send_from_directory(entry[0], filename, max_age=VENDOR_MAX_AGE)
+    response = send_from_directory(folder, filename)
+    response.headers["Cache-Control"] = assets.IMMUTABLE
+    return response
