@@ -28,7 +28,7 @@ from ..layers import proposals as submission
 from ..layers import spam, store, workflow
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import db, params
+from . import conditional, db, params
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
@@ -292,7 +292,12 @@ def check_submission_types(data: dict) -> None:
 
 # ------------------------------------------------------------------------ the token
 # ---------------------------------------------------------------------------- routes
+def _layers_version() -> tuple:
+    return conditional.data_version(proposals=False)
+
+
 @bp.get("/layers")
+@conditional.etagged(_layers_version)
 def layers():
     registry = db.registry()
     lang = current_language()
@@ -314,6 +319,7 @@ def layers():
 
 
 @bp.get("/layers/<name>")
+@conditional.etagged(_layers_version)
 def layer(name: str):
     registry = db.registry()
     if not registry.get(name).public:
