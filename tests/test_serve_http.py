@@ -1,4 +1,4 @@
-"""HTTP caching and compression through the server the README runs: `dialogkarta serve` (waitress)."""
+"""HTTP caching and compression through the servers the README runs: `dialogkarta serve` (waitress) and gunicorn."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from pathlib import Path
 from urllib.error import HTTPError
 
 import brotli
+import pytest
 
+from dialogkarta.testing import Gunicorn
 from tests.test_serve import free_port
 
 
@@ -74,3 +76,19 @@ def test_waitress_sends_compressed_fingerprinted_assets_and_304s(tmp_path):
             f"{base}/api/export/development-areas.geojson", **{"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]}
         )
         assert status == 304 and body == b""
+
+
+@pytest.mark.concurrency
+def test_gunicorn_workers_agree_on_etags_and_compress(tmp_path):
+    """Each request may reach another worker: the ETag comes from the data, so every worker answers 304."""
+    server = Gunicorn(tmp_path, workers=2, threads=2).start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        layer = f"{base}/api/layers/development-areas"
+        status, headers, body = fetch(layer, **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip" and gzip.decompress(body).startswith(b"{")
+        for _ in range(6):
+            status, _headers, body = fetch(layer, **{"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})
+            assert status == 304 and body == b""
+    finally:
+        server.stop()

@@ -13,11 +13,12 @@ so writes by any process, the planner's included, are seen on the next request.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gzip
 import hashlib
 import threading
 
-import numpy as np
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -35,6 +36,12 @@ from .i18n import current_language
 from .ratelimit import limited
 from .wording import category_label, join_sentence, joins_detail, status_label
 from .security import csrf
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json without a CORS preflight

@@ -40,12 +40,16 @@ SETTINGS = {
 
 
 class TextCompress(Compress):
-    """Flask-Compress that leaves partial content (206) uncompressed."""
+    """Flask-Compress that leaves partial content (206) uncompressed and closes the body it wraps."""
 
     def after_request(self, response: Response | None) -> Response:
         if response is not None and response.status_code == 206:
             return response
-        return super().after_request(response)
+        body = response.response if response is not None else None
+        response = super().after_request(response)
+        if response.response is not body and hasattr(body, "close"):
+            response.call_on_close(body.close)  # a sent file, now read through the compressor: close it when done
+        return response
 
 
 def init_app(app: Flask) -> None:

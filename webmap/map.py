@@ -31,6 +31,7 @@ from folium.template import Template
 from ..geo.crs import WGS84, to_metric, to_wgs84
 from ..geo.io import frame_to_features
 from ..layers.registry import LayerRegistry
+from . import folium_render
 from .assets import vendor_path
 
 PROPOSALS_LAYER = "proposals"
@@ -150,6 +151,7 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
 
     Layer names are escaped here because Leaflet's layer control inserts them as HTML.
     """
+    folium_render.install()  # no second Jinja pass over rendered output (server-side template injection)
     locality = registry.locality
     boundary_layer = registry.get(locality.boundary_layer)
     areas_layer, services_layer = registry.by_role("areas"), registry.by_role("services")

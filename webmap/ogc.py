@@ -15,13 +15,12 @@ scan instead of skipping rows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import datetime, UTC
 from urllib.parse import urlencode
 
-import geopandas as gpd
-import numpy as np
 import orjson
-import shapely
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from ..geo.crs import SWEREF99TM, SWEREF99_1330, WGS84, parse_crs, valid_bounds
@@ -32,6 +31,16 @@ from . import conditional, db, params
 from .errors import BadRequest
 from .auth import current_user, login_required
 from .i18n import current_language
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    shapely = lazy_module("shapely")
 
 bp = Blueprint("ogc", __name__)
 

@@ -27,7 +27,7 @@ from ..layers.vocabulary import (
     labels,
     translate,
 )
-from . import db, planner_map
+from . import db
 from .auth import actor, current_user, login_required
 from .i18n import current_language
 
@@ -70,6 +70,8 @@ def _load(conn, public_id: str) -> dict:
 @bp.get("/")
 @login_required
 def index():
+    from . import planner_map  # folium, imported when a map is first drawn
+
     registry = db.registry()
     lang = current_language()
     parts = planner_map.overlay_map(registry, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"], lang)
@@ -145,6 +147,8 @@ def api_proposals():
 @bp.get("/p/<public_id>")
 @login_required
 def proposal(public_id: str):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     registry = db.registry()
     locality = registry.locality
     lang = current_language()
@@ -313,6 +317,8 @@ def new():
 
 
 def _new_page(form: dict, lang: str) -> str:
+    from . import planner_map  # folium, imported when a map is first drawn
+
     config = current_app.config
     return render_template(
         "planner/new.html",

@@ -24,6 +24,7 @@ import json
 import folium
 from ..geo.io import frame_to_features
 from ..layers.vocabulary import translate
+from . import folium_render
 from .assets import vendor_path
 from .map import Attribution
 
@@ -85,6 +86,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     The map shows the tiles, the locality boundary and the service locations (one circle per
     service, a tooltip with name and kind); overlay.js adds areas, proposals and the heat map.
     """
+    folium_render.install()
     urls = asset_urls()
     locality = registry.locality
     lon, lat = locality.center
@@ -131,6 +133,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
 
 def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: str, link) -> dict:
     """Return the components of a map of activities that have a place (``link(item)`` gives each URL)."""
+    folium_render.install()
     urls = asset_urls()
     locality = registry.locality
     lon, lat = locality.center

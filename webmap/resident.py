@@ -9,18 +9,26 @@ packages under ``/vendor/<name>/<fingerprint>/`` (``webmap/assets.py``).
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import shapely
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
 from ..layers import store
 from . import assets, db
-from . import map as webmap_map
 from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
 from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
 from .i18n import current_language
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import shapely
+else:
+    shapely = lazy_module("shapely")
+
+if TYPE_CHECKING:
+    from . import map as webmap_map
 
 bp = Blueprint("resident", __name__)
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
@@ -39,6 +47,8 @@ def language_links():
 
 def map_parts(lang: str) -> webmap_map.MapParts:
     """Return the rendered map components for ``lang``, rendered once per layer version."""
+    from . import map as webmap_map  # folium and geopandas, imported when the map is first drawn
+
     registry = db.registry()
     config = current_app.config
     key = (lang, registry.version, config["TILE_URL"], config["TILE_ATTRIBUTION"])
