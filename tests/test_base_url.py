@@ -40,7 +40,7 @@ def _paths(app, seeded) -> list[str]:
     values = {"public_id": public_id, "feature_id": public_id, "name": layer, "activity_id": 1, "fmt": "geojson"}
     paths = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in ("static", "resident.vendor"):
+        if "GET" not in rule.methods or rule.endpoint in ("static", "unfingerprinted_static", "resident.vendor"):
             continue
         path = rule.rule
         for argument in rule.arguments:
