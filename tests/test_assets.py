@@ -56,6 +56,13 @@ def test_stylesheet_images_resolve_under_the_vendor_fingerprint(client):
         assert response.status_code == 200 and response.headers["Cache-Control"] == IMMUTABLE, image
 
 
+def test_images_our_stylesheets_name_are_served(client):
+    for css in (a for a in assets_on(client, "/") | assets_on(client, "/planner/login") if a.endswith(".css")):
+        for image in re.findall(r"url\(([^)]+)\)", client.get(css).get_data(as_text=True)):
+            if not image.startswith("data:"):
+                assert client.get(urljoin(css, image)).status_code == 200, (css, image)
+
+
 def test_unfingerprinted_and_outdated_static_urls_answer_with_no_cache(client):
     current = client.get(f"/static/{static_fingerprint()}/map.js").get_data()
     for url in ("/static/map.js", "/static/0123456789abcdef/map.js"):

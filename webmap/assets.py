@@ -8,7 +8,8 @@ build step or an import map. Changing any file changes its folder's hash and so 
 those URLs are served with ``Cache-Control: public, max-age=31536000, immutable``. A hash is
 computed once per process, on first use (the static folder at ``create_app``; a vendor folder when
 the first map is built): reading the files costs milliseconds. ``/static/<file>`` without a hash
-(and a hash from an older release) still answers, with ``no-cache``.
+(and a hash from an older release) still answers, with ``no-cache``, and so does
+``/vendor/<name>/<version>/<file>``, which our stylesheet uses for Leaflet's marker image.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ VENDOR_DIRS = {
     # folium bundles Leaflet.heat 0.2.0 (BSD-2-Clause) as templates/leaflet_heat.min.js.
     "folium": _folium_templates,
 }
+# Their versions, which a stylesheet can name where it cannot know a fingerprint (served with no-cache).
+VENDOR_VERSIONS = {"leaflet": xs_leaflet.VERSION, "markercluster": xs_markercluster.VERSION}
 
 
 @functools.cache

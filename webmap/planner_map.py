@@ -9,7 +9,7 @@ from CDNs and disables zooming. folium's script names no code of ours: the page'
 after it and finds the map by its element's id, which is folium's variable name for it
 (``static/js/leaflet.js``).
 
-Local assets, no CDN, served by ``resident.vendor`` (see ``webmap.map.VENDOR``):
+Local assets, no CDN, served by ``resident.vendor`` (see ``webmap.assets``):
   Leaflet 1.9.3        XStatic-Leaflet (BSD-2-Clause)
   Leaflet.heat 0.2.0   bundled with folium as templates/leaflet_heat.min.js (BSD-2-Clause,
                        Vladimir Agafonkin; includes simpleheat, BSD-2-Clause); overlay.js calls

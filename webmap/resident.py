@@ -236,8 +236,14 @@ def healthz():
 def vendor(name: str, fingerprint: str, filename: str):
     """Serve Leaflet and its plugins from the installed XStatic packages (fingerprinted URL, cached a year)."""
     folder = assets.vendor_dir(name)
-    if folder is None or assets.folder_fingerprint(folder) != fingerprint:
+    if folder is None:
+        abort(404)
+    if assets.folder_fingerprint(folder) == fingerprint:
+        cache = assets.IMMUTABLE
+    elif assets.VENDOR_VERSIONS.get(name) == fingerprint:  # named by version (from a stylesheet): revalidated
+        cache = "no-cache"
+    else:
         abort(404)
     response = send_from_directory(folder, filename)
-    response.headers["Cache-Control"] = assets.IMMUTABLE
+    response.headers["Cache-Control"] = cache
     return response
