@@ -12,13 +12,23 @@ Boundary rule: a point on an area's edge lies in that area (``covers``, not ``co
 
 from __future__ import annotations
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
-from scipy.spatial import cKDTree
+from typing import TYPE_CHECKING
 
 from .crs import metric_xy, to_metric, to_sweref
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from scipy import spatial
+    import numpy as np
+    import pandas as pd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    shapely = lazy_module("shapely")
+    spatial = lazy_module("scipy.spatial")
 
 WORKERS = -1  # scipy: use every core
 
@@ -89,7 +99,7 @@ class ServiceIndex:
         self._trees, self._ids = {}, {}
         for kind in self.kinds:
             mask = kinds == kind
-            self._trees[kind] = cKDTree(xy[mask])
+            self._trees[kind] = spatial.cKDTree(xy[mask])
             self._ids[kind] = ids[mask]
 
     def _select(self, kinds) -> list:
@@ -204,7 +214,7 @@ class _Grid:
         return pair, self.points_by_cell[self.first_point[cells][pair] + offset]
 
 
-def _count_within(grid: _Grid, tree: cKDTree, radius: float) -> np.ndarray:
+def _count_within(grid: _Grid, tree: spatial.cKDTree, radius: float) -> np.ndarray:
     """Return, per point of ``grid``, how many of ``tree``'s points lie within ``radius`` (edge included).
 
     Asking the KD-tree once per point costs time proportional to the neighbours counted (68

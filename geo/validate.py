@@ -7,14 +7,22 @@ Polygons are repaired with ``make_valid`` and the repairs are reported, never hi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from dataclasses import dataclass
 
-import geopandas as gpd
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from .errors import InvalidCoordinates, InvalidGeometry, OutsideLocality, ProbablySwapped
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+    import geopandas as gpd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    shapely = lazy_module("shapely")
 
 
 def _as_float(value, axis: str) -> float:

@@ -21,6 +21,8 @@ knows Flask.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import csv
 import io
 import os
@@ -32,11 +34,7 @@ from datetime import datetime, UTC
 from pathlib import Path
 from collections.abc import Iterable, Iterator
 
-import geopandas as gpd
-import numpy as np
 import orjson
-import pandas as pd
-import pyogrio
 from sqlalchemy import Connection, select
 
 from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
@@ -47,6 +45,18 @@ from . import schema, store
 from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
 from .styles import layer_style, layer_text, proposals_style, proposals_text
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import pyogrio
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    pyogrio = lazy_module("pyogrio")
 
 PROPOSALS = "proposals"
 PAGE_SIZE = 2000  # proposals per store query for the text formats

@@ -27,7 +27,7 @@ def seed_route_values(app, **overrides) -> dict:
         "name": "proposals",
         "fmt": "geojson",
         "filename": "leaflet.js",
-        "version": "0",
+        "fingerprint": "0",
         "path": "leaflet.js",
         "username": "no-such-user",
         "token_id": 999999,

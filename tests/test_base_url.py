@@ -48,7 +48,7 @@ def _paths(app, seeded) -> list[str]:
     }
     paths = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in ("static", "resident.vendor"):
+        if "GET" not in rule.methods or rule.endpoint in ("static", "unfingerprinted_static", "resident.vendor"):
             continue
         path = rule.rule
         for argument in rule.arguments:

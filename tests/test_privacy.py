@@ -218,7 +218,7 @@ def _crawl_public(app, client, public_id, keep) -> set[str]:
         "fmt": "geojson",
         "activity_id": 1,
         "filename": "x",
-        "version": "0",
+        "fingerprint": "0",
         "path": "x",
         "slug": "trygghet-och-vagar",
         "question_id": "way_to_school",

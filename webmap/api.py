@@ -13,11 +13,12 @@ so writes by any process, the planner's included, are seen on the next request.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gzip
 import hashlib
 import threading
 
-import numpy as np
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -28,7 +29,7 @@ from ..layers import proposals as submission
 from ..layers import spam, store, workflow
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import db, params
+from . import conditional, db, params
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
@@ -36,6 +37,12 @@ from .json_body import NotJSON, read_json_object
 from .ratelimit import limited
 from .wording import category_label, join_sentence, joins_detail, status_label
 from .security import csrf
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json without a CORS preflight
@@ -273,7 +280,12 @@ def check_submission_types(data: dict) -> None:
 
 # ------------------------------------------------------------------------ the token
 # ---------------------------------------------------------------------------- routes
+def _layers_version() -> tuple:
+    return conditional.data_version(proposals=False)
+
+
 @bp.get("/layers")
+@conditional.etagged(_layers_version)
 def layers():
     registry = db.registry()
     lang = current_language()
@@ -295,6 +307,7 @@ def layers():
 
 
 @bp.get("/layers/<name>")
+@conditional.etagged(_layers_version)
 def layer(name: str):
     registry = db.registry()
     if not registry.get(name).public:

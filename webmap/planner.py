@@ -29,7 +29,7 @@ from ..layers.vocabulary import (
     labels,
     translate,
 )
-from . import db, planner_map
+from . import db
 from .auth import actor, current_user, login_required
 from .i18n import current_language
 
@@ -72,6 +72,8 @@ def _load(conn, public_id: str) -> dict:
 @bp.get("/")
 @login_required
 def index(status: int = 200, query: str | None = None):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     registry = db.registry()
     lang = current_language()
     parts = planner_map.overlay_map(registry, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"], lang)
@@ -265,6 +267,8 @@ def delete_filter(filter_id: int):
 @bp.get("/p/<public_id>")
 @login_required
 def proposal(public_id: str):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     registry = db.registry()
     locality = registry.locality
     lang = current_language()
@@ -433,6 +437,8 @@ def new():
 
 
 def _new_page(form: dict, lang: str) -> str:
+    from . import planner_map  # folium, imported when a map is first drawn
+
     config = current_app.config
     return render_template(
         "planner/new.html",
