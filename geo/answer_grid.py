@@ -9,12 +9,21 @@ result at all: not zero, not "hidden", simply absent.
 
 from __future__ import annotations
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
+from typing import TYPE_CHECKING
 
 from .crs import SWEREF99TM, to_metric
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    shapely = lazy_module("shapely")
 
 MAX_CELLS = 1_000_000
 

@@ -8,14 +8,21 @@ is wrong is refused with a Swedish and English reason.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from dataclasses import dataclass
 
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from .errors import InvalidGeometry, OutsideLocality
 from .validate import polygonal_part
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import shapely
+    from shapely.geometry.base import BaseGeometry
+else:
+    shapely = lazy_module("shapely")
 
 GEOJSON_TYPE = {"point": "Point", "line": "LineString", "polygon": "Polygon"}
 KIND_WORDS = {"point": ("en punkt", "a point"), "line": ("en linje", "a line"), "polygon": ("en yta", "an area")}

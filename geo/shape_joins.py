@@ -13,21 +13,30 @@ area (a single point in common) has no length inside it and gets no row.
 
 from __future__ import annotations
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
+from typing import TYPE_CHECKING
 
 from .crs import to_metric
+from ..lazy import lazy_module
 
-LINES = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
-POLYGONS = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    shapely = lazy_module("shapely")
+
+LINES = ("LINESTRING", "MULTILINESTRING")  # shapely.GeometryType names, looked up when used
+POLYGONS = ("POLYGON", "MULTIPOLYGON")
 
 
 def _metric_geometries(frame: gpd.GeoDataFrame, allowed: tuple, what: str) -> np.ndarray:
     geometries = to_metric(frame).geometry.to_numpy()
     type_ids = shapely.get_type_id(geometries)
-    wrong = ~np.isin(type_ids, allowed)
+    wrong = ~np.isin(type_ids, [shapely.GeometryType[name] for name in allowed])
     if wrong.any():
         kinds = sorted(set(frame.geom_type[wrong].fillna("missing")))
         raise ValueError(f"expected a frame of {what}, got geometry types {kinds}")

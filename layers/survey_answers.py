@@ -9,13 +9,12 @@ The respondent is kept only as the hash of the browser's random token. No Flask.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import geopandas as gpd
-import shapely
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ..geo.answer_grid import answer_grid
@@ -24,6 +23,15 @@ from ..geo.errors import UserError
 from .schema import survey_responses, survey_shapes, surveys
 from .store import hash_token, inserted_id
 from .surveys import Question, Survey
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry.base import BaseGeometry
+else:
+    gpd = lazy_module("geopandas")
+    shapely = lazy_module("shapely")
 
 MAX_TEXT = 2000
 MAX_COMMENT = 500

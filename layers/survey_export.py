@@ -10,12 +10,12 @@ answers never reach a public output (the public sees ``answer_grid`` cells of at
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import csv
 from collections import defaultdict
 from pathlib import Path
 
-import geopandas as gpd
-import shapely
 from sqlalchemy import Connection, select
 
 from ..geo import shape_joins
@@ -24,6 +24,14 @@ from .export import spreadsheet_text
 from .registry import LayerRegistry
 from .schema import survey_responses, survey_shapes, surveys
 from .surveys import Survey
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    shapely = lazy_module("shapely")
 
 NEAR_LINE_M = 200.0
 
