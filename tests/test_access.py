@@ -52,6 +52,7 @@ REQUIRED = {
     ("api.get_proposal", "GET"): None,
     ("api.support", "POST"): None,
     ("api.nearby", "GET"): None,
+    ("api.proposal_map", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,
     ("downloads.planner_export", "GET"): "planner",
@@ -73,6 +74,7 @@ REQUIRED = {
     ("planner.index", "GET"): "planner",
     ("planner.api_areas", "GET"): "planner",
     ("planner.api_proposals", "GET"): "planner",
+    ("planner.api_proposal_map", "GET"): "planner",
     ("planner.new", "GET"): "planner",
     ("planner.new", "POST"): "planner",
     ("planner.proposal", "GET"): "planner",
@@ -98,6 +100,7 @@ READ_TOKEN_ALLOWED = {
     ("downloads.planner_export", "GET"),
     ("planner.api_areas", "GET"),
     ("planner.api_proposals", "GET"),
+    ("planner.api_proposal_map", "GET"),
 }
 # Under /planner only these may be reached without logging in.
 PLANNER_PUBLIC = {"auth.login", "auth.logout"}

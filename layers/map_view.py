@@ -1,0 +1,233 @@
+"""What a map shows of the proposals in its viewport: grid clusters at the map's zoom, or the points.
+
+One ``MapView`` per audience (the public map: hidden proposals never read, positions generalised
+by ``grid_m``; the planner's: every proposal, exact positions, the overlay's filters). It keeps
+the proposals' light columns as arrays, and for each (filter, zoom) the SWEREF 99 TM cell grid of
+``geo.clusters``, until the store's version moves: panning only picks cells out of the cached
+grid. The answer is plain GeoJSON-shaped data; no Flask here.
+
+- ``points`` with ``complete``: the whole (filtered) set holds at most ``points_max``
+  proposals, so every one of them is sent, whatever the viewport (a small locality's map loads
+  once and clusters on the client, as before);
+- ``points``: the viewport holds at most ``points_max`` of them (at zoom ``POINTS_ZOOM`` and
+  closer, at most ``POINTS_ZOOM_FACTOR`` times that): those;
+- ``clusters``: every non-empty cell overlapping the viewport, whole (a cell's count does not
+  change while panning), with its count, the mean position of its members and a count per status.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from ..geo.clusters import GridCells, box_to_metric, cell_size_m, cells_to_wgs84, grid_cells
+from ..geo.crs import to_sweref
+from ..geo.generalise import snap_to_grid
+from . import report, store
+from .schema import proposals
+from .vocabulary import PROPOSAL_STATUSES
+
+MAX_ZOOM = 22
+POINTS_ZOOM = 17  # streets and houses: single points even past points_max ...
+POINTS_ZOOM_FACTOR = 4  # ... up to this many times it, which still bounds the answer
+MAX_VIEW_CELLS = 64 * 64  # a viewport spanning more cells at the asked zoom is answered at a coarser one
+STATUS_ORDER = tuple(PROPOSAL_STATUSES)
+_CACHED_FILTERS = 32  # filter combinations kept per store version (each with its grids)
+
+
+def store_version(conn: Connection) -> tuple:
+    """Return the value the map caches are keyed on: it moves whenever a proposal could have changed."""
+    return store.data_fingerprint(conn)
+
+
+@dataclass(frozen=True)
+class MapTable:
+    """One audience's proposals as columns: ids, light fields and display positions (WGS84 and SWEREF 99 TM)."""
+
+    id: np.ndarray
+    public_id: np.ndarray
+    title: np.ndarray
+    category: np.ndarray
+    status: np.ndarray
+    hidden: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    status_code: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+
+def load_table(conn: Connection, include_hidden: bool, grid_m: float = 0) -> MapTable:
+    """Read the proposals' light columns in one query; positions snapped to ``grid_m`` when > 0."""
+    p = proposals.c
+    query = select(p.id, p.public_id, p.title, p.category, p.status, p.hidden, p.lon, p.lat).order_by(p.id)
+    if not include_hidden:
+        query = query.where(p.hidden.is_(False))
+    result = conn.execute(query)
+    rows = result.cursor.fetchall()  # plain DB-API tuples: Row objects cost more than the query here
+    result.close()
+    columns = list(zip(*rows)) if rows else [()] * 8
+    lon = np.fromiter(columns[6], dtype="float64", count=len(rows))
+    lat = np.fromiter(columns[7], dtype="float64", count=len(rows))
+    if grid_m and len(rows):
+        lon, lat = snap_to_grid(lon, lat, grid_m)
+    x, y = to_sweref(lon, lat)
+    codes = {status: i for i, status in enumerate(STATUS_ORDER)}
+    return MapTable(
+        id=np.fromiter(columns[0], dtype="int64", count=len(rows)),
+        public_id=np.array(columns[1], dtype=object),
+        title=np.array(columns[2], dtype=object),
+        category=np.array(columns[3], dtype=object),
+        status=np.array(columns[4], dtype=object),
+        hidden=np.array([bool(h) for h in columns[5]], dtype=bool),
+        lon=lon,
+        lat=lat,
+        x=np.asarray(x, dtype="float64"),
+        y=np.asarray(y, dtype="float64"),
+        status_code=np.fromiter((codes[s] for s in columns[4]), dtype="int64", count=len(rows)),
+    )
+
+
+@dataclass
+class _Selection:
+    """The rows of one filter combination and their grids per zoom."""
+
+    rows: np.ndarray
+    grids: dict
+
+
+class MapView:
+    """The cached map data of one audience; ``answer`` is safe to call from several threads."""
+
+    def __init__(self, planner: bool, grid_m: float = 0, points_max: int = 2000):
+        self.planner = planner
+        self.grid_m = grid_m
+        self.points_max = points_max
+        self._lock = threading.Lock()
+        self._version: tuple | None = None
+        self._table: MapTable | None = None
+        self._records: list[dict] | None = None
+        self._selections: dict[tuple, _Selection] = {}
+
+    def answer(self, conn: Connection, bbox, zoom: int, filters: dict | None = None) -> dict:
+        """Return the FeatureCollection the map draws for ``bbox`` (WGS84) at ``zoom``.
+
+        ``filters`` are the planner overlay's (``layers.report.FILTERS``); a bad date raises
+        ``ValueError``. The public view takes none.
+        """
+        filters = {k: v for k, v in (filters or {}).items() if v}
+        with self._lock:
+            table, selection = self._select(conn, filters)
+            return self._answer(table, selection, bbox, zoom)
+
+    # ------------------------------------------------------------------ cache
+    def _select(self, conn: Connection, filters: dict) -> tuple[MapTable, _Selection]:
+        version = store_version(conn)
+        if version != self._version or self._table is None:
+            self._table = load_table(conn, include_hidden=self.planner, grid_m=self.grid_m)
+            self._records = report.load_records(conn) if self.planner else None
+            self._selections = {}
+            self._version = version
+        key = tuple(sorted(filters.items()))
+        selection = self._selections.get(key)
+        if selection is None:
+            rows = np.arange(len(self._table))
+            if filters:
+                assert self._records is not None, "only the planner's view takes filters"
+                matching = [r["id"] for r in report.filter_records(self._records, **filters)]
+                rows = np.flatnonzero(np.isin(self._table.id, np.array(matching, dtype="int64")))
+            if len(self._selections) >= _CACHED_FILTERS:
+                self._selections.clear()
+            selection = self._selections[key] = _Selection(rows=rows, grids={})
+        return self._table, selection
+
+    def _grid(self, table: MapTable, selection: _Selection, zoom: int) -> GridCells:
+        cells = selection.grids.get(zoom)
+        if cells is None:
+            rows = selection.rows
+            cells = grid_cells(table.x[rows], table.y[rows], cell_size_m(zoom), table.status_code[rows], len(STATUS_ORDER))
+            selection.grids[zoom] = cells
+        return cells
+
+    # ------------------------------------------------------------------ answer
+    def _answer(self, table: MapTable, selection: _Selection, bbox, zoom: int) -> dict:
+        rows = selection.rows
+        min_lon, min_lat, max_lon, max_lat = bbox
+        lon, lat = table.lon[rows], table.lat[rows]
+        in_view = rows[(lon >= min_lon) & (lon <= max_lon) & (lat >= min_lat) & (lat <= max_lat)]
+        base = {"type": "FeatureCollection", "numberMatched": int(len(in_view)), "total": int(len(rows))}
+        if len(rows) <= self.points_max:
+            return {**base, "mode": "points", "complete": True, "zoom": zoom, "features": self._points(table, rows)}
+        if len(in_view) <= self.points_max or (zoom >= POINTS_ZOOM and len(in_view) <= POINTS_ZOOM_FACTOR * self.points_max):
+            return {**base, "mode": "points", "complete": False, "zoom": zoom, "features": self._points(table, in_view)}
+        extent = box_to_metric(min_lon, min_lat, max_lon, max_lat)
+        zoom = _bounded_zoom(extent, zoom)
+        cells = self._grid(table, selection, zoom)
+        chosen = cells.within(*extent)
+        return {
+            **base,
+            "mode": "clusters",
+            "complete": False,
+            "zoom": zoom,
+            "cell_m": cells.cell_m,
+            "features": _cluster_features(cells, chosen),
+        }
+
+    def _points(self, table: MapTable, rows: np.ndarray) -> list[dict]:
+        features = []
+        columns = [table.public_id[rows], table.title[rows], table.category[rows], table.status[rows]]
+        if self.planner:
+            columns.append(table.hidden[rows])
+        lons, lats = np.round(table.lon[rows], 7).tolist(), np.round(table.lat[rows], 7).tolist()
+        for values, lon, lat in zip(zip(*columns), lons, lats):
+            properties = {"public_id": values[0], "title": values[1], "category": values[2], "status": values[3]}
+            if self.planner:
+                properties["hidden"] = bool(values[4])
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": values[0],
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": properties,
+                }
+            )
+        return features
+
+
+def _bounded_zoom(extent: tuple, zoom: int) -> int:
+    """Return ``zoom``, or the finest coarser zoom at which ``extent`` spans at most ``MAX_VIEW_CELLS`` cells."""
+    min_x, min_y, max_x, max_y = extent
+    while zoom > 0:
+        cell = cell_size_m(zoom)
+        across = (np.floor(max_x / cell) - np.floor(min_x / cell) + 1) * (np.floor(max_y / cell) - np.floor(min_y / cell) + 1)
+        if across <= MAX_VIEW_CELLS:
+            break
+        zoom -= 1
+    return zoom
+
+
+def _cluster_features(cells: GridCells, chosen: np.ndarray) -> list[dict]:
+    lons, lats = cells_to_wgs84(cells, chosen)
+    assert cells.by_group is not None
+    features = []
+    for position, lon, lat in zip(chosen.tolist(), np.round(lons, 6).tolist(), np.round(lats, 6).tolist()):
+        by_status = cells.by_group[position]
+        statuses = {STATUS_ORDER[i]: int(n) for i, n in enumerate(by_status.tolist()) if n}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "cell": f"{int(cells.column[position])}:{int(cells.row[position])}",
+                    "count": int(cells.count[position]),
+                    "statuses": statuses,
+                },
+            }
+        )
+    return features
