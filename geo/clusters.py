@@ -77,9 +77,12 @@ def grid_cells(x, y, cell_m: float, groups=None, group_count: int = 0) -> GridCe
     x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
     column = np.floor(x / cell_m).astype("int64")
     row = np.floor(y / cell_m).astype("int64")
-    keys = np.stack([column, row], axis=1)
-    cells, cell_of = np.unique(keys, axis=0, return_inverse=True)
+    # One integer per cell, column-major, so that a 1-D unique (a plain sort) finds the cells.
+    low_column, low_row = (int(column.min()), int(row.min())) if len(x) else (0, 0)
+    height = int(row.max()) - low_row + 1 if len(x) else 1
+    keys, cell_of = np.unique((column - low_column) * height + (row - low_row), return_inverse=True)
     cell_of = cell_of.reshape(-1)
+    cells = np.stack([keys // height + low_column, keys % height + low_row], axis=1)
     count = np.bincount(cell_of, minlength=len(cells))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_x = np.bincount(cell_of, weights=x, minlength=len(cells)) / count
