@@ -199,13 +199,13 @@ def bulk_proposals(conn, points, *, hidden_every: int = 0, first_id: int = 1) ->
     """Insert one public proposal per (lon, lat) in bulk, without joins or history; return their public ids.
 
     For tests and benchmarks of what reads the proposals' positions (the maps): every
-    ``hidden_every``-th one is hidden, statuses and categories rotate.
+    ``hidden_every``-th one is hidden, statuses and categories rotate. The i-th is numbered
+    ``first_id + i`` in its public id and title; the database assigns the row ids.
     """
     now = utcnow()
     statuses, categories = list(PROPOSAL_STATUSES), ["traffic", "parks_nature", "other"]
     rows = [
         {
-            "id": first_id + i,
             "public_id": f"bulk{first_id + i:011d}",
             "lon": float(lon),
             "lat": float(lat),

@@ -24,6 +24,7 @@ let pin = null;
 const markers = {};
 const gridLayer = L.layerGroup();  // the server's clusters, shown while the proposals layer is
 let ready = false;
+const KEPT_MARKERS = 10000;
 let tilesFailed = false;
 
 function el(tag, className, text) {
@@ -181,7 +182,7 @@ async function goToFocus() {
 function markReady(answer) {
   // For tests and bench/map_page.py: attributes and a performance mark, no global.
   const root = document.documentElement;
-  root.setAttribute("data-proposal-count", String(answer.numberMatched));
+  root.setAttribute("data-proposal-count", String(answer.complete ? answer.total : answer.numberMatched));
   root.setAttribute("data-map-mode", answer.mode);
   summarise(answer);
   if (!ready) {
@@ -206,11 +207,15 @@ function summarise(answer) {
 function showPoints(answer) {
   gridLayer.clearLayers();
   const cluster = layers.proposals;
-  const wanted = new Set(answer.features.map((feature) => feature.properties.public_id));
-  const stale = Object.keys(markers).filter((id) => !wanted.has(id));
-  cluster.removeLayers(stale.map((id) => markers[id]));
-  for (const id of stale) { delete markers[id]; }
   const fresh = answer.features.filter((feature) => !markers[feature.properties.public_id]).map(proposalMarker);
+  if (Object.keys(markers).length > KEPT_MARKERS) {
+    // Points already drawn stay while the map zooms in and pans nearby (re-clustering them would
+    // close an open popup); only past this many are those outside the view dropped.
+    const wanted = new Set(answer.features.map((feature) => feature.properties.public_id));
+    const stale = Object.keys(markers).filter((id) => !wanted.has(id));
+    cluster.removeLayers(stale.map((id) => markers[id]));
+    for (const id of stale) { delete markers[id]; }
+  }
   if (!fresh.length || !cluster.options.chunkedLoading) {
     cluster.addLayers(fresh);
     markReady(answer);
