@@ -18,7 +18,8 @@ grid. The answer is plain GeoJSON-shaped data; no Flask here.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import Connection, case, select, true
@@ -35,7 +36,8 @@ POINTS_ZOOM = 17  # streets and houses: single points even past points_max ...
 POINTS_ZOOM_FACTOR = 4  # ... up to this many times it, which still bounds the answer
 MAX_VIEW_CELLS = 64 * 64  # a viewport spanning more cells at the asked zoom is answered at a coarser one
 STATUS_ORDER = tuple(PROPOSAL_STATUSES)
-_CACHED_FILTERS = 32  # filter combinations kept per store version (each with its grids)
+_CACHED_FILTERS = 32  # filter combinations kept per store version
+_CACHED_GRIDS = 24  # grids kept in all (the least recently used goes): a fine zoom's grid has a cell per proposal
 
 
 def store_version(conn: Connection) -> tuple:
@@ -102,10 +104,10 @@ def point_fields(conn: Connection, ids: np.ndarray, planner: bool) -> dict[int, 
 
 @dataclass
 class _Selection:
-    """The rows of one filter combination and their grids per zoom."""
+    """The rows of one filter combination."""
 
+    key: tuple
     rows: np.ndarray
-    grids: dict
 
 
 class MapView:
@@ -120,6 +122,7 @@ class MapView:
         self._table: MapTable | None = None
         self._records: list[dict] | None = None
         self._selections: dict[tuple, _Selection] = {}
+        self._grids: OrderedDict[tuple, GridCells] = OrderedDict()
 
     def answer(self, conn: Connection, bbox, zoom: int, filters: dict | None = None) -> dict:
         """Return the FeatureCollection the map draws for ``bbox`` (WGS84) at ``zoom``.
@@ -142,6 +145,7 @@ class MapView:
             self._table = load_table(conn, include_hidden=self.planner, grid_m=self.grid_m)
             self._records = report.load_records(conn) if self.planner else None
             self._selections = {}
+            self._grids.clear()
             self._version = version
         key = tuple(sorted(filters.items()))
         selection = self._selections.get(key)
@@ -153,15 +157,20 @@ class MapView:
                 rows = np.flatnonzero(np.isin(self._table.id, np.array(matching, dtype="int64")))
             if len(self._selections) >= _CACHED_FILTERS:
                 self._selections.clear()
-            selection = self._selections[key] = _Selection(rows=rows, grids={})
+            selection = self._selections[key] = _Selection(key=key, rows=rows)
         return self._table, selection
 
     def _grid(self, table: MapTable, selection: _Selection, zoom: int) -> GridCells:
-        cells = selection.grids.get(zoom)
+        key = (selection.key, zoom)
+        cells = self._grids.get(key)
         if cells is None:
             rows = selection.rows
             cells = grid_cells(table.x[rows], table.y[rows], cell_size_m(zoom), table.status_code[rows], len(STATUS_ORDER))
-            selection.grids[zoom] = cells
+            cells = replace(cells, cell_of=cells.cell_of[:0])  # which cell each point is in: not needed again
+            self._grids[key] = cells
+            while len(self._grids) > _CACHED_GRIDS:
+                self._grids.popitem(last=False)
+        self._grids.move_to_end(key)
         return cells
 
     # ------------------------------------------------------------------ answer

@@ -177,6 +177,17 @@ def test_panning_reuses_the_cached_grid(app, client, monkeypatch):
     assert (len(loads), len(grids)) == (2, 2)
 
 
+def test_the_grid_cache_keeps_only_the_recently_used_zooms(app, client, monkeypatch):
+    seed(app, 300, points_max=10)
+    grids = []
+    original_grid = map_view.grid_cells
+    monkeypatch.setattr(map_view, "grid_cells", lambda *a, **k: grids.append(1) or original_grid(*a, **k))
+    monkeypatch.setattr(map_view, "_CACHED_GRIDS", 3)
+    for zoom in (10, 11, 12, 13, 10):
+        view(client, DALBY_BOX, zoom)
+    assert len(grids) == 5  # zoom 10 was forgotten after three others, and computed again
+
+
 # ------------------------------------------------------------------------ fields
 def test_the_map_carries_only_its_contracted_fields(app, client):
     seed(app, 300, points_max=20)
