@@ -104,3 +104,17 @@ def test_the_planners_overlay_draws_clusters_then_points(crowded, page):
     page.evaluate(f"([lat, lon]) => window['{name}'].setView([lat, lon], 18, {{animate: false}})", [lat, lon])
     page.wait_for_selector("body[data-map-mode=points]")
     assert page.locator(".overlay-map path.leaflet-interactive").count() > 4
+
+
+def test_the_clustered_map_has_no_accessibility_violations(crowded, browser):
+    from tests.browser.test_resident_map import _axe_source
+
+    axe = _axe_source()
+    context = browser.new_context(locale="sv-SE", bypass_csp=True, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(crowded["url"] + "/")
+    page.wait_for_selector("html[data-map-mode=clusters]", timeout=20_000)
+    page.add_script_tag(content=axe)
+    violations = page.evaluate("axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))")
+    context.close()
+    assert violations == []
