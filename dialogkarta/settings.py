@@ -270,6 +270,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=2,
         maximum=1000,
     ),
+    Setting(
+        "MAP_POINTS_MAX",
+        "int",
+        2000,
+        "the maps show single proposals when the view holds at most this many, grid clusters beyond",
+        minimum=1,
+        maximum=20_000,
+    ),
     Setting("HOLD_LINKS", "bool", True, "a proposal whose text contains a link is stored hidden until a moderator publishes it"),
     Setting(
         "PRIVACY_CONTROLLER",

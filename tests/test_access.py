@@ -58,6 +58,7 @@ REQUIRED = {
     ("surveys.survey", "GET"): None,
     ("surveys.respond", "POST"): None,
     ("surveys.question_grid", "GET"): None,
+    ("api.proposal_map", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,
     ("downloads.planner_export", "GET"): "planner",
@@ -79,6 +80,7 @@ REQUIRED = {
     ("planner.index", "GET"): "planner",
     ("planner.api_areas", "GET"): "planner",
     ("planner.api_proposals", "GET"): "planner",
+    ("planner.api_proposal_map", "GET"): "planner",
     ("planner.new", "GET"): "planner",
     ("planner.new", "POST"): "planner",
     ("planner.proposal", "GET"): "planner",
@@ -109,6 +111,7 @@ READ_TOKEN_ALLOWED = {
     ("planner.api_areas", "GET"),
     ("planner.api_proposals", "GET"),
     ("planner.table_csv", "GET"),
+    ("planner.api_proposal_map", "GET"),
 }
 # Under /planner only these may be reached without logging in.
 PLANNER_PUBLIC = {"auth.login", "auth.logout"}

@@ -27,6 +27,7 @@ from ..geo.generalise import snap_to_grid
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
 from ..layers import spam, store, workflow
+from ..layers.map_view import MapView
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
 from . import conditional, db, params
@@ -355,6 +356,33 @@ def create_proposal():
     response = geojson_response(feature, status=201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
     return response
+
+
+def public_map_view() -> MapView:
+    """The public map's cached clusters (one per app; its cache follows the store's version)."""
+    config = current_app.config
+    return current_app.extensions.setdefault(
+        "dialogkarta.map_view.public", MapView(planner=False, grid_m=_grid(), points_max=config["MAP_POINTS_MAX"])
+    )
+
+
+def parse_map_view() -> tuple[tuple[float, float, float, float], int]:
+    """Return the viewport's ``bbox`` and ``zoom``, both required."""
+    bbox = parse_bbox()
+    if bbox is None:
+        raise params.required(
+            "bbox", "kartvyn som minlon,minlat,maxlon,maxlat (WGS84)", "the view as minlon,minlat,maxlon,maxlat (WGS84)"
+        )
+    return bbox, params.parse_zoom(request.args.get("zoom"))
+
+
+@bp.get("/proposals/map")
+def proposal_map():
+    """What the map shows in ``bbox`` at ``zoom``: all points for a small set, the view's points, or grid clusters."""
+    bbox, zoom = parse_map_view()
+    with db.reading() as conn:
+        answer = public_map_view().answer(conn, bbox, zoom)
+    return geojson_response(answer)
 
 
 @bp.get("/proposals/nearby")

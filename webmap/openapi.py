@@ -131,6 +131,48 @@ def document(locality, server: str = "/api") -> dict:
                     },
                 },
             },
+            "/proposals/map": {
+                "get": {
+                    "operationId": "mapProposals",
+                    "summary": "What the map shows of the public proposals in a view: points, or grid clusters with counts",
+                    "description": (
+                        "mode=points with complete=true: the whole public set is small (MAP_POINTS_MAX), every proposal "
+                        "is in the answer and the client clusters them itself. mode=points: the proposals in bbox. "
+                        "mode=clusters: every non-empty cell of a SWEREF 99 TM grid (cell_m metres, about 64 screen "
+                        "pixels at the answered zoom, which is coarser than asked when bbox would span more than "
+                        "4096 cells) that overlaps bbox, whole, with its count, the mean position of its members and "
+                        "a count per status. numberMatched counts the proposals inside bbox, total all of them. "
+                        "Points carry public_id, title, category and status; GET /proposals/{public_id} has the rest."
+                    ),
+                    "parameters": [
+                        {
+                            "name": "bbox",
+                            "in": "query",
+                            "required": True,
+                            "style": "form",
+                            "explode": False,
+                            "description": "the view: minlon,minlat,maxlon,maxlat (WGS84)",
+                            "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+                        },
+                        {
+                            "name": "zoom",
+                            "in": "query",
+                            "required": True,
+                            "description": "the web map's zoom level",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 22},
+                        },
+                        lang_header,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "FeatureCollection of points or clusters, with mode, complete, zoom, "
+                            "numberMatched, total (and cell_m for clusters)",
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/MapView"}}},
+                        },
+                        "400": _error("Missing or invalid bbox or zoom"),
+                    },
+                },
+            },
             "/proposals/{public_id}": {
                 "get": {
                     "operationId": "getProposal",
@@ -227,6 +269,42 @@ def document(locality, server: str = "/api") -> dict:
         },
         "components": {
             "schemas": {
+                "MapView": {
+                    "type": "object",
+                    "required": ["type", "mode", "complete", "zoom", "numberMatched", "total", "features"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["FeatureCollection"]},
+                        "mode": {"type": "string", "enum": ["points", "clusters"]},
+                        "complete": {"type": "boolean"},
+                        "zoom": {"type": "integer"},
+                        "cell_m": {"type": "number"},
+                        "numberMatched": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "features": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "type": {"type": "string", "enum": ["Feature"]},
+                                    "id": {"type": "string"},
+                                    "geometry": {"$ref": "#/components/schemas/Point"},
+                                    "properties": {
+                                        "type": "object",
+                                        "properties": {
+                                            "public_id": {"type": "string"},
+                                            "title": {"type": "string"},
+                                            "category": {"type": "string"},
+                                            "status": {"type": "string", "enum": STATUSES},
+                                            "cell": {"type": "string", "description": "column:row of the SWEREF 99 TM grid"},
+                                            "count": {"type": "integer", "minimum": 1},
+                                            "statuses": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
                 "Error": {
                     "type": "object",
                     "required": ["error"],

@@ -29,7 +29,8 @@ from ..layers.vocabulary import (
     labels,
     translate,
 )
-from . import db
+from ..layers.map_view import MapView
+from . import db, params
 from .auth import actor, current_user, login_required
 from .i18n import current_language
 
@@ -79,6 +80,8 @@ def index(status: int = 200, query: str | None = None):
     parts = planner_map.overlay_map(registry, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"], lang)
     config = {  # for static/planner/overlay.js; texts keep gettext's %(name)s for its t()
         "proposalsUrl": url_for("planner.api_proposals"),
+        "mapUrl": url_for("planner.api_proposal_map"),
+        "proposalUrl": url_for("planner.proposal", public_id="__id__"),
         "areasUrl": url_for("planner.api_areas"),
         "tableCsvUrl": url_for("planner.table_csv"),
         "indexUrl": url_for("planner.index"),
@@ -89,6 +92,8 @@ def index(status: int = 200, query: str | None = None):
             "proposalsIn": _("Förslag i %(area)s"),
             "count": _("antal förslag"),
             "matching": _("%(n)s förslag matchar filtret."),
+            "cluster": _("%(count)s förslag"),
+            "clusterOne": _("1 förslag"),
         },
     }
     return render_template(
@@ -261,6 +266,30 @@ def delete_filter(filter_id: int):
         return index(404)
     flash(_("Filtret är borttaget."), "info")
     return _back_to_overlay("")
+def planner_map_view() -> MapView:
+    """The overlay's cached clusters: every proposal, hidden ones too, at its exact position."""
+    return current_app.extensions.setdefault(
+        "dialogkarta.map_view.planner", MapView(planner=True, points_max=current_app.config["MAP_POINTS_MAX"])
+    )
+
+
+@bp.get("/api/proposals/map")
+@login_required(read_only=True)
+def api_proposal_map():
+    """The overlay's view of the filtered proposals in ``bbox`` at ``zoom``: points or grid clusters."""
+    filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
+    try:
+        bbox = params.check_box("bbox", params.parse_numbers("bbox", request.args.get("bbox", ""), (4,)), params.WGS84_RANGE)
+        zoom = params.parse_zoom(request.args.get("zoom"))
+    except params.ParameterError as error:
+        message = error.message(current_language())
+        return jsonify({"error": {"code": "bad_request", "field": error.field, "message": message}}), 400
+    try:
+        with db.reading() as conn:
+            answer = planner_map_view().answer(conn, tuple(bbox), zoom, filters)
+    except ValueError:
+        return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
+    return Response(orjson.dumps(answer), mimetype="application/geo+json")
 
 
 # ------------------------------------------------------------------------------ proposal page

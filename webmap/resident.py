@@ -96,6 +96,8 @@ def client_config(registry, lang: str) -> dict:
         "locality": locality.name,
         "urls": {
             "proposals": url_for("api.list_proposals"),
+            "map": url_for("api.proposal_map"),
+            "item": url_for("api.get_proposal", public_id="__id__"),
             "nearby": url_for("api.nearby"),
             "proposal": url_for("resident.proposal", public_id="__id__"),
             "support": url_for("api.support", public_id="__id__"),
@@ -143,6 +145,13 @@ def client_config(registry, lang: str) -> dict:
             "illustrative": _("Illustrativ skiss – ej kommunens plangräns"),
             "illustrativePoint": _("Läget är ungefärligt (skiss)"),
             "yourPin": _("Ditt förslags plats"),
+            "cluster": _("%(count)s förslag"),
+            "clusterOne": _("1 förslag"),
+            "summaryAll": _("%(count)s förslag på kartan."),
+            "summaryView": _("%(count)s förslag i kartvyn."),
+            "summaryClusters": _(
+                "%(count)s förslag i kartvyn, i %(groups)s grupper. Välj en grupp eller zooma in för att se dem ett och ett."
+            ),
         },
     }
 
