@@ -10,13 +10,21 @@ knows about a store, a zoom setting or HTTP.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from dataclasses import dataclass
 
-import geopandas as gpd
-import numpy as np
 
 from .crs import SWEREF99TM, WGS84, to_metric, transform_xy
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
 
 # Web Mercator's ground resolution at zoom 0 on the equator (metres per 256 px tile pixel).
 EQUATOR_M_PER_PX = 156_543.03392

@@ -17,11 +17,12 @@ grid. The answer is plain GeoJSON-shaped data; no Flask here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
-import numpy as np
 from sqlalchemy import Connection, case, select, true
 
 from ..geo.clusters import GridCells, box_to_metric, cell_size_m, cells_to_wgs84, grid_cells
@@ -30,6 +31,12 @@ from ..geo.generalise import snap_to_grid
 from . import report, store
 from .schema import proposals
 from .vocabulary import PROPOSAL_STATUSES
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 MAX_ZOOM = 22
 POINTS_ZOOM = 17  # streets and houses: single points even past points_max ...

@@ -266,6 +266,8 @@ def delete_filter(filter_id: int):
         return index(404)
     flash(_("Filtret är borttaget."), "info")
     return _back_to_overlay("")
+
+
 def planner_map_view() -> MapView:
     """The overlay's cached clusters: every proposal, hidden ones too, at its exact position."""
     return current_app.extensions.setdefault(
