@@ -141,16 +141,31 @@ function markReady(count) {
   }
 }
 
+const PAGE_SIZE = 10000;  // the API's largest page
+
+async function fetchProposals() {
+  // The list comes in pages: follow each page's next link until none is left.
+  const features = [];
+  let next = config.urls.proposals + "?limit=" + PAGE_SIZE;
+  while (next) {
+    const page = await requestJSON(next);
+    for (const feature of page.features) { features.push(feature); }
+    const link = (page.links || []).find((candidate) => candidate.rel === "next");
+    next = link ? link.href : null;
+  }
+  return features;
+}
+
 async function loadProposals() {
-  let collection;
+  let features;
   try {
-    collection = await requestJSON(config.urls.proposals);
+    features = await fetchProposals();
   } catch (error) {
     notice(t("proposalsFailed"));
     document.documentElement.setAttribute("data-proposals", "failed");
     return;
   }
-  const list = collection.features.map(proposalMarker);
+  const list = features.map(proposalMarker);
   const cluster = layers.proposals;
   if (list.length === 0) { markReady(0); return; }
   cluster.options.chunkProgress = (processed, total) => {
