@@ -336,27 +336,28 @@ def list_proposals(
     return _records(conn, conn.execute(query).all())
 
 
-def list_public(conn: Connection, *, bbox=None, category=None, status=None, limit=None, offset=0, ids=None) -> list[dict]:
+def list_public(
+    conn: Connection, *, bbox=None, category=None, status=None, limit=None, offset=0, ids=None, after_id=None
+) -> list[dict]:
     """Return public proposals' public columns and support counts, oldest first, filtered and paged, without joins.
 
-    ``ids`` (internal ids) picks those proposals only, in id order, each with its ``id``. One
-    query, no per-proposal join rows (``public_area_ids`` and ``list_proposals`` add those).
+    ``ids`` (internal ids) picks those proposals only; ``after_id`` starts after that id (keyset
+    pages); either way the order is by id and each record carries its ``id``. One query, no
+    per-proposal join rows (``public_area_ids`` and ``list_proposals`` add those).
     """
-    counts = select(supports.c.proposal_id, func.count().label("support_count")).group_by(supports.c.proposal_id)
+    support_count = (
+        select(func.count()).select_from(supports).where(supports.c.proposal_id == proposals.c.id).scalar_subquery()
+    )
     conditions = [_filters(bbox, category, status)]
     order = [proposals.c.created_at, proposals.c.id]
+    if ids is not None or after_id is not None:
+        order = [proposals.c.id]
     if ids is not None:
         conditions.append(proposals.c.id.in_(ids))
-        counts = counts.where(supports.c.proposal_id.in_(ids))
-        order = [proposals.c.id]
-    count_rows = counts.subquery()
+    if after_id is not None:
+        conditions.append(proposals.c.id > after_id)
     query = (
-        select(
-            proposals.c.id,
-            *[proposals.c[column] for column in PUBLIC_COLUMNS],
-            func.coalesce(count_rows.c.support_count, 0).label("support_count"),
-        )
-        .select_from(proposals.outerjoin(count_rows, count_rows.c.proposal_id == proposals.c.id))
+        select(proposals.c.id, *[proposals.c[column] for column in PUBLIC_COLUMNS], support_count.label("support_count"))
         .where(*conditions)
         .order_by(*order)
         .limit(limit)
@@ -370,13 +371,15 @@ def list_public(conn: Connection, *, bbox=None, category=None, status=None, limi
     return records
 
 
-def public_area_ids(conn: Connection, ids=None) -> dict[int, list[str]]:
-    """Return ``{proposal id: [area ids]}`` for these proposals (all when ``ids`` is None), in one query."""
+def public_area_ids(conn: Connection, ids=None, between=None) -> dict[int, list[str]]:
+    """Return ``{proposal id: [area ids]}`` for these proposals, or those with ids in ``between`` (low, high), in one query."""
     query = select(proposal_areas.c.proposal_id, proposal_areas.c.area_id).order_by(
         proposal_areas.c.proposal_id, proposal_areas.c.area_id
     )
     if ids is not None:
         query = query.where(proposal_areas.c.proposal_id.in_(ids))
+    if between is not None:
+        query = query.where(proposal_areas.c.proposal_id.between(*between))
     areas: dict[int, list[str]] = {}
     for pid, area in conn.execute(query):
         areas.setdefault(pid, []).append(area)
