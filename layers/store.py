@@ -345,9 +345,7 @@ def list_public(
     pages); either way the order is by id and each record carries its ``id``. One query, no
     per-proposal join rows (``public_area_ids`` and ``list_proposals`` add those).
     """
-    support_count = (
-        select(func.count()).select_from(supports).where(supports.c.proposal_id == proposals.c.id).scalar_subquery()
-    )
+    support_count = select(func.count()).select_from(supports).where(supports.c.proposal_id == proposals.c.id).scalar_subquery()
     conditions = [_filters(bbox, category, status)]
     order = [proposals.c.created_at, proposals.c.id]
     if ids is not None or after_id is not None:
