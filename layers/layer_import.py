@@ -468,6 +468,7 @@ def rejoin_all(
     """Recompute and store every proposal's joins within the caller's transaction, ``chunk`` proposals at a time."""
     rows = store.all_points(conn)
     total = len(rows)
+    store.note_everything_changed(conn)
     if progress:
         progress(0, total)
     for start in range(0, total, chunk):

@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, UniqueConstraint, delete, exists, func, select
 
 from . import schema
-from .store import init_db
+from .store import init_db, note_everything_changed
 
 # A backup without these is not a Dialogkarta store (tables added later are created on restore).
 REQUIRED_TABLES = ("proposals", "contacts", "status_history", "supports")
@@ -331,6 +331,9 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         if problems:
             raise MaintenanceError("Refusing to restore: " + " ".join(problems))
         _pg_run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)], engine)
+        if isinstance(engine, Engine):  # not a stand-in that only carries a URL
+            with engine.begin() as conn:
+                note_everything_changed(conn)  # the list every process keeps is of the old content
         return {"path": str(source), "proposals": None}
     problems = check_file(source)
     if problems:
@@ -345,6 +348,8 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         origin.close()
     engine.dispose()  # pooled connections may hold pages of the old content
     init_db(engine)  # a backup from an older version gets the tables added since
+    with engine.begin() as conn:
+        note_everything_changed(conn)  # the list every process keeps is of the old content
     with engine.connect() as conn:
         count = conn.exec_driver_sql("SELECT count(*) FROM proposals").scalar_one()
     return {"path": str(source), "proposals": count}

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, delete, func, or_, select
 
 from .schema import contacts, flags, proposals, status_history, supports
-from .store import hash_token, utcnow
+from .store import hash_token, note_changes, utcnow
 
 # A proposal in one of these statuses is closed: its contact details are kept only for the
 # retention period after the (latest) closing, so the resident can still be reached about it.
@@ -33,6 +33,10 @@ def erase(conn: Connection, *, email: str | None = None, support_token: str | No
         address = email.strip().lower()
         deleted["contacts"] = conn.execute(delete(contacts).where(func.lower(contacts.c.email) == address)).rowcount
     if support_token:
+        supported = conn.execute(
+            select(supports.c.proposal_id).where(supports.c.token_hash == hash_token(support_token))
+        ).scalars()
+        note_changes(conn, list(supported))  # their support counts drop
         deleted["supports"] = conn.execute(delete(supports).where(supports.c.token_hash == hash_token(support_token))).rowcount
         # A flag's free-text reason may say something about who wrote it; it goes too.
         deleted["flags"] = conn.execute(delete(flags).where(flags.c.token_hash == hash_token(support_token))).rowcount

@@ -207,9 +207,10 @@ def submit(
     fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
     held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
     if trapped:
-        return _unstored_record(fields, compute_joins(registry, [(fields["lon"], fields["lat"])])[0], now or store.utcnow())
+        return _unstored_record(fields, compute_joins(registry, [(fields["lon"], fields["lat"])])[0], now or store.utcnow(), role)
     layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
-    joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
+    with registry.checked(conn):  # the versions held, read once for both indexes
+        joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
     locality = registry.locality
     routing = route(
         locality.routing,
@@ -237,13 +238,26 @@ def submit(
         now=now,
         hidden_reason=spam.PENDING_REVIEW if held else None,
     )
-    store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"])
-    record = store.get_proposal(conn, ids["public_id"], include_hidden=held)
-    assert record is not None  # written in this transaction
+    store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"], new=True, note=False)  # insert_proposal noted it
+    # The stored record is what was just written: built here rather than read back (five queries fewer).
+    record = _unstored_record(fields, joins, ids["created_at"], role)
+    record.update(
+        {
+            "id": ids["id"],
+            "public_id": ids["public_id"],
+            "channel": fields["channel"],
+            "department": routing.department,
+            "also_departments": ",".join(routing.also),
+            "hidden": held,
+            "hidden_reason": spam.PENDING_REVIEW if held else None,
+        }
+    )
+    for key in ("name", "email", "consent"):  # contact details live in their own table, never in a record
+        record.pop(key, None)  # type: ignore[misc]
     return record
 
 
-def _unstored_record(fields: dict, joins: JoinResult, now) -> ProposalRecord:
+def _unstored_record(fields: dict, joins: JoinResult, now, role: str = "resident") -> ProposalRecord:
     """The record a stored proposal would give back, for an answer that must look like success."""
     record = {
         **fields,
@@ -252,13 +266,13 @@ def _unstored_record(fields: dict, joins: JoinResult, now) -> ProposalRecord:
         "channel": "web",
         "created_at": now,
         "updated_at": now,
-        "area_ids": joins["area_ids"],
+        "area_ids": sorted(joins["area_ids"]),
         "support_count": 0,
         "nearest": {
             n["kind"]: {"id": n["service_id"], "name": n["service_name"], "distance_m": round(n["distance_m"], 1)}
-            for n in joins["nearest"]
+            for n in sorted(joins["nearest"], key=lambda n: n["kind"])
         },
-        "history": [{"status": "received", "note": None, "role": "resident", "changed_at": now}],
+        "history": [{"status": "received", "note": None, "role": role, "changed_at": now}],
     }
     return cast(ProposalRecord, record)
 
@@ -271,7 +285,8 @@ def refresh_joins(conn: Connection, registry: LayerRegistry) -> int:
         return 0
     results = compute_joins(registry, [(r.lon, r.lat) for r in rows])
     for row, joins in zip(rows, results):
-        store.save_joins(conn, row.id, joins["area_ids"], joins["nearest"])
+        store.save_joins(conn, row.id, joins["area_ids"], joins["nearest"], note=False)
+    store.note_everything_changed(conn)
     return len(rows)
 
 

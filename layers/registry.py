@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from ..geo.io import read_layer
 from ..geo.joins import AreaIndex, ServiceIndex
@@ -52,6 +54,7 @@ class LayerRegistry:
         self._lock = threading.RLock()
         self._indexes: dict[str, object] = {}
         self._generation = 0  # bumped whenever a cached layer is dropped
+        self._checked = threading.local()  # versions read once for an operation on this thread (see checked)
 
     def __iter__(self):
         return iter(self._layers.values())
@@ -77,11 +80,37 @@ class LayerRegistry:
         self.refresh()
         return self._generation
 
+    @contextmanager
+    def checked(self, conn: Connection | None = None) -> Iterator["LayerRegistry"]:
+        """Ask the store for every layer's version once; inside, this thread's layer uses take those.
+
+        One query for an operation that uses several layers (a proposal: boundary, areas,
+        services). Pass the transaction's ``conn`` after ``layer_store.hold_layers`` so the
+        versions are the ones held until its commit.
+        """
+        if self.engine is None:
+            yield self
+            return
+        if conn is None:
+            with self.engine.connect() as own:
+                versions = layer_store.current_versions(own)
+        else:
+            versions = layer_store.current_versions(conn)
+        previous = getattr(self._checked, "versions", None)
+        self._checked.versions = versions
+        try:
+            yield self
+        finally:
+            self._checked.versions = previous
+
     def current_version(self, name: str) -> int:
         """Return the layer's current version in the store (``layer_store.BUNDLED`` when never imported)."""
         self.get(name)
         if self.engine is None:
             return layer_store.BUNDLED
+        checked = getattr(self._checked, "versions", None)
+        if checked is not None:
+            return checked.get(name, layer_store.BUNDLED)
         with self.engine.connect() as conn:
             return layer_store.current_version(conn, name)
 
@@ -159,6 +188,14 @@ class LayerRegistry:
 
     def service_index(self) -> ServiceIndex:
         return self._cached("services", self.by_role("services").name, ServiceIndex)
+
+    def area_rows(self) -> dict:
+        """Return ``{area id: its properties}`` of the development areas (cached with the indexes; do not mutate)."""
+        return self._cached(
+            "area_rows",
+            self.by_role("areas").name,
+            lambda frame: {row["id"]: row for row in frame.drop(columns=frame.geometry.name).to_dict("records")},
+        )
 
     def _cached(self, key: str, layer_name: str, build):
         # frame() notices a new version and clears the indexes built from the old one.

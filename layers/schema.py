@@ -102,6 +102,26 @@ proposal_services = Table(
     Column("distance_m", Float, nullable=False),
 )
 
+# The list's version (issue 11): every write that changes what the public proposal list shows bumps
+# ``version`` in its own transaction and records which proposals it changed, so each app process
+# brings its in-memory list up to date by reading only those. Writers queue on this one row, so
+# versions commit in order. A new ``epoch`` (a restore, a layer import) means: rebuild everything.
+store_version = Table(
+    "store_version",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("epoch", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+proposal_changes = Table(
+    "proposal_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False, index=True),
+    Column("proposal_id", Integer, nullable=False),  # no foreign key: a deleted proposal's change is kept
+)
+
 # -------------------------------------------------------------- planner workspace (issue 4)
 # Staff accounts. A user id is stored beside every staff action for the internal audit trail,
 # but public views show only the role (planner, moderator, admin), never a name or an id.

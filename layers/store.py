@@ -25,9 +25,11 @@ from .schema import (
     contacts,
     metadata,
     proposal_areas,
+    proposal_changes,
     proposal_services,
     proposals,
     status_history,
+    store_version,
     supports,
 )
 from ..lazy import lazy_module
@@ -77,6 +79,9 @@ def init_db(engine: Engine) -> None:
     metadata.create_all(engine)
     _add_missing_columns(engine)
     _add_missing_indexes(engine)
+    with engine.begin() as conn:
+        if conn.execute(select(store_version.c.id)).first() is None:
+            conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=0))
 
 
 def _add_missing_columns(engine: Engine) -> None:
@@ -132,6 +137,59 @@ def aware(value):
     return value
 
 
+# ------------------------------------------------------------ the list's version (issue 11)
+CHANGES_KEPT = 20_000  # versions of change rows kept; a process further behind rebuilds its list
+
+
+def note_changes(conn: Connection, proposal_ids) -> int:
+    """Bump the store's version and record which proposals changed; return the new version.
+
+    Every write that changes what the public list shows (a proposal's row, its supports or its
+    development areas) calls this in its transaction. The row lock on ``store_version`` makes
+    concurrent writers commit their versions in order.
+    """
+    version = conn.execute(
+        store_version.update()
+        .where(store_version.c.id == 1)
+        .values(version=store_version.c.version + 1)
+        .returning(store_version.c.version)
+    ).scalar()
+    if version is None:  # a store made before the version row existed and not yet opened by init_db
+        version = 1
+        conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=version))
+    rows = [{"version": version, "proposal_id": int(pid)} for pid in set(proposal_ids)]
+    if rows:
+        conn.execute(insert(proposal_changes), rows)
+    if version % 1000 == 0:
+        conn.execute(proposal_changes.delete().where(proposal_changes.c.version <= version - CHANGES_KEPT))
+    return version
+
+
+def note_everything_changed(conn: Connection) -> None:
+    """Start a new epoch: every process rebuilds its list (after a restore or a layer import)."""
+    updated = conn.execute(store_version.update().where(store_version.c.id == 1).values(epoch=secrets.token_hex(8))).rowcount
+    if not updated:
+        conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=0))
+
+
+def list_version(conn: Connection) -> tuple[str, int]:
+    """Return the store's ``(epoch, version)``: one primary-key read."""
+    row = conn.execute(select(store_version.c.epoch, store_version.c.version).where(store_version.c.id == 1)).first()
+    return (row.epoch, row.version) if row else ("", 0)
+
+
+def changed_since(conn: Connection, version: int, upto: int) -> list[int] | None:
+    """Return the ids of proposals changed after ``version`` up to ``upto``, or None if that is no longer known."""
+    if upto - version > CHANGES_KEPT // 2:
+        return None
+    query = (
+        select(proposal_changes.c.proposal_id)
+        .where(proposal_changes.c.version > version, proposal_changes.c.version <= upto)
+        .distinct()
+    )
+    return sorted(conn.execute(query).scalars())
+
+
 def insert_proposal(
     conn: Connection,
     *,
@@ -179,16 +237,22 @@ def insert_proposal(
     conn.execute(insert(status_history).values(proposal_id=proposal_id, status="received", role=role, changed_at=now))
     if contact:
         conn.execute(insert(contacts).values(proposal_id=proposal_id, created_at=now, **contact))
-    return {"id": proposal_id, "public_id": public_id}
+    note_changes(conn, [proposal_id])
+    return {"id": proposal_id, "public_id": public_id, "created_at": now}
 
 
-def save_joins(conn: Connection, proposal_id: int, area_ids, nearest) -> None:
-    """Replace a proposal's stored join results.
+def save_joins(conn: Connection, proposal_id: int, area_ids, nearest, new: bool = False, note: bool = True) -> None:
+    """Replace a proposal's stored join results (``new``: it has none yet, nothing to delete).
 
     ``nearest`` is an iterable of dicts with ``kind, service_id, service_name, distance_m``.
+    ``note=False`` leaves the version to the caller (a new proposal's insert noted it; a bulk
+    refresh starts a new epoch once).
     """
-    conn.execute(proposal_areas.delete().where(proposal_areas.c.proposal_id == proposal_id))
-    conn.execute(proposal_services.delete().where(proposal_services.c.proposal_id == proposal_id))
+    if not new:
+        conn.execute(proposal_areas.delete().where(proposal_areas.c.proposal_id == proposal_id))
+        conn.execute(proposal_services.delete().where(proposal_services.c.proposal_id == proposal_id))
+    if note:
+        note_changes(conn, [proposal_id])
     if area_ids:
         conn.execute(insert(proposal_areas), [{"proposal_id": proposal_id, "area_id": a} for a in area_ids])
     rows = [{"proposal_id": proposal_id, **n} for n in nearest]
@@ -279,20 +343,28 @@ def list_proposals(
     return _records(conn, conn.execute(query).all())
 
 
-def list_public(conn: Connection, *, bbox=None, category=None, status=None, limit=None, offset=0) -> list[dict]:
+def list_public(
+    conn: Connection, *, bbox=None, category=None, status=None, limit=None, offset=0, ids=None, after_id=None
+) -> list[dict]:
     """Return public proposals' public columns and support counts, oldest first, filtered and paged, without joins.
 
-    What the resident map and ``/api/proposals`` list: one query, no per-proposal join rows
-    (``list_proposals`` adds those).
+    ``ids`` (internal ids) picks those proposals only; ``after_id`` starts after that id (keyset
+    pages); either way the order is by id and each record carries its ``id``. One query, no
+    per-proposal join rows (``public_area_ids`` and ``list_proposals`` add those).
     """
-    counts = select(supports.c.proposal_id, func.count().label("support_count")).group_by(supports.c.proposal_id).subquery()
+    support_count = select(func.count()).select_from(supports).where(supports.c.proposal_id == proposals.c.id).scalar_subquery()
+    conditions = [_filters(bbox, category, status)]
+    order = [proposals.c.created_at, proposals.c.id]
+    if ids is not None or after_id is not None:
+        order = [proposals.c.id]
+    if ids is not None:
+        conditions.append(proposals.c.id.in_(ids))
+    if after_id is not None:
+        conditions.append(proposals.c.id > after_id)
     query = (
-        select(
-            *[proposals.c[column] for column in PUBLIC_COLUMNS], func.coalesce(counts.c.support_count, 0).label("support_count")
-        )
-        .select_from(proposals.outerjoin(counts, counts.c.proposal_id == proposals.c.id))
-        .where(_filters(bbox, category, status))
-        .order_by(proposals.c.created_at, proposals.c.id)
+        select(proposals.c.id, *[proposals.c[column] for column in PUBLIC_COLUMNS], support_count.label("support_count"))
+        .where(*conditions)
+        .order_by(*order)
         .limit(limit)
         .offset(offset or None)
     )
@@ -302,6 +374,21 @@ def list_public(conn: Connection, *, bbox=None, category=None, status=None, limi
         record["created_at"], record["updated_at"] = aware(record["created_at"]), aware(record["updated_at"])
         records.append(record)
     return records
+
+
+def public_area_ids(conn: Connection, ids=None, between=None) -> dict[int, list[str]]:
+    """Return ``{proposal id: [area ids]}`` for these proposals, or those with ids in ``between`` (low, high), in one query."""
+    query = select(proposal_areas.c.proposal_id, proposal_areas.c.area_id).order_by(
+        proposal_areas.c.proposal_id, proposal_areas.c.area_id
+    )
+    if ids is not None:
+        query = query.where(proposal_areas.c.proposal_id.in_(ids))
+    if between is not None:
+        query = query.where(proposal_areas.c.proposal_id.between(*between))
+    areas: dict[int, list[str]] = {}
+    for pid, area in conn.execute(query):
+        areas.setdefault(pid, []).append(area)
+    return areas
 
 
 def count_proposals(conn: Connection, *, bbox=None, category=None, status=None, include_hidden=False) -> int:
@@ -393,6 +480,7 @@ def add_support(
                     insert(supports).values(proposal_id=row.id, token_hash=token_hash, client_hash=client, created_at=now)
                 )
             added = True
+            note_changes(conn, [row.id])
         except IntegrityError:
             added = False
     else:

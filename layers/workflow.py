@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..geo.errors import UserError
 from .schema import answers, audit_log, flags, forwardings, proposals, status_history
-from .store import aware, inserted_id, utcnow
+from .store import aware, inserted_id, note_changes, utcnow
 from .records import JoinResult
 from .vocabulary import PROPOSAL_STATUSES
 
@@ -107,6 +107,7 @@ def change_status(
             "the status was changed by someone else just now; reload the page",
         )
     conn.execute(insert(status_history).values(proposal_id=proposal_id, status=status, note=note, role=role, changed_at=now))
+    note_changes(conn, [proposal_id])
     _audit(conn, "status", proposal_id, f"{row.status} -> {status}", role, user_id, now)
 
 
@@ -134,6 +135,7 @@ def forward(
         )
     )
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(department=to_department, updated_at=now))
+    note_changes(conn, [proposal_id])
     _audit(conn, "forward", proposal_id, f"{row.department} -> {to_department}", role, user_id, now)
     if row.status == "received":
         change_status(conn, proposal_id, "forwarded", role=role, user_id=user_id, now=now)
@@ -159,6 +161,7 @@ def answer(
         )
     )
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(updated_at=now))
+    note_changes(conn, [proposal_id])
     _audit(conn, "answer", proposal_id, f"answer {answer_id}", role, user_id, now)
     return answer_id
 
@@ -219,6 +222,7 @@ def hide(conn: Connection, proposal_id: int, reason: str, *, role: str, user_id=
     _proposal(conn, proposal_id)
     reason = _clean(reason, NOTE_MAX, "the reason", required=True)
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=True, hidden_reason=reason, updated_at=now))
+    note_changes(conn, [proposal_id])
     _audit(conn, "hide", proposal_id, reason, role, user_id, now)
 
 
@@ -227,6 +231,7 @@ def restore(conn: Connection, proposal_id: int, *, role: str, user_id=None, note
     now = now or utcnow()
     _proposal(conn, proposal_id)
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(hidden=False, hidden_reason=None, updated_at=now))
+    note_changes(conn, [proposal_id])
     conn.execute(update(flags).where(flags.c.proposal_id == proposal_id, flags.c.reviewed_at.is_(None)).values(reviewed_at=now))
     _audit(conn, "restore", proposal_id, _clean(note, NOTE_MAX, "the note", required=False), role, user_id, now)
 
@@ -268,6 +273,7 @@ def flag(
         conn.execute(
             update(proposals).where(proposals.c.id == row.id).values(hidden=True, hidden_reason="flagged", updated_at=now)
         )
+        note_changes(conn, [row.id])
         _audit(conn, "auto_hide", row.id, f"{open_flags} flags", "system", None, now)
         hidden = True
     return {"added": added, "hidden": hidden}

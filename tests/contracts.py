@@ -78,7 +78,9 @@ def proposal_row(kinds, planner: bool = False, contacts: bool = False) -> frozen
 
 
 # ------------------------------------------------------------------------ the JSON API
-# GET /api/proposals (the map's list, with or without filters).
+# GET /api/proposals (the map's list, with or without filters): the light list. Public fields, the
+# development areas a proposal lies in (ids: the map and clients name them from /api/layers), no
+# joins in words and no nearest services (those are on GET /api/proposals/<id>).
 API_LIST = frozenset(
     {
         "public_id",
@@ -90,6 +92,7 @@ API_LIST = frozenset(
         "support_count",
         "created_at",
         "updated_at",
+        "area_ids",
     }
 )
 # GET /api/proposals/nearby: the list's fields and the distance to the asked point.

@@ -9,6 +9,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select, update
 
+from dialogkarta.layers import workflow
 from dialogkarta.layers.schema import contacts, proposal_areas, proposal_services, proposals, status_history, supports
 from dialogkarta.webmap import db
 
@@ -223,7 +224,8 @@ def test_cache_sees_changes_made_outside_the_api(app, client):
     public_id = create(client)
     assert len(client.get("/api/proposals").get_json()["features"]) == 1
     with app.app_context(), db.transaction() as conn:  # as a moderator would, through the store
-        conn.execute(update(proposals).where(proposals.c.public_id == public_id).values(hidden=True))
+        proposal_id = conn.execute(select(proposals.c.id).where(proposals.c.public_id == public_id)).scalar_one()
+        workflow.hide(conn, proposal_id, "Personuppgifter i texten", role="moderator")
     assert client.get("/api/proposals").get_json()["features"] == []
 
 

@@ -18,16 +18,18 @@ from typing import TYPE_CHECKING
 import gzip
 import hashlib
 import threading
+from collections import OrderedDict
 
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from ..geo.generalise import snap_to_grid
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
 from ..layers import spam, store, workflow
 from ..layers.map_view import MapView
+from ..layers.public_list import PublicList
+from ..layers.public_list import collection as public_list_collection
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
 from . import conditional, db, params
@@ -51,6 +53,7 @@ csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json wit
 GEOJSON = "application/geo+json"
 SUBMISSION_FIELDS = {"lon", "lat", "category", "title", "description", "name", "email", "consent", spam.HONEYPOT_FIELD}
 TEXT_FIELDS = ("category", "title", "description", "name", "email", spam.HONEYPOT_FIELD)
+LIST_LIMIT_DEFAULT = 1_000
 LIST_LIMIT_MAX = 10_000
 NEARBY_RADIUS_M = 150
 NEARBY_RADIUS_MAX_M = 1000
@@ -87,6 +90,7 @@ def list_properties(view: dict) -> dict:
             "support_count",
             "created_at",
             "updated_at",
+            "area_ids",
         )
     }
 
@@ -140,73 +144,67 @@ def geojson_response(payload, status: int = 200) -> Response:
     return Response(orjson.dumps(payload), status=status, mimetype=GEOJSON)
 
 
-# ------------------------------------------------------------------ the cached list
-class ProposalCache:
-    """The serialised FeatureCollection of all public proposals, with a gzip copy and an ETag."""
+# ------------------------------------------------------------------ the list
+def public_list() -> PublicList:
+    """This process's in-memory public list (kept current by the store's version, see ``layers.public_list``)."""
+    extensions = current_app.extensions
+    if "dialogkarta.public_list" not in extensions:
+        extensions["dialogkarta.public_list"] = PublicList(lambda record: list_properties(record), _grid())
+    return extensions["dialogkarta.public_list"]
+
+
+class _GzipBodies:
+    """The gzip copies of the latest list pages asked for compressed, by ETag (a page is the same bytes for everyone)."""
+
+    SIZE = 32
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._key = None
-        self._entry = None
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
 
-    def get(self, key, build):
+    def get(self, etag: str, body: bytes) -> bytes:
         with self._lock:
-            if self._key != key or self._entry is None:
-                body = build()
-                self._entry = {
-                    "body": body,
-                    "gzip": gzip.compress(body, compresslevel=6),
-                    "etag": hashlib.sha256(body).hexdigest()[:32],
-                }
-                self._key = key
-            return self._entry
-
-    def invalidate(self) -> None:
+            if etag in self._bodies:
+                self._bodies.move_to_end(etag)
+                return self._bodies[etag]
+        zipped = gzip.compress(body, compresslevel=6)
         with self._lock:
-            self._key, self._entry = None, None
+            self._bodies[etag] = zipped
+            while len(self._bodies) > self.SIZE:
+                self._bodies.popitem(last=False)
+        return zipped
 
 
-def proposal_cache() -> ProposalCache:
-    return current_app.extensions.setdefault("dialogkarta.proposal_cache", ProposalCache())
+def _gzip_bodies() -> _GzipBodies:
+    return current_app.extensions.setdefault("dialogkarta.list_gzip", _GzipBodies())
 
 
-def _fingerprint(conn) -> tuple:
-    return (store.data_fingerprint(conn), _grid())
-
-
-def _public_features(records: list[dict]) -> list[dict]:
-    # list_public returns public columns only; the positions are generalised here in one vectorised call.
-    grid = _grid()
-    if grid and records:
-        lons, lats = snap_to_grid(np.array([r["lon"] for r in records]), np.array([r["lat"] for r in records]), grid)
-        for record, lon, lat in zip(records, lons.tolist(), lats.tolist()):
-            record["lon"], record["lat"] = lon, lat
-    return [_list_feature(r) for r in records]
-
-
-def _all_public_geojson(conn) -> bytes:
-    features = _public_features(store.list_public(conn))
-    return orjson.dumps(
-        {"type": "FeatureCollection", "numberMatched": len(features), "numberReturned": len(features), "features": features}
-    )
-
-
-def _cached_list_response():
-    with db.reading() as conn:
-        entry = proposal_cache().get(_fingerprint(conn), lambda: _all_public_geojson(conn))
+def _list_response(body: bytes, etag: str) -> Response:
     zipped = "gzip" in request.headers.get("Accept-Encoding", "")
-    etag = entry["etag"] + ("-gzip" if zipped else "")  # each encoding is its own representation
+    etag += "-gzip" if zipped else ""  # each encoding is its own representation
     if etag in request.if_none_match:
         response = Response(status=304)
     elif zipped:
-        response = Response(entry["gzip"], mimetype=GEOJSON)
+        response = Response(_gzip_bodies().get(etag, body), mimetype=GEOJSON)
         response.headers["Content-Encoding"] = "gzip"
     else:
-        response = Response(entry["body"], mimetype=GEOJSON)
+        response = Response(body, mimetype=GEOJSON)
     response.set_etag(etag)
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _list_links(limit: int, offset: int, next_after: int | None) -> list[dict]:
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "after", "limit")}
+    this_page = url_for("api.list_proposals", **request.args, _external=True)  # from BASE_URL when set, never a forged Host
+    links = [{"href": this_page, "rel": "self", "type": GEOJSON, "title": "This page"}]
+    if next_after is not None:
+        query = {**args, "limit": limit, "offset": offset + limit, "after": next_after}
+        links.append(
+            {"href": url_for("api.list_proposals", **query, _external=True), "rel": "next", "type": GEOJSON, "title": "Next page"}
+        )
+    return links
 
 
 # ------------------------------------------------------------------ query parameters
@@ -318,27 +316,24 @@ def layer(name: str):
 
 @bp.get("/proposals")
 def list_proposals():
-    """Public proposals as a FeatureCollection; without filters the cached, compressed full list."""
+    """Public proposals as a page of a FeatureCollection (light features), with a ``next`` link while more match."""
     locality = db.registry().locality
     bbox, category, status = parse_bbox(), parse_category(locality), parse_status()
-    limit = parse_int("limit", None, 1, LIST_LIMIT_MAX)
+    limit = parse_int("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
     offset = parse_int("offset", 0, 0, params.MAX_OFFSET)
-    if bbox is None and category is None and status is None and limit is None and offset == 0:
-        return _cached_list_response()
-    limit = limit or LIST_LIMIT_MAX  # a filtered list is a page like any other: never the whole store at once
+    after = parse_int("after", 0, 0, params.INT64_MAX)
     with db.reading() as conn:
-        matched = store.count_proposals(conn, bbox=bbox, category=category, status=status)
-        records = (
-            []
-            if offset >= matched
-            else store.list_public(  # past the matches: no scan at all
-                conn, bbox=bbox, category=category, status=status, limit=limit, offset=offset
-            )
-        )
-    features = _public_features(records)
-    return geojson_response(
-        {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features), "features": features}
-    )
+        snapshot = public_list().current(conn)
+    positions = snapshot.matching(bbox, category, status)
+    matched = len(positions)
+    # A next link's cursor replaces the offset (as on /ogc): the page starts after that id, nothing skipped.
+    remaining = snapshot.after(positions, after) if after else positions
+    start = 0 if after else offset
+    page = remaining[start : start + limit]
+    next_after = int(snapshot.ids[page[-1]]) if start + limit < len(remaining) else None
+    body = public_list_collection([snapshot.features[i] for i in page.tolist()], matched, _list_links(limit, offset, next_after))
+    tag = hashlib.blake2b(f"{request.host_url}|{request.full_path}".encode(), digest_size=8).hexdigest()
+    return _list_response(body, f"{snapshot.epoch}.{snapshot.version}.{tag}")
 
 
 @bp.post("/proposals")
@@ -349,10 +344,10 @@ def create_proposal():
     check_submission_types(data)
     registry = db.registry()
     lang = current_language()
-    with db.transaction() as conn:
-        record = submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
-    proposal_cache().invalidate()
-    feature = proposal_feature(record, registry, lang, own=True)
+    with registry.checked():  # the layers' versions asked once for the checks and the answer's words
+        with db.transaction() as conn:
+            record = submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
+        feature = proposal_feature(record, registry, lang, own=True)
     response = geojson_response(feature, status=201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
     return response
@@ -435,8 +430,6 @@ def support(public_id: str):
     if result is None:
         return error_response(404, "not_found", http_message(404))
     added, total = result
-    if added:
-        proposal_cache().invalidate()
     response = jsonify(
         {
             "public_id": public_id,

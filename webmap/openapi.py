@@ -46,7 +46,13 @@ def document(locality, server: str = "/api") -> dict:
                 "get": {
                     "operationId": "listProposals",
                     "summary": "Public proposals as a GeoJSON FeatureCollection",
-                    "description": "Without filters: the full list, cached and gzip-compressed, with an ETag. Oldest first.",
+                    "description": (
+                        "A page of the light list (public fields, category, status, support count, development area "
+                        "ids; the joins in words are on GET /proposals/{public_id}), in id order, from each server's "
+                        "in-memory copy kept current by the store's version; gzip when accepted, with an ETag. "
+                        "1 000 proposals per page unless limit says otherwise (at most 10 000); while more match, "
+                        "links holds a next link whose after cursor continues where the page ended."
+                    ),
                     "parameters": [
                         {
                             "name": "bbox",
@@ -63,13 +69,20 @@ def document(locality, server: str = "/api") -> dict:
                             "name": "limit",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000},
                         },
                         {
                             "name": "offset",
                             "in": "query",
                             "required": False,
                             "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000},
+                        },
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "required": False,
+                            "description": "Keyset cursor from a next link: the page starts after this proposal (offset is then ignored)",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
                         },
                         lang_header,
                     ],
@@ -351,6 +364,7 @@ def document(locality, server: str = "/api") -> dict:
                         "support_count": {"type": "integer"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "updated_at": {"type": "string", "format": "date-time"},
+                        "area_ids": {"type": "array", "items": {"type": "string"}, "description": "Development areas it lies in"},
                         "distance_m": {"type": "number", "description": "Only from /proposals/nearby"},
                     },
                 },
@@ -361,6 +375,19 @@ def document(locality, server: str = "/api") -> dict:
                         "type": {"type": "string", "enum": ["FeatureCollection"]},
                         "numberMatched": {"type": "integer"},
                         "numberReturned": {"type": "integer"},
+                        "links": {
+                            "type": "array",
+                            "description": "self, and next while more match",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "href": {"type": "string"},
+                                    "rel": {"type": "string"},
+                                    "type": {"type": "string"},
+                                    "title": {"type": "string"},
+                                },
+                            },
+                        },
                         "features": {
                             "type": "array",
                             "items": {

@@ -41,8 +41,7 @@ def _lower_first(text: str) -> str:
 def joins_detail(record: dict, registry, lang: str) -> dict:
     """Return the join results of a (public) record with names and labels in ``lang``."""
     locality = registry.locality
-    areas_frame = registry.areas()
-    by_id = {row["id"]: row for row in areas_frame.drop(columns=areas_frame.geometry.name).to_dict("records")}
+    by_id = registry.area_rows()
     areas = []
     for area_id in record.get("area_ids", []):
         row = by_id.get(area_id, {})
