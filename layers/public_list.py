@@ -12,16 +12,23 @@ No Flask here: the API pages through a ``Snapshot``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import orjson
 from sqlalchemy import Connection
 
 from ..geo.generalise import snap_to_grid
 from . import store
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 
 @dataclass(frozen=True)
