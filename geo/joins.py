@@ -163,6 +163,13 @@ class ServiceIndex:
         grid = _radius_grid(xy, float(radius_m))
         return {kind: _count_within(grid, self._trees[kind], float(radius_m)) for kind in self._select(kinds)}
 
+    def count_within_radii_xy(self, xy: np.ndarray, radius_of) -> dict:
+        """Return ``{kind: counts}`` for SWEREF 99 TM coordinates, each kind within its own radius.
+
+        ``radius_of(kind)`` gives the metres for a kind (a locality declares one per kind).
+        """
+        return {kind: self.count_within_xy(xy, radius_of(kind), [kind])[kind] for kind in self.kinds}
+
 
 def _spatial_order(xy: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
     """Return an ordering of the points by grid cell (row by row)."""

@@ -17,6 +17,9 @@ from .vocabulary import translate
 DEFAULT_LOCALITY_DIR = Path(str(files("dialogkarta.data") / "dalby"))
 
 
+DEFAULT_RADIUS_M = 500.0  # a locality.toml without [service_radius_m]
+
+
 class LocalityConfigError(ValueError):
     """The locality folder or its locality.toml is missing or malformed."""
 
@@ -77,6 +80,18 @@ class Locality:
     routing: tuple[RoutingRule, ...]
     area_status: dict = field(default_factory=dict)
     service_kinds: dict = field(default_factory=dict)
+    service_radius_m: dict = field(default_factory=dict)  # kind -> metres; "default" for the rest
+
+    def radius_m(self, kind: str) -> float:
+        """Return the radius of the "within N m" count for services of ``kind``."""
+        return float(self.service_radius_m.get(kind, self.service_radius_m.get("default", DEFAULT_RADIUS_M)))
+
+    def kind_label(self, kind: str, lang: str = "sv", count: int = 1) -> str:
+        """Return a service kind's name, lower-case, for ``count`` of them ("1 skola", "2 skolor")."""
+        labels = self.service_kinds.get(kind) or {}
+        plural = labels.get("plural") if count != 1 else None
+        text = translate(plural or labels, lang, default=kind)
+        return text if plural else text[:1].lower() + text[1:]
 
     def attribution_lines(self, lang: str = "sv") -> list[str]:
         return [translate(line, lang) for line in self.attribution]
@@ -135,11 +150,23 @@ def load_locality(directory=None) -> Locality:
             routing=rules,
             area_status=dict(raw.get("area_status", {})),
             service_kinds=dict(raw.get("service_kinds", {})),
+            service_radius_m=_radii(raw.get("service_radius_m", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LocalityConfigError(f"{config_path}: missing or malformed entry {exc}") from None
     _check_references(locality)
     return locality
+
+
+def _radii(raw: dict) -> dict:
+    radii = {}
+    for kind, metres in raw.items():
+        if isinstance(metres, bool) or not isinstance(metres, (int, float)) or not 0 < metres <= 100_000:
+            raise LocalityConfigError(
+                f"service_radius_m.{kind} must be a number of metres above 0 and at most 100000, got {metres!r}"
+            )
+        radii[kind] = float(metres)
+    return radii
 
 
 def _check_references(locality: Locality) -> None:

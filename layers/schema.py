@@ -99,6 +99,10 @@ proposal_services = Table(
     Column("service_id", String(100), nullable=False),
     Column("service_name", String(200), nullable=False),
     Column("distance_m", Float, nullable=False),
+    # Services of this kind within the locality's radius for the kind (NULL until rejoined, in a
+    # store made before #13): planner-only, see tests/contracts.py.
+    Column("radius_m", Float),
+    Column("within_count", Integer),
 )
 
 # -------------------------------------------------------------- planner workspace (issue 4)

@@ -91,7 +91,17 @@ def index():
         config_json=orjson.dumps(config).decode().replace("</", "<\\/"),
         labels=_labels(lang),
         areas=_area_names(),
+        near_kinds=_near_kinds(lang),
     )
+
+
+def _near_kinds(lang: str) -> dict[str, str]:
+    """The service kinds the overlay can filter on, each labelled with its radius ("Skola (800 m)")."""
+    locality = db.registry().locality
+    return {
+        kind: f"{translate(labels, lang, default=kind)} ({locality.radius_m(kind):.0f} m)"
+        for kind, labels in locality.service_kinds.items()
+    }
 
 
 @bp.get("/api/areas")
@@ -110,6 +120,9 @@ def api_proposals():
         records = report_data.load_records(conn)
     try:
         selected = report_data.filter_records(records, **filters)
+    except report_data.NearFilterError:
+        message = _("Ange antalet tjänster som ett heltal från 0 till %(most)s.", most=report_data.NEAR_MIN_MAX)
+        return jsonify({"error": {"code": "invalid_filter", "message": message}}), 400
     except ValueError:
         return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
     area_ids = list(db.registry().areas()["id"])
@@ -161,6 +174,10 @@ def proposal(public_id: str):
         {"kind": translate(kinds.get(kind), lang, default=kind), "name": near["name"], "distance_m": near["distance_m"]}
         for kind, near in sorted(record["nearest"].items(), key=lambda item: item[1]["distance_m"])
     ]
+    within = [
+        {"kind": kind, "radius_m": w["radius_m"], "count": w["count"], "label": locality.kind_label(kind, lang, w["count"])}
+        for kind, w in sorted(record.get("within", {}).items(), key=lambda item: (item[1]["radius_m"], item[0]))
+    ]
     config = current_app.config
     return render_template(
         "planner/proposal.html",
@@ -173,6 +190,7 @@ def proposal(public_id: str):
         forwardings=forwardings,
         areas=[(a, names.get(a, a)) for a in record["area_ids"]],
         nearest=nearest,
+        within=within,
         labels=_labels(lang),
         next_statuses=workflow.allowed_next(record["status"]),
         open_flags=open_flags,

@@ -219,6 +219,14 @@ EN = {
     "Återkalla": "Revoke",
     "Återkalla %(name)s": "Revoke %(name)s",
     "Inga tokens.": "No tokens.",
+    "Service inom gångavstånd": "Services within walking distance",
+    "inom %(metres)s m: %(count)s %(kind)s": "within %(metres)s m: %(count)s %(kind)s",
+    "Inte beräknat ännu: räkna om.": "Not computed yet: recompute.",
+    "Ange antalet tjänster som ett heltal från 0 till %(most)s.": "Give the number of services as a whole number from 0 to %(most)s.",
+    "Service inom sin radie": "Services within their radius",
+    "Minst": "At least",
+    "av slaget": "of the kind",
+    "Inget krav": "No requirement",
 }
 
 HERE = Path(__file__).resolve().parent
