@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 from .crs import metric_xy, to_metric, to_sweref
 
 WORKERS = -1  # scipy: use every core
+FEW_POINTS = 64  # up to this many points are counted point by point, without a cell grid or worker threads
 
 
 def _check_points(points: gpd.GeoDataFrame) -> None:
@@ -166,8 +167,11 @@ class ServiceIndex:
     def count_within_radii_xy(self, xy: np.ndarray, radius_of) -> dict:
         """Return ``{kind: counts}`` for SWEREF 99 TM coordinates, each kind within its own radius.
 
-        ``radius_of(kind)`` gives the metres for a kind (a locality declares one per kind).
+        ``radius_of(kind)`` gives the metres for a kind (a locality declares one per kind). A few
+        points (one new proposal) ask each tree directly: the cell grid pays off only for many.
         """
+        if len(xy) <= FEW_POINTS:
+            return {kind: _count_within_few(self._trees[kind], xy, float(radius_of(kind))) for kind in self.kinds}
         return {kind: self.count_within_xy(xy, radius_of(kind), [kind])[kind] for kind in self.kinds}
 
 
@@ -241,6 +245,15 @@ def _count_within(grid: _Grid, tree: cKDTree, radius: float) -> np.ndarray:
     pair, point = grid.expand(cells)
     within = np.hypot(*(grid.xy[point] - tree.data[services[pair]]).T) <= radius
     return counts + np.bincount(point[within], minlength=n)
+
+
+def _count_within_few(tree: cKDTree, xy: np.ndarray, radius: float) -> np.ndarray:
+    """Return, per point, how many of ``tree``'s points lie within ``radius`` (edge included), one query per point."""
+    counts = np.zeros(len(xy), dtype=np.int64)
+    for point, candidates in enumerate(tree.query_ball_point(xy, radius + 1e-6)):  # a hair wider: the edge is measured below
+        if candidates:
+            counts[point] = int((np.hypot(*(tree.data[candidates] - xy[point]).T) <= radius).sum())
+    return counts
 
 
 def _radius_grid(xy: np.ndarray, radius: float) -> _Grid:
