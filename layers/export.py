@@ -184,8 +184,11 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
 
 
 def _forwarding_line(row) -> str:
-    """One forwarding as planners read it: time, from -> to, the role that forwarded, and the note (no user)."""
-    line = f"{_iso(row.forwarded_at)} {row.from_department or '?'} -> {row.to_department} role={row.role}"
+    """One forwarding as planners read it: time, from -> to (or "confirmed" and the department), the role, the note (no user)."""
+    if row.action == "confirm" or row.from_department == row.to_department:
+        line = f"{_iso(row.forwarded_at)} confirmed {row.to_department} role={row.role}"
+    else:
+        line = f"{_iso(row.forwarded_at)} {row.from_department or '?'} -> {row.to_department} role={row.role}"
     return line + (f": {row.note}" if row.note else "")
 
 

@@ -161,8 +161,11 @@ forwardings = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("from_department", String(64)),
+    Column("from_department", String(64)),  # NULL for a confirmation: nothing moved
     Column("to_department", String(64), nullable=False),
+    # confirm: a planner confirmed the department the routing table (or an earlier forwarding) gave;
+    # forward: the proposal moved from one department to another.
+    Column("action", String(16), nullable=False, server_default=text("'forward'")),
     Column("note", Text, nullable=False, default=""),
     Column("role", String(32), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),  # internal only

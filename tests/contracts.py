@@ -117,9 +117,10 @@ API_SUBMITTED = API_LIST | {
     "public",
     "history",
 }
-API_ITEM = API_SUBMITTED | {"answers"}
+API_ITEM = API_SUBMITTED | {"answers", "forwardings"}
 API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
 API_ANSWER = frozenset({"body", "department", "role", "answered_at"})  # never who wrote it
+API_FORWARDING = frozenset({"department", "department_label", "action", "at"})  # never the note or who sent it
 API_AREA = frozenset({"id", "name", "status", "status_label", "illustrative"})
 API_NEAREST = frozenset({"id", "name", "distance_m", "kind_label"})
 

@@ -227,6 +227,7 @@ EN = {
     "Minst": "At least",
     "av slaget": "of the kind",
     "Inget krav": "No requirement",
+    "Bekräftad, inte flyttad": "Confirmed, not moved",
 }
 
 HERE = Path(__file__).resolve().parent
