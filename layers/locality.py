@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .vocabulary import translate
 
@@ -81,6 +83,13 @@ class Locality:
     area_status: dict = field(default_factory=dict)
     service_kinds: dict = field(default_factory=dict)
     service_radius_m: dict = field(default_factory=dict)  # kind -> metres; "default" for the rest
+    timezone: str = "UTC"  # an IANA name, e.g. Europe/Stockholm
+
+    def local(self, value: datetime) -> datetime:
+        """Return an instant in the locality's time zone (a naive one is UTC, as the store keeps it)."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(ZoneInfo(self.timezone))
 
     def radius_m(self, kind: str) -> float:
         """Return the radius of the "within N m" count for services of ``kind``."""
@@ -151,6 +160,7 @@ def load_locality(directory=None) -> Locality:
             area_status=dict(raw.get("area_status", {})),
             service_kinds=dict(raw.get("service_kinds", {})),
             service_radius_m=_radii(raw.get("service_radius_m", {})),
+            timezone=str(raw.get("timezone", "UTC")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LocalityConfigError(f"{config_path}: missing or malformed entry {exc}") from None
@@ -170,6 +180,12 @@ def _radii(raw: dict) -> dict:
 
 
 def _check_references(locality: Locality) -> None:
+    try:
+        ZoneInfo(locality.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise LocalityConfigError(
+            f"unknown timezone {locality.timezone!r}; expected an IANA name such as Europe/Stockholm"
+        ) from None
     names = [layer.name for layer in locality.layers]
     if len(set(names)) != len(names):
         raise LocalityConfigError("layer names must be unique")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from datetime import date, datetime, UTC
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
@@ -39,9 +40,10 @@ _COLUMNS = (
 )
 
 
-def load_records(conn: Connection) -> list[dict]:
+def load_records(conn: Connection, timezone: str = "UTC") -> list[dict]:
     """Return every proposal (hidden ones too) with its development areas and ``within`` counts
-    (``{kind: services within the kind's radius}``), oldest first.
+    (``{kind: services within the kind's radius}``), oldest first, ``created_at`` in ``timezone``
+    (the locality's: date filters and the timeline count the days its residents live by).
 
     Three plain table reads instead of ``store.list_proposals``: the overlay and the report need
     neither the nearest services' names nor support counts (about 5x faster at 10 000 proposals).
@@ -58,12 +60,12 @@ def load_records(conn: Connection) -> list[dict]:
     ):
         within.setdefault(proposal_id, {})[kind] = count
     records = []
+    zone = ZoneInfo(timezone)
     query = select(*(proposals.c[name] for name in _COLUMNS)).order_by(proposals.c.created_at, proposals.c.id)
     for row in conn.execute(query):
         record = dict(row._mapping)
         created = record["created_at"]
-        if created.tzinfo is None:
-            record["created_at"] = created.replace(tzinfo=UTC)
+        record["created_at"] = (created.replace(tzinfo=UTC) if created.tzinfo is None else created).astimezone(zone)
         record["area_ids"] = areas.get(record["id"], [])
         record["within"] = within.get(record["id"], {})
         records.append(record)

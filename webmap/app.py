@@ -54,11 +54,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
-    from . import db, errors, folium_render, i18n, security
+    from . import db, errors, folium_render, i18n, localtime, security
 
     folium_render.install()  # no second Jinja pass over rendered map output (server-side template injection)
     db.init_app(app)
     i18n.init_app(app)
+    localtime.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)

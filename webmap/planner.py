@@ -117,7 +117,7 @@ def api_proposals():
     """GeoJSON of the proposals matching the filters, with counts per development area."""
     filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
     with db.reading() as conn:
-        records = report_data.load_records(conn)
+        records = report_data.load_records(conn, db.registry().locality.timezone)
     try:
         selected = report_data.filter_records(records, **filters)
     except report_data.NearFilterError:
