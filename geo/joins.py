@@ -168,11 +168,17 @@ class ServiceIndex:
         """Return ``{kind: counts}`` for SWEREF 99 TM coordinates, each kind within its own radius.
 
         ``radius_of(kind)`` gives the metres for a kind (a locality declares one per kind). A few
-        points (one new proposal) ask each tree directly: the cell grid pays off only for many.
+        points (one new proposal) ask each tree directly: the cell grid pays off only for many,
+        and kinds that share a radius share its grid.
         """
+        radii = {kind: float(radius_of(kind)) for kind in self.kinds}
+        bad = {kind: radius for kind, radius in radii.items() if not radius >= 0}
+        if bad:
+            raise ValueError(f"radii must be non-negative numbers of metres, got {bad!r}")
         if len(xy) <= FEW_POINTS:
-            return {kind: _count_within_few(self._trees[kind], xy, float(radius_of(kind))) for kind in self.kinds}
-        return {kind: self.count_within_xy(xy, radius_of(kind), [kind])[kind] for kind in self.kinds}
+            return {kind: _count_within_few(self._trees[kind], xy, radius) for kind, radius in radii.items()}
+        grids = {radius: _radius_grid(xy, radius) for radius in set(radii.values())}
+        return {kind: _count_within(grids[radius], self._trees[kind], radius) for kind, radius in radii.items()}
 
 
 def _spatial_order(xy: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
