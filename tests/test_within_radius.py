@@ -149,3 +149,15 @@ def test_planner_exports_carry_the_counts_and_their_radius(app, planner, client)
     assert (row["within_school"], row["within_school_radius_m"]) == (2, 800.0)
     public = client.get("/api/export/proposals.geojson").get_json()["features"]
     assert not [key for f in public for key in f["properties"] if key.startswith("within_")]
+
+
+def test_importing_a_service_layer_recounts_every_proposal(app, runner, tmp_path):
+    record = add_proposal(app, *origin_lonlat())
+    services = hand_made_services(("bus_stop", 399.99, 0), ("bus_stop", 0, 100), ("bus_stop", -400.01, 0))
+    path = tmp_path / "hallplatser.gpkg"
+    services.to_file(path, layer="hallplatser", driver="GPKG")
+    result = runner.invoke(args=["import-layer", str(path), "--as", "service-locations"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), db.reading() as conn:
+        stored = store.get_proposal(conn, record["public_id"])
+    assert stored is not None and stored["within"] == {"bus_stop": {"radius_m": 400.0, "count": 2}}
