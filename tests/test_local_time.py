@@ -101,3 +101,26 @@ def test_exports_keep_iso_8601_with_the_offset(app, planner):
     rows = planner.get("/planner/export/proposals.geojson").get_json()["features"]
     (row,) = [f["properties"] for f in rows if f["properties"]["id"] == record["public_id"]]
     assert datetime.fromisoformat(row["created_at"]) == SUMMER and row["created_at"].endswith(("+00:00", "Z"))
+
+
+def test_staff_pages_show_their_times_on_the_locality_clock(app, client):
+    from dialogkarta.layers import activities, workflow
+
+    make_user(app, "admin-anna", "admin")
+    login(client, "admin-anna")
+    record = submit_at(app, WINTER, "Ett förslag")
+    with app.app_context(), db.transaction() as conn:  # after the login, which sets last_login_at
+        conn.execute(update(users).where(users.c.username == "admin-anna").values(last_login_at=SUMMER))
+        workflow.hide(conn, record["id"], "Personuppgifter", role="moderator", now=SUMMER)
+        fields = {
+            "kind": "open_meeting",
+            "title": "Öppet möte",
+            "date": "2026-03-29",
+            "place": "Biblioteket",
+            "status": "planned",
+        }
+        activity_id = activities.create(conn, fields, role="planner", now=WINTER)
+    shown = "2026-03-29 03:30 CEST"
+    assert shown in client.get("/planner/users").get_data(as_text=True)  # last login
+    assert shown in client.get("/planner/moderation").get_data(as_text=True)  # the hide in the moderation log
+    assert "2026-03-29 01:30 CET" in client.get(f"/activity-plan/{activity_id}").get_data(as_text=True)  # a revision
