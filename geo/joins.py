@@ -31,6 +31,7 @@ else:
     spatial = lazy_module("scipy.spatial")
 
 WORKERS = -1  # scipy: use every core
+FEW_POINTS = 64  # up to this many points are counted point by point, without a cell grid or worker threads
 
 
 def _check_points(points: gpd.GeoDataFrame) -> None:
@@ -173,6 +174,22 @@ class ServiceIndex:
         grid = _radius_grid(xy, float(radius_m))
         return {kind: _count_within(grid, self._trees[kind], float(radius_m)) for kind in self._select(kinds)}
 
+    def count_within_radii_xy(self, xy: np.ndarray, radius_of) -> dict:
+        """Return ``{kind: counts}`` for SWEREF 99 TM coordinates, each kind within its own radius.
+
+        ``radius_of(kind)`` gives the metres for a kind (a locality declares one per kind). A few
+        points (one new proposal) ask each tree directly: the cell grid pays off only for many,
+        and kinds that share a radius share its grid.
+        """
+        radii = {kind: float(radius_of(kind)) for kind in self.kinds}
+        bad = {kind: radius for kind, radius in radii.items() if not radius >= 0}
+        if bad:
+            raise ValueError(f"radii must be non-negative numbers of metres, got {bad!r}")
+        if len(xy) <= FEW_POINTS:
+            return {kind: _count_within_few(self._trees[kind], xy, radius) for kind, radius in radii.items()}
+        grids = {radius: _radius_grid(xy, radius) for radius in set(radii.values())}
+        return {kind: _count_within(grids[radius], self._trees[kind], radius) for kind, radius in radii.items()}
+
 
 def _spatial_order(xy: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
     """Return an ordering of the points by grid cell (row by row)."""
@@ -244,6 +261,15 @@ def _count_within(grid: _Grid, tree: spatial.cKDTree, radius: float) -> np.ndarr
     pair, point = grid.expand(cells)
     within = np.hypot(*(grid.xy[point] - tree.data[services[pair]]).T) <= radius
     return counts + np.bincount(point[within], minlength=n)
+
+
+def _count_within_few(tree: spatial.cKDTree, xy: np.ndarray, radius: float) -> np.ndarray:
+    """Return, per point, how many of ``tree``'s points lie within ``radius`` (edge included), one query per point."""
+    counts = np.zeros(len(xy), dtype=np.int64)
+    for point, candidates in enumerate(tree.query_ball_point(xy, radius + 1e-6)):  # a hair wider: the edge is measured below
+        if candidates:
+            counts[point] = int((np.hypot(*(tree.data[candidates] - xy[point]).T) <= radius).sum())
+    return counts
 
 
 def _radius_grid(xy: np.ndarray, radius: float) -> _Grid:

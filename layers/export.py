@@ -8,8 +8,8 @@ page by page (GDAL append) into a temporary file that is renamed into place when
 Who sees what is decided here and nowhere else. The public view has public fields, status,
 public answers and the join results, never a name, an e-mail, support tokens or a hidden
 proposal (``channel``, how a proposal reached us, is public). The planner view adds department,
-forwarding, the meeting a proposal came from, history and the moderation state (hidden, its
-reason, flag count); contact details only with ``Audience(contacts=True)`` (admins) and only
+forwarding, the meeting a proposal came from, history, the moderation state (hidden, its
+reason, flag count) and the count of services of each kind within the kind's radius; contact details only with ``Audience(contacts=True)`` (admins) and only
 for residents who consented. Tables other issues add (answers, forwardings, flags) are used
 when ``layers.schema`` declares them and skipped otherwise.
 
@@ -137,6 +137,8 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
             ("forwarding", "str"),
             ("flag_count", "int"),
         ]
+        for kind in service_kinds(registry):
+            columns += [(f"within_{kind}", "int"), (f"within_{kind}_radius_m", "float")]
     if audience.contacts:
         columns += [("contact_name", "str"), ("contact_email", "str")]
     return columns
@@ -192,8 +194,11 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
 
 
 def _forwarding_line(row) -> str:
-    """One forwarding as planners read it: time, from -> to, the role that forwarded, and the note (no user)."""
-    line = f"{_iso(row.forwarded_at)} {row.from_department or '?'} -> {row.to_department} role={row.role}"
+    """One forwarding as planners read it: time, from -> to (or "confirmed" and the department), the role, the note (no user)."""
+    if row.action == "confirm" or row.from_department == row.to_department:
+        line = f"{_iso(row.forwarded_at)} confirmed {row.to_department} role={row.role}"
+    else:
+        line = f"{_iso(row.forwarded_at)} {row.from_department or '?'} -> {row.to_department} role={row.role}"
     return line + (f": {row.note}" if row.note else "")
 
 
@@ -280,6 +285,10 @@ def rows_for_records(conn: Connection, context: RowContext, records: list[Propos
                 hidden=bool(r["hidden"]),
                 hidden_reason=r["hidden_reason"],
             )
+            for kind in context.kinds:
+                within = r.get("within", {}).get(kind)
+                row[f"within_{kind}"] = within["count"] if within else None
+                row[f"within_{kind}_radius_m"] = within["radius_m"] if within else None
         for name, values in extra.items():
             if name == "status_note":
                 continue

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .vocabulary import translate
 
 # The bundled locality is package data (``dialogkarta.data``), so a wheel install finds it too.
 DEFAULT_LOCALITY_DIR = Path(str(files("dialogkarta.data") / "dalby"))
+
+
+DEFAULT_RADIUS_M = 500.0  # a locality.toml without [service_radius_m]
 
 
 class LocalityConfigError(ValueError):
@@ -77,6 +82,25 @@ class Locality:
     routing: tuple[RoutingRule, ...]
     area_status: dict = field(default_factory=dict)
     service_kinds: dict = field(default_factory=dict)
+    service_radius_m: dict = field(default_factory=dict)  # kind -> metres; "default" for the rest
+    timezone: str = "UTC"  # an IANA name, e.g. Europe/Stockholm
+
+    def local(self, value: datetime) -> datetime:
+        """Return an instant in the locality's time zone (a naive one is UTC, as the store keeps it)."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(ZoneInfo(self.timezone))
+
+    def radius_m(self, kind: str) -> float:
+        """Return the radius of the "within N m" count for services of ``kind``."""
+        return float(self.service_radius_m.get(kind, self.service_radius_m.get("default", DEFAULT_RADIUS_M)))
+
+    def kind_label(self, kind: str, lang: str = "sv", count: int = 1) -> str:
+        """Return a service kind's name, lower-case, for ``count`` of them ("1 skola", "2 skolor")."""
+        labels = self.service_kinds.get(kind) or {}
+        plural = labels.get("plural") if count != 1 else None
+        text = translate(plural or labels, lang, default=kind)
+        return text if plural else text[:1].lower() + text[1:]
 
     def attribution_lines(self, lang: str = "sv") -> list[str]:
         return [translate(line, lang) for line in self.attribution]
@@ -135,6 +159,8 @@ def load_locality(directory=None) -> Locality:
             routing=rules,
             area_status=dict(raw.get("area_status", {})),
             service_kinds=dict(raw.get("service_kinds", {})),
+            service_radius_m=_radii(raw.get("service_radius_m", {})),
+            timezone=str(raw.get("timezone", "UTC")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LocalityConfigError(f"{config_path}: missing or malformed entry {exc}") from None
@@ -142,7 +168,24 @@ def load_locality(directory=None) -> Locality:
     return locality
 
 
+def _radii(raw: dict) -> dict:
+    radii = {}
+    for kind, metres in raw.items():
+        if isinstance(metres, bool) or not isinstance(metres, (int, float)) or not 0 < metres <= 100_000:
+            raise LocalityConfigError(
+                f"service_radius_m.{kind} must be a number of metres above 0 and at most 100000, got {metres!r}"
+            )
+        radii[kind] = float(metres)
+    return radii
+
+
 def _check_references(locality: Locality) -> None:
+    try:
+        ZoneInfo(locality.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise LocalityConfigError(
+            f"unknown timezone {locality.timezone!r}; expected an IANA name such as Europe/Stockholm"
+        ) from None
     names = [layer.name for layer in locality.layers]
     if len(set(names)) != len(names):
         raise LocalityConfigError("layer names must be unique")

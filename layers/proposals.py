@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Connection
 
-from ..geo.crs import WGS84, to_sweref
+from ..geo.crs import to_sweref
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
@@ -157,28 +157,34 @@ FEW_POINTS = 64  # up to this many points are joined without building frames (a 
 
 
 def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) -> list[JoinResult]:
-    """Return, per (lon, lat), the covering area ids and the nearest service of each kind."""
+    """Return, per (lon, lat), the covering area ids and, per service kind, the nearest service and
+    how many of that kind lie within the kind's radius (``[service_radius_m]`` in locality.toml)."""
     area_index, service_index = registry.area_index(), registry.service_index()
+    radius_m = registry.locality.radius_m
     results: list[JoinResult] = [{"area_ids": [], "nearest": []} for _ in lonlat]
     if not lonlat:
         return results
+    lon, lat = np.asarray(lonlat, dtype=float).T
+    xy = np.column_stack(to_sweref(lon, lat))
+    counts = {kind: values.tolist() for kind, values in service_index.count_within_radii_xy(xy, radius_m).items()}
+    point_positions, area_positions = area_index.containing_xy(xy)
+    for point, area_id in zip(point_positions.tolist(), area_index.ids[area_positions].tolist()):
+        results[point]["area_ids"].append(area_id)
     if len(lonlat) <= FEW_POINTS:
-        lon, lat = np.asarray(lonlat, dtype=float).T
-        xy = np.column_stack(to_sweref(lon, lat))
-        point_positions, area_positions = area_index.containing_xy(xy)
-        for point, area_id in zip(point_positions.tolist(), area_index.ids[area_positions].tolist()):
-            results[point]["area_ids"].append(area_id)
         for point, found in enumerate(service_index.nearest_each_xy(xy)):
             results[point]["nearest"] = [
-                {"kind": kind, "service_id": service_id, "service_name": service_index.names[service_id], "distance_m": metres}
+                {
+                    "kind": kind,
+                    "service_id": service_id,
+                    "service_name": service_index.names[service_id],
+                    "distance_m": metres,
+                    "radius_m": radius_m(kind),
+                    "within_count": counts[kind][point],
+                }
                 for kind, service_id, metres in found
             ]
         return results
-    points = gpd.GeoDataFrame(geometry=shapely.points(lonlat), crs=WGS84)
-    pairs = area_index.containing(points)
-    nearest = service_index.nearest(points)
-    for point, area_id in zip(pairs["point"], pairs["area_id"]):
-        results[point]["area_ids"].append(area_id)
+    nearest = service_index.nearest_xy(xy)
     for kind in service_index.kinds:
         for position, (service_id, metres) in enumerate(zip(nearest[f"{kind}_id"], nearest[f"{kind}_m"])):
             if service_id is not None and not (isinstance(service_id, float) and math.isnan(service_id)):
@@ -188,6 +194,8 @@ def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) ->
                         "service_id": service_id,
                         "service_name": service_index.names[service_id],
                         "distance_m": float(metres),
+                        "radius_m": radius_m(kind),
+                        "within_count": counts[kind][position],
                     }
                 )
     return results

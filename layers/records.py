@@ -11,12 +11,15 @@ from typing import TypedDict
 
 
 class ServiceJoin(TypedDict):
-    """The nearest service of one kind to a point, as the joins compute it (metres in SWEREF 99 TM)."""
+    """The nearest service of one kind to a point, and how many of that kind lie within the kind's
+    radius, as the joins compute them (metres in SWEREF 99 TM)."""
 
     kind: str
     service_id: str
     service_name: str
     distance_m: float
+    radius_m: float
+    within_count: int
 
 
 class JoinResult(TypedDict):
@@ -32,6 +35,13 @@ class NearestService(TypedDict):
     id: str
     name: str
     distance_m: float
+
+
+class WithinCount(TypedDict):
+    """A stored count, keyed by kind in a record's ``within``: services of that kind within ``radius_m``."""
+
+    radius_m: float
+    count: int
 
 
 class HistoryEntry(TypedDict):
@@ -66,5 +76,6 @@ class ProposalRecord(TypedDict, total=False):
     updated_at: datetime
     area_ids: list[str]
     nearest: dict[str, NearestService]
+    within: dict[str, WithinCount]  # planner-only: never copied into a public view
     support_count: int
     history: list[HistoryEntry]

@@ -10,12 +10,20 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from datetime import date, datetime, UTC
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from .schema import proposal_areas, proposals
+from .schema import proposal_areas, proposal_services, proposals
 
-FILTERS = ("category", "status", "channel", "department", "area", "date_from", "date_to")
+FILTERS = ("category", "status", "channel", "department", "area", "date_from", "date_to", "near_kind", "near_min")
+NEAR_MIN_MAX = 100_000
+
+
+class NearFilterError(ValueError):
+    """The "at least N services of a kind within its radius" filter got something else."""
+
+
 _COLUMNS = (
     "id",
     "public_id",
@@ -32,25 +40,34 @@ _COLUMNS = (
 )
 
 
-def load_records(conn: Connection) -> list[dict]:
-    """Return every proposal (hidden ones too) with its development areas, oldest first.
+def load_records(conn: Connection, timezone: str = "UTC") -> list[dict]:
+    """Return every proposal (hidden ones too) with its development areas and ``within`` counts
+    (``{kind: services within the kind's radius}``), oldest first, ``created_at`` in ``timezone``
+    (the locality's: date filters and the timeline count the days its residents live by).
 
-    Two plain table reads instead of ``store.list_proposals``: the overlay and the report need
-    neither the nearest services nor support counts (about 5x faster at 10 000 proposals).
+    Three plain table reads instead of ``store.list_proposals``: the overlay and the report need
+    neither the nearest services' names nor support counts (about 5x faster at 10 000 proposals).
     """
     areas: dict[int, list[str]] = {}
     for proposal_id, area_id in conn.execute(
         select(proposal_areas.c.proposal_id, proposal_areas.c.area_id).order_by(proposal_areas.c.area_id)
     ):
         areas.setdefault(proposal_id, []).append(area_id)
+    within: dict[int, dict[str, int]] = {}
+    services = proposal_services.c
+    for proposal_id, kind, count in conn.execute(
+        select(services.proposal_id, services.kind, services.within_count).where(services.within_count.is_not(None))
+    ):
+        within.setdefault(proposal_id, {})[kind] = count
     records = []
+    zone = ZoneInfo(timezone)
     query = select(*(proposals.c[name] for name in _COLUMNS)).order_by(proposals.c.created_at, proposals.c.id)
     for row in conn.execute(query):
         record = dict(row._mapping)
         created = record["created_at"]
-        if created.tzinfo is None:
-            record["created_at"] = created.replace(tzinfo=UTC)
+        record["created_at"] = (created.replace(tzinfo=UTC) if created.tzinfo is None else created).astimezone(zone)
         record["area_ids"] = areas.get(record["id"], [])
+        record["within"] = within.get(record["id"], {})
         records.append(record)
     return records
 
@@ -76,13 +93,18 @@ def filter_records(
     area=None,
     date_from=None,
     date_to=None,
+    near_kind=None,
+    near_min=None,
     include_hidden=True,
 ) -> list[dict]:
     """Return the records matching every given filter (empty values are ignored; dates inclusive).
 
-    ``department`` matches the responsible department or one informed too.
+    ``department`` matches the responsible department or one informed too. ``near_kind`` keeps
+    proposals with at least ``near_min`` (1 when not given) services of that kind within the
+    kind's radius; a proposal whose counts are not computed yet has none.
     """
     start, end = _day(date_from), _day(date_to)
+    least = _at_least(near_min) if near_kind else 0
     result = []
     for r in records:
         if not include_hidden and r.get("hidden"):
@@ -97,6 +119,8 @@ def filter_records(
             continue
         if area and area not in r.get("area_ids", ()):
             continue
+        if near_kind and r.get("within", {}).get(near_kind, 0) < least:
+            continue
         created = r["created_at"].date() if isinstance(r["created_at"], datetime) else _day(r["created_at"])
         if start and (created is None or created < start):
             continue
@@ -104,6 +128,15 @@ def filter_records(
             continue
         result.append(r)
     return result
+
+
+def _at_least(value) -> int:
+    if value in (None, ""):
+        return 1
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > NEAR_MIN_MAX:
+        raise NearFilterError(f"expected a whole number of services from 0 to {NEAR_MIN_MAX}, got {value!r}")
+    return int(text)
 
 
 def area_counts(records, area_ids) -> dict[str, int]:

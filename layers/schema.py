@@ -100,6 +100,10 @@ proposal_services = Table(
     Column("service_id", String(100), nullable=False),
     Column("service_name", String(200), nullable=False),
     Column("distance_m", Float, nullable=False),
+    # Services of this kind within the locality's radius for the kind (NULL until rejoined, in a
+    # store made before #13): planner-only, see tests/contracts.py.
+    Column("radius_m", Float),
+    Column("within_count", Integer),
 )
 
 # The list's version (issue 11): every write that changes what the public proposal list shows bumps
@@ -178,8 +182,11 @@ forwardings = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("from_department", String(64)),
+    Column("from_department", String(64)),  # NULL for a confirmation: nothing moved
     Column("to_department", String(64), nullable=False),
+    # confirm: a planner confirmed the department the routing table (or an earlier forwarding) gave;
+    # forward: the proposal moved from one department to another.
+    Column("action", String(16), nullable=False, server_default=text("'forward'")),
     Column("note", Text, nullable=False, default=""),
     Column("role", String(32), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),  # internal only

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Integer, and_, case, cr
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
-from .records import NearestService, ProposalRecord
+from .records import NearestService, ProposalRecord, WithinCount
 from .schema import (
     answers,
     contacts,
@@ -244,7 +244,7 @@ def insert_proposal(
 def save_joins(conn: Connection, proposal_id: int, area_ids, nearest, new: bool = False, note: bool = True) -> None:
     """Replace a proposal's stored join results (``new``: it has none yet, nothing to delete).
 
-    ``nearest`` is an iterable of dicts with ``kind, service_id, service_name, distance_m``.
+    ``nearest`` is an iterable of dicts with ``kind, service_id, service_name, distance_m, radius_m, within_count``.
     ``note=False`` leaves the version to the caller (a new proposal's insert noted it; a bulk
     refresh starts a new epoch once).
     """
@@ -277,24 +277,29 @@ def _records(conn: Connection, rows) -> list[ProposalRecord]:
 
     areas: dict[int, list[str]] = {}
     nearest: dict[int, dict[str, NearestService]] = {}
+    within: dict[int, dict[str, WithinCount]] = {}
     for pid, area in conn.execute(
         select(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
         .where(selects(proposal_areas.c.proposal_id))
         .order_by(proposal_areas.c.proposal_id, proposal_areas.c.area_id)
     ):
         areas.setdefault(pid, []).append(area)
-    for pid, kind, service_id, name, metres in conn.execute(
+    for pid, kind, service_id, name, metres, radius, count in conn.execute(
         select(
             proposal_services.c.proposal_id,
             proposal_services.c.kind,
             proposal_services.c.service_id,
             proposal_services.c.service_name,
             proposal_services.c.distance_m,
+            proposal_services.c.radius_m,
+            proposal_services.c.within_count,
         )
         .where(selects(proposal_services.c.proposal_id))
         .order_by(proposal_services.c.proposal_id, proposal_services.c.kind)
     ):
         nearest.setdefault(pid, {})[kind] = {"id": service_id, "name": name, "distance_m": round(metres, 1)}
+        if count is not None:
+            within.setdefault(pid, {})[kind] = {"radius_m": radius, "count": count}
     counts: dict[int, int] = dict(
         conn.execute(  # type: ignore[arg-type]
             select(supports.c.proposal_id, func.count()).where(selects(supports.c.proposal_id)).group_by(supports.c.proposal_id)
@@ -306,6 +311,7 @@ def _records(conn: Connection, rows) -> list[ProposalRecord]:
         record["created_at"], record["updated_at"] = aware(record["created_at"]), aware(record["updated_at"])
         record["area_ids"] = areas.get(row.id, [])
         record["nearest"] = nearest.get(row.id, {})
+        record["within"] = within.get(row.id, {})
         record["support_count"] = counts.get(row.id, 0)
         records.append(record)
     return records

@@ -387,8 +387,14 @@ def proposals_text(locality: Locality, features: int, planner: bool, crs: str, e
     """Return the title and abstract of the proposal layer of an export."""
     place = locality.name
     if planner:
-        who_sv = "Handläggarversion: även dolda förslag, förvaltning, vidarebefordran, kanal och statushistorik."
-        who_en = "Planner version: hidden proposals too, department, forwarding, channel and status history."
+        who_sv = (
+            "Handläggarversion: även dolda förslag, förvaltning, vidarebefordran, kanal, statushistorik och antal "
+            "service av varje typ inom typens radie (within_<typ>, radien i within_<typ>_radius_m)."
+        )
+        who_en = (
+            "Planner version: hidden proposals too, department, forwarding, channel, status history and the number "
+            "of services of each kind within the kind's radius (within_<kind>, the radius in within_<kind>_radius_m)."
+        )
     else:
         who_sv = "Publik version: inga namn, e-postadresser eller dolda förslag; lägen kan vara generaliserade."
         who_en = "Public version: no names, e-mail addresses or hidden proposals; positions may be generalised."

@@ -1,7 +1,8 @@
 """The planner's side of a proposal: status, forwarding to departments, public answers, moderation.
 
 Every change is kept: status changes in ``status_history`` (public, by role), forwardings in
-``forwardings`` (date, from, to, note, role), answers in ``answers`` (public text), and every
+``forwardings`` (date, from, to, note, role; a confirmation of the department a proposal already
+has is recorded as ``confirm``, with no "from"), answers in ``answers`` (public text), and every
 staff action in ``audit_log`` with the user id (internal, never public). Public functions
 (``public_answers``, ``public_answers_for``) return only what anyone may read: text, department,
 date and role, never a user id, a username or contact data. No Flask here.
@@ -31,6 +32,7 @@ from .vocabulary import PROPOSAL_STATUSES
 
 STATUSES = tuple(PROPOSAL_STATUSES)  # in workflow order
 FLOW = ("received", "forwarded", "under_consideration", "planned", "done")
+CONFIRM, FORWARD = "confirm", "forward"  # forwardings.action
 ANSWER_MAX = 4000
 NOTE_MAX = 2000
 
@@ -114,20 +116,24 @@ def change_status(
 def forward(
     conn: Connection, proposal_id: int, to_department: str, *, departments, role: str, user_id=None, note: str = "", now=None
 ) -> None:
-    """Confirm (same department) or change the responsible department and record the forwarding.
+    """Confirm (same department) or change the responsible department and record which it was.
 
-    A proposal still ``received`` becomes ``forwarded``.
+    Choosing the department the proposal already has (the routing table's suggestion) is a
+    ``confirm``, recorded without a "from"; another department is a ``forward`` from the old one.
+    A proposal still ``received`` becomes ``forwarded`` either way.
     """
     now = now or utcnow()
     row = _proposal(conn, proposal_id)
     if to_department not in departments:
         raise WorkflowError(f"Okänd förvaltning {to_department!r}.", f"unknown department {to_department!r}")
     note = _clean(note, NOTE_MAX, "the note", required=False)
+    action = CONFIRM if to_department == row.department else FORWARD
     conn.execute(
         insert(forwardings).values(
             proposal_id=proposal_id,
-            from_department=row.department,
+            from_department=None if action == CONFIRM else row.department,
             to_department=to_department,
+            action=action,
             note=note,
             role=role,
             user_id=user_id,
@@ -136,7 +142,8 @@ def forward(
     )
     conn.execute(update(proposals).where(proposals.c.id == proposal_id).values(department=to_department, updated_at=now))
     note_changes(conn, [proposal_id])
-    _audit(conn, "forward", proposal_id, f"{row.department} -> {to_department}", role, user_id, now)
+    detail = to_department if action == CONFIRM else f"{row.department} -> {to_department}"
+    _audit(conn, action, proposal_id, detail, role, user_id, now)
     if row.status == "received":
         change_status(conn, proposal_id, "forwarded", role=role, user_id=user_id, now=now)
 
@@ -196,15 +203,59 @@ def first_answer_times(conn: Connection) -> dict[int, datetime]:
     return {pid: aware(at) for pid, at in conn.execute(query)}
 
 
+def is_confirmation(row) -> bool:
+    """Return whether a forwardings row confirmed a department (rows from before #13 say so by "from" = "to")."""
+    return row.action == CONFIRM or row.from_department == row.to_department
+
+
 def forwardings_of(conn: Connection, proposal_id: int) -> list[dict]:
-    """Return a proposal's forwardings, oldest first (for staff pages; includes no user id)."""
+    """Return a proposal's forwardings, oldest first (for staff pages; includes no user id).
+
+    Each is ``{"from", "to", "confirmed", "note", "role", "at"}``; a confirmation has no "from".
+    """
     query = (
         select(forwardings).where(forwardings.c.proposal_id == proposal_id).order_by(forwardings.c.forwarded_at, forwardings.c.id)
     )
     return [
-        {"from": r.from_department, "to": r.to_department, "note": r.note, "role": r.role, "at": aware(r.forwarded_at)}
+        {
+            "from": None if is_confirmation(r) else r.from_department,
+            "to": r.to_department,
+            "confirmed": is_confirmation(r),
+            "note": r.note,
+            "role": r.role,
+            "at": aware(r.forwarded_at),
+        }
         for r in conn.execute(query)
     ]
+
+
+def public_forwardings(conn: Connection, proposal_id: int) -> list[dict]:
+    """Return where a proposal went, oldest first, as anyone may see it: the resident's forwarding log.
+
+    Each is ``{"department", "action" (confirm | forward), "at", "answers"}``, where ``answers`` are
+    the public answers that department gave after this step and before the next one (``public_answers``'
+    shape). Never the note (staff write it for each other), the role's user or the department it came from.
+    """
+    query = (
+        select(forwardings.c.to_department, forwardings.c.from_department, forwardings.c.action, forwardings.c.forwarded_at)
+        .where(forwardings.c.proposal_id == proposal_id)
+        .order_by(forwardings.c.forwarded_at, forwardings.c.id)
+    )
+    steps = [
+        {"department": r.to_department, "action": CONFIRM if is_confirmation(r) else FORWARD, "at": aware(r.forwarded_at)}
+        for r in conn.execute(query)
+    ]
+    given = public_answers(conn, proposal_id)
+    for position, step in enumerate(steps):
+        until = steps[position + 1]["at"] if position + 1 < len(steps) else None
+        step["answers"] = [
+            a
+            for a in given
+            if a["department"] == step["department"]
+            and a["answered_at"] >= step["at"]
+            and (until is None or a["answered_at"] < until)
+        ]
+    return steps
 
 
 def audit_trail(conn: Connection, proposal_id: int | None = None, limit: int = 200) -> list[dict]:

@@ -10,8 +10,14 @@ in the public, planner or contacts set. Decisions (the README says the same, und
   public API's ``public`` is not that state: every proposal the public can read is public, and
   only the resident's own 201 answer says ``false`` when the proposal is held for review.
 
+- The counts of services of each kind within the kind's radius (``within_<kind>`` and the radius
+  they were counted in, ``within_<kind>_radius_m``) are planner-only: public positions are snapped
+  to ``PUBLIC_GRID_M``, and exact counts at a fixed radius would place a proposal more finely
+  than the public point does. They hold no personal data; the choice is about position.
+
 Nearest-service columns follow the locality's declared service kinds, so they are a pattern
-(``nearest_<kind>``, ``nearest_<kind>_m``) derived from the kinds, not a copied list.
+(``nearest_<kind>``, ``nearest_<kind>_m``) derived from the kinds, not a copied list; so are the
+planner's ``within_<kind>`` columns.
 """
 
 from __future__ import annotations
@@ -67,11 +73,16 @@ def nearest_columns(kinds) -> frozenset:
     return frozenset(name for kind in kinds for name in (f"nearest_{kind}", f"nearest_{kind}_m"))
 
 
+def within_columns(kinds) -> frozenset:
+    """Return the planner's two count-within-radius columns of each service kind."""
+    return frozenset(name for kind in kinds for name in (f"within_{kind}", f"within_{kind}_radius_m"))
+
+
 def proposal_row(kinds, planner: bool = False, contacts: bool = False) -> frozenset:
     """Return the exact field set of one proposal row for an audience."""
     fields = PUBLIC_PROPOSAL | nearest_columns(kinds)
     if planner:
-        fields |= PLANNER_ONLY
+        fields |= PLANNER_ONLY | within_columns(kinds)
     if contacts:
         fields |= CONTACTS
     return fields
@@ -109,7 +120,7 @@ API_SUBMITTED = API_LIST | {
     "public",
     "history",
 }
-API_ITEM = API_SUBMITTED | {"answers"}
+API_ITEM = API_SUBMITTED | {"answers", "forwardings"}
 # GET /api/proposals/map: a point carries what its marker needs (the popup fetches the rest); a grid
 # cluster its cell, count and count per status. The planner's points also say whether one is hidden.
 API_MAP_POINT = frozenset({"public_id", "title", "category", "status"})
@@ -117,6 +128,7 @@ API_MAP_CLUSTER = frozenset({"cell", "count", "statuses"})
 PLANNER_MAP_POINT = API_MAP_POINT | {"hidden"}
 API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
 API_ANSWER = frozenset({"body", "department", "role", "answered_at"})  # never who wrote it
+API_FORWARDING = frozenset({"department", "department_label", "action", "at"})  # never the note or who sent it
 API_AREA = frozenset({"id", "name", "status", "status_label", "illustrative"})
 API_NEAREST = frozenset({"id", "name", "distance_m", "kind_label"})
 

@@ -79,8 +79,8 @@ PASSWORD = "a-long-test-password-123"
 
 
 def seed(app, count: int = 5) -> dict:
-    """Add ``count`` public proposals (the first with a consenting resident's contact details and a
-    public answer), one hidden proposal, a support, and staff accounts; return what tests need.
+    """Add ``count`` public proposals (the first with a consenting resident's contact details, a
+    confirmation of its department and a public answer), one hidden proposal, a support, and staff accounts; return what tests need.
     """
     from datetime import datetime, timedelta
 
@@ -107,6 +107,15 @@ def seed(app, count: int = 5) -> dict:
             out["public"].append(record)
         first = out["public"][0]
         first_id = conn.execute(schema.proposals.select().where(schema.proposals.c.public_id == first["public_id"])).first().id
+        conn.execute(
+            insert(schema.forwardings).values(
+                proposal_id=first_id,
+                to_department=first["department"],
+                action="confirm",
+                role="planner",
+                forwarded_at=start + timedelta(days=5),
+            )
+        )
         if "answers" in schema.metadata.tables:
             conn.execute(
                 insert(schema.metadata.tables["answers"]).values(

@@ -209,6 +209,7 @@ def test_nested_api_records_carry_exactly_their_pinned_fields(client, seeded):
     for output, entries, expected in (
         ("history", properties["history"], contracts.API_HISTORY_ENTRY),
         ("answers", properties["answers"], contracts.API_ANSWER),
+        ("forwardings", properties["forwardings"], contracts.API_FORWARDING),
         ("nearest", list(properties["nearest"].values()), contracts.API_NEAREST),
     ):
         assert entries, f"{output}: nothing to check"
@@ -327,6 +328,7 @@ def test_openapi_document_describes_exactly_the_pinned_api_fields(client):
     assert_exact(one["nearest"]["additionalProperties"]["properties"], contracts.API_NEAREST, "OpenAPI nearest")
     assert_exact(one["history"]["items"]["properties"], contracts.API_HISTORY_ENTRY, "OpenAPI history")
     assert_exact(one["answers"]["items"]["properties"], contracts.API_ANSWER, "OpenAPI answers")
+    assert_exact(one["forwardings"]["items"]["properties"], contracts.API_FORWARDING, "OpenAPI forwardings")
 
 
 # ------------------------------------------------------------------ the public layers

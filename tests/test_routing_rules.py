@@ -73,9 +73,13 @@ def test_planner_confirms_or_changes_the_department_and_each_forwarding_is_recor
         rows = conn.execute(forwardings.select().order_by(forwardings.c.id)).all()
         history = workflow.forwardings_of(conn, record["id"])
         status = conn.execute(proposals_table.select()).first().status
-    assert [(r.from_department, r.to_department, r.note, r.user_id) for r in rows] == [
-        ("utbildning", "utbildning", "Bekräftad", planner.id),
-        ("utbildning", "stadsbyggnadskontoret", "Gäller detaljplanen", planner.id),
+    assert [(r.action, r.from_department, r.to_department, r.note, r.user_id) for r in rows] == [
+        ("confirm", None, "utbildning", "Bekräftad", planner.id),  # the routing table's suggestion, confirmed: not moved
+        ("forward", "utbildning", "stadsbyggnadskontoret", "Gäller detaljplanen", planner.id),
+    ]
+    assert [(h["confirmed"], h["from"], h["to"]) for h in history] == [
+        (True, None, "utbildning"),
+        (False, "utbildning", "stadsbyggnadskontoret"),
     ]
     assert all("user_id" not in h for h in history)
     assert status == "forwarded"

@@ -405,10 +405,21 @@ def get_proposal(public_id: str):
     with db.reading() as conn:
         record = store.get_proposal(conn, public_id)
         answers = workflow.public_answers(conn, record["id"]) if record else []
+        forwardings = workflow.public_forwardings(conn, record["id"]) if record else []
     if record is None:
         return error_response(404, "not_found", http_message(404))
-    feature = proposal_feature(record, registry, current_language())
+    lang = current_language()
+    feature = proposal_feature(record, registry, lang)
     feature["properties"]["answers"] = answers  # the municipality's public answers, never their author
+    feature["properties"]["forwardings"] = [  # where it went and when; never a note or who sent it
+        {
+            "department": step["department"],
+            "department_label": registry.locality.department_label(step["department"], lang),
+            "action": step["action"],
+            "at": step["at"],
+        }
+        for step in forwardings
+    ]
     return geojson_response(feature)
 
 

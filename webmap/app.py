@@ -55,10 +55,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
-    from . import compression, db, errors, i18n, security
+    from . import compression, db, errors, i18n, localtime, security
 
     db.init_app(app)
     i18n.init_app(app)
+    localtime.init_app(app)
     security.init_app(app)
     assets.init_app(app)
     compression.init_app(app)

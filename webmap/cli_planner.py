@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..layers import accounts
-from . import db
+from . import db, localtime
 
 commands = click.Group(help="Commands registered on the dialogkarta group.")
 
@@ -86,12 +86,13 @@ def create_token_command(user, name, scope, days, label):
             new = accounts.create_token(conn, user, name, scope=scope, days=days, label=label)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Token {new.name!r} for {user!r} ({new.scope}), expires {new.expires_at:%Y-%m-%d %H:%M} UTC:", err=True)
+    click.echo(f"Token {new.name!r} for {user!r} ({new.scope}), expires {_when(new.expires_at)}:", err=True)
     click.echo(new.token)
 
 
 def _when(value) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+    """A time as the locality's clock shows it ("2026-03-29 03:30 CEST"); "-" for none."""
+    return localtime.local_time(value) if value else "-"
 
 
 @commands.command("users")

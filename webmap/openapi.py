@@ -485,6 +485,21 @@ def document(locality, server: str = "/api") -> dict:
                                                 },
                                             },
                                         },
+                                        "forwardings": {
+                                            "type": "array",
+                                            "description": "Where the proposal was sent, oldest first "
+                                            "(GET /proposals/{public_id} only): confirm (the suggested department "
+                                            "confirmed) or forward (sent on); never a note or who sent it",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "department": {"type": "string"},
+                                                    "department_label": {"type": "string"},
+                                                    "action": {"type": "string", "enum": ["confirm", "forward"]},
+                                                    "at": {"type": "string", "format": "date-time"},
+                                                },
+                                            },
+                                        },
                                     },
                                 },
                             ]

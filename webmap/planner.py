@@ -104,7 +104,17 @@ def index(status: int = 200, query: str | None = None):
         labels=_labels(lang),
         areas=_area_names(),
         saved=_saved_filters(),
+        near_kinds=_near_kinds(lang),
     ), status
+
+
+def _near_kinds(lang: str) -> dict[str, str]:
+    """The service kinds the overlay can filter on, each labelled with its radius ("Skola (800 m)")."""
+    locality = db.registry().locality
+    return {
+        kind: f"{translate(labels, lang, default=kind)} ({locality.radius_m(kind):.0f} m)"
+        for kind, labels in locality.service_kinds.items()
+    }
 
 
 @bp.get("/api/areas")
@@ -120,9 +130,12 @@ def api_proposals():
     """GeoJSON of the proposals matching the filters, with counts per development area."""
     filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
     with db.reading() as conn:
-        records = report_data.load_records(conn)
+        records = report_data.load_records(conn, db.registry().locality.timezone)
     try:
         selected = report_data.filter_records(records, **filters)
+    except report_data.NearFilterError:
+        message = _("Ange antalet tjänster som ett heltal från 0 till %(most)s.", most=report_data.NEAR_MIN_MAX)
+        return jsonify({"error": {"code": "invalid_filter", "message": message}}), 400
     except ValueError:
         return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
     area_ids = list(db.registry().areas()["id"])
@@ -316,6 +329,10 @@ def proposal(public_id: str):
         {"kind": translate(kinds.get(kind), lang, default=kind), "name": near["name"], "distance_m": near["distance_m"]}
         for kind, near in sorted(record["nearest"].items(), key=lambda item: item[1]["distance_m"])
     ]
+    within = [
+        {"kind": kind, "radius_m": w["radius_m"], "count": w["count"], "label": locality.kind_label(kind, lang, w["count"])}
+        for kind, w in sorted(record.get("within", {}).items(), key=lambda item: (item[1]["radius_m"], item[0]))
+    ]
     config = current_app.config
     return render_template(
         "planner/proposal.html",
@@ -328,6 +345,7 @@ def proposal(public_id: str):
         forwardings=forwardings,
         areas=[(a, names.get(a, a)) for a in record["area_ids"]],
         nearest=nearest,
+        within=within,
         labels=_labels(lang),
         next_statuses=workflow.allowed_next(record["status"]),
         open_flags=open_flags,

@@ -161,7 +161,7 @@ def _spread_labels(fig: Figure, labels: list) -> None:
 
 def build(conn, registry, lang: str) -> dict:
     """Return the report's figures and charts."""
-    records = report_data.load_records(conn)
+    records = report_data.load_records(conn, registry.locality.timezone)
     first_answers = workflow.first_answer_times(conn)
     areas = registry.areas()
     area_names = dict(zip(areas["id"], areas["name"]))
@@ -189,7 +189,7 @@ def build(conn, registry, lang: str) -> dict:
         "tables": tables,
         "charts": charts,
         "map_svg": static_map(registry, records, figures["by_area"], _("Förslag och utvecklingsområden")),
-        "generated_at": datetime.now(UTC),
+        "generated_at": locality.local(datetime.now(UTC)),
     }
 
 

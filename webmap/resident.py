@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
-from ..layers import store
+from ..layers import store, workflow
 from . import assets, db
 from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
 from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
@@ -202,11 +202,11 @@ def proposal(public_id: str):
         if record is None:
             abort(404)
         answers = public_answers(conn, record)
+        forwardings = workflow.public_forwardings(conn, record["id"])
     view = store.public_view(record, grid_m=current_app.config["PUBLIC_GRID_M"])
     detail = joins_detail(view, registry, lang)
-    departments = {
-        a.get("department"): registry.locality.department_label(a.get("department"), lang) for a in answers if a.get("department")
-    }
+    named = [a.get("department") for a in answers] + [step["department"] for step in forwardings]
+    departments = {d: registry.locality.department_label(d, lang) for d in named if d}
     return render_template(
         "resident/proposal.html",
         proposal=view,
@@ -216,6 +216,7 @@ def proposal(public_id: str):
         status=status_label(view["status"]),
         history=[{**h, "label": status_label(h["status"])} for h in view.get("history", [])],
         answers=answers,
+        forwardings=forwardings,
         departments=departments,
         locality=registry.locality,
     )

@@ -235,6 +235,15 @@ EN = {
     "Inga sparade filter ännu.": "No saved filters yet.",
     "Namn på filtret": "Name of the filter",
     "Spara filtret": "Save the filter",
+    "Service inom gångavstånd": "Services within walking distance",
+    "inom %(metres)s m: %(count)s %(kind)s": "within %(metres)s m: %(count)s %(kind)s",
+    "Inte beräknat ännu: räkna om.": "Not computed yet: recompute.",
+    "Ange antalet tjänster som ett heltal från 0 till %(most)s.": "Give the number of services as a whole number from 0 to %(most)s.",
+    "Service inom sin radie": "Services within their radius",
+    "Minst": "At least",
+    "av slaget": "of the kind",
+    "Inget krav": "No requirement",
+    "Bekräftad, inte flyttad": "Confirmed, not moved",
 }
 
 HERE = Path(__file__).resolve().parent
