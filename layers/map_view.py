@@ -120,8 +120,9 @@ class _Selection:
 class MapView:
     """The cached map data of one audience; ``answer`` is safe to call from several threads."""
 
-    def __init__(self, planner: bool, grid_m: float = 0, points_max: int = 2000):
+    def __init__(self, planner: bool, grid_m: float = 0, points_max: int = 2000, timezone: str = "UTC"):
         self.planner = planner
+        self.timezone = timezone  # the locality's: the planner's date filters count its calendar days
         self.grid_m = grid_m
         self.points_max = points_max
         self._lock = threading.Lock()
@@ -150,7 +151,7 @@ class MapView:
         version = store_version(conn)
         if version != self._version or self._table is None:
             self._table = load_table(conn, include_hidden=self.planner, grid_m=self.grid_m)
-            self._records = report.load_records(conn) if self.planner else None
+            self._records = report.load_records(conn, self.timezone) if self.planner else None
             self._selections = {}
             self._grids.clear()
             self._version = version

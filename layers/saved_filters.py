@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import UserError
-from .report import FILTERS, filter_records
+from .report import FILTERS, NEAR_MIN_MAX, NearFilterError, filter_records
 from .schema import saved_filters
 from .store import inserted_id, utcnow
 
@@ -30,7 +30,12 @@ def clean_query(query: str) -> str:
     """Keep the filter parameters of ``query`` that have a value, in a fixed order; refuse a bad date."""
     values = {key: value.strip() for key, value in parse_qsl(query.lstrip("?")) if key in FILTERS and value.strip()}
     try:
-        filter_records([], **values)  # the same check the overlay makes (dates as YYYY-MM-DD)
+        filter_records([], **values)  # the same check the overlay makes
+    except NearFilterError as error:
+        raise SavedFilterError(
+            f"Ange antalet tjänster som ett heltal från 0 till {NEAR_MIN_MAX}.",
+            f"give the number of services as a whole number from 0 to {NEAR_MIN_MAX}",
+        ) from error
     except ValueError as error:
         raise SavedFilterError("Datum anges som ÅÅÅÅ-MM-DD.", "dates are written YYYY-MM-DD") from error
     cleaned = urlencode([(key, values[key]) for key in FILTERS if key in values])

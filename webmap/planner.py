@@ -133,11 +133,8 @@ def api_proposals():
         records = report_data.load_records(conn, db.registry().locality.timezone)
     try:
         selected = report_data.filter_records(records, **filters)
-    except report_data.NearFilterError:
-        message = _("Ange antalet tjänster som ett heltal från 0 till %(most)s.", most=report_data.NEAR_MIN_MAX)
-        return jsonify({"error": {"code": "invalid_filter", "message": message}}), 400
-    except ValueError:
-        return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
+    except ValueError as error:
+        return _bad_filter(error)
     area_ids = list(db.registry().areas()["id"])
     features = [
         {
@@ -167,12 +164,21 @@ def api_proposals():
     return Response(orjson.dumps(body), mimetype="application/geo+json")
 
 
+def _bad_filter(error: ValueError):
+    """400 for a filter the overlay cannot apply: a service count that is not a whole number, or a bad date."""
+    if isinstance(error, report_data.NearFilterError):
+        message = _("Ange antalet tjänster som ett heltal från 0 till %(most)s.", most=report_data.NEAR_MIN_MAX)
+    else:
+        message = _("Datum anges som ÅÅÅÅ-MM-DD.")
+    return jsonify({"error": {"code": "invalid_filter", "message": message}}), 400
+
+
 # ------------------------------------------------------------------------------ the filtered table: bulk, CSV, saved filters
 def _filtered(args: MultiDict) -> list[dict]:
-    """The proposals the overlay's table shows for these filter parameters; ValueError on a bad date."""
+    """The proposals the overlay's table shows for these filter parameters; ValueError on a bad filter."""
     filters = {name: args.get(name) or None for name in report_data.FILTERS}
     with db.reading() as conn:
-        records = report_data.load_records(conn)
+        records = report_data.load_records(conn, db.registry().locality.timezone)
     return report_data.filter_records(records, **filters)
 
 
@@ -227,8 +233,8 @@ def table_csv():
     lang = current_language()
     try:
         records = _filtered(request.args)
-    except ValueError:
-        return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
+    except ValueError as error:
+        return _bad_filter(error)
     text = _labels(lang)
     names = _area_names()
     header = [_("Rubrik"), _("Kategori"), _("Status"), _("Kanal"), _("Förvaltning"), _("Områden"), _("Inkom")]
@@ -284,7 +290,8 @@ def delete_filter(filter_id: int):
 def planner_map_view() -> MapView:
     """The overlay's cached clusters: every proposal, hidden ones too, at its exact position."""
     return current_app.extensions.setdefault(
-        "dialogkarta.map_view.planner", MapView(planner=True, points_max=current_app.config["MAP_POINTS_MAX"])
+        "dialogkarta.map_view.planner",
+        MapView(planner=True, points_max=current_app.config["MAP_POINTS_MAX"], timezone=db.registry().locality.timezone),
     )
 
 
@@ -302,8 +309,8 @@ def api_proposal_map():
     try:
         with db.reading() as conn:
             answer = planner_map_view().answer(conn, tuple(bbox), zoom, filters)
-    except ValueError:
-        return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
+    except ValueError as error:
+        return _bad_filter(error)
     return Response(orjson.dumps(answer), mimetype="application/geo+json")
 
 
