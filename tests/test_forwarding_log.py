@@ -35,7 +35,7 @@ def act(client, record, action: str, data: dict):
 
 
 def forwarding_rows(html: str) -> list[list[str]]:
-    table = re.search(r'<table id="forwardings">.*?</table>', html, re.S)
+    table = re.search(r'<table id="forwardings"[^>]*>.*?</table>', html, re.S)
     assert table, "the planner page lists the forwardings"
     rows = re.findall(r"<tr>(.*?)</tr>", table.group(0).split("<tbody>")[1], re.S)
     return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)] for row in rows]
