@@ -14,7 +14,8 @@ same distance, the nearest is the one listed first in the layer.
 
 from __future__ import annotations
 
-from functools import cached_property
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -134,8 +135,9 @@ class ServiceIndex:
             raise ValueError(f"max_distance_m must be a non-negative number of metres, got {max_distance_m!r}")
         grid = grid if grid is not None else _Grid(xy, CELL_M)
         columns = {}
-        for kind in self._select(kinds):
-            position, distance = _nearest_by_cells(grid, self._trees[kind], bound)
+        kinds = self._select(kinds)
+        answers = _each_in_parallel(lambda kind: _nearest_by_cells(grid, self._trees[kind], bound), kinds)
+        for kind, (position, distance) in zip(kinds, answers):
             # Categorical codes: no per-point Python object.
             columns[f"{kind}_id"] = pd.Categorical.from_codes(position, categories=pd.Index(self._ids[kind]))
             columns[f"{kind}_m"] = distance
@@ -171,7 +173,16 @@ class ServiceIndex:
         if not radius_m >= 0:
             raise ValueError(f"radius_m must be a non-negative number of metres, got {radius_m!r}")
         grid = grid if grid is not None else _radius_grid(xy, float(radius_m))
-        return {kind: _count_within(grid, self._trees[kind], float(radius_m)) for kind in self._select(kinds)}
+        kinds = self._select(kinds)
+        return dict(zip(kinds, _each_in_parallel(lambda kind: _count_within(grid, self._trees[kind], float(radius_m)), kinds)))
+
+
+def _each_in_parallel(function, items: list) -> list:
+    """Return ``[function(item) for item in items]``, computed on every core (numpy and scipy release the GIL)."""
+    if len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(function, items))
 
 
 class _Grid:
@@ -183,6 +194,7 @@ class _Grid:
 
     def __init__(self, xy: np.ndarray, size: float):
         self.xy, self.size = xy, size
+        self.columns = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])  # x and y, each contiguous
         if len(xy) == 0:
             xy = np.zeros((1, 2))  # one dummy cell keeps the arrays well-formed; callers return early
         origin = np.floor(xy / size).min(axis=0)
@@ -197,11 +209,6 @@ class _Grid:
         first = self.points_by_cell[self.first_point]
         self.corners = (np.column_stack([column[first], row[first]]) + origin) * size  # south-west corners
         self.centres = self.corners + 0.5 * size
-
-    @cached_property
-    def columns(self) -> tuple[np.ndarray, np.ndarray]:
-        """The points' x and y, each a contiguous array."""
-        return np.ascontiguousarray(self.xy[:, 0]), np.ascontiguousarray(self.xy[:, 1])
 
     def expand(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (row of ``cells``, point position) for every point of every listed cell."""
