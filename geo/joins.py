@@ -200,7 +200,7 @@ class _Grid:
         origin = np.floor(xy / size).min(axis=0)
         column, row = (np.floor(xy / size) - origin).astype(np.int64).T
         key = column * (row.max() + 1) + row
-        self.points_by_cell = np.argsort(key, kind="stable")
+        self.points_by_cell = np.argsort(key)
         sorted_key = key[self.points_by_cell]
         self.first_point = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
         self.points_in_cell = np.diff(np.r_[self.first_point, len(xy)])
