@@ -9,6 +9,7 @@ Not part of the test run.
 
     python bench/joins.py                              # 1e6 points, synthetic plan, 5 runs
     python bench/joins.py --size 100000 --runs 7 --plan dalby
+    python bench/joins.py --runs 5 --peer-runs 3          # the README's figures
 
 Ours: ``join_all`` (all three with one coordinate transformation and one grid) and each join
 alone as ``geo.joins`` offers it. Plain geopandas: ``to_crs``, ``sjoin`` (areas covering each
@@ -240,6 +241,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--plan", default="synthetic", choices=["synthetic", "dalby"])
     parser.add_argument("--peers", nargs="*", default=["geopandas", "duckdb"], choices=["geopandas", "duckdb"])
+    parser.add_argument("--peer-runs", type=int, help="runs of each peer (default: as many as --runs); they take minutes each")
     options = parser.parse_args()
     peers = list(options.peers)
     if "duckdb" in peers:
@@ -251,12 +253,18 @@ def main():
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"load average at the start {' '.join(f'{v:.1f}' for v in os.getloadavg())} (1, 5, 15 min)"
     )
-    print(f"{options.size:,} points from WGS84, {options.plan} plan; median [range] of {options.runs} runs, each its own process")
+    peer_runs = options.runs if options.peer_runs is None else options.peer_runs
+    print(
+        f"{options.size:,} points from WGS84, {options.plan} plan; median [range] of {options.runs} runs "
+        f"({peer_runs} of each peer), each its own process"
+    )
     methods = ["join_all", "areas", "nearest", "counts", *peers]
     results: dict[str, list] = {method: [] for method in methods}
     context = mp.get_context("spawn")
-    for _ in range(options.runs):
+    for run in range(options.runs):
         for method in methods:
+            if method in peers and run >= peer_runs:
+                continue
             with context.Pool(1) as pool:
                 results[method].append(pool.apply(run_one, ((method, options.size, options.plan),)))
 
@@ -285,7 +293,8 @@ def main():
                 alone = [times[label] + times["transform"] for times, *_ in results[peer]]
                 line += f" with the transformation {statistics.median(alone) / statistics.median(seconds(label, label)):.1f}x ours alone"
             print(line)
-        print(f"  result: {results[peer][0][1]}")
+        same = "the same as ours" if results[peer][0][1] == results["join_all"][0][1] else "NOT the same as ours"
+        print(f"  result: {results[peer][0][1]} ({same})")
     print(f"\nload average at the end {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
