@@ -9,13 +9,13 @@ Not part of the test run.
 
     python bench/joins.py                              # 1e6 points, synthetic plan, 5 runs
     python bench/joins.py --size 100000 --runs 7 --plan dalby
-    python bench/joins.py --runs 5 --peer-runs 3          # the README's figures
+    python bench/joins.py --runs 5 --peer-runs 2          # the README's figures
 
 Ours: ``join_all`` (all three with one coordinate transformation and one grid) and each join
 alone as ``geo.joins`` offers it. Plain geopandas: ``to_crs``, ``sjoin`` (areas covering each
 point), ``sjoin_nearest`` per kind, and ``sjoin`` with ``predicate="dwithin"`` (500 m) counted per
-kind: exact, and about ten times faster than buffering the services and joining the points to
-the circles (61 s against 6.5 s at 1e5 points here). DuckDB spatial (only when the ``duckdb`` package is importable, with the spatial
+kind: exact, and far faster than buffering the services and joining the points to the circles
+(which only approximate the circle). DuckDB spatial (only when the ``duckdb`` package is importable, with the spatial
 extension from ``duckdb-extension-spatial``; not a dependency of Dialogkarta): ``ST_Transform``,
 an ``ST_Intersects`` join, and one ``ST_DWithin`` join grouped per point and kind for the counts
 and the nearest within 500 m, plus the nearest over all services for a point with none that near.
