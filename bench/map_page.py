@@ -1,27 +1,29 @@
-"""Benchmark the resident map page with N public proposals in headless Chromium.
+"""Benchmark the resident map page's first view with N proposals in headless Chromium.
 
-Builds a temporary database with N proposals spread over Dalby, serves the app with waitress
-(as ``dialogkarta serve`` does) on a loopback port, and loads ``/`` repeatedly in a fresh
-browser context each time (cold browser cache). Prints the median and range (min–max) of:
+For each N (10 000 and 100 000 by default) a temporary SQLite store is built in bulk with
+``bench/export.py``'s builder (2 % hidden), the app is served with waitress (as ``dialogkarta
+serve`` does) on a loopback port, and ``/`` is loaded repeatedly, each time in a fresh browser
+context (cold browser cache). Prints the median and range (min–max) of:
 
-- HTML size of ``/`` (the proposals are not in it) and of ``/api/proposals`` (raw and gzip),
-- time to the map being interactive (folium's script has run, DOM interactive),
-- time to interactive with every proposal clustered on the map (``data-proposals=loaded``),
-  measured from navigation start with ``performance.now()`` in the page,
-- server time for ``GET /api/proposals`` cold (the cached list dropped, as after a write) and warm (cached bytes);
-  the sizes are single figures (the same on every load).
+- time to interactive: from navigation start to the first view's proposals drawn on the map
+  (``performance.mark("dialogkarta:proposals-loaded")``: clusters or points), and DOM interactive;
+- bytes transferred for that first view (every response the page received, HTML, scripts, styles,
+  icons and the map's JSON, as Chromium counted them), and what gzip (level 6) would make of the same
+  responses, since this branch sends them uncompressed;
+- the first view's ``/api/proposals/map`` answer: raw and gzip bytes, server time cold (the store
+  version just changed, the cached table and grid rebuilt) and warm.
 
 Tiles point at an address that answers nothing, as in the tests. Not part of the test run.
 
-    python bench/map_page.py                     # N = 10 000, 7 loads
-    python bench/map_page.py -n 50000 --repeat 5
+    python bench/map_page.py                          # N = 10 000 and 100 000, 3 loads each
+    python bench/map_page.py --sizes 50000 --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,62 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dialogkarta.testing import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: E402
-
-
-def fill(app, n: int, seed: int = 3) -> None:
-    """Insert ``n`` proposals at random points inside the boundary, with joins, in one transaction."""
-    import numpy as np
-    import shapely
-    from sqlalchemy import insert, select
-
-    from dialogkarta.layers import proposals as submission
-    from dialogkarta.layers import store
-    from dialogkarta.layers.schema import proposals, status_history
-    from dialogkarta.webmap import db
-
-    rng = np.random.default_rng(seed)
-    with app.app_context():
-        registry = db.registry()
-        boundary = registry.boundary()
-        min_lon, min_lat, max_lon, max_lat = boundary.bounds
-        points = []
-        while len(points) < n:
-            lon = rng.uniform(min_lon, max_lon, n)
-            lat = rng.uniform(min_lat, max_lat, n)
-            inside = shapely.contains_xy(boundary, lon, lat)
-            points += list(zip(lon[inside], lat[inside]))
-        points = points[:n]
-        categories = [c.id for c in registry.locality.categories]
-        now = store.utcnow()
-        rows = [
-            {
-                "public_id": store.new_public_id(),
-                "lon": float(lon),
-                "lat": float(lat),
-                "category": categories[i % len(categories)],
-                "title": f"Förslag nummer {i} om något i Dalby",
-                "description": "En beskrivning som en invånare skrev, ungefär så här lång, med några meningar om "
-                "vad som borde bli bättre och varför det spelar roll för grannskapet.",
-                "channel": "web",
-                "status": "received",
-                "department": "kommunkontoret",
-                "also_departments": "",
-                "hidden": False,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i, (lon, lat) in enumerate(points)
-        ]
-        joins = submission.compute_joins(registry, points)
-        with db.transaction() as conn:
-            conn.execute(insert(proposals), rows)
-            ids = dict(conn.execute(select(proposals.c.public_id, proposals.c.id)).all())
-            conn.execute(
-                insert(status_history),
-                [{"proposal_id": ids[r["public_id"]], "status": "received", "role": "resident", "changed_at": now} for r in rows],
-            )
-            for row, join in zip(rows, joins):
-                store.save_joins(conn, ids[row["public_id"]], join["area_ids"], join["nearest"])
+from export import build_store, machine_line  # noqa: E402  (bench/export.py: bulk inserts, no HTTP)
 
 
 def serve(app):
@@ -99,82 +46,131 @@ def serve(app):
     return server, f"http://127.0.0.1:{server.effective_port}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--proposals", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=7)
-    options = parser.parse_args()
-
+def measure(n: int, repeat: int, workdir: Path) -> dict:
     import urllib.request
 
     from playwright.sync_api import sync_playwright
+    from sqlalchemy import update
 
+    from dialogkarta.layers import store
+    from dialogkarta.layers.schema import proposals
+    from dialogkarta.webmap import db
     from dialogkarta.webmap.app import create_app
 
-    workdir = Path(tempfile.mkdtemp(prefix="dialogkarta-bench-"))
-    os.environ["HOME"] = str(workdir)  # Chromium's caches and crash reports
+    folder = workdir / str(n)
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'bench.sqlite'}"
+    started = time.perf_counter()
+    build_store(url, n)
+    print(f"store with {n} proposals (2 % hidden) built in bulk in {time.perf_counter() - started:.1f} s", flush=True)
     app = create_app(
         {
             "TESTING": False,
-            "INSTANCE_PATH": str(workdir / "instance"),
+            "INSTANCE_PATH": str(folder / "instance"),
             "SECRET_KEY": "bench",
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
+            "DATABASE_URL": url,
             "RATELIMIT_ENABLED": False,
             "TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
         }
     )
-    started = time.perf_counter()
-    fill(app, options.proposals)
-    print(f"filled {options.proposals} proposals in {time.perf_counter() - started:.1f} s")
     server, base = serve(app)
 
-    def fetch(path, **headers):
-        request = urllib.request.Request(base + path, headers=headers)
+    def fetch(path):
         begin = time.perf_counter()
-        with urllib.request.urlopen(request) as response:
+        with urllib.request.urlopen(base + path) as response:
             body = response.read()
         return body, time.perf_counter() - begin
 
-    html, _ = fetch("/")
-    raw, _ = fetch("/api/proposals")
-    zipped, _ = fetch("/api/proposals", **{"Accept-Encoding": "gzip"})
-    cold = []
-    for _ in range(options.repeat):  # as after a write: the cached list is dropped and rebuilt
-        app.extensions["dialogkarta.proposal_cache"].invalidate()
-        cold.append(fetch("/api/proposals", **{"Accept-Encoding": "gzip"})[1])
-    warm = [fetch("/api/proposals", **{"Accept-Encoding": "gzip"})[1] for _ in range(20)]
+    def touch():  # a write the store's version sees, as a planner's status change would make
+        with app.app_context(), db.transaction() as conn:
+            conn.execute(update(proposals).where(proposals.c.id == 2).values(updated_at=store.utcnow()))
 
-    interactive, loaded, counts = [], [], set()
+    interactive, dom, transferred, zipped, counts, map_paths = [], [], [], [], set(), []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        for _ in range(options.repeat):
+        for _ in range(repeat):
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
+            received = []
+            page.on("requestfinished", _collector(received))
             page.goto(base + "/")
-            page.wait_for_selector("html[data-proposals=loaded]", timeout=60_000)
-            interactive.append(page.evaluate("performance.getEntriesByType('navigation')[0].domInteractive"))
-            loaded.append(page.evaluate("performance.getEntriesByName('dialogkarta:proposals-loaded')[0].startTime"))
-            counts.add(page.evaluate("document.documentElement.dataset.proposalCount"))
+            page.wait_for_selector("html[data-proposals=loaded]", timeout=120_000)
+            interactive.append(page.evaluate("performance.getEntriesByName('dialogkarta:proposals-loaded')[0].startTime"))
+            dom.append(page.evaluate("performance.getEntriesByType('navigation')[0].domInteractive"))
+            counts.add(
+                page.evaluate("document.documentElement.dataset.mapMode + ' ' + document.documentElement.dataset.proposalCount")
+            )
+            raw_bytes = gzip_bytes = 0
+            for request in list(received):
+                sizes = request.sizes()
+                raw_bytes += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                body = request.response().body()
+                gzip_bytes += min(len(body), len(gzip.compress(body, compresslevel=6))) + sizes["responseHeadersSize"]
+                if "/api/proposals/map" in request.url:
+                    map_paths.append(request.url[len(base) :])
+            transferred.append(raw_bytes)
+            zipped.append(gzip_bytes)
             context.close()
         browser.close()
+    first_view = map_paths[0]
+    body, _ = fetch(first_view)
+    cold = []
+    for _ in range(repeat):
+        touch()
+        cold.append(fetch(first_view)[1])
+    warm = [fetch(first_view)[1] for _ in range(20)]
     server.close()
+    return {
+        "n": n,
+        "shown": sorted(counts),
+        "interactive": interactive,
+        "dom": dom,
+        "transferred": transferred,
+        "zipped": zipped,
+        "map_raw": len(body),
+        "map_gzip": len(gzip.compress(body, compresslevel=6)),
+        "cold": cold,
+        "warm": warm,
+        "path": first_view,
+    }
 
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f}"
-    )
-    print(f"proposals on the map: {sorted(counts)}")
-    print(f"page HTML:                  {len(html) / 1024:7.1f} KB")
-    print(f"/api/proposals:             {len(raw) / 1024:7.1f} KB raw, {len(zipped) / 1024:.1f} KB gzip")
-    print(f"/api/proposals cold (rebuilt after a write): {_spread([t * 1000 for t in cold])} ms, {options.repeat} runs")
-    print(f"/api/proposals warm (cached bytes, gzip):    {_spread([t * 1000 for t in warm])} ms, 20 requests")
-    print(f"map interactive (DOM):                       {_spread(interactive)} ms, {options.repeat} cold loads")
-    print(f"all proposals clustered:                     {_spread(loaded)} ms, {options.repeat} cold loads; target < 1500 ms")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="dialogkarta-bench-"))
+    os.environ["HOME"] = str(workdir)  # Chromium's caches and crash reports
+    results = [measure(n, options.repeat, workdir) for n in options.sizes]
+    print(machine_line())
+    for r in results:
+        print(f"\n{r['n']} proposals; first view {r['path']}: {', '.join(r['shown'])}")
+        print(
+            f"  first view interactive (proposals drawn): {_spread(r['interactive'])} ms, {options.repeat} cold loads; target < 1500 ms"
+        )
+        print(f"  DOM interactive:                          {_spread(r['dom'])} ms")
+        print(f"  bytes transferred, first view:            {_spread([b / 1024 for b in r['transferred']])} KB; target < 300 KB")
+        print(f"  the same responses gzipped (level 6):     {_spread([b / 1024 for b in r['zipped']])} KB")
+        print(
+            f"  /api/proposals/map answer:                {r['map_raw'] / 1024:7.1f} KB raw, {r['map_gzip'] / 1024:.1f} KB gzip"
+        )
+        print(f"  /api/proposals/map after a write (cold):  {_spread([t * 1000 for t in r['cold']])} ms, {options.repeat} runs")
+        print(f"  /api/proposals/map cached (warm):         {_spread([t * 1000 for t in r['warm']])} ms, 20 requests")
 
 
-def _spread(ms: list[float]) -> str:
-    """Return "median [min–max]" in milliseconds."""
-    return f"{statistics.median(ms):7.1f} [{min(ms):.1f}–{max(ms):.1f}]"
+def _collector(into: list):
+    """Return a Playwright event handler appending to ``into`` (Playwright wraps plain functions only)."""
+
+    def collect(request):
+        into.append(request)
+
+    return collect
+
+
+def _spread(values: list[float]) -> str:
+    """Return "median [min–max]"."""
+    return f"{statistics.median(values):7.1f} [{min(values):.1f}–{max(values):.1f}]"
 
 
 if __name__ == "__main__":

@@ -262,6 +262,22 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         maximum=10_000,
     ),
+    Setting(
+        "SURVEY_MIN_ANSWERS",
+        "int",
+        5,
+        "public survey grids leave out every cell with fewer respondents than this (k-anonymity)",
+        minimum=2,
+        maximum=1000,
+    ),
+    Setting(
+        "MAP_POINTS_MAX",
+        "int",
+        2000,
+        "the maps show single proposals when the view holds at most this many, grid clusters beyond",
+        minimum=1,
+        maximum=20_000,
+    ),
     Setting("HOLD_LINKS", "bool", True, "a proposal whose text contains a link is stored hidden until a moderator publishes it"),
     Setting(
         "PRIVACY_CONTROLLER",

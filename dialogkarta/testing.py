@@ -17,12 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from .layers import accounts, maintenance
 from .layers.schema import proposals as proposals_table
 from .layers.schema import supports as supports_table
-from .layers.store import make_engine
+from .layers.store import make_engine, utcnow
+from .layers.vocabulary import PROPOSAL_STATUSES
 from .webmap import db
 
 PYTHON = sys.executable
@@ -192,3 +193,50 @@ def store_facts(path: Path) -> dict:
         return {"public_ids": ids, "supports": supports, "integrity": maintenance.integrity(engine)}
     finally:
         engine.dispose()
+
+
+def bulk_proposals(conn, points, *, hidden_every: int = 0, first_id: int = 1) -> list[str]:
+    """Insert one public proposal per (lon, lat) in bulk, without joins or history; return their public ids.
+
+    For tests and benchmarks of what reads the proposals' positions (the maps): every
+    ``hidden_every``-th one is hidden, statuses and categories rotate. The i-th is numbered
+    ``first_id + i`` in its public id and title; the database assigns the row ids.
+    """
+    now = utcnow()
+    statuses, categories = list(PROPOSAL_STATUSES), ["traffic", "parks_nature", "other"]
+    rows = [
+        {
+            "public_id": f"bulk{first_id + i:011d}",
+            "lon": float(lon),
+            "lat": float(lat),
+            "category": categories[i % len(categories)],
+            "title": f"Förslag {first_id + i}",
+            "description": "En beskrivning.",
+            "channel": "web",
+            "status": statuses[i % len(statuses)],
+            "department": "kommunkontoret",
+            "also_departments": "",
+            "hidden": bool(hidden_every) and i % hidden_every == 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i, (lon, lat) in enumerate(points)
+    ]
+    for start in range(0, len(rows), 20_000):
+        conn.execute(insert(proposals_table), rows[start : start + 20_000])
+    return [row["public_id"] for row in rows]
+
+
+def random_points_in(boundary, n: int, seed: int = 1) -> list[tuple[float, float]]:
+    """Return ``n`` random (lon, lat) points inside ``boundary`` (a WGS84 polygon)."""
+    import numpy as np
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    min_x, min_y, max_x, max_y = boundary.bounds
+    points: list[tuple[float, float]] = []
+    while len(points) < n:
+        xy = np.column_stack([rng.uniform(min_x, max_x, n), rng.uniform(min_y, max_y, n)])
+        inside = shapely.covers(boundary, shapely.points(xy))
+        points.extend(map(tuple, xy[inside].tolist()))
+    return points[:n]

@@ -7,15 +7,25 @@ defined northing-first, and GeoJSON is lon, lat.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functools import lru_cache
 
-import geopandas as gpd
-import numpy as np
-import shapely
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
 
 from .errors import GeoError
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyproj
+    from pyproj import CRS, Transformer
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    pyproj = lazy_module("pyproj")
+    shapely = lazy_module("shapely")
 
 WGS84 = "EPSG:4326"
 SWEREF99TM = "EPSG:3006"
@@ -30,7 +40,7 @@ def parse_crs(value) -> CRS:
     """Return a pyproj CRS for a user-supplied name such as ``EPSG:3008`` or ``3006``."""
     try:
         return _parse_crs_cached(str(value).strip())
-    except CRSError:
+    except pyproj.exceptions.CRSError:
         raise UnknownCRS(
             f"Okänt koordinatsystem: {value!s}. Ange t.ex. EPSG:3006 eller EPSG:3008.",
             f"Unknown coordinate reference system: {value!s}. Use e.g. EPSG:3006 or EPSG:3008.",
@@ -39,13 +49,13 @@ def parse_crs(value) -> CRS:
 
 @lru_cache(maxsize=64)
 def _parse_crs_cached(value: str) -> CRS:
-    return CRS.from_user_input(int(value) if value.isdigit() else value)
+    return pyproj.CRS.from_user_input(int(value) if value.isdigit() else value)
 
 
 @lru_cache(maxsize=64)
 def transformer(source: str, target: str) -> Transformer:
     """Return a cached, lon/lat-ordered transformer from ``source`` to ``target``."""
-    return Transformer.from_crs(parse_crs(source), parse_crs(target), always_xy=True)
+    return pyproj.Transformer.from_crs(parse_crs(source), parse_crs(target), always_xy=True)
 
 
 def transform_xy(x, y, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:

@@ -10,9 +10,16 @@ where the setting comes from.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 
 from .crs import SWEREF99TM, WGS84, transform_xy
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 
 def snap_to_grid(lon, lat, metres: float):

@@ -10,6 +10,8 @@ metric CRS; ``gpkg_bytes``/``read_gpkg_bytes`` hold a layer as GeoPackage bytes 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import io
 import logging
 import threading
@@ -17,13 +19,20 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-import geopandas as gpd
 import orjson
-import pyogrio
-import shapely
 
 from .crs import WGS84, parse_crs, to_wgs84
 from .errors import GeoError, LayerTooComplex, MissingCRS, UnreadableLayer, WrongFormat
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    pyogrio = lazy_module("pyogrio")
+    shapely = lazy_module("shapely")
 
 GEOJSON_DECIMALS = 7
 log = logging.getLogger(__name__)

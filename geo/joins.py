@@ -16,14 +16,23 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
-from scipy.spatial import cKDTree
+from typing import TYPE_CHECKING
 
 from .crs import metric_xy, to_metric, to_sweref
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from scipy import spatial
+    import numpy as np
+    import pandas as pd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    shapely = lazy_module("shapely")
+    spatial = lazy_module("scipy.spatial")
 
 WORKERS = -1  # scipy: use every core
 CELL_M = 25.0  # cell size of the area and nearest-of-kind searches; join_all's one grid for all three joins
@@ -97,7 +106,7 @@ class ServiceIndex:
         self._trees, self._ids = {}, {}
         for kind in self.kinds:
             mask = kinds == kind
-            self._trees[kind] = cKDTree(xy[mask])
+            self._trees[kind] = spatial.cKDTree(xy[mask])
             self._ids[kind] = ids[mask]
 
     def _select(self, kinds) -> list:
@@ -216,7 +225,7 @@ class _Grid:
         return np.repeat(np.arange(len(cells)), repeats), self.points_by_cell[_ranges(self.first_point[cells], repeats)]
 
 
-def _count_within(grid: _Grid, tree: cKDTree, radius: float) -> np.ndarray:
+def _count_within(grid: _Grid, tree: spatial.cKDTree, radius: float) -> np.ndarray:
     """Return, per point of ``grid``, how many of ``tree``'s points lie within ``radius`` (edge included).
 
     Asking the KD-tree once per point costs time proportional to the neighbours counted (68
@@ -257,14 +266,14 @@ def _count_within(grid: _Grid, tree: cKDTree, radius: float) -> np.ndarray:
     return per_cell[grid.cell_of_point] + np.bincount(point[within], minlength=n)
 
 
-def _first_of_the_nearest(tree: cKDTree, point: np.ndarray, metres: float) -> int:
+def _first_of_the_nearest(tree: spatial.cKDTree, point: np.ndarray, metres: float) -> int:
     """Return the lowest position among ``tree``'s points nearest to ``point``, which lie ``metres`` away."""
     around = np.asarray(tree.query_ball_point(point, metres * (1 + 1e-9) + 1e-9), dtype=np.int64)
     squared = np.square(point[0] - tree.data[around, 0]) + np.square(point[1] - tree.data[around, 1])
     return int(around[squared == squared.min()].min())
 
 
-def _nearest_by_cells(grid: _Grid, tree: cKDTree, bound: float) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_by_cells(grid: _Grid, tree: spatial.cKDTree, bound: float) -> tuple[np.ndarray, np.ndarray]:
     """Return, per point of ``grid``, the position in ``tree`` of its nearest point and the metres to it.
 
     Each occupied cell asks the KD-tree once, from its centre, for its nearest services: the
@@ -308,7 +317,7 @@ def _nearest_by_cells(grid: _Grid, tree: cKDTree, bound: float) -> tuple[np.ndar
     return _within(nearest, squared, bound)
 
 
-def _other_candidates(tree: cKDTree, centres: np.ndarray, reach: np.ndarray, metres: np.ndarray, found: np.ndarray):
+def _other_candidates(tree: spatial.cKDTree, centres: np.ndarray, reach: np.ndarray, metres: np.ndarray, found: np.ndarray):
     """Return, per cell, the services other than the first within ``reach`` of its centre, as (first, count, flat list).
 
     ``metres`` and ``found`` are the KD-tree's nearest few per centre; a cell whose few all lie

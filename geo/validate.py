@@ -7,14 +7,22 @@ Polygons are repaired with ``make_valid`` and the repairs are reported, never hi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from dataclasses import dataclass
 
-import geopandas as gpd
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from .errors import InvalidCoordinates, InvalidGeometry, OutsideLocality, ProbablySwapped
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+    import geopandas as gpd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    shapely = lazy_module("shapely")
 
 
 def _as_float(value, axis: str) -> float:
@@ -100,7 +108,7 @@ def repair_polygons(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Rep
         return frame, []
     reasons = shapely.is_valid_reason(geoms[invalid].to_numpy())
     fixed = shapely.make_valid(geoms[invalid].to_numpy())
-    fixed = [_polygonal_part(g) for g in fixed]
+    fixed = [polygonal_part(g) for g in fixed]
     repairs = [
         Repair(index, reason, before.geom_type, after.geom_type)
         for index, reason, before, after in zip(frame.index[invalid.to_numpy()], reasons, geoms[invalid], fixed)
@@ -110,7 +118,7 @@ def repair_polygons(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Rep
     return repaired, repairs
 
 
-def _polygonal_part(geom: BaseGeometry) -> BaseGeometry:
+def polygonal_part(geom: BaseGeometry) -> BaseGeometry:
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]

@@ -40,8 +40,13 @@ TOKEN_DAYS = 90  # default lifetime; also applies to tokens made before tokens e
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")  # token names too; never a ':'
 PASSWORD_MIN = 10
 PASSWORD_METHOD = "scrypt"
-# Checked against when the username is unknown, so timing does not reveal which names exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
+# Checked against when the username is unknown, so timing does not reveal which names exist. Written out
+# (generate_password_hash("not-a-real-password", method="scrypt"), werkzeug's scrypt parameters) rather
+# than computed at import: one scrypt hash is a quarter of a second of the server's start on a busy machine.
+_DUMMY_HASH = (
+    "scrypt:32768:8:1$FVP9mH83wRZqJlSQ$4f0b9a3588d6bf65498f367583"
+    "0cd41f0175ec1a345fe20fcf9f3fd74eea4a3fb11f4ffa7fc5573ace969f37d8a4bbd320757ab804be4a87107a29a1604346a2"
+)
 
 
 class AccountError(UserError):

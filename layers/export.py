@@ -21,6 +21,8 @@ knows Flask.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import csv
 import io
 import os
@@ -32,11 +34,7 @@ from datetime import datetime, UTC
 from pathlib import Path
 from collections.abc import Iterable, Iterator
 
-import geopandas as gpd
-import numpy as np
 import orjson
-import pandas as pd
-import pyogrio
 from sqlalchemy import Connection, select
 
 from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
@@ -47,6 +45,18 @@ from . import schema, store
 from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
 from .styles import layer_style, layer_text, proposals_style, proposals_text
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import pyogrio
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    pyogrio = lazy_module("pyogrio")
 
 PROPOSALS = "proposals"
 PAGE_SIZE = 2000  # proposals per store query for the text formats
@@ -720,3 +730,8 @@ def count_features(engine, registry: LayerRegistry, name: str, audience: Audienc
         return len(registry.frame(name))
     with engine.connect() as conn:
         return store.count_page_proposals(conn, include_hidden=audience.planner)
+
+
+def csv_table(header: list[str], rows: Iterable[list], bom: bool = False) -> bytes:
+    """A small table (the planner's filtered table) as CSV, every text cell guarded against formulas like the exports."""
+    return (BOM if bom else b"") + _csv_chunk([[_csv_value(cell) for cell in row] for row in [header, *rows]])

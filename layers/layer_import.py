@@ -18,6 +18,8 @@ the next start. A bad file therefore changes nothing. No Flask here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import glob
 import shutil
 import tempfile
@@ -28,9 +30,6 @@ from datetime import datetime
 from pathlib import Path
 from collections.abc import Callable
 
-import geopandas as gpd
-import numpy as np
-import shapely
 from sqlalchemy import Connection, delete, insert
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +44,16 @@ from . import layer_store, proposals, store
 from .records import JoinResult
 from .registry import LayerRegistry, UnknownLayer
 from .schema import proposal_areas, proposal_services
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    shapely = lazy_module("shapely")
 
 MAX_BYTES = 500 * 1024 * 1024
 MAX_FEATURES = 50_000

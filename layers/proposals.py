@@ -10,11 +10,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import geopandas as gpd
-import numpy as np
-import shapely
 from sqlalchemy import Connection
 
 from ..geo.crs import WGS84, to_sweref
@@ -25,6 +22,16 @@ from . import layer_store, spam, store, vocabulary
 from .records import JoinResult, ProposalRecord
 from .registry import LayerRegistry
 from .routing import route
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    shapely = lazy_module("shapely")
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 2000

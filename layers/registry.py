@@ -8,16 +8,24 @@ none. The cache is keyed on that version, so every process sees an import as soo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import threading
 
-import geopandas as gpd
-import shapely
 from sqlalchemy import Engine
 
 from ..geo.io import read_layer
 from ..geo.joins import AreaIndex, ServiceIndex
 from . import layer_store
 from .locality import Layer, Locality
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    shapely = lazy_module("shapely")
 
 
 class UnknownLayer(KeyError):

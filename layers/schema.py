@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -257,4 +258,59 @@ layer_versions = Table(
     UniqueConstraint("layer", "version", name="uq_layer_version"),  # two imports at once: one fails, clearly
 )
 
-# -------------------------------------------------------------------------- trust (issue 6)
+# ------------------------------------------------------------------------- surveys (issue 15)
+# A survey round: its definition (questions and texts) as JSON, with the dates and slug beside it
+# so the open ones are found without reading every definition.
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("definition", Text, nullable=False),
+    Column("opens_on", Date, nullable=False),
+    Column("closes_on", Date, nullable=False),
+    Column("activity_id", Integer, ForeignKey("activities.id", ondelete="SET NULL")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One response per survey and browser (the browser token's hash), editable until the survey closes.
+# Choice, scale and text answers as JSON; each drawn shape is its own row (GeoJSON in WGS84), so
+# staff exports and the aggregated grids read shapes without parsing every response.
+survey_responses = Table(
+    "survey_responses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("survey_id", Integer, ForeignKey("surveys.id", ondelete="CASCADE"), nullable=False),
+    Column("respondent", String(64), nullable=False),
+    Column("answers", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("survey_id", "respondent", name="uq_survey_respondent"),
+)
+
+survey_shapes = Table(
+    "survey_shapes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("response_id", Integer, ForeignKey("survey_responses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("question_id", String(40), nullable=False),
+    Column("kind", String(8), nullable=False),  # point, line or polygon
+    Column("geometry", Text, nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("repair", String(200)),  # why a self-crossing area was repaired
+)
+
+# ------------------------------------------------------------- planner conveniences (issue 13)
+# A planner's named filters of the overlay and table: the filter as a query string (only the filter
+# parameters, re-encoded on saving), one name per user.
+saved_filters = Table(
+    "saved_filters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("query", String(1000), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_saved_filter_name"),
+)

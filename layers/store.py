@@ -6,13 +6,14 @@ rather than fail), PostgreSQL by URL. Public reads never touch the ``contacts`` 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 import itertools
 import math
 import secrets
 from datetime import datetime, timedelta, UTC
 
-import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy import Connection, CursorResult, Engine, Integer, and_, case, create_engine, event, func, insert, inspect, select
 
@@ -29,6 +30,12 @@ from .schema import (
     status_history,
     supports,
 )
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 PUBLIC_COLUMNS = (
     "public_id",

@@ -107,6 +107,11 @@ API_SUBMITTED = API_LIST | {
     "history",
 }
 API_ITEM = API_SUBMITTED | {"answers"}
+# GET /api/proposals/map: a point carries what its marker needs (the popup fetches the rest); a grid
+# cluster its cell, count and count per status. The planner's points also say whether one is hidden.
+API_MAP_POINT = frozenset({"public_id", "title", "category", "status"})
+API_MAP_CLUSTER = frozenset({"cell", "count", "statuses"})
+PLANNER_MAP_POINT = API_MAP_POINT | {"hidden"}
 API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
 API_ANSWER = frozenset({"body", "department", "role", "answered_at"})  # never who wrote it
 API_AREA = frozenset({"id", "name", "status", "status_label", "illustrative"})
@@ -133,3 +138,9 @@ def assert_exact(actual, expected, output: str) -> None:
     assert not extra and not missing, (
         f"{output}: fields not in its contract {extra} (place them in tests/contracts.py on purpose); missing {missing}"
     )
+
+
+# ------------------------------------------------------- the planner's filtered table as CSV (issue 13)
+# Exactly the overlay table's columns, headed in the page's language (Swedish here): no position, no contact
+# details, nothing the planner table does not already show.
+PLANNER_TABLE_CSV = ("Rubrik", "Kategori", "Status", "Kanal", "Förvaltning", "Områden", "Inkom")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from importlib.resources import files
+
 from flask import url_for
 
-from dialogkarta.layers import activities
+from dialogkarta.layers import activities, surveys
 from dialogkarta.webmap import db
 
 PROPOSAL = {"lon": 13.3514, "lat": 55.6652, "category": "traffic", "title": "Bänk", "description": "Vid dammen"}
@@ -16,6 +19,7 @@ def seed_route_values(app, **overrides) -> dict:
     public_id = app.test_client().post("/api/proposals", json=PROPOSAL).get_json()["id"]
     with app.app_context(), db.transaction() as conn:
         activity_id = activities.create(conn, MEETING, role="planner")
+        surveys.save_survey(conn, open_example_survey())
     values = {
         "public_id": public_id,
         "feature_id": public_id,
@@ -23,12 +27,23 @@ def seed_route_values(app, **overrides) -> dict:
         "name": "proposals",
         "fmt": "geojson",
         "filename": "leaflet.js",
-        "version": "0",
+        "fingerprint": "0",
         "path": "leaflet.js",
         "username": "no-such-user",
         "token_id": 999999,
+        "slug": "trygghet-och-vagar",
+        "question_id": "way_to_school",
+        "filter_id": 999999,
     }
     return {**values, **overrides}
+
+
+def open_example_survey() -> surveys.Survey:
+    """The bundled Dalby survey, opened yesterday and closing in a month."""
+    text = (files("dialogkarta.data") / "dalby" / "surveys" / "trygghet-och-vagar.toml").read_text(encoding="utf-8")
+    today = date.today()
+    text = text.replace("opens = 2027-03-01", f"opens = {today - timedelta(days=1)}")
+    return surveys.parse_survey(text.replace("closes = 2027-04-30", f"closes = {today + timedelta(days=30)}"))
 
 
 def route_url(app, rule, values: dict) -> str:

@@ -32,6 +32,8 @@ PASSWORD = "korrekt-häst-batteri-42"
 # (endpoint, method) -> least role that may use it; None = public. Explicit on purpose.
 REQUIRED = {
     ("static", "GET"): None,
+    ("unfingerprinted_static", "GET"): None,
+    ("resident.healthz", "GET"): None,
     ("resident.index", "GET"): None,
     ("resident.proposal", "GET"): None,
     ("resident.privacy", "GET"): None,
@@ -52,6 +54,11 @@ REQUIRED = {
     ("api.get_proposal", "GET"): None,
     ("api.support", "POST"): None,
     ("api.nearby", "GET"): None,
+    ("surveys.open_surveys", "GET"): None,
+    ("surveys.survey", "GET"): None,
+    ("surveys.respond", "POST"): None,
+    ("surveys.question_grid", "GET"): None,
+    ("api.proposal_map", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,
     ("downloads.planner_export", "GET"): "planner",
@@ -73,12 +80,17 @@ REQUIRED = {
     ("planner.index", "GET"): "planner",
     ("planner.api_areas", "GET"): "planner",
     ("planner.api_proposals", "GET"): "planner",
+    ("planner.api_proposal_map", "GET"): "planner",
     ("planner.new", "GET"): "planner",
     ("planner.new", "POST"): "planner",
     ("planner.proposal", "GET"): "planner",
     ("planner.answer", "POST"): "planner",
     ("planner.forward", "POST"): "planner",
     ("planner.change_status", "POST"): "planner",
+    ("planner.bulk_action", "POST"): "planner",
+    ("planner.table_csv", "GET"): "planner",
+    ("planner.save_filter", "POST"): "planner",
+    ("planner.delete_filter", "POST"): "planner",
     ("planner.recompute", "POST"): "planner",
     ("planner.report", "GET"): "planner",
     ("planner.moderation", "GET"): "moderator",
@@ -98,6 +110,8 @@ READ_TOKEN_ALLOWED = {
     ("downloads.planner_export", "GET"),
     ("planner.api_areas", "GET"),
     ("planner.api_proposals", "GET"),
+    ("planner.table_csv", "GET"),
+    ("planner.api_proposal_map", "GET"),
 }
 # Under /planner only these may be reached without logging in.
 PLANNER_PUBLIC = {"auth.login", "auth.logout"}

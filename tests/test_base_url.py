@@ -37,10 +37,18 @@ def _paths(app, seeded) -> list[str]:
     """Every GET route of the app with its arguments filled in (vendor files aside)."""
     public_id = seeded["public"][0]["public_id"]
     layer = "development-areas"
-    values = {"public_id": public_id, "feature_id": public_id, "name": layer, "activity_id": 1, "fmt": "geojson"}
+    values = {
+        "public_id": public_id,
+        "feature_id": public_id,
+        "name": layer,
+        "activity_id": 1,
+        "fmt": "geojson",
+        "slug": "trygghet-och-vagar",
+        "question_id": "way_to_school",
+    }
     paths = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in ("static", "resident.vendor"):
+        if "GET" not in rule.methods or rule.endpoint in ("static", "unfingerprinted_static", "resident.vendor"):
             continue
         path = rule.rule
         for argument in rule.arguments:

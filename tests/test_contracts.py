@@ -104,6 +104,11 @@ PUBLIC_OUTPUTS = [
         lambda k: contracts.API_LIST,
     ),
     ("GET /api/proposals/nearby", lambda c, s, t: _nearby(c, s), lambda k: contracts.API_NEARBY),
+    (
+        "GET /api/proposals/map",
+        lambda c, s, t: _geojson(c, "/api/proposals/map?bbox=13.30,55.63,13.42,55.70&zoom=14"),
+        lambda k: contracts.API_MAP_POINT,
+    ),
     ("GET /api/proposals/<id>", lambda c, s, t: _item(c, s, "/api/proposals/{id}"), lambda k: contracts.API_ITEM),
     ("POST /api/proposals", lambda c, s, t: _submit(c), lambda k: contracts.API_SUBMITTED),
     ("proposals.geojson", lambda c, s, t: _geojson(c, "/api/export/proposals.geojson"), contracts.proposal_row),
@@ -286,11 +291,27 @@ def _leak_meeting_into_the_api(monkeypatch):
     monkeypatch.setattr(api, "list_properties", lambda view: {**original(view), "meeting": view.get("meeting")})
 
 
+def _leak_meeting_into_the_map(monkeypatch):
+    from dialogkarta.layers.map_view import MapView
+
+    original = MapView._points
+
+    def leaky(self, conn, table, rows):
+        features = original(self, conn, table, rows)
+        for feature in features:
+            feature["properties"]["meeting"] = None
+        return features
+
+    monkeypatch.setattr(MapView, "_points", leaky)
+
+
 @pytest.mark.parametrize("output, read, expected", PUBLIC_OUTPUTS, ids=[o[0] for o in PUBLIC_OUTPUTS])
 def test_a_planner_field_leaking_into_a_public_output_fails_its_pin(
     client, seeded, kinds, tmp_path, monkeypatch, output, read, expected
 ):
     plant = _leak_meeting_into_the_api if output.startswith(("GET /api", "POST /api")) else _leak_meeting_into_public_exports
+    if output == "GET /api/proposals/map":
+        plant = _leak_meeting_into_the_map
     plant(monkeypatch)
     with pytest.raises(AssertionError, match=r"not in its contract \['meeting'\]"):
         assert_exact(read(client, seeded, tmp_path), expected(kinds), output)

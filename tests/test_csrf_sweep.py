@@ -22,7 +22,7 @@ from tests.planner_helpers import login, make_user
 from tests.routes import route_url, seed_route_values
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-JSON_ONLY_BLUEPRINTS = {"api"}  # csrf.exempt: JSON bodies only, refused when sent as a form
+JSON_ONLY_BLUEPRINTS = {"api", "surveys"}  # csrf.exempt: JSON bodies only, refused when sent as a form
 # What a forged form carries: plausible fields of every staff form, and never a csrf_token.
 FORGED_FORM = {
     "username": "mallory",

@@ -750,8 +750,9 @@ def test_map_pages_do_not_evaluate_text_as_templates(tmp_path, text):
         assert "uid=" not in body and "generate_lorem_ipsum" not in body
 
 
-def test_the_app_factory_installs_the_template_injection_guard(tmp_path, monkeypatch):
-    """The guard is put in force by create_app itself, not by whichever module happens to import it."""
+@pytest.mark.parametrize("path", ["/", "/activity-plan"])
+def test_drawing_a_map_installs_the_template_injection_guard(tmp_path, monkeypatch, path):
+    """The guard is put in force by the code that builds maps, not by whichever module happens to import folium."""
     import branca.element
     import folium.features
     import folium.map
@@ -761,7 +762,7 @@ def test_the_app_factory_installs_the_template_injection_guard(tmp_path, monkeyp
     for module in (branca.element, folium.map, folium.features):
         monkeypatch.setattr(module, "Element", folium_render.Element)  # the original, unguarded class
     assert not folium_render.installed()
-    create_app(
+    app = create_app(
         {
             "TESTING": True,
             "INSTANCE_PATH": str(tmp_path / "i"),
@@ -769,4 +770,5 @@ def test_the_app_factory_installs_the_template_injection_guard(tmp_path, monkeyp
             "DATABASE_URL": f"sqlite:///{tmp_path / 'guard.sqlite'}",
         }
     )
+    assert app.test_client().get(path).status_code == 200
     assert folium_render.installed()

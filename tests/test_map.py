@@ -12,6 +12,7 @@ from dialogkarta.layers import store
 from dialogkarta.layers.schema import proposals
 from dialogkarta.webmap import db
 from dialogkarta.webmap import map as webmap_map
+from dialogkarta.webmap.assets import static_fingerprint
 
 URL = re.compile(r"""(?:https?:)?//[^\s"'<>)\\]+""")
 LOCAL_ASSET = re.compile(r"""(?:src|href)="(/(?:static|vendor)/[^"]+)\"""")
@@ -35,7 +36,8 @@ def test_map_page_has_no_external_url_but_the_tile_template(app, client):
 def test_every_local_asset_is_served(client):
     html = page(client)
     assets = set(LOCAL_ASSET.findall(html))
-    assert {"/static/map.js", "/static/dialogkarta.css"} <= assets
+    static = f"/static/{static_fingerprint()}"
+    assert {f"{static}/map.js", f"{static}/dialogkarta.css"} <= assets
     assert any(a.endswith("leaflet.js") for a in assets) and any(a.endswith("leaflet.markercluster.js") for a in assets)
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
@@ -59,7 +61,7 @@ def test_inline_scripts_carry_the_csp_nonce(client):
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert 'src="/' in tag or 'type="application/json"' in tag or f'nonce="{nonce}"' in tag, tag
-    assert '<script type="module" src="/static/map.js"></script>' in html
+    assert f'<script type="module" src="/static/{static_fingerprint()}/map.js"></script>' in html
     assert "unsafe-eval" not in response.headers["Content-Security-Policy"]
 
 

@@ -218,8 +218,10 @@ def _crawl_public(app, client, public_id, keep) -> set[str]:
         "fmt": "geojson",
         "activity_id": 1,
         "filename": "x",
-        "version": "0",
+        "fingerprint": "0",
         "path": "x",
+        "slug": "trygghet-och-vagar",
+        "question_id": "way_to_school",
     }
     paths = set()
     for rule in app.url_map.iter_rules():

@@ -15,7 +15,7 @@ from ..geo.errors import UserError
 from ..geo.validate import check_in_locality
 from ..layers import activities
 from ..layers.vocabulary import ACTIVITY_KINDS, ACTIVITY_STATUSES, label
-from . import db, planner_map
+from . import db
 from .auth import actor, login_required
 from .i18n import current_language
 
@@ -62,6 +62,8 @@ def revision_value(field: str, value, titles: dict) -> str:
 
 
 def _map_parts(items):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     registry = db.registry()
     return planner_map.activity_map(
         registry,
@@ -75,6 +77,8 @@ def _map_parts(items):
 
 @bp.get("/activity-plan")
 def index():
+    from . import planner_map  # folium, imported when a map is first drawn
+
     with db.reading() as conn:
         items = activities.list_activities(conn)
         titles = activities.visible_titles(conn, {p["public_id"] for a in items for p in a["proposals"]})
@@ -96,6 +100,8 @@ def index_json():
 
 @bp.get("/activity-plan/<int:activity_id>")
 def show(activity_id: int):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     with db.reading() as conn:
         item = activities.get_activity(conn, activity_id)
         if item is None:
@@ -153,6 +159,8 @@ def _save(activity_id=None):
 
 
 def _form_page(item, status=200):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     config = current_app.config
     parts = planner_map.base_map(db.registry(), config["TILE_URL"], config["TILE_ATTRIBUTION"], current_language())
     return render_template(

@@ -13,11 +13,12 @@ so writes by any process, the planner's included, are seen on the next request.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gzip
 import hashlib
 import threading
 
-import numpy as np
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -26,15 +27,23 @@ from ..geo.generalise import snap_to_grid
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
 from ..layers import spam, store, workflow
+from ..layers.map_view import MapView
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import db, params
+from . import conditional, db, params
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
+from .json_body import NotJSON, read_json_object
 from .ratelimit import limited
 from .wording import category_label, join_sentence, joins_detail, status_label
 from .security import csrf
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json without a CORS preflight
@@ -238,27 +247,7 @@ def parse_status() -> str | None:
 
 
 # ------------------------------------------------------------------------ the body
-def read_json_object() -> dict:
-    """Return the request body as a JSON object, or refuse it (415, 413, 400)."""
-    if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
-        raise _Unsupported()
-    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 from werkzeug
-    if not raw.strip():
-        return {}
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(_("Ogiltig JSON: %(detail)s", detail=str(exc))) from None
-    if not isinstance(data, dict):
-        raise BadRequest(_('Skicka ett JSON-objekt, t.ex. {"lon": 13.35, "lat": 55.66, …}.'))
-    return data
-
-
-class _Unsupported(Exception):
-    pass
-
-
-@bp.errorhandler(_Unsupported)
+@bp.errorhandler(NotJSON)
 def unsupported(_error):
     return error_response(415, "unsupported_media_type", http_message(415))
 
@@ -292,7 +281,12 @@ def check_submission_types(data: dict) -> None:
 
 # ------------------------------------------------------------------------ the token
 # ---------------------------------------------------------------------------- routes
+def _layers_version() -> tuple:
+    return conditional.data_version(proposals=False)
+
+
 @bp.get("/layers")
+@conditional.etagged(_layers_version)
 def layers():
     registry = db.registry()
     lang = current_language()
@@ -314,6 +308,7 @@ def layers():
 
 
 @bp.get("/layers/<name>")
+@conditional.etagged(_layers_version)
 def layer(name: str):
     registry = db.registry()
     if not registry.get(name).public:
@@ -361,6 +356,33 @@ def create_proposal():
     response = geojson_response(feature, status=201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
     return response
+
+
+def public_map_view() -> MapView:
+    """The public map's cached clusters (one per app; its cache follows the store's version)."""
+    config = current_app.config
+    return current_app.extensions.setdefault(
+        "dialogkarta.map_view.public", MapView(planner=False, grid_m=_grid(), points_max=config["MAP_POINTS_MAX"])
+    )
+
+
+def parse_map_view() -> tuple[tuple[float, float, float, float], int]:
+    """Return the viewport's ``bbox`` and ``zoom``, both required."""
+    bbox = parse_bbox()
+    if bbox is None:
+        raise params.required(
+            "bbox", "kartvyn som minlon,minlat,maxlon,maxlat (WGS84)", "the view as minlon,minlat,maxlon,maxlat (WGS84)"
+        )
+    return bbox, params.parse_zoom(request.args.get("zoom"))
+
+
+@bp.get("/proposals/map")
+def proposal_map():
+    """What the map shows in ``bbox`` at ``zoom``: all points for a small set, the view's points, or grid clusters."""
+    bbox, zoom = parse_map_view()
+    with db.reading() as conn:
+        answer = public_map_view().answer(conn, bbox, zoom)
+    return geojson_response(answer)
 
 
 @bp.get("/proposals/nearby")

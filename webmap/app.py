@@ -10,6 +10,7 @@ from flask import Flask
 
 from .. import settings
 from ..layers.locality import DEFAULT_LOCALITY_DIR
+from . import assets
 
 # Flask's own keys that deployments do not set; every configurable setting is declared in
 # ``dialogkarta.settings``.
@@ -28,7 +29,7 @@ FLASK_DEFAULTS = {
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: code defaults, then ``DIALOGKARTA_*`` environment variables, or ``test_config``."""
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("DIALOGKARTA_INSTANCE_PATH")
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path, static_url_path=assets.static_url_path())
     app.config.from_mapping(FLASK_DEFAULTS)
     app.config.from_mapping(settings.defaults())
     if test_config is None:
@@ -54,12 +55,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
-    from . import db, errors, folium_render, i18n, security
+    from . import compression, db, errors, i18n, security
 
-    folium_render.install()  # no second Jinja pass over rendered map output (server-side template injection)
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
+    compression.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
     return app
@@ -87,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(activity.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
-    from . import downloads
+    from . import downloads, surveys
 
     app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers
+    app.register_blueprint(surveys.bp, url_prefix="/api/surveys")

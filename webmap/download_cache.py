@@ -3,7 +3,8 @@
 An export of 100 000 proposals takes 10–20 s to build; residents and GIS clients ask for the
 same file again and again. Each variant (layer, format, CRS, BOM) has one file in
 ``<instance>/cache/downloads/``, named by the variant and the data it was built from (the store's
-``data_fingerprint``, the imported layers' versions and ``PUBLIC_GRID_M``). A change of data gives a new name;
+``conditional.data_version``: the store's fingerprint, the imported layers' versions, the locality's
+files; and ``PUBLIC_GRID_M``). A change of data gives a new name;
 the first request after it builds the file (one build at a time per variant in this process,
 later requests wait for it) and removes the variant's older file. Planner downloads are never
 cached: they are personal (contacts) and must show the latest state.
@@ -20,9 +21,9 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from ..layers import export, layer_store, store
+from ..layers import export
 from ..layers.export import Audience
-from . import db
+from . import conditional, db
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -38,10 +39,7 @@ def _digest(value) -> str:
 
 def data_key(audience: Audience) -> str:
     """Return the digest of everything a public download is built from."""
-    with db.reading() as conn:
-        fingerprint = store.data_fingerprint(conn)
-        layers = sorted(layer_store.current_versions(conn).items())  # imported layers; the rest are bundled
-    return _digest((fingerprint, layers, audience.grid_m))
+    return _digest((conditional.data_version(), audience.grid_m))
 
 
 def cached_export(name: str, fmt: str, crs: str | None, bom: bool, audience: Audience) -> tuple[BinaryIO, str]:

@@ -29,7 +29,7 @@ from ..geo.errors import UserError
 from ..layers import export, layer_import, layer_store
 from ..layers.export import Audience
 from ..layers.registry import UnknownLayer
-from . import db, download_cache
+from . import conditional, db, download_cache
 from .auth import current_user, login_required
 from .i18n import current_language
 from .params import ParameterError
@@ -114,6 +114,9 @@ def public_export(name: str, fmt: str):
         export.check_layer(registry, name, audience)
     crs = _public_crs() if fmt in ("gpkg", "fgb") else None  # GeoJSON and CSV are always WGS84
     bom = fmt == "csv" and request.args.get("bom") in ("1", "true", "yes")
+    unchanged = conditional.not_modified(download_cache.data_key(audience), weak=False)
+    if unchanged is not None:  # the client holds the current file: nothing is opened or built
+        return unchanged
     handle, etag = download_cache.cached_export(name, fmt, crs, bom, audience)
     filename = secure_filename(f"{registry.locality.name.lower()}-{name}.{fmt}")
     response = send_file(

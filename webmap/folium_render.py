@@ -10,8 +10,9 @@ activity title or an imported layer's feature name containing ``{{ 7*7 }}`` show
 
 :func:`install` swaps the ``Element`` those call sites construct for ``RenderedElement``, which
 outputs text it is given exactly as it is. ``Element()`` without text (a figure's header, html and
-script containers) still renders its children. ``create_app`` calls it before any map is built;
-it is idempotent and :func:`installed` says whether it is in force.
+script containers) still renders its children. Every function that builds a map calls it first
+(``map.build_map``, ``planner_map.overlay_map`` and ``activity_map``), so folium is imported only
+when the first map is drawn, not at start; it is idempotent and :func:`installed` says whether it is in force.
 """
 
 from __future__ import annotations

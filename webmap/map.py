@@ -11,8 +11,8 @@ element's id (folium's variable name) and the layers by the element's ``data-lay
 variable name), then binds tooltips, popups and service symbols.
 
 No CDN: folium's default JS/CSS lists are replaced on subclasses (never on folium's own
-classes, which other pages may use) by URLs this app serves from the installed XStatic
-packages. jQuery, Bootstrap and Font Awesome are not needed and not loaded. Popups and
+classes, which other pages may use) by fingerprinted URLs this app serves from the installed
+XStatic packages (``webmap/assets.py``). jQuery, Bootstrap and Font Awesome are not needed and not loaded. Popups and
 tooltips are bound in ``map.js`` with ``textContent``; nothing here builds HTML from data.
 """
 
@@ -21,12 +21,9 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import folium
 import geopandas as gpd
-import xstatic.pkg.leaflet as xs_leaflet
-import xstatic.pkg.leaflet_markercluster as xs_markercluster
 from branca.element import MacroElement
 from folium.plugins import MarkerCluster
 from folium.template import Template
@@ -34,21 +31,10 @@ from folium.template import Template
 from ..geo.crs import WGS84, to_metric, to_wgs84
 from ..geo.io import frame_to_features
 from ..layers.registry import LayerRegistry
+from . import folium_render
+from .assets import vendor_path
 
-# Vendored front-end packages, served by ``resident.vendor`` at /vendor/<name>/<version>/<file>.
-VENDOR = {
-    "leaflet": (Path(xs_leaflet.BASE_DIR), xs_leaflet.VERSION),
-    "markercluster": (Path(xs_markercluster.BASE_DIR), xs_markercluster.VERSION),
-    # folium bundles Leaflet.heat 0.2.0 (BSD-2-Clause) as templates/leaflet_heat.min.js.
-    "folium": (Path(folium.__file__).resolve().parent / "templates", folium.__version__),
-}
 PROPOSALS_LAYER = "proposals"
-
-
-def vendor_path(name: str, filename: str) -> str:
-    """Return the URL path of a vendored file (version in the path, so it can be cached for a year)."""
-    _, version = VENDOR[name]
-    return f"/vendor/{name}/{version}/{filename}"
 
 
 class DialogMap(folium.Map):
@@ -165,6 +151,7 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
 
     Layer names are escaped here because Leaflet's layer control inserts them as HTML.
     """
+    folium_render.install()  # no second Jinja pass over rendered output (server-side template injection)
     locality = registry.locality
     boundary_layer = registry.get(locality.boundary_layer)
     areas_layer, services_layer = registry.by_role("areas"), registry.by_role("services")

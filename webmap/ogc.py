@@ -15,23 +15,32 @@ scan instead of skipping rows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import datetime, UTC
 from urllib.parse import urlencode
 
-import geopandas as gpd
-import numpy as np
 import orjson
-import shapely
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from ..geo.crs import SWEREF99TM, SWEREF99_1330, WGS84, parse_crs, valid_bounds
 from ..geo.io import GEOJSON_DECIMALS, feature_dict, rfc7946_geometry
 from ..layers import store
 from ..layers.export import PLANNER, PROPOSALS, Audience, RowContext, rows_for_records
-from . import db, params
+from . import conditional, db, params
 from .errors import BadRequest
 from .auth import current_user, login_required
 from .i18n import current_language
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+else:
+    gpd = lazy_module("geopandas")
+    np = lazy_module("numpy")
+    shapely = lazy_module("shapely")
 
 bp = Blueprint("ogc", __name__)
 
@@ -227,7 +236,13 @@ def conformance():
     return _json({"conformsTo": CONFORMANCE})
 
 
+def _public_version() -> tuple:
+    # The collection list grows by the planner's collection for a planner.
+    return conditional.data_version(), _is_planner()
+
+
 @bp.get("/collections")
+@conditional.etagged(_public_version)
 def collections():
     _check_format()
     base = _base()
@@ -248,6 +263,7 @@ def planner_collection():
 
 
 @bp.get("/collections/<name>")
+@conditional.etagged(_public_version)
 def collection(name: str):
     _check_format()
     _require(name)
@@ -261,6 +277,7 @@ def planner_items():
 
 
 @bp.get("/collections/<name>/items")
+@conditional.etagged(_public_version)
 def items(name: str):
     _require(name)
     return _items(name, _public_audience())
@@ -273,6 +290,7 @@ def planner_item(feature_id: str):
 
 
 @bp.get("/collections/<name>/items/<feature_id>")
+@conditional.etagged(_public_version)
 def item(name: str, feature_id: str):
     _require(name)
     return _item(name, feature_id, _public_audience())

@@ -41,6 +41,7 @@ def document(locality, server: str = "/api") -> dict:
         },
         "servers": [{"url": server}],
         "paths": {
+            **_survey_paths(lang_header),
             "/proposals": {
                 "get": {
                     "operationId": "listProposals",
@@ -127,6 +128,48 @@ def document(locality, server: str = "/api") -> dict:
                             "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}},
                         },
                         "400": _error("Missing or invalid lon, lat, radius or category"),
+                    },
+                },
+            },
+            "/proposals/map": {
+                "get": {
+                    "operationId": "mapProposals",
+                    "summary": "What the map shows of the public proposals in a view: points, or grid clusters with counts",
+                    "description": (
+                        "mode=points with complete=true: the whole public set is small (MAP_POINTS_MAX), every proposal "
+                        "is in the answer and the client clusters them itself. mode=points: the proposals in bbox. "
+                        "mode=clusters: every non-empty cell of a SWEREF 99 TM grid (cell_m metres, about 64 screen "
+                        "pixels at the answered zoom, which is coarser than asked when bbox would span more than "
+                        "4096 cells) that overlaps bbox, whole, with its count, the mean position of its members and "
+                        "a count per status. numberMatched counts the proposals inside bbox, total all of them. "
+                        "Points carry public_id, title, category and status; GET /proposals/{public_id} has the rest."
+                    ),
+                    "parameters": [
+                        {
+                            "name": "bbox",
+                            "in": "query",
+                            "required": True,
+                            "style": "form",
+                            "explode": False,
+                            "description": "the view: minlon,minlat,maxlon,maxlat (WGS84)",
+                            "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+                        },
+                        {
+                            "name": "zoom",
+                            "in": "query",
+                            "required": True,
+                            "description": "the web map's zoom level",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 22},
+                        },
+                        lang_header,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "FeatureCollection of points or clusters, with mode, complete, zoom, "
+                            "numberMatched, total (and cell_m for clusters)",
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/MapView"}}},
+                        },
+                        "400": _error("Missing or invalid bbox or zoom"),
                     },
                 },
             },
@@ -226,6 +269,42 @@ def document(locality, server: str = "/api") -> dict:
         },
         "components": {
             "schemas": {
+                "MapView": {
+                    "type": "object",
+                    "required": ["type", "mode", "complete", "zoom", "numberMatched", "total", "features"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["FeatureCollection"]},
+                        "mode": {"type": "string", "enum": ["points", "clusters"]},
+                        "complete": {"type": "boolean"},
+                        "zoom": {"type": "integer"},
+                        "cell_m": {"type": "number"},
+                        "numberMatched": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "features": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "type": {"type": "string", "enum": ["Feature"]},
+                                    "id": {"type": "string"},
+                                    "geometry": {"$ref": "#/components/schemas/Point"},
+                                    "properties": {
+                                        "type": "object",
+                                        "properties": {
+                                            "public_id": {"type": "string"},
+                                            "title": {"type": "string"},
+                                            "category": {"type": "string"},
+                                            "status": {"type": "string", "enum": STATUSES},
+                                            "cell": {"type": "string", "description": "column:row of the SWEREF 99 TM grid"},
+                                            "count": {"type": "integer", "minimum": 1},
+                                            "statuses": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
                 "Error": {
                     "type": "object",
                     "required": ["error"],
@@ -395,5 +474,110 @@ def document(locality, server: str = "/api") -> dict:
                     },
                 },
             },
+        },
+    }
+
+
+def _survey_paths(lang_header: dict) -> dict:
+    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 63}}
+    texts = {"type": "object", "additionalProperties": {"type": "string"}, "description": "One text per language: sv, en, …"}
+    summary = {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"},
+            "title": texts,
+            "opens": {"type": "string", "format": "date"},
+            "closes": {"type": "string", "format": "date"},
+            "open": {"type": "boolean"},
+            "url": {"type": "string"},
+        },
+    }
+    answer_value = {
+        "description": "text: a string; choice: an option id (a list of ids when multiple); scale: 1–5; map: a GeoJSON "
+        "geometry of the asked type (Point, LineString, Polygon) in WGS84, or a list of up to max_count of them, each "
+        'a geometry or {"geometry": ..., "comment": "..."}',
+    }
+    return {
+        "/surveys": {
+            "get": {
+                "operationId": "listOpenSurveys",
+                "summary": "The surveys open today",
+                "parameters": [lang_header],
+                "responses": {
+                    "200": {
+                        "description": "Open surveys",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "properties": {"surveys": {"type": "array", "items": summary}}}
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/surveys/{slug}": {
+            "get": {
+                "operationId": "getSurvey",
+                "summary": "One survey: texts and ordered questions (text, choice, scale, map with point/line/polygon)",
+                "parameters": [slug, lang_header],
+                "responses": {
+                    "200": {"description": "The survey", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "404": _error("No survey with this slug"),
+                },
+            }
+        },
+        "/surveys/{slug}/questions/{question_id}/grid": {
+            "get": {
+                "operationId": "getSurveyQuestionGrid",
+                "summary": "A map question's answers counted on a SWEREF 99 TM grid, cells of fewer than k respondents left out",
+                "description": "Each cell counts the respondents whose drawn points, lines or areas touch it, each once. Cells "
+                "are squares aligned to multiples of the cell size in EPSG:3006, served as WGS84 polygons. k is the "
+                "server's DIALOGKARTA_SURVEY_MIN_ANSWERS (5 by default), given as min_answers.",
+                "parameters": [
+                    slug,
+                    {"name": "question_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}},
+                    {
+                        "name": "cell",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 25, "maximum": 1000},
+                    },
+                ],
+                "responses": {
+                    "200": {"description": "The grid", "content": {"application/geo+json": {"schema": {"type": "object"}}}},
+                    "400": _error("cell out of range"),
+                    "404": _error("No survey with this slug, or no map question with this id"),
+                },
+            }
+        },
+        "/surveys/{slug}/responses": {
+            "post": {
+                "operationId": "answerSurvey",
+                "summary": "Answer a survey; one response per browser, replaced when sent again until the survey closes",
+                "parameters": [slug, lang_header],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {"answers": {"type": "object", "additionalProperties": answer_value}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {"description": "The browser's first response, stored"},
+                    "200": {"description": "The browser's earlier response, replaced"},
+                    "400": _error("Malformed JSON or an unknown field"),
+                    "404": _error("No survey with this slug"),
+                    "409": _error("The survey is closed (code survey_closed)"),
+                    "413": _error("Body too large"),
+                    "415": _error("Not application/json"),
+                    "422": _error("An answer that does not fit its question; field names the question"),
+                    "429": _error("Too many responses from this client"),
+                },
+            }
         },
     }

@@ -14,6 +14,7 @@ import re
 from datetime import datetime, time, UTC
 
 from ..errors import UserError
+from ..layers.map_view import MAX_ZOOM
 
 INT64_MAX = 2**63 - 1
 MAX_OFFSET = 10**9  # far past any store; past the matches, the page is empty without a scan
@@ -146,3 +147,17 @@ def parse_interval(name: str, raw: str | None) -> tuple[datetime | None, datetim
         return start, end
     start, end = parse_instant(name, raw, False), parse_instant(name, raw, True)
     return start, end
+
+
+def parse_zoom(raw: str | None) -> int:
+    """Return the map's zoom level, required, 0..``MAX_ZOOM``."""
+    if raw is None or raw == "":
+        raise required("zoom", "kartans zoomnivå, ett heltal 0–22", "the map's zoom level, a whole number 0–22")
+    value = parse_int("zoom", raw, None, 0, MAX_ZOOM)
+    assert value is not None
+    return value
+
+
+def required(name: str, sv: str, en: str) -> ParameterError:
+    """Return the error for a missing parameter ``name``, saying what it should hold."""
+    return ParameterError(name, f"{name} saknas: ange {sv}.", f"{name} is missing: give {en}.")

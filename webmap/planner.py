@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import orjson
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from flask_babel import gettext as _
 
 from ..geo.errors import UserError
 from ..layers import proposals as proposal_service
+from ..layers import export as table_export
 from ..layers import report as report_data
-from ..layers import activities, store, workflow
+from ..layers import activities, bulk, saved_filters, store, workflow
 from ..layers import accounts as staff_accounts
 from ..layers.vocabulary import (
     CHANNELS,
@@ -27,7 +29,8 @@ from ..layers.vocabulary import (
     labels,
     translate,
 )
-from . import db, planner_map
+from ..layers.map_view import MapView
+from . import db, params
 from .auth import actor, current_user, login_required
 from .i18n import current_language
 
@@ -69,19 +72,28 @@ def _load(conn, public_id: str) -> dict:
 # ------------------------------------------------------------------------------ overlay
 @bp.get("/")
 @login_required
-def index():
+def index(status: int = 200, query: str | None = None):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     registry = db.registry()
     lang = current_language()
     parts = planner_map.overlay_map(registry, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"], lang)
     config = {  # for static/planner/overlay.js; texts keep gettext's %(name)s for its t()
         "proposalsUrl": url_for("planner.api_proposals"),
+        "mapUrl": url_for("planner.api_proposal_map"),
+        "proposalUrl": url_for("planner.proposal", public_id="__id__"),
         "areasUrl": url_for("planner.api_areas"),
+        "tableCsvUrl": url_for("planner.table_csv"),
+        "indexUrl": url_for("planner.index"),
+        "query": request.query_string.decode() if query is None else query,  # a refused form keeps its filter
         "labels": _labels(lang),
         "text": {
             "noProposals": _("Inga förslag matchar filtret."),
             "proposalsIn": _("Förslag i %(area)s"),
             "count": _("antal förslag"),
             "matching": _("%(n)s förslag matchar filtret."),
+            "cluster": _("%(count)s förslag"),
+            "clusterOne": _("1 förslag"),
         },
     }
     return render_template(
@@ -91,7 +103,8 @@ def index():
         config_json=orjson.dumps(config).decode().replace("</", "<\\/"),
         labels=_labels(lang),
         areas=_area_names(),
-    )
+        saved=_saved_filters(),
+    ), status
 
 
 @bp.get("/api/areas")
@@ -141,10 +154,150 @@ def api_proposals():
     return Response(orjson.dumps(body), mimetype="application/geo+json")
 
 
+# ------------------------------------------------------------------------------ the filtered table: bulk, CSV, saved filters
+def _filtered(args: MultiDict) -> list[dict]:
+    """The proposals the overlay's table shows for these filter parameters; ValueError on a bad date."""
+    filters = {name: args.get(name) or None for name in report_data.FILTERS}
+    with db.reading() as conn:
+        records = report_data.load_records(conn)
+    return report_data.filter_records(records, **filters)
+
+
+def _saved_filters() -> list[dict]:
+    user_id = actor()[1]
+    with db.reading() as conn:
+        return saved_filters.for_user(conn, user_id) if user_id is not None else []
+
+
+def _back_to_overlay(query: str):
+    return redirect(url_for("planner.index") + ("?" + query if query else ""), code=303)
+
+
+@bp.post("/bulk")
+@login_required
+def bulk_action():
+    """Forward, or set the status of, every proposal listed from the filtered table, with one note: all or nothing."""
+    role, user_id = actor()
+    action = request.form.get("action", "")
+    value = request.form.get("department" if action == "forward" else "status", "")
+    try:
+        with db.transaction() as conn:
+            changed = bulk.apply(
+                conn,
+                request.form.getlist("public_id"),
+                action,
+                value,
+                departments=db.registry().locality.departments,
+                role=role,
+                user_id=user_id,
+                note=request.form.get("note", ""),
+            )
+    except workflow.WorkflowError as error:  # the transaction is rolled back: nothing changed
+        flash(error.message(current_language()), "error")
+        return index(400, _posted_query())
+    flash(_("%(n)s förslag är ändrade.", n=changed), "info")
+    return _back_to_overlay(_posted_query())
+
+
+def _posted_query() -> str:
+    """The overlay filter a form was sent from, cleaned; empty if it is not a valid filter."""
+    try:
+        return saved_filters.clean_query(request.form.get("query", ""))
+    except saved_filters.SavedFilterError:
+        return ""
+
+
+@bp.get("/table.csv")
+@login_required(read_only=True)
+def table_csv():
+    """The overlay's table for the same filters as CSV: its columns, labels in the page's language, formulas guarded."""
+    lang = current_language()
+    try:
+        records = _filtered(request.args)
+    except ValueError:
+        return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
+    text = _labels(lang)
+    names = _area_names()
+    header = [_("Rubrik"), _("Kategori"), _("Status"), _("Kanal"), _("Förvaltning"), _("Områden"), _("Inkom")]
+    rows = [
+        [
+            r["title"],
+            text["categories"].get(r["category"], r["category"]),
+            text["statuses"].get(r["status"], r["status"]),
+            text["channels"].get(r["channel"], r["channel"]),
+            text["departments"].get(r["department"], r["department"] or ""),
+            ", ".join(names.get(a, a) for a in r["area_ids"]),
+            r["created_at"].date().isoformat(),
+        ]
+        for r in records
+    ]
+    body = table_export.csv_table(header, rows, bom=request.args.get("bom") == "1")
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=forslag-filtrerade.csv", "Cache-Control": "no-store"},
+    )
+
+
+@bp.post("/filters")
+@login_required
+def save_filter():
+    user_id = actor()[1]
+    query = request.form.get("query", "")
+    try:
+        with db.transaction() as conn:
+            saved_filters.save(conn, user_id, request.form.get("name", ""), query)
+    except saved_filters.SavedFilterError as error:
+        flash(error.message(current_language()), "error")
+        return index(400, _posted_query())
+    flash(_("Filtret är sparat."), "info")
+    return _back_to_overlay(saved_filters.clean_query(query))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@login_required
+def delete_filter(filter_id: int):
+    user_id = actor()[1]
+    try:
+        with db.transaction() as conn:
+            saved_filters.remove(conn, user_id, filter_id)
+    except saved_filters.SavedFilterError as error:
+        flash(error.message(current_language()), "error")
+        return index(404)
+    flash(_("Filtret är borttaget."), "info")
+    return _back_to_overlay("")
+def planner_map_view() -> MapView:
+    """The overlay's cached clusters: every proposal, hidden ones too, at its exact position."""
+    return current_app.extensions.setdefault(
+        "dialogkarta.map_view.planner", MapView(planner=True, points_max=current_app.config["MAP_POINTS_MAX"])
+    )
+
+
+@bp.get("/api/proposals/map")
+@login_required(read_only=True)
+def api_proposal_map():
+    """The overlay's view of the filtered proposals in ``bbox`` at ``zoom``: points or grid clusters."""
+    filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
+    try:
+        bbox = params.check_box("bbox", params.parse_numbers("bbox", request.args.get("bbox", ""), (4,)), params.WGS84_RANGE)
+        zoom = params.parse_zoom(request.args.get("zoom"))
+    except params.ParameterError as error:
+        message = error.message(current_language())
+        return jsonify({"error": {"code": "bad_request", "field": error.field, "message": message}}), 400
+    try:
+        with db.reading() as conn:
+            answer = planner_map_view().answer(conn, tuple(bbox), zoom, filters)
+    except ValueError:
+        return jsonify({"error": {"code": "invalid_filter", "message": _("Datum anges som ÅÅÅÅ-MM-DD.")}}), 400
+    return Response(orjson.dumps(answer), mimetype="application/geo+json")
+
+
 # ------------------------------------------------------------------------------ proposal page
 @bp.get("/p/<public_id>")
 @login_required
 def proposal(public_id: str):
+    from . import planner_map  # folium, imported when a map is first drawn
+
     registry = db.registry()
     locality = registry.locality
     lang = current_language()
@@ -313,6 +466,8 @@ def new():
 
 
 def _new_page(form: dict, lang: str) -> str:
+    from . import planner_map  # folium, imported when a map is first drawn
+
     config = current_app.config
     return render_template(
         "planner/new.html",

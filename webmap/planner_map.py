@@ -9,7 +9,7 @@ from CDNs and disables zooming. folium's script names no code of ours: the page'
 after it and finds the map by its element's id, which is folium's variable name for it
 (``static/js/leaflet.js``).
 
-Local assets, no CDN, served by ``resident.vendor`` (see ``webmap.map.VENDOR``):
+Local assets, no CDN, served by ``resident.vendor`` (see ``webmap.assets``):
   Leaflet 1.9.3        XStatic-Leaflet (BSD-2-Clause)
   Leaflet.heat 0.2.0   bundled with folium as templates/leaflet_heat.min.js (BSD-2-Clause,
                        Vladimir Agafonkin; includes simpleheat, BSD-2-Clause); overlay.js calls
@@ -24,7 +24,9 @@ import json
 import folium
 from ..geo.io import frame_to_features
 from ..layers.vocabulary import translate
-from .map import Attribution, vendor_path
+from . import folium_render
+from .assets import vendor_path
+from .map import Attribution
 
 
 def tooltip_text(text: str) -> str:
@@ -84,6 +86,7 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
     The map shows the tiles, the locality boundary and the service locations (one circle per
     service, a tooltip with name and kind); overlay.js adds areas, proposals and the heat map.
     """
+    folium_render.install()
     urls = asset_urls()
     locality = registry.locality
     lon, lat = locality.center
@@ -130,13 +133,12 @@ def overlay_map(registry, tile_url: str, tile_attribution: str, lang: str = "sv"
 
 def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: str, link) -> dict:
     """Return the components of a map of activities that have a place (``link(item)`` gives each URL)."""
+    folium_render.install()
     urls = asset_urls()
     locality = registry.locality
     lon, lat = locality.center
     zoom = locality.zoom - 1
     placed = [item for item in items if item.get("lon") is not None and item.get("lat") is not None]
-    if len(placed) == 1:  # one activity: centre on it
-        lon, lat, zoom = placed[0]["lon"], placed[0]["lat"], locality.zoom + 1
     fmap = folium.Map(
         location=[lat, lon],
         zoom_start=zoom,
@@ -168,6 +170,12 @@ def activity_map(registry, items, tile_url: str, tile_attribution: str, lang: st
         )
         marker.add_child(LinkPopup(link(item), item["title"], f" ({item['date']})"))
         marker.add_to(fmap)
+    if placed:
+        # The whole locality and every meeting: a lone meeting (or several at one spot) is seen in its place,
+        # never as a dot on an unnamed street.
+        west, south, east, north = registry.frame(locality.boundary_layer).total_bounds
+        lons, lats = [item["lon"] for item in placed], [item["lat"] for item in placed]
+        fmap.fit_bounds([[min(south, *lats), min(west, *lons)], [max(north, *lats), max(east, *lons)]], padding=(10, 10))
     root = fmap.get_root()
     root.render()
     return {"html": root.html.render(), "script": root.script.render()}

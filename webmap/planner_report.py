@@ -98,10 +98,11 @@ def static_map(registry, records, counts: dict, title: str) -> str:
             vmax=top,
             legend_kwds={"label": _("antal förslag"), "shrink": 0.6, "ticks": MaxNLocator(integer=True, nbins=min(top, 5))},
         )
+        labels = []
         for row in areas.itertuples():
             point = row.geometry.representative_point()
             name = textwrap.shorten(row.name.split(" – ")[0], 24, placeholder="…")
-            ax.annotate(
+            label = ax.annotate(
                 f"{name} ({row.count})",
                 (point.x, point.y),
                 xytext=(0, 10),
@@ -110,6 +111,7 @@ def static_map(registry, records, counts: dict, title: str) -> str:
                 fontsize=9,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8},
             )
+            labels.append(label)
         if records:
             points = gpd.GeoDataFrame(geometry=shapely.points([(r["lon"], r["lat"]) for r in records]), crs="EPSG:4326")
             # Thousands of dots as vector paths make a megabyte of SVG; past 2 000 they go in as one bitmap.
@@ -121,7 +123,40 @@ def static_map(registry, records, counts: dict, title: str) -> str:
         ax.ticklabel_format(style="plain", useOffset=False)
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
+        _spread_labels(fig, labels)
         return _svg(fig, title)
+
+
+# Offsets (points) tried in turn for an area label: above its point first, then below, then further out and aside.
+LABEL_OFFSETS = [(0, 10), (0, -18)] + [
+    (dx, dy)
+    for step in (1, 2, 3, 4)
+    for dx, dy in (
+        (0, 10 + 14 * step),
+        (0, -18 - 14 * step),
+        (60 * step, 10),
+        (-60 * step, 10),
+        (60 * step, -18),
+        (-60 * step, -18),
+    )
+]
+
+
+def _spread_labels(fig: Figure, labels: list) -> None:
+    """Give each label the first offset at which its box (with a margin) overlaps no label placed before it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # lays out the axes (equal aspect) so the boxes are final
+    renderer = canvas.get_renderer()
+    placed: list = []
+    for label in labels:
+        for offset in LABEL_OFFSETS:
+            label.xyann = offset
+            box = label.get_window_extent(renderer).expanded(1.15, 1.6)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        placed.append(box)
 
 
 def build(conn, registry, lang: str) -> dict:

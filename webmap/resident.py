@@ -3,28 +3,35 @@
 The map page embeds folium's components (``webmap/map.py``), rendered once per language and
 layer version and cached; proposals are not in the page, ``static/map.js`` loads them from
 ``/api/proposals``. Leaflet and Leaflet.markercluster are served from the installed XStatic
-packages under ``/vendor/<name>/<version>/``.
+packages under ``/vendor/<name>/<fingerprint>/`` (``webmap/assets.py``).
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import shapely
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
 from ..layers import store
-from . import db
-from . import map as webmap_map
+from . import assets, db
 from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
 from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
 from .i18n import current_language
+from ..lazy import lazy_module
+
+if TYPE_CHECKING:
+    import shapely
+else:
+    shapely = lazy_module("shapely")
+
+if TYPE_CHECKING:
+    from . import map as webmap_map
 
 bp = Blueprint("resident", __name__)
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
-VENDOR_MAX_AGE = 365 * 24 * 3600
 _parts_lock = threading.Lock()
 
 
@@ -40,6 +47,8 @@ def language_links():
 
 def map_parts(lang: str) -> webmap_map.MapParts:
     """Return the rendered map components for ``lang``, rendered once per layer version."""
+    from . import map as webmap_map  # folium and geopandas, imported when the map is first drawn
+
     registry = db.registry()
     config = current_app.config
     key = (lang, registry.version, config["TILE_URL"], config["TILE_ATTRIBUTION"])
@@ -87,6 +96,8 @@ def client_config(registry, lang: str) -> dict:
         "locality": locality.name,
         "urls": {
             "proposals": url_for("api.list_proposals"),
+            "map": url_for("api.proposal_map"),
+            "item": url_for("api.get_proposal", public_id="__id__"),
             "nearby": url_for("api.nearby"),
             "proposal": url_for("resident.proposal", public_id="__id__"),
             "support": url_for("api.support", public_id="__id__"),
@@ -134,6 +145,13 @@ def client_config(registry, lang: str) -> dict:
             "illustrative": _("Illustrativ skiss – ej kommunens plangräns"),
             "illustrativePoint": _("Läget är ungefärligt (skiss)"),
             "yourPin": _("Ditt förslags plats"),
+            "cluster": _("%(count)s förslag"),
+            "clusterOne": _("1 förslag"),
+            "summaryAll": _("%(count)s förslag på kartan."),
+            "summaryView": _("%(count)s förslag i kartvyn."),
+            "summaryClusters": _(
+                "%(count)s förslag i kartvyn, i %(groups)s grupper. Välj en grupp eller zooma in för att se dem ett och ett."
+            ),
         },
     }
 
@@ -217,10 +235,24 @@ def privacy():
     )
 
 
-@bp.get("/vendor/<name>/<version>/<path:filename>")
-def vendor(name: str, version: str, filename: str):
-    """Serve Leaflet and its plugins from the installed XStatic packages (versioned URL, cached a year)."""
-    entry = webmap_map.VENDOR.get(name)
-    if entry is None or entry[1] != version:
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 as soon as the app can serve (load balancers and ``bench/startup.py`` ask)."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.get("/vendor/<name>/<fingerprint>/<path:filename>")
+def vendor(name: str, fingerprint: str, filename: str):
+    """Serve Leaflet and its plugins from the installed XStatic packages (fingerprinted URL, cached a year)."""
+    folder = assets.vendor_dir(name)
+    if folder is None:
         abort(404)
-    return send_from_directory(entry[0], filename, max_age=VENDOR_MAX_AGE)
+    if assets.folder_fingerprint(folder) == fingerprint:
+        cache = assets.IMMUTABLE
+    elif assets.VENDOR_VERSIONS.get(name) == fingerprint:  # named by version (from a stylesheet): revalidated
+        cache = "no-cache"
+    else:
+        abort(404)
+    response = send_from_directory(folder, filename)
+    response.headers["Cache-Control"] = cache
+    return response

@@ -13,6 +13,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dialogkarta.layers import proposals
 from dialogkarta.webmap import db
+from dialogkarta.webmap.assets import static_fingerprint
 from tests.planner_helpers import PASSWORD, make_user
 
 STATIC = Path(__file__).resolve().parents[2] / "webmap" / "static"
@@ -77,14 +78,15 @@ def our_scripts(page) -> list[dict]:
                                        s => ({src: s.getAttribute("src"), type: s.type}))""")
 
 
-# Each page, what shows that its modules ran (None: the page has no module of ours), and its module.
+# Each page, what shows that its modules ran (None: the page has no module of ours), and its module
+# (under the fingerprinted static folder).
 PAGES = [
-    ("/", "html[data-proposals=loaded]", "/static/map.js"),
-    ("/p/{public_id}", None, "/static/proposal.js"),
-    ("/planner/", "body[data-overlay-ready='1']", "/static/planner/overlay.js"),
-    ("/planner/p/{public_id}", "[data-proposal-map] path.leaflet-interactive", "/static/planner/proposal.js"),
-    ("/planner/new", None, "/static/planner/pick.js"),
-    ("/planner/report", None, "/static/planner/report.js"),
+    ("/", "html[data-proposals=loaded]", "map.js"),
+    ("/p/{public_id}", None, "proposal.js"),
+    ("/planner/", "body[data-overlay-ready='1']", "planner/overlay.js"),
+    ("/planner/p/{public_id}", "[data-proposal-map] path.leaflet-interactive", "planner/proposal.js"),
+    ("/planner/new", None, "planner/pick.js"),
+    ("/planner/report", None, "planner/report.js"),
     ("/activity-plan", None, None),
 ]
 
@@ -111,7 +113,7 @@ def test_pages_load_our_scripts_as_modules_without_errors_or_globals(site, watch
             "classic": [s["src"] for s in scripts if s["type"] != "module"],
             "new globals": page.evaluate(NEW_GLOBALS),
         }
-        assert seen[path]["scripts"] == ([module] if module else []), path
+        assert seen[path]["scripts"] == ([f"/static/{static_fingerprint()}/{module}"] if module else []), path
         if path == "/":  # what bench/map_page.py times
             assert page.evaluate("performance.getEntriesByName('dialogkarta:proposals-loaded').length") == 1
     assert {path: (s["classic"], s["new globals"]) for path, s in seen.items()} == {
@@ -140,7 +142,7 @@ def test_a_module_that_throws_is_noticed(site, watched):
     page, watch = watched
     original = (STATIC / "map.js").read_text()
     page.route(
-        "**/static/map.js",
+        "**/static/*/map.js",
         lambda route: route.fulfill(
             status=200, content_type="text/javascript", body=original + "\nthrow new Error('control: thrown');\n"
         ),
@@ -154,7 +156,7 @@ def test_a_global_put_back_is_noticed(site, watched):
     page, watch = watched
     original = (STATIC / "map.js").read_text()
     page.route(
-        "**/static/map.js",
+        "**/static/*/map.js",
         lambda route: route.fulfill(status=200, content_type="text/javascript", body=original + "\nwindow.Dialogkarta = {};\n"),
     )
     visit(page, watch, site["url"], "/", "html[data-proposals=loaded]", site["public_id"])

@@ -1,5 +1,10 @@
 /* Dialogkarta resident map: proposals from the API, the pin, the place list and the form.
  *
+ * Proposals come from the map endpoint for the viewport (js/viewport.js): a small locality gets
+ * them all at once and Leaflet.markercluster groups them here; a large one gets the points of the
+ * view, or the server's grid clusters with counts, again after every pan and zoom. A point carries
+ * only what its marker needs; its popup fetches the proposal itself when opened.
+ *
  * folium builds the map and its layers (webmap/map.py) in the page's inline script, which runs
  * while the page is parsed; this module runs after that and finds the map (js/leaflet.js) and its
  * layers, named on the map element (data-layers: {"boundary", "areas", "services", "proposals"}
@@ -11,11 +16,15 @@ import {config} from "./js/config.js";
 import {RequestError, requestJSON} from "./js/http.js";
 import {t} from "./js/i18n.js";
 import {foliumMap} from "./js/leaflet.js";
+import {clusterMarker, followViewport} from "./js/viewport.js";
 
 let map = null;
 let layers = {};
 let pin = null;
 const markers = {};
+const gridLayer = L.layerGroup();  // the server's clusters, shown while the proposals layer is
+let ready = false;
+const KEPT_MARKERS = 10000;
 let tilesFailed = false;
 
 function el(tag, className, text) {
@@ -97,6 +106,18 @@ function proposalPopup(feature) {
   node.appendChild(el("h3", null, props.title));
   node.appendChild(el("p", "dk-meta", (config.categories[props.category] || props.category) + " · " +
                                         (config.statuses[props.status] || props.status)));
+  if (props.description === undefined) {  // a map point: the rest comes with the proposal itself
+    requestJSON(url("item", props.public_id)).then((item) => {
+      Object.assign(props, item.properties);
+      popupDetails(node, props);
+    }, () => { node.appendChild(el("p", "dk-note", t("proposalsFailed"))); });
+  } else {
+    popupDetails(node, props);
+  }
+  return node;
+}
+
+function popupDetails(node, props) {
   node.appendChild(el("p", "dk-description", truncate(props.description, 280)));
   const count = el("p", "dk-support-count", t("supportCount", {count: props.support_count}));
   node.appendChild(count);
@@ -114,7 +135,6 @@ function proposalPopup(feature) {
   });
   actions.appendChild(button);
   node.appendChild(actions);
-  return node;
 }
 
 function proposalMarker(feature) {
@@ -126,38 +146,112 @@ function proposalMarker(feature) {
   return marker;
 }
 
-function markReady(count) {
-  // For tests and bench/map_page.py: an attribute and a performance mark, no global.
-  performance.mark("dialogkarta:proposals-loaded");
-  document.documentElement.setAttribute("data-proposals", "loaded");
-  document.documentElement.setAttribute("data-proposal-count", String(count));
+let focusPending = Boolean(config.focus);
+let focusJumped = false;  // once: in a dense spot the proposal can stay inside a grid cluster
+
+function openFocus(answer) {
   const focus = config.focus;
-  if (focus && markers[focus]) {
+  if (!focusPending) { return; }
+  if (markers[focus]) {
+    focusPending = false;
     // Deferred: inside chunkProgress addLayers has not finished and the cluster has no bounds yet,
     // so zoomToShowLayer threw and the whole list was reported as failed to load.
     setTimeout(() => {
       layers.proposals.zoomToShowLayer(markers[focus], () => { markers[focus].openPopup(); });
     }, 0);
+  } else if (answer.complete) {
+    focusPending = false;  // unknown or hidden: the map stays as it is
+  } else {
+    focusPending = false;
+    if (!focusJumped) { goToFocus(); }  // a large locality: the proposal may lie outside this view
   }
 }
 
-async function loadProposals() {
-  let collection;
+async function goToFocus() {
+  let item;
   try {
-    collection = await requestJSON(config.urls.proposals);
+    item = await requestJSON(url("item", config.focus));
   } catch (error) {
-    notice(t("proposalsFailed"));
-    document.documentElement.setAttribute("data-proposals", "failed");
+    return;  // unknown or hidden: the map stays as it is
+  }
+  const [lon, lat] = item.geometry.coordinates;
+  focusPending = focusJumped = true;
+  map.setView([lat, lon], Math.max(map.getZoom(), 18), {animate: false});  // the moveend loads that view
+}
+
+function markReady(answer) {
+  // For tests and bench/map_page.py: attributes and a performance mark, no global.
+  const root = document.documentElement;
+  root.setAttribute("data-proposal-count", String(answer.complete ? answer.total : answer.numberMatched));
+  root.setAttribute("data-map-mode", answer.mode);
+  summarise(answer);
+  if (!ready) {
+    ready = true;
+    performance.mark("dialogkarta:proposals-loaded");
+    root.setAttribute("data-proposals", "loaded");
+  }
+  openFocus(answer);
+}
+
+function summarise(answer) {
+  const summary = $("map-summary");
+  if (answer.complete) {
+    summary.textContent = t("summaryAll", {count: answer.total});
+  } else if (answer.mode === "points") {
+    summary.textContent = t("summaryView", {count: answer.numberMatched});
+  } else {
+    summary.textContent = t("summaryClusters", {count: answer.numberMatched, groups: answer.features.length});
+  }
+}
+
+function showPoints(answer) {
+  gridLayer.clearLayers();
+  const cluster = layers.proposals;
+  const fresh = answer.features.filter((feature) => !markers[feature.properties.public_id]).map(proposalMarker);
+  if (Object.keys(markers).length > KEPT_MARKERS) {
+    // Points already drawn stay while the map zooms in and pans nearby (re-clustering them would
+    // close an open popup); only past this many are those outside the view dropped.
+    const wanted = new Set(answer.features.map((feature) => feature.properties.public_id));
+    const stale = Object.keys(markers).filter((id) => !wanted.has(id));
+    cluster.removeLayers(stale.map((id) => markers[id]));
+    for (const id of stale) { delete markers[id]; }
+  }
+  if (!fresh.length || !cluster.options.chunkedLoading) {
+    cluster.addLayers(fresh);
+    markReady(answer);
     return;
   }
-  const list = collection.features.map(proposalMarker);
-  const cluster = layers.proposals;
-  if (list.length === 0) { markReady(0); return; }
   cluster.options.chunkProgress = (processed, total) => {
-    if (processed >= total) { markReady(total); }
+    if (processed >= total) { markReady(answer); }
   };
-  cluster.addLayers(list);
-  if (!cluster.options.chunkedLoading) { markReady(list.length); }
+  cluster.addLayers(fresh);
+}
+
+function showClusters(answer) {
+  layers.proposals.clearLayers();
+  for (const id of Object.keys(markers)) { delete markers[id]; }
+  gridLayer.clearLayers();
+  for (const feature of answer.features) {
+    const count = feature.properties.count;
+    const label = count === 1 ? t("clusterOne") : t("cluster", {count});
+    gridLayer.addLayer(clusterMarker(feature, label, (latlng) => {
+      map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+    }));
+  }
+  markReady(answer);
+}
+
+async function loadProposals() {
+  map.addLayer(gridLayer);
+  map.on("overlayadd", (event) => { if (event.layer === layers.proposals) { map.addLayer(gridLayer); } });
+  map.on("overlayremove", (event) => { if (event.layer === layers.proposals) { map.removeLayer(gridLayer); } });
+  const view = followViewport(map, (query) => config.urls.map + "?" + query, (answer) => {
+    if (answer.mode === "clusters") { showClusters(answer); } else { showPoints(answer); }
+  }, () => {
+    notice(t("proposalsFailed"));
+    if (!ready) { document.documentElement.setAttribute("data-proposals", "failed"); }
+  });
+  await view.load();
 }
 
 async function support(publicId, button, done) {

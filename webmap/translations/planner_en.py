@@ -219,6 +219,22 @@ EN = {
     "Återkalla": "Revoke",
     "Återkalla %(name)s": "Revoke %(name)s",
     "Inga tokens.": "No tokens.",
+    "%(n)s förslag är ändrade.": "%(n)s proposals changed.",
+    "Filtret är sparat.": "The filter is saved.",
+    "Filtret är borttaget.": "The filter is deleted.",
+    "Alla förslag i tabellen": "All proposals in the table",
+    "Ladda ner tabellen som CSV": "Download the table as CSV",
+    "Skicka till förvaltning": "Forward to a department",
+    "Sätt status": "Set the status",
+    "Anteckning (en för alla)": "Note (one for all)",
+    "Tillämpa på alla förslag i tabellen": "Apply to every proposal in the table",
+    "Sparade filter": "Saved filters",
+    "Adressen till sidan visar filtret och kan delas med kollegor.": "The page's address holds the filter and can be shared with colleagues.",
+    "Ta bort filtret %(name)s": "Delete the filter %(name)s",
+    "Ta bort": "Delete",
+    "Inga sparade filter ännu.": "No saved filters yet.",
+    "Namn på filtret": "Name of the filter",
+    "Spara filtret": "Save the filter",
 }
 
 HERE = Path(__file__).resolve().parent

@@ -1,6 +1,7 @@
 /* One way to talk JSON to our server.
  *
- * requestJSON(url, {method, body}) sends `body` (if any) as JSON and resolves to the parsed reply.
+ * requestJSON(url, {method, body, signal}) sends `body` (if any) as JSON and resolves to the parsed reply;
+ * an AbortController's `signal` cancels it (the rejection's cause is then the AbortError).
  * Any failure rejects with a RequestError: for an HTTP error its message is the server's own
  * {"error": {"message"}} text, meant to be shown as it is (the server words it for residents, in
  * their language), with the error's `code` and `field`; when the server said nothing usable (no
@@ -20,12 +21,12 @@ export class RequestError extends Error {
   }
 }
 
-export async function requestJSON(url, {method = "GET", body = undefined} = {}) {
+export async function requestJSON(url, {method = "GET", body = undefined, signal = undefined} = {}) {
   const headers = {Accept: "application/json"};
   if (body !== undefined) { headers["Content-Type"] = "application/json"; }
   let response;
   try {
-    response = await fetch(url, {method, headers, credentials: "same-origin",
+    response = await fetch(url, {method, headers, credentials: "same-origin", signal,
                                  body: body === undefined ? undefined : JSON.stringify(body)});
   } catch (error) {
     throw new RequestError("", {cause: error});

@@ -1,9 +1,12 @@
 /* Planner overlay: filters redraw the proposals, the choropleth of development areas, the heat
-   map and the table together, from /planner/api/proposals. Data is written with textContent only. */
+   map and the table together. The table and the area counts come from /planner/api/proposals; the
+   map's markers from /planner/api/proposals/map for the viewport (all points for a small set, the
+   view's points, or grid clusters with counts; js/viewport.js). Data is written with textContent only. */
 import {config} from "../js/config.js";
 import {requestJSON} from "../js/http.js";
 import {t} from "../js/i18n.js";
 import {foliumMap} from "../js/leaflet.js";
+import {clusterMarker, followViewport} from "../js/viewport.js";
 
 const map = foliumMap(document.querySelector(".overlay-map"));
 const form = document.getElementById("filters");
@@ -12,9 +15,12 @@ const countEl = document.getElementById("result-count");
 const panel = document.getElementById("area-panel");
 const legend = document.getElementById("legend");
 const heatToggle = document.getElementById("heat-toggle");
+const csvLink = document.getElementById("table-csv");
+const bulkIds = document.getElementById("bulk-ids");
+const bulkSubmit = document.getElementById("bulk-submit");
 const labels = config.labels;
 const areaNames = {};
-let areaLayer = null, areaCounts = {}, features = [];
+let areaLayer = null, areaCounts = {}, features = [], mapAnswer = null, view = null;
 const pointLayer = L.layerGroup().addTo(map);
 let heatLayer = null;
 const COLORS = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"];
@@ -34,6 +40,23 @@ function query() {
   const params = new URLSearchParams();
   new FormData(form).forEach((value, key) => { if (value) { params.append(key, value); } });
   return params.toString();
+}
+/* The filter lives in the address (shareable, and what a saved filter stores); the page opens with the
+   filter the server hands it in config.query: the address's, or that of a form it refused. */
+function readFilterFromAddress() {
+  new URLSearchParams(config.query).forEach((value, key) => {
+    const field = form.elements.namedItem(key);
+    if (field && "value" in field) { field.value = value; }
+  });
+}
+function showFilterState() {
+  const current = query();
+  window.history.replaceState(null, "", config.indexUrl + (current ? "?" + current : ""));
+  csvLink.setAttribute("href", config.tableCsvUrl + (current ? "?" + current : ""));
+  for (const input of document.querySelectorAll("input[name=query]")) { input.value = current; }
+  bulkIds.textContent = "";
+  for (const f of features) { bulkIds.appendChild(el("input", null, {type: "hidden", name: "public_id", value: f.properties.public_id})); }
+  bulkSubmit.disabled = features.length === 0;
 }
 function styleAreas() {
   if (!areaLayer) { return; }
@@ -68,20 +91,35 @@ function showArea(id) {
   if (!list.children.length) { panel.appendChild(el("p", t("noProposals"))); }
   panel.appendChild(list);
 }
+function proposalUrl(publicId) { return config.proposalUrl.replace("__id__", encodeURIComponent(publicId)); }
+function pointMarker(f) {
+  const c = f.geometry.coordinates;
+  const marker = L.circleMarker([c[1], c[0]], {radius: 7, color: f.properties.hidden ? "#888" : "#b30000",
+    weight: 2, fillColor: "#ff6f59", fillOpacity: 0.9});
+  marker.bindTooltip(el("span", f.properties.title));  // a node: Leaflet puts a string in as HTML
+  marker.on("click", () => { window.location.href = proposalUrl(f.properties.public_id); });
+  return marker;
+}
 function drawPoints() {
   pointLayer.clearLayers();
-  for (const f of features) {
-    const c = f.geometry.coordinates;
-    const marker = L.circleMarker([c[1], c[0]], {radius: 7, color: f.properties.hidden ? "#888" : "#b30000",
-      weight: 2, fillColor: "#ff6f59", fillOpacity: 0.9});
-    marker.bindTooltip(el("span", f.properties.title));  // a node: Leaflet puts a string in as HTML
-    marker.on("click", () => { window.location.href = f.properties.url; });
-    marker.addTo(pointLayer);
+  const answer = mapAnswer || {mode: "points", features: []};
+  for (const f of answer.features) {
+    if (answer.mode === "clusters") {
+      const count = f.properties.count;
+      const label = count === 1 ? t("clusterOne") : t("cluster", {count});
+      clusterMarker(f, label, (latlng) => { map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom())); })
+        .addTo(pointLayer);
+    } else {
+      pointMarker(f).addTo(pointLayer);
+    }
   }
+  document.body.setAttribute("data-map-mode", answer.mode);
   if (heatLayer) { map.removeLayer(heatLayer); heatLayer = null; }
   if (heatToggle.checked && L.heatLayer) {
-    heatLayer = L.heatLayer(features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0], 1]),
-                            {radius: 25, blur: 20, minOpacity: 0.3}).addTo(map);
+    const weight = (f) => (answer.mode === "clusters" ? f.properties.count : 1);
+    const most = answer.features.reduce((top, f) => Math.max(top, weight(f)), 1);
+    heatLayer = L.heatLayer(answer.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0], weight(f)]),
+                            {radius: 25, blur: 20, minOpacity: 0.3, max: most}).addTo(map);
   }
 }
 function drawTable() {
@@ -101,6 +139,7 @@ function drawTable() {
   }
 }
 async function refresh() {
+  if (view) { view.reload(); }
   let data;
   try {
     data = await requestJSON(config.proposalsUrl + "?" + query());
@@ -112,9 +151,9 @@ async function refresh() {
   areaCounts = data.area_counts;
   countEl.textContent = t("matching", {n: data.total});
   countEl.setAttribute("data-total", String(data.total));
-  drawPoints();
   drawTable();
   styleAreas();
+  showFilterState();
   document.body.setAttribute("data-overlay-ready", "1");
 }
 async function start() {
@@ -134,9 +173,14 @@ async function start() {
   }).addTo(map);
   areaLayer.bringToBack();
   map.fitBounds(areaLayer.getBounds(), {padding: [20, 20], animate: false});
+  view = followViewport(map, (viewport) => config.mapUrl + "?" + viewport + "&" + query(), (answer) => {
+    mapAnswer = answer;
+    drawPoints();
+  }, (error) => { countEl.textContent = error.message; });
   await refresh();
 }
 
+readFilterFromAddress();
 form.addEventListener("change", refresh);
 form.addEventListener("reset", () => { setTimeout(refresh, 0); });
 heatToggle.addEventListener("change", drawPoints);
