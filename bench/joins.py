@@ -9,7 +9,7 @@ Not part of the test run.
 
     python bench/joins.py                              # 1e6 points, synthetic plan, 5 runs
     python bench/joins.py --size 100000 --runs 7 --plan dalby
-    python bench/joins.py --runs 5 --peer-runs 2          # the README's figures
+    python bench/joins.py --runs 5 --peer-runs 3          # the README's figures
 
 Ours: ``join_all`` (all three with one coordinate transformation and one grid) and each join
 alone as ``geo.joins`` offers it. Plain geopandas: ``to_crs``, ``sjoin`` (areas covering each
