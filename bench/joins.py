@@ -1,11 +1,24 @@
-"""Benchmark the three spatial joins for N synthetic proposals inside Dalby.
+"""Benchmark the three spatial joins at 1e6 synthetic proposals from WGS84, against plain geopandas and DuckDB.
 
-Against the bundled Dalby layers and against a synthetic plan of 5 000 polygons and 20 000
-services of 10 kinds. Each (N, join) runs in a fresh process so peak memory is its own.
-Prints the median and range (min–max), points per second and peak RSS. Not part of the test run.
+Points are spread over Dalby's participation boundary; the plan is synthetic (5 000 polygons and
+20 000 services of 10 kinds over 15 x 15 km) or the bundled Dalby layers. Every run of every
+method is its own process, so peak memory is its own; runs of the methods alternate, so a change
+in the machine's load falls on all of them alike. Prints the median and range (min–max) over the
+runs, the peers as ratios to ours, the cores and the load average at the start and the end.
+Not part of the test run.
 
-    python bench/joins.py                  # N = 1e3, 1e4, 1e5, 1e6
-    python bench/joins.py --sizes 1000000 --repeat 5 --plans synthetic
+    python bench/joins.py                              # 1e6 points, synthetic plan, 5 runs
+    python bench/joins.py --size 100000 --runs 7 --plan dalby
+    python bench/joins.py --runs 5 --peer-runs 3          # the README's figures
+
+Ours: ``join_all`` (all three with one coordinate transformation and one grid) and each join
+alone as ``geo.joins`` offers it. Plain geopandas: ``to_crs``, ``sjoin`` (areas covering each
+point), ``sjoin_nearest`` per kind, and ``sjoin`` with ``predicate="dwithin"`` (500 m) counted per
+kind: exact, and far faster than buffering the services and joining the points to the circles
+(which only approximate the circle). DuckDB spatial (only when the ``duckdb`` package is importable, with the spatial
+extension from ``duckdb-extension-spatial``; not a dependency of Dialogkarta): ``ST_Transform``,
+an ``ST_Intersects`` join, and one ``ST_DWithin`` join grouped per point and kind for the counts
+and the nearest within 500 m, plus the nearest over all services for a point with none that near.
 """
 
 from __future__ import annotations
@@ -19,6 +32,8 @@ import statistics
 import time
 
 import numpy as np
+
+RADIUS_M = 500.0
 
 
 def synthetic_points(n: int, seed: int = 1):
@@ -67,62 +82,220 @@ def synthetic_plan(seed: int = 2):
     return areas, services
 
 
-def run_one(args):
-    n, plan, join, repeat = args
+def load_plan(plan: str):
+    if plan == "synthetic":
+        return synthetic_plan()
+    from dialogkarta.layers.locality import load_locality
+    from dialogkarta.layers.registry import LayerRegistry
+
+    registry = LayerRegistry(load_locality())
+    return registry.areas(), registry.services()
+
+
+def ours(method: str, points, areas, services) -> tuple[dict, str]:
+    """Time one of our joins (or all three); return {label: seconds} and a summary of the result."""
     from dialogkarta.geo.joins import AreaIndex, ServiceIndex, join_all
 
-    points = synthetic_points(n)
-    if plan == "synthetic":
-        areas, services = synthetic_plan()
+    start = time.perf_counter()
+    if method == "areas":
+        pairs = AreaIndex(areas).containing(points)
+        summary = f"{len(pairs):,} pairs"
+    elif method == "nearest":
+        nearest = ServiceIndex(services).nearest(points)
+        summary = f"{nearest.filter(like='_m').to_numpy().sum():,.0f} m in all"
+    elif method == "counts":
+        counts = ServiceIndex(services).count_within(points, RADIUS_M)
+        summary = f"{int(counts.to_numpy().sum()):,} within {RADIUS_M:.0f} m"
     else:
-        from dialogkarta.layers.locality import load_locality
-        from dialogkarta.layers.registry import LayerRegistry
+        pairs, nearest, counts = join_all(points, AreaIndex(areas), ServiceIndex(services), RADIUS_M)
+        summary = (
+            f"{len(pairs):,} pairs, {nearest.filter(like='_m').to_numpy().sum():,.0f} m, {int(counts.to_numpy().sum()):,} within"
+        )
+    return {method: time.perf_counter() - start}, summary
 
-        registry = LayerRegistry(load_locality())
-        areas, services = registry.areas(), registry.services()
+
+def plain_geopandas(points, areas, services) -> tuple[dict, str]:
+    """The three joins as geopandas offers them, timed one after another."""
+    import geopandas as gpd
+
+    times = {}
+    start = time.perf_counter()
+    metric, areas_m, services_m = points.to_crs("EPSG:3006"), areas.to_crs("EPSG:3006"), services.to_crs("EPSG:3006")
+    times["transform"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    pairs = gpd.sjoin(metric, areas_m[["id", "geometry"]], predicate="intersects", how="inner")
+    times["areas"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    metres = 0.0
+    for _, of_kind in services_m.groupby("kind"):
+        nearest = gpd.sjoin_nearest(metric, of_kind[["id", "geometry"]], distance_col="m")
+        metres += nearest["m"].groupby(level=0).first().sum()  # equidistant services give one row each
+    times["nearest"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    kind_code = services_m["kind"].astype("category").cat.codes.to_numpy()
+    coded = gpd.GeoDataFrame({"kind_code": kind_code}, geometry=services_m.geometry, crs="EPSG:3006")
+    within = gpd.sjoin(metric, coded, predicate="dwithin", distance=RADIUS_M, how="inner")
+    counts = np.bincount(within.index.to_numpy() * (kind_code.max() + 1) + within["kind_code"].to_numpy())
+    times["counts"] = time.perf_counter() - start
+    times["all"] = sum(times.values())
+    return times, f"{len(pairs):,} pairs, {metres:,.0f} m, {int(counts.sum()):,} within"
+
+
+def spatial_duckdb():
+    """Return a DuckDB connection with the spatial extension loaded, or a sentence saying why there is none."""
+    try:
+        import duckdb
+    except ImportError:
+        return "skipped: the duckdb package is not installed (pip install duckdb-extension-spatial brings both)"
+    connection = duckdb.connect()
+    try:
+        connection.execute("LOAD spatial")
+        return connection
+    except duckdb.Error:
+        pass
+    try:  # the PyPI package that ships the extension, since INSTALL spatial downloads at run time
+        import duckdb_extension_spatial
+
+        folder = os.path.join(os.path.dirname(duckdb_extension_spatial.__file__), "extensions", f"v{duckdb.__version__}")
+        connection.execute(f"LOAD '{os.path.join(folder, 'spatial.duckdb_extension')}'")
+        return connection
+    except (ImportError, duckdb.Error) as error:
+        return f"skipped: duckdb {duckdb.__version__} is installed but its spatial extension does not load ({error})"
+
+
+def duckdb_spatial(points, areas, services) -> tuple[dict, str]:
+    """The three joins in DuckDB spatial, from the same WGS84 frames, timed one after another."""
+    import pandas as pd
+
+    connection = spatial_duckdb()
+    assert not isinstance(connection, str), connection
+    connection.register(
+        "points_in", pd.DataFrame({"id": np.arange(len(points)), "lon": points.geometry.x, "lat": points.geometry.y})
+    )
+    connection.register("areas_in", pd.DataFrame({"id": areas["id"], "wkb": areas.geometry.to_wkb()}))
+    connection.register(
+        "services_in", pd.DataFrame({"id": services["id"], "kind": services["kind"], "wkb": services.geometry.to_wkb()})
+    )
+    to_metric = "'EPSG:4326', 'EPSG:3006', always_xy := true"
+    times = {}
+    start = time.perf_counter()
+    connection.execute(f"CREATE TABLE points AS SELECT id, ST_Transform(ST_Point(lon, lat), {to_metric}) AS geom FROM points_in")
+    connection.execute(f"CREATE TABLE areas AS SELECT id, ST_Transform(ST_GeomFromWKB(wkb), {to_metric}) AS geom FROM areas_in")
+    connection.execute(
+        f"CREATE TABLE services AS SELECT id, kind, ST_Transform(ST_GeomFromWKB(wkb), {to_metric}) AS geom FROM services_in"
+    )
+    times["transform"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    (pairs,) = connection.execute("SELECT count(*) FROM points p JOIN areas a ON ST_Intersects(a.geom, p.geom)").fetchone()
+    times["areas"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    connection.execute(
+        "CREATE TABLE near AS SELECT p.id, s.kind, count(*) AS n, arg_min(s.id, ST_Distance(p.geom, s.geom)) AS service, "
+        "min(ST_Distance(p.geom, s.geom)) AS m FROM points p JOIN services s "
+        f"ON ST_DWithin(p.geom, s.geom, {RADIUS_M}) GROUP BY ALL"
+    )
+    # A point with no service of a kind within the radius: its nearest of that kind from all of them.
+    connection.execute(
+        "CREATE TABLE missing AS SELECT p.id, k.kind FROM points p CROSS JOIN (SELECT DISTINCT kind FROM services) k "
+        "ANTI JOIN near ON near.id = p.id AND near.kind = k.kind"
+    )
+    connection.execute(
+        "CREATE TABLE far AS SELECT p.id, s.kind, arg_min(s.id, ST_Distance(p.geom, s.geom)) AS service, "
+        "min(ST_Distance(p.geom, s.geom)) AS m FROM missing JOIN points p ON p.id = missing.id "
+        "JOIN services s ON s.kind = missing.kind GROUP BY ALL"
+    )
+    (within, near_m) = connection.execute("SELECT sum(n), sum(m) FROM near").fetchone()
+    (far_m,) = connection.execute("SELECT coalesce(sum(m), 0) FROM far").fetchone()
+    times["nearest and counts"] = time.perf_counter() - start
+    times["all"] = sum(times.values())
+    return times, f"{pairs:,} pairs, {near_m + far_m:,.0f} m, {int(within):,} within"
+
+
+def run_one(args):
+    method, n, plan = args
+    points = synthetic_points(n)
+    areas, services = load_plan(plan)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    times, rows = [], 0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        if join == "areas_containing":
-            rows = len(AreaIndex(areas).containing(points))
-        elif join == "nearest_of_each_kind":
-            rows = ServiceIndex(services).nearest(points).shape[0]
-        elif join == "count_within_500m":
-            rows = int(ServiceIndex(services).count_within(points, 500.0).to_numpy().sum())
-        else:  # all three with one coordinate transformation, as a caller recomputing joins does
-            pairs, nearest, counts = join_all(points, AreaIndex(areas), ServiceIndex(services), 500.0)
-            rows = len(pairs) + len(nearest) + int(counts.to_numpy().sum())
-        times.append(time.perf_counter() - start)
+    if method == "geopandas":
+        times, summary = plain_geopandas(points, areas, services)
+    elif method == "duckdb":
+        times, summary = duckdb_spatial(points, areas, services)
+    else:
+        times, summary = ours(method, points, areas, services)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return (statistics.median(times), min(times), max(times)), rows, baseline, peak
+    return times, summary, baseline, peak
 
 
-JOINS = ("areas_containing", "nearest_of_each_kind", "count_within_500m", "join_all")
+def spread(values) -> str:
+    return f"{statistics.median(values):.2f} s [{min(values):.2f}–{max(values):.2f}]"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--plans", nargs="+", default=["dalby", "synthetic"], choices=["dalby", "synthetic"])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--plan", default="synthetic", choices=["synthetic", "dalby"])
+    parser.add_argument("--peers", nargs="*", default=["geopandas", "duckdb"], choices=["geopandas", "duckdb"])
+    parser.add_argument("--peer-runs", type=int, help="runs of each peer (default: as many as --runs); they take minutes each")
     options = parser.parse_args()
+    peers = list(options.peers)
+    if "duckdb" in peers:
+        connection = spatial_duckdb()
+        if isinstance(connection, str):
+            print(f"DuckDB spatial {connection}")
+            peers.remove("duckdb")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"median [range] of {options.repeat} runs; peak RSS of the measuring process (baseline = after loading data)"
+        f"load average at the start {' '.join(f'{v:.1f}' for v in os.getloadavg())} (1, 5, 15 min)"
     )
-    print(f"{'plan':10} {'N':>9} {'join':22} {'seconds':>22} {'points/s':>12} {'result':>12} {'baseline MB':>12} {'peak MB':>9}")
+    peer_runs = options.runs if options.peer_runs is None else options.peer_runs
+    print(
+        f"{options.size:,} points from WGS84, {options.plan} plan; median [range] of {options.runs} runs "
+        f"({peer_runs} of each peer), each its own process"
+    )
+    methods = ["join_all", "areas", "nearest", "counts", *peers]
+    results: dict[str, list] = {method: [] for method in methods}
     context = mp.get_context("spawn")
-    for plan in options.plans:
-        for n in options.sizes:
-            total = 0.0
-            for join in JOINS:
-                with context.Pool(1) as pool:
-                    (median, low, high), rows, baseline, peak = pool.apply(run_one, ((n, plan, join, options.repeat),))
-                total += median if join != "join_all" else 0.0
-                spread = f"{median:.3f} [{low:.3f}–{high:.3f}]"
-                print(f"{plan:10} {n:>9} {join:22} {spread:>22} {n / median:12,.0f} {rows:>12,} {baseline:12.0f} {peak:9.0f}")
-            print(f"{plan:10} {n:>9} {'sum of the three (medians)':26} {total:18.3f}")
+    for run in range(options.runs):
+        for method in methods:
+            if method in peers and run >= peer_runs:
+                continue
+            with context.Pool(1) as pool:
+                results[method].append(pool.apply(run_one, ((method, options.size, options.plan),)))
+
+    def seconds(method, label):
+        return [times[label] for times, *_ in results[method]]
+
+    def memory(method):
+        peaks = [peak for *_, peak in results[method]]
+        return f"peak RSS {statistics.median(peaks):,.0f} MB [{min(peaks):,.0f}–{max(peaks):,.0f}], after loading {results[method][0][2]:,.0f} MB"
+
+    ours_all = statistics.median(seconds("join_all", "join_all"))
+    print(f"\nours, all three (join_all)    {spread(seconds('join_all', 'join_all')):24} {memory('join_all')}")
+    for method in ("areas", "nearest", "counts"):
+        print(f"ours, {method + ' alone':24} {spread(seconds(method, method)):24} {memory(method)}")
+    print(f"  result: {results['join_all'][0][1]}")
+    for peer in peers:
+        name = {"geopandas": "plain geopandas", "duckdb": "DuckDB spatial"}[peer]
+        total = seconds(peer, "all")
+        print(f"\n{name}, all three          {spread(total):24} {memory(peer)}; {statistics.median(total) / ours_all:.1f}x ours")
+        for label in results[peer][0][0]:
+            if label == "all":
+                continue
+            line = f"  {label:28} {spread(seconds(peer, label)):24}"
+            if label in ("areas", "nearest", "counts"):
+                # a join alone transforms the points too, as ours alone does
+                alone = [times[label] + times["transform"] for times, *_ in results[peer]]
+                line += f" with the transformation {statistics.median(alone) / statistics.median(seconds(label, label)):.1f}x ours alone"
+            print(line)
+        same = "the same as ours" if results[peer][0][1] == results["join_all"][0][1] else "NOT the same as ours"
+        print(f"  result: {results[peer][0][1]} ({same})")
+    print(f"\nload average at the end {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

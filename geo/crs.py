@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from pyproj import CRS, Transformer
     import geopandas as gpd
     import numpy as np
+    import shapely
 else:
     gpd = lazy_module("geopandas")
     np = lazy_module("numpy")
     pyproj = lazy_module("pyproj")
+    shapely = lazy_module("shapely")
 
 WGS84 = "EPSG:4326"
 SWEREF99TM = "EPSG:3006"
@@ -93,10 +95,15 @@ def metric_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Return an (n, 2) array of SWEREF 99 TM coordinates of a point frame."""
     if frame.crs is None:
         raise ValueError("frame has no CRS; declare one before measuring")
-    x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    geometries = frame.geometry.to_numpy()
+    xy = shapely.get_coordinates(geometries)
+    if len(xy) != len(geometries):  # an empty point has no coordinates: NaN, as .x and .y give
+        xy = np.column_stack([frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()])
     if not _same_crs(frame.crs, SWEREF99TM):
-        x, y = transformer(frame.crs.to_string(), SWEREF99TM).transform(x, y)
-    return np.column_stack([x, y])
+        x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+        transformer(frame.crs.to_string(), SWEREF99TM).transform(x, y, inplace=True)
+        xy = np.column_stack([x, y])
+    return xy
 
 
 @lru_cache(maxsize=16)

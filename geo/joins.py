@@ -2,16 +2,20 @@
 
 Frames go in and come out in WGS84 (any declared CRS is accepted); distances are computed in
 SWEREF 99 TM and reported in metres. Everything is vectorised and exact: points are binned
-into grid cells so that polygons (a shapely STRtree) and radius counts are asked once per cell,
-with only the cells at an edge tested point by point; service points sit in one scipy cKDTree
-per kind, so nearest-of-kind and count-within-radius never materialise point/service pairs.
-Nothing here reads files or knows about Flask.
+into 25 m grid cells, and polygons (a shapely STRtree) and the service points of each kind (a
+scipy cKDTree per kind) are asked once per cell; only the points of cells at an edge (of an
+area, of a radius, between two services) are measured one by one, so no join materialises all
+point/service pairs. Nothing here reads files or knows about Flask.
 
-Boundary rule: a point on an area's edge lies in that area (``covers``, not ``contains``).
+Boundary rules: a point on an area's edge lies in that area (``covers``, not ``contains``); a
+service exactly ``radius_m`` or ``max_distance_m`` away counts; of services of one kind at the
+same distance, the nearest is the one listed first in the layer.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .crs import metric_xy, to_metric, to_sweref
@@ -32,6 +36,9 @@ else:
 
 WORKERS = -1  # scipy: use every core
 FEW_POINTS = 64  # up to this many points are counted point by point, without a cell grid or worker threads
+CELL_M = 25.0  # cell size of the area and nearest-of-kind searches; join_all's one grid for all three joins
+NEAREST_CANDIDATES = 8  # services asked per cell centre; a cell with more within reach asks for all
+COUNT_CANDIDATES = 32  # the same for counts within a radius
 
 
 def _check_points(points: gpd.GeoDataFrame) -> None:
@@ -44,7 +51,7 @@ def _check_points(points: gpd.GeoDataFrame) -> None:
 class AreaIndex:
     """Polygons (e.g. development areas) in SWEREF 99 TM behind an STRtree."""
 
-    cell_m = 25.0
+    cell_m = CELL_M
 
     def __init__(self, areas: gpd.GeoDataFrame, id_column: str = "id"):
         metric = to_metric(areas)
@@ -63,16 +70,16 @@ class AreaIndex:
         point_pos, area_pos = self.containing_xy(metric_xy(points))
         return pd.DataFrame({"point": points.index.to_numpy()[point_pos], "area_id": self.ids[area_pos]})
 
-    def containing_xy(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def containing_xy(self, xy: np.ndarray, grid: _Grid | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return (point position, area position) pairs for SWEREF 99 TM coordinates, sorted.
 
-        Points are binned into 25 m cells; the STRtree is asked once per cell. A cell an area
+        Points are binned into 25 m cells (or ``grid``'s); the STRtree is asked once per cell. A cell an area
         covers whole puts all its points in that area; only cells on an area's edge test their
         points one by one (``intersects`` of a point is ``covers``: the edge counts as inside).
         """
         if len(xy) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        grid = _Grid(xy, self.cell_m)
+        grid = grid if grid is not None else _Grid(xy, self.cell_m)
         boxes = shapely.box(*grid.corners.T, *(grid.corners + grid.size).T)
         cell_pos, area_pos = self.tree.query(boxes)
         whole = shapely.covers(self.geometries[area_pos], boxes[cell_pos])
@@ -126,22 +133,21 @@ class ServiceIndex:
         None when none lies within ``max_distance_m``) and ``<kind>_m`` (metres, NaN then).
         """
         _check_points(points)
-        return pd.DataFrame(self.nearest_xy(metric_xy(points), max_distance_m, kinds), index=points.index)
+        return pd.DataFrame(self.nearest_xy(metric_xy(points), max_distance_m, kinds), index=points.index, copy=False)
 
-    def nearest_xy(self, xy: np.ndarray, max_distance_m: float | None = None, kinds=None) -> dict:
-        """Return ``{<kind>_id: Categorical, <kind>_m: metres}`` columns for SWEREF 99 TM coordinates."""
+    def nearest_xy(self, xy: np.ndarray, max_distance_m: float | None = None, kinds=None, grid: _Grid | None = None) -> dict:
+        """Return ``{<kind>_id: Categorical, <kind>_m: metres}`` columns for SWEREF 99 TM coordinates.
+
+        ``grid`` is the points binned into cells (``join_all`` shares one between the joins).
+        """
         bound = np.inf if max_distance_m is None else float(max_distance_m)
-        # Neighbouring points ask the tree one after another (rows of 250 m cells): the same tree
-        # nodes stay in the CPU cache, about 25 % faster at 1e6 points than in arrival order.
-        order = _spatial_order(xy)
-        ordered = xy[order]
+        if not bound >= 0:
+            raise ValueError(f"max_distance_m must be a non-negative number of metres, got {max_distance_m!r}")
+        grid = grid if grid is not None else _Grid(xy, CELL_M)
         columns = {}
-        for kind in self._select(kinds):
-            distance, position = np.empty(len(xy)), np.empty(len(xy), dtype=np.int64)
-            distance[order], position[order] = self._trees[kind].query(ordered, k=1, distance_upper_bound=bound, workers=WORKERS)
-            if np.isfinite(bound):
-                missing = ~np.isfinite(distance)
-                position[missing], distance[missing] = -1, np.nan  # none in reach
+        kinds = self._select(kinds)
+        answers = _each_in_parallel(lambda kind: _nearest_by_cells(grid, self._trees[kind], bound), kinds)
+        for kind, (position, distance) in zip(kinds, answers):
             # Categorical codes: no per-point Python object.
             columns[f"{kind}_id"] = pd.Categorical.from_codes(position, categories=pd.Index(self._ids[kind]))
             columns[f"{kind}_m"] = distance
@@ -151,11 +157,14 @@ class ServiceIndex:
         """Return, per SWEREF 99 TM point, ``(kind, service id, metres)`` for the nearest service of each kind.
 
         The plain-Python answer for a few points at a time (one new proposal): no frames built.
+        Services at the same distance resolve as in ``nearest``: the one listed first.
         """
         found: list[list[tuple[str, object, float]]] = [[] for _ in range(len(xy))]
         for kind in self.kinds:
-            distances, positions = self._trees[kind].query(xy, k=1)
-            for point, (metres, position) in enumerate(zip(distances.tolist(), positions.tolist())):
+            distances, positions = self._trees[kind].query(xy, k=[1, 2])
+            for point, ((metres, runner_up), (position, _)) in enumerate(zip(distances.tolist(), positions.tolist())):
+                if metres == runner_up:
+                    position = _first_of_the_nearest(self._trees[kind], xy[point], metres)
                 found[point].append((kind, self._ids[kind][position], metres))
         return found
 
@@ -165,14 +174,17 @@ class ServiceIndex:
         The circle includes its edge. Columns are the kinds; values are integers.
         """
         _check_points(points)
-        return pd.DataFrame(self.count_within_xy(metric_xy(points), radius_m, kinds), index=points.index, dtype="int64")
+        return pd.DataFrame(
+            self.count_within_xy(metric_xy(points), radius_m, kinds), index=points.index, dtype="int64", copy=False
+        )
 
-    def count_within_xy(self, xy: np.ndarray, radius_m: float, kinds=None) -> dict:
-        """Return ``{kind: counts}`` for SWEREF 99 TM coordinates."""
+    def count_within_xy(self, xy: np.ndarray, radius_m: float, kinds=None, grid: _Grid | None = None) -> dict:
+        """Return ``{kind: counts}`` for SWEREF 99 TM coordinates; ``grid`` as in ``nearest_xy``."""
         if not radius_m >= 0:
             raise ValueError(f"radius_m must be a non-negative number of metres, got {radius_m!r}")
-        grid = _radius_grid(xy, float(radius_m))
-        return {kind: _count_within(grid, self._trees[kind], float(radius_m)) for kind in self._select(kinds)}
+        grid = grid if grid is not None else _radius_grid(xy, float(radius_m))
+        kinds = self._select(kinds)
+        return dict(zip(kinds, _each_in_parallel(lambda kind: _count_within(grid, self._trees[kind], float(radius_m)), kinds)))
 
     def count_within_radii_xy(self, xy: np.ndarray, radius_of) -> dict:
         """Return ``{kind: counts}`` for SWEREF 99 TM coordinates, each kind within its own radius.
@@ -191,12 +203,12 @@ class ServiceIndex:
         return {kind: _count_within(grids[radius], self._trees[kind], radius) for kind, radius in radii.items()}
 
 
-def _spatial_order(xy: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
-    """Return an ordering of the points by grid cell (row by row)."""
-    if len(xy) == 0:
-        return np.arange(0)
-    cells = np.floor((xy - xy.min(axis=0)) / cell_m).astype(np.int64)
-    return np.lexsort((cells[:, 0], cells[:, 1]))
+def _each_in_parallel(function, items: list) -> list:
+    """Return ``[function(item) for item in items]``, computed on every core (numpy and scipy release the GIL)."""
+    if len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(function, items))
 
 
 class _Grid:
@@ -208,12 +220,13 @@ class _Grid:
 
     def __init__(self, xy: np.ndarray, size: float):
         self.xy, self.size = xy, size
+        self.columns = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])  # x and y, each contiguous
         if len(xy) == 0:
             xy = np.zeros((1, 2))  # one dummy cell keeps the arrays well-formed; callers return early
         origin = np.floor(xy / size).min(axis=0)
         column, row = (np.floor(xy / size) - origin).astype(np.int64).T
         key = column * (row.max() + 1) + row
-        self.points_by_cell = np.argsort(key, kind="stable")
+        self.points_by_cell = np.argsort(key)
         sorted_key = key[self.points_by_cell]
         self.first_point = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
         self.points_in_cell = np.diff(np.r_[self.first_point, len(xy)])
@@ -226,9 +239,7 @@ class _Grid:
     def expand(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (row of ``cells``, point position) for every point of every listed cell."""
         repeats = self.points_in_cell[cells]
-        pair = np.repeat(np.arange(len(cells)), repeats)
-        offset = np.arange(len(pair)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        return pair, self.points_by_cell[self.first_point[cells][pair] + offset]
+        return np.repeat(np.arange(len(cells)), repeats), self.points_by_cell[_ranges(self.first_point[cells], repeats)]
 
 
 def _count_within(grid: _Grid, tree: spatial.cKDTree, radius: float) -> np.ndarray:
@@ -244,23 +255,119 @@ def _count_within(grid: _Grid, tree: spatial.cKDTree, radius: float) -> np.ndarr
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     half_diagonal = grid.size * np.sqrt(0.5)
-    inner_radius = radius - half_diagonal - 1e-6  # a hair smaller: borderline services get measured
-    counts = np.zeros(n, dtype=np.int64)
-    if inner_radius > 0:
-        counts += tree.query_ball_point(grid.centres, inner_radius, return_length=True, workers=WORKERS)[grid.cell_of_point]
-    else:
-        inner_radius = -np.inf
-    outer = tree.query_ball_point(grid.centres, radius + half_diagonal, workers=WORKERS)
-    lengths = np.fromiter((len(members) for members in outer), dtype=np.int64, count=len(outer))
-    if lengths.sum() == 0:
-        return counts
-    services = np.fromiter((s for members in outer for s in members), dtype=np.int64, count=int(lengths.sum()))
-    cells = np.repeat(np.arange(len(outer)), lengths)
-    ring = np.hypot(*(tree.data[services] - grid.centres[cells]).T) > inner_radius
-    services, cells = services[ring], cells[ring]
+    # A hair smaller and larger: a service on either circle is measured point by point.
+    inner_radius, outer_radius = radius - half_diagonal - 1e-6, radius + half_diagonal + 1e-6
+    # The nearest few within the outer circle come back as arrays, sorted by distance; a cell whose
+    # few are all inside it may have more, and lists them all.
+    k = min(tree.n, COUNT_CANDIDATES)
+    metres, found = tree.query(grid.centres, k=list(range(1, k + 1)), distance_upper_bound=outer_radius, workers=WORKERS)
+    whole = metres <= inner_radius
+    ring = np.isfinite(metres) & ~whole
+    crowded = np.flatnonzero(np.isfinite(metres[:, -1])) if k < tree.n else np.zeros(0, dtype=np.int64)
+    whole[crowded], ring[crowded] = False, False
+    per_cell = whole.sum(axis=1)
+    cells, columns = np.nonzero(ring)
+    services = found[cells, columns]
+    if len(crowded):
+        listed = tree.query_ball_point(grid.centres[crowded], outer_radius, workers=WORKERS)
+        lengths = np.fromiter((len(members) for members in listed), dtype=np.int64, count=len(listed))
+        more = np.fromiter((s for members in listed for s in members), dtype=np.int64, count=int(lengths.sum()))
+        row = np.repeat(np.arange(len(crowded)), lengths)
+        inside = np.hypot(*(tree.data[more] - grid.centres[crowded[row]]).T) <= inner_radius
+        per_cell[crowded] = np.bincount(row[inside], minlength=len(crowded))
+        cells, services = np.concatenate([cells, crowded[row[~inside]]]), np.concatenate([services, more[~inside]])
     pair, point = grid.expand(cells)
-    within = np.hypot(*(grid.xy[point] - tree.data[services[pair]]).T) <= radius
-    return counts + np.bincount(point[within], minlength=n)
+    x, y = grid.columns
+    service = services[pair]
+    within = np.hypot(x[point] - tree.data[service, 0], y[point] - tree.data[service, 1]) <= radius
+    return per_cell[grid.cell_of_point] + np.bincount(point[within], minlength=n)
+
+
+def _first_of_the_nearest(tree: spatial.cKDTree, point: np.ndarray, metres: float) -> int:
+    """Return the lowest position among ``tree``'s points nearest to ``point``, which lie ``metres`` away."""
+    around = np.asarray(tree.query_ball_point(point, metres * (1 + 1e-9) + 1e-9), dtype=np.int64)
+    squared = np.square(point[0] - tree.data[around, 0]) + np.square(point[1] - tree.data[around, 1])
+    return int(around[squared == squared.min()].min())
+
+
+def _nearest_by_cells(grid: _Grid, tree: spatial.cKDTree, bound: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per point of ``grid``, the position in ``tree`` of its nearest point and the metres to it.
+
+    Each occupied cell asks the KD-tree once, from its centre, for its nearest services: the
+    nearest at ``d`` and the others within ``d + 2h`` (``h`` = half the cell's diagonal). A point
+    of the cell is at most ``d + h`` from the first, so its own nearest lies within ``d + 2h`` of
+    the centre: each point measures only these candidates, usually one. Of services at the same
+    distance the one listed first wins. Beyond ``bound`` metres none is reported (position -1,
+    metres NaN). Metres are ``sqrt(dx² + dy²)``, computed as the KD-tree computes them.
+    """
+    n = len(grid.xy)
+    if n == 0 or tree.n == 0:
+        return np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+    x, y = grid.columns
+    services_x, services_y = tree.data[:, 0], tree.data[:, 1]
+    if tree.n == 1:
+        squared = np.square(x - services_x[0])
+        squared += np.square(y - services_y[0])
+        return _within(np.zeros(n, dtype=np.int64), squared, bound)
+    half_diagonal = grid.size * np.sqrt(0.5)
+    metres, found = tree.query(grid.centres, k=list(range(1, min(tree.n, NEAREST_CANDIDATES) + 1)), workers=WORKERS)
+    # A hair wider than the bound needs: a service on it is a candidate despite rounding.
+    reach = np.minimum(metres[:, 0] + 2 * half_diagonal, bound + half_diagonal) * (1 + 1e-9) + 1e-6
+    # Every point measures the service nearest its cell's centre (a candidate, or beyond the bound anyway) ...
+    cell = grid.cell_of_point
+    nearest = found[:, 0][cell]
+    squared = np.square(x - services_x[found[:, 0]][cell])
+    squared += np.square(y - services_y[found[:, 0]][cell])
+    # ... then, only in cells that have more, the other candidates, one slot at a time.
+    first, count, others = _other_candidates(tree, grid.centres, reach, metres, found)
+    cells = np.flatnonzero(count)
+    pair, points = grid.expand(cells)
+    cells = cells[pair]
+    for slot in range(int(count.max(initial=0))):
+        service = others[first[cells] + slot]
+        candidate = np.square(x[points] - services_x[service]) + np.square(y[points] - services_y[service])
+        best, current = squared[points], nearest[points]
+        closer = (candidate < best) | ((candidate == best) & (service < current))
+        squared[points[closer]], nearest[points[closer]] = candidate[closer], service[closer]
+        more = count[cells] > slot + 1
+        cells, points = cells[more], points[more]
+    return _within(nearest, squared, bound)
+
+
+def _other_candidates(tree: spatial.cKDTree, centres: np.ndarray, reach: np.ndarray, metres: np.ndarray, found: np.ndarray):
+    """Return, per cell, the services other than the first within ``reach`` of its centre, as (first, count, flat list).
+
+    ``metres`` and ``found`` are the KD-tree's nearest few per centre; a cell whose few all lie
+    within reach may have more, and asks the tree for all of them.
+    """
+    within = metres[:, 1:] <= reach[:, None]
+    count = within.sum(axis=1)
+    crowded = np.flatnonzero(within[:, -1]) if found.shape[1] < tree.n else np.zeros(0, dtype=np.int64)
+    within[crowded] = False
+    rows, columns = np.nonzero(within)
+    crowd = tree.query_ball_point(centres[crowded], reach[crowded], workers=WORKERS)
+    count[crowded] = [len(members) for members in crowd]
+    first = np.cumsum(count) - count
+    others = np.empty(int(count.sum()), dtype=np.int64)
+    others[first[rows] + columns] = found[rows, columns + 1]
+    if len(crowded):  # the nearest is listed again among them: measured twice, harmless
+        others[_ranges(first[crowded], count[crowded])] = [s for members in crowd for s in members]
+    return first, count, others
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Return ``starts[i], starts[i] + 1, ..., starts[i] + lengths[i] - 1`` for every i, concatenated."""
+    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offset
+
+
+def _within(nearest: np.ndarray, squared: np.ndarray, bound: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return (positions, metres) from squared metres, with none (-1, NaN) beyond ``bound``."""
+    metres = np.sqrt(squared, out=squared)
+    if np.isfinite(bound):
+        beyond = ~(metres <= bound)
+        nearest[beyond], metres[beyond] = -1, np.nan
+    return nearest, metres
 
 
 def _count_within_few(tree: spatial.cKDTree, xy: np.ndarray, radius: float) -> np.ndarray:
@@ -286,17 +393,18 @@ def distances_m(lon: float, lat: float, lons, lats) -> np.ndarray:
 def join_all(
     points: gpd.GeoDataFrame, areas: AreaIndex, services: ServiceIndex, radius_m: float, max_distance_m: float | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run all three joins with one coordinate transformation.
+    """Run all three joins with one coordinate transformation and one grid of 25 m cells.
 
     Returns ``(area pairs, nearest of each kind, counts within radius_m)`` as the three
     functions below do; the indexes are built once by the caller and reused.
     """
     _check_points(points)
     xy = metric_xy(points)
-    point_pos, area_pos = areas.containing_xy(xy)
+    grid = _Grid(xy, CELL_M)
+    point_pos, area_pos = areas.containing_xy(xy, grid)
     pairs = pd.DataFrame({"point": points.index.to_numpy()[point_pos], "area_id": areas.ids[area_pos]})
-    nearest = pd.DataFrame(services.nearest_xy(xy, max_distance_m), index=points.index)
-    counts = pd.DataFrame(services.count_within_xy(xy, radius_m), index=points.index, dtype="int64")
+    nearest = pd.DataFrame(services.nearest_xy(xy, max_distance_m, grid=grid), index=points.index, copy=False)
+    counts = pd.DataFrame(services.count_within_xy(xy, radius_m, grid=grid), index=points.index, dtype="int64", copy=False)
     return pairs, nearest, counts
 
 

@@ -2,6 +2,7 @@
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -164,3 +165,105 @@ def test_areas_containing_equals_a_point_by_point_test_on_random_points():
     }
     assert set(zip(pairs["point"], pairs["area_id"])) == expected
     assert len(pairs) == len(expected) > 100
+
+
+def brute_force_nearest(points, services, max_distance_m=np.inf):
+    """Per kind, the service at the least squared distance (the first listed on a tie), by measuring every pair."""
+    from dialogkarta.geo.crs import metric_xy
+
+    pxy, sxy = metric_xy(points), metric_xy(services)
+    expected = {}
+    for kind in sorted(set(services["kind"])):
+        mine = np.flatnonzero(services["kind"].to_numpy() == kind)
+        squared = np.square(pxy[:, None, 0] - sxy[None, mine, 0]) + np.square(pxy[:, None, 1] - sxy[None, mine, 1])
+        first = squared.argmin(axis=1)
+        metres = np.sqrt(squared[np.arange(len(pxy)), first])
+        reported = metres <= max_distance_m
+        expected[f"{kind}_id"] = [services["id"].iloc[mine[f]] if ok else None for f, ok in zip(first, reported)]
+        expected[f"{kind}_m"] = np.where(reported, metres, np.nan)
+    return expected
+
+
+def assert_nearest_equals(result, expected):
+    for column, values in expected.items():
+        if column.endswith("_id"):
+            assert [None if pd.isna(v) else v for v in result[column]] == values, column
+        else:
+            np.testing.assert_array_equal(result[column].to_numpy(), values, err_msg=column)
+
+
+def random_services(rng, sizes: dict, spread: float):
+    kinds = [kind for kind, size in sizes.items() for _ in range(size)]
+    return metric_frame(
+        [shapely.Point(x, y) for x, y in rng.uniform(-spread, spread, (len(kinds), 2))],
+        id=[f"s{i}" for i in range(len(kinds))],
+        kind=kinds,
+    )
+
+
+@pytest.mark.parametrize("max_distance_m", [None, 300.0])
+def test_nearest_of_each_kind_equals_a_brute_force_search_on_random_points(max_distance_m):
+    rng = np.random.default_rng(5)
+    services = random_services(rng, {"one": 1, "few": 3, "many": 400}, spread=3000)
+    inside = rng.uniform(-2000, 2000, (4000, 2))
+    far_outside = rng.uniform(-80_000, 80_000, (200, 2))  # kilometres beyond every service
+    points = metric_frame([shapely.Point(x, y) for x, y in np.vstack([inside, far_outside])], crs=WGS84)
+    result = nearest_services(points, services, max_distance_m=max_distance_m)
+    assert_nearest_equals(result, brute_force_nearest(points, services, max_distance_m or np.inf))
+    assert result["many_id"].notna().sum() > 1000
+
+
+def test_of_services_at_the_same_distance_the_first_listed_is_nearest():
+    # 40 bus stops on a 1 km circle (integer metres, so some are exactly as far as others), two of them
+    # twice at one spot, and a school exactly 100 m east and west of the centre.
+    angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    ring = [shapely.Point(x, y) for x, y in np.round(1000 * np.column_stack([np.cos(angles), np.sin(angles)]))]
+    services = metric_frame(
+        ring + [ring[7], ring[3], shapely.Point(100, 0), shapely.Point(-100, 0)],
+        id=[f"stop-{i}" for i in range(42)] + ["school-east", "school-west"],
+        kind=["bus_stop"] * 42 + ["school", "school"],
+    )
+    offsets = [(0, 0), (0, 300), (0, -999), (5, 5)] + [
+        (x, y) for x, y in np.round(np.random.default_rng(3).uniform(-1200, 1200, (300, 2)))
+    ]
+    points = points_at(*offsets, crs="EPSG:3006")
+    result = nearest_services(points, services)
+    assert result.loc[0, "school_id"] == "school-east" and result.loc[1, "school_id"] == "school-east"
+    assert_nearest_equals(result, brute_force_nearest(points, services))
+
+
+def test_a_new_proposal_breaks_ties_as_the_batch_does():
+    from dialogkarta.geo.crs import metric_xy
+    from dialogkarta.geo.joins import ServiceIndex
+
+    services = metric_frame(
+        [shapely.Point(100, 0), shapely.Point(-100, 0), shapely.Point(0, 100), shapely.Point(50, 50), shapely.Point(50, 50)],
+        id=["east", "west", "north", "corner", "corner-again"],
+        kind=["school", "school", "school", "shop", "shop"],
+    )
+    points = points_at((0, 0), (50, 0), (-50, 50), crs="EPSG:3006")
+    index = ServiceIndex(services)
+    batch = index.nearest(points)
+    one_by_one = [{kind: service for kind, service, _ in found} for found in index.nearest_each_xy(metric_xy(points))]
+    assert [row["school"] for row in one_by_one] == list(batch["school_id"]) == ["east", "east", "west"]
+    assert [row["shop"] for row in one_by_one] == list(batch["shop_id"]) == ["corner"] * 3
+
+
+def test_a_service_exactly_at_the_maximum_distance_is_reported(services):
+    metric_services = services.to_crs("EPSG:3006").set_geometry(
+        [shapely.Point(396300, 6170000), shapely.Point(396700, 6170000), shapely.Point(396300, 6170250)]
+    )
+    result = nearest_services(points_at((0, 0), crs="EPSG:3006"), metric_services, max_distance_m=250)
+    assert result.loc[0, "bus_stop_id"] == "bus-1" and result.loc[0, "bus_stop_m"] == 250.0
+
+
+def test_a_kind_with_one_service_is_nearest_to_every_point(services):
+    result = nearest_services(points_at((0, 0), (5000, -3000), (-90_000, 0)), services, kinds=["bus_stop"])
+    assert list(result["bus_stop_id"]) == ["bus-1"] * 3
+    np.testing.assert_allclose(result["bus_stop_m"], [250, np.hypot(5000, 3250), np.hypot(90_000, 250)], atol=0.01)
+
+
+def test_no_services_or_no_kinds_give_no_columns(services):
+    points = points_at((0, 0), (10, 10))
+    assert nearest_services(points, services.iloc[:0]).shape == (2, 0)
+    assert nearest_services(points, services, kinds=[]).shape == (2, 0)
