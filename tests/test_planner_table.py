@@ -55,12 +55,18 @@ def _statuses(app, public_ids) -> dict:
 
 
 def test_bulk_forward_writes_a_forwarding_history_and_audit_row_for_each_proposal(app, anna, seeded):
-    response = _bulk(anna, seeded["traffic"], action="forward", department="tekniska", query="category=traffic")
+    response = _bulk(anna, seeded["traffic"], action="forward", department="kultur_fritid", query="category=traffic")
     assert response.status_code == 303 and response.headers["Location"].endswith("/planner/?category=traffic")
     assert _statuses(app, seeded["traffic"]) == dict.fromkeys(seeded["traffic"], "forwarded")
-    assert _count(app, forwardings, to_department="tekniska", note="Samlat beslut") == 3
+    assert _count(app, forwardings, to_department="kultur_fritid", note="Samlat beslut") == 3
     assert _count(app, status_history, status="forwarded") == 3
     assert _count(app, audit_log, action="forward") == 3
+
+
+def test_bulk_forward_to_the_suggested_department_records_confirmations(app, anna, seeded):
+    assert _bulk(anna, seeded["traffic"], action="forward", department="tekniska").status_code == 303  # traffic's suggestion
+    assert _count(app, forwardings, to_department="tekniska", action="confirm") == 3
+    assert _count(app, audit_log, action="confirm") == 3 and _count(app, audit_log, action="forward") == 0
 
 
 def test_bulk_status_change_is_all_or_nothing(app, anna, seeded):
