@@ -10,6 +10,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 stage="${MUTATION_STAGE:-${TMPDIR:-/tmp}/dialogkarta-mutation-$area}"
 bash "$here/stage.sh" "$stage" "$here/$area.toml"
 cd "$stage"
+# MUTATION_PATHS="dialogkarta/geo/crs.py dialogkarta/geo/io.py" narrows a run to some of the area's files.
+if [ -n "${MUTATION_PATHS:-}" ]; then
+  paths="$(printf '"%s", ' $MUTATION_PATHS)"
+  sed -i "s|^source_paths = .*|source_paths = [${paths%, }]|" pyproject.toml
+fi
 python -m mutmut run --max-children "${MUTATION_CHILDREN:-2}" >/dev/null || true
 python -m mutmut results --all true | awk '{print $NF}' | sort | uniq -c
 echo "staging folder: $stage"

@@ -69,8 +69,34 @@ def test_erase_by_support_token_removes_only_that_browsers_supports(engine, regi
 
 
 def test_erase_needs_something_to_erase(engine):
-    with engine.begin() as conn, pytest.raises(ValueError, match="e-mail"):
+    with engine.begin() as conn, pytest.raises(ValueError, match="^give an e-mail address, a support token or both$"):
         privacy.erase(conn)
+
+
+@pytest.mark.parametrize(
+    "days, max_days, message",
+    [
+        (-1, None, "^retention must be zero or more days, got -1$"),
+        (None, None, "^retention must be zero or more days, got None$"),
+        (90, -0.5, "^maximum retention must be zero or more days, got -0.5$"),
+    ],
+)
+def test_purge_refuses_a_negative_retention_and_says_which(engine, days, max_days, message):
+    with engine.begin() as conn, pytest.raises(ValueError, match=message):
+        privacy.purge_contacts(conn, days, max_days=max_days)
+
+
+def test_purge_with_zero_days_deletes_what_closed_or_was_submitted_before_now(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        contact = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Bänk", "description": "Vid dammen."}
+        contact |= {"name": "Anna", "email": "anna@example.se", "consent": True}
+        closed = proposals.submit(conn, registry, contact, now=now - timedelta(minutes=5))
+        _close(conn, closed["public_id"], "done", when=now - timedelta(minutes=1))
+        assert privacy.purge_contacts(conn, 0, now=now) == 1
+        proposals.submit(conn, registry, contact, now=now - timedelta(minutes=1))
+        assert privacy.purge_contacts(conn, 0, now=now) == 0  # open, and no maximum given
+        assert privacy.purge_contacts(conn, 0, now=now, max_days=0) == 1
 
 
 def test_cli_erase(app, runner):

@@ -95,6 +95,84 @@ def test_declining_needs_a_public_reason(engine, proposal):
     assert record["status"] == "declined" and record["history"][-1]["note"] == "Marken är inte kommunens."
 
 
+DEPARTMENTS = ("planering", "tekniska")
+STATUS_LIST = "received, forwarded, under_consideration, planned, done, declined"
+
+
+@pytest.mark.parametrize(
+    "action, sv, en",
+    [
+        (
+            lambda c, p: workflow.change_status(c, p + 1000, "done", role="planner"),
+            "Förslaget finns inte.",
+            "no proposal with id",
+        ),
+        (
+            lambda c, p: workflow.change_status(c, p, "archived", role="planner"),
+            "Okänd status 'archived'.",
+            f"unknown status 'archived'; expected one of {STATUS_LIST}",
+        ),
+        (
+            lambda c, p: workflow.change_status(c, p, "declined", role="planner", note="   "),
+            "Skälet får inte vara tomt.",
+            "the reason must not be empty",
+        ),
+        (
+            lambda c, p: workflow.change_status(c, p, "planned", role="planner", note=["Skäl"]),
+            "Skälet måste vara text.",
+            "the reason must be text",
+        ),
+        (
+            lambda c, p: workflow.forward(c, p, "kultur", departments=DEPARTMENTS, role="planner"),
+            "Okänd förvaltning 'kultur'.",
+            "unknown department 'kultur'",
+        ),
+        (
+            lambda c, p: workflow.forward(c, p, "tekniska", departments=DEPARTMENTS, role="planner", note="x" * 2001),
+            "Anteckningen är för långt: högst 2000 tecken.",
+            "the note is too long: at most 2000 characters",
+        ),
+        (
+            lambda c, p: workflow.answer(c, p, "x" * 4001, role="planner"),
+            "Svaret är för långt: högst 4000 tecken.",
+            "the answer is too long: at most 4000 characters",
+        ),
+        (lambda c, p: workflow.answer(c, p, None, role="planner"), "Svaret får inte vara tomt.", "the answer must not be empty"),
+        (lambda c, p: workflow.hide(c, p, "", role="moderator"), "Skälet får inte vara tomt.", "the reason must not be empty"),
+    ],
+)
+def test_refused_actions_say_why_in_swedish_and_english_and_change_nothing(engine, proposal, action, sv, en):
+    with engine.begin() as conn:
+        before = store.get_proposal(conn, proposal["public_id"])
+        with pytest.raises(workflow.WorkflowError) as refused:
+            action(conn, proposal["id"])
+        assert refused.value.messages["sv"] == sv and refused.value.messages["en"].startswith(en)
+        assert refused.value.code == "workflow"
+        assert store.get_proposal(conn, proposal["public_id"]) == before
+        assert conn.execute(select(audit_log)).all() == []
+
+
+def test_a_planned_proposal_cannot_go_back_and_the_refusal_names_both_statuses(engine, proposal):
+    with engine.begin() as conn:
+        workflow.change_status(conn, proposal["id"], "planned", role="planner")
+        with pytest.raises(workflow.WorkflowError) as refused:
+            workflow.change_status(conn, proposal["id"], "forwarded", role="planner")
+    assert refused.value.messages == {
+        "sv": "Statusen kan inte ändras från planned till forwarded.",
+        "en": "a proposal that is planned cannot become forwarded",
+    }
+
+
+def test_texts_up_to_their_limit_are_accepted_and_trimmed(engine, proposal):
+    with engine.begin() as conn:
+        workflow.forward(conn, proposal["id"], "tekniska", departments=DEPARTMENTS, role="planner", note=" " + "n" * 2000 + " ")
+        workflow.answer(conn, proposal["id"], "a" * 4000, role="planner")
+        workflow.change_status(conn, proposal["id"], "declined", role="planner", note="s" * 2000)
+        assert workflow.forwardings_of(conn, proposal["id"])[0]["note"] == "n" * 2000
+        assert workflow.public_answers(conn, proposal["id"])[0]["body"] == "a" * 4000
+        assert store.get_proposal(conn, proposal["public_id"])["status"] == "declined"
+
+
 def test_answers_are_public_without_their_author(engine, proposal):
     pid, uid = proposal["id"], proposal["user"].id
     with engine.begin() as conn:
