@@ -375,3 +375,56 @@ def test_link_hold_uses_the_bundled_public_suffix_list_without_network(monkeypat
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
     spam._suffixes.cache_clear()
     assert spam.contains_link("mer på dalbyforum.se") and not spam.contains_link("fler bänkar.Tack")
+
+
+# Spam writes its generic endings in any case, glued to a word; a Title-case ending that is not one of them is a new sentence.
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "Com",
+        "Net",
+        "Org",
+        "Info",
+        "Biz",
+        "Xyz",
+        "Top",
+        "Site",
+        "Online",
+        "Shop",
+        "Club",
+        "Link",
+        "Click",
+        "Io",
+        "App",
+        "Dev",
+        "Ru",
+        "Cn",
+    ],
+)
+def test_generic_spam_endings_count_as_links_even_in_title_case(ending):
+    assert spam.contains_link(f"Billiga klockor på rea.{ending}")
+
+
+@pytest.mark.parametrize(
+    "shortener",
+    [
+        "Bit.Ly",
+        "T.Co",
+        "Goo.Gl",
+        "Ow.Ly",
+        "Is.Gd",
+        "Buff.Ly",
+        "Rb.Gy",
+        "Cutt.Ly",
+        "Shorturl.At",
+        "Tiny.Cc",
+        "T.Ly",
+        "S.Id",
+        "Rebrand.Ly",
+        "V.Gd",
+        "Lnkd.In",
+    ],
+)
+def test_link_shorteners_count_as_links_however_they_are_capitalised(shortener):
+    assert spam.contains_link(f"Klicka här {shortener}")
+    assert not spam.contains_link(f"Vi ses vid parken.{shortener.split('.')[1]} till dess")
