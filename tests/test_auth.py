@@ -389,6 +389,36 @@ def test_basic_and_bearer_authorization(app, client):
     assert "Bearer" in refused.headers["WWW-Authenticate"]
 
 
+def test_api_clients_are_told_how_to_log_in_and_why_they_are_refused(app, client):
+    make_user(app, "anna", "planner")
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "anna").token
+    anonymous = client.get("/planner/api/proposals")
+    assert anonymous.status_code == 401
+    assert anonymous.json == {"error": {"code": "unauthorized", "message": "Du behöver logga in."}}
+    assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="dialogkarta", Basic realm="dialogkarta"'
+    below = client.get("/planner/users", headers={"Authorization": f"Bearer {token}"})
+    assert below.status_code == 403 and "WWW-Authenticate" not in below.headers
+    assert below.json == {"error": {"code": "forbidden", "message": "Du har inte behörighet till detta."}}
+    assert client.get("/planner/api/proposals", headers={"Authorization": f"BEARER  {token} "}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic !!!not-base64",
+        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
+        "Basic " + base64.b64encode(b"anna").decode(),
+        "Bearer ",
+        "Digest abc",
+    ],
+)
+def test_malformed_authorization_is_refused_without_an_error(app, client, authorization):
+    make_user(app, "anna", "planner")
+    response = client.get("/planner/api/proposals", headers={"Authorization": authorization})
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
+
+
 # ------------------------------------------------------------------------------ every guarded route
 def test_every_planner_route_is_guarded(app):
     """A new /planner route without @login_required fails here, so none can be forgotten."""
