@@ -68,6 +68,36 @@ def test_erase_by_support_token_removes_only_that_browsers_supports(engine, regi
         assert conn.execute(select(func.count()).select_from(supports)).scalar_one() == 2
 
 
+def test_erase_by_support_token_removes_that_browsers_flags_and_keeps_everyone_elses(engine, registry):
+    from dialogkarta.layers import workflow
+    from dialogkarta.layers.schema import flags
+
+    with engine.begin() as conn:
+        a = _submit(conn, registry)["public_id"]
+        b = _submit(conn, registry)["public_id"]
+        for public_id in (a, b):
+            store.add_support(conn, public_id, "token-of-bo")
+            workflow.flag(conn, public_id, "token-of-bo", "spam", threshold=0)
+        store.add_support(conn, a, "token-of-anna")
+        workflow.flag(conn, a, "token-of-anna", "skriver om mig", threshold=0)
+        assert privacy.erase(conn, support_token="token-of-anna") == {"contacts": 0, "supports": 1, "flags": 1}
+        kept = {store.hash_token("token-of-bo")}
+        assert set(conn.execute(select(supports.c.token_hash)).scalars()) == kept
+        assert set(conn.execute(select(flags.c.token_hash)).scalars()) == kept
+        assert conn.execute(select(func.count()).select_from(flags)).scalar_one() == 2
+
+
+def test_each_proposals_retention_counts_from_its_own_closing(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        old = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        recent = _submit(conn, registry, name="Bo", email="bo@example.se", consent=True)
+        _close(conn, old["public_id"], "declined", when=now - timedelta(days=200))
+        _close(conn, recent["public_id"], "done", when=now - timedelta(days=10))
+        assert privacy.purge_contacts(conn, 90, now=now) == 1
+        assert conn.execute(select(contacts.c.email)).scalars().all() == ["bo@example.se"]
+
+
 def test_erase_needs_something_to_erase(engine):
     with engine.begin() as conn, pytest.raises(ValueError, match="^give an e-mail address, a support token or both$"):
         privacy.erase(conn)

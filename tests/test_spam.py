@@ -45,6 +45,8 @@ DALBY = {"lon": 13.3514, "lat": 55.6652, "category": "traffic"}
         ("köp på kommun.co.uk", True),
         ("tinyurl.com", True),
         ("min-sida.nu:8080", True),
+        ("kartan finns på karta.lund.Se", True),  # a subdomain is a link whatever the ending's case
+        ("köp på Kommun.Co.uk", True),  # so is a multi-part ending
         ("Vi behöver fler bänkar.Tack", False),
         ("Mötet börjar kl.15 vid parken.Vi ses där", False),
         ("Gör något vid skolan.Se till att det blir tryggt.", False),
