@@ -98,6 +98,51 @@ def test_each_proposals_retention_counts_from_its_own_closing(engine, registry):
         assert conn.execute(select(contacts.c.email)).scalars().all() == ["bo@example.se"]
 
 
+def test_retention_counts_from_the_closing_not_from_a_later_edit(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        record = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        pid = _close(conn, record["public_id"], "done", when=now - timedelta(days=200))
+        conn.execute(update(proposals_table).where(proposals_table.c.id == pid).values(updated_at=now - timedelta(days=1)))
+        assert privacy.purge_contacts(conn, 90, now=now) == 1
+
+
+@pytest.mark.parametrize("closed_days_ago, kept", [(100, False), (10, True)])
+def test_a_proposal_closed_without_a_history_row_counts_from_its_last_change(engine, registry, closed_days_ago, kept):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        record = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        when = now - timedelta(days=closed_days_ago)
+        conn.execute(update(proposals_table).where(proposals_table.c.id == record["id"]).values(status="done", updated_at=when))
+        assert privacy.purge_contacts(conn, 90, now=now) == (0 if kept else 1)
+        assert _contact_count(conn) == (1 if kept else 0)
+
+
+@pytest.mark.parametrize("with_history", [True, False])
+def test_contacts_are_kept_through_the_last_instant_of_the_retention_period(engine, registry, with_history):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        record = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        closed = now - timedelta(days=90)
+        if with_history:
+            _close(conn, record["public_id"], "done", when=closed)
+        else:
+            conn.execute(
+                update(proposals_table).where(proposals_table.c.id == record["id"]).values(status="done", updated_at=closed)
+            )
+        assert privacy.purge_contacts(conn, 90, now=now) == 0
+        assert privacy.purge_contacts(conn, 90, now=now + timedelta(microseconds=1)) == 1
+
+
+def test_open_proposals_keep_contacts_through_the_last_instant_of_the_maximum(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        contact = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Bänk", "description": "Vid dammen."}
+        proposals.submit(conn, registry, contact | {"name": "Anna", "email": "a@example.se", "consent": True}, now=now)
+        assert privacy.purge_contacts(conn, 90, now=now + timedelta(days=1095), max_days=1095) == 0
+        assert privacy.purge_contacts(conn, 90, now=now + timedelta(days=1095, microseconds=1), max_days=1095) == 1
+
+
 def test_erase_needs_something_to_erase(engine):
     with engine.begin() as conn, pytest.raises(ValueError, match="^give an e-mail address, a support token or both$"):
         privacy.erase(conn)
