@@ -104,7 +104,10 @@ def test_retention_counts_from_the_closing_not_from_a_later_edit(engine, registr
         record = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
         pid = _close(conn, record["public_id"], "done", when=now - timedelta(days=200))
         conn.execute(update(proposals_table).where(proposals_table.c.id == pid).values(updated_at=now - timedelta(days=1)))
+        other = _submit(conn, registry, name="Bo", email="bo@example.se", consent=True)
+        _close(conn, other["public_id"], "done", when=now - timedelta(days=10))
         assert privacy.purge_contacts(conn, 90, now=now) == 1
+        assert conn.execute(select(contacts.c.email)).scalars().all() == ["bo@example.se"]
 
 
 @pytest.mark.parametrize("closed_days_ago, kept", [(100, False), (10, True)])

@@ -47,6 +47,7 @@ DALBY = {"lon": 13.3514, "lat": 55.6652, "category": "traffic"}
         ("min-sida.nu:8080", True),
         ("kartan finns på karta.lund.Se", True),  # a subdomain is a link whatever the ending's case
         ("köp på Kommun.Co.uk", True),  # so is a multi-part ending
+        ("rea på Billigt.Se/klockor", True),  # and a name with a path
         ("Vi behöver fler bänkar.Tack", False),
         ("Mötet börjar kl.15 vid parken.Vi ses där", False),
         ("Gör något vid skolan.Se till att det blir tryggt.", False),
@@ -59,6 +60,10 @@ def test_contains_link(text, is_link):
     assert spam.contains_link(text) is is_link
 
 
+def test_a_link_in_any_of_the_texts_counts_even_after_an_empty_one():
+    assert spam.contains_link(None, "", "besök www.example.se") and not spam.contains_link("", None, "Ställ en bänk")
+
+
 @pytest.mark.parametrize(
     "data, filled",
     [
@@ -69,6 +74,9 @@ def test_contains_link(text, is_link):
         ({"website": "http://bot.example"}, True),
         ({"website": "x"}, True),
         ({"website": 0}, True),
+        ({"website": False}, False),  # JSON false: nothing filled in
+        ([], False),  # a JSON body that is no object
+        (None, False),
     ],
 )
 def test_honeypot_filled(data, filled):
