@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from dialogkarta.layers import accounts, proposals, store, workflow
+from dialogkarta.layers.schema import answers as answers_table
 from dialogkarta.layers.schema import audit_log, status_history
 from tests.planner_helpers import add_proposal, csrf_token, feature_point, login, make_user
 from dialogkarta.webmap import db
@@ -358,3 +359,49 @@ def test_a_proposal_held_for_its_link_is_published_from_the_moderation_queue(app
     )
     assert app.test_client().get(f"/p/{record['public_id']}").status_code == 200
     assert "restore" in client.get("/planner/moderation").get_data(as_text=True)
+
+
+def _second_proposal(conn, registry, proposal):
+    lon, lat = feature_point(registry, "areas", "stationsomradet")
+    data = {"lon": lon, "lat": lat, "category": "traffic", "title": "Ett annat", "description": "Annat."}
+    return proposals.submit(conn, registry, data, now=T0)
+
+
+def test_an_answer_comes_from_the_proposals_department_unless_named_and_touches_only_that_proposal(engine, registry, proposal):
+    pid, uid = proposal["id"], proposal["user"].id
+    with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
+        responsible = store.get_proposal(conn, proposal["public_id"])["department"]
+        workflow.answer(conn, pid, "Vi tittar på det.", role="planner", user_id=uid, now=at(3))
+        workflow.answer(conn, pid, "Beslut i maj.", role="planner", user_id=uid, department="tekniska", now=at(4))
+        assert [a["department"] for a in workflow.public_answers(conn, pid)] == [responsible, "tekniska"]
+        assert conn.execute(select(answers_table.c.user_id)).scalars().all() == [uid, uid]  # internal: who answered
+        assert store.get_proposal(conn, proposal["public_id"])["updated_at"] == at(4)
+        assert store.get_proposal(conn, other["public_id"])["updated_at"] == T0
+
+
+def test_first_answer_times_are_per_proposal(engine, registry, proposal):
+    with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
+        workflow.answer(conn, proposal["id"], "Först.", role="planner", now=at(2))
+        workflow.answer(conn, other["id"], "Sedan.", role="planner", now=at(7))
+        workflow.answer(conn, proposal["id"], "Igen.", role="planner", now=at(9))
+        assert workflow.first_answer_times(conn) == {proposal["id"]: at(2), other["id"]: at(7)}
+
+
+def test_hiding_is_dated_and_in_the_proposals_audit_trail(engine, proposal):
+    with engine.begin() as conn:
+        workflow.hide(conn, proposal["id"], "Personuppgifter", role="moderator", user_id=proposal["user"].id, now=at(6))
+        assert store.get_proposal(conn, proposal["public_id"], include_hidden=True)["updated_at"] == at(6)
+        assert [(e["action"], e["detail"]) for e in workflow.audit_trail(conn, proposal["id"])] == [("hide", "Personuppgifter")]
+
+
+def test_only_a_restore_of_this_proposal_protects_it_from_being_hidden_by_flags(engine, registry, proposal):
+    with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
+        workflow.hide(conn, other["id"], "Spam", role="moderator")
+        workflow.restore(conn, other["id"], role="moderator")
+        workflow.forward(conn, proposal["id"], "tekniska", departments=DEPARTMENTS, role="planner")  # audited, not a restore
+        assert not workflow.was_restored(conn, proposal["id"]) and workflow.was_restored(conn, other["id"])
+        workflow.flag(conn, proposal["public_id"], "browser-a", "", threshold=2, client="net-a")
+        assert workflow.flag(conn, proposal["public_id"], "browser-b", "", threshold=2, client="net-b")["hidden"] is True
