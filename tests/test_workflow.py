@@ -376,6 +376,8 @@ def test_an_answer_comes_from_the_proposals_department_unless_named_and_touches_
         workflow.answer(conn, pid, "Beslut i maj.", role="planner", user_id=uid, department="tekniska", now=at(4))
         assert [a["department"] for a in workflow.public_answers(conn, pid)] == [responsible, "tekniska"]
         assert conn.execute(select(answers_table.c.user_id)).scalars().all() == [uid, uid]  # internal: who answered
+        trail = workflow.audit_trail(conn, pid)
+        assert [(e["action"], e["user_id"], e["role"]) for e in trail] == [("answer", uid, "planner")] * 2
         assert store.get_proposal(conn, proposal["public_id"])["updated_at"] == at(4)
         assert store.get_proposal(conn, other["public_id"])["updated_at"] == T0
 
