@@ -10,6 +10,8 @@ from sqlalchemy import select
 from dialogkarta.layers import accounts, proposals, store, workflow
 from dialogkarta.layers.schema import answers as answers_table
 from dialogkarta.layers.schema import audit_log, status_history
+from dialogkarta.layers.schema import flags as flags_table
+from dialogkarta.layers.schema import proposals as proposals_table
 from tests.planner_helpers import add_proposal, csrf_token, feature_point, login, make_user
 from dialogkarta.webmap import db
 
@@ -407,3 +409,61 @@ def test_only_a_restore_of_this_proposal_protects_it_from_being_hidden_by_flags(
         assert not workflow.was_restored(conn, proposal["id"]) and workflow.was_restored(conn, other["id"])
         workflow.flag(conn, proposal["public_id"], "browser-a", "", threshold=2, client="net-a")
         assert workflow.flag(conn, proposal["public_id"], "browser-b", "", threshold=2, client="net-b")["hidden"] is True
+
+
+def test_restoring_one_proposal_clears_its_reason_and_reviews_only_its_flags(engine, registry, proposal):
+    with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
+        for public_id in (proposal["public_id"], other["public_id"]):
+            workflow.flag(conn, public_id, "browser-a", "spam", threshold=0)
+        workflow.hide(conn, proposal["id"], "Spam", role="moderator", now=at(1))
+        workflow.restore(conn, proposal["id"], role="moderator", note="  Granskat  ", now=at(2))
+        restored = store.get_proposal(conn, proposal["public_id"])
+        assert (restored["hidden"], restored["hidden_reason"], restored["updated_at"]) == (False, None, at(2))
+        assert workflow.open_flag_count(conn, proposal["id"]) == 0 and workflow.open_flag_count(conn, other["id"]) == 1
+        assert workflow.audit_trail(conn, proposal["id"])[0]["detail"] == "Granskat"
+
+
+def test_the_moderation_queue_lists_hidden_and_flagged_proposals_newest_change_first(engine, registry, proposal):
+    with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
+        _second_proposal(conn, registry, proposal)  # neither hidden nor flagged: not in the queue
+        workflow.hide(conn, proposal["id"], "Personuppgifter", role="moderator", now=at(1))
+        workflow.flag(conn, other["public_id"], "browser-a", "spam", threshold=0, now=at(2))
+        conn.execute(proposals_table.update().where(proposals_table.c.id == other["id"]).values(updated_at=at(3)))
+        queue = workflow.moderation_queue(conn)
+    assert [(q["public_id"], q["hidden"], q["hidden_reason"], q["open_flags"]) for q in queue] == [
+        (other["public_id"], False, None, 1),
+        (proposal["public_id"], True, "Personuppgifter", 0),
+    ]
+
+
+def test_flags_keep_a_trimmed_reason_and_an_automatic_hide_is_audited_as_the_system(engine, proposal):
+    with engine.begin() as conn:
+        workflow.flag(conn, proposal["public_id"], "browser-a", "  " + "x" * 600, threshold=2, client="net-a", now=at(1))
+        workflow.flag(conn, proposal["public_id"], "browser-b", "", threshold=2, client="net-b", now=at(2))
+        assert conn.execute(select(flags_table.c.reason).order_by(flags_table.c.id)).scalars().all() == ["x" * 500, ""]
+        hidden = store.get_proposal(conn, proposal["public_id"], include_hidden=True)
+        trail = workflow.audit_trail(conn, proposal["id"])
+    assert (hidden["hidden"], hidden["hidden_reason"], hidden["updated_at"]) == (True, "flagged", at(2))
+    assert [(e["action"], e["detail"], e["role"], e["user_id"]) for e in trail] == [("auto_hide", "2 flags", "system", None)]
+
+
+def test_forwarding_records_from_and_to_and_moves_only_a_received_proposal_on(engine, proposal):
+    pid = proposal["id"]
+    with engine.begin() as conn:
+        start = store.get_proposal(conn, proposal["public_id"])["department"]
+        workflow.forward(conn, pid, "tekniska", departments=DEPARTMENTS, role="planner", note="Gäller vägen", now=at(1))
+        workflow.change_status(conn, pid, "planned", role="planner", now=at(2))
+        workflow.forward(conn, pid, "planering", departments=DEPARTMENTS, role="planner", now=at(3))
+        record = store.get_proposal(conn, proposal["public_id"])
+        trail = [(e["action"], e["detail"]) for e in reversed(workflow.audit_trail(conn, pid))]
+        moves = [(f["from"], f["to"], f["note"], f["at"]) for f in workflow.forwardings_of(conn, pid)]
+    assert (record["status"], record["department"], record["updated_at"]) == ("planned", "planering", at(3))
+    assert moves == [(start, "tekniska", "Gäller vägen", at(1)), ("tekniska", "planering", "", at(3))]
+    assert trail == [
+        ("forward", f"{start} -> tekniska"),
+        ("status", "received -> forwarded"),
+        ("status", "forwarded -> planned"),
+        ("forward", "tekniska -> planering"),
+    ]
