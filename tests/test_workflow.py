@@ -441,7 +441,7 @@ def test_the_moderation_queue_lists_hidden_and_flagged_proposals_newest_change_f
 def test_flags_keep_a_trimmed_reason_and_an_automatic_hide_is_audited_as_the_system(engine, proposal):
     with engine.begin() as conn:
         workflow.flag(conn, proposal["public_id"], "browser-a", "  " + "x" * 600, threshold=2, client="net-a", now=at(1))
-        workflow.flag(conn, proposal["public_id"], "browser-b", "", threshold=2, client="net-b", now=at(2))
+        workflow.flag(conn, proposal["public_id"], "browser-b", threshold=2, client="net-b", now=at(2))
         assert conn.execute(select(flags_table.c.reason).order_by(flags_table.c.id)).scalars().all() == ["x" * 500, ""]
         hidden = store.get_proposal(conn, proposal["public_id"], include_hidden=True)
         trail = workflow.audit_trail(conn, proposal["id"])
@@ -467,3 +467,20 @@ def test_forwarding_records_from_and_to_and_moves_only_a_received_proposal_on(en
         ("status", "forwarded -> planned"),
         ("forward", "tekniska -> planering"),
     ]
+
+
+@pytest.mark.parametrize("threshold, hidden", [(0, False), (1, True)])
+def test_a_threshold_of_zero_turns_automatic_hiding_off_and_one_hides_at_the_first_flag(engine, proposal, threshold, hidden):
+    with engine.begin() as conn:
+        assert workflow.flag(conn, proposal["public_id"], "browser-a", "spam", threshold=threshold) == {
+            "added": True,
+            "hidden": hidden,
+        }
+        assert (store.get_proposal(conn, proposal["public_id"]) is None) is hidden
+
+
+def test_flags_on_other_proposals_do_not_count_towards_the_threshold(engine, registry, proposal):
+    with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
+        workflow.flag(conn, other["public_id"], "browser-a", "spam", threshold=2, client="net-a")
+        assert workflow.flag(conn, proposal["public_id"], "browser-b", "spam", threshold=2, client="net-b")["hidden"] is False
