@@ -484,3 +484,26 @@ def test_flags_on_other_proposals_do_not_count_towards_the_threshold(engine, reg
         other = _second_proposal(conn, registry, proposal)
         workflow.flag(conn, other["public_id"], "browser-a", "spam", threshold=2, client="net-a")
         assert workflow.flag(conn, proposal["public_id"], "browser-b", "spam", threshold=2, client="net-b")["hidden"] is False
+
+
+def test_a_status_change_is_dated_and_one_made_meanwhile_by_someone_else_wins(engine, proposal, monkeypatch):
+    pid = proposal["id"]
+    with engine.begin() as conn:
+        workflow.change_status(conn, pid, "forwarded", role="planner", now=at(1))
+        assert store.get_proposal(conn, proposal["public_id"])["updated_at"] == at(1)
+        read_before_the_other_planner = workflow._proposal
+
+        def read_then_changed_by_another_planner(conn, proposal_id):
+            row = read_before_the_other_planner(conn, proposal_id)
+            conn.execute(proposals_table.update().where(proposals_table.c.id == proposal_id).values(status="planned"))
+            return row
+
+        monkeypatch.setattr(workflow, "_proposal", read_then_changed_by_another_planner)
+        with pytest.raises(workflow.WorkflowError) as refused:
+            workflow.change_status(conn, pid, "under_consideration", role="planner", now=at(2))
+        assert refused.value.messages == {
+            "sv": "Statusen ändrades nyss av någon annan; ladda om sidan.",
+            "en": "the status was changed by someone else just now; reload the page",
+        }
+        record = store.get_proposal(conn, proposal["public_id"])
+    assert record["status"] == "planned" and [h["status"] for h in record["history"]] == ["received", "forwarded"]
