@@ -73,6 +73,7 @@ def test_status_changes_are_kept_in_order_with_role_only(engine, proposal):
         ("planned", "forwarded", False),  # never backwards
         ("done", "declined", False),  # done is final
         ("declined", "under_consideration", True),  # a declined proposal may be reopened
+        ("declined", "planned", False),  # ... as under consideration only
         ("received", "archived", False),
     ],
 )
@@ -153,6 +154,16 @@ def test_refused_actions_say_why_in_swedish_and_english_and_change_nothing(engin
         assert refused.value.code == "workflow"
         assert store.get_proposal(conn, proposal["public_id"]) == before
         assert conn.execute(select(audit_log)).all() == []
+
+
+def test_a_restore_note_over_the_limit_is_refused_in_swedish_and_english(engine, proposal):
+    # The web layer rolls the whole transaction back on this error, so nothing of the restore stays.
+    with engine.begin() as conn, pytest.raises(workflow.WorkflowError) as refused:
+        workflow.restore(conn, proposal["id"], role="moderator", note="x" * 2001)
+    assert refused.value.messages == {
+        "sv": "Anteckningen är för långt: högst 2000 tecken.",
+        "en": "the note is too long: at most 2000 characters",
+    }
 
 
 def test_a_planned_proposal_cannot_go_back_and_the_refusal_names_both_statuses(engine, proposal):
@@ -458,9 +469,9 @@ def test_forwarding_records_from_and_to_and_moves_only_a_received_proposal_on(en
         workflow.forward(conn, pid, "planering", departments=DEPARTMENTS, role="planner", now=at(3))
         record = store.get_proposal(conn, proposal["public_id"])
         trail = [(e["action"], e["detail"]) for e in reversed(workflow.audit_trail(conn, pid))]
-        moves = [(f["from"], f["to"], f["note"], f["at"]) for f in workflow.forwardings_of(conn, pid)]
+        moves = [(f["from"], f["to"], f["note"], f["at"], f["role"]) for f in workflow.forwardings_of(conn, pid)]
     assert (record["status"], record["department"], record["updated_at"]) == ("planned", "planering", at(3))
-    assert moves == [(start, "tekniska", "Gäller vägen", at(1)), ("tekniska", "planering", "", at(3))]
+    assert moves == [(start, "tekniska", "Gäller vägen", at(1), "planner"), ("tekniska", "planering", "", at(3), "planner")]
     assert trail == [
         ("forward", f"{start} -> tekniska"),
         ("status", "received -> forwarded"),
@@ -507,3 +518,32 @@ def test_a_status_change_is_dated_and_one_made_meanwhile_by_someone_else_wins(en
         }
         record = store.get_proposal(conn, proposal["public_id"])
     assert record["status"] == "planned" and [h["status"] for h in record["history"]] == ["received", "forwarded"]
+
+
+def test_the_audit_trail_is_newest_first_per_proposal_with_who_and_when(engine, registry, proposal):
+    pid, uid = proposal["id"], proposal["user"].id
+    with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
+        workflow.hide(conn, other["id"], "Spam", role="moderator", user_id=uid, now=at(9))
+        workflow.change_status(conn, pid, "planned", role="planner", user_id=uid, now=at(5))
+        workflow.hide(conn, pid, "Spam", role="moderator", user_id=uid, now=at(2))  # recorded later, dated earlier
+        trail = workflow.audit_trail(conn, pid)
+        assert [(e["action"], e["proposal_id"], e["user_id"], e["at"]) for e in trail] == [
+            ("status", pid, uid, at(5)),
+            ("hide", pid, uid, at(2)),
+        ]
+        assert [e["at"] for e in workflow.audit_trail(conn)] == [at(9), at(5), at(2)]
+        assert [e["at"] for e in workflow.audit_trail(conn, limit=1)] == [at(9)]
+
+
+def test_the_audit_trail_shows_the_latest_two_hundred_actions_by_default(engine, proposal):
+    with engine.begin() as conn:
+        conn.execute(
+            audit_log.insert(),
+            [
+                {"at": at(n), "action": "hide", "proposal_id": proposal["id"], "detail": "", "role": "moderator"}
+                for n in range(201)
+            ],
+        )
+        trail = workflow.audit_trail(conn)
+    assert len(trail) == 200 and trail[-1]["at"] == at(1)
