@@ -84,10 +84,10 @@ def test_status_transitions(engine, proposal, start, target, allowed):
         for status in path:
             workflow.change_status(conn, pid, status, role="planner", note="Skäl.")
         if allowed:
-            workflow.change_status(conn, pid, target, role="planner")
+            workflow.change_status(conn, pid, target, role="planner", note="Skäl.")
         else:
-            with pytest.raises(workflow.WorkflowError):
-                workflow.change_status(conn, pid, target, role="planner")
+            with pytest.raises(workflow.WorkflowError, match="cannot become|unknown status"):
+                workflow.change_status(conn, pid, target, role="planner", note="Skäl.")
 
 
 def test_declining_needs_a_public_reason(engine, proposal):
@@ -416,6 +416,7 @@ def test_only_a_restore_of_this_proposal_protects_it_from_being_hidden_by_flags(
         other = _second_proposal(conn, registry, proposal)
         workflow.hide(conn, other["id"], "Spam", role="moderator")
         workflow.restore(conn, other["id"], role="moderator")
+        assert workflow.audit_trail(conn, other["id"])[0]["detail"] == ""  # no note given, none recorded
         workflow.forward(conn, proposal["id"], "tekniska", departments=DEPARTMENTS, role="planner")  # audited, not a restore
         assert not workflow.was_restored(conn, proposal["id"]) and workflow.was_restored(conn, other["id"])
         workflow.flag(conn, proposal["public_id"], "browser-a", "", threshold=2, client="net-a")
@@ -441,11 +442,13 @@ def test_the_moderation_queue_lists_hidden_and_flagged_proposals_newest_change_f
         _second_proposal(conn, registry, proposal)  # neither hidden nor flagged: not in the queue
         workflow.hide(conn, proposal["id"], "Personuppgifter", role="moderator", now=at(1))
         workflow.flag(conn, other["public_id"], "browser-a", "spam", threshold=0, now=at(2))
+        workflow.flag(conn, other["public_id"], "browser-b", "spam", threshold=0, now=at(2))
+        workflow.flag(conn, proposal["public_id"], "browser-a", "spam", threshold=0, now=at(2))  # hidden: no effect
         conn.execute(proposals_table.update().where(proposals_table.c.id == other["id"]).values(updated_at=at(3)))
         queue = workflow.moderation_queue(conn)
-    assert [(q["public_id"], q["hidden"], q["hidden_reason"], q["open_flags"]) for q in queue] == [
-        (other["public_id"], False, None, 1),
-        (proposal["public_id"], True, "Personuppgifter", 0),
+    assert [(q["public_id"], q["hidden"], q["hidden_reason"], q["open_flags"], store.aware(q["updated_at"])) for q in queue] == [
+        (other["public_id"], False, None, 2, at(3)),
+        (proposal["public_id"], True, "Personuppgifter", 0, at(1)),
     ]
 
 
@@ -460,16 +463,23 @@ def test_flags_keep_a_trimmed_reason_and_an_automatic_hide_is_audited_as_the_sys
     assert [(e["action"], e["detail"], e["role"], e["user_id"]) for e in trail] == [("auto_hide", "2 flags", "system", None)]
 
 
-def test_forwarding_records_from_and_to_and_moves_only_a_received_proposal_on(engine, proposal):
-    pid = proposal["id"]
+def test_forwarding_records_from_and_to_and_moves_only_a_received_proposal_on(engine, registry, proposal):
+    pid, uid = proposal["id"], proposal["user"].id
     with engine.begin() as conn:
+        other = _second_proposal(conn, registry, proposal)
         start = store.get_proposal(conn, proposal["public_id"])["department"]
-        workflow.forward(conn, pid, "tekniska", departments=DEPARTMENTS, role="planner", note="Gäller vägen", now=at(1))
-        workflow.change_status(conn, pid, "planned", role="planner", now=at(2))
-        workflow.forward(conn, pid, "planering", departments=DEPARTMENTS, role="planner", now=at(3))
+        workflow.forward(
+            conn, pid, "tekniska", departments=DEPARTMENTS, role="planner", user_id=uid, note="Gäller vägen", now=at(1)
+        )
+        workflow.change_status(conn, pid, "planned", role="planner", user_id=uid, now=at(2))
+        workflow.forward(conn, pid, "planering", departments=DEPARTMENTS, role="planner", user_id=uid, now=at(3))
         record = store.get_proposal(conn, proposal["public_id"])
-        trail = [(e["action"], e["detail"]) for e in reversed(workflow.audit_trail(conn, pid))]
+        untouched = store.get_proposal(conn, other["public_id"])
+        entries = list(reversed(workflow.audit_trail(conn, pid)))
+        assert [(e["user_id"], e["at"]) for e in entries] == [(uid, at(1)), (uid, at(1)), (uid, at(2)), (uid, at(3))]
+        trail = [(e["action"], e["detail"]) for e in entries]
         moves = [(f["from"], f["to"], f["note"], f["at"], f["role"]) for f in workflow.forwardings_of(conn, pid)]
+    assert (untouched["department"], untouched["updated_at"]) == (start, T0)
     assert (record["status"], record["department"], record["updated_at"]) == ("planned", "planering", at(3))
     assert moves == [(start, "tekniska", "Gäller vägen", at(1), "planner"), ("tekniska", "planering", "", at(3), "planner")]
     assert trail == [
