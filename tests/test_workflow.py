@@ -557,3 +557,16 @@ def test_the_audit_trail_shows_the_latest_two_hundred_actions_by_default(engine,
         )
         trail = workflow.audit_trail(conn)
     assert len(trail) == 200 and trail[-1]["at"] == at(1)
+
+
+def test_the_moderation_queue_is_empty_when_nothing_is_hidden_or_flagged_and_counts_each_proposals_flags(
+    engine, registry, proposal
+):
+    with engine.begin() as conn:
+        assert workflow.moderation_queue(conn) == []
+        other = _second_proposal(conn, registry, proposal)
+        for token in ("browser-a", "browser-b"):
+            workflow.flag(conn, other["public_id"], token, "spam", threshold=0)
+        workflow.flag(conn, proposal["public_id"], "browser-c", "spam", threshold=0)
+        counts = {q["public_id"]: q["open_flags"] for q in workflow.moderation_queue(conn)}
+    assert counts == {other["public_id"]: 2, proposal["public_id"]: 1}
