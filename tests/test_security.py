@@ -32,6 +32,8 @@ def policy(response) -> dict[str, str]:
         ("https://{s}.tile.example.org/{z}/{x}/{y}.png", "'self' data: blob: https://*.tile.example.org"),
         ("https://tiles.example.se/{z}/{x}/{y}.png", "'self' data: blob: https://tiles.example.se"),
         ("/tiles/{z}/{x}/{y}.png", "'self' data: blob: "),  # tiles from this server: nothing to add
+        ("https://data.example.se/{z}/{x}/{y}.png", "'self' data: blob: https://data.example.se"),  # no {s}: host as it is
+        ("https://{s}.data.example.se/{z}/{x}/{y}.png", "'self' data: blob: https://*.data.example.se"),  # only {s} becomes *
     ],
 )
 def test_the_map_page_policy_allows_only_this_site_its_nonced_scripts_and_the_tile_server(tmp_path, tile_url, img_src):
