@@ -66,3 +66,10 @@ def test_responses_cannot_be_framed_sniffed_or_leak_the_referrer_elsewhere(tmp_p
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_every_script_tag_of_one_response_gets_the_same_nonce_as_the_header(tmp_path):
+    from dialogkarta.webmap.security import csp_nonce
+
+    with make_app(tmp_path, "https://tiles.example.se/{z}/{x}/{y}.png").test_request_context("/"):
+        assert csp_nonce() == csp_nonce()
