@@ -763,3 +763,26 @@ def test_cli_account_commands_refuse_bad_input(app, runner, args, message):
     make_user(app, "anna")
     result = runner.invoke(args=args)
     assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_the_token_list_shows_each_status_newest_first_and_revoking_a_users_tokens_spares_others(engine):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with engine.begin() as conn:
+        for name in ("anna", "bo"):
+            accounts.create_user(conn, name, PASSWORD)
+        accounts.create_token(conn, "anna", "anna-old", days=1, now=now - timedelta(days=2))
+        accounts.create_token(conn, "anna", "anna-new", scope="read", now=now - timedelta(hours=1))
+        accounts.create_token(conn, "bo", "bo-1", now=now - timedelta(minutes=30))
+        before = [(t["name"], t["status"]) for t in accounts.list_tokens(conn, now=now)]
+        assert accounts.revoke_tokens(conn, "anna", now=now) == 2
+        after = [
+            (t["name"], t["username"], t["scope"], t["status"], t["revoked_at"]) for t in accounts.list_tokens(conn, now=now)
+        ]
+        only_bo = [t["name"] for t in accounts.list_tokens(conn, "bo", now=now)]
+    assert before == [("bo-1", "active"), ("anna-new", "active"), ("anna-old", "expired")]
+    assert after == [
+        ("bo-1", "bo", "full", "active", None),
+        ("anna-new", "anna", "read", "revoked", now),
+        ("anna-old", "anna", "full", "revoked", now),
+    ]
+    assert only_bo == ["bo-1"]
