@@ -68,17 +68,124 @@ def test_password_is_stored_as_scrypt_hash(engine):
     assert stored.startswith("scrypt:") and PASSWORD not in stored
 
 
+NAME_RULE_SV = "ska ha 2–64 tecken: bokstäver, siffror, . _ @ -"
+NAME_RULE_EN = "must have 2-64 characters: letters, digits, . _ @ -"
+
+
 @pytest.mark.parametrize(
-    "username, password, role, match",
+    "username, password, role, sv, en",
     [
-        ("a", PASSWORD, "planner", "username"),
-        ("anna", "short", "planner", "at least"),
-        ("anna", PASSWORD, "boss", "Unknown role"),
+        ("a", PASSWORD, "planner", f"Användarnamnet {NAME_RULE_SV}", f"The username {NAME_RULE_EN}"),
+        ("anna:x", PASSWORD, "planner", f"Användarnamnet {NAME_RULE_SV}", f"The username {NAME_RULE_EN}"),
+        ("a" * 65, PASSWORD, "planner", f"Användarnamnet {NAME_RULE_SV}", f"The username {NAME_RULE_EN}"),
+        (
+            "anna",
+            "123456789",
+            "planner",
+            "Lösenordet måste ha minst 10 tecken.",
+            "The password must have at least 10 characters.",
+        ),
+        (
+            "anna",
+            PASSWORD,
+            "boss",
+            "Okänd roll 'boss'; välj en av planner, moderator, admin.",
+            "Unknown role 'boss'; choose one of planner, moderator, admin.",
+        ),
     ],
 )
-def test_create_user_refuses_bad_input(engine, username, password, role, match):
-    with engine.begin() as conn, pytest.raises(accounts.AccountError, match=match):
+def test_create_user_refuses_bad_input_and_says_why(engine, username, password, role, sv, en):
+    with engine.begin() as conn, pytest.raises(accounts.AccountError) as refused:
         accounts.create_user(conn, username, password, role)
+    assert refused.value.messages == {"sv": sv, "en": en} and refused.value.code == "invalid_account"
+
+
+def test_names_of_two_and_sixty_four_characters_and_ten_character_passwords_are_accepted(engine):
+    with engine.begin() as conn:
+        for name in ("ab", "a" * 64, "anna.berg@lund-se_1"):
+            assert accounts.create_user(conn, name, "1234567890").username == name
+
+
+@pytest.mark.parametrize(
+    "action, error, sv, en",
+    [
+        (
+            lambda c: accounts.set_password(c, "nobody", PASSWORD),
+            accounts.UnknownAccount,
+            "Det finns inget konto som heter 'nobody'.",
+            "There is no user named 'nobody'.",
+        ),
+        (
+            lambda c: accounts.create_user(c, "anna", PASSWORD),
+            accounts.AccountError,
+            "Det finns redan ett konto som heter 'anna'.",
+            "A user named 'anna' already exists.",
+        ),
+        (
+            lambda c: accounts.create_token(c, "nobody"),
+            accounts.UnknownAccount,
+            "Det finns inget aktivt konto som heter 'nobody'.",
+            "There is no active user named 'nobody'.",
+        ),
+        (
+            lambda c: accounts.create_token(c, "anna", scope="write"),
+            accounts.AccountError,
+            "Okänd behörighet 'write'; välj full eller read.",
+            "Unknown scope 'write'; choose full or read.",
+        ),
+        (
+            lambda c: accounts.create_token(c, "anna", days=0),
+            accounts.AccountError,
+            "En token gäller mellan 1 och 3650 dagar.",
+            "A token lasts between 1 and 3650 days.",
+        ),
+        (
+            lambda c: accounts.create_token(c, "anna", days=3651),
+            accounts.AccountError,
+            "En token gäller mellan 1 och 3650 dagar.",
+            "A token lasts between 1 and 3650 days.",
+        ),
+        (
+            lambda c: accounts.create_token(c, "anna", "x"),
+            accounts.AccountError,
+            f"Tokens namn {NAME_RULE_SV}",
+            f"The token name {NAME_RULE_EN}",
+        ),
+        (
+            lambda c: accounts.revoke_token(c, name="ghost"),
+            accounts.UnknownAccount,
+            "Det finns ingen token ghost.",
+            "There is no token ghost.",
+        ),
+        (
+            lambda c: accounts.revoke_token(c, token_id=999),
+            accounts.UnknownAccount,
+            "Det finns ingen token #999.",
+            "There is no token #999.",
+        ),
+        (
+            lambda c: accounts.set_role(c, "anna", "planner"),
+            accounts.AccountError,
+            "'anna' är det sista aktiva administratörskontot; utse en annan administratör först.",
+            "'anna' is the last active admin; make someone else admin first.",
+        ),
+    ],
+)
+def test_account_and_token_refusals_say_why_in_swedish_and_english(engine, action, error, sv, en):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD, "admin")
+        with pytest.raises(error) as refused:
+            action(conn)
+    assert refused.value.messages == {"sv": sv, "en": en}
+
+
+def test_a_token_may_last_from_one_day_up_to_ten_years(engine):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        longest = accounts.create_token(conn, "anna", "longest", days=3650, now=now)
+        shortest = accounts.create_token(conn, "anna", "shortest", days=1, now=now)
+    assert longest.expires_at == now + timedelta(days=3650) and shortest.expires_at == now + timedelta(days=1)
 
 
 def test_roles_are_a_hierarchy():
@@ -280,6 +387,36 @@ def test_basic_and_bearer_authorization(app, client):
     refused = client.get("/planner/", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401 and refused.json["error"]["code"] == "unauthorized"
     assert "Bearer" in refused.headers["WWW-Authenticate"]
+
+
+def test_api_clients_are_told_how_to_log_in_and_why_they_are_refused(app, client):
+    make_user(app, "anna", "planner")
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "anna").token
+    anonymous = client.get("/planner/api/proposals")
+    assert anonymous.status_code == 401
+    assert anonymous.json == {"error": {"code": "unauthorized", "message": "Du behöver logga in."}}
+    assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="dialogkarta", Basic realm="dialogkarta"'
+    below = client.get("/planner/users", headers={"Authorization": f"Bearer {token}"})
+    assert below.status_code == 403 and "WWW-Authenticate" not in below.headers
+    assert below.json == {"error": {"code": "forbidden", "message": "Du har inte behörighet till detta."}}
+    assert client.get("/planner/api/proposals", headers={"Authorization": f"BEARER  {token} "}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic !!!not-base64",
+        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
+        "Basic " + base64.b64encode(b"anna").decode(),
+        "Bearer ",
+        "Digest abc",
+    ],
+)
+def test_malformed_authorization_is_refused_without_an_error(app, client, authorization):
+    make_user(app, "anna", "planner")
+    response = client.get("/planner/api/proposals", headers={"Authorization": authorization})
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
 
 
 # ------------------------------------------------------------------------------ every guarded route
@@ -626,3 +763,26 @@ def test_cli_account_commands_refuse_bad_input(app, runner, args, message):
     make_user(app, "anna")
     result = runner.invoke(args=args)
     assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_the_token_list_shows_each_status_newest_first_and_revoking_a_users_tokens_spares_others(engine):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with engine.begin() as conn:
+        for name in ("anna", "bo"):
+            accounts.create_user(conn, name, PASSWORD)
+        accounts.create_token(conn, "anna", "anna-old", days=1, now=now - timedelta(days=2))
+        accounts.create_token(conn, "anna", "anna-new", scope="read", now=now - timedelta(hours=1))
+        accounts.create_token(conn, "bo", "bo-1", now=now - timedelta(minutes=30))
+        before = [(t["name"], t["status"]) for t in accounts.list_tokens(conn, now=now)]
+        assert accounts.revoke_tokens(conn, "anna", now=now) == 2
+        after = [
+            (t["name"], t["username"], t["scope"], t["status"], t["revoked_at"]) for t in accounts.list_tokens(conn, now=now)
+        ]
+        only_bo = [t["name"] for t in accounts.list_tokens(conn, "bo", now=now)]
+    assert before == [("bo-1", "active"), ("anna-new", "active"), ("anna-old", "expired")]
+    assert after == [
+        ("bo-1", "bo", "full", "active", None),
+        ("anna-new", "anna", "read", "revoked", now),
+        ("anna-old", "anna", "full", "revoked", now),
+    ]
+    assert only_bo == ["bo-1"]

@@ -68,9 +68,113 @@ def test_erase_by_support_token_removes_only_that_browsers_supports(engine, regi
         assert conn.execute(select(func.count()).select_from(supports)).scalar_one() == 2
 
 
+def test_erase_by_support_token_removes_that_browsers_flags_and_keeps_everyone_elses(engine, registry):
+    from dialogkarta.layers import workflow
+    from dialogkarta.layers.schema import flags
+
+    with engine.begin() as conn:
+        a = _submit(conn, registry)["public_id"]
+        b = _submit(conn, registry)["public_id"]
+        for public_id in (a, b):
+            store.add_support(conn, public_id, "token-of-bo")
+            workflow.flag(conn, public_id, "token-of-bo", "spam", threshold=0)
+        store.add_support(conn, a, "token-of-anna")
+        workflow.flag(conn, a, "token-of-anna", "skriver om mig", threshold=0)
+        assert privacy.erase(conn, support_token="token-of-anna") == {"contacts": 0, "supports": 1, "flags": 1}
+        kept = {store.hash_token("token-of-bo")}
+        assert set(conn.execute(select(supports.c.token_hash)).scalars()) == kept
+        assert set(conn.execute(select(flags.c.token_hash)).scalars()) == kept
+        assert conn.execute(select(func.count()).select_from(flags)).scalar_one() == 2
+
+
+def test_each_proposals_retention_counts_from_its_own_closing(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        old = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        recent = _submit(conn, registry, name="Bo", email="bo@example.se", consent=True)
+        _close(conn, old["public_id"], "declined", when=now - timedelta(days=200))
+        _close(conn, recent["public_id"], "done", when=now - timedelta(days=10))
+        assert privacy.purge_contacts(conn, 90, now=now) == 1
+        assert conn.execute(select(contacts.c.email)).scalars().all() == ["bo@example.se"]
+
+
+def test_retention_counts_from_the_closing_not_from_a_later_edit(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        record = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        pid = _close(conn, record["public_id"], "done", when=now - timedelta(days=200))
+        conn.execute(update(proposals_table).where(proposals_table.c.id == pid).values(updated_at=now - timedelta(days=1)))
+        other = _submit(conn, registry, name="Bo", email="bo@example.se", consent=True)
+        _close(conn, other["public_id"], "done", when=now - timedelta(days=10))
+        assert privacy.purge_contacts(conn, 90, now=now) == 1
+        assert conn.execute(select(contacts.c.email)).scalars().all() == ["bo@example.se"]
+
+
+@pytest.mark.parametrize("closed_days_ago, kept", [(100, False), (10, True)])
+def test_a_proposal_closed_without_a_history_row_counts_from_its_last_change(engine, registry, closed_days_ago, kept):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        record = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        when = now - timedelta(days=closed_days_ago)
+        conn.execute(update(proposals_table).where(proposals_table.c.id == record["id"]).values(status="done", updated_at=when))
+        assert privacy.purge_contacts(conn, 90, now=now) == (0 if kept else 1)
+        assert _contact_count(conn) == (1 if kept else 0)
+
+
+@pytest.mark.parametrize("with_history", [True, False])
+def test_contacts_are_kept_through_the_last_instant_of_the_retention_period(engine, registry, with_history):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        record = _submit(conn, registry, name="Anna", email="anna@example.se", consent=True)
+        closed = now - timedelta(days=90)
+        if with_history:
+            _close(conn, record["public_id"], "done", when=closed)
+        else:
+            conn.execute(
+                update(proposals_table).where(proposals_table.c.id == record["id"]).values(status="done", updated_at=closed)
+            )
+        assert privacy.purge_contacts(conn, 90, now=now) == 0
+        assert privacy.purge_contacts(conn, 90, now=now + timedelta(microseconds=1)) == 1
+
+
+def test_open_proposals_keep_contacts_through_the_last_instant_of_the_maximum(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        contact = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Bänk", "description": "Vid dammen."}
+        proposals.submit(conn, registry, contact | {"name": "Anna", "email": "a@example.se", "consent": True}, now=now)
+        assert privacy.purge_contacts(conn, 90, now=now + timedelta(days=1095), max_days=1095) == 0
+        assert privacy.purge_contacts(conn, 90, now=now + timedelta(days=1095, microseconds=1), max_days=1095) == 1
+
+
 def test_erase_needs_something_to_erase(engine):
-    with engine.begin() as conn, pytest.raises(ValueError, match="e-mail"):
+    with engine.begin() as conn, pytest.raises(ValueError, match="^give an e-mail address, a support token or both$"):
         privacy.erase(conn)
+
+
+@pytest.mark.parametrize(
+    "days, max_days, message",
+    [
+        (-1, None, "^retention must be zero or more days, got -1$"),
+        (None, None, "^retention must be zero or more days, got None$"),
+        (90, -0.5, "^maximum retention must be zero or more days, got -0.5$"),
+    ],
+)
+def test_purge_refuses_a_negative_retention_and_says_which(engine, days, max_days, message):
+    with engine.begin() as conn, pytest.raises(ValueError, match=message):
+        privacy.purge_contacts(conn, days, max_days=max_days)
+
+
+def test_purge_with_zero_days_deletes_what_closed_or_was_submitted_before_now(engine, registry):
+    now = store.utcnow()
+    with engine.begin() as conn:
+        contact = {"lon": DALBY[0], "lat": DALBY[1], "category": "traffic", "title": "Bänk", "description": "Vid dammen."}
+        contact |= {"name": "Anna", "email": "anna@example.se", "consent": True}
+        closed = proposals.submit(conn, registry, contact, now=now - timedelta(minutes=5))
+        _close(conn, closed["public_id"], "done", when=now - timedelta(minutes=1))
+        assert privacy.purge_contacts(conn, 0, now=now) == 1
+        proposals.submit(conn, registry, contact, now=now - timedelta(minutes=1))
+        assert privacy.purge_contacts(conn, 0, now=now) == 0  # open, and no maximum given
+        assert privacy.purge_contacts(conn, 0, now=now, max_days=0) == 1
 
 
 def test_cli_erase(app, runner):

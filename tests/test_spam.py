@@ -45,6 +45,9 @@ DALBY = {"lon": 13.3514, "lat": 55.6652, "category": "traffic"}
         ("köp på kommun.co.uk", True),
         ("tinyurl.com", True),
         ("min-sida.nu:8080", True),
+        ("kartan finns på karta.lund.Se", True),  # a subdomain is a link whatever the ending's case
+        ("köp på Kommun.Co.uk", True),  # so is a multi-part ending
+        ("rea på Billigt.Se/klockor", True),  # and a name with a path
         ("Vi behöver fler bänkar.Tack", False),
         ("Mötet börjar kl.15 vid parken.Vi ses där", False),
         ("Gör något vid skolan.Se till att det blir tryggt.", False),
@@ -57,6 +60,10 @@ def test_contains_link(text, is_link):
     assert spam.contains_link(text) is is_link
 
 
+def test_a_link_in_any_of_the_texts_counts_even_after_an_empty_one():
+    assert spam.contains_link(None, "", "besök www.example.se") and not spam.contains_link("", None, "Ställ en bänk")
+
+
 @pytest.mark.parametrize(
     "data, filled",
     [
@@ -67,6 +74,9 @@ def test_contains_link(text, is_link):
         ({"website": "http://bot.example"}, True),
         ({"website": "x"}, True),
         ({"website": 0}, True),
+        ({"website": False}, False),  # JSON false: nothing filled in
+        ([], False),  # a JSON body that is no object
+        (None, False),
     ],
 )
 def test_honeypot_filled(data, filled):
@@ -375,3 +385,56 @@ def test_link_hold_uses_the_bundled_public_suffix_list_without_network(monkeypat
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
     spam._suffixes.cache_clear()
     assert spam.contains_link("mer på dalbyforum.se") and not spam.contains_link("fler bänkar.Tack")
+
+
+# Spam writes its generic endings in any case, glued to a word; a Title-case ending that is not one of them is a new sentence.
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "Com",
+        "Net",
+        "Org",
+        "Info",
+        "Biz",
+        "Xyz",
+        "Top",
+        "Site",
+        "Online",
+        "Shop",
+        "Club",
+        "Link",
+        "Click",
+        "Io",
+        "App",
+        "Dev",
+        "Ru",
+        "Cn",
+    ],
+)
+def test_generic_spam_endings_count_as_links_even_in_title_case(ending):
+    assert spam.contains_link(f"Billiga klockor på rea.{ending}")
+
+
+@pytest.mark.parametrize(
+    "shortener",
+    [
+        "Bit.Ly",
+        "T.Co",
+        "Goo.Gl",
+        "Ow.Ly",
+        "Is.Gd",
+        "Buff.Ly",
+        "Rb.Gy",
+        "Cutt.Ly",
+        "Shorturl.At",
+        "Tiny.Cc",
+        "T.Ly",
+        "S.Id",
+        "Rebrand.Ly",
+        "V.Gd",
+        "Lnkd.In",
+    ],
+)
+def test_link_shorteners_count_as_links_however_they_are_capitalised(shortener):
+    assert spam.contains_link(f"Klicka här {shortener}")
+    assert not spam.contains_link(f"Vi ses vid parken.{shortener.split('.')[1]} till dess")
