@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,7 +22,7 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dialogkarta.layers import proposals  # noqa: E402
-from dialogkarta.testing import CHROMIUM, login, make_user  # noqa: E402
+from dialogkarta.testing import lighthouse_layout_shift, login, make_user  # noqa: E402
 from dialogkarta.webmap import db  # noqa: E402
 from dialogkarta.webmap.app import create_app  # noqa: E402
 
@@ -37,20 +36,7 @@ def _seed(app) -> None:
 
 
 def _lighthouse(lighthouse: str, url: str, headers: Path, report: Path, preset: str) -> float:
-    command = [
-        lighthouse,
-        url,
-        "--only-audits=cumulative-layout-shift",
-        f"--extra-headers={headers}",
-        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-        "--output=json",
-        f"--output-path={report}",
-        "--quiet",
-        *(["--preset=desktop"] if preset == "desktop" else []),
-    ]
-    env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": str(report.parent)}
-    subprocess.run(command, env=env, check=True, timeout=300, capture_output=True)
-    result = json.loads(report.read_text())
+    result = lighthouse_layout_shift(lighthouse, url, headers, report, preset)
     if not result["finalDisplayedUrl"].endswith("/planner/"):
         raise SystemExit(f"Lighthouse ended on {result['finalDisplayedUrl']}, not the overlay: not logged in?")
     return result["audits"]["cumulative-layout-shift"]["numericValue"]

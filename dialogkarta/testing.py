@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from .layers import accounts, maintenance
 from .layers.schema import proposals as proposals_table
@@ -240,3 +240,38 @@ def random_points_in(boundary, n: int, seed: int = 1) -> list[tuple[float, float
         inside = shapely.covers(boundary, shapely.points(xy))
         points.extend(map(tuple, xy[inside].tolist()))
     return points[:n]
+
+
+class Statements:
+    """Counts the SQL statements an engine runs inside a ``with`` block (``seen`` holds their text)."""
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement, *_args):
+        self.seen.append(statement)
+
+
+def lighthouse_layout_shift(lighthouse: str, url: str, headers: Path, report: Path, preset: str, timeout: int = 300) -> dict:
+    """Run Lighthouse's layout-shift audit on ``url`` (headers from a JSON file, e.g. a staff cookie); return its report."""
+    command = [
+        lighthouse,
+        url,
+        "--only-audits=cumulative-layout-shift",
+        f"--extra-headers={headers}",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+        "--output=json",
+        f"--output-path={report}",
+        "--quiet",
+        *(["--preset=desktop"] if preset == "desktop" else []),
+    ]
+    env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": str(report.parent)}
+    subprocess.run(command, env=env, check=True, timeout=timeout, capture_output=True)
+    return json.loads(report.read_text())

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
+from dialogkarta.testing import Statements
 from dialogkarta.webmap import api, db
 from tests.live import bearer, seed
 
@@ -118,21 +118,8 @@ def test_a_limit_beyond_the_ogc_maximum_is_lowered_not_refused(client, seeded):
     assert body["numberReturned"] == 6 and body["links"][-1]["rel"] == "collection"
 
 
-class _Statements:
+class _Statements(Statements):
     """Records the SQL the store runs while a request is answered."""
-
-    def __init__(self, engine):
-        self.engine, self.seen = engine, []
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn, _cursor, statement, *_args):
-        self.seen.append(statement)
 
     def full_rows(self) -> list[str]:
         """Statements that read whole proposals (their text), i.e. scan rows rather than count them."""

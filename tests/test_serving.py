@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from dialogkarta.layers import proposals, public_list, store, workflow
 from dialogkarta.layers.schema import proposals as proposals_table
+from dialogkarta.testing import Statements
 from dialogkarta.webmap import api, db
 
 BOX = "13.30,55.60,13.40,55.70"  # holds every seeded proposal
-
-
-class Statements:
-    """Counts the SQL statements an engine runs inside a ``with`` block."""
-
-    def __init__(self, engine):
-        self.engine, self.seen = engine, []
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn, _cursor, statement, *_args):
-        self.seen.append(statement)
 
 
 def _add(app, count: int, start: int = 0) -> None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from dialogkarta.testing import CHROMIUM
+from dialogkarta.testing import lighthouse_layout_shift
 from tests.planner_helpers import PASSWORD, add_proposal, make_user
 
 PLANNER = "planner-cls"
@@ -86,19 +85,6 @@ def test_lighthouse_finds_cumulative_layout_shift_under_a_tenth_on_the_planner_o
     headers = tmp_path / "headers.json"
     headers.write_text(json.dumps({"Cookie": cookie}))  # Lighthouse visits as the logged-in planner
     report = tmp_path / "lighthouse.json"
-    command = [
-        lighthouse,
-        live_server.url + "/planner/",
-        "--only-audits=cumulative-layout-shift",
-        f"--extra-headers={headers}",
-        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-        "--output=json",
-        f"--output-path={report}",
-        "--quiet",
-        *(["--preset=desktop"] if preset == "desktop" else []),
-    ]
-    env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": str(tmp_path)}
-    subprocess.run(command, env=env, check=True, timeout=240, capture_output=True)
-    result = json.loads(report.read_text())
+    result = lighthouse_layout_shift(lighthouse, live_server.url + "/planner/", headers, report, preset, timeout=240)
     assert result["finalDisplayedUrl"].endswith("/planner/")  # not the login page
     assert result["audits"]["cumulative-layout-shift"]["numericValue"] < CLS_BUDGET
