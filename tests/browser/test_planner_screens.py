@@ -42,6 +42,7 @@ def planner_pages(app, values: dict) -> dict[str, str]:
         if rule.endpoint in (
             "planner.api_areas",
             "planner.api_proposals",
+            "planner.api_proposal_map",
             "downloads.planner_export",
             "activity.index_json",
             "planner.table_csv",
