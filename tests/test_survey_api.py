@@ -1,5 +1,8 @@
 """The survey API: open surveys listed, answers with drawn points, lines and areas checked and kept once per browser."""
 
+from datetime import UTC, datetime
+from importlib.resources import files
+
 import pytest
 import shapely
 from sqlalchemy import func, select
@@ -156,3 +159,18 @@ def test_the_grid_threshold_and_cell_size_are_configurable_and_bounded(survey_ap
     assert client.get(f"/api/surveys/{SLUG}/questions/way_to_school/grid?cell=5").status_code == 400
     assert client.get(f"/api/surveys/{SLUG}/questions/safety_overall/grid").status_code == 404  # not a map question
     assert client.get(f"/api/surveys/{SLUG}/questions/nothing/grid").status_code == 404
+
+
+def test_a_survey_closes_at_midnight_on_the_localitys_calendar(app, monkeypatch):
+    from dialogkarta.webmap import surveys as survey_views
+
+    text = (files("dialogkarta.data") / "dalby" / "surveys" / f"{SLUG}.toml").read_text(encoding="utf-8")
+    with app.app_context(), db.transaction() as conn:
+        surveys.save_survey(conn, surveys.parse_survey(text))  # open 2027-03-01 to 2027-04-30
+    answer = {"answers": {"safety_overall": 3}}
+    # 21:30 UTC on the closing day is 23:30 in Stockholm (CEST): still open.
+    monkeypatch.setattr(survey_views, "utcnow", lambda: datetime(2027, 4, 30, 21, 30, tzinfo=UTC))
+    assert app.test_client().post(URL, json=answer).status_code == 201
+    # 22:30 UTC is 00:30 on 1 May in Stockholm, though still 30 April in UTC: closed.
+    monkeypatch.setattr(survey_views, "utcnow", lambda: datetime(2027, 4, 30, 22, 30, tzinfo=UTC))
+    assert app.test_client().post(URL, json=answer).status_code == 409

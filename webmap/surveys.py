@@ -43,6 +43,11 @@ def closed(error: survey_answers.SurveyClosed):
     return error_response(409, error.code, error.message(current_language()))
 
 
+def _today() -> date:
+    """The date on the locality's calendar (``timezone`` in locality.toml): surveys open and close by it."""
+    return db.registry().locality.local(utcnow()).date()
+
+
 def _summary(survey: surveys.Survey, today: date) -> dict:
     return {
         "slug": survey.slug,
@@ -57,7 +62,7 @@ def _summary(survey: surveys.Survey, today: date) -> dict:
 @bp.get("")
 def open_surveys():
     """The surveys open today, each with its title in every language and its URL."""
-    today = date.today()
+    today = _today()
     with db.reading() as conn:
         found = surveys.list_surveys(conn, open_on=today)
     return jsonify({"surveys": [_summary(survey, today) for survey in found]})
@@ -70,7 +75,7 @@ def survey(slug: str):
         found = surveys.get_survey(conn, slug)
     if found is None:
         return error_response(404, "not_found", http_message(404))
-    return jsonify(_summary(found, date.today()) | {"intro": found.intro, "questions": found.definition()["questions"]})
+    return jsonify(_summary(found, _today()) | {"intro": found.intro, "questions": found.definition()["questions"]})
 
 
 @bp.post("/<slug>/responses")
@@ -90,7 +95,7 @@ def respond(slug: str):
         if found is None:
             return error_response(404, "not_found", http_message(404))
         checked = survey_answers.check_answers(found, data.get("answers", {}), registry.boundary(), registry.locality.name)
-        first = survey_answers.save_response(conn, found, token, checked, utcnow(), date.today())
+        first = survey_answers.save_response(conn, found, token, checked, utcnow(), _today())
     response = jsonify({"survey": slug, "updated": not first, "shapes": len(checked.shapes), "repairs": checked.repairs()})
     response.status_code = 201 if first else 200
     if new_token:
