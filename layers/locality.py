@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -90,6 +90,10 @@ class Locality:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(ZoneInfo(self.timezone))
+
+    def today(self, now: datetime | None = None) -> date:
+        """The date on the locality's calendar at ``now`` (this instant by default): surveys open and close by it."""
+        return self.local(now or datetime.now(UTC)).date()
 
     def radius_m(self, kind: str) -> float:
         """Return the radius of the "within N m" count for services of ``kind``."""

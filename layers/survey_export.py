@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from ..geo import shape_joins
+from ..geo.io import frame_to_geojson, write_gpkg
 from ..geo.joins import AreaIndex
 from .export import spreadsheet_text
 from .registry import LayerRegistry
@@ -100,8 +101,6 @@ def _listed(frame: gpd.GeoDataFrame, shape_labels, texts) -> list[str]:
 def write_survey(layers: dict[str, gpd.GeoDataFrame], slug: str, fmt: str, output) -> list[str]:
     """Write the answer layers: one GeoPackage (a layer per question, EPSG:3006), or one GeoJSON/CSV file per
     question in the folder ``output``. Return the names written."""
-    from ..geo.io import frame_to_geojson, write_gpkg
-
     output = Path(output)
     written = []
     if fmt == "gpkg":

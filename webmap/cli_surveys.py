@@ -8,7 +8,6 @@ from flask.cli import with_appcontext
 
 from ..geo.errors import UserError
 from ..layers import survey_export, surveys
-from ..layers.store import utcnow
 from . import db
 
 commands = click.Group(help="Commands registered on the dialogkarta group.")
@@ -42,7 +41,7 @@ def import_command(path):
 @with_appcontext
 def list_command(only_open):
     """List stored surveys: slug, dates, number of questions and title."""
-    today = db.registry().locality.local(utcnow()).date()  # the locality's calendar
+    today = db.registry().locality.today()
     with db.engine().connect() as conn:
         found = surveys.list_surveys(conn, open_on=today if only_open else None)
     for survey in found:

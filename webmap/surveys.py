@@ -45,7 +45,7 @@ def closed(error: survey_answers.SurveyClosed):
 
 def _today() -> date:
     """The date on the locality's calendar (``timezone`` in locality.toml): surveys open and close by it."""
-    return db.registry().locality.local(utcnow()).date()
+    return db.registry().locality.today(utcnow())
 
 
 def _summary(survey: surveys.Survey, today: date) -> dict:
