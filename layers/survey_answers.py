@@ -181,6 +181,28 @@ def save_response(
     return earlier is None
 
 
+def load_response(conn: Connection, survey: Survey, browser_token: str) -> dict | None:
+    """This browser's answers as it sent them (drawn shapes as GeoJSON with their comments), or None."""
+    respondent = hash_token(browser_token)
+    response = conn.execute(
+        select(survey_responses.c.id, survey_responses.c.answers, survey_responses.c.updated_at)
+        .join(surveys, surveys.c.id == survey_responses.c.survey_id)
+        .where(surveys.c.slug == survey.slug, survey_responses.c.respondent == respondent)
+    ).first()
+    if response is None:
+        return None
+    answers: dict = json.loads(response.answers)
+    shapes = conn.execute(
+        select(survey_shapes.c.question_id, survey_shapes.c.geometry, survey_shapes.c.comment)
+        .where(survey_shapes.c.response_id == response.id)
+        .order_by(survey_shapes.c.id)
+    ).all()
+    for shape in shapes:
+        drawn = {"geometry": json.loads(shape.geometry)} | ({"comment": shape.comment} if shape.comment else {})
+        answers.setdefault(shape.question_id, []).append(drawn)
+    return {"answers": answers, "updated_at": response.updated_at}
+
+
 def question_grid(conn: Connection, survey: Survey, question_id: str, cell_m: float, k: int) -> gpd.GeoDataFrame:
     """The public grid of one map question's answers (EPSG:3006 cells of at least ``k`` respondents)."""
     survey_id = conn.execute(select(surveys.c.id).where(surveys.c.slug == survey.slug)).scalar_one()

@@ -58,6 +58,8 @@ REQUIRED = {
     ("surveys.survey", "GET"): None,
     ("surveys.respond", "POST"): None,
     ("surveys.question_grid", "GET"): None,
+    ("surveys.my_response", "GET"): None,
+    ("survey_page.answer", "GET"): None,
     ("api.proposal_map", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,

@@ -622,4 +622,18 @@ def _survey_paths(lang_header: dict) -> dict:
                 },
             }
         },
+        "/surveys/{slug}/responses/mine": {
+            "get": {
+                "operationId": "getMySurveyResponse",
+                "summary": "This browser's response (by its token cookie), to edit it until the survey closes",
+                "parameters": [slug, lang_header],
+                "responses": {
+                    "200": {
+                        "description": "The answers as sent, drawn shapes as {geometry, comment}",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "404": _error("No survey with this slug, or no response from this browser"),
+                },
+            }
+        },
     }

@@ -20,6 +20,7 @@ from . import assets, db
 from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
 from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
 from .i18n import current_language
+from .places import place_list
 from ..lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -59,32 +60,6 @@ def map_parts(lang: str) -> webmap_map.MapParts:
             cache.clear()  # older layer versions are of no use
             cache[key] = webmap_map.render_parts(fmap)
         return cache[key]
-
-
-def place_list(registry, lang: str) -> list[dict]:
-    """Named places for the keyboard path: services, development areas and streets, sorted by name."""
-    places = []
-    for _index, row in registry.services().iterrows():
-        places.append(
-            {
-                "name": row["name"],
-                "kind": kind_label(registry.locality, row["kind"], lang),
-                "lon": row.geometry.x,
-                "lat": row.geometry.y,
-            }
-        )
-    for _index, row in registry.areas().iterrows():
-        point = shapely.point_on_surface(row.geometry)
-        places.append({"name": row["name"], "kind": _("Utvecklingsområde"), "lon": point.x, "lat": point.y})
-    if any(layer.role == "places" for layer in registry):
-        frame = registry.frame(registry.by_role("places").name)
-        kinds = {"street": _("Gata")}
-        for _index, row in frame.iterrows():
-            point = row.geometry if row.geometry.geom_type == "Point" else shapely.point_on_surface(row.geometry)
-            places.append({"name": row["name"], "kind": kinds.get(row.get("kind"), _("Plats")), "lon": point.x, "lat": point.y})
-    boundary = registry.boundary()
-    places = [p for p in places if boundary.covers(shapely.Point(p["lon"], p["lat"]))]
-    return sorted(places, key=lambda p: p["name"].casefold())
 
 
 def client_config(registry, lang: str) -> dict:

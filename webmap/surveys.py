@@ -103,6 +103,20 @@ def respond(slug: str):
     return response
 
 
+@bp.get("/<slug>/responses/mine")
+def my_response(slug: str):
+    """This browser's response, to edit it until the survey closes; 404 when it has not answered."""
+    token, new_token = browser_token()
+    with db.reading() as conn:
+        found = surveys.get_survey(conn, slug)
+        answered = None if found is None or new_token else survey_answers.load_response(conn, found, token)
+    if answered is None:
+        return error_response(404, "not_found", http_message(404))
+    response = jsonify({"survey": slug, "answers": answered["answers"], "updated_at": answered["updated_at"].isoformat()})
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 GRID_CELL_M = 100
 GRID_CELL_RANGE = (25, 1000)
 
