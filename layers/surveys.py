@@ -85,6 +85,11 @@ class Survey:
         return data
 
 
+def in_language(texts: dict, lang: str) -> str:
+    """The text in ``lang``, else Swedish, else any: a survey file may lack a language."""
+    return texts.get(lang) or texts.get("sv") or next(iter(texts.values()), "")
+
+
 class _Lines:
     """Find where a key sits in a TOML text, for error messages: top level or in the n-th ``[[questions]]``."""
 

@@ -60,6 +60,8 @@ REQUIRED = {
     ("surveys.question_grid", "GET"): None,
     ("surveys.my_response", "GET"): None,
     ("survey_page.answer", "GET"): None,
+    ("survey_results.index", "GET"): "planner",
+    ("survey_results.results", "GET"): "planner",
     ("api.proposal_map", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,

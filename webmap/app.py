@@ -97,3 +97,6 @@ def _register_blueprints(app: Flask) -> None:
     from . import survey_page
 
     app.register_blueprint(survey_page.bp)  # /s/<slug>
+    from . import survey_results
+
+    app.register_blueprint(survey_results.bp, url_prefix="/planner/surveys")

@@ -25,7 +25,7 @@ from flask_babel import gettext as _  # noqa: E402
 
 from ..geo.crs import to_metric  # noqa: E402
 from ..layers import report as report_data  # noqa: E402
-from ..layers import workflow  # noqa: E402
+from ..layers import survey_results, surveys, workflow  # noqa: E402
 from ..layers import vocabulary  # noqa: E402
 from . import db  # noqa: E402
 from .i18n import current_language  # noqa: E402
@@ -159,6 +159,16 @@ def _spread_labels(fig: Figure, labels: list) -> None:
         placed.append(box)
 
 
+def survey_rounds(conn, lang: str) -> list[dict]:
+    """The survey rounds with their dates and number of responses (the results are on their own pages)."""
+    counts = survey_results.response_counts(conn)
+    return [
+        {"slug": found.slug, "title": surveys.in_language(found.title, lang), "opens": found.opens, "closes": found.closes,
+         "responses": counts.get(found.slug, 0)}
+        for found in surveys.list_surveys(conn)
+    ]  # fmt: skip
+
+
 def build(conn, registry, lang: str) -> dict:
     """Return the report's figures and charts."""
     records = report_data.load_records(conn, registry.locality.timezone)
@@ -189,6 +199,7 @@ def build(conn, registry, lang: str) -> dict:
         "tables": tables,
         "charts": charts,
         "map_svg": static_map(registry, records, figures["by_area"], _("Förslag och utvecklingsområden")),
+        "surveys": survey_rounds(conn, lang),
         "generated_at": locality.local(datetime.now(UTC)),
     }
 

@@ -15,6 +15,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..layers import surveys
+from ..layers.surveys import in_language
 from ..layers.store import utcnow
 from . import assets, db
 from .i18n import current_language
@@ -28,11 +29,6 @@ else:
 
 bp = Blueprint("survey_page", __name__)
 
-
-
-def in_language(texts: dict, lang: str) -> str:
-    """The text in ``lang``, else Swedish, else any: a survey file may lack a language."""
-    return texts.get(lang) or texts.get("sv") or next(iter(texts.values()), "")
 
 
 def question_view(question: surveys.Question, lang: str) -> dict:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from dialogkarta.layers import activities, accounts, workflow
+from dialogkarta.layers import activities, accounts, surveys, workflow
 from tests.browser.test_resident_map import _axe_source
 from tests.planner_helpers import PASSWORD, add_proposal, feature_point
-from tests.routes import MEETING, route_url
+from tests.routes import MEETING, open_example_survey, route_url
 from dialogkarta.webmap import db
 
 ROLES = ("planner", "moderator", "admin")
@@ -30,7 +30,12 @@ def _seed(app) -> dict:
         workflow.forward(conn, record["id"], "tekniska", departments=departments, role="planner", note="Gäller korsningen")
         workflow.hide(conn, hidden["id"], "Personuppgifter", role="moderator")
         activity_id = activities.create(conn, MEETING, role="planner")
-    return {"public_id": record["public_id"], "activity_id": activity_id}
+        survey = open_example_survey()
+        surveys.save_survey(conn, survey)
+    slug = survey.slug
+    answers = {"travel_mode": ["walk"], "safety_overall": 3, "unsafe_places": {"type": "Point", "coordinates": [lon, lat]}}
+    assert app.test_client().post(f"/api/surveys/{slug}/responses", json={"answers": answers}).status_code == 201
+    return {"public_id": record["public_id"], "activity_id": activity_id, "slug": slug}
 
 
 def planner_pages(app, values: dict) -> dict[str, str]:

@@ -244,6 +244,23 @@ EN = {
     "av slaget": "of the kind",
     "Inget krav": "No requirement",
     "Bekräftad, inte flyttad": "Confirmed, not moved",
+    "antal svarande": "respondents",
+    "Enkäter": "Surveys",
+    "Resultat": "Results",
+    "%(kept)s av %(total)s svarande, filtrerat.": "%(kept)s of %(total)s respondents, filtered.",
+    "%(total)s svarande.": "%(total)s respondents.",
+    "Visa bara de som svarat": "Show only those who answered",
+    "Alla svarande": "All respondents",
+    "Rutstorlek för kartor (m)": "Grid cell size for maps (m)",
+    "Visa": "Show",
+    "Medelvärde": "Mean",
+    "%(shapes)s ritade svar från %(respondents)s svarande.": "%(shapes)s drawn answers from %(respondents)s respondents.",
+    "Flest i en ruta: %(n)s.": "Most in one cell: %(n)s.",
+    "Antal svarande vars ritade svar berör varje ruta om %(cell)s m, SWEREF 99 TM. Personalvy: alla rutor visas; den publika vyn döljer rutor med få svarande.": "Number of respondents whose drawn answers touch each %(cell)s m cell, SWEREF 99 TM. Staff view: every cell is shown; the public view hides cells with few respondents.",
+    "Öppen": "Open",
+    "Svar": "Responses",
+    "Sida för invånare": "Residents' page",
+    "Inga enkäter ännu. Lägg in en med dialogkarta survey import FIL.": "No surveys yet. Add one with dialogkarta survey import FILE.",
 }
 
 HERE = Path(__file__).resolve().parent
