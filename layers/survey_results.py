@@ -45,7 +45,7 @@ class Where:
 
 def filter_choices(survey: Survey) -> list[tuple[Question, str]]:
     """Every answer a cross-filter can pick: each option of a choice question and each step of a scale."""
-    found = []
+    found: list[tuple[Question, str]] = []
     for question in survey.questions:
         if question.type == "choice":
             found.extend((question, option["id"]) for option in question.options)

@@ -30,7 +30,6 @@ else:
 bp = Blueprint("survey_page", __name__)
 
 
-
 def question_view(question: surveys.Question, lang: str) -> dict:
     return {
         "id": question.id,
