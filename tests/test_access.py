@@ -62,6 +62,7 @@ REQUIRED = {
     ("survey_page.answer", "GET"): None,
     ("survey_results.index", "GET"): "planner",
     ("survey_results.results", "GET"): "planner",
+    ("survey_results.export_gpkg", "GET"): "planner",
     ("api.proposal_map", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,

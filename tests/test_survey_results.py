@@ -112,3 +112,18 @@ def test_the_summary_report_lists_each_survey_round_with_its_responses_and_a_lin
     page = planner.get("/planner/report?lang=sv").get_data(as_text=True)
     table = page.split('id="table-surveys"')[1].split("</table>")[0]
     assert f'<a href="/planner/surveys/{SLUG}">Trygghet och vägar i Dalby</a>' in table and "<td>3</td>" in table
+
+
+def test_planners_download_the_drawn_answers_as_a_geopackage_gdal_opens(planner, tmp_path):
+    import pyogrio
+
+    reply = planner.get(f"/planner/surveys/{SLUG}/export.gpkg")
+    assert reply.status_code == 200 and reply.headers["Cache-Control"] == "private, no-store"
+    assert f"filename={SLUG}.gpkg" in reply.headers["Content-Disposition"]
+    path = tmp_path / "download.gpkg"
+    path.write_bytes(reply.data)
+    layers = dict(pyogrio.list_layers(path))
+    assert set(layers) == {f"{SLUG}_unsafe_places", f"{SLUG}_way_to_school", f"{SLUG}_green_spaces"}
+    areas = pyogrio.read_dataframe(path, layer=f"{SLUG}_green_spaces")
+    assert len(areas) == 2 and areas.crs.to_epsg() == 3006
+    assert planner.get("/planner/surveys/finns-inte/export.gpkg").status_code == 404

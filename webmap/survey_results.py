@@ -7,9 +7,13 @@ both parameters are checked, and a bad one is a 400 page saying what is wrong.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import io
+import tempfile
+from pathlib import Path
 
-from ..layers import survey_results, surveys
+from flask import Blueprint, abort, render_template, request, send_file
+
+from ..layers import survey_export, survey_results, surveys
 from . import db, params
 from .auth import login_required
 from .errors import error_response
@@ -71,3 +75,23 @@ def results(slug: str):
         cell_range=CELL_RANGE,
         **data,
     )
+
+
+@bp.get("/<slug>/export.gpkg")
+@login_required(role="planner")
+def export_gpkg(slug: str):
+    """The drawn answers with their joins, a GeoPackage layer per map question in EPSG:3006 (as ``survey export``)."""
+    with db.reading() as conn:
+        found = surveys.get_survey(conn, slug)
+        if found is None:
+            abort(404)
+        layers = survey_export.answer_layers(conn, db.registry(), found)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{slug}.gpkg"
+        survey_export.write_survey(layers, slug, "gpkg", path)
+        data = path.read_bytes()  # read before the folder goes; a survey's answers are a few megabytes at most
+    response = send_file(
+        io.BytesIO(data), mimetype="application/geopackage+sqlite3", as_attachment=True, download_name=f"{slug}.gpkg"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -245,6 +245,7 @@ EN = {
     "Inget krav": "No requirement",
     "Bekräftad, inte flyttad": "Confirmed, not moved",
     "antal svarande": "respondents",
+    "Ladda ner de ritade svaren (GeoPackage, EPSG:3006, med kopplingar)": "Download the drawn answers (GeoPackage, EPSG:3006, with joins)",
     "Enkäter": "Surveys",
     "Resultat": "Results",
     "%(kept)s av %(total)s svarande, filtrerat.": "%(kept)s of %(total)s respondents, filtered.",
