@@ -66,8 +66,13 @@ class CheckedResponse:
             yield question, counts[question] - 1, repair
 
 
-def check_answers(survey: Survey, answers, boundary: BaseGeometry, locality_name: str = "orten") -> CheckedResponse:
-    """Return the checked response, or raise ``InvalidAnswer`` (or a geometry error) for the first wrong answer."""
+def check_answers(
+    survey: Survey, answers, boundary: BaseGeometry, locality_name: str = "orten", consent: bool = False
+) -> CheckedResponse:
+    """Return the checked response, or raise ``InvalidAnswer`` (or a geometry error) for the first wrong answer.
+
+    Background questions are answered only with ``consent``; an answer to one without it is refused.
+    """
     if not isinstance(answers, dict):
         raise InvalidAnswer("answers ska vara ett objekt {fråga: svar}.", "answers must be an object {question: answer}.")
     questions = {question.id: question for question in survey.questions}
@@ -81,6 +86,12 @@ def check_answers(survey: Survey, answers, boundary: BaseGeometry, locality_name
             if question.required:
                 raise InvalidAnswer("Frågan måste besvaras.", "This question must be answered.", field=question.id)
             continue
+        if question.background and not consent:
+            raise InvalidAnswer(
+                "Bakgrundsfrågor sparas bara om du samtycker. Kryssa i samtycket eller lämna frågan tom.",
+                "Background questions are kept only with your consent. Tick the consent or leave the question empty.",
+                field=question.id,
+            )
         if question.type == "map":
             checked.shapes.extend(_shapes(question, value, boundary, locality_name))
         else:

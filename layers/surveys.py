@@ -29,12 +29,14 @@ MAX_OPTIONS = 20
 MAX_DRAWN = 20
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_SURVEY_KEYS = {"slug", "title", "intro", "opens", "closes", "activity", "questions"}
-_QUESTION_KEYS = {"id", "type", "text", "required", "options", "multiple", "geometry", "max_count", "comment", "low", "high"}
+_SURVEY_KEYS = {"slug", "title", "intro", "opens", "closes", "activity", "consent", "questions"}
+_QUESTION_KEYS = {
+    "id", "type", "text", "required", "background", "options", "multiple", "geometry", "max_count", "comment", "low", "high",
+}  # fmt: skip
 _KEYS_BY_TYPE = {
-    "text": set(),
-    "choice": {"options", "multiple"},
-    "scale": {"low", "high"},
+    "text": {"background"},
+    "choice": {"options", "multiple", "background"},
+    "scale": {"low", "high", "background"},
     "map": {"geometry", "max_count", "comment"},
 }
 
@@ -63,6 +65,7 @@ class Question:
     comment: bool = False  # map: a comment per drawn shape
     low: dict = field(default_factory=dict)  # scale: words for 1 and 5
     high: dict = field(default_factory=dict)
+    background: bool = False  # about the respondent (age, household): asked, and kept, only with consent
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Survey:
     closes: date
     questions: tuple[Question, ...]
     activity: int | None = None
+    consent: dict = field(default_factory=dict)  # what a respondent agrees to before background questions
 
     def is_open(self, today: date) -> bool:
         return self.opens <= today <= self.closes
@@ -161,7 +165,15 @@ def parse_survey(text: str) -> Survey:
                 f"frågan {question.id!r} finns redan", f"question {question.id!r} appears twice", lines.of("id", n)
             )
         seen.add(question.id)
-    return Survey(slug, title, intro, opens, closes, questions, activity)
+    background = [n for n, question in enumerate(questions) if question.background]
+    consent = _texts(raw, "consent", lines, None, limit=2000) if "consent" in raw else {}
+    if background and not consent:
+        raise InvalidSurvey(
+            "bakgrundsfrågor kräver en samtyckestext: consent = { sv = ..., en = ... }",
+            "background questions need a consent text: consent = { sv = ..., en = ... }",
+            lines.of("background", background[0]),
+        )
+    return Survey(slug, title, intro, opens, closes, questions, activity, consent)
 
 
 def _question(item, n: int, lines: _Lines) -> Question:
@@ -189,15 +201,23 @@ def _question(item, n: int, lines: _Lines) -> Question:
     required = item.get("required", False)
     if not isinstance(required, bool):
         raise InvalidSurvey("required ska vara true eller false", "required must be true or false", lines.of("required", n))
+    background = _flag(item, "background", lines, n)
+    if background and required:
+        raise InvalidSurvey(
+            "en bakgrundsfråga kan inte vara obligatorisk (den besvaras bara med samtycke)",
+            "a background question cannot be required (it is answered only with consent)",
+            lines.of("required", n),
+        )
     text = _texts(item, "text", lines, n, limit=1000)
     if kind == "choice":
         return Question(
-            question_id, kind, text, required, options=_options(item, lines, n), multiple=_flag(item, "multiple", lines, n)
-        )
+            question_id, kind, text, required, options=_options(item, lines, n), multiple=_flag(item, "multiple", lines, n),
+            background=background,
+        )  # fmt: skip
     if kind == "scale":
         low = _texts(item, "low", lines, n, limit=100) if "low" in item else {}
         high = _texts(item, "high", lines, n, limit=100) if "high" in item else {}
-        return Question(question_id, kind, text, required, low=low, high=high)
+        return Question(question_id, kind, text, required, low=low, high=high, background=background)
     if kind == "map":
         geometry = item.get("geometry")
         if geometry not in GEOMETRIES:
@@ -216,7 +236,7 @@ def _question(item, n: int, lines: _Lines) -> Question:
         return Question(
             question_id, kind, text, required, geometry=geometry, max_count=max_count, comment=_flag(item, "comment", lines, n)
         )
-    return Question(question_id, kind, text, required)
+    return Question(question_id, kind, text, required, background=background)
 
 
 def _options(item: dict, lines: _Lines, n: int) -> tuple:
@@ -297,7 +317,7 @@ def survey_from_definition(data: dict) -> Survey:
     questions = tuple(Question(**{**q, "options": tuple(q["options"])}) for q in data["questions"])
     return Survey(
         data["slug"], data["title"], data["intro"], date.fromisoformat(data["opens"]), date.fromisoformat(data["closes"]),
-        questions, data.get("activity"),
+        questions, data.get("activity"), data.get("consent", {}),
     )  # fmt: skip
 
 

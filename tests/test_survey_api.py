@@ -174,3 +174,21 @@ def test_a_survey_closes_at_midnight_on_the_localitys_calendar(app, monkeypatch)
     # 22:30 UTC is 00:30 on 1 May in Stockholm, though still 30 April in UTC: closed.
     monkeypatch.setattr(survey_views, "utcnow", lambda: datetime(2027, 4, 30, 22, 30, tzinfo=UTC))
     assert app.test_client().post(URL, json=answer).status_code == 409
+
+
+def test_a_background_answer_is_kept_only_with_consent(survey_app):
+    client = survey_app.test_client()
+    without = client.post(URL, json={"answers": {"safety_overall": 3, "age_group": "age_65_plus"}})
+    assert without.status_code == 422 and without.get_json()["error"]["field"] == "age_group"
+    assert stored(survey_app) == (0, [])
+
+    with_consent = client.post(URL, json={"answers": {"safety_overall": 3, "age_group": "age_65_plus"}, "consent": True})
+    assert with_consent.status_code == 201
+    mine = client.get(f"/api/surveys/{SLUG}/responses/mine").get_json()["answers"]
+    assert mine == {"safety_overall": 3, "age_group": "age_65_plus"}
+
+
+@pytest.mark.parametrize("consent", ["yes", 1, None, {}])
+def test_consent_must_be_true_or_false(survey_app, consent):
+    reply = survey_app.test_client().post(URL, json={"answers": {"safety_overall": 3}, "consent": consent})
+    assert reply.status_code == 400 and reply.get_json()["error"]["field"] == "consent"

@@ -36,7 +36,13 @@ def test_the_page_asks_every_question_in_order_with_a_map_and_a_place_list_for_m
         "travel_mode",
         "safety_overall",
         "anything_else",
+        "age_group",
     ]
+    consent = page.index('id="consent"')
+    assert (
+        page.index('id="q-anything_else"') < consent < page.index('id="q-age_group"')
+    )  # background questions come after the consent
+    assert '<fieldset aria-describedby="err-age_group" class="background" disabled>' in page
     assert 'id="map-way_to_school" data-geometry="line"' in page
     assert '<option value="' in page.split('id="pick-green_spaces"')[1].split("</select>")[0]
     assert 'type="checkbox" id="a-travel_mode-bike"' in page and 'type="radio" id="a-safety_overall-5"' in page

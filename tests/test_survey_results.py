@@ -75,7 +75,7 @@ def test_the_results_page_shows_tables_charts_texts_as_text_and_a_grid_map(plann
     assert '<th scope="row">Till fots</th><td>2</td>' in walk_row
     assert "&lt;b&gt;Parkering&lt;/b&gt;" in page and "<b>Parkering</b>" not in page
     assert "2 ritade svar från 2 svarande." in page and "Flest i en ruta: 2." in page
-    assert page.count('<svg role="img"') == 5  # two charts (choice, scale) and three maps
+    assert page.count('<svg role="img"') == 6  # three charts (two choice, one scale) and three maps
 
 
 def test_the_results_page_narrowed_to_those_who_drive(planner):

@@ -79,6 +79,13 @@ def test_a_good_file_keeps_its_order_texts_and_limits():
         (('en = "Parks"', 'en = ""'), 4, "title needs a Swedish (sv) and an English (en) text"),
         (('slug = "parker"', 'slug = "Parker i Dalby"'), 1, "slug is missing or invalid"),
         (("closes = 2027-03-31", "closes = 2027-03-31 ]"), 3, "the file is not valid TOML"),
+        (('type = "scale"', 'type = "scale"\nbackground = true'), 17, "background questions need a consent text"),
+        (('type = "map"', 'type = "map"\nbackground = true'), 10, "background does not belong to a map question"),
+        (
+            ('type = "scale"', 'type = "scale"\nbackground = true\nrequired = true'),
+            18,
+            "a background question cannot be required",
+        ),
     ],
 )
 def test_mistakes_are_refused_with_the_line_and_the_reason(change, line, reason):
@@ -146,3 +153,12 @@ def test_only_open_surveys_are_listed_as_open(engine):
         assert [s.slug for s in list_surveys(conn)] == ["parker", "senare"]
         assert [s.slug for s in list_surveys(conn, open_on=date(2027, 5, 2))] == ["senare"]
         assert list_surveys(conn, open_on=date(2027, 4, 15)) == []
+
+
+def test_a_background_question_comes_with_the_survey_s_consent_text():
+    text = GOOD.replace('type = "scale"', 'type = "scale"\nbackground = true').replace(
+        "closes = 2027-03-31", 'closes = 2027-03-31\nconsent = { sv = "Jag samtycker.", en = "I agree." }'
+    )
+    survey = parse_survey(text)
+    assert [q.id for q in survey.questions if q.background] == ["visits"]
+    assert survey.consent == {"sv": "Jag samtycker.", "en": "I agree."}

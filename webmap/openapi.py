@@ -604,7 +604,13 @@ def _survey_paths(lang_header: dict) -> dict:
                             "schema": {
                                 "type": "object",
                                 "additionalProperties": False,
-                                "properties": {"answers": {"type": "object", "additionalProperties": answer_value}},
+                                "properties": {
+                                    "answers": {"type": "object", "additionalProperties": answer_value},
+                                    "consent": {
+                                        "type": "boolean",
+                                        "description": "true to keep answers to background questions (refused without it)",
+                                    },
+                                },
                             }
                         }
                     },

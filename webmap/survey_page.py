@@ -43,6 +43,7 @@ def question_view(question: surveys.Question, lang: str) -> dict:
         "comment": question.comment,
         "low": in_language(question.low, lang) if question.low else "",
         "high": in_language(question.high, lang) if question.high else "",
+        "background": question.background,
     }
 
 
@@ -57,7 +58,15 @@ def client_config(survey: surveys.Survey, registry, lang: str) -> dict:
             "mine": url_for("surveys.my_response", slug=survey.slug),
         },
         "questions": [
-            {"id": q.id, "type": q.type, "geometry": q.geometry, "max": q.max_count, "comment": q.comment, "multiple": q.multiple}
+            {
+                "id": q.id,
+                "type": q.type,
+                "geometry": q.geometry,
+                "max": q.max_count,
+                "comment": q.comment,
+                "multiple": q.multiple,
+                "background": q.background,
+            }
             for q in survey.questions
         ],
         "map": {"center": [locality.center[1], locality.center[0]], "zoom": locality.zoom, "minZoom": locality.min_zoom},
@@ -101,7 +110,9 @@ def answer(slug: str):
         survey=found,
         title=in_language(found.title, lang),
         intro=in_language(found.intro, lang),
-        questions=[question_view(q, lang) for q in found.questions],
+        questions=[question_view(q, lang) for q in found.questions if not q.background],
+        background=[question_view(q, lang) for q in found.questions if q.background],
+        consent=in_language(found.consent, lang) if found.consent else "",
         is_open=found.is_open(today),
         not_yet=today < found.opens,
         opens=format_date(found.opens, "long"),

@@ -83,18 +83,24 @@ def survey(slug: str):
 def respond(slug: str):
     """Answer a survey: 201 for this browser's first response, 200 when it replaces an earlier one."""
     data = read_json_object()
-    unknown = sorted(set(data) - {"answers"})
+    unknown = sorted(set(data) - {"answers", "consent"})
     if unknown:
         raise BadRequest(
-            _("Okänt fält: %(fields)s. Tillåtna fält: %(allowed)s.", fields=", ".join(unknown), allowed="answers"), unknown[0]
+            _("Okänt fält: %(fields)s. Tillåtna fält: %(allowed)s.", fields=", ".join(unknown), allowed="answers, consent"),
+            unknown[0],
         )
+    consent = data.get("consent", False)
+    if not isinstance(consent, bool):
+        raise BadRequest(_("consent ska vara true eller false."), "consent")
     registry = db.registry()
     token, new_token = browser_token()
     with db.transaction() as conn:
         found = surveys.get_survey(conn, slug)
         if found is None:
             return error_response(404, "not_found", http_message(404))
-        checked = survey_answers.check_answers(found, data.get("answers", {}), registry.boundary(), registry.locality.name)
+        checked = survey_answers.check_answers(
+            found, data.get("answers", {}), registry.boundary(), registry.locality.name, consent=consent
+        )
         first = survey_answers.save_response(conn, found, token, checked, utcnow(), _today())
     response = jsonify({"survey": slug, "updated": not first, "shapes": len(checked.shapes), "repairs": checked.repairs()})
     response.status_code = 201 if first else 200

@@ -63,11 +63,11 @@ def test_on_a_phone_a_line_and_an_area_are_drawn_by_touch_and_stored(survey_serv
     page = phone
     page.goto(f"{survey_server.url}/s/{SLUG}")
     page.wait_for_selector("form[data-ready=true]")
-    expect(page.locator("#survey-progress")).to_have_text("Fråga 1 av 6")
+    expect(page.locator("#survey-progress")).to_have_text("Fråga 1 av 8")  # six questions, the consent, one about the resident
     expect(page.locator("#q-way_to_school")).to_be_hidden()  # one question per screen
 
     page.locator("#q-unsafe_places .next").tap()
-    expect(page.locator("#survey-progress")).to_have_text("Fråga 2 av 6")
+    expect(page.locator("#survey-progress")).to_have_text("Fråga 2 av 8")
     page.locator("#map-way_to_school .leaflet-pm-icon-polyline").tap()
     tap_on_map(page, "way_to_school", [(0.4, 0.8), (0.6, 0.65), (0.85, 0.55), (0.85, 0.55)])  # the last tap again finishes
     expect(page.locator("#drawn-way_to_school .drawn-label")).to_have_text([lambda_text("Linje 1: 3 punkter")])
@@ -83,6 +83,11 @@ def test_on_a_phone_a_line_and_an_area_are_drawn_by_touch_and_stored(survey_serv
     page.locator("#q-travel_mode .next").tap()
     page.locator("label[for=a-safety_overall-4]").tap()
     page.locator("#q-safety_overall .next").tap()
+    page.locator("#q-anything_else .next").tap()
+    expect(page.locator("#a-age_group-age_65_plus")).to_be_hidden()
+    page.locator("label[for=consent]").tap()
+    page.locator("#q-consent .next").tap()
+    page.locator("label[for=a-age_group-age_65_plus]").tap()
     page.locator("#survey-submit").tap()
     expect(page.locator("#survey-status")).to_contain_text("Tack! Dina svar är sparade.")
 
@@ -91,6 +96,7 @@ def test_on_a_phone_a_line_and_an_area_are_drawn_by_touch_and_stored(survey_serv
     line, area = shapes[0][2], shapes[1][2]
     assert len(line.coords) == 3 and len(area.exterior.coords) == 5 and area.is_valid
     assert '"safety_overall": 4' in stored_answers(survey_server.app)[0]
+    assert '"age_group": "age_65_plus"' in stored_answers(survey_server.app)[0]  # answered after the consent
     assert page.errors == []
 
 
@@ -147,3 +153,16 @@ def test_the_survey_page_has_no_accessibility_violations_on_a_phone_or_a_desktop
         found[f"{width}x{height}"] = page.evaluate("axe.run().then(r => r.violations.map(v => v.id + ' (' + v.impact + ')'))")
         context.close()
     assert found == {key: [] for key in found}
+
+
+def test_a_background_question_cannot_be_answered_until_the_consent_is_ticked(survey_server, page):
+    page.goto(f"{survey_server.url}/s/{SLUG}")
+    page.wait_for_selector("form[data-ready=true]")
+    expect(page.locator("#a-age_group-under_18")).to_be_disabled()
+    page.locator("#consent").check()
+    page.locator("#a-age_group-under_18").check()
+    page.locator("#a-safety_overall-3").check()
+    page.locator("#consent").uncheck()  # changed their mind: the background answer is not sent
+    page.locator("#survey-submit").click()
+    expect(page.locator("#survey-status")).to_contain_text("Tack! Dina svar är sparade.")
+    assert "age_group" not in stored_answers(survey_server.app)[0]

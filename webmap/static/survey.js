@@ -169,9 +169,26 @@ function geometryOf(layer) {
   return layer.toGeoJSON().geometry;
 }
 
+function consented() {
+  const box = document.getElementById("consent");
+  return Boolean(box && box.checked);
+}
+
+// Background questions can be answered only after the consent is ticked; unticking it clears nothing but sends nothing.
+function setupConsent() {
+  const box = document.getElementById("consent");
+  if (!box) { return; }
+  const sync = () => {
+    for (const fieldset of form.querySelectorAll("fieldset.background")) { fieldset.disabled = !box.checked; }
+  };
+  box.addEventListener("change", sync);
+  sync();
+}
+
 function answers() {
   const result = {};
   for (const question of config.questions) {
+    if (question.background && !consented()) { continue; }
     if (question.type === "map") {
       const drawn = drawings[question.id].layers.map((item) => (
         question.comment && item.comment.trim() ? {geometry: geometryOf(item.layer), comment: item.comment.trim()}
@@ -193,6 +210,11 @@ function fill(earlier) {
   for (const question of config.questions) {
     const value = earlier[question.id];
     if (value === undefined) { continue; }
+    if (question.background) {
+      const box = document.getElementById("consent");
+      box.checked = true;
+      box.dispatchEvent(new Event("change"));
+    }
     if (question.type === "map") {
       const drawing = drawings[question.id];
       for (const item of value) {
@@ -228,7 +250,7 @@ async function send(event) {
   status.textContent = t("sending");
   button.disabled = true;
   try {
-    const reply = await requestJSON(config.urls.responses, {method: "POST", body: {answers: answers()}});
+    const reply = await requestJSON(config.urls.responses, {method: "POST", body: {answers: answers(), consent: consented()}});
     const lines = [t(reply.updated ? "updated" : "saved")];
     for (const repair of reply.repairs || []) { lines.push(t("repaired", {reason: repair.reason})); }
     status.textContent = lines.join(" ");
@@ -291,6 +313,7 @@ async function start() {
     if (button.classList.contains("previous")) { move(-1); }
   });
   form.addEventListener("submit", send);
+  setupConsent();
   PHONE.addEventListener("change", () => show(current));
   show(0);
   try {
