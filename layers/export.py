@@ -44,7 +44,7 @@ from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
 from . import schema, store
 from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
-from .styles import layer_style, layer_text, proposals_style, proposals_text
+from .styles import LayerText, Style, layer_style, layer_text, proposals_style, proposals_text
 from ..lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -744,3 +744,15 @@ def count_features(engine, registry: LayerRegistry, name: str, audience: Audienc
 def csv_table(header: list[str], rows: Iterable[list], bom: bool = False) -> bytes:
     """A small table (the planner's filtered table) as CSV, every text cell guarded against formulas like the exports."""
     return (BOM if bom else b"") + _csv_chunk([[_csv_value(cell) for cell in row] for row in [header, *rows]])
+
+
+def new_gpkg(path: Path) -> None:
+    """Start a GeoPackage as the exports do (version 1.2, which QGIS 3.22 reads without a warning); add layers after."""
+    _create_gpkg(Path(path))
+
+
+def describe_gpkg(path: Path, styles: dict[str, Style], texts: dict[str, LayerText], now=None) -> None:
+    """Give the tables of a GeoPackage written elsewhere their default QGIS styles and their titles and abstracts."""
+    clock = _StyleClock(now)
+    _write_styles(Path(path), [(table, style, clock.tick()) for table, style in styles.items()])
+    _write_texts(Path(path), texts)

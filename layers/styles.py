@@ -308,6 +308,23 @@ def layer_style(layer: Layer, locality: Locality, lang: str = "sv") -> Style:
     return Style(f"{layer.name} ({locality.name})", qml, sld, _style_description(layer.role))
 
 
+DRAWN_ANSWER_COLOR = "#d94801"  # orange: unlike the plan's layers and the proposals' diamonds
+
+
+def drawn_answers_style(table: str, geometry: str, locality: Locality) -> Style:
+    """A survey's drawn answers in orange; areas half transparent, so where many overlap reads darker."""
+    if geometry == "point":
+        qml = _qml(_single("marker", [_simple_marker("circle", 3, DRAWN_ANSWER_COLOR, "#1a1a1a", 0.3)]))
+        sld = _sld(table, [(table, None, None, _sld_mark("circle", 3, DRAWN_ANSWER_COLOR, "#1a1a1a"))])
+    elif geometry == "line":
+        qml = _qml(_single("line", [_line(DRAWN_ANSWER_COLOR, 0.8)]))
+        sld = _sld(table, [(table, None, None, _sld_line(DRAWN_ANSWER_COLOR))])
+    else:
+        qml = _qml(_single("fill", [_fill(DRAWN_ANSWER_COLOR, 60, DRAWN_ANSWER_COLOR, 0.4)]))
+        sld = _sld(table, [(table, None, None, _sld_polygon(DRAWN_ANSWER_COLOR, 0.25, DRAWN_ANSWER_COLOR))])
+    return Style(f"{table} ({locality.name})", qml, sld, "Ritade enkätsvar i orange / Drawn survey answers in orange")
+
+
 def _style_description(role: str) -> str:
     return {
         "areas": "Färg efter planstatus, som på webbkartan / Coloured by plan status, as on the web map",

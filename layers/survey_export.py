@@ -21,10 +21,12 @@ from sqlalchemy import Connection, select
 from ..geo import shape_joins
 from ..geo.io import frame_to_geojson, write_gpkg
 from ..geo.joins import AreaIndex
-from .export import spreadsheet_text
+from .export import describe_gpkg, new_gpkg, spreadsheet_text
+from .locality import Locality
 from .registry import LayerRegistry
 from .schema import survey_responses, survey_shapes, surveys
-from .surveys import Survey
+from .styles import LayerText, drawn_answers_style
+from .surveys import Survey, in_language
 from ..lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -98,16 +100,28 @@ def _listed(frame: gpd.GeoDataFrame, shape_labels, texts) -> list[str]:
     return ["; ".join(grouped.get(label, [])) for label in frame.index]
 
 
-def write_survey(layers: dict[str, gpd.GeoDataFrame], slug: str, fmt: str, output) -> list[str]:
-    """Write the answer layers: one GeoPackage (a layer per question, EPSG:3006), or one GeoJSON/CSV file per
-    question in the folder ``output``. Return the names written."""
+def write_survey(layers: dict[str, gpd.GeoDataFrame], survey: Survey, fmt: str, output, locality: Locality) -> list[str]:
+    """Write the answer layers: one GeoPackage (a layer per question, EPSG:3006, each with its QGIS style, title
+    and abstract), or one GeoJSON/CSV file per question in the folder ``output``. Return the names written."""
     output = Path(output)
+    slug = survey.slug
     written = []
     if fmt == "gpkg":
         output.unlink(missing_ok=True)
+        new_gpkg(output)
+        questions = {question.id: question for question in survey.questions}
+        styles, texts = {}, {}
         for question, frame in layers.items():
-            write_gpkg(frame, output, layer=f"{slug}_{question}", description=f"Survey {slug}, question {question}")
-            written.append(f"{slug}_{question}")
+            table = f"{slug}_{question}"
+            write_gpkg(frame, output, layer=table, description=f"Survey {slug}, question {question}")
+            styles[table] = drawn_answers_style(table, questions[question].geometry or "point", locality)
+            texts[table] = LayerText(
+                f"{in_language(survey.title, 'sv')}: {in_language(questions[question].text, 'sv')}",
+                f"Ritade svar på enkäten {slug}, fråga {question} ({len(frame)} st). Bara för handläggare. / "
+                f"Drawn answers to survey {slug}, question {question} ({len(frame)}). Staff only.",
+            )
+            written.append(table)
+        describe_gpkg(output, styles, texts)
         return written
     output.mkdir(parents=True, exist_ok=True)
     for question, frame in layers.items():

@@ -33,7 +33,7 @@ def test_the_geopackage_has_a_layer_per_map_question_in_sweref_with_joins(answer
     result = runner.invoke(args=["survey", "export", SLUG, "-o", str(path)])
     assert result.exit_code == 0, result.output
 
-    names = [name for name, _ in pyogrio.list_layers(path)]
+    names = [name for name, _ in pyogrio.list_layers(path) if name != "layer_styles"]
     assert names == [f"{SLUG}_unsafe_places", f"{SLUG}_way_to_school", f"{SLUG}_green_spaces"]
     for name in names:
         info = pyogrio.read_info(path, layer=name)
@@ -68,4 +68,22 @@ def test_a_question_nobody_answered_is_an_empty_layer(app, runner, tmp_path):
     assert app.test_client().post(URL, json={"answers": {"way_to_school": WAY, "safety_overall": 2}}).status_code == 201
     path = tmp_path / "survey.gpkg"
     assert runner.invoke(args=["survey", "export", SLUG, "-o", str(path)]).exit_code == 0
-    assert [pyogrio.read_info(path, layer=name)["features"] for name, _ in pyogrio.list_layers(path)] == [0, 1, 0]
+    layers = [name for name, _ in pyogrio.list_layers(path) if name != "layer_styles"]
+    assert [pyogrio.read_info(path, layer=name)["features"] for name in layers] == [0, 1, 0]
+
+
+def test_each_answer_layer_has_its_qgis_style_and_a_title(answered, runner, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "survey.gpkg"
+    assert runner.invoke(args=["survey", "export", SLUG, "-o", str(path)]).exit_code == 0
+    with closing(sqlite3.connect(path)) as conn:
+        styles = dict(conn.execute("select f_table_name, styleQML from layer_styles where useAsDefault").fetchall())
+        titles = dict(conn.execute("select table_name, identifier from gpkg_contents").fetchall())
+    assert set(styles) == {f"{SLUG}_unsafe_places", f"{SLUG}_way_to_school", f"{SLUG}_green_spaces"}
+    assert all("#d94801" in qml or "217,72,1" in qml for qml in styles.values())  # drawn answers in orange
+    assert (
+        titles[f"{SLUG}_way_to_school"]
+        == "Trygghet och vägar i Dalby: Rita vägen du eller dina barn går eller cyklar till skolan."
+    )

@@ -68,5 +68,5 @@ def export_command(slug, fmt, output):
         if survey is None:
             raise click.ClickException(f"Ingen enkät {slug!r}. / No survey {slug!r}.")
         layers = survey_export.answer_layers(conn, registry, survey)
-    for name in survey_export.write_survey(layers, slug, fmt, output):
+    for name in survey_export.write_survey(layers, survey, fmt, output, registry.locality):
         click.echo(f"wrote {name}")

@@ -88,7 +88,7 @@ def export_gpkg(slug: str):
         layers = survey_export.answer_layers(conn, db.registry(), found)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{slug}.gpkg"
-        survey_export.write_survey(layers, slug, "gpkg", path)
+        survey_export.write_survey(layers, found, "gpkg", path, db.registry().locality)
         data = path.read_bytes()  # read before the folder goes; a survey's answers are a few megabytes at most
     response = send_file(
         io.BytesIO(data), mimetype="application/geopackage+sqlite3", as_attachment=True, download_name=f"{slug}.gpkg"
