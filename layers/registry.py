@@ -103,6 +103,12 @@ class LayerRegistry:
         finally:
             self._checked.versions = previous
 
+    def checked_versions(self) -> dict[str, int] | None:
+        """Return the versions this thread's ``checked`` block read (None outside one, or without a store: ``{}``)."""
+        if self.engine is None:
+            return {}
+        return getattr(self._checked, "versions", None)
+
     def current_version(self, name: str) -> int:
         """Return the layer's current version in the store (``layer_store.BUNDLED`` when never imported)."""
         self.get(name)

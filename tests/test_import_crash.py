@@ -184,3 +184,27 @@ def test_a_proposal_joined_while_a_layer_is_imported_is_stored_with_joins_of_the
         with engine.connect() as conn:
             stored = store.get_proposal(conn, record["public_id"])["area_ids"]
         assert stored == real_compute(db.registry(), [around])[0]["area_ids"] == ["mitt"]
+
+
+def test_a_proposal_prepared_before_an_import_commits_is_stored_with_the_new_layers_joins(app, tmp_path):
+    """The API joins before its transaction; an import committing in between makes the store step join again."""
+    from dialogkarta.layers import proposals
+
+    with app.app_context():
+        engine, registry = db.engine(), db.registry()
+        around = (13.3514, 55.6652)
+        data = {"lon": around[0], "lat": around[1], "category": "traffic", "title": "Före importen", "description": "förberett"}
+        with registry.checked():
+            prepared = proposals.prepare(registry, data)
+        assert "mitt" not in prepared.joins["area_ids"]
+        layer_import.import_layer(
+            _plan(tmp_path / "new.gpkg", around, "mitt", 300.0),
+            registry,
+            "development-areas",
+            engine,
+            mapping={"id": "PLAN_ID", "name": "PLANNAMN"},
+        )
+        with engine.begin() as conn:
+            record = proposals.store_prepared(conn, registry, prepared)
+        with engine.connect() as conn:
+            assert store.get_proposal(conn, record["public_id"])["area_ids"] == ["mitt"]

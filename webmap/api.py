@@ -345,8 +345,9 @@ def create_proposal():
     registry = db.registry()
     lang = current_language()
     with registry.checked():  # the layers' versions asked once for the checks and the answer's words
+        prepared = submission.prepare(registry, data, hold_links=current_app.config["HOLD_LINKS"])  # before the writers' queue
         with db.transaction() as conn:
-            record = submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
+            record = submission.store_prepared(conn, registry, prepared)
         feature = proposal_feature(record, registry, lang, own=True)
     response = geojson_response(feature, status=201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
