@@ -219,8 +219,9 @@ def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False) -> Pr
     """Validate and join one submission without touching the store; raise ``InvalidProposal``/``GeoError``.
 
     Inside ``registry.checked()`` the layer versions used are recorded, so ``store_prepared`` can
-    tell whether a layer import committed in between. This is the CPU-heavy part of a POST, kept
-    outside the writers' queue.
+    tell whether a layer import committed in between (the JSON API checks against the versions this
+    process has cached, ``registry.cached_versions()``, which costs no query). This is the CPU-heavy
+    part of a POST, kept outside the writers' queue.
     """
     trapped = spam.is_honeypot_filled(data)
     fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
@@ -231,19 +232,21 @@ def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False) -> Pr
 
 def store_prepared(
     conn: Connection, registry: LayerRegistry, prepared: Prepared, role: str = "resident", now=None
-) -> ProposalRecord:
-    """Store a prepared submission in ``conn``'s transaction; return the record (see ``submit``).
+) -> tuple[ProposalRecord, dict[str, int] | None]:
+    """Store a prepared submission in ``conn``'s transaction; return the record (see ``submit``) and
+    the layer versions it was checked against (for the answer's words: ``registry.checked(versions=...)``).
 
     The layers are held first; if their versions are no longer the ones the submission was
     checked and joined against (an import committed since), it is prepared again under the held ones.
     """
     if prepared.trapped:
-        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role)
+        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role), prepared.versions
     layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
     with registry.checked(conn):  # the versions held, read once
-        if registry.checked_versions() != prepared.versions:
+        held = registry.checked_versions()
+        if held != prepared.versions:
             prepared = prepare(registry, prepared.data, prepared.hold_links)
-        return _store(conn, registry, prepared, role, now)
+        return _store(conn, registry, prepared, role, now), held
 
 
 def submit(

@@ -151,6 +151,8 @@ def test_a_post_stores_a_proposal_in_few_statements(app):
     assert len(writes) <= 7 and not [s for s in writes if s.startswith("DELETE")], first_lines
     reads = [s for s in sql.seen if s.startswith("SELECT") and "layer_versions" not in s and "pg_advisory" not in s]
     assert reads == [], first_lines  # only the layers' versions (and, on PostgreSQL, the shared hold on them)
+    versions = [s for s in sql.seen if s.startswith("SELECT") and "layer_versions" in s]
+    assert len(versions) == 1, first_lines  # once, in the transaction: the joins before it used the cached layers
     body = response.get_json()["properties"]
     with app.app_context(), db.reading() as conn:
         stored = store.get_proposal(conn, body["public_id"])

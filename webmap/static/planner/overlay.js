@@ -129,6 +129,9 @@ function drawPoints() {
     }
   }
   document.body.setAttribute("data-map-mode", answer.mode);
+  if (mapAnswer && !performance.getEntriesByName("dialogkarta:overlay-map-drawn").length) {
+    performance.mark("dialogkarta:overlay-map-drawn");  // for bench/map_page.py
+  }
   if (heatLayer) { map.removeLayer(heatLayer); heatLayer = null; }
   if (heatToggle.checked && L.heatLayer) {
     const weight = (f) => (answer.mode === "clusters" ? f.properties.count : 1);
@@ -194,6 +197,9 @@ async function refresh() {
   takePage(data);
   styleAreas();
   showFilterState();
+  if (!performance.getEntriesByName("dialogkarta:overlay-table-drawn").length) {
+    performance.mark("dialogkarta:overlay-table-drawn");
+  }
   document.body.setAttribute("data-overlay-ready", "1");
 }
 async function start() {
