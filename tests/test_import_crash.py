@@ -220,7 +220,9 @@ def test_a_post_after_another_process_imported_a_layer_is_joined_against_the_new
     with app.app_context():
         elsewhere = LayerRegistry(db.registry().locality, db.engine())  # as the CLI in another process would
         plan = _plan(tmp_path / "new.gpkg", around, "mitt", 300.0)
-        layer_import.import_layer(plan, elsewhere, "development-areas", db.engine(), mapping={"id": "PLAN_ID", "name": "PLANNAMN"})
+        layer_import.import_layer(
+            plan, elsewhere, "development-areas", db.engine(), mapping={"id": "PLAN_ID", "name": "PLANNAMN"}
+        )
     response = client.post("/api/proposals", json=data)
     assert response.status_code == 201 and response.get_json()["properties"]["area_ids"] == ["mitt"]
     with app.app_context(), db.reading() as conn:
