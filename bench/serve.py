@@ -2,7 +2,8 @@
 
 Seeds a SQLite store with N proposals and their joins (``bench/export.py``'s store builder), then
 serves it with ``dialogkarta serve`` (waitress, 8 threads) and with gunicorn (3 gthread workers x 4
-threads), one after the other on a loopback port, rate limits off. For each server it prints, as
+threads), one after the other on a loopback port, rate limits off (one client address), the link hold on as
+in production. For each server it prints, as
 median [range] over ``--repeat`` runs of ``--seconds`` each:
 
 - neighbourhood bbox GET: a random ~200 m box, the first page (default limit), at 16 and 64 connections;
@@ -209,7 +210,6 @@ def start_server(kind: str, folder: Path, database: Path, python: str = PYTHON) 
         "DIALOGKARTA_INSTANCE_PATH": str(folder / "instance"),
         "DIALOGKARTA_SECRET_KEY": "bench-serve",
         "DIALOGKARTA_RATELIMIT_ENABLED": "false",
-        "DIALOGKARTA_HOLD_LINKS": "false",
     }
     if kind == "waitress":
         command = [str(Path(python).with_name("dialogkarta")), "serve", "--port", str(port), "--threads", "8"]
