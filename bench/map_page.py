@@ -9,9 +9,11 @@ context (cold browser cache). Prints the median and range (min–max) of:
   (``performance.mark("dialogkarta:proposals-loaded")``: clusters or points), and DOM interactive;
 - bytes transferred for that first view (every response the page received, HTML, scripts, styles,
   icons and the map's JSON, as Chromium counted them), and what gzip (level 6) would make of the same
-  responses, since this branch sends them uncompressed;
+  responses (the server compresses what the browser accepts, so the first figure is already compressed);
 - the first view's ``/api/proposals/map`` answer: raw and gzip bytes, server time cold (the store
-  version just changed, the cached table and grid rebuilt) and warm.
+  version just changed, the cached table and grid rebuilt) and warm;
+- the planner overlay's first view, logged in, each load in a fresh context: time until its markers
+  and the first page of its table are drawn (performance marks), and the bytes transferred.
 
 Tiles point at an address that answers nothing, as in the tests. Not part of the test run.
 
@@ -84,6 +86,7 @@ def measure(n: int, repeat: int, workdir: Path) -> dict:
     def touch():  # a write the store's version sees, as a planner's status change would make
         with app.app_context(), db.transaction() as conn:
             conn.execute(update(proposals).where(proposals.c.id == 2).values(updated_at=store.utcnow()))
+            store.note_changes(conn, [2])
 
     interactive, dom, transferred, zipped, counts, map_paths = [], [], [], [], set(), []
     with sync_playwright() as playwright:
@@ -111,6 +114,7 @@ def measure(n: int, repeat: int, workdir: Path) -> dict:
             transferred.append(raw_bytes)
             zipped.append(gzip_bytes)
             context.close()
+        planner = _planner_first_views(app, browser, base, repeat)
         browser.close()
     first_view = map_paths[0]
     body, _ = fetch(first_view)
@@ -132,7 +136,43 @@ def measure(n: int, repeat: int, workdir: Path) -> dict:
         "cold": cold,
         "warm": warm,
         "path": first_view,
+        "planner": planner,
     }
+
+
+def _planner_first_views(app, browser, base: str, repeat: int) -> dict:
+    """Load the planner overlay ``repeat`` times, logged in, each in a fresh context (cold cache, a session cookie)."""
+    from dialogkarta.testing import PASSWORD, make_user
+
+    make_user(app, "bench")
+    login = browser.new_context()
+    page = login.new_page()
+    page.goto(base + "/planner/login")
+    page.fill("#username", "bench")
+    page.fill("#password", PASSWORD)
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_selector("body[data-overlay-ready='1']", timeout=120_000)
+    session = login.storage_state()
+    login.close()
+    interactive, map_drawn, table_drawn, transferred, modes = [], [], [], [], set()
+    for _ in range(repeat):
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=session)
+        page = context.new_page()
+        received: list = []
+        page.on("requestfinished", _collector(received))
+        page.goto(base + "/planner/")
+        page.wait_for_selector("body[data-overlay-ready='1'][data-map-mode]", timeout=120_000)
+        marks = [
+            page.evaluate(f"performance.getEntriesByName('dialogkarta:overlay-{what}-drawn')[0].startTime")
+            for what in ("map", "table")
+        ]
+        map_drawn.append(marks[0])
+        table_drawn.append(marks[1])
+        interactive.append(max(marks))
+        modes.add(page.evaluate("document.body.dataset.mapMode"))
+        transferred.append(sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in list(received)))
+        context.close()
+    return {"interactive": interactive, "map": map_drawn, "table": table_drawn, "transferred": transferred, "modes": modes}
 
 
 def main() -> None:
@@ -142,8 +182,8 @@ def main() -> None:
     options = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="dialogkarta-bench-"))
     os.environ["HOME"] = str(workdir)  # Chromium's caches and crash reports
+    print(machine_line(), flush=True)
     results = [measure(n, options.repeat, workdir) for n in options.sizes]
-    print(machine_line())
     for r in results:
         print(f"\n{r['n']} proposals; first view {r['path']}: {', '.join(r['shown'])}")
         print(
@@ -157,6 +197,14 @@ def main() -> None:
         )
         print(f"  /api/proposals/map after a write (cold):  {_spread([t * 1000 for t in r['cold']])} ms, {options.repeat} runs")
         print(f"  /api/proposals/map cached (warm):         {_spread([t * 1000 for t in r['warm']])} ms, 20 requests")
+        planner = r["planner"]
+        print(f"  planner overlay, first view ({', '.join(sorted(planner['modes']))}), logged in, {options.repeat} cold loads:")
+        print(f"    interactive (markers and table drawn):  {_spread(planner['interactive'])} ms; target < 1500 ms")
+        print(f"    markers drawn / first table page drawn: {_spread(planner['map'])} / {_spread(planner['table'])} ms")
+        print(
+            f"    bytes transferred:                      {_spread([b / 1024 for b in planner['transferred']])} KB; target < 300 KB"
+        )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 def _collector(into: list):

@@ -9,6 +9,7 @@ proposals in one transaction). Median and range (min–max) of ``--repeat`` runs
 
     python bench/registry.py
     python bench/registry.py --proposals 100000 --repeat 5
+    python bench/registry.py --joins-only --repeat 5   # the per-call figures only
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--proposals", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--joins-only", action="store_true", help="only the per-call figures, not the import")
     args = parser.parse_args()
 
     from dialogkarta.layers import layer_import, proposals
@@ -102,6 +104,19 @@ def main() -> None:
                 for _ in range(args.repeat)
             ]
             print(f"{label:>24}: frame() {_spread(frame)} µs/call, joins for one proposal {_spread(joins)} µs")
+            if registry.engine is not None:
+                with registry.checked():  # as a POST joins: the layers' versions asked once, before
+                    held = [
+                        per_call_us(
+                            lambda registry=registry, point=point: proposals.compute_joins(registry, point), args.calls // 5
+                        )
+                        for _ in range(args.repeat)
+                    ]
+                print(
+                    f"{'SQLite store, as a POST':>24}: joins for one proposal {_spread(held)} µs (versions asked once, outside)"
+                )
+        if args.joins_only:
+            return
 
         registry = LayerRegistry(locality, engine)
         seed_store(engine, registry, args.proposals)

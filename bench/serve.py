@@ -2,7 +2,8 @@
 
 Seeds a SQLite store with N proposals and their joins (``bench/export.py``'s store builder), then
 serves it with ``dialogkarta serve`` (waitress, 8 threads) and with gunicorn (3 gthread workers x 4
-threads), one after the other on a loopback port, rate limits off. For each server it prints, as
+threads), one after the other on a loopback port, rate limits off (one client address), the link hold on as
+in production. For each server it prints, as
 median [range] over ``--repeat`` runs of ``--seconds`` each:
 
 - neighbourhood bbox GET: a random ~200 m box, the first page (default limit), at 16 and 64 connections;
@@ -11,13 +12,17 @@ median [range] over ``--repeat`` runs of ``--seconds`` each:
 - POST /api/proposals with 50 clients;
 - a mixed run, 50 clients, 90 % bbox GETs and 10 % POSTs (latency of each kind).
 
-Requests per second, p50 and p99 latency, non-2xx count. The load generator is a small asyncio
+Requests per second, p50 and p99 latency, non-2xx count, and the server's CPU time (its processes'
+user + system time from /proc) per request, which other work on the machine disturbs less. The load generator is a small asyncio
 HTTP/1.1 client on keep-alive connections in this process; its own CPU use (per cent of one core)
 is printed with each figure, since it shares the machine's cores with the server. The machine
-line gives the load average at the start and the end. Not part of the test run.
+line gives the load average at the start and the end. ``--peer-python`` measures another install's
+servers (say main's checkout in a second venv) in the same run, alternating, with ratios. Not part of
+the test run.
 
     python bench/serve.py                          # N = 100 000, 3 runs of 5 s per figure
     python bench/serve.py --n 20000 --repeat 5 --servers gunicorn
+    python bench/serve.py --store seeded.sqlite --only POST --repeat 5   # only the POST figure
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from export import build_store, machine_line  # noqa: E402
 
-from dialogkarta.testing import GUNICORN, PYTHON, proposal  # noqa: E402
+from dialogkarta.testing import PYTHON, proposal  # noqa: E402
 
 # Dalby's built-up centre: boxes are drawn around points in it, so they hold proposals.
 CENTRE = (13.352, 55.666)
@@ -154,14 +159,31 @@ SCENARIOS = [
 ]
 
 
-def measure(port: int, clients: int, seconds: float, job) -> dict:
+def server_cpu(pid: int) -> float:
+    """Return the CPU seconds (user + system) a server process and its workers have used so far (Linux /proc)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def measure(port: int, clients: int, seconds: float, job, pid: int | None = None) -> dict:
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    served = server_cpu(pid) if pid else 0.0
     started = time.perf_counter()
     results = asyncio.run(_run_clients(port, clients, seconds, job))
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
-    out = {"client_cpu": 100 * cpu / wall}
+    requests = sum(len(rows) for rows in results.values())
+    out = {"client_cpu": 100 * cpu / wall, "server_cpu_ms": 1000 * (server_cpu(pid) - served) / max(requests, 1) if pid else 0.0}
     for kind, rows in results.items():
         latencies = sorted(latency for _status, latency in rows)
         out[kind] = {
@@ -180,7 +202,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(kind: str, folder: Path, database: Path) -> tuple[subprocess.Popen, int]:
+def start_server(kind: str, folder: Path, database: Path, python: str = PYTHON) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     env = {
         **os.environ,
@@ -188,12 +210,21 @@ def start_server(kind: str, folder: Path, database: Path) -> tuple[subprocess.Po
         "DIALOGKARTA_INSTANCE_PATH": str(folder / "instance"),
         "DIALOGKARTA_SECRET_KEY": "bench-serve",
         "DIALOGKARTA_RATELIMIT_ENABLED": "false",
-        "DIALOGKARTA_HOLD_LINKS": "false",
     }
     if kind == "waitress":
-        command = [str(Path(PYTHON).with_name("dialogkarta")), "serve", "--port", str(port), "--threads", "8"]
+        command = [str(Path(python).with_name("dialogkarta")), "serve", "--port", str(port), "--threads", "8"]
     else:
-        command = [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "3", "--threads", "4", "--worker-class", "gthread"]
+        command = [
+            str(Path(python).with_name("gunicorn")),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+        ]
         command += ["--backlog", "1024", "--no-control-socket", "dialogkarta.webmap.app:create_app()"]
     log = open(folder / f"{kind}.log", "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -232,6 +263,29 @@ def _spread(values: list[float], digits: int = 0) -> str:
     return f"{fmt.format(statistics.median(values))} [{fmt.format(min(values))}–{fmt.format(max(values))}]"
 
 
+def _print_figures(label: str, runs: list[dict], peer: list[dict] | None = None) -> None:
+    for kind_of_request in ("GET", "POST"):
+        rows = [run[kind_of_request] for run in runs if kind_of_request in run]
+        if not rows:
+            continue
+        line = (
+            f"  {label}: {kind_of_request} {_spread([r['rate'] for r in rows])} /s, "
+            f"p50 {_spread([r['p50'] for r in rows], 1)} ms, p99 {_spread([r['p99'] for r in rows], 1)} ms, "
+            f"non-2xx {sum(r['errors'] for r in rows)}, "
+            f"client CPU {_spread([run['client_cpu'] for run in runs])} % of a core, "
+            f"server CPU {_spread([run['server_cpu_ms'] for run in runs], 2)} ms per request"
+        )
+        others = [run[kind_of_request] for run in peer or [] if kind_of_request in run]
+        if others:
+            rate = statistics.median(r["rate"] for r in rows) / statistics.median(r["rate"] for r in others)
+            p99 = statistics.median(r["p99"] for r in rows) / statistics.median(r["p99"] for r in others)
+            cpu = statistics.median(run["server_cpu_ms"] for run in runs) / statistics.median(
+                run["server_cpu_ms"] for run in peer or []
+            )
+            line += f"; against the peer: rate x{rate:.2f}, p99 x{p99:.2f}, server CPU per request x{cpu:.2f}"
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -239,6 +293,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--servers", default="waitress,gunicorn")
     parser.add_argument("--store", help="an SQLite file built by an earlier run (copied, never changed)")
+    parser.add_argument("--only", default="", help="run only the scenarios whose label contains this text (e.g. POST)")
+    parser.add_argument(
+        "--peer-python",
+        help="the Python of another install (e.g. a venv with main's checkout): its servers are measured too, "
+        "runs alternating with this one's, and each figure gets a ratio against the peer",
+    )
     options = parser.parse_args()
     print(machine_line())
     with tempfile.TemporaryDirectory(prefix="dk-serve-") as tmp:
@@ -248,29 +308,32 @@ def main() -> None:
             started = time.perf_counter()
             build_store(f"sqlite:///{seeded}", options.n)
             print(f"store with {options.n} proposals and their joins built in bulk in {time.perf_counter() - started:.1f} s")
+        pythons = {"this": PYTHON, **({"peer": options.peer_python} if options.peer_python else {})}
         for kind in options.servers.split(","):
-            database = folder / f"{kind}.sqlite"
-            shutil.copy(seeded, database)
-            process, port = start_server(kind, folder, database)
+            servers = {}
             try:
-                print(f"\n{kind}: first requests (each worker reads its list) took {warm(port):.1f} s")
-                figures: dict[str, list[dict]] = {}
+                for name, python in pythons.items():
+                    database = folder / f"{kind}-{name}.sqlite"
+                    shutil.copy(seeded, database)
+                    servers[name] = start_server(kind, folder, database, python)
+                    print(
+                        f"\n{kind} ({name}: {python}): first requests (each worker reads its list) took {warm(servers[name][1]):.1f} s"
+                    )
+                figures: dict[str, dict[str, list[dict]]] = {name: {} for name in servers}
                 for _run in range(options.repeat):
                     for label, clients, job in SCENARIOS:
-                        figures.setdefault(label, []).append(measure(port, clients, options.seconds, job))
-                for label, runs in figures.items():
-                    for kind_of_request in ("GET", "POST"):
-                        rows = [run[kind_of_request] for run in runs if kind_of_request in run]
-                        if not rows:
+                        if options.only not in label:
                             continue
-                        print(
-                            f"  {label}: {kind_of_request} {_spread([r['rate'] for r in rows])} /s, "
-                            f"p50 {_spread([r['p50'] for r in rows], 1)} ms, p99 {_spread([r['p99'] for r in rows], 1)} ms, "
-                            f"non-2xx {sum(r['errors'] for r in rows)}, "
-                            f"client CPU {_spread([run['client_cpu'] for run in runs])} % of a core"
-                        )
+                        for name, (process, port) in servers.items():
+                            figures[name].setdefault(label, []).append(measure(port, clients, options.seconds, job, process.pid))
+                for name in servers:
+                    print(f"{kind}, {name}:")
+                    for label, runs in figures[name].items():
+                        _print_figures(label, runs, figures["peer"][label] if name == "this" and "peer" in figures else None)
             finally:
-                stop_server(process)
+                for process, _port in servers.values():
+                    stop_server(process)
+            print(f"load average after {kind}: {os.getloadavg()[0]:.1f}")
     print(
         f"\nload average at the end: {os.getloadavg()[0]:.1f}; median [range] of {options.repeat} runs of {options.seconds:g} s"
     )

@@ -16,8 +16,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 
 from .layers import accounts, maintenance
 from .layers.schema import proposals as proposals_table
@@ -257,6 +258,63 @@ class Statements:
 
     def _record(self, _conn, _cursor, statement, *_args):
         self.seen.append(statement)
+
+
+class UnversionedWrites:
+    """Watches every engine for a transaction that changes what the lists and maps show without bumping the version.
+
+    The public list (``layers.public_list``) and the map caches (``layers.map_view``) trust
+    ``store.list_version``; that holds only if every write of the application's own code to the
+    tables they read happens in a transaction that calls ``store.note_changes`` (or starts a new
+    epoch). ``violations`` lists the offending statements; writes made by test or benchmark code
+    itself (bulk seeding) are not the application's and are left alone.
+    """
+
+    WATCHED = ("proposals", "supports", "proposal_areas", "proposal_services")
+    _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+    def __init__(self):
+        root = Path(__file__).resolve().parents[1]
+        self.application = tuple(str(root / folder) + os.sep for folder in ("layers", "webmap"))
+        self.violations: list[str] = []
+
+    def __enter__(self) -> "UnversionedWrites":
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        event.listen(Engine, "commit", self._commit)
+        event.listen(Engine, "rollback", self._forget)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(Engine, "before_cursor_execute", self._statement)
+        event.remove(Engine, "commit", self._commit)
+        event.remove(Engine, "rollback", self._forget)
+
+    def _statement(self, conn, _cursor, statement, *_args) -> None:
+        match = self._WRITE.match(statement)
+        if not match:
+            return
+        table = match.group(1).lower()
+        if table == "store_version":
+            conn.info["dk_versioned"] = True
+        elif table in self.WATCHED and self._from_application():
+            conn.info.setdefault("dk_writes", []).append(" ".join(statement.split())[:120])
+
+    def _from_application(self) -> bool:
+        frame: FrameType | None = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(self.application):
+                return True
+            frame = frame.f_back
+        return False
+
+    def _commit(self, conn) -> None:
+        if conn.info.get("dk_writes") and not conn.info.get("dk_versioned"):
+            self.violations.extend(conn.info["dk_writes"])
+        self._forget(conn)
+
+    def _forget(self, conn) -> None:
+        conn.info.pop("dk_writes", None)
+        conn.info.pop("dk_versioned", None)
 
 
 def lighthouse_layout_shift(lighthouse: str, url: str, headers: Path, report: Path, preset: str, timeout: int = 300) -> dict:

@@ -36,6 +36,7 @@ else:
 
 WORKERS = -1  # scipy: use every core
 FEW_POINTS = 64  # up to this many points are counted point by point, without a cell grid or worker threads
+MEASURE_ALL_MAX = 20_000  # with at most this many services, a few points are measured against every one (no tree)
 CELL_M = 25.0  # cell size of the area and nearest-of-kind searches; join_all's one grid for all three joins
 NEAREST_CANDIDATES = 8  # services asked per cell centre; a cell with more within reach asks for all
 COUNT_CANDIDATES = 32  # the same for counts within a radius
@@ -79,6 +80,10 @@ class AreaIndex:
         """
         if len(xy) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if grid is None and len(xy) <= FEW_POINTS:  # a new proposal: ask the tree for the points themselves
+            point_pos, area_pos = self.tree.query(shapely.points(xy), predicate="intersects")
+            order = np.lexsort((area_pos, point_pos))
+            return point_pos[order], area_pos[order]
         grid = grid if grid is not None else _Grid(xy, self.cell_m)
         boxes = shapely.box(*grid.corners.T, *(grid.corners + grid.size).T)
         cell_pos, area_pos = self.tree.query(boxes)
@@ -109,6 +114,10 @@ class ServiceIndex:
             mask = kinds == kind
             self._trees[kind] = spatial.cKDTree(xy[mask])
             self._ids[kind] = ids[mask]
+        # Every service, grouped by kind in layer order, for measuring a few points against all at once.
+        self._all_x = np.concatenate([self._trees[kind].data[:, 0] for kind in self.kinds]) if self.kinds else np.zeros(0)
+        self._all_y = np.concatenate([self._trees[kind].data[:, 1] for kind in self.kinds]) if self.kinds else np.zeros(0)
+        self._starts = np.cumsum([0] + [self._trees[kind].n for kind in self.kinds])[:-1]
 
     def _select(self, kinds) -> list:
         if kinds is None:
@@ -160,6 +169,16 @@ class ServiceIndex:
         Services at the same distance resolve as in ``nearest``: the one listed first.
         """
         found: list[list[tuple[str, object, float]]] = [[] for _ in range(len(xy))]
+        if 0 < len(self._all_x) <= MEASURE_ALL_MAX:
+            for point, (x, y) in enumerate(xy.tolist()):
+                squared = np.square(x - self._all_x) + np.square(y - self._all_y)
+                nearest = np.minimum.reduceat(squared, self._starts)
+                # Of services at the same distance the one listed first: the first position holding its kind's minimum.
+                hits = np.flatnonzero(squared == np.repeat(nearest, np.diff(np.r_[self._starts, len(squared)])))
+                first = hits[np.searchsorted(hits, self._starts)] - self._starts
+                for kind, position, metres in zip(self.kinds, first.tolist(), np.sqrt(nearest).tolist()):
+                    found[point].append((kind, self._ids[kind][position], metres))
+            return found
         for kind in self.kinds:
             distances, positions = self._trees[kind].query(xy, k=[1, 2])
             for point, ((metres, runner_up), (position, _)) in enumerate(zip(distances.tolist(), positions.tolist())):
@@ -197,6 +216,16 @@ class ServiceIndex:
         bad = {kind: radius for kind, radius in radii.items() if not radius >= 0}
         if bad:
             raise ValueError(f"radii must be non-negative numbers of metres, got {bad!r}")
+        if len(xy) <= FEW_POINTS and 0 < len(self._all_x) <= MEASURE_ALL_MAX:
+            radius_each = np.repeat([radii[kind] for kind in self.kinds], np.diff(np.r_[self._starts, len(self._all_x)]))
+            counts = np.array(
+                [
+                    np.add.reduceat(np.hypot(x - self._all_x, y - self._all_y) <= radius_each, self._starts)
+                    for x, y in xy.tolist()
+                ],
+                dtype=np.int64,
+            ).reshape(len(xy), len(self.kinds))
+            return {kind: counts[:, column] for column, kind in enumerate(self.kinds)}
         if len(xy) <= FEW_POINTS:
             return {kind: _count_within_few(self._trees[kind], xy, radius) for kind, radius in radii.items()}
         grids = {radius: _radius_grid(xy, radius) for radius in set(radii.values())}

@@ -48,8 +48,13 @@ _CACHED_GRIDS = 24  # grids kept in all (the least recently used goes): a fine z
 
 
 def store_version(conn: Connection) -> tuple:
-    """Return the value the map caches are keyed on: it moves whenever a proposal could have changed."""
-    return store.data_fingerprint(conn)
+    """Return the value the map caches are keyed on: it moves whenever a proposal could have changed.
+
+    The store's list version (one primary-key read): every write to the proposals, their supports
+    or their joins calls ``store.note_changes`` in its transaction, which the whole test suite
+    checks (``dialogkarta.testing.UnversionedWrites``).
+    """
+    return store.list_version(conn)
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,14 @@ class MapView:
         if point_rows is not None:
             answer["features"] = self._points(conn, table, point_rows)
         return answer
+
+    def records(self, conn: Connection) -> list[dict]:
+        """Return the planner's proposal records (``report.load_records``), read once per store version (do not mutate)."""
+        assert self.planner, "only the planner's view keeps records"
+        with self._lock:
+            self._select(conn, {})  # reads them again when the store's version moved
+            assert self._records is not None
+            return self._records
 
     # ------------------------------------------------------------------ cache
     def _select(self, conn: Connection, filters: dict) -> tuple[MapTable, _Selection]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Connection
@@ -201,6 +202,53 @@ def compute_joins(registry: LayerRegistry, lonlat: list[tuple[float, float]]) ->
     return results
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A submission validated and joined, not yet stored: what ``prepare`` hands ``store_prepared``."""
+
+    data: dict
+    fields: dict
+    joins: JoinResult
+    held: bool
+    trapped: bool
+    hold_links: bool
+    versions: dict[str, int] | None  # the layer versions the checks and joins used (None: not known)
+
+
+def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False) -> Prepared:
+    """Validate and join one submission without touching the store; raise ``InvalidProposal``/``GeoError``.
+
+    Inside ``registry.checked()`` the layer versions used are recorded, so ``store_prepared`` can
+    tell whether a layer import committed in between (the JSON API checks against the versions this
+    process has cached, ``registry.cached_versions()``, which costs no query). This is the CPU-heavy
+    part of a POST, kept outside the writers' queue.
+    """
+    trapped = spam.is_honeypot_filled(data)
+    fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
+    held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
+    joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
+    return Prepared(data, fields, joins, held, trapped, hold_links, registry.checked_versions())
+
+
+def store_prepared(
+    conn: Connection, registry: LayerRegistry, prepared: Prepared, role: str = "resident", now=None
+) -> tuple[ProposalRecord, dict[str, int] | None]:
+    """Store a prepared submission in ``conn``'s transaction; return the record (see ``submit``) and
+    the layer versions it was checked against (for the answer's words: ``registry.checked(versions=...)``).
+
+    The layers are held first; if their versions are no longer the ones the submission was
+    checked and joined against (an import committed since), it is prepared again under the held ones.
+    """
+    if prepared.trapped:
+        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role), prepared.versions
+    layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
+    with registry.checked(conn):  # the versions held, read once
+        held = registry.checked_versions()
+        if held != prepared.versions:
+            prepared = prepare(registry, prepared.data, prepared.hold_links)
+        return _store(conn, registry, prepared, role, now), held
+
+
 def submit(
     conn: Connection, registry: LayerRegistry, data: dict, role: str = "resident", now=None, hold_links: bool = False
 ) -> ProposalRecord:
@@ -209,16 +257,19 @@ def submit(
     With ``hold_links`` a proposal whose text contains a link is stored hidden, ``hidden_reason``
     ``pending_review``, until a moderator publishes it (the record says so: ``hidden`` is true).
     A filled honeypot field (a bot) is validated and joined like any proposal, so its answer looks
-    the same, but nothing is stored.
+    the same, but nothing is stored. (The JSON API calls ``prepare`` before its transaction and
+    ``store_prepared`` inside it, so the joins do not hold up other writers.)
     """
-    trapped = spam.is_honeypot_filled(data)
-    fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
-    held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
-    if trapped:
-        return _unstored_record(fields, compute_joins(registry, [(fields["lon"], fields["lat"])])[0], now or store.utcnow(), role)
+    if spam.is_honeypot_filled(data):
+        prepared = prepare(registry, data, hold_links)
+        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role)
     layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
     with registry.checked(conn):  # the versions held, read once for both indexes
-        joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
+        return _store(conn, registry, prepare(registry, data, hold_links), role, now)
+
+
+def _store(conn: Connection, registry: LayerRegistry, prepared: Prepared, role: str, now) -> ProposalRecord:
+    fields, joins, held = prepared.fields, prepared.joins, prepared.held
     locality = registry.locality
     routing = route(
         locality.routing,

@@ -81,17 +81,19 @@ class LayerRegistry:
         return self._generation
 
     @contextmanager
-    def checked(self, conn: Connection | None = None) -> Iterator["LayerRegistry"]:
+    def checked(self, conn: Connection | None = None, versions: dict[str, int] | None = None) -> Iterator["LayerRegistry"]:
         """Ask the store for every layer's version once; inside, this thread's layer uses take those.
 
         One query for an operation that uses several layers (a proposal: boundary, areas,
         services). Pass the transaction's ``conn`` after ``layer_store.hold_layers`` so the
-        versions are the ones held until its commit.
+        versions are the ones held until its commit, or ``versions`` already read (no query).
         """
         if self.engine is None:
             yield self
             return
-        if conn is None:
+        if versions is not None:
+            versions = dict(versions)
+        elif conn is None:
             with self.engine.connect() as own:
                 versions = layer_store.current_versions(own)
         else:
@@ -102,6 +104,20 @@ class LayerRegistry:
             yield self
         finally:
             self._checked.versions = previous
+
+    def cached_versions(self) -> dict[str, int]:
+        """Return the versions of the imported layers this process has cached (no query; they may be outdated).
+
+        For work that is checked against the held versions before it counts (``proposals.store_prepared``).
+        """
+        with self._lock:
+            return {name: version for name, version in self._versions.items() if version != layer_store.BUNDLED}
+
+    def checked_versions(self) -> dict[str, int] | None:
+        """Return the versions this thread's ``checked`` block read (None outside one, or without a store: ``{}``)."""
+        if self.engine is None:
+            return {}
+        return getattr(self._checked, "versions", None)
 
     def current_version(self, name: str) -> int:
         """Return the layer's current version in the store (``layer_store.BUNDLED`` when never imported)."""

@@ -89,6 +89,9 @@ SHORTENERS = frozenset(
 )
 # Full stops that browsers accept between the labels of a domain name (NFKC leaves U+3002 as it is).
 _DOTS = {ord("\u3002"): "."}
+_SOFT_HYPHEN, _FIRST_CF_PAST_LATIN = "\u00ad", "\u0600"  # U+00AD is the one format (Cf) character below U+0600
+# Each alternative of _SCHEME_OR_MARKUP needs one of these: a text without them is not searched at all.
+_SCHEME_OR_MARKUP_NEEDS = ("://", "www", "<", "[url", "](")
 
 
 @functools.cache
@@ -100,6 +103,8 @@ def normalise(text: str) -> str:
     """Return ``text`` as a reader sees it: NFKC, invisible format characters (zero-width space,
     joiners, soft hyphen, bidi controls, BOM) removed, ideographic full stops as dots."""
     text = unicodedata.normalize("NFKC", text)
+    if not text or (max(text) < _FIRST_CF_PAST_LATIN and _SOFT_HYPHEN not in text):
+        return text  # most text: below U+0600 the soft hyphen is the only format character (nothing to remove or translate)
     return "".join(c for c in text if unicodedata.category(c) != "Cf").translate(_DOTS)
 
 
@@ -123,7 +128,8 @@ def contains_link(*texts: str | None) -> bool:
         if not text:
             continue
         text = normalise(text)
-        if _SCHEME_OR_MARKUP.search(text):
+        lower = text.lower()
+        if any(needed in lower for needed in _SCHEME_OR_MARKUP_NEEDS) and _SCHEME_OR_MARKUP.search(text):
             return True
         if any(_is_link_name(m.group(1), m.group(2)) for m in _NAME.finditer(text)):
             return True

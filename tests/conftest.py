@@ -15,6 +15,7 @@ from dialogkarta.layers.schema import metadata
 from dialogkarta.layers.store import init_db, make_engine
 from flask.testing import FlaskCliRunner
 
+from dialogkarta.testing import UnversionedWrites
 from dialogkarta.webmap.app import create_app
 from dialogkarta.cli import cli as dialogkarta_cli
 
@@ -38,6 +39,18 @@ def fresh_database_url(tmp_path, filename: str) -> str:
     metadata.drop_all(engine)
     engine.dispose()
     return TEST_DATABASE_URL
+
+
+@pytest.fixture(autouse=True)
+def every_list_write_is_versioned():
+    """Across the whole suite: the application never changes a listed table without ``store.note_changes``.
+
+    The lists and map caches each process keeps follow ``store.list_version`` alone; a write that
+    forgot to bump it would leave them stale in every other process (see ``UnversionedWrites``).
+    """
+    with UnversionedWrites() as watch:
+        yield watch
+    assert not watch.violations, f"written without store.note_changes in the transaction: {watch.violations}"
 
 
 @pytest.fixture

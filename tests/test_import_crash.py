@@ -184,3 +184,46 @@ def test_a_proposal_joined_while_a_layer_is_imported_is_stored_with_joins_of_the
         with engine.connect() as conn:
             stored = store.get_proposal(conn, record["public_id"])["area_ids"]
         assert stored == real_compute(db.registry(), [around])[0]["area_ids"] == ["mitt"]
+
+
+def test_a_proposal_prepared_before_an_import_commits_is_stored_with_the_new_layers_joins(app, tmp_path):
+    """The API joins before its transaction; an import committing in between makes the store step join again."""
+    from dialogkarta.layers import proposals
+
+    with app.app_context():
+        engine, registry = db.engine(), db.registry()
+        around = (13.3514, 55.6652)
+        data = {"lon": around[0], "lat": around[1], "category": "traffic", "title": "Före importen", "description": "förberett"}
+        with registry.checked():
+            prepared = proposals.prepare(registry, data)
+        assert "mitt" not in prepared.joins["area_ids"]
+        layer_import.import_layer(
+            _plan(tmp_path / "new.gpkg", around, "mitt", 300.0),
+            registry,
+            "development-areas",
+            engine,
+            mapping={"id": "PLAN_ID", "name": "PLANNAMN"},
+        )
+        with engine.begin() as conn:
+            record, _held = proposals.store_prepared(conn, registry, prepared)
+        with engine.connect() as conn:
+            assert store.get_proposal(conn, record["public_id"])["area_ids"] == ["mitt"]
+
+
+def test_a_post_after_another_process_imported_a_layer_is_joined_against_the_new_one(app, client, tmp_path):
+    """The API joins against this process's cached layers first; the held versions in its transaction say they are old."""
+    from dialogkarta.layers.registry import LayerRegistry
+
+    around = (13.3514, 55.6652)
+    data = {"lon": around[0], "lat": around[1], "category": "traffic", "title": "Efter importen", "description": "ny plan"}
+    assert client.post("/api/proposals", json=data).status_code == 201  # this process caches the bundled layers
+    with app.app_context():
+        elsewhere = LayerRegistry(db.registry().locality, db.engine())  # as the CLI in another process would
+        plan = _plan(tmp_path / "new.gpkg", around, "mitt", 300.0)
+        layer_import.import_layer(
+            plan, elsewhere, "development-areas", db.engine(), mapping={"id": "PLAN_ID", "name": "PLANNAMN"}
+        )
+    response = client.post("/api/proposals", json=data)
+    assert response.status_code == 201 and response.get_json()["properties"]["area_ids"] == ["mitt"]
+    with app.app_context(), db.reading() as conn:
+        assert store.get_proposal(conn, response.get_json()["properties"]["public_id"])["area_ids"] == ["mitt"]

@@ -267,3 +267,27 @@ def test_no_services_or_no_kinds_give_no_columns(services):
     points = points_at((0, 0), (10, 10))
     assert nearest_services(points, services.iloc[:0]).shape == (2, 0)
     assert nearest_services(points, services, kinds=[]).shape == (2, 0)
+
+
+@pytest.mark.parametrize("measure_all", [True, False], ids=["measured against every service", "asked of each kind's tree"])
+def test_a_few_points_get_the_batch_answer_whichever_way_they_are_measured(monkeypatch, measure_all):
+    from dialogkarta.geo import joins
+    from dialogkarta.geo.crs import metric_xy
+    from dialogkarta.geo.joins import ServiceIndex
+
+    monkeypatch.setattr(joins, "MEASURE_ALL_MAX", 20_000 if measure_all else 0)
+    rng = np.random.default_rng(11)
+    spots = [shapely.Point(x, y) for x, y in np.round(rng.uniform(-500, 500, (40, 2)))] + [shapely.Point(50, 50)] * 2
+    kinds = ["school", "shop", "bus_stop"] * 14
+    services = metric_frame(spots, id=[f"s{i}" for i in range(len(spots))], kind=kinds)
+    points = points_at((0, 0), (50, 0), (100, 100), *np.round(rng.uniform(-600, 600, (20, 2))), crs="EPSG:3006")
+    index, xy = ServiceIndex(services), metric_xy(points)
+    batch = index.nearest(points)
+    one_by_one = index.nearest_each_xy(xy)
+    for kind in index.kinds:
+        assert [{k: s for k, s, _ in found}[kind] for found in one_by_one] == list(batch[f"{kind}_id"])
+        assert [{k: m for k, _, m in found}[kind] for found in one_by_one] == pytest.approx(list(batch[f"{kind}_m"]))
+    radius = {"school": 250.0, "shop": 141.4213562373095, "bus_stop": 400.0}.__getitem__
+    few = index.count_within_radii_xy(xy, radius)
+    for kind in index.kinds:
+        assert list(few[kind]) == list(index.count_within_xy(xy, radius(kind), kinds=[kind])[kind])

@@ -169,3 +169,31 @@ def test_a_planner_deletes_only_their_own_saved_filters(app, client, seeded):
 
 def test_clean_query_keeps_only_filter_parameters_in_a_fixed_order():
     assert saved_filters.clean_query("?date_to=2026-04-01&x=1&category=traffic&status=") == "category=traffic&date_to=2026-04-01"
+
+
+def test_the_overlay_table_comes_a_page_at_a_time_with_the_total_and_area_counts_of_every_match(anna, seeded):
+    first = anna.get("/planner/api/proposals?limit=2").get_json()
+    assert (first["total"], first["numberReturned"], first["offset"]) == (4, 2, 0)
+    assert first["area_counts"]["kvarnskon-vattenrannan"] == 4  # counted over every match, not the page
+    walked, page = [f["properties"]["public_id"] for f in first["features"]], first
+    while page["links"]:
+        (link,) = [link for link in page["links"] if link["rel"] == "next"]
+        page = anna.get(link["href"]).get_json()
+        walked += [f["properties"]["public_id"] for f in page["features"]]
+    assert sorted(walked) == sorted(seeded["traffic"] + [seeded["other"]]) and len(set(walked)) == 4
+    filtered = anna.get("/planner/api/proposals?category=traffic&limit=2").get_json()
+    assert filtered["total"] == 3 and "category=traffic" in filtered["links"][0]["href"]
+
+
+def test_the_overlay_tables_default_page_is_bounded(anna, seeded, monkeypatch):
+    from dialogkarta.webmap import planner
+
+    monkeypatch.setattr(planner, "TABLE_LIMIT_DEFAULT", 3)
+    body = anna.get("/planner/api/proposals").get_json()
+    assert (body["total"], body["numberReturned"]) == (4, 3) and body["links"]
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=10001", "limit=x", "offset=-1"])
+def test_a_bad_page_of_the_overlay_table_is_refused_with_a_reason(anna, seeded, query):
+    response = anna.get(f"/planner/api/proposals?{query}")
+    assert response.status_code == 400 and response.get_json()["error"]["field"] in ("limit", "offset")

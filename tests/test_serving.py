@@ -151,6 +151,8 @@ def test_a_post_stores_a_proposal_in_few_statements(app):
     assert len(writes) <= 7 and not [s for s in writes if s.startswith("DELETE")], first_lines
     reads = [s for s in sql.seen if s.startswith("SELECT") and "layer_versions" not in s and "pg_advisory" not in s]
     assert reads == [], first_lines  # only the layers' versions (and, on PostgreSQL, the shared hold on them)
+    versions = [s for s in sql.seen if s.startswith("SELECT") and "layer_versions" in s]
+    assert len(versions) == 1, first_lines  # once, in the transaction: the joins before it used the cached layers
     body = response.get_json()["properties"]
     with app.app_context(), db.reading() as conn:
         stored = store.get_proposal(conn, body["public_id"])
@@ -160,40 +162,69 @@ def test_a_post_stores_a_proposal_in_few_statements(app):
     }
 
 
+def test_a_write_to_a_listed_table_without_a_new_version_is_caught(app, every_list_write_is_versioned):
+    """The suite-wide guard behind ``map_view.store_version``: it does notice a forgotten ``note_changes``."""
+    _add(app, 1)
+    assert every_list_write_is_versioned.violations == []
+    with app.app_context(), db.transaction() as conn:
+        store.save_joins(conn, 1, [], [], note=False)  # the application's own code, the version left alone
+    assert [s.split()[0] for s in every_list_write_is_versioned.violations] == ["DELETE", "DELETE"]
+    every_list_write_is_versioned.violations.clear()
+    with app.app_context(), db.transaction() as conn:
+        store.save_joins(conn, 1, [], [])
+    assert every_list_write_is_versioned.violations == []
+
+
 # ------------------------------------------------------------- two worker processes, one store
 @pytest.mark.concurrency
 def test_every_worker_lists_a_proposal_once_its_write_is_acknowledged(tmp_path):
+    """Interleaved writes and reads across two worker processes: no missing proposal, no stale count, in list and map."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from dialogkarta.testing import Gunicorn, proposal, public_id_of, request
 
     server = Gunicorn(tmp_path, workers=2, threads=4).start()
-    acknowledged: set[str] = set()
+    acknowledged: dict[str, int] = {}  # public id -> supports acknowledged
     lock = threading.Lock()
     problems: list[str] = []
 
-    def listed() -> set[str]:
-        ids, url = set(), "/api/proposals?limit=10000"
+    def listed() -> dict[str, int]:
+        supports, url = {}, "/api/proposals?limit=10000"
         while url:
             status, body = request("GET", server.port, url)
             assert status == 200, body
-            ids |= {feature["id"] for feature in body["features"]}
+            supports |= {feature["id"]: feature["properties"]["support_count"] for feature in body["features"]}
             url = next((link["href"].split(f":{server.port}", 1)[1] for link in body["links"] if link["rel"] == "next"), None)
-        return ids
+        return supports
+
+    def mapped() -> set[str]:
+        status, body = request("GET", server.port, "/api/proposals/map?bbox=13.2,55.5,13.5,55.8&zoom=14")
+        assert status == 200 and body["complete"], body
+        return {feature["properties"]["public_id"] for feature in body["features"]}
 
     def client(n: int) -> None:
         for i in range(15):
             status, body = request("POST", server.port, "/api/proposals", proposal(n * 100 + i))
             assert status == 201, body
+            public_id = public_id_of(body)
             with lock:
-                acknowledged.add(public_id_of(body))
+                acknowledged[public_id] = 0
+            if i % 3 == 0:  # a support changes a listed proposal in place
+                status, body = request("POST", server.port, f"/api/proposals/{public_id}/support", {})
+                assert status in (200, 201), body
+                with lock:
+                    acknowledged[public_id] = 1
             for _ in range(2):  # two reads: with two workers busy, they are not always the same one
                 with lock:
-                    expected = set(acknowledged)
-                missing = expected - listed()
-                if missing:
-                    problems.append(f"{len(missing)} acknowledged proposals missing from a list")
+                    expected = dict(acknowledged)
+                seen = listed()
+                missing = set(expected) - set(seen)
+                stale = [p for p, count in expected.items() if p in seen and seen[p] < count]
+                if missing or stale:
+                    problems.append(f"{len(missing)} acknowledged proposals missing from a list, {len(stale)} stale")
+                if set(expected) - mapped():
+                    problems.append("acknowledged proposals missing from the map")
 
     try:
         listed()  # both workers may have their list already; the writes come as deltas

@@ -54,10 +54,24 @@ DALBY = {"lon": 13.3514, "lat": 55.6652, "category": "traffic"}
         ("Org.nr 212000-1124, tel.nr 046-35 50 00", False),
         ("Kyrkan byggdes ca 1100 e.Kr. och renoverades 3.5 gånger, bl.a. 1870.", False),
         ("Det kostar 25 kr. Tack!", False),
+        # Swedish text around markup and schemes in capitals (the searches a text is spared need these)
+        ("BÄNKAR, BESÖK WWW.EXAMPLE.SE", True),
+        ("Bänk vid dammen <A HREF='x'>här</A>", True),
+        ("Läs på HTTPS://lund.se/dalby, tack", True),
+        ("Förslag om träd längs åkanten [URL=x]", True),
     ],
 )
 def test_contains_link(text, is_link):
     assert spam.contains_link(text) is is_link
+
+
+def test_below_u0600_the_soft_hyphen_is_the_only_invisible_character_normalise_removes():
+    """``normalise`` skips its character-by-character pass for such text; this Python's Unicode must agree."""
+    import unicodedata
+
+    assert [c for c in map(chr, range(0x600)) if unicodedata.category(c) == "Cf"] == ["\u00ad"]
+    assert spam.normalise("Bänk\u00advid åkanten") == "Bänkvid åkanten"
+    assert spam.normalise("Träd längs åkanten") == "Träd längs åkanten"
 
 
 def test_a_link_in_any_of_the_texts_counts_even_after_an_empty_one():

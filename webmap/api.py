@@ -344,9 +344,13 @@ def create_proposal():
     check_submission_types(data)
     registry = db.registry()
     lang = current_language()
-    with registry.checked():  # the layers' versions asked once for the checks and the answer's words
-        with db.transaction() as conn:
-            record = submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
+    # Checked and joined before the writers' queue, against the layers this process has cached; the
+    # transaction holds the layers and joins again only if an import has changed them since.
+    with registry.checked(versions=registry.cached_versions()):
+        prepared = submission.prepare(registry, data, hold_links=current_app.config["HOLD_LINKS"])
+    with db.transaction() as conn:
+        record, held = submission.store_prepared(conn, registry, prepared)
+    with registry.checked(versions=held):  # the answer's words from the layers it was stored with
         feature = proposal_feature(record, registry, lang, own=True)
     response = geojson_response(feature, status=201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])

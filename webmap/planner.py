@@ -92,6 +92,7 @@ def index(status: int = 200, query: str | None = None):
             "proposalsIn": _("Förslag i %(area)s"),
             "count": _("antal förslag"),
             "matching": _("%(n)s förslag matchar filtret."),
+            "shown": _("Tabellen visar %(shown)s av %(n)s."),
             "cluster": _("%(count)s förslag"),
             "clusterOne": _("1 förslag"),
         },
@@ -124,13 +125,25 @@ def api_areas():
     return Response(areas[["id", "name", "status", "geometry"]].to_json(drop_id=True), mimetype="application/geo+json")
 
 
+TABLE_LIMIT_DEFAULT = 500  # the overlay's table: rows per page, and the most a page may ask for
+TABLE_LIMIT_MAX = 10_000
+
+
 @bp.get("/api/proposals")
 @login_required(read_only=True)
 def api_proposals():
-    """GeoJSON of the proposals matching the filters, with counts per development area."""
+    """One page of the proposals matching the filters (``limit``, ``offset``, a ``next`` link while more match),
+    with their total and the counts per development area of all of them."""
     filters = {name: request.args.get(name) or None for name in report_data.FILTERS}
+    try:
+        limit = params.parse_int("limit", request.args.get("limit"), TABLE_LIMIT_DEFAULT, 1, TABLE_LIMIT_MAX)
+        offset = params.parse_int("offset", request.args.get("offset"), 0, 0, params.MAX_OFFSET)
+    except params.ParameterError as error:
+        message = error.message(current_language())
+        return jsonify({"error": {"code": "bad_request", "field": error.field, "message": message}}), 400
+    assert limit is not None and offset is not None
     with db.reading() as conn:
-        records = report_data.load_records(conn, db.registry().locality.timezone)
+        records = planner_map_view().records(conn)  # cached per store version, shared with the overlay's map
     try:
         selected = report_data.filter_records(records, **filters)
     except ValueError as error:
@@ -153,12 +166,19 @@ def api_proposals():
                 "url": url_for("planner.proposal", public_id=r["public_id"]),
             },
         }
-        for r in selected
+        for r in selected[offset : offset + limit]
     ]
+    links = []
+    if offset + limit < len(selected):
+        args = {key: value for key, value in request.args.items() if key not in ("limit", "offset")}
+        links.append({"rel": "next", "href": url_for("planner.api_proposals", **args, limit=limit, offset=offset + limit)})
     body = {
         "type": "FeatureCollection",
         "features": features,
-        "total": len(features),
+        "total": len(selected),
+        "numberReturned": len(features),
+        "offset": offset,
+        "links": links,
         "area_counts": report_data.area_counts(selected, area_ids),
     }
     return Response(orjson.dumps(body), mimetype="application/geo+json")

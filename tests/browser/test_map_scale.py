@@ -99,6 +99,13 @@ def test_the_planners_overlay_draws_clusters_then_points(crowded, page):
     page.click("form.login-form button[type=submit]")
     page.wait_for_selector("body[data-map-mode=clusters]", timeout=30_000)
     assert sum(cluster_counts(page)) == 100_000  # hidden ones too
+    from dialogkarta.webmap.planner import TABLE_LIMIT_DEFAULT
+
+    rows = page.locator("#proposal-table tbody tr")
+    expect(rows).to_have_count(TABLE_LIMIT_DEFAULT, timeout=30_000)  # the table comes a page at a time
+    expect(page.locator("#table-shown")).to_contain_text("100000")
+    page.click("#table-more")
+    expect(rows).to_have_count(2 * TABLE_LIMIT_DEFAULT)
     lon, lat = crowded["points"][1]
     name = page.locator(".overlay-map .folium-map").get_attribute("id")
     page.evaluate(f"([lat, lon]) => window['{name}'].setView([lat, lon], 18, {{animate: false}})", [lat, lon])

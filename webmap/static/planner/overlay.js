@@ -1,6 +1,6 @@
 /* Planner overlay: filters redraw the proposals, the choropleth of development areas, the heat
-   map and the table together. The table and the area counts come from /planner/api/proposals; the
-   map's markers from /planner/api/proposals/map for the viewport (all points for a small set, the
+   map and the table together. The table comes from /planner/api/proposals a page at a time ("show
+   more" follows its next link), with the total and the area counts of every match; the map's markers from /planner/api/proposals/map for the viewport (all points for a small set, the
    view's points, or grid clusters with counts; js/viewport.js). Data is written with textContent only. */
 import {config} from "../js/config.js";
 import {requestJSON} from "../js/http.js";
@@ -18,9 +18,11 @@ const heatToggle = document.getElementById("heat-toggle");
 const csvLink = document.getElementById("table-csv");
 const bulkIds = document.getElementById("bulk-ids");
 const bulkSubmit = document.getElementById("bulk-submit");
+const moreButton = document.getElementById("table-more");
+const shownEl = document.getElementById("table-shown");
 const labels = config.labels;
 const areaNames = {};
-let areaLayer = null, areaCounts = {}, features = [], mapAnswer = null, view = null;
+let areaLayer = null, areaCounts = {}, features = [], mapAnswer = null, view = null, total = 0, nextUrl = null, generation = 0;
 const pointLayer = L.layerGroup().addTo(map);
 let heatLayer = null;
 const COLORS = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"];
@@ -78,11 +80,24 @@ function styleAreas() {
     legend.appendChild(item);
   });
 }
-function showArea(id) {
+/* An area's proposals are asked of the server (the table holds only the pages loaded so far); an area
+   filter in the form still applies, as it did when the panel listed the table's rows. */
+async function showArea(id) {
+  const params = new URLSearchParams(query());
+  const filterArea = params.get("area");
+  params.set("area", id);
+  let data;
+  try {
+    data = await requestJSON(config.proposalsUrl + "?" + params.toString());
+  } catch (error) {
+    countEl.textContent = error.message;
+    return;
+  }
+  const inBoth = data.features.filter((f) => !filterArea || f.properties.area_ids.indexOf(filterArea) >= 0);
   panel.textContent = "";
   panel.appendChild(el("h2", t("proposalsIn", {area: areaNames[id] || id})));
   const list = el("ul", null, {"id": "area-proposals"});
-  for (const f of features.filter((f) => f.properties.area_ids.indexOf(id) >= 0)) {
+  for (const f of inBoth) {
     const li = el("li");
     li.appendChild(el("a", f.properties.title, {href: f.properties.url}));
     li.appendChild(document.createTextNode(" – " + (labels.statuses[f.properties.status] || f.properties.status)));
@@ -114,6 +129,9 @@ function drawPoints() {
     }
   }
   document.body.setAttribute("data-map-mode", answer.mode);
+  if (mapAnswer && !performance.getEntriesByName("dialogkarta:overlay-map-drawn").length) {
+    performance.mark("dialogkarta:overlay-map-drawn");  // for bench/map_page.py
+  }
   if (heatLayer) { map.removeLayer(heatLayer); heatLayer = null; }
   if (heatToggle.checked && L.heatLayer) {
     const weight = (f) => (answer.mode === "clusters" ? f.properties.count : 1);
@@ -122,9 +140,8 @@ function drawPoints() {
                             {radius: 25, blur: 20, minOpacity: 0.3, max: most}).addTo(map);
   }
 }
-function drawTable() {
-  tbody.textContent = "";
-  for (const f of features) {
+function drawTable(rows) {
+  for (const f of rows) {
     const p = f.properties, tr = el("tr", null, {"data-public-id": p.public_id});
     const title = el("td");
     title.appendChild(el("a", p.title, {href: p.url}));
@@ -137,8 +154,32 @@ function drawTable() {
     tr.appendChild(el("td", p.created_at.slice(0, 10)));
     tbody.appendChild(tr);
   }
+  shownEl.textContent = features.length < total ? t("shown", {shown: features.length, n: total}) : "";
+  moreButton.hidden = !nextUrl;
+}
+function takePage(data) {
+  features = features.concat(data.features);
+  const next = (data.links || []).find((link) => link.rel === "next");
+  nextUrl = next ? next.href : null;
+  drawTable(data.features);
+}
+async function showMore() {
+  if (!nextUrl) { return; }
+  moreButton.disabled = true;
+  const asked = generation;
+  try {
+    const data = await requestJSON(nextUrl);
+    if (asked !== generation) { return; }  // the filter changed meanwhile: this page belongs to the old one
+    takePage(data);
+    showFilterState();
+  } catch (error) {
+    countEl.textContent = error.message;
+  } finally {
+    moreButton.disabled = false;
+  }
 }
 async function refresh() {
+  generation += 1;
   if (view) { view.reload(); }
   let data;
   try {
@@ -147,13 +188,18 @@ async function refresh() {
     countEl.textContent = error.message;  // the server's words (an invalid filter), or nothing
     return;
   }
-  features = data.features;
+  features = [];
+  total = data.total;
   areaCounts = data.area_counts;
   countEl.textContent = t("matching", {n: data.total});
   countEl.setAttribute("data-total", String(data.total));
-  drawTable();
+  tbody.textContent = "";
+  takePage(data);
   styleAreas();
   showFilterState();
+  if (!performance.getEntriesByName("dialogkarta:overlay-table-drawn").length) {
+    performance.mark("dialogkarta:overlay-table-drawn");
+  }
   document.body.setAttribute("data-overlay-ready", "1");
 }
 async function start() {
@@ -184,4 +230,5 @@ readFilterFromAddress();
 form.addEventListener("change", refresh);
 form.addEventListener("reset", () => { setTimeout(refresh, 0); });
 heatToggle.addEventListener("change", drawPoints);
+moreButton.addEventListener("click", showMore);
 start();
