@@ -194,8 +194,13 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
     services = folium.GeoJson(
         _collection(registry.frame(services_layer.name), ["id", "name", "kind", "data_status"]),
         name=html.escape(services_layer.label(lang)),
-        # An empty symbol until map.js puts in the kind's (never Leaflet's default pin images).
-        marker=folium.Marker(icon=folium.DivIcon(html="", class_name="dk-service", icon_size=(30, 30), icon_anchor=(15, 15))),
+        # An empty symbol until map.js puts in the kind's (never Leaflet's default pin images). A picture, not a
+        # control: a tap on or beside it places the resident's pin (issue #14), and the place list names each service.
+        marker=folium.Marker(
+            icon=folium.DivIcon(html="", class_name="dk-service", icon_size=(30, 30), icon_anchor=(15, 15)),
+            interactive=False,
+            keyboard=False,
+        ),
     ).add_to(fmap)
     proposals = ProposalCluster(
         name=html.escape(_("Invånarnas förslag")),

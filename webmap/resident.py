@@ -143,7 +143,6 @@ def client_config(registry, lang: str) -> dict:
             "placesCount": _("%(count)s platser"),
             "placesCountOne": _("1 plats"),
             "illustrative": _("Illustrativ skiss – ej kommunens plangräns"),
-            "illustrativePoint": _("Läget är ungefärligt (skiss)"),
             "yourPin": _("Ditt förslags plats"),
             "cluster": _("%(count)s förslag"),
             "clusterOne": _("1 förslag"),

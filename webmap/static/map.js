@@ -69,15 +69,6 @@ function areaNode(props) {
   return node;
 }
 
-function serviceNode(props) {
-  const node = el("div", "dk-popup");
-  node.appendChild(el("h3", null, props.name));
-  const kind = config.serviceKinds[props.kind];
-  node.appendChild(el("p", null, kind ? kind.label : props.kind));
-  if (props.data_status !== "verified") { node.appendChild(el("p", "dk-note", t("illustrativePoint"))); }
-  return node;
-}
-
 function onArea(feature, layer) {
   layer.bindTooltip(() => areaNode(feature.properties), {sticky: true});
 }
@@ -87,16 +78,19 @@ function onService(feature, layer) {
   const kind = config.serviceKinds[props.kind] || {symbol: "•", label: props.kind};
   const symbol = el("span", "dk-service-symbol", kind.symbol);
   symbol.setAttribute("aria-hidden", "true");
-  if (layer.setIcon) {
-    layer.options.title = props.name + " (" + kind.label + ")";
-    layer.options.alt = props.name;
-    layer.setIcon(L.divIcon({html: symbol, className: "dk-service", iconSize: [30, 30], iconAnchor: [15, 15],
-                             popupAnchor: [0, -12]}));
-    // Leaflet names only a new icon element, and reuses the div of folium's placeholder icon.
-    const icon = layer.getElement();
-    if (icon) { icon.title = layer.options.title; }
-  }
-  layer.bindPopup(() => serviceNode(props));
+  // A picture, not a control (webmap/map.py): no popup, no tab stop, and a tap on it places the pin there.
+  if (layer.setIcon) { layer.setIcon(L.divIcon({html: symbol, className: "dk-service", iconSize: [30, 30], iconAnchor: [15, 15]})); }
+}
+
+// The service drawn under a tap, if any: the pin's status then names it, as its popup did before.
+function serviceAt(containerPoint) {
+  let found = null;
+  layers.services.eachLayer((layer) => {
+    if (!found && layer.getLatLng && map.latLngToContainerPoint(layer.getLatLng()).distanceTo(containerPoint) <= 15) {
+      found = layer.feature.properties.name;
+    }
+  });
+  return found;
 }
 
 // ------------------------------------------------------------ proposals
@@ -555,7 +549,7 @@ function start(leafletMap) {
   if (!config.focus) { map.fitBounds(layers.boundary.getBounds(), {padding: [8, 8], animate: false}); }
   keepScaleVisible();
   map.on("resize", keepScaleVisible);
-  map.on("click", (event) => { placePin(event.latlng, null); });
+  map.on("click", (event) => { placePin(event.latlng, serviceAt(event.containerPoint)); });
   map.eachLayer((layer) => {
     if (layer instanceof L.TileLayer) {
       layer.on("tileerror", () => {
