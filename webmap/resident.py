@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
@@ -155,6 +155,12 @@ def client_config(registry, lang: str) -> dict:
     }
 
 
+def tile_origin(tile_url: str) -> str | None:
+    """The tile server's origin, for the page to connect to it early; None when same-origin or spread over subdomains."""
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc and "{" not in parts.netloc else None
+
+
 @bp.get("/")
 def index():
     registry = db.registry()
@@ -179,6 +185,7 @@ def index():
         },
         attribution=locality.attribution_lines(lang),
         tile_attribution=current_app.config["TILE_ATTRIBUTION"],
+        tile_origin=tile_origin(current_app.config["TILE_URL"]),
     )
 
 

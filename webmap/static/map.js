@@ -526,6 +526,14 @@ function setupForm() {
   });
 }
 
+function tileFailed() {
+  if (!tilesFailed) {
+    tilesFailed = true;
+    notice(t("tilesFailed"));
+    setTimeout(() => { notice(""); }, 8000);
+  }
+}
+
 // The attribution lines can wrap across the whole map: lift the scale bar above them.
 function keepScaleVisible() {
   const container = map.getContainer();
@@ -552,13 +560,10 @@ function start(leafletMap) {
   map.on("click", (event) => { placePin(event.latlng, serviceAt(event.containerPoint)); });
   map.eachLayer((layer) => {
     if (layer instanceof L.TileLayer) {
-      layer.on("tileerror", () => {
-        if (!tilesFailed) {
-          tilesFailed = true;
-          notice(t("tilesFailed"));
-          setTimeout(() => { notice(""); }, 8000);
-        }
-      });
+      layer.on("tileerror", tileFailed);
+      // The first tiles were asked for by folium's script, before this module ran: some may have failed already.
+      const images = layer.getContainer() ? Array.from(layer.getContainer().querySelectorAll("img")) : [];
+      if (images.some((image) => image.complete && !image.naturalWidth)) { tileFailed(); }
     }
   });
   $("to-form").addEventListener("click", (event) => {
