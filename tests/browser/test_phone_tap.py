@@ -35,7 +35,9 @@ def symbols_in_view(phone) -> list[dict]:
 def pin_pixel(phone) -> list[float]:
     """Where the stored pin (the form's lon/lat) lies on the map, in the map's pixels."""
     lat, lon = float(phone.input_value("#lat")), float(phone.input_value("#lon"))
-    return phone.evaluate(f"([lat, lon]) => {{ const p = {MAP}.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }}", [lat, lon])
+    return phone.evaluate(
+        f"([lat, lon]) => {{ const p = {MAP}.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }}", [lat, lon]
+    )
 
 
 def tap(phone, x: float, y: float) -> None:
