@@ -59,6 +59,7 @@ REQUIRED = {
     ("surveys.respond", "POST"): None,
     ("surveys.question_grid", "GET"): None,
     ("api.proposal_map", "GET"): None,
+    ("view_summary.summary", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,
     ("downloads.planner_export", "GET"): "planner",

@@ -94,3 +94,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers
     app.register_blueprint(surveys.bp, url_prefix="/api/surveys")
+    from . import view_summary
+
+    app.register_blueprint(view_summary.bp)  # /api/proposals/summary: the resident map's view in words

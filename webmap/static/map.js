@@ -17,6 +17,7 @@ import {RequestError, requestJSON} from "./js/http.js";
 import {t} from "./js/i18n.js";
 import {foliumMap} from "./js/leaflet.js";
 import {clusterMarker, followViewport} from "./js/viewport.js";
+import {describeView} from "./js/view_summary.js";
 
 let map = null;
 let layers = {};
@@ -71,6 +72,14 @@ function areaNode(props) {
 
 function onArea(feature, layer) {
   layer.bindTooltip(() => areaNode(feature.properties), {sticky: true});
+  // The shape is a tab stop (its tooltip opens on focus): give it a name, as the tooltip says it.
+  const shape = layer.getElement && layer.getElement();
+  if (shape) {
+    const props = feature.properties, status = config.areaStatus[props.status];
+    shape.setAttribute("role", "img");
+    shape.setAttribute("aria-label", t("areaLabel", {name: props.name, status: status ? status.label : props.status}) +
+                       (props.data_status !== "verified" ? " (" + t("illustrative") + ")" : ""));
+  }
 }
 
 function onService(feature, layer) {
@@ -575,6 +584,7 @@ function start(leafletMap) {
   setupLocate();
   setupForm();
   loadProposals();
+  describeView(map, config.urls.summary, $("view-summary"), config.lang);
 }
 
 start(foliumMap());
