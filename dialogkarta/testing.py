@@ -333,3 +333,138 @@ def lighthouse_layout_shift(lighthouse: str, url: str, headers: Path, report: Pa
     env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": str(report.parent)}
     subprocess.run(command, env=env, check=True, timeout=timeout, capture_output=True)
     return json.loads(report.read_text())
+
+
+class Served:
+    """``dialogkarta serve`` (waitress, as the README's quick start runs it) on a free loopback port, its own instance folder."""
+
+    def __init__(self, folder: Path, **settings: str):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, "DIALOGKARTA_INSTANCE_PATH": str(folder / "instance")}
+        self.env.pop("DIALOGKARTA_DATABASE_URL", None)  # the embedded default: SQLite in the instance folder
+        self.env.update({f"DIALOGKARTA_{name}": value for name, value in settings.items()})
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Served":
+        self.log = open(self.folder / "serve.log", "w")  # noqa: SIM115 - open while the server runs; __exit__ closes it
+        self.process = subprocess.Popen(
+            [str(Path(PYTHON).with_name("dialogkarta")), "serve", "--port", str(self.port)],
+            env=self.env,
+            cwd=self.folder,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request("GET", self.port, "/")[0] == 200:  # the first map page: folium has drawn it once
+                    return self
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError((self.folder / "serve.log").read_text()[-3000:])
+            time.sleep(0.2)
+        raise RuntimeError("dialogkarta serve did not answer within 60 s")
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        self.log.close()
+
+
+def stand_in_tile(size: int = 256, seed: int = 1) -> bytes:
+    """A PNG map tile of about an OpenStreetMap tile's weight (15–20 KB): a few flat areas and noisy detail."""
+    import random
+    import struct
+    import zlib
+
+    rng = random.Random(seed)
+    rows = []
+    for y in range(size):
+        row = bytearray([0])  # filter: none
+        for x in range(size):
+            shade = 226 if (x // 64 + y // 64) % 2 else 238
+            if (x * 7 + y * 13) % 29 < 3:  # thin "streets" and "labels"
+                shade = rng.randrange(90, 200)
+            row += bytes((shade, shade - 4, shade - 12))
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")
+
+
+class StandInTiles:
+    """A tile server on loopback answering every ``/{z}/{x}/{y}.png`` with one stand-in tile (the machines here are offline)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        tile = stand_in_tile()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the name http.server calls
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(tile)))
+                self.send_header("Cache-Control", "public, max-age=86400")
+                self.end_headers()
+                self.wfile.write(tile)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "StandInTiles":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+LIGHTHOUSE_BUDGET_AUDITS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "speed-index")
+
+
+def lighthouse_scores(lighthouse: str, url: str, report: Path, preset: str = "mobile", timeout: int = 300) -> dict:
+    """Run Lighthouse (performance, accessibility, best practices) on ``url``; return the scores and timings.
+
+    ``{"performance": 0.98, ..., "first-contentful-paint": 1612.0 (ms), ..., "failing": {audit id: score}}``,
+    with its simulated throttling (the mobile preset is Lighthouse's default: a mid-range phone on a slow 4G).
+    """
+    command = [
+        lighthouse,
+        url,
+        "--only-categories=performance,accessibility,best-practices",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+        "--output=json",
+        f"--output-path={report}",
+        "--quiet",
+        *(["--preset=desktop"] if preset == "desktop" else []),
+    ]
+    env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": str(report.parent)}
+    subprocess.run(command, env=env, check=True, timeout=timeout, capture_output=True)
+    result = json.loads(report.read_text())
+    scores = {name: category["score"] for name, category in result["categories"].items()}
+    audits = result["audits"]
+    scores.update({name: audits[name]["numericValue"] for name in LIGHTHOUSE_BUDGET_AUDITS})
+    scores["failing"] = {
+        ref["id"]: audits[ref["id"]]["score"]
+        for category in result["categories"].values()
+        for ref in category["auditRefs"]
+        if ref["weight"] and audits[ref["id"]]["score"] is not None and audits[ref["id"]]["score"] < 1
+    }
+    return scores

@@ -64,6 +64,7 @@ REQUIRED = {
     ("survey_results.results", "GET"): "planner",
     ("survey_results.export_gpkg", "GET"): "planner",
     ("api.proposal_map", "GET"): None,
+    ("view_summary.summary", "GET"): None,
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,
     ("downloads.planner_export", "GET"): "planner",

@@ -100,3 +100,6 @@ def _register_blueprints(app: Flask) -> None:
     from . import survey_results
 
     app.register_blueprint(survey_results.bp, url_prefix="/planner/surveys")
+    from . import view_summary
+
+    app.register_blueprint(view_summary.bp)  # /api/proposals/summary: the resident map's view in words

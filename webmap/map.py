@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
-from branca.element import MacroElement
+from branca.element import JavascriptLink, MacroElement
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
@@ -64,6 +64,9 @@ class DialogMap(folium.Map):
                     ...{{ this.options|tojavascript }}
                 }
             );
+            {%- if this.fit_to %}
+            {{ this.get_name() }}.fitBounds({{ this.fit_to|tojson }}, {padding: [8, 8], animate: false});
+            {%- endif %}
             {%- if this.control_scale %}
             L.control.scale({imperial: false}).addTo({{ this.get_name() }});
             {%- endif %}
@@ -74,6 +77,9 @@ class DialogMap(folium.Map):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.roles: dict = {}
+        # [[south, west], [north, east]] the map is fitted to before any tile layer is added, so the first
+        # tiles requested are those of the view shown (not of ``zoom_start`` first, then the fitted ones).
+        self.fit_to: list | None = None
 
     def layers_attribute(self) -> str:
         return html.escape(json.dumps({role: layer.get_name() for role, layer in self.roles.items()}))
@@ -110,7 +116,13 @@ class Attribution(MacroElement):
 
 @dataclass(frozen=True)
 class MapParts:
-    """folium's components, ready for ``base.html``: header links, the map element, the script."""
+    """folium's components, ready for ``base.html``: header links, the map element, the script.
+
+    Nothing here holds back the first paint of the page's text (issue #14): the header's scripts (Leaflet
+    and its plugins) are deferred, so the page places ``script`` in a module script (deferred too, run
+    after them in document order). A module's variables are its own, so the script ends by putting the
+    map and its role layers on ``window`` under folium's names, where ``static/map.js`` looks for them.
+    """
 
     header: str
     html: str
@@ -170,6 +182,7 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
         min_lon=min_lon,
         max_lon=max_lon,
         max_bounds_viscosity=1.0,
+        fade_animation=False,  # a tile shows once it has loaded, not a fifth of a second later (issue #14)
     )
     folium.TileLayer(
         tiles=tile_url,
@@ -194,8 +207,13 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
     services = folium.GeoJson(
         _collection(registry.frame(services_layer.name), ["id", "name", "kind", "data_status"]),
         name=html.escape(services_layer.label(lang)),
-        # An empty symbol until map.js puts in the kind's (never Leaflet's default pin images).
-        marker=folium.Marker(icon=folium.DivIcon(html="", class_name="dk-service", icon_size=(30, 30), icon_anchor=(15, 15))),
+        # An empty symbol until map.js puts in the kind's (never Leaflet's default pin images). A picture, not a
+        # control: a tap on or beside it places the resident's pin (issue #14), and the place list names each service.
+        marker=folium.Marker(
+            icon=folium.DivIcon(html="", class_name="dk-service", icon_size=(30, 30), icon_anchor=(15, 15)),
+            interactive=False,
+            keyboard=False,
+        ),
     ).add_to(fmap)
     proposals = ProposalCluster(
         name=html.escape(_("Invånarnas förslag")),
@@ -204,6 +222,8 @@ def build_map(registry: LayerRegistry, lang: str, tile_url: str, tile_attributio
     Attribution(locality.attribution_lines(lang)).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
     fmap.roles = {"boundary": boundary, "areas": areas, "services": services, PROPOSALS_LAYER: proposals}
+    west, south, east, north = registry.boundary().bounds
+    fmap.fit_to = [[south, west], [north, east]]
     return fmap
 
 
@@ -212,7 +232,13 @@ def render_parts(fmap: folium.Map) -> MapParts:
     root = fmap.get_root()
     root.header._children.pop("meta_http", None)  # our template declares the charset
     root.render()
-    return MapParts(header=root.header.render(), html=root.html.render(), script=root.script.render())
+    header = root.header._children
+    for name, link in list(header.items()):
+        if isinstance(link, JavascriptLink):
+            header[name] = folium_render.RenderedElement(f'<script defer src="{html.escape(link.url)}"></script>')
+    names = [fmap.get_name()] + [layer.get_name() for layer in getattr(fmap, "roles", {}).values()]
+    shared = "Object.assign(window, {" + ", ".join(names) + "});"
+    return MapParts(header=root.header.render(), html=root.html.render(), script=root.script.render() + "\n" + shared)
 
 
 def _(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
@@ -76,6 +76,7 @@ def client_config(registry, lang: str) -> dict:
             "nearby": url_for("api.nearby"),
             "proposal": url_for("resident.proposal", public_id="__id__"),
             "support": url_for("api.support", public_id="__id__"),
+            "summary": url_for("view_summary.summary"),
         },
         "categories": {c.id: c.label(lang) for c in locality.categories},
         "statuses": labels(PROPOSAL_STATUSES, lang),
@@ -118,7 +119,7 @@ def client_config(registry, lang: str) -> dict:
             "placesCount": _("%(count)s platser"),
             "placesCountOne": _("1 plats"),
             "illustrative": _("Illustrativ skiss – ej kommunens plangräns"),
-            "illustrativePoint": _("Läget är ungefärligt (skiss)"),
+            "areaLabel": _("%(name)s, utvecklingsområde: %(status)s"),
             "yourPin": _("Ditt förslags plats"),
             "cluster": _("%(count)s förslag"),
             "clusterOne": _("1 förslag"),
@@ -129,6 +130,12 @@ def client_config(registry, lang: str) -> dict:
             ),
         },
     }
+
+
+def tile_origin(tile_url: str) -> str | None:
+    """The tile server's origin, for the page to connect to it early; None when same-origin or spread over subdomains."""
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc and "{" not in parts.netloc else None
 
 
 @bp.get("/")
@@ -155,6 +162,7 @@ def index():
         },
         attribution=locality.attribution_lines(lang),
         tile_attribution=current_app.config["TILE_ATTRIBUTION"],
+        tile_origin=tile_origin(current_app.config["TILE_URL"]),
     )
 
 

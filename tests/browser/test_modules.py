@@ -29,7 +29,13 @@ document.addEventListener("readystatechange", () => {
   }
 });
 """
-NEW_GLOBALS = "Object.keys(window).filter(name => !window.__dkGlobalsBefore.includes(name))"
+# On the resident map Leaflet is deferred and folium's script is a module too (issue #14), so they run after
+# that moment: their names (Leaflet's, and the map and layers folium's script shares by name) are not ours.
+NEW_GLOBALS = """(() => {
+  const libraries = ["L", "leaflet", "Leaflet", "_leaflet_events"].concat(...Array.from(document.querySelectorAll(".folium-map"),
+    (map) => [map.id, ...Object.values(JSON.parse(map.dataset.layers || "{}"))]));
+  return Object.keys(window).filter(name => !window.__dkGlobalsBefore.includes(name) && !libraries.includes(name));
+})()"""
 
 
 class Watched:

@@ -17,6 +17,7 @@ import {RequestError, requestJSON} from "./js/http.js";
 import {t} from "./js/i18n.js";
 import {foliumMap} from "./js/leaflet.js";
 import {clusterMarker, followViewport} from "./js/viewport.js";
+import {describeView} from "./js/view_summary.js";
 
 let map = null;
 let layers = {};
@@ -69,17 +70,16 @@ function areaNode(props) {
   return node;
 }
 
-function serviceNode(props) {
-  const node = el("div", "dk-popup");
-  node.appendChild(el("h3", null, props.name));
-  const kind = config.serviceKinds[props.kind];
-  node.appendChild(el("p", null, kind ? kind.label : props.kind));
-  if (props.data_status !== "verified") { node.appendChild(el("p", "dk-note", t("illustrativePoint"))); }
-  return node;
-}
-
 function onArea(feature, layer) {
   layer.bindTooltip(() => areaNode(feature.properties), {sticky: true});
+  // The shape is a tab stop (its tooltip opens on focus): give it a name, as the tooltip says it.
+  const shape = layer.getElement && layer.getElement();
+  if (shape) {
+    const props = feature.properties, status = config.areaStatus[props.status];
+    shape.setAttribute("role", "img");
+    shape.setAttribute("aria-label", t("areaLabel", {name: props.name, status: status ? status.label : props.status}) +
+                       (props.data_status !== "verified" ? " (" + t("illustrative") + ")" : ""));
+  }
 }
 
 function onService(feature, layer) {
@@ -87,16 +87,19 @@ function onService(feature, layer) {
   const kind = config.serviceKinds[props.kind] || {symbol: "•", label: props.kind};
   const symbol = el("span", "dk-service-symbol", kind.symbol);
   symbol.setAttribute("aria-hidden", "true");
-  if (layer.setIcon) {
-    layer.options.title = props.name + " (" + kind.label + ")";
-    layer.options.alt = props.name;
-    layer.setIcon(L.divIcon({html: symbol, className: "dk-service", iconSize: [30, 30], iconAnchor: [15, 15],
-                             popupAnchor: [0, -12]}));
-    // Leaflet names only a new icon element, and reuses the div of folium's placeholder icon.
-    const icon = layer.getElement();
-    if (icon) { icon.title = layer.options.title; }
-  }
-  layer.bindPopup(() => serviceNode(props));
+  // A picture, not a control (webmap/map.py): no popup, no tab stop, and a tap on it places the pin there.
+  if (layer.setIcon) { layer.setIcon(L.divIcon({html: symbol, className: "dk-service", iconSize: [30, 30], iconAnchor: [15, 15]})); }
+}
+
+// The service drawn under a tap, if any: the pin's status then names it, as its popup did before.
+function serviceAt(containerPoint) {
+  let found = null;
+  layers.services.eachLayer((layer) => {
+    if (!found && layer.getLatLng && map.latLngToContainerPoint(layer.getLatLng()).distanceTo(containerPoint) <= 15) {
+      found = layer.feature.properties.name;
+    }
+  });
+  return found;
 }
 
 // ------------------------------------------------------------ proposals
@@ -532,6 +535,14 @@ function setupForm() {
   });
 }
 
+function tileFailed() {
+  if (!tilesFailed) {
+    tilesFailed = true;
+    notice(t("tilesFailed"));
+    setTimeout(() => { notice(""); }, 8000);
+  }
+}
+
 // The attribution lines can wrap across the whole map: lift the scale bar above them.
 function keepScaleVisible() {
   const container = map.getContainer();
@@ -555,16 +566,13 @@ function start(leafletMap) {
   if (!config.focus) { map.fitBounds(layers.boundary.getBounds(), {padding: [8, 8], animate: false}); }
   keepScaleVisible();
   map.on("resize", keepScaleVisible);
-  map.on("click", (event) => { placePin(event.latlng, null); });
+  map.on("click", (event) => { placePin(event.latlng, serviceAt(event.containerPoint)); });
   map.eachLayer((layer) => {
     if (layer instanceof L.TileLayer) {
-      layer.on("tileerror", () => {
-        if (!tilesFailed) {
-          tilesFailed = true;
-          notice(t("tilesFailed"));
-          setTimeout(() => { notice(""); }, 8000);
-        }
-      });
+      layer.on("tileerror", tileFailed);
+      // The first tiles were asked for by folium's script, before this module ran: some may have failed already.
+      const images = layer.getContainer() ? Array.from(layer.getContainer().querySelectorAll("img")) : [];
+      if (images.some((image) => image.complete && !image.naturalWidth)) { tileFailed(); }
     }
   });
   $("to-form").addEventListener("click", (event) => {
@@ -576,6 +584,7 @@ function start(leafletMap) {
   setupLocate();
   setupForm();
   loadProposals();
+  describeView(map, config.urls.summary, $("view-summary"), config.lang);
 }
 
 start(foliumMap());
