@@ -85,10 +85,27 @@ def test_resident_api_messages_follow_the_request_to_arabic(client):
     assert missing.status_code == 404 and missing.get_json()["error"]["message"] == "الصفحة أو العنصر غير موجود."
 
 
-def test_a_message_not_worded_in_arabic_falls_back_to_english_not_swedish(client):
-    response = client.post("/api/proposals", json={**VALID, "category": ""}, headers={"Accept-Language": "ar"})
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"category": ""}, "اختر فئة لاقتراحك."),
+        ({"title": "  "}, "لا يجوز أن يكون العنوان فارغًا."),
+        ({"email": "anna@example.se"}, "ضع علامة على الموافقة إذا أردت ترك اسمك أو بريدك الإلكتروني، وإلا فاترك الحقلين فارغين."),
+        ({"lon": 13.0, "lat": 55.0}, "يقع المكان خارج منطقة الحوار. اختر مكانًا داخل الحدود المحددة."),
+    ],
+)
+def test_the_forms_refusals_are_worded_in_arabic(client, change, message):
+    response = client.post("/api/proposals", json={**VALID, **change}, headers={"Accept-Language": "ar"})
     assert response.status_code == 422
-    assert response.get_json()["error"]["message"] == "Choose a category for your proposal."
+    assert response.get_json()["error"]["message"] == message
+
+
+def test_a_refusal_not_worded_in_arabic_falls_back_to_english_not_swedish():
+    from dialogkarta.errors import UserError
+    from dialogkarta.webmap.user_messages import user_message
+
+    error = UserError("Kanalen är okänd.", "The channel is unknown.", field="channel")
+    assert (user_message(error, "ar"), user_message(error, "sv")) == ("The channel is unknown.", "Kanalen är okänd.")
 
 
 def test_the_planner_workspace_stays_in_swedish_and_english(client):

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 from ..geo.errors import UserError
 from ..layers.registry import UnknownLayer
 from .i18n import current_language
+from .user_messages import user_message
 
 HTTP_MESSAGES = {
     400: ("Felaktig begäran.", "Bad request."),
@@ -89,7 +90,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(UserError)
     def user_error(error: UserError):
         field = error.details.get("field")  # lets a form mark the field at fault
-        return error_response(422, error.code, error.message(current_language()), **({"field": field} if field else {}))
+        message = user_message(error, current_language())
+        return error_response(422, error.code, message, **({"field": field} if field else {}))
 
     @app.errorhandler(UnknownLayer)
     def unknown_layer(error: UnknownLayer):
