@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
+from ..geo.generalise import snap_to_grid
 from ..geo.joins import distances_m
 from . import store
+from .schema import proposals
 
 RADIUS_M = 500.0
 THRESHOLD = 0.3  # Dice of word trigrams: rewordings of one idea score 0.3-0.9 here, unrelated proposals under 0.1
@@ -73,19 +75,23 @@ def similar(
         return []
     reach = (radius_m + grid_m) / 111_000 * 1.05  # degrees; the margin covers the rough ranking and a grid cell
     ids = store.nearest_ids(conn, lon, lat, reach, category, limit=CANDIDATES_MAX)
-    views = [
-        store.public_view(record, grid_m=grid_m) for record in store.proposals_by_ids(conn, ids) if record["category"] == category
-    ]
-    if not views:
+    if not ids:
         return []
-    metres = distances_m(lon, lat, [v["lon"] for v in views], [v["lat"] for v in views])
-    found = []
-    for distance, view in zip(metres, views):
+    # Only what scoring needs is read for the candidates; the full public view only for the answer.
+    text_columns = (proposals.c.title, func.substr(proposals.c.description, 1, TEXT_MAX))
+    query = select(proposals.c.id, proposals.c.lon, proposals.c.lat, *text_columns)
+    rows = conn.execute(query.where(proposals.c.id.in_(ids), proposals.c.category == category)).all()
+    if not rows:
+        return []
+    positions = [snap_to_grid(row.lon, row.lat, grid_m) if grid_m else (row.lon, row.lat) for row in rows]
+    metres = distances_m(lon, lat, [p[0] for p in positions], [p[1] for p in positions])
+    scored = {}
+    for (proposal_id, _lon, _lat, title, description), distance in zip(rows, metres):
         if distance > radius_m:
             continue
-        whole = trigrams(f"{view['title']} {view['description'][:TEXT_MAX]}")
-        score = max(similarity(draft, whole), similarity(draft, trigrams(view["title"])))
+        score = max(similarity(draft, trigrams(f"{title} {description}")), similarity(draft, trigrams(title)))
         if score >= threshold:
-            found.append((round(score, 3), float(distance), view))
-    found.sort(key=lambda item: (-item[0], item[1]))
-    return found[:limit]
+            scored[proposal_id] = (round(score, 3), float(distance))
+    best = sorted(scored, key=lambda proposal_id: (-scored[proposal_id][0], scored[proposal_id][1]))[:limit]
+    views = {record["id"]: store.public_view(record, grid_m=grid_m) for record in store.proposals_by_ids(conn, best)}
+    return [(*scored[proposal_id], views[proposal_id]) for proposal_id in best if proposal_id in views]
