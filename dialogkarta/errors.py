@@ -18,4 +18,5 @@ class UserError(Exception):
         super().__init__(f"{sv} / {en}")
 
     def message(self, lang: str = "sv") -> str:
-        return self.messages.get(lang, self.messages["sv"])
+        """The message in ``lang``; in English for a language it is not worded in (Arabic, say)."""
+        return self.messages.get(lang, self.messages["en"])

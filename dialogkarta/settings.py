@@ -86,7 +86,9 @@ def _hosts(value: Any) -> list[str]:
     return hosts
 
 
-def _languages(value: Any) -> list[str]:
+def _languages(value: Any) -> list[str] | None:
+    if value is None or value == "":
+        return None  # not set: the locality's own list applies
     items = value.split(",") if isinstance(value, str) else list(value)
     languages = [str(item).strip() for item in items if str(item).strip()]
     if not languages:
@@ -286,7 +288,12 @@ SETTINGS: tuple[Setting, ...] = (
         "the data controller named on /privacy; default <municipality> (kommunstyrelsen)",
     ),
     Setting("PRIVACY_CONTACT_EMAIL", "optional text", None, "the address /privacy gives for personal-data questions"),
-    Setting("LANGUAGES", "languages", ["sv", "en"], "languages offered to residents, the first is the default"),
+    Setting(
+        "LANGUAGES",
+        "languages",
+        None,
+        "languages offered to residents, the first is the default; unset: `languages` in locality.toml (else sv,en)",
+    ),
 )
 
 

@@ -1,7 +1,8 @@
 """A locality's configuration, read from ``locality.toml`` in its data folder.
 
 Everything specific to a place (Dalby or any other) lives in that folder: name, map view,
-layers, proposal categories, departments and the routing table. Nothing here knows Dalby.
+layers, proposal categories, departments, the routing table and the languages residents are
+offered (``languages = ["sv", "en", "ar"]``). Nothing here knows Dalby.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ DEFAULT_LOCALITY_DIR = Path(str(files("dialogkarta.data") / "dalby"))
 
 
 DEFAULT_RADIUS_M = 500.0  # a locality.toml without [service_radius_m]
+DEFAULT_LANGUAGES = ("sv", "en")  # a locality.toml without `languages`
 
 
 class LocalityConfigError(ValueError):
@@ -84,6 +86,7 @@ class Locality:
     service_kinds: dict = field(default_factory=dict)
     service_radius_m: dict = field(default_factory=dict)  # kind -> metres; "default" for the rest
     timezone: str = "UTC"  # an IANA name, e.g. Europe/Stockholm
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES  # offered to residents; the first is the default
 
     def local(self, value: datetime) -> datetime:
         """Return an instant in the locality's time zone (a naive one is UTC, as the store keeps it)."""
@@ -157,7 +160,9 @@ def load_locality(directory=None) -> Locality:
                 {"sv": line, "en": line} if isinstance(line, str) else dict(line) for line in view.get("attribution", ())
             ),
             layers=layers,
-            categories=tuple(Category(c["id"], {"sv": c["sv"], "en": c.get("en", c["sv"])}) for c in raw["categories"]),
+            categories=tuple(
+                Category(c["id"], {"sv": c["sv"], **{k: v for k, v in c.items() if k != "id"}}) for c in raw["categories"]
+            ),
             departments=departments,
             default_department=raw.get("default_department", next(iter(departments))),
             routing=rules,
@@ -165,6 +170,7 @@ def load_locality(directory=None) -> Locality:
             service_kinds=dict(raw.get("service_kinds", {})),
             service_radius_m=_radii(raw.get("service_radius_m", {})),
             timezone=str(raw.get("timezone", "UTC")),
+            languages=_languages(raw.get("languages", DEFAULT_LANGUAGES)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LocalityConfigError(f"{config_path}: missing or malformed entry {exc}") from None
@@ -181,6 +187,12 @@ def _radii(raw: dict) -> dict:
             )
         radii[kind] = float(metres)
     return radii
+
+
+def _languages(raw) -> tuple[str, ...]:
+    if isinstance(raw, str) or not raw or not all(isinstance(code, str) and code.strip() for code in raw):
+        raise LocalityConfigError(f'languages must be a list of language codes, e.g. ["sv", "en"], got {raw!r}')
+    return tuple(code.strip() for code in raw)
 
 
 def _check_references(locality: Locality) -> None:

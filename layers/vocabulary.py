@@ -3,6 +3,8 @@
 Every label a page, export, report or QGIS style shows for one of these values comes from here,
 and every ``{sv = ..., en = ...}`` structure (these, and the locality's categories, service kinds
 and area statuses) is resolved by :func:`translate`, so no caller writes a language fallback.
+What residents see (statuses and channels) is in Arabic too; a language a mapping lacks falls back
+to English, then Swedish. The Arabic awaits review by a native speaker (see the README).
 """
 
 from __future__ import annotations
@@ -11,22 +13,23 @@ from collections.abc import Mapping
 
 Labels = Mapping[str, str]
 DEFAULT_LANGUAGE = "sv"
+FALLBACK_LANGUAGE = "en"  # what a reader of a language we lack most likely reads
 
 PROPOSAL_STATUSES: dict[str, Labels] = {
-    "received": {"sv": "Mottaget", "en": "Received"},
-    "forwarded": {"sv": "Skickat vidare", "en": "Forwarded"},
-    "under_consideration": {"sv": "Under behandling", "en": "Under consideration"},
-    "planned": {"sv": "Planerat", "en": "Planned"},
-    "done": {"sv": "Genomfört", "en": "Done"},
-    "declined": {"sv": "Avslaget", "en": "Declined"},
+    "received": {"sv": "Mottaget", "en": "Received", "ar": "تم الاستلام"},
+    "forwarded": {"sv": "Skickat vidare", "en": "Forwarded", "ar": "أُحيل"},
+    "under_consideration": {"sv": "Under behandling", "en": "Under consideration", "ar": "قيد الدراسة"},
+    "planned": {"sv": "Planerat", "en": "Planned", "ar": "مُخطَّط له"},
+    "done": {"sv": "Genomfört", "en": "Done", "ar": "نُفِّذ"},
+    "declined": {"sv": "Avslaget", "en": "Declined", "ar": "مرفوض"},
 }
 CHANNELS: dict[str, Labels] = {
-    "web": {"sv": "Webb", "en": "Web"},
-    "open_meeting": {"sv": "Öppet möte", "en": "Open meeting"},
-    "focus_group": {"sv": "Fokusgrupp", "en": "Focus group"},
-    "survey": {"sv": "Enkät", "en": "Survey"},
-    "workbook": {"sv": "Arbetsbok", "en": "Workbook"},
-    "phone": {"sv": "Telefon", "en": "Phone"},
+    "web": {"sv": "Webb", "en": "Web", "ar": "الموقع الإلكتروني"},
+    "open_meeting": {"sv": "Öppet möte", "en": "Open meeting", "ar": "اجتماع مفتوح"},
+    "focus_group": {"sv": "Fokusgrupp", "en": "Focus group", "ar": "مجموعة نقاش"},
+    "survey": {"sv": "Enkät", "en": "Survey", "ar": "استبيان"},
+    "workbook": {"sv": "Arbetsbok", "en": "Workbook", "ar": "كرّاسة العمل"},
+    "phone": {"sv": "Telefon", "en": "Phone", "ar": "الهاتف"},
 }
 ROLES: dict[str, Labels] = {
     "resident": {"sv": "invånare", "en": "resident"},
@@ -60,18 +63,24 @@ TOKEN_STATUSES: dict[str, Labels] = {
     "revoked": {"sv": "återkallad", "en": "revoked"},
 }
 
+# The vocabularies residents read (the map, the form, the permalink, the public API's labels):
+# each entry must carry every resident language (tests/test_vocabulary.py).
+RESIDENT_VOCABULARIES: dict[str, Mapping[str, Labels]] = {"statuses": PROPOSAL_STATUSES, "channels": CHANNELS}
+
 
 def translate(value: Labels | str | None, lang: str, default: str = "") -> str:
-    """Return ``value`` in ``lang``, or in Swedish if that language is missing.
+    """Return ``value`` in ``lang``, or in English, then Swedish, if that language is missing.
 
-    A plain string is already in its one language and comes back unchanged; ``None``, or a mapping
-    with neither language, gives ``default``.
+    Swedish, the default, falls back to nothing but ``default``. A plain string is already in its
+    one language and comes back unchanged; ``None``, or a mapping with none of these languages,
+    gives ``default``.
     """
     if value is None:
         return default
     if isinstance(value, str):
         return value
-    return value.get(lang) or value.get(DEFAULT_LANGUAGE) or default
+    fallbacks = (lang, FALLBACK_LANGUAGE, DEFAULT_LANGUAGE) if lang != DEFAULT_LANGUAGE else (DEFAULT_LANGUAGE,)
+    return next((value[code] for code in fallbacks if value.get(code)), default)
 
 
 def label(vocabulary: Mapping[str, Labels], key: str, lang: str) -> str:

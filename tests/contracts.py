@@ -108,6 +108,8 @@ API_LIST = frozenset(
 )
 # GET /api/proposals/nearby: the list's fields and the distance to the asked point.
 API_NEARBY = API_LIST | {"distance_m"}
+# GET /api/proposals/similar: the same, and how alike the texts are (0-1).
+API_SIMILAR = API_NEARBY | {"similarity"}
 # POST /api/proposals (201) and GET /api/proposals/<id>: labels, joins in words and history.
 API_SUBMITTED = API_LIST | {
     "category_label",

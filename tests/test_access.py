@@ -54,6 +54,7 @@ REQUIRED = {
     ("api.get_proposal", "GET"): None,
     ("api.support", "POST"): None,
     ("api.nearby", "GET"): None,
+    ("api.similar", "GET"): None,
     ("surveys.open_surveys", "GET"): None,
     ("surveys.survey", "GET"): None,
     ("surveys.respond", "POST"): None,

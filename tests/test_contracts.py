@@ -91,6 +91,14 @@ def _nearby(client, seeded) -> set:
     return _geojson(client, f"/api/proposals/nearby?lon={first['lon']}&lat={first['lat']}&radius=1000")
 
 
+def _similar(client, seeded) -> set:
+    first = seeded["public"][0]
+    from urllib.parse import urlencode
+
+    query = {key: first[key] for key in ("lon", "lat", "category")} | {"text": f"{first['title']} {first['description']}"}
+    return _geojson(client, f"/api/proposals/similar?{urlencode(query)}")
+
+
 def _item(client, seeded, url) -> set:
     return set(_json(client.get(url.format(id=seeded["public"][0]["public_id"])))["properties"])
 
@@ -104,6 +112,7 @@ PUBLIC_OUTPUTS = [
         lambda k: contracts.API_LIST,
     ),
     ("GET /api/proposals/nearby", lambda c, s, t: _nearby(c, s), lambda k: contracts.API_NEARBY),
+    ("GET /api/proposals/similar", lambda c, s, t: _similar(c, s), lambda k: contracts.API_SIMILAR),
     (
         "GET /api/proposals/map",
         lambda c, s, t: _geojson(c, "/api/proposals/map?bbox=13.30,55.63,13.42,55.70&zoom=14"),
@@ -321,9 +330,9 @@ def test_a_planner_field_leaking_into_a_public_output_fails_its_pin(
 def test_openapi_document_describes_exactly_the_pinned_api_fields(client):
     schemas = _json(client.get("/api/openapi.json"))["components"]["schemas"]
     listed = schemas["ProposalProperties"]["properties"]
-    assert_exact(listed, contracts.API_NEARBY, "OpenAPI ProposalProperties")  # distance_m: only from nearby
+    assert_exact(listed, contracts.API_SIMILAR, "OpenAPI ProposalProperties")  # distance_m, similarity: nearby, similar
     one = schemas["ProposalFeature"]["properties"]["properties"]["allOf"][1]["properties"]
-    assert_exact(set(listed) - {"distance_m"} | set(one), contracts.API_ITEM, "OpenAPI ProposalFeature")
+    assert_exact(set(listed) - {"distance_m", "similarity"} | set(one), contracts.API_ITEM, "OpenAPI ProposalFeature")
     assert_exact(one["areas"]["items"]["properties"], contracts.API_AREA, "OpenAPI areas")
     assert_exact(one["nearest"]["additionalProperties"]["properties"], contracts.API_NEAREST, "OpenAPI nearest")
     assert_exact(one["history"]["items"]["properties"], contracts.API_HISTORY_ENTRY, "OpenAPI history")

@@ -10,7 +10,7 @@ from dialogkarta.layers.vocabulary import translate
     "value, lang, expected",
     [
         ({"sv": "Mottaget", "en": "Received"}, "en", "Received"),
-        ({"sv": "Mottaget", "en": "Received"}, "de", "Mottaget"),  # an unknown language falls back to Swedish
+        ({"sv": "Mottaget", "en": "Received"}, "de", "Received"),  # an unknown language falls back to English
         ({"sv": "Mottaget", "en": ""}, "en", "Mottaget"),  # so does an empty translation
         ({"en": "Only English", "color": "#fff"}, "sv", "fallback"),  # never a colour or another field
         ("Dalby", "en", "Dalby"),  # plain text has one language

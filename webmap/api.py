@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
+from ..layers import similar as similar_text
 from ..layers import spam, store, workflow
 from ..layers.map_view import MapView
 from ..layers.public_list import PublicList
@@ -58,6 +59,7 @@ LIST_LIMIT_MAX = 10_000
 NEARBY_RADIUS_M = 150
 NEARBY_RADIUS_MAX_M = 1000
 NEARBY_MAX = 20
+SIMILAR_TEXT_MAX = 1_000  # characters of the draft a client may send; the first similar_text.TEXT_MAX are compared
 
 
 @bp.errorhandler(BadRequest)
@@ -399,6 +401,29 @@ def nearby():
     for distance, view in close:
         feature = _list_feature(view)
         feature["properties"]["distance_m"] = round(distance, 1)
+        features.append(feature)
+    return geojson_response({"type": "FeatureCollection", "numberReturned": len(features), "features": features})
+
+
+@bp.get("/proposals/similar")
+def similar():
+    """Public proposals of ``category`` within 500 m of lon/lat whose text is like ``text``: most similar first."""
+    registry = db.registry()
+    lon, lat = _number_list("lon", 1)[0], _number_list("lat", 1)[0]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise BadRequest(_("lon ska vara -180..180 och lat -90..90."), "lon")
+    category = parse_category(registry.locality)
+    if category is None:
+        raise params.required("category", "förslagets kategori", "the proposal's category")
+    text = request.args.get("text", "")
+    if len(text) > SIMILAR_TEXT_MAX:
+        raise BadRequest(_("%(name)s får vara högst %(max)d tecken.", name="text", max=SIMILAR_TEXT_MAX), "text")
+    with db.reading() as conn:
+        found = similar_text.similar(conn, lon, lat, category, text, grid_m=_grid())
+    features = []
+    for score, distance, view in found:
+        feature = _list_feature(view)
+        feature["properties"].update(distance_m=round(distance, 1), similarity=score)
         features.append(feature)
     return geojson_response({"type": "FeatureCollection", "numberReturned": len(features), "features": features})
 

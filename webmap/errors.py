@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 from ..geo.errors import UserError
 from ..layers.registry import UnknownLayer
 from .i18n import current_language
+from .user_messages import user_message
 
 HTTP_MESSAGES = {
     400: ("Felaktig begäran.", "Bad request."),
@@ -24,6 +25,19 @@ HTTP_MESSAGES = {
     422: ("Uppgifterna kunde inte godtas.", "The data could not be accepted."),
     429: ("För många förfrågningar. Vänta en stund och försök igen.", "Too many requests. Wait a moment and try again."),
     500: ("Något gick fel hos oss. Försök igen senare.", "Something went wrong on our side. Try again later."),
+}
+# Arabic for resident pages and the public API (awaiting review by a native speaker, as the catalogue).
+HTTP_MESSAGES_AR = {
+    400: "الطلب غير صحيح.",
+    401: "عليك تسجيل الدخول.",
+    403: "ليس لديك صلاحية للقيام بهذا.",
+    404: "الصفحة أو العنصر غير موجود.",
+    405: "هذه الطريقة غير مسموح بها هنا.",
+    413: "ما أرسلته كبير جدًا (64 كيلوبايت على الأكثر).",
+    415: "أرسل البيانات بصيغة application/json.",
+    422: "تعذّر قبول البيانات.",
+    429: "طلبات كثيرة جدًا. انتظر قليلًا ثم حاول مرة أخرى.",
+    500: "حدث خطأ من جهتنا. حاول مرة أخرى لاحقًا.",
 }
 HTTP_CODES = {
     400: "bad_request",
@@ -59,7 +73,8 @@ def wants_json() -> bool:
 
 def http_message(status: int, lang: str | None = None) -> str:
     sv, en = HTTP_MESSAGES.get(status, ("Fel.", "Error."))
-    return en if (lang or current_language()) == "en" else sv
+    worded = {"sv": sv, "en": en, "ar": HTTP_MESSAGES_AR.get(status, "خطأ.")}
+    return worded.get(lang or current_language(), en)
 
 
 def error_response(status: int, code: str, message: str, **extra):
@@ -75,7 +90,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(UserError)
     def user_error(error: UserError):
         field = error.details.get("field")  # lets a form mark the field at fault
-        return error_response(422, error.code, error.message(current_language()), **({"field": field} if field else {}))
+        message = user_message(error, current_language())
+        return error_response(422, error.code, message, **({"field": field} if field else {}))
 
     @app.errorhandler(UnknownLayer)
     def unknown_layer(error: UnknownLayer):
@@ -89,7 +105,7 @@ def init_app(app: Flask) -> None:
                 "Okänd värd i Host-huvudet: servern svarar bara på sina egna adresser.",
                 "Unknown host in the Host header: this server answers only on its own addresses.",
             )
-            return error_response(400, "untrusted_host", en if current_language() == "en" else sv)
+            return error_response(400, "untrusted_host", sv if current_language() == "sv" else en)
         if status == 400 and getattr(error, "description", "").startswith("The CSRF"):
             return error_response(400, "csrf", http_message(400) + " (CSRF)")
         response = error_response(status, HTTP_CODES.get(status, "error"), http_message(status))

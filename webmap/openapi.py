@@ -144,6 +144,30 @@ def document(locality, server: str = "/api") -> dict:
                     },
                 },
             },
+            "/proposals/similar": {
+                "get": {
+                    "operationId": "similarProposals",
+                    "summary": "Public proposals of a category within 500 m whose text is like a draft's, most similar first",
+                    "description": (
+                        "Word-trigram similarity (Dice) of the draft's text and each proposal's title and description, "
+                        "at least 0.3; at most 5 answers, from the 300 nearest proposals of the category. "
+                        "Only the first 500 characters of each text are compared."
+                    ),
+                    "parameters": [
+                        {"name": "lon", "in": "query", "required": True, "schema": {"type": "number"}},
+                        {"name": "lat", "in": "query", "required": True, "schema": {"type": "number"}},
+                        {**category_param, "required": True},
+                        {"name": "text", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 1000}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "FeatureCollection; each feature has distance_m and similarity (0-1)",
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}},
+                        },
+                        "400": _error("Missing or invalid lon, lat or category, or text over 1 000 characters"),
+                    },
+                },
+            },
             "/proposals/map": {
                 "get": {
                     "operationId": "mapProposals",
@@ -365,7 +389,8 @@ def document(locality, server: str = "/api") -> dict:
                         "created_at": {"type": "string", "format": "date-time"},
                         "updated_at": {"type": "string", "format": "date-time"},
                         "area_ids": {"type": "array", "items": {"type": "string"}, "description": "Development areas it lies in"},
-                        "distance_m": {"type": "number", "description": "Only from /proposals/nearby"},
+                        "distance_m": {"type": "number", "description": "Only from /proposals/nearby and /proposals/similar"},
+                        "similarity": {"type": "number", "description": "Only from /proposals/similar: 0 to 1"},
                     },
                 },
                 "ProposalCollection": {

@@ -36,6 +36,18 @@ LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
 _parts_lock = threading.Lock()
 
 
+def language_name(code: str) -> str:
+    """A language's name in itself: ours for sv/en, Babel's for any other a locality adds ("العربية")."""
+    from babel import Locale, UnknownLocaleError
+
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    try:
+        return Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 @bp.app_context_processor
 def language_links():
     def lang_url(code: str) -> str:
@@ -43,7 +55,7 @@ def language_links():
         args["lang"] = code
         return f"{request.path}?{urlencode(args)}"
 
-    return {"lang_url": lang_url, "language_names": LANGUAGE_NAMES}
+    return {"lang_url": lang_url, "language_name": language_name}
 
 
 def map_parts(lang: str) -> webmap_map.MapParts:

@@ -18,6 +18,7 @@ import {t} from "./js/i18n.js";
 import {foliumMap} from "./js/leaflet.js";
 import {clusterMarker, followViewport} from "./js/viewport.js";
 import {describeView} from "./js/view_summary.js";
+import {setupSimilar} from "./js/similar.js";
 
 let map = null;
 let layers = {};
@@ -27,6 +28,7 @@ const gridLayer = L.layerGroup();  // the server's clusters, shown while the pro
 let ready = false;
 const KEPT_MARKERS = 10000;
 let tilesFailed = false;
+let refreshSimilar = () => {};  // set by setupSimilar once the form is ready
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -319,6 +321,7 @@ function pinMoved(latlng, label) {
   if (!map.getBounds().pad(-0.1).contains(latlng)) { map.panTo(latlng); }
   $("to-form").hidden = false;
   loadNearby();
+  refreshSimilar();
 }
 
 // ------------------------------------------------------------ nearby first
@@ -583,6 +586,7 @@ function start(leafletMap) {
   setupPlaces();
   setupLocate();
   setupForm();
+  refreshSimilar = setupSimilar(support);
   loadProposals();
   describeView(map, config.urls.summary, $("view-summary"), config.lang);
 }
