@@ -32,7 +32,7 @@ from ..layers.public_list import PublicList
 from ..layers.public_list import collection as public_list_collection
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import conditional, db, params
+from . import conditional, db, idempotency, params
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
@@ -339,16 +339,17 @@ def list_proposals():
 @bp.post("/proposals")
 @limited("proposals")
 def create_proposal():
-    """Submit a proposal: 201 with the stored Feature (joins in words) and a Location header."""
+    """Submit a proposal: 201 with the stored Feature (joins in words) and a Location header (200: a key's replay)."""
     data = read_json_object()
     check_submission_types(data)
     registry = db.registry()
     lang = current_language()
     with registry.checked():  # the layers' versions asked once for the checks and the answer's words
-        with db.transaction() as conn:
-            record = submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
+        record, replayed = idempotency.submit_once(  # an Idempotency-Key sent again: the same proposal, 200
+            data, lambda conn: submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
+        )
         feature = proposal_feature(record, registry, lang, own=True)
-    response = geojson_response(feature, status=201)
+    response = geojson_response(feature, status=200 if replayed else 201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
     return response
 
