@@ -81,6 +81,7 @@ supports = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("client_hash", String(64)),  # keyed hash of the sender's network: a daily cap per network (#9)
     UniqueConstraint("proposal_id", "token_hash", name="uq_support_once"),
+    Index("ix_supports_token", "token_hash"),  # what one browser supported (layers/supported.py), erasure by token
 )
 
 # Join results persisted at insert, recomputed when layers change.
@@ -340,4 +341,16 @@ saved_filters = Table(
     Column("query", String(1000), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "name", name="uq_saved_filter_name"),
+)
+
+# ------------------------------------------------------------- offline sending (issue 14)
+# A submission's Idempotency-Key, stored only as its SHA-256 with a hash of the body it came with:
+# the same key sent again (a resident's phone retrying) answers with this proposal, never a second one.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -33,7 +33,7 @@ from ..layers.public_list import PublicList
 from ..layers.public_list import collection as public_list_collection
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import conditional, db, params
+from . import conditional, db, idempotency, params
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
@@ -341,7 +341,7 @@ def list_proposals():
 @bp.post("/proposals")
 @limited("proposals")
 def create_proposal():
-    """Submit a proposal: 201 with the stored Feature (joins in words) and a Location header."""
+    """Submit a proposal: 201 with the stored Feature (joins in words) and a Location header (200: a key's replay)."""
     data = read_json_object()
     check_submission_types(data)
     registry = db.registry()
@@ -350,11 +350,16 @@ def create_proposal():
     # transaction holds the layers and joins again only if an import has changed them since.
     with registry.checked(versions=registry.cached_versions()):
         prepared = submission.prepare(registry, data, hold_links=current_app.config["HOLD_LINKS"])
-    with db.transaction() as conn:
-        record, held = submission.store_prepared(conn, registry, prepared)
-    with registry.checked(versions=held):  # the answer's words from the layers it was stored with
+    held = {}
+
+    def store(conn):
+        record, held["versions"] = submission.store_prepared(conn, registry, prepared)
+        return record
+
+    record, replayed = idempotency.submit_once(data, store)  # an Idempotency-Key sent again: the same proposal, 200
+    with registry.checked(versions=held.get("versions")):  # the answer's words from the layers it was stored with
         feature = proposal_feature(record, registry, lang, own=True)
-    response = geojson_response(feature, status=201)
+    response = geojson_response(feature, status=200 if replayed else 201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
     return response
 

@@ -103,3 +103,6 @@ def _register_blueprints(app: Flask) -> None:
     from . import view_summary
 
     app.register_blueprint(view_summary.bp)  # /api/proposals/summary: the resident map's view in words
+    from . import offline
+
+    app.register_blueprint(offline.bp)  # /sw.js, /manifest.webmanifest, /api/proposals/supported

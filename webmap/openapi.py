@@ -27,6 +27,14 @@ def document(locality, server: str = "/api") -> dict:
         "schema": {"type": "string", "example": "en"},
     }
     public_id = {"name": "public_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 32}}
+    idempotency_header = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "A random key per written proposal (e.g. a UUID), the same on every retry of it: "
+        "16–64 letters, digits, - or _, bare or in double quotes. Anything else: 400.",
+        "schema": {"type": "string", "pattern": '^("[A-Za-z0-9_-]{16,64}"|[A-Za-z0-9_-]{16,64})$'},
+    }
     category_param = {"name": "category", "in": "query", "required": False, "schema": {"type": "string", "enum": categories}}
     return {
         "openapi": "3.0.3",
@@ -98,7 +106,13 @@ def document(locality, server: str = "/api") -> dict:
                 "post": {
                     "operationId": "createProposal",
                     "summary": "Submit a proposal",
-                    "parameters": [lang_header],
+                    "description": (
+                        "With an Idempotency-Key a retry is safe: the first request with a key stores the proposal "
+                        "(201), the same key with the same body answers that proposal again (200) and stores nothing, "
+                        "in any server process; the same key with another body is refused (422, code "
+                        "idempotency_key_reused). The key is stored only as its SHA-256, deleted with the proposal."
+                    ),
+                    "parameters": [lang_header, idempotency_header],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewProposal"}}},
@@ -109,12 +123,20 @@ def document(locality, server: str = "/api") -> dict:
                             "headers": {"Location": {"description": "The proposal's permalink", "schema": {"type": "string"}}},
                             "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}},
                         },
-                        "400": _error("Malformed JSON, not an object, unknown field or wrong type"),
+                        "200": {
+                            "description": "Already stored with this Idempotency-Key and body: the same proposal, nothing new stored",
+                            "headers": {"Location": {"description": "The proposal's permalink", "schema": {"type": "string"}}},
+                            "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}},
+                        },
+                        "400": _error(
+                            "Malformed JSON, not an object, unknown field or wrong type, or a malformed Idempotency-Key"
+                        ),
                         "413": _error("Body over 64 KB"),
                         "415": _error("Not application/json"),
                         "422": _error(
                             "Valid JSON but not acceptable: outside the locality, unknown category, "
-                            "empty or too long text, e-mail without consent, invalid e-mail"
+                            "empty or too long text, e-mail without consent, invalid e-mail, or an Idempotency-Key "
+                            "already used with another body (code idempotency_key_reused)"
                         ),
                         "429": _error("Too many proposals from this client; see Retry-After"),
                     },
@@ -221,6 +243,28 @@ def document(locality, server: str = "/api") -> dict:
                             "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalFeature"}}},
                         },
                         "404": _error("No public proposal with this id"),
+                    },
+                },
+            },
+            "/proposals/supported": {
+                "get": {
+                    "operationId": "supportedProposals",
+                    "summary": "The proposals this browser has supported",
+                    "description": "From the browser's own token cookie (dialogkarta_token), as POST "
+                    "/proposals/{public_id}/support stored it; empty without one. Public proposals only, newest "
+                    "support first, at most 1 000. Never cached (Cache-Control: private, no-store).",
+                    "responses": {
+                        "200": {
+                            "description": "Public ids",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {"supported": {"type": "array", "items": {"type": "string"}}},
+                                    }
+                                }
+                            },
+                        },
                     },
                 },
             },

@@ -19,6 +19,8 @@ import {foliumMap} from "./js/leaflet.js";
 import {clusterMarker, followViewport} from "./js/viewport.js";
 import {describeView} from "./js/view_summary.js";
 import {setupSimilar} from "./js/similar.js";
+import {offlineText, sendProposal} from "./js/offline.js";
+import {markSupported, rememberSupport} from "./js/supports.js";
 
 let map = null;
 let layers = {};
@@ -132,6 +134,7 @@ function popupDetails(node, props) {
   actions.appendChild(link);
   const button = el("button", "button small", t("support"));
   button.type = "button";
+  markSupported(button, props.public_id, t("supported"));
   button.addEventListener("click", () => {
     support(props.public_id, button, (total) => {
       props.support_count = total;
@@ -271,6 +274,7 @@ async function support(publicId, button, done) {
   }
   button.textContent = t("supported");
   button.setAttribute("aria-pressed", "true");
+  rememberSupport(publicId);
   status($("pin-status"), reply.message);
   if (markers[publicId]) { markers[publicId].feature.properties.support_count = reply.support_count; }
   if (done) { done(reply.support_count); }
@@ -364,6 +368,7 @@ function renderNearby(collection) {
     item.appendChild(el("p", "nearby-description", truncate(props.description, 160)));
     const button = el("button", "button secondary", t("supportInstead"));
     button.type = "button";
+    markSupported(button, props.public_id, t("supported"));
     button.addEventListener("click", () => {
       support(props.public_id, button, (total) => {
         item.querySelector(".nearby-meta").textContent = nearbyMeta(props, total);
@@ -502,12 +507,27 @@ function confirmed(feature) {
   box.focus();
 }
 
+// Kept on this device until the connection returns; #offline-status says when it has been sent.
+function keptOnDevice() {
+  $("proposal-form").hidden = true;
+  $("nearby").hidden = true;
+  $("confirmation-heading").textContent = offlineText("kept");
+  $("confirmation-summary").textContent = "";
+  $("confirmation-link").parentNode.hidden = true;
+  status($("pin-status"), "");
+  $("to-form").hidden = true;
+  if (pin) { map.removeLayer(pin); }
+  $("confirmation").hidden = false;
+  $("confirmation").focus();
+}
+
 async function send(button) {
   button.disabled = true;
   const label = button.textContent;
   button.textContent = t("sending");
   try {
-    confirmed(await requestJSON(config.urls.proposals, {method: "POST", body: payload()}));
+    const feature = await sendProposal(config.urls.proposals, payload());  // null: kept offline (js/offline.js)
+    if (feature) { confirmed(feature); } else { keptOnDevice(); }
   } catch (error) {
     if (!(error instanceof RequestError)) { throw error; }  // a bug here, not a failed request
     formError(error.message || t("sendFailed"), error.field);

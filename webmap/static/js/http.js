@@ -1,6 +1,7 @@
 /* One way to talk JSON to our server.
  *
- * requestJSON(url, {method, body, signal}) sends `body` (if any) as JSON and resolves to the parsed reply;
+ * requestJSON(url, {method, body, signal, headers}) sends `body` (if any) as JSON, with any extra `headers`,
+ * and resolves to the parsed reply;
  * an AbortController's `signal` cancels it (the rejection's cause is then the AbortError).
  * Any failure rejects with a RequestError: for an HTTP error its message is the server's own
  * {"error": {"message"}} text, meant to be shown as it is (the server words it for residents, in
@@ -21,8 +22,8 @@ export class RequestError extends Error {
   }
 }
 
-export async function requestJSON(url, {method = "GET", body = undefined, signal = undefined} = {}) {
-  const headers = {Accept: "application/json"};
+export async function requestJSON(url, {method = "GET", body = undefined, signal = undefined, headers: extra = {}} = {}) {
+  const headers = {Accept: "application/json", ...extra};
   if (body !== undefined) { headers["Content-Type"] = "application/json"; }
   let response;
   try {
