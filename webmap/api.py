@@ -26,13 +26,13 @@ from flask_babel import gettext as _
 
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
-from ..layers import spam, store, workflow
+from ..layers import photos, spam, store, workflow
 from ..layers.map_view import MapView
 from ..layers.public_list import PublicList
 from ..layers.public_list import collection as public_list_collection
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import conditional, db, params
+from . import conditional, db, params, photo_upload, photo_view
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
@@ -340,14 +340,18 @@ def list_proposals():
 @limited("proposals")
 def create_proposal():
     """Submit a proposal: 201 with the stored Feature (joins in words) and a Location header."""
-    data = read_json_object()
+    data, upload = photo_upload.read_submission() if photo_upload.is_multipart() else (read_json_object(), None)
     check_submission_types(data)
+    photo = photo_upload.prepare_photo(upload) if upload else None  # refused (422) before anything is stored
     registry = db.registry()
     lang = current_language()
     with registry.checked():  # the layers' versions asked once for the checks and the answer's words
         with db.transaction() as conn:
             record = submission.submit(conn, registry, data, hold_links=current_app.config["HOLD_LINKS"])
+            if photo and "id" in record:  # not for a bot's trapped submission, which is never stored
+                photo_upload.keep_photo(conn, record["id"], photo)
         feature = proposal_feature(record, registry, lang, own=True)
+    feature["properties"]["photo"] = photo_view.received(photo)
     response = geojson_response(feature, status=201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
     return response
@@ -406,10 +410,12 @@ def get_proposal(public_id: str):
         record = store.get_proposal(conn, public_id)
         answers = workflow.public_answers(conn, record["id"]) if record else []
         forwardings = workflow.public_forwardings(conn, record["id"]) if record else []
+        published = photos.published_of(conn, record["id"]) if record else None
     if record is None:
         return error_response(404, "not_found", http_message(404))
     lang = current_language()
     feature = proposal_feature(record, registry, lang)
+    feature["properties"]["photo"] = photo_view.public(published, record)  # null until a moderator publishes it
     feature["properties"]["answers"] = answers  # the municipality's public answers, never their author
     feature["properties"]["forwardings"] = [  # where it went and when; never a note or who sent it
         {

@@ -15,6 +15,7 @@
 import {config} from "./js/config.js";
 import {RequestError, requestJSON} from "./js/http.js";
 import {t} from "./js/i18n.js";
+import {postProposal} from "./js/photo.js";
 import {foliumMap} from "./js/leaflet.js";
 import {clusterMarker, followViewport} from "./js/viewport.js";
 
@@ -501,7 +502,7 @@ async function send(button) {
   const label = button.textContent;
   button.textContent = t("sending");
   try {
-    confirmed(await requestJSON(config.urls.proposals, {method: "POST", body: payload()}));
+    confirmed(await postProposal(config.urls.proposals, payload()));
   } catch (error) {
     if (!(error instanceof RequestError)) { throw error; }  // a bug here, not a failed request
     formError(error.message || t("sendFailed"), error.field);
