@@ -97,8 +97,10 @@ def prepare(data: bytes, max_pixels: int, max_side: int = MAX_SIDE, quality: int
 def _reencode(image, max_side: int, quality: int) -> PreparedPhoto:
     from PIL import Image, ImageOps
 
-    if image.format == "JPEG":
-        image.draft("RGB", (max_side, max_side))  # decode a large JPEG at 1/2, 1/4 or 1/8 scale, never below max_side
+    if image.format == "JPEG":  # decode a large JPEG at 1/2, 1/4 or 1/8 scale, never below the size it is shrunk to
+        scale = max_side / max(image.size)
+        if scale < 1:
+            image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
     image.seek(0)  # an animated PNG or a HEIC sequence: its first picture
     upright = ImageOps.exif_transpose(image)  # loads the pixels; orientation applied before EXIF is dropped
     icc = image.info.get("icc_profile")

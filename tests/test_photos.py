@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from dialogkarta.layers import photos
 from dialogkarta.layers.schema import proposal_photos, proposals
 from dialogkarta.webmap import db
+from tests import contracts
+from tests.contracts import assert_exact
 from tests.planner_helpers import csrf_token, login, make_user
 
 PROPOSAL = {
@@ -359,3 +361,15 @@ def test_the_form_offers_an_optional_photo_with_a_label(client):
     page = client.get("/").get_data(as_text=True)
     assert '<label for="photo">Foto (frivilligt)</label>' in page
     assert 'id="photo" name="photo" type="file"' in page and 'data-max-bytes="10485760"' in page
+
+
+def test_the_photo_fields_are_exactly_the_pinned_ones(app, client, sent, moderator):
+    assert_exact(sent["properties"]["photo"], contracts.API_PHOTO_RECEIVED, "POST /api/proposals photo")
+    moderate(moderator, the_photo(app).id, "publish")
+    item = orjson.loads(client.get(f"/api/proposals/{sent['id']}").data)["properties"]
+    assert_exact(item["photo"], contracts.API_PHOTO, "GET /api/proposals/<id> photo")
+    schemas = orjson.loads(client.get("/api/openapi.json").data)["components"]["schemas"]
+    described = schemas["ProposalFeature"]["properties"]["properties"]["allOf"][1]["properties"]["photo"]["properties"]
+    assert_exact(described, contracts.API_PHOTO | contracts.API_PHOTO_RECEIVED, "OpenAPI photo")
+    form = schemas["NewProposalForm"]["properties"]
+    assert_exact(form, set(schemas["NewProposal"]["properties"]) | {"photo"}, "OpenAPI multipart form")
