@@ -98,9 +98,7 @@ def main() -> None:
             )
         )
         peer = measure(naive, data, runs)
-        print(
-            line(f"  peer without draft decoding", peer, f"; ours/peer {statistics.median(ours) / statistics.median(peer):.2f}")
-        )
+        print(line("  peer without draft decoding", peer, f"; ours/peer {statistics.median(ours) / statistics.median(peer):.2f}"))
     data = bomb()
     print(
         line(f"PNG bomb 40000x40000 ({len(data) / 1e3:.0f} KB), refused", measure(lambda d: prepare(d, MAX_PIXELS), data, runs))
