@@ -296,7 +296,7 @@ SETTINGS: tuple[Setting, ...] = (
         50_000_000,
         "a photo whose header declares more pixels is refused before it is decoded (decompression bombs)",
         minimum=10_000,
-        maximum=200_000_000,
+        maximum=80_000_000,  # below Pillow's own bomb warning (89 million), which would refuse earlier anyway
     ),
     Setting(
         "PRIVACY_CONTROLLER",

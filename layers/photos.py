@@ -157,6 +157,17 @@ def statuses_of_file(conn: Connection, sha256: str) -> set[str]:
     return set(conn.execute(select(proposal_photos.c.status).where(proposal_photos.c.sha256 == sha256)).scalars())
 
 
+def file_is_public(conn: Connection, sha256: str) -> bool:
+    """Whether anyone may see this file: a published photo of a proposal the public can see (not hidden)."""
+    query = (
+        select(proposal_photos.c.id)
+        .join(proposals, proposals.c.id == proposal_photos.c.proposal_id)
+        .where(proposal_photos.c.sha256 == sha256, proposal_photos.c.status == "published", proposals.c.hidden.is_(False))
+        .limit(1)
+    )
+    return conn.execute(query).first() is not None
+
+
 def pending(conn: Connection, limit: int = 200) -> list[dict]:
     """Return the photos waiting for a moderator, oldest first, with their proposal's public id and title."""
     query = (
@@ -182,6 +193,10 @@ def decide(conn: Connection, photo_id: int, decision: str, folder: Path | str, r
     row = conn.execute(select(proposal_photos).where(proposal_photos.c.id == photo_id).with_for_update()).first()
     if row is None:
         raise PhotoDecisionError("Bilden finns inte.", "The photo does not exist.", field="photo")
+    if row.status == "rejected":  # its file is gone: publishing it would point at nothing
+        raise PhotoDecisionError(
+            "Bilden är redan avvisad och borttagen.", "The photo has already been rejected and deleted.", field="photo"
+        )
     now = now or utcnow()
     status = DECISIONS[decision]
     conn.execute(

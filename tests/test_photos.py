@@ -373,3 +373,20 @@ def test_the_photo_fields_are_exactly_the_pinned_ones(app, client, sent, moderat
     assert_exact(described, contracts.API_PHOTO | contracts.API_PHOTO_RECEIVED, "OpenAPI photo")
     form = schemas["NewProposalForm"]["properties"]
     assert_exact(form, set(schemas["NewProposal"]["properties"]) | {"photo"}, "OpenAPI multipart form")
+
+
+def test_the_photo_of_a_hidden_proposal_is_not_public(app, client, sent, moderator):
+    photo = the_photo(app)
+    moderate(moderator, photo.id, "publish")
+    token = csrf_token(moderator, f"/planner/p/{sent['id']}")
+    moderator.post(f"/planner/p/{sent['id']}/hide", data={"csrf_token": token, "reason": "Visar ett registreringsnummer"})
+    assert client.get(f"/photos/{photo.sha256}.jpg").status_code == 404
+    assert moderator.get(f"/photos/{photo.sha256}.jpg").status_code == 200
+
+
+def test_a_rejected_photo_cannot_be_published_again(app, sent, moderator):
+    photo = the_photo(app)
+    moderate(moderator, photo.id, "reject")
+    assert moderate(moderator, photo.id, "publish").status_code in (302, 303)
+    assert the_photo(app).status == "rejected"
+    assert "redan avvisad" in moderator.get("/planner/moderation").get_data(as_text=True)

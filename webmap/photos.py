@@ -1,8 +1,8 @@
 """Residents' photos: served by content hash, published or rejected by moderators.
 
-``GET /photos/<sha256>.jpg`` sends a published photo to anyone and a pending one to logged-in
-staff only (404 for everyone else, the same answer as for no photo at all); a rejected photo is
-never sent. Published photos are cached for a year (the URL is the content's hash); pending ones
+``GET /photos/<sha256>.jpg`` sends a published photo of a visible proposal to anyone, and a
+pending one (or one of a hidden proposal) to logged-in staff only: 404 for everyone else, the same
+answer as for no photo at all. A rejected photo is never sent. Published photos are cached for a year (the URL is the content's hash); pending ones
 are not stored by any cache. ``POST /planner/photos/<id>/publish`` and ``/reject`` are moderator
 forms on the moderation page (CSRF like every form), audit-logged.
 """
@@ -32,9 +32,9 @@ def photo(sha256: str):
     if not photos.SHA256.match(sha256):
         abort(404)
     with db.reading() as conn:
-        statuses = photos.statuses_of_file(conn, sha256)
-    published = "published" in statuses
-    if not published and not ("pending" in statuses and current_user() is not None):
+        published = photos.file_is_public(conn, sha256)
+        kept = published or bool(photos.statuses_of_file(conn, sha256) & {"pending", "published"})
+    if not published and not (kept and current_user() is not None):
         abort(404)
     path = photos.file_path(current_app.config["PHOTO_DIR"], sha256)
     if not path.is_file():
