@@ -282,6 +282,25 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HOLD_LINKS", "bool", True, "a proposal whose text contains a link is stored hidden until a moderator publishes it"),
     Setting(
+        "PHOTO_DIR", "optional text", None, "folder of residents' photos (files named by content hash); default <instance>/photos"
+    ),
+    Setting(
+        "PHOTO_MAX_BYTES",
+        "int",
+        10 * 1024 * 1024,
+        "largest photo a resident may send with a proposal; a larger upload is refused with 413",
+        minimum=1024,
+        maximum=100 * 1024 * 1024,
+    ),
+    Setting(
+        "PHOTO_MAX_PIXELS",
+        "int",
+        50_000_000,
+        "a photo whose header declares more pixels is refused before it is decoded (decompression bombs)",
+        minimum=10_000,
+        maximum=80_000_000,  # below Pillow's own bomb warning (89 million), which would refuse earlier anyway
+    ),
+    Setting(
         "PRIVACY_CONTROLLER",
         "optional text",
         None,

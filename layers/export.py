@@ -9,7 +9,7 @@ Who sees what is decided here and nowhere else. The public view has public field
 public answers and the join results, never a name, an e-mail, support tokens or a hidden
 proposal (``channel``, how a proposal reached us, is public). The planner view adds department,
 forwarding, the meeting a proposal came from, history, the moderation state (hidden, its
-reason, flag count) and the count of services of each kind within the kind's radius; contact details only with ``Audience(contacts=True)`` (admins) and only
+reason, flag count), the photo's address and moderation state (``photo``, ``photo_status``) and the count of services of each kind within the kind's radius; contact details only with ``Audience(contacts=True)`` (admins) and only
 for residents who consented. Tables other issues add (answers, forwardings, flags) are used
 when ``layers.schema`` declares them and skipped otherwise.
 
@@ -41,7 +41,7 @@ from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
-from . import schema, store
+from . import photos, schema, store
 from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
 from .styles import LayerText, Style, layer_style, layer_text, proposals_style, proposals_text
@@ -136,6 +136,8 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
             ("status_history", "str"),
             ("forwarding", "str"),
             ("flag_count", "int"),
+            ("photo", "str"),
+            ("photo_status", "str"),
         ]
         for kind in service_kinds(registry):
             columns += [(f"within_{kind}", "int"), (f"within_{kind}_radius_m", "float")]
@@ -184,6 +186,9 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
         for proposal_id in conn.execute(select(schema.flags.c.proposal_id).where(schema.flags.c.proposal_id.in_(ids))).scalars():
             flags[proposal_id] = flags.get(proposal_id, 0) + 1
         extra["flag_count"] = flags
+        stored = photos.by_ids(conn, ids)  # the URL path of a photo's file, any state but rejected (its file is gone)
+        extra["photo"] = {pid: photos.url_path(p) for pid, p in stored.items() if p.status != "rejected"}
+        extra["photo_status"] = {pid: p.status for pid, p in stored.items()}
     if audience.contacts:
         names, emails = {}, {}
         for row in conn.execute(select(schema.contacts).where(schema.contacts.c.proposal_id.in_(ids))):

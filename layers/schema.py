@@ -354,3 +354,22 @@ idempotency_keys = Table(
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# ------------------------------------------------------------------------ photos (issue 14)
+# A resident's optional photo: the file lives outside the database, named by the SHA-256 of its
+# bytes (``layers/photos.py``); a row is written only after its file. Held until a moderator
+# publishes it: photos may show people or number plates. ``decided_by`` is internal only.
+proposal_photos = Table(
+    "proposal_photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | published | rejected
+    Column("decided_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

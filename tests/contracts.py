@@ -15,6 +15,13 @@ in the public, planner or contacts set. Decisions (the README says the same, und
   to ``PUBLIC_GRID_M``, and exact counts at a fixed radius would place a proposal more finely
   than the public point does. They hold no personal data; the choice is about position.
 
+- A resident's photo is planner-only in every export (``photo``: its address ``/photos/<sha256>.jpg``
+  on the app, ``photo_status``: pending, published or rejected): public downloads carry no photo
+  column at all, so a download built before a moderator's decision never names a photo. The public
+  sees a photo only once published: on the permalink and as the API item's ``photo`` (URL, size
+  and alt text; null otherwise). The resident's own 201 answer says what was kept (``status``
+  pending, size), without a URL.
+
 Nearest-service columns follow the locality's declared service kinds, so they are a pattern
 (``nearest_<kind>``, ``nearest_<kind>_m``) derived from the kinds, not a copied list; so are the
 planner's ``within_<kind>`` columns.
@@ -58,6 +65,8 @@ PLANNER_ONLY = frozenset(
         "status_history",
         "forwarding",
         "flag_count",
+        "photo",
+        "photo_status",
     }
 )
 
@@ -121,6 +130,7 @@ API_SUBMITTED = API_LIST | {
     "summary",
     "public",
     "history",
+    "photo",
 }
 API_ITEM = API_SUBMITTED | {"answers", "forwardings"}
 # GET /api/proposals/map: a point carries what its marker needs (the popup fetches the rest); a grid
@@ -131,6 +141,8 @@ PLANNER_MAP_POINT = API_MAP_POINT | {"hidden"}
 API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
 API_ANSWER = frozenset({"body", "department", "role", "answered_at"})  # never who wrote it
 API_FORWARDING = frozenset({"department", "department_label", "action", "at"})  # never the note or who sent it
+API_PHOTO = frozenset({"url", "width", "height", "alt"})  # GET /api/proposals/<id>, once a moderator published it
+API_PHOTO_RECEIVED = frozenset({"status", "width", "height"})  # POST /api/proposals (201) with a photo: no URL yet
 API_AREA = frozenset({"id", "name", "status", "status_label", "illustrative"})
 API_NEAREST = frozenset({"id", "name", "distance_m", "kind_label"})
 

@@ -34,6 +34,9 @@ def seed_route_values(app, **overrides) -> dict:
         "slug": "trygghet-och-vagar",
         "question_id": "way_to_school",
         "filter_id": 999999,
+        "photo_id": 999999,
+        "decision": "publish",
+        "sha256": "0" * 64,
     }
     return {**values, **overrides}
 

@@ -103,6 +103,8 @@ REQUIRED = {
     ("planner.moderation", "GET"): "moderator",
     ("planner.hide", "POST"): "moderator",
     ("planner.restore", "POST"): "moderator",
+    ("photos.photo", "GET"): None,  # published photos to anyone; pending ones to staff only (tests/test_photos.py)
+    ("photos.decide", "POST"): "moderator",
     ("planner.users", "GET"): "admin",
     ("planner.users", "POST"): "admin",
     ("planner.set_role", "POST"): "admin",

@@ -45,6 +45,7 @@ def _paths(app, seeded) -> list[str]:
         "fmt": "geojson",
         "slug": "trygghet-och-vagar",
         "question_id": "way_to_school",
+        "sha256": "0" * 64,
     }
     paths = []
     for rule in app.url_map.iter_rules():

@@ -326,6 +326,7 @@ def _crawl_public(app, client, public_id, keep) -> set[str]:
         "path": "x",
         "slug": "trygghet-och-vagar",
         "question_id": "way_to_school",
+        "sha256": "0" * 64,
     }
     paths = set()
     for rule in app.url_map.iter_rules():

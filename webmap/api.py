@@ -27,13 +27,13 @@ from flask_babel import gettext as _
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
 from ..layers import similar as similar_text
-from ..layers import spam, store, workflow
+from ..layers import photos, spam, store, workflow
 from ..layers.map_view import MapView
 from ..layers.public_list import PublicList
 from ..layers.public_list import collection as public_list_collection
 from ..layers.registry import UnknownLayer
 from ..layers.vocabulary import PROPOSAL_STATUSES
-from . import conditional, db, idempotency, params
+from . import conditional, db, idempotency, params, photo_upload, photo_view
 from .client import browser_token, network_key, remember_token
 from .errors import BadRequest, error_response, http_message
 from .i18n import current_language
@@ -342,8 +342,9 @@ def list_proposals():
 @limited("proposals")
 def create_proposal():
     """Submit a proposal: 201 with the stored Feature (joins in words) and a Location header (200: a key's replay)."""
-    data = read_json_object()
+    data, upload = photo_upload.read_submission() if photo_upload.is_multipart() else (read_json_object(), None)
     check_submission_types(data)
+    photo = photo_upload.prepare_photo(upload) if upload else None  # refused (422) before anything is stored
     registry = db.registry()
     lang = current_language()
     # Checked and joined before the writers' queue, against the layers this process has cached; the
@@ -354,11 +355,14 @@ def create_proposal():
 
     def store(conn):
         record, held["versions"] = submission.store_prepared(conn, registry, prepared)
+        if photo and "id" in record:  # not for a bot's trapped submission, which is never stored
+            photo_upload.keep_photo(conn, record["id"], photo)
         return record
 
     record, replayed = idempotency.submit_once(data, store)  # an Idempotency-Key sent again: the same proposal, 200
     with registry.checked(versions=held.get("versions")):  # the answer's words from the layers it was stored with
         feature = proposal_feature(record, registry, lang, own=True)
+    feature["properties"]["photo"] = photo_view.received(photo)
     response = geojson_response(feature, status=200 if replayed else 201)
     response.headers["Location"] = url_for("resident.proposal", public_id=record["public_id"])
     return response
@@ -440,10 +444,12 @@ def get_proposal(public_id: str):
         record = store.get_proposal(conn, public_id)
         answers = workflow.public_answers(conn, record["id"]) if record else []
         forwardings = workflow.public_forwardings(conn, record["id"]) if record else []
+        published = photos.published_of(conn, record["id"]) if record else None
     if record is None:
         return error_response(404, "not_found", http_message(404))
     lang = current_language()
     feature = proposal_feature(record, registry, lang)
+    feature["properties"]["photo"] = photo_view.public(published, record)  # null until a moderator publishes it
     feature["properties"]["answers"] = answers  # the municipality's public answers, never their author
     feature["properties"]["forwardings"] = [  # where it went and when; never a note or who sent it
         {

@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'dialogkarta.sqlite'}"
     app.config["LOCALITY_DIR"] = app.config["LOCALITY_DIR"] or str(DEFAULT_LOCALITY_DIR)
     app.config["LAYER_OVERRIDE_DIR"] = app.config["LAYER_OVERRIDE_DIR"] or str(instance / "layers")
+    app.config["PHOTO_DIR"] = app.config["PHOTO_DIR"] or str(instance / "photos")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
 
@@ -106,3 +107,6 @@ def _register_blueprints(app: Flask) -> None:
     from . import offline
 
     app.register_blueprint(offline.bp)  # /sw.js, /manifest.webmanifest, /api/proposals/supported
+    from . import photos
+
+    app.register_blueprint(photos.bp)  # /photos/<sha256>.jpg, /planner/photos/<id>/<decision>

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..layers import maintenance, privacy
+from ..layers import maintenance, photos, privacy
 from . import db
 
 commands = click.Group(help="Commands registered on the dialogkarta group.")
@@ -126,3 +126,24 @@ def purge_contacts_command(days):
         with db.transaction() as conn:
             count = privacy.purge_contacts(conn, days)
     click.echo(f"Deleted contact details of {count} closed proposal(s) (retention {days} days).")
+
+
+@commands.command("sweep-photos")
+@click.option("--dry-run", is_flag=True, help="List the orphan files without deleting them.")
+@with_appcontext
+def sweep_photos_command(dry_run):
+    """Delete photo files no pending or published photo names (left by a crash or a rejection), older than an hour."""
+    folder = current_app.config["PHOTO_DIR"]
+    with db.reading() as conn:
+        if dry_run:
+            orphans = photos.orphan_files(conn, folder)
+            deleted = 0
+        else:
+            orphans, deleted = [], photos.sweep_orphans(conn, folder)
+    for path in orphans:
+        click.echo(str(path))
+    click.echo(
+        f"{len(orphans)} orphan photo file(s) in {folder}."
+        if dry_run
+        else f"Deleted {deleted} orphan photo file(s) from {folder}."
+    )

@@ -91,7 +91,8 @@ def init_app(app: Flask) -> None:
     def user_error(error: UserError):
         field = error.details.get("field")  # lets a form mark the field at fault
         message = user_message(error, current_language())
-        return error_response(422, error.code, message, **({"field": field} if field else {}))
+        status = getattr(error, "status", 422)  # a few user errors are not 422: a photo too large (413), a cross-site form (403)
+        return error_response(status, error.code, message, **({"field": field} if field else {}))
 
     @app.errorhandler(UnknownLayer)
     def unknown_layer(error: UnknownLayer):

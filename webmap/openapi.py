@@ -110,12 +110,22 @@ def document(locality, server: str = "/api") -> dict:
                         "With an Idempotency-Key a retry is safe: the first request with a key stores the proposal "
                         "(201), the same key with the same body answers that proposal again (200) and stores nothing, "
                         "in any server process; the same key with another body is refused (422, code "
-                        "idempotency_key_reused). The key is stored only as its SHA-256, deleted with the proposal."
+                        "idempotency_key_reused). The key is stored only as its SHA-256, deleted with the proposal. "
+                        "As JSON, or as multipart/form-data with the same fields plus an optional photo (JPEG, PNG or "
+                        "HEIC, read by its content; re-encoded as JPEG of at most 1600 px a side without EXIF/GPS or any "
+                        "other metadata; held until a moderator publishes it). A multipart form a browser marks as sent "
+                        "from another site (Sec-Fetch-Site, Origin) is refused with 403."
                     ),
                     "parameters": [lang_header, idempotency_header],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewProposal"}}},
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/NewProposal"}},
+                            "multipart/form-data": {
+                                "schema": {"$ref": "#/components/schemas/NewProposalForm"},
+                                "encoding": {"photo": {"contentType": "image/jpeg, image/png, image/heic, image/heif"}},
+                            },
+                        },
                     },
                     "responses": {
                         "201": {
@@ -131,12 +141,14 @@ def document(locality, server: str = "/api") -> dict:
                         "400": _error(
                             "Malformed JSON, not an object, unknown field or wrong type, or a malformed Idempotency-Key"
                         ),
-                        "413": _error("Body over 64 KB"),
-                        "415": _error("Not application/json"),
+                        "403": _error("A multipart form sent from another website (code cross_site)"),
+                        "413": _error("JSON body over 64 KB, or a photo over PHOTO_MAX_BYTES (code photo_too_large)"),
+                        "415": _error("Neither application/json nor multipart/form-data"),
                         "422": _error(
                             "Valid JSON but not acceptable: outside the locality, unknown category, "
                             "empty or too long text, e-mail without consent, invalid e-mail, or an Idempotency-Key "
-                            "already used with another body (code idempotency_key_reused)"
+                            "already used with another body (code idempotency_key_reused); a photo that is not a "
+                            "JPEG, PNG or HEIC image (invalid_photo), or has too many pixels (photo_too_many_pixels)"
                         ),
                         "429": _error("Too many proposals from this client; see Retry-After"),
                     },
@@ -420,6 +432,24 @@ def document(locality, server: str = "/api") -> dict:
                         },
                     },
                 },
+                "NewProposalForm": {
+                    "type": "object",
+                    "required": ["lon", "lat", "category", "title", "description"],
+                    "properties": {
+                        "lon": {"type": "number", "example": 13.3514},
+                        "lat": {"type": "number", "example": 55.6652},
+                        "category": {"type": "string", "enum": categories},
+                        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
+                        "description": {"type": "string", "minLength": 1, "maxLength": DESCRIPTION_MAX},
+                        "name": {"type": "string", "maxLength": NAME_MAX},
+                        "email": {"type": "string", "format": "email", "maxLength": EMAIL_MAX},
+                        "consent": {
+                            "type": "boolean",
+                            "description": "true/on/1 or false/off/0; required (true) with name or email",
+                        },
+                        "photo": {"type": "string", "format": "binary", "description": "Optional: one JPEG, PNG or HEIC photo"},
+                    },
+                },
                 "ProposalProperties": {
                     "type": "object",
                     "properties": {
@@ -496,6 +526,22 @@ def document(locality, server: str = "/api") -> dict:
                                         "status_label": {"type": "string"},
                                         "url": {"type": "string", "description": "Permalink"},
                                         "public": {"type": "boolean", "description": "false while held for moderation"},
+                                        "photo": {
+                                            "type": "object",
+                                            "nullable": True,
+                                            "description": "GET: the published photo (null when none or not yet published); "
+                                            "201: the photo just sent, pending a moderator (status, width, height; no url)",
+                                            "properties": {
+                                                "url": {"type": "string", "description": "A JPEG, cached for a year"},
+                                                "width": {"type": "integer"},
+                                                "height": {"type": "integer"},
+                                                "alt": {
+                                                    "type": "string",
+                                                    "description": "Text alternative, in the request's language",
+                                                },
+                                                "status": {"type": "string", "enum": ["pending"], "description": "201 only"},
+                                            },
+                                        },
                                         "summary": {
                                             "type": "string",
                                             "description": "The joins in words, in the request's language",

@@ -17,7 +17,7 @@ from ..geo.errors import UserError
 from ..layers import proposals as proposal_service
 from ..layers import export as table_export
 from ..layers import report as report_data
-from ..layers import activities, bulk, saved_filters, store, workflow
+from ..layers import activities, bulk, photos, saved_filters, store, workflow
 from ..layers import accounts as staff_accounts
 from ..layers.vocabulary import (
     CHANNELS,
@@ -350,6 +350,7 @@ def proposal(public_id: str):
         forwardings = workflow.forwardings_of(conn, record["id"])
         open_flags = workflow.open_flag_count(conn, record["id"])
         linked_activities = activities.for_proposal(conn, record["id"])
+        photo = photos.of_proposal(conn, record["id"])
     names = _area_names()
     kinds = locality.service_kinds
     nearest = [
@@ -378,6 +379,7 @@ def proposal(public_id: str):
         open_flags=open_flags,
         activities=linked_activities,
         also=[d for d in (record["also_departments"] or "").split(",") if d],
+        photo=photo,
     )
 
 
@@ -484,8 +486,13 @@ def restore(public_id: str):
 def moderation():
     with db.reading() as conn:
         queue = workflow.moderation_queue(conn)
-        trail = [entry for entry in workflow.audit_trail(conn, limit=100) if entry["action"] in ("hide", "restore", "auto_hide")]
-    return render_template("planner/moderation.html", queue=queue, trail=trail)
+        photo_queue = photos.pending(conn)
+        trail = [
+            entry
+            for entry in workflow.audit_trail(conn, limit=100)
+            if entry["action"] in ("hide", "restore", "auto_hide", "photo_publish", "photo_reject")
+        ]
+    return render_template("planner/moderation.html", queue=queue, trail=trail, photo_queue=photo_queue)
 
 
 # ------------------------------------------------------------------------------ staff entry

@@ -15,8 +15,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
-from ..layers import store, workflow
-from . import assets, db
+from ..layers import photos, store, workflow
+from . import assets, db, photo_view
 from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
 from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
 from .i18n import current_language
@@ -198,6 +198,7 @@ def proposal(public_id: str):
             abort(404)
         answers = public_answers(conn, record)
         forwardings = workflow.public_forwardings(conn, record["id"])
+        photo = photos.published_of(conn, record["id"])  # pending and rejected photos are never on the public page
     view = store.public_view(record, grid_m=current_app.config["PUBLIC_GRID_M"])
     detail = joins_detail(view, registry, lang)
     named = [a.get("department") for a in answers] + [step["department"] for step in forwardings]
@@ -214,6 +215,8 @@ def proposal(public_id: str):
         forwardings=forwardings,
         departments=departments,
         locality=registry.locality,
+        photo=photo,
+        photo_alt=photo_view.alt_text(view["title"]) if photo else "",
     )
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from dialogkarta.layers import activities, accounts, surveys, workflow
+import io
+
+from PIL import Image
+
+from dialogkarta.layers import activities, accounts, photo_image, photos, surveys, workflow
 from tests.browser.test_resident_map import _axe_source
 from tests.planner_helpers import PASSWORD, add_proposal, feature_point
 from tests.routes import MEETING, open_example_survey, route_url
@@ -16,8 +20,14 @@ SIZES = ((1280, 800), (360, 640))
 SCROLLING_REGIONS = {"planner.proposal": ("#nearest", "#forwardings"), "planner.moderation": ("#moderation-queue",)}
 
 
+def _picture() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (40, 120, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
 def _seed(app) -> dict:
-    """One account per staff role, a forwarded proposal with joins, a hidden one, and an activity."""
+    """One account per staff role, a forwarded proposal with joins and a photo to review, a hidden one, and an activity."""
     with app.app_context():
         registry = db.registry()
         lon, lat = feature_point(registry, "areas", "kvarnskon-vattenrannan")
@@ -30,6 +40,9 @@ def _seed(app) -> dict:
         workflow.forward(conn, record["id"], "tekniska", departments=departments, role="planner", note="Gäller korsningen")
         workflow.hide(conn, hidden["id"], "Personuppgifter", role="moderator")
         activity_id = activities.create(conn, MEETING, role="planner")
+        photo = photo_image.prepare(_picture(), max_pixels=app.config["PHOTO_MAX_PIXELS"])  # pending: moderation buttons
+        photos.write_file(app.config["PHOTO_DIR"], photo)
+        photos.add(conn, record["id"], photo)
         survey = open_example_survey()
         surveys.save_survey(conn, survey)
     slug = survey.slug

@@ -15,6 +15,7 @@
 import {config} from "./js/config.js";
 import {RequestError, requestJSON} from "./js/http.js";
 import {t} from "./js/i18n.js";
+import {photoChosen, postProposal} from "./js/photo.js";
 import {foliumMap} from "./js/leaflet.js";
 import {clusterMarker, followViewport} from "./js/viewport.js";
 import {describeView} from "./js/view_summary.js";
@@ -526,7 +527,9 @@ async function send(button) {
   const label = button.textContent;
   button.textContent = t("sending");
   try {
-    const feature = await sendProposal(config.urls.proposals, payload());  // null: kept offline (js/offline.js)
+    // With a photo the form goes as multipart and only online (js/photo.js); without one it can wait offline.
+    const feature = photoChosen() ? await postProposal(config.urls.proposals, payload())
+      : await sendProposal(config.urls.proposals, payload());  // null: kept offline (js/offline.js)
     if (feature) { confirmed(feature); } else { keptOnDevice(); }
   } catch (error) {
     if (!(error instanceof RequestError)) { throw error; }  // a bug here, not a failed request

@@ -266,6 +266,20 @@ EN = {
     "Svar": "Responses",
     "Sida för invånare": "Residents' page",
     "Inga enkäter ännu. Lägg in en med dialogkarta survey import FIL.": "No surveys yet. Add one with dialogkarta survey import FILE.",
+    "%(count)s förslag": "%(count)s proposals",
+    "1 förslag": "1 proposal",
+    # Photos with proposals (issue 14, item 7)
+    "Bilden är publicerad.": "The photo is published.",
+    "Bilden är avvisad och borttagen.": "The photo is rejected and deleted.",
+    "Foto": "Photo",
+    "Väntar på granskning: visas inte för allmänheten.": "Awaiting review: not shown to the public.",
+    "Publicerad: visas på förslagets sida.": "Published: shown on the proposal's page.",
+    "Avvisad: bilden är borttagen.": "Rejected: the photo is deleted.",
+    "Foto till förslaget %(title)s": "Photo with the proposal %(title)s",
+    "Publicera bilden": "Publish the photo",
+    "Avvisa och ta bort bilden": "Reject and delete the photo",
+    "Foton som väntar på granskning": "Photos awaiting review",
+    "Inga foton att granska.": "No photos to review.",
 }
 
 HERE = Path(__file__).resolve().parent
