@@ -18,7 +18,7 @@ from ..geo.crs import to_sweref
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
-from . import layer_store, spam, store, vocabulary
+from . import layer_store, spam, store, vocabulary, workbook
 from .records import JoinResult, ProposalRecord
 from .registry import LayerRegistry
 from .routing import route
@@ -213,6 +213,9 @@ def submit(
     """
     trapped = spam.is_honeypot_filled(data)
     fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
+    if role == "resident":
+        workbook.check_resident_channel(data.get("channel"))
+    round_name = workbook.clean_round(data.get("round"), registry.locality)
     held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
     if trapped:
         return _unstored_record(fields, compute_joins(registry, [(fields["lon"], fields["lat"])])[0], now or store.utcnow(), role)
@@ -247,6 +250,7 @@ def submit(
         hidden_reason=spam.PENDING_REVIEW if held else None,
     )
     store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"], new=True, note=False)  # insert_proposal noted it
+    workbook.save_round(conn, ids["id"], round_name)
     # The stored record is what was just written: built here rather than read back (five queries fewer).
     record = _unstored_record(fields, joins, ids["created_at"], role)
     record.update(

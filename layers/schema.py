@@ -341,3 +341,13 @@ saved_filters = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "name", name="uq_saved_filter_name"),
 )
+
+# ------------------------------------------------------------------ the paper workbook (issue 14)
+# The workbook round a proposal answered (declared under [workbook] in locality.toml): a table of its
+# own rather than a column, so older stores gain it through create_all. Planner-only (tests/contracts.py).
+proposal_rounds = Table(
+    "proposal_rounds",
+    metadata,
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("round_name", String(64), nullable=False, index=True),
+)

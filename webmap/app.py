@@ -94,3 +94,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(downloads.bp)  # /api/export/..., /planner/export/..., /planner/layers
     app.register_blueprint(surveys.bp, url_prefix="/api/surveys")
+    from . import workbook_pages
+
+    app.register_blueprint(workbook_pages.bp)  # /planner/workbook: print the paper workbook, type returned ones in

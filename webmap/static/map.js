@@ -17,6 +17,7 @@ import {RequestError, requestJSON} from "./js/http.js";
 import {t} from "./js/i18n.js";
 import {foliumMap} from "./js/leaflet.js";
 import {clusterMarker, followViewport} from "./js/viewport.js";
+import {placePresetPin, presetFields} from "./js/workbook.js";
 
 let map = null;
 let layers = {};
@@ -470,7 +471,7 @@ function payload() {
     const value = $(field).value.trim();
     if (value) { data[field] = value; }
   }
-  return data;
+  return Object.assign(data, presetFields());
 }
 
 function confirmed(feature) {
@@ -575,6 +576,7 @@ function start(leafletMap) {
   setupPlaces();
   setupLocate();
   setupForm();
+  placePresetPin(map, placePin);
   loadProposals();
 }
 
