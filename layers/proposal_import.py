@@ -39,7 +39,10 @@ class RowProblem:
     en: str
 
     def message(self, lang: str = "sv") -> str:
-        return f"Rad {self.line}: {self.sv}" if lang == "sv" else f"Line {self.line}: {self.en}"
+        text = self.sv if lang == "sv" else self.en
+        if not self.line:  # the file as a whole
+            return text[:1].upper() + text[1:]
+        return f"Rad {self.line}: {text}" if lang == "sv" else f"Line {self.line}: {text}"
 
 
 class ImportRefused(UserError):

@@ -66,8 +66,15 @@ MAP_BOX = (MARGIN, 42.0, PAGE_W - 2 * MARGIN, 118.0)  # x, y, width, height
 QR_SIZE = 38.0
 
 
+MAX_AREA_PAGES = 200  # a print run, not the whole of a synthetic plan of thousands of areas
+
+
 class UnknownArea(ValueError):
     """An area id that the development-areas layer does not hold."""
+
+
+class TooManyAreas(ValueError):
+    """More area pages asked for than one PDF holds (``MAX_AREA_PAGES``)."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +107,12 @@ def build_pdf(registry: LayerRegistry, request: WorkbookRequest) -> bytes:
         raise LookupError(request.round_name)
     areas = to_metric(registry.areas())
     ids = [str(i) for i in areas["id"]]
-    wanted = list(request.areas) if request.areas else ids
+    wanted = list(dict.fromkeys(request.areas)) if request.areas else ids
     unknown = [a for a in wanted if a not in ids]
     if unknown:
-        raise UnknownArea(", ".join(unknown))
+        raise UnknownArea(", ".join(unknown[:10]))
+    if len(wanted) > MAX_AREA_PAGES:
+        raise TooManyAreas(f"{len(wanted)} areas, at most {MAX_AREA_PAGES} per workbook")
     boundary = to_metric(registry.frame(locality.boundary_layer)).geometry.union_all()
     services = to_metric(registry.services())
     pdf = _document(locality.name, request.lang)
@@ -264,7 +273,7 @@ def _draw_map(pdf, bounds, boundary, areas, services, area_status: dict, highlig
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.3)
     pdf.rect(bx, by, bw, bh, style="DF")
-    for position in range(len(areas)):
+    for position in sorted(areas.sindex.query(shapely.box(*extent))):  # only the areas in view
         row = areas.iloc[position]
         own = highlight is not None and str(row["id"]) == highlight
         pdf.set_fill_color(*_hex((area_status.get(row.get("status")) or {}).get("color")))
@@ -317,7 +326,7 @@ def _legend(pdf, areas, area_status: dict, lang: str) -> None:
     """One line (wrapped when full) naming the statuses drawn, the boundary and the service dots."""
     x, y = MAP_BOX[0], MAP_BOX[1] + MAP_BOX[3] + 3
     pdf.set_font("DejaVu", "", 7.5)
-    present = set(areas["status"])
+    present = set(areas["status"]) if "status" in areas else set()
     items = [
         ("status", translate(labels, lang), labels.get("color")) for status, labels in area_status.items() if status in present
     ]

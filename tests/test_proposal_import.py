@@ -89,7 +89,7 @@ def test_semicolons_a_byte_order_mark_and_decimal_commas_from_a_swedish_spreadsh
 @pytest.mark.parametrize(
     "data, reason",
     [
-        (b"x" * (proposal_import.MAX_BYTES + 1), "larger than"),
+        (b"x" * (proposal_import.MAX_BYTES + 1), "The file is larger than"),
         (
             (HEADER + GOOD[0]).encode("utf-8") + "other,Ärende,Text,,,,13.35,55.66,\n".encode("latin-1"),
             "Line 3: the file is not UTF-8",
@@ -100,7 +100,7 @@ def test_semicolons_a_byte_order_mark_and_decimal_commas_from_a_swedish_spreadsh
         ((HEADER + "other,T," + "x" * 5000 + ",,,,13.35,55.66,\n").encode(), "Line 2: cell too long in description"),
         ((HEADER + "other,T,D\n").encode(), "Line 2: 3 fields, the header has 9"),
         ((HEADER + GOOD[0] * (proposal_import.MAX_ROWS + 1)).encode(), "at most 2000 rows"),
-        (HEADER.encode(), "no proposals to store"),
+        (HEADER.encode(), "Nothing was stored. No proposals to store."),
     ],
 )
 def test_hostile_or_broken_files_are_refused_whole(app, data, reason):

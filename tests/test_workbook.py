@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 from sqlalchemy import select
 
-from dialogkarta.layers import schema
+from dialogkarta.layers import schema, workbook_pdf
 from dialogkarta.webmap import db
 
 from .planner_helpers import login, make_user
@@ -145,17 +145,17 @@ def test_a_link_with_an_unknown_area_channel_or_round_opens_the_plain_form_and_s
 
 
 @pytest.mark.parametrize(
-    "extra, field",
+    "extra, status, field",
     [
-        ({"channel": "open_meeting"}, "channel"),
-        ({"channel": "workbook", "round": "no-such-round"}, "round"),
-        ({"round": 7}, "round"),
+        ({"channel": "open_meeting"}, 422, "channel"),
+        ({"channel": "workbook", "round": "no-such-round"}, 422, "round"),
+        ({"round": 7}, 400, "round"),
     ],
 )
-def test_residents_may_say_workbook_but_not_a_staff_channel_or_an_unknown_round(app, client, extra, field):
+def test_residents_may_say_workbook_but_not_a_staff_channel_or_an_unknown_round(app, client, extra, status, field):
     body = {"lon": 13.3514, "lat": 55.6652, "category": "other", "title": "T", "description": "D", **extra}
     answer = client.post("/api/proposals", json=body)
-    assert answer.status_code in (400, 422) and answer.get_json()["error"]["field"] == field
+    assert answer.status_code == status and answer.get_json()["error"]["field"] == field
     assert stored(app) == []
 
 
@@ -175,9 +175,17 @@ def test_the_planner_page_downloads_the_same_workbook_and_only_for_staff(app, cl
     assert client.get("/planner/workbook.pdf").status_code in (302, 401)
     make_user(app, "anna")
     login(client, "anna")
-    answer = client.get("/planner/workbook.pdf?area=hagalund&round=var-2027&lang=sv")
+    answer = client.get("/planner/workbook.pdf?area=hagalund&round=var-2027&language=sv")
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
     pages = read_pdf(answer.data)
     assert len(pages) == 3
     assert pages[2].qr == "http://localhost/?area=hagalund&channel=workbook&round=var-2027"
     assert client.get("/planner/workbook.pdf?area=nowhere").status_code == 400
+
+
+def test_a_print_run_has_a_bound_on_its_area_pages(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(workbook_pdf, "MAX_AREA_PAGES", 1)
+    args = ["workbook", "-o", str(tmp_path / "w.pdf"), "--base-url", BASE, "--area", "hagalund"]
+    assert runner.invoke(args=[*args, "--area", "hagalund"]).exit_code == 0  # the same area twice is one page
+    result = runner.invoke(args=[*args, "--area", "stationsomradet"])
+    assert result.exit_code != 0 and "Too many areas: 2 areas, at most 1 per workbook" in result.output

@@ -31,10 +31,12 @@ def workbook_command(output, areas, round_name, lang, base_url):
         data = workbook_pdf.build_pdf(db.registry(), request)
     except workbook_pdf.UnknownArea as error:
         raise click.ClickException(f"Okänt område: {error}. / Unknown area: {error}.") from None
+    except workbook_pdf.TooManyAreas as error:
+        raise click.ClickException(f"För många områden. / Too many areas: {error}.") from None
     except LookupError:
         raise click.ClickException(f"Okänd omgång {round_name!r}. / Unknown round {round_name!r}.") from None
     Path(output).write_bytes(data)
-    pages = 2 + (len(areas) if areas else len(db.registry().areas()))
+    pages = 2 + (len(set(areas)) if areas else len(db.registry().areas()))
     click.echo(f"Wrote {output}: {pages} A4 pages ({len(data) // 1024} kB).")
 
 

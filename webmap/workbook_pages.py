@@ -31,7 +31,7 @@ def index():
 @bp.get("/planner/workbook.pdf")
 @login_required
 def pdf():
-    lang = request.args.get("lang", current_language())
+    lang = request.args.get("language", current_language())  # not "lang": that switches the page's own language
     chosen = tuple(a for a in request.args.getlist("area") if a)
     try:
         data = workbook_pdf.build_pdf(
@@ -45,6 +45,9 @@ def pdf():
         )
     except workbook_pdf.UnknownArea as error:
         flash(_("Okänt område: %(areas)s.", areas=str(error)[:200]), "error")
+        return _page({"channel": workbook.CHANNEL}, _row_count()), 400
+    except workbook_pdf.TooManyAreas:
+        flash(_("Välj högst %(count)s områden åt gången.", count=workbook_pdf.MAX_AREA_PAGES), "error")
         return _page({"channel": workbook.CHANNEL}, _row_count()), 400
     except LookupError:
         flash(_("Okänd omgång."), "error")

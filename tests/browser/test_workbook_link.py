@@ -10,7 +10,9 @@ from dialogkarta.webmap import db
 from tests.browser.test_resident_map import open_map
 
 
-def test_the_qr_link_places_the_pin_in_the_area_and_the_sent_proposal_keeps_channel_and_round(live_server, page, external_requests):
+def test_the_qr_link_places_the_pin_in_the_area_and_the_sent_proposal_keeps_channel_and_round(
+    live_server, page, external_requests
+):
     open_map(page, live_server, "/?area=hagalund&channel=workbook&round=var-2027")
     assert page.locator(".dk-pin").is_visible()
     assert page.locator("#pin-status").inner_text().startswith("Nålen är placerad vid Hagalund.")

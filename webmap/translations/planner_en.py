@@ -249,6 +249,7 @@ EN = {
     # the paper workbook (webmap/workbook_pages.py, planner/workbook.html)
     "Okänt område: %(areas)s.": "Unknown area: %(areas)s.",
     "Okänd omgång.": "Unknown round.",
+    "Välj högst %(count)s områden åt gången.": "Choose at most %(count)s areas at a time.",
     "Välj en CSV-fil.": "Choose a CSV file.",
     "%(count)s förslag är sparade.": "%(count)s proposals stored.",
     "Inget sparades. Rätta raderna nedan och skicka igen.": "Nothing was stored. Correct the rows below and send again.",
