@@ -189,3 +189,18 @@ def test_a_print_run_has_a_bound_on_its_area_pages(runner, tmp_path, monkeypatch
     assert runner.invoke(args=[*args, "--area", "hagalund"]).exit_code == 0  # the same area twice is one page
     result = runner.invoke(args=[*args, "--area", "stationsomradet"])
     assert result.exit_code != 0 and "Too many areas: 2 areas, at most 1 per workbook" in result.output
+
+
+def test_the_pages_qr_codes_use_the_configured_address_never_the_requests_host(tmp_path):
+    from dialogkarta.webmap.app import create_app
+
+    from .conftest import fresh_database_url
+    from .live import bearer, seed
+
+    config = {"TESTING": True, "SECRET_KEY": "s", "INSTANCE_PATH": str(tmp_path), "BASE_URL": "https://dialog.example.se/dalby"}
+    app = create_app(config | {"DATABASE_URL": fresh_database_url(tmp_path, "t.sqlite"), "RATELIMIT_ENABLED": False})
+    token = seed(app, count=1)["tokens"]["planner"]
+    forged = {"X-Forwarded-Host": "evil.example"} | bearer(token)
+    answer = app.test_client().get("/planner/workbook.pdf?area=hagalund", base_url="http://evil.example/", headers=forged)
+    assert answer.status_code == 200
+    assert read_pdf(answer.data)[2].qr == "https://dialog.example.se/dalby/?area=hagalund&channel=workbook&round=var-2027"
