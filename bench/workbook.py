@@ -34,7 +34,7 @@ def _csv(rows: int) -> bytes:
     areas = ["hagalund", "stationsomradet", "kvarnskon-vattenrannan", "paskaganget-sodra", ""]
     for i in range(rows):
         area = areas[i % len(areas)]
-        where = f",,{area}" if area else f",{13.345 + (i % 20) * 0.001:.4f},{55.662 + (i % 10) * 0.0005:.4f},"
+        where = f",,,{area}" if area else f",{13.345 + (i % 20) * 0.001:.4f},{55.662 + (i % 10) * 0.0005:.4f},"
         lines.append(f"other,Förslag {i},Skrivet i arbetsboken,workbook,Biblioteket,var-2027{where}")
     return ("\n".join(lines) + "\n").encode()
 
