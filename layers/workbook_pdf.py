@@ -62,7 +62,7 @@ WORDS = {
 }
 
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 15.0  # A4 portrait, millimetres
-MAP_BOX = (MARGIN, 42.0, PAGE_W - 2 * MARGIN, 118.0)  # x, y, width, height
+MAP_TOP, MAP_HEIGHT = 42.0, 118.0  # the map starts lower when a long name or status line needs the room
 QR_SIZE = 38.0
 
 
@@ -141,28 +141,28 @@ def _cover(pdf, locality_name: str, config: WorkbookConfig, round_: Round | None
     lang = request.lang
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 26)
-    pdf.multi_cell(0, 12, f"{_word('workbook', lang)} – {locality_name}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 12, f"{_word('workbook', lang)} – {locality_name}", align="L", new_x="LMARGIN", new_y="NEXT")
     if round_:
         pdf.set_font("DejaVu", "", 15)
-        pdf.multi_cell(0, 9, translate(round_.title, lang), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 9, translate(round_.title, lang), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 11)
-    pdf.multi_cell(0, 6, _word("intro", lang, locality=locality_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, _word("intro", lang, locality=locality_name), align="L", new_x="LMARGIN", new_y="NEXT")
     if round_ and round_.questions:
         pdf.ln(4)
         pdf.set_font("DejaVu", "B", 13)
-        pdf.multi_cell(0, 8, _word("questions", lang), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, _word("questions", lang), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 11)
         for number, question in enumerate(round_.questions, start=1):
-            pdf.multi_cell(0, 6, f"{number}. {translate(question, lang)}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6, f"{number}. {translate(question, lang)}", align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
     pdf.ln(4)
     pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(0, 8, _word("return", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, _word("return", lang), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 11)
     for text in (translate(config.return_address, lang), translate(config.contact, lang), _word("privacy", lang)):
         if text:
-            pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6, text, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
     url = form_url(request.base_url, round_.name if round_ else None, None, lang)
     _qr(pdf, url, PAGE_W - MARGIN - QR_SIZE, PAGE_H - MARGIN - QR_SIZE - 20, _word("online", lang))
@@ -173,8 +173,9 @@ def _map_page(pdf, locality, row, bounds, boundary, areas, services, config, rou
     lang = request.lang
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 17)
-    name = str(row["name"]) if row is not None else _word("whole", lang, locality=locality.name)
-    pdf.multi_cell(0, 9, name, new_x="LMARGIN", new_y="NEXT")
+    # Bounded, so that an imported layer's long texts cannot push the map and the QR code off the page.
+    name = str(row["name"])[:120] if row is not None else _word("whole", lang, locality=locality.name)
+    pdf.multi_cell(0, 9, name, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     if row is not None:
         status = _field(row, "status")
@@ -182,17 +183,17 @@ def _map_page(pdf, locality, row, bounds, boundary, areas, services, config, rou
         line = f"{_word('status', lang)}: {status_label} · {_word('plan', lang)}: {_field(row, 'plan_ref') or _word('no_plan', lang)}"
         if _field(row, "period"):
             line += f" · {_word('period', lang)}: {_field(row, 'period')}"
-        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, line[:400], align="L", new_x="LMARGIN", new_y="NEXT")
         if _field(row, "data_status") != "verified":
-            pdf.multi_cell(0, 5, _word("sketch", lang), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, _word("sketch", lang), align="L", new_x="LMARGIN", new_y="NEXT")
     highlight = str(row["id"]) if row is not None else None
-    _draw_map(pdf, bounds, boundary, areas, services, locality.area_status, highlight)
-    _legend(pdf, areas, locality.area_status, lang)
-    top = MAP_BOX[1] + MAP_BOX[3] + 14
+    box = (MARGIN, max(MAP_TOP, pdf.get_y() + 3), PAGE_W - 2 * MARGIN, MAP_HEIGHT)
+    _draw_map(pdf, box, bounds, boundary, areas, services, locality.area_status, highlight)
+    top = _legend(pdf, box, areas, locality.area_status, lang) + 7
     pdf.set_xy(MARGIN, top)
     pdf.set_font("DejaVu", "B", 10)
     writing_width = PAGE_W - 2 * MARGIN - QR_SIZE - 8
-    pdf.multi_cell(writing_width, 5, _word("write", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(writing_width, 5, _word("write", lang), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(150, 150, 150)
     pdf.set_line_width(0.2)
     y = top + 18
@@ -255,9 +256,9 @@ def _view(bounds, box) -> tuple[tuple[float, float, float, float], float]:
     return (cx - half_w, cy - half_h, cx + half_w, cy + half_h), scale
 
 
-def _draw_map(pdf, bounds, boundary, areas, services, area_status: dict, highlight: str | None) -> None:
-    bx, by, bw, bh = MAP_BOX
-    extent, scale = _view(bounds, MAP_BOX)
+def _draw_map(pdf, box, bounds, boundary, areas, services, area_status: dict, highlight: str | None) -> None:
+    bx, by, bw, bh = box
+    extent, scale = _view(bounds, box)
 
     def page_xy(coords):
         return [(bx + (x - extent[0]) * scale, by + bh - (y - extent[1]) * scale) for x, y, *_ in coords]
@@ -303,14 +304,14 @@ def _draw_map(pdf, bounds, boundary, areas, services, area_status: dict, highlig
             label = str(services.iloc[position]["name"])[:40]
             width = pdf.get_string_width(label)
             pdf.text(x + 1.4 if x + 1.4 + width < bx + bw else x - 1.4 - width, y + 0.8, label)
-    _scale_bar(pdf, scale)
+    _scale_bar(pdf, box, scale)
     pdf.set_font("DejaVu", "B", 10)
     pdf.text(bx + bw - 7, by + 7, "N")
     pdf.polygon([(bx + bw - 5.9, by + 8.5), (bx + bw - 7.4, by + 12.5), (bx + bw - 4.4, by + 12.5)], style="F")
 
 
-def _scale_bar(pdf, scale: float) -> None:
-    bx, by, _bw, bh = MAP_BOX
+def _scale_bar(pdf, box, scale: float) -> None:
+    bx, by, _bw, bh = box
     metres = next(m for m in (50, 100, 200, 250, 500, 1000, 2000, 5000, 10000) if m * scale >= 25 or m == 10000)
     x, y = bx + 5, by + bh - 6
     pdf.set_fill_color(255, 255, 255)
@@ -322,9 +323,9 @@ def _scale_bar(pdf, scale: float) -> None:
     pdf.text(x, y - 1.5, f"{metres} m" if metres < 1000 else f"{metres // 1000} km")
 
 
-def _legend(pdf, areas, area_status: dict, lang: str) -> None:
-    """One line (wrapped when full) naming the statuses drawn, the boundary and the service dots."""
-    x, y = MAP_BOX[0], MAP_BOX[1] + MAP_BOX[3] + 3
+def _legend(pdf, box, areas, area_status: dict, lang: str) -> float:
+    """One line (wrapped when full) under the map naming the statuses, the boundary and the service dots; return its bottom."""
+    x, y = box[0], box[1] + box[3] + 3
     pdf.set_font("DejaVu", "", 7.5)
     present = set(areas["status"]) if "status" in areas else set()
     items = [
@@ -333,7 +334,7 @@ def _legend(pdf, areas, area_status: dict, lang: str) -> None:
     items += [("boundary", _word("legend_boundary", lang), None), ("service", _word("legend_service", lang), None)]
     for kind, label, color in items:
         if x + 8 + pdf.get_string_width(label) > PAGE_W - MARGIN:
-            x, y = MAP_BOX[0], y + 4.5
+            x, y = box[0], y + 4.5
         if kind == "status":
             pdf.set_fill_color(*_hex(color))
             pdf.rect(x, y, 4, 3, style="F")
@@ -347,3 +348,4 @@ def _legend(pdf, areas, area_status: dict, lang: str) -> None:
             pdf.circle(x + 2, y + 1.5, 0.9, style="F")
         pdf.text(x + 5, y + 2.6, label)
         x += 8 + pdf.get_string_width(label)
+    return y + 4

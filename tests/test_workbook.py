@@ -204,3 +204,13 @@ def test_the_pages_qr_codes_use_the_configured_address_never_the_requests_host(t
     answer = app.test_client().get("/planner/workbook.pdf?area=hagalund", base_url="http://evil.example/", headers=forged)
     assert answer.status_code == 200
     assert read_pdf(answer.data)[2].qr == "https://dialog.example.se/dalby/?area=hagalund&channel=workbook&round=var-2027"
+
+
+def test_an_imported_layers_long_texts_keep_the_map_and_the_qr_code_on_their_page(app):
+    with app.app_context():
+        registry = db.registry()
+        areas = registry.areas().copy()
+        areas.loc[0, "name"], areas.loc[0, "plan_ref"] = "Ett mycket långt namn " * 40, "Plan " * 500
+        request = workbook_pdf.WorkbookRequest(base_url=BASE, areas=(str(areas.loc[0, "id"]),))
+        pages = read_pdf(workbook_pdf.build_pdf(registry.with_frame("development-areas", areas), request))
+    assert len(pages) == 3 and pages[2].qr == f"{BASE}/?area={areas.loc[0, 'id']}&channel=workbook&round=var-2027"
