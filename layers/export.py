@@ -41,7 +41,7 @@ from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
-from . import photos, schema, store
+from . import photos, schema, store, workbook
 from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
 from .styles import LayerText, Style, layer_style, layer_text, proposals_style, proposals_text
@@ -131,6 +131,7 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
             ("department", "str"),
             ("also_departments", "str"),
             ("meeting", "str"),
+            ("round", "str"),
             ("hidden", "bool"),
             ("hidden_reason", "str"),
             ("status_history", "str"),
@@ -189,6 +190,7 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
         stored = photos.by_ids(conn, ids)  # the URL path of a photo's file, any state but rejected (its file is gone)
         extra["photo"] = {pid: photos.url_path(p) for pid, p in stored.items() if p.status != "rejected"}
         extra["photo_status"] = {pid: p.status for pid, p in stored.items()}
+        extra["round"] = workbook.rounds_of(conn, ids)
     if audience.contacts:
         names, emails = {}, {}
         for row in conn.execute(select(schema.contacts).where(schema.contacts.c.proposal_id.in_(ids))):

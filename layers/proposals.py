@@ -19,7 +19,7 @@ from ..geo.crs import to_sweref
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
-from . import layer_store, spam, store, vocabulary
+from . import layer_store, spam, store, vocabulary, workbook
 from .records import JoinResult, ProposalRecord
 from .registry import LayerRegistry
 from .routing import route
@@ -213,9 +213,11 @@ class Prepared:
     trapped: bool
     hold_links: bool
     versions: dict[str, int] | None  # the layer versions the checks and joins used (None: not known)
+    round_name: str | None = None  # the workbook round it answers (layers/workbook.py)
+    role: str = "resident"
 
 
-def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False) -> Prepared:
+def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False, role: str = "resident") -> Prepared:
     """Validate and join one submission without touching the store; raise ``InvalidProposal``/``GeoError``.
 
     Inside ``registry.checked()`` the layer versions used are recorded, so ``store_prepared`` can
@@ -225,9 +227,12 @@ def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False) -> Pr
     """
     trapped = spam.is_honeypot_filled(data)
     fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
+    if role == "resident":
+        workbook.check_resident_channel(data.get("channel"))
+    round_name = workbook.clean_round(data.get("round"), registry.locality)
     held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
     joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
-    return Prepared(data, fields, joins, held, trapped, hold_links, registry.checked_versions())
+    return Prepared(data, fields, joins, held, trapped, hold_links, registry.checked_versions(), round_name, role)
 
 
 def store_prepared(
@@ -245,7 +250,7 @@ def store_prepared(
     with registry.checked(conn):  # the versions held, read once
         held = registry.checked_versions()
         if held != prepared.versions:
-            prepared = prepare(registry, prepared.data, prepared.hold_links)
+            prepared = prepare(registry, prepared.data, prepared.hold_links, prepared.role)
         return _store(conn, registry, prepared, role, now), held
 
 
@@ -261,11 +266,11 @@ def submit(
     ``store_prepared`` inside it, so the joins do not hold up other writers.)
     """
     if spam.is_honeypot_filled(data):
-        prepared = prepare(registry, data, hold_links)
+        prepared = prepare(registry, data, hold_links, role)
         return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role)
     layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
     with registry.checked(conn):  # the versions held, read once for both indexes
-        return _store(conn, registry, prepare(registry, data, hold_links), role, now)
+        return _store(conn, registry, prepare(registry, data, hold_links, role), role, now)
 
 
 def _store(conn: Connection, registry: LayerRegistry, prepared: Prepared, role: str, now) -> ProposalRecord:
@@ -298,6 +303,7 @@ def _store(conn: Connection, registry: LayerRegistry, prepared: Prepared, role: 
         hidden_reason=spam.PENDING_REVIEW if held else None,
     )
     store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"], new=True, note=False)  # insert_proposal noted it
+    workbook.save_round(conn, ids["id"], prepared.round_name)
     # The stored record is what was just written: built here rather than read back (five queries fewer).
     record = _unstored_record(fields, joins, ids["created_at"], role)
     record.update(

@@ -373,3 +373,13 @@ proposal_photos = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# ------------------------------------------------------------------ the paper workbook (issue 14)
+# The workbook round a proposal answered (declared under [workbook] in locality.toml): a table of its
+# own rather than a column, so older stores gain it through create_all. Planner-only (tests/contracts.py).
+proposal_rounds = Table(
+    "proposal_rounds",
+    metadata,
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("round_name", String(64), nullable=False, index=True),
+)

@@ -6,6 +6,9 @@ in the public, planner or contacts set. Decisions (the README says the same, und
 - ``channel`` is public: how a proposal reached us (web, open meeting, workbook, ...), not who
   sent it.
 - ``meeting`` is planner-only: it may name a small focus group, and so a handful of people.
+- ``round`` (the paper workbook's round a proposal answered) is planner-only like ``meeting``: the
+  public ``channel`` already says "workbook", and the round with a position and a date would narrow
+  down who handed in a paper in a small round.
 - ``hidden``, ``hidden_reason`` and ``flag_count`` are moderation state: planner-only. The
   public API's ``public`` is not that state: every proposal the public can read is public, and
   only the resident's own 201 answer says ``false`` when the proposal is held for review.
@@ -60,6 +63,7 @@ PLANNER_ONLY = frozenset(
         "department",
         "also_departments",
         "meeting",
+        "round",
         "hidden",
         "hidden_reason",
         "status_history",

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-HEAVY = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", "scipy", "folium")
+HEAVY = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", "scipy", "folium", "fpdf", "segno")
 
 PROGRAM = """
 import sys, tempfile

@@ -54,6 +54,8 @@ csrf.exempt(bp)  # JSON only: a cross-site form cannot send application/json wit
 GEOJSON = "application/geo+json"
 SUBMISSION_FIELDS = {"lon", "lat", "category", "title", "description", "name", "email", "consent", spam.HONEYPOT_FIELD}
 TEXT_FIELDS = ("category", "title", "description", "name", "email", spam.HONEYPOT_FIELD)
+SUBMISSION_FIELDS |= {"channel", "round"}  # the paper workbook's QR code (layers/workbook.py)
+TEXT_FIELDS += ("channel", "round")
 LIST_LIMIT_DEFAULT = 1_000
 LIST_LIMIT_MAX = 10_000
 NEARBY_RADIUS_M = 150

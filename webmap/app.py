@@ -110,3 +110,6 @@ def _register_blueprints(app: Flask) -> None:
     from . import photos
 
     app.register_blueprint(photos.bp)  # /photos/<sha256>.jpg, /planner/photos/<id>/<decision>
+    from . import workbook_pages
+
+    app.register_blueprint(workbook_pages.bp)  # /planner/workbook: print the paper workbook, type returned ones in

@@ -430,6 +430,17 @@ def document(locality, server: str = "/api") -> dict:
                             "nullable": True,
                             "description": "Required (true) when name or email is given",
                         },
+                        "channel": {
+                            "type": "string",
+                            "enum": ["web", "workbook"],
+                            "description": "workbook: sent from the paper workbook's QR code",
+                        },
+                        "round": {
+                            "type": "string",
+                            "maxLength": 64,
+                            "nullable": True,
+                            "description": "A workbook round declared by the locality",
+                        },
                     },
                 },
                 "NewProposalForm": {

@@ -160,11 +160,15 @@ def index():
         {"name": row["name"], "status": row.get("status"), "illustrative": row.get("data_status") != "verified"}
         for _index, row in areas.iterrows()
     ]
+    from .workbook_link import preset
+
+    workbook = preset(registry, request.args, lang)  # a workbook's QR code: area, channel and round
     return render_template(
         "resident/index.html",
         locality=locality,
         map=map_parts(lang),
-        config=client_config(registry, lang),
+        config=client_config(registry, lang) | {"workbook": workbook},
+        workbook=workbook,
         places=place_list(registry, lang),
         categories=[(c.id, c.label(lang)) for c in locality.categories],
         legend_areas=legend_areas,

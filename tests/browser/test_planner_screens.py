@@ -64,6 +64,7 @@ def planner_pages(app, values: dict) -> dict[str, str]:
             "downloads.planner_export",
             "activity.index_json",
             "planner.table_csv",
+            "workbook.pdf",
         ):
             continue
         if rule.endpoint == "auth.login":

@@ -22,6 +22,7 @@ import {describeView} from "./js/view_summary.js";
 import {setupSimilar} from "./js/similar.js";
 import {offlineText, sendProposal} from "./js/offline.js";
 import {markSupported, rememberSupport} from "./js/supports.js";
+import {placePresetPin, presetFields} from "./js/workbook.js";
 
 let map = null;
 let layers = {};
@@ -482,7 +483,7 @@ function payload() {
     const value = $(field).value.trim();
     if (value) { data[field] = value; }
   }
-  return data;
+  return Object.assign(data, presetFields());
 }
 
 function confirmed(feature) {
@@ -610,6 +611,7 @@ function start(leafletMap) {
   setupLocate();
   setupForm();
   refreshSimilar = setupSimilar(support);
+  placePresetPin(map, placePin);
   loadProposals();
   describeView(map, config.urls.summary, $("view-summary"), config.lang);
 }
