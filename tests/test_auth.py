@@ -347,7 +347,16 @@ def test_login_without_csrf_token_is_refused(app, client):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\\evil.example", "/\n/evil.example"]
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "/\n/evil.example",
+        "/\x00/evil",
+        "/\x7f/evil",
+    ],
 )
 def test_login_ignores_an_offsite_next(app, client, target):
     make_user(app, "anna")
@@ -414,6 +423,7 @@ def test_api_clients_are_told_how_to_log_in_and_why_they_are_refused(app, client
     "authorization",
     [
         "Basic !!!not-base64",
+        "Basic !" + base64.b64encode(f"anna:{PASSWORD}".encode()).decode(),  # right credentials, but not clean base64
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic " + base64.b64encode(b"anna").decode(),
         "Bearer ",
@@ -1077,3 +1087,117 @@ def test_only_texts_starting_dk_are_taken_for_tokens(engine):
     assert not accounts.looks_like_token(None)
     with engine.begin() as conn:
         assert accounts.user_for_token(conn, 12345) is None and accounts.user_for_token(conn, "") is None
+
+
+# ------------------------------------------------------------------------------ webmap.auth: who is asking, in detail
+def test_a_failed_login_says_so_in_an_alert_and_keeps_the_typed_name(app, client):
+    make_user(app, "anna")
+    page = login(client, "anna", "wrong password")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 401 and 'value="anna"' in html
+    assert (
+        '<p class="flash flash-error" role="alert">Fel användarnamn eller lösenord. '
+        "Efter flera misslyckade försök i rad måste du vänta en stund.</p>"
+    ) in html
+
+
+def test_the_empty_login_form_has_an_empty_name_field(client):
+    html = client.get("/planner/login").get_data(as_text=True)
+    assert 'autocomplete="username" required value=""' in html
+
+
+def test_a_name_typed_with_spaces_around_it_logs_in(app, client):
+    make_user(app, "anna")
+    assert login(client, " anna ").status_code == 302 and client.get("/planner/").status_code == 200
+
+
+def test_logging_in_starts_a_fresh_session(app, client):
+    make_user(app, "anna")
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"
+    login(client, "anna")
+    with client.session_transaction() as after:
+        assert "planted" not in after and after["staff_user_id"] == 1 and after["staff_session_version"] == 1
+
+
+def test_logging_out_returns_to_the_login_page_and_says_so(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    response = client.post("/planner/logout", data={"csrf_token": csrf_token(client, "/planner/")})
+    assert response.status_code == 302 and response.headers["Location"] == "/planner/login"
+    assert '<p class="flash flash-info" role="status">Du är utloggad.</p>' in client.get("/planner/login").get_data(as_text=True)
+
+
+def test_a_session_ended_elsewhere_is_dropped_from_the_cookie(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    thief = stolen_copy(app, client)
+    _log_out(client, None)
+    assert thief.get("/planner/").status_code == 302
+    with thief.session_transaction() as stale:
+        assert "staff_user_id" not in stale and "staff_session_version" not in stale
+
+
+def test_the_planner_pages_name_who_is_logged_in(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    assert "<span>anna (handläggare)</span>" in client.get("/planner/").get_data(as_text=True)
+
+
+def test_who_is_asking_is_worked_out_once_per_request(app, monkeypatch):
+    make_user(app, "anna")
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "anna", "anna-qgis").token
+    lookups = []
+    real = accounts.user_for_token
+    monkeypatch.setattr(accounts, "user_for_token", lambda *args, **kwargs: lookups.append(args) or real(*args, **kwargs))
+    from dialogkarta.webmap import auth
+
+    with app.test_request_context("/planner/", headers={"Authorization": f"Bearer {token}"}):
+        first, second = auth.current_user(), auth.current_user()
+    assert first is second and first.username == "anna" and len(lookups) == 1
+
+
+def test_the_audit_trail_names_the_staff_member_or_the_system(app):
+    make_user(app, "anna", "moderator")
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "anna", "anna-qgis").token
+        anna_id = accounts.list_users(conn)[0]["id"]
+    from dialogkarta.webmap import auth
+
+    with app.test_request_context("/planner/", headers={"Authorization": f"Bearer {token}"}):
+        assert auth.actor() == ("moderator", anna_id)
+    with app.test_request_context("/planner/"):
+        assert auth.actor() == ("system", None)
+
+
+def test_an_anonymous_request_sending_json_to_a_staff_page_gets_401_not_a_redirect(client):
+    response = client.get("/planner/report", json={})
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
+
+
+def test_a_page_request_below_the_needed_role_gets_the_403_page(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    response = client.get("/planner/users")
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    assert "Du har inte behörighet till detta." in response.get_data(as_text=True)
+
+
+def test_a_read_only_token_may_also_ask_for_headers_only(app, client):
+    token = _token(app, "root", "admin", scope="read")
+    assert client.head("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.post("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code in (403, 405)
+
+
+def test_views_declare_their_role_and_whether_read_only_tokens_may_use_them(app):
+    views = app.view_functions
+    assert (views["planner.api_proposals"].required_role, views["planner.api_proposals"].token_scope) == ("planner", "read")
+    assert (views["planner.users"].required_role, views["planner.users"].token_scope) == ("admin", "full")
+
+
+def test_a_misspelt_role_fails_when_the_view_is_declared():
+    from dialogkarta.webmap.auth import login_required
+
+    with pytest.raises(ValueError, match="unknown role 'admni'"):
+        login_required(role="admni")
