@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -96,6 +97,19 @@ def _languages(value: Any) -> list[str] | None:
     return languages
 
 
+def _tile_url(value: Any) -> str:
+    # The page's Content-Security-Policy lets images come from this site and from the tile server's
+    # origin only, so a tile address has to name both a scheme and a host, or neither (a path here).
+    text = str(value)
+    parts = urlsplit(text.replace("{s}", "a"))
+    if (parts.scheme in {"http", "https"} and parts.netloc) or (not parts.scheme and not parts.netloc and text.startswith("/")):
+        return text
+    raise ValueError(
+        f"expected an http(s) address with a host, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png, "
+        f"or a path on this site, e.g. /tiles/{{z}}/{{x}}/{{y}}.png; got {value!r}"
+    )
+
+
 KINDS: dict[str, Callable[[Any], Any]] = {
     "bool": _boolean,
     "int": _integer,
@@ -105,6 +119,7 @@ KINDS: dict[str, Callable[[Any], Any]] = {
     "rate limits": _rate_limits,
     "languages": _languages,
     "hosts": _hosts,
+    "tile url": _tile_url,
 }
 
 
@@ -173,9 +188,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "TILE_URL",
-        "text",
+        "tile url",
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        "basemap tiles; the map works with every tile failing",
+        "basemap tiles: an http(s) address with {z}/{x}/{y} (and {s}), or a path on this site; "
+        "the map works with every tile failing",
     ),
     Setting("TILE_ATTRIBUTION", "text", "© OpenStreetMap contributors", "shown with the tiles"),
     Setting("RATELIMIT_ENABLED", "bool", True, "per-client limits on writes and logins"),
@@ -326,7 +342,7 @@ def validated(config: Mapping[str, Any]) -> dict[str, Any]:
     values, problems = {}, []
     for setting in SETTINGS:
         raw = config.get(setting.name, setting.default)
-        if isinstance(raw, str) and setting.kind not in {"text", "optional text", "rate limits", "languages"}:
+        if isinstance(raw, str) and setting.kind not in {"text", "optional text", "rate limits", "languages", "tile url"}:
             raw = _json_or_text(raw)
         try:
             values[setting.name] = setting.parse(raw)

@@ -260,7 +260,7 @@ def authenticate(
     ).first()
     if failed is not None and failed.locked_until is not None and aware(failed.locked_until) > now:
         return LoginResult(None, "locked")
-    row = conn.execute(select(users).where(users.c.username == (username or ""))).first()
+    row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or not row.active:
         check_password_hash(_DUMMY_HASH, password or "")
     elif check_password_hash(row.password_hash, password or ""):

@@ -152,6 +152,12 @@ def test_names_of_two_and_sixty_four_characters_and_ten_character_passwords_are_
             f"The token name {NAME_RULE_EN}",
         ),
         (
+            lambda c: [accounts.create_token(c, "anna", "anna-qgis") for _ in range(2)],
+            accounts.AccountError,
+            "Det finns redan en token som heter 'anna-qgis'.",
+            "A token named 'anna-qgis' already exists.",
+        ),
+        (
             lambda c: accounts.revoke_token(c, name="ghost"),
             accounts.UnknownAccount,
             "Det finns ingen token ghost.",
@@ -246,6 +252,7 @@ def test_token_expires(engine):
         accounts.create_user(conn, "anna", PASSWORD)
         token = accounts.create_token(conn, "anna", "anna-qgis", days=90, now=made).token
         assert accounts.user_for_token(conn, token, now=made + timedelta(days=89)).username == "anna"
+        assert accounts.user_for_token(conn, token, now=made + timedelta(days=90)) is None  # from the second it expires
         assert accounts.user_for_token(conn, token, now=made + timedelta(days=90, seconds=1)) is None
 
 
@@ -340,7 +347,16 @@ def test_login_without_csrf_token_is_refused(app, client):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\\evil.example", "/\n/evil.example"]
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "/\n/evil.example",
+        "/\x00/evil",
+        "/\x7f/evil",
+    ],
 )
 def test_login_ignores_an_offsite_next(app, client, target):
     make_user(app, "anna")
@@ -407,6 +423,7 @@ def test_api_clients_are_told_how_to_log_in_and_why_they_are_refused(app, client
     "authorization",
     [
         "Basic !!!not-base64",
+        "Basic !" + base64.b64encode(f"anna:{PASSWORD}".encode()).decode(),  # right credentials, but not clean base64
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic " + base64.b64encode(b"anna").decode(),
         "Bearer ",
@@ -786,3 +803,401 @@ def test_the_token_list_shows_each_status_newest_first_and_revoking_a_users_toke
         ("anna-old", "anna", "full", "revoked", now),
     ]
     assert only_bo == ["bo-1"]
+
+
+# ------------------------------------------------------------------------------ accounts, lock-out and tokens in detail
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_create_user_returns_the_account_with_its_number_name_and_role(engine):
+    with engine.begin() as conn:
+        user = accounts.create_user(conn, "anna", PASSWORD, "moderator")
+        stored_id = conn.execute(select(users.c.id)).scalar_one()
+    assert user == accounts.User(stored_id, "anna", "moderator", "full")
+
+
+def test_a_role_outside_the_hierarchy_may_do_nothing_and_asking_for_one_is_a_programming_error():
+    assert not accounts.role_allows("visitor", "planner") and not accounts.role_allows("", "planner")
+    with pytest.raises(ValueError) as wrong:
+        accounts.role_allows("admin", "boss")
+    assert str(wrong.value) == "unknown role 'boss'; expected one of ('planner', 'moderator', 'admin')"
+
+
+def test_an_inactive_admin_does_not_count_as_another_admin_and_staying_admin_is_always_allowed(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "root", PASSWORD, "admin")
+        accounts.create_user(conn, "old", PASSWORD, "admin")
+        accounts.set_active(conn, "old", False)
+        with pytest.raises(accounts.AccountError, match="last active admin"):
+            accounts.set_role(conn, "root", "planner")
+        accounts.set_role(conn, "root", "admin")
+        assert {u["username"]: (u["role"], u["active"]) for u in accounts.list_users(conn)} == {
+            "old": ("admin", False),
+            "root": ("admin", True),
+        }
+
+
+def test_get_user_finds_active_accounts_only(engine):
+    with engine.begin() as conn:
+        anna = accounts.create_user(conn, "anna", PASSWORD, "moderator")
+        bo = accounts.create_user(conn, "bo", PASSWORD)
+        accounts.set_active(conn, "bo", False)
+        assert accounts.get_user(conn, anna.id) == accounts.User(anna.id, "anna", "moderator")
+        assert accounts.get_user(conn, bo.id) is None and accounts.get_user(conn, anna.id + bo.id + 1) is None
+
+
+def test_a_session_names_an_active_account_by_number_with_its_current_session_version(engine):
+    with engine.begin() as conn:
+        anna = accounts.create_user(conn, "anna", PASSWORD)
+        version = accounts.authenticate(conn, "anna", PASSWORD, client="c").session_version
+        assert accounts.user_for_session(conn, anna.id, version) == accounts.User(anna.id, "anna", "planner")
+        assert accounts.user_for_session(conn, str(anna.id), version) is None  # a cookie holding text names nobody
+        assert accounts.user_for_session(conn, anna.id, str(version)) is None
+        assert accounts.user_for_session(conn, anna.id, version + 1) is None
+        accounts.set_active(conn, "anna", False)
+        current = conn.execute(select(users.c.session_version)).scalar_one()
+        assert accounts.user_for_session(conn, anna.id, current) is None  # inactive: not even with the current version
+
+
+def test_the_account_list_is_sorted_by_name_and_says_when_each_last_logged_in(engine):
+    with engine.begin() as conn:
+        bo = accounts.create_user(conn, "bo", PASSWORD, now=T0)
+        anna = accounts.create_user(conn, "anna", PASSWORD, "admin", now=T0 + timedelta(hours=1))
+        assert accounts.authenticate(conn, "bo", PASSWORD, client="c", now=T0 + timedelta(hours=2)).reason == "ok"
+        listed = accounts.list_users(conn)
+    assert listed == [
+        {
+            "id": anna.id,
+            "username": "anna",
+            "role": "admin",
+            "active": True,
+            "created_at": T0 + timedelta(hours=1),
+            "last_login_at": None,
+        },
+        {
+            "id": bo.id,
+            "username": "bo",
+            "role": "planner",
+            "active": True,
+            "created_at": T0,
+            "last_login_at": T0 + timedelta(hours=2),
+        },
+    ]
+
+
+def test_a_typed_name_is_stored_as_the_sha256_of_its_trimmed_lower_case_form(engine):
+    with engine.begin() as conn:
+        for typed in (" Anna ", "anna", ""):
+            accounts.authenticate(conn, typed, "wrong", client="c")
+        stored = {r.username: r.failures for r in conn.execute(select(login_failures))}
+    assert stored == {hashlib.sha256(b"anna").hexdigest(): 2, hashlib.sha256(b"").hexdigest(): 1}
+
+
+def test_a_missing_name_or_password_is_a_wrong_answer_not_an_error(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        attempts = ((None, None), ("", PASSWORD), ("nobody", None), ("anna", None), ("anna", ""))
+        reasons = [accounts.authenticate(conn, name, password, client="c", max_failures=10).reason for name, password in attempts]
+    assert reasons == ["invalid"] * 5
+
+
+def test_by_default_the_fifth_wrong_password_in_a_row_locks_the_client_out_for_a_quarter_of_an_hour(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        reasons = [accounts.authenticate(conn, "anna", "wrong", client="c", now=T0).reason for _ in range(5)]
+        just_before = T0 + timedelta(minutes=15, seconds=-1)
+        assert accounts.authenticate(conn, "anna", PASSWORD, client="c", now=just_before).reason == "locked"
+        assert accounts.authenticate(conn, "anna", PASSWORD, client="c", now=T0 + timedelta(minutes=15)).reason == "ok"
+    assert reasons == ["invalid"] * 4 + ["locked"]
+
+
+def test_a_lockout_ends_on_the_second_and_the_count_then_starts_again(engine):
+    def attempt(conn, at):
+        return accounts.authenticate(conn, "anna", "wrong", client="c", max_failures=3, now=at).reason
+
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        first = [attempt(conn, T0) for _ in range(3)]
+        again = [attempt(conn, T0 + timedelta(minutes=15)) for _ in range(3)]
+    assert first == again == ["invalid", "invalid", "locked"]
+
+
+@pytest.mark.parametrize(
+    "max_failures, minutes, reasons",
+    [
+        (3, (0, 10, 20), ["invalid", "invalid", "locked"]),  # each within 15 minutes of the one before
+        (2, (0, 15), ["invalid", "locked"]),  # exactly the lock-out apart is still in a row
+        (2, (0, 16), ["invalid", "invalid"]),  # a longer pause starts the count again
+    ],
+)
+def test_wrong_passwords_are_in_a_row_while_each_comes_within_the_lockout_of_the_one_before(
+    engine, max_failures, minutes, reasons
+):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        seen = [
+            accounts.authenticate(
+                conn, "anna", "wrong", client="c", max_failures=max_failures, now=T0 + timedelta(minutes=m)
+            ).reason
+            for m in minutes
+        ]
+    assert seen == reasons
+
+
+def test_a_pair_is_forgotten_a_day_after_its_last_failure(engine):
+    with engine.begin() as conn:
+        for name, at in (("old", T0 - timedelta(days=1, seconds=1)), ("recent", T0 - timedelta(days=1)), ("anna", T0)):
+            accounts.authenticate(conn, name, "wrong", client="c", now=at)
+        kept = set(conn.execute(select(login_failures.c.username)).scalars())
+    assert kept == {accounts.failure_key("recent"), accounts.failure_key("anna")}
+
+
+def test_logging_in_clears_only_that_clients_count_for_that_name(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        for name, client in (("anna", "office"), ("anna", "attacker"), ("bo", "office")):
+            accounts.authenticate(conn, name, "wrong", client=client)
+        assert accounts.authenticate(conn, "anna", PASSWORD, client="office").reason == "ok"
+        left = {tuple(r) for r in conn.execute(select(login_failures.c.username, login_failures.c.client))}
+    assert left == {(accounts.failure_key("anna"), "attacker"), (accounts.failure_key("bo"), "office")}
+
+
+def test_locking_a_pair_leaves_the_clients_other_names_and_the_names_other_clients_alone(engine):
+    with engine.begin() as conn:
+        for name in ("anna", "bo"):
+            accounts.create_user(conn, name, PASSWORD)
+        accounts.authenticate(conn, "anna", "wrong", client="office", max_failures=2)  # anna mistypes once at the office
+        accounts.authenticate(conn, "bo", "wrong", client="attacker", max_failures=2)  # one guess at bo
+        guesses = [accounts.authenticate(conn, "anna", "wrong", client="attacker", max_failures=2).reason for _ in range(2)]
+        assert guesses == ["invalid", "locked"]
+        assert accounts.authenticate(conn, "anna", PASSWORD, client="office", max_failures=2).reason == "ok"
+        assert accounts.authenticate(conn, "bo", PASSWORD, client="attacker", max_failures=2).reason == "ok"
+
+
+def test_a_failure_whose_row_another_request_just_inserted_counts_on_that_row(engine):
+    """Two wrong answers from one client at once: both read no row, the second insert fails and counts on the first's row."""
+    key = accounts.failure_key
+    with engine.begin() as conn:
+        for name, client in (("bo", "c"), ("anna", "other"), ("anna", "c")):
+            accounts.authenticate(conn, name, "wrong", client=client, now=T0)
+        reason = accounts._count_failure(conn, key("anna"), "c", None, T0, 2, timedelta(minutes=15))
+        counts = {
+            (r.username, r.client): (r.failures, accounts.aware(r.locked_until)) for r in conn.execute(select(login_failures))
+        }
+    assert reason == "locked"
+    assert counts == {
+        (key("bo"), "c"): (1, None),
+        (key("anna"), "other"): (1, None),
+        (key("anna"), "c"): (2, T0 + timedelta(minutes=15)),
+    }
+
+
+def test_a_token_without_a_name_is_named_after_its_account_and_carries_32_random_bytes(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "a" * 64, PASSWORD)
+        made = accounts.create_token(conn, "a" * 64, now=T0)
+    assert re.fullmatch("a" * 58 + "-[0-9a-f]{4}", made.name)
+    assert re.fullmatch(r"dk_[A-Za-z0-9_-]{43}", made.token)
+    assert (made.scope, made.expires_at) == ("full", T0 + timedelta(days=90))
+
+
+def test_the_token_list_shows_each_tokens_details_newest_first(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        qgis = accounts.create_token(conn, "anna", "anna-qgis", scope="read", days=30, label="QGIS på kontoret", now=T0)
+        accounts.create_token(conn, "anna", "anna-script", label="x" * 150, now=T0)  # made at the same time, after
+        accounts.create_token(conn, "anna", "anna-plain", now=T0 - timedelta(days=1))  # made last, dated earlier
+        accounts.user_for_token(conn, qgis.token, now=T0 + timedelta(minutes=1))
+        ids = {r.name: r.id for r in conn.execute(select(api_tokens.c.name, api_tokens.c.id))}
+        listed = accounts.list_tokens(conn, now=T0 + timedelta(minutes=2))
+
+    def row(name, scope, label, created_at, expires_at, last_used_at=None):
+        return {
+            "id": ids[name],
+            "name": name,
+            "username": "anna",
+            "scope": scope,
+            "label": label,
+            "created_at": created_at,
+            "expires_at": expires_at,
+            "last_used_at": last_used_at,
+            "revoked_at": None,
+            "status": "active",
+        }
+
+    assert listed == [
+        row("anna-script", "full", "x" * 100, T0, T0 + timedelta(days=90)),
+        row("anna-qgis", "read", "QGIS på kontoret", T0, T0 + timedelta(days=30), T0 + timedelta(minutes=1)),
+        row("anna-plain", "full", "", T0 - timedelta(days=1), T0 + timedelta(days=89)),
+    ]
+
+
+def test_revoking_one_token_leaves_the_others_and_revoking_it_again_changes_nothing(engine):
+    def revoked(conn):
+        return {t["name"]: (t["status"], t["revoked_at"]) for t in accounts.list_tokens(conn, now=T0)}
+
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        for name in ("anna-1", "anna-2"):
+            accounts.create_token(conn, "anna", name, now=T0)
+        accounts.revoke_token(conn, name="anna-1", now=T0 + timedelta(hours=1))
+        assert revoked(conn) == {"anna-1": ("revoked", T0 + timedelta(hours=1)), "anna-2": ("active", None)}
+        accounts.revoke_token(conn, name="anna-1", now=T0 + timedelta(hours=2))
+        assert revoked(conn) == {"anna-1": ("revoked", T0 + timedelta(hours=1)), "anna-2": ("active", None)}
+        assert accounts.revoke_tokens(conn, "anna", now=T0 + timedelta(hours=3)) == 1
+        assert revoked(conn) == {"anna-1": ("revoked", T0 + timedelta(hours=1)), "anna-2": ("revoked", T0 + timedelta(hours=3))}
+
+
+def test_an_inactive_account_gets_no_new_token_and_its_tokens_work_only_while_it_is_active(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "anna", PASSWORD)
+        token = accounts.create_token(conn, "anna", "anna-qgis", now=T0).token
+        accounts.set_active(conn, "anna", False)
+        assert accounts.user_for_token(conn, token, now=T0) is None
+        with pytest.raises(accounts.UnknownAccount) as refused:
+            accounts.create_token(conn, "anna", "anna-2")
+        assert refused.value.messages == {
+            "sv": "Det finns inget aktivt konto som heter 'anna'.",
+            "en": "There is no active user named 'anna'.",
+        }
+        accounts.set_active(conn, "anna", True)
+        assert accounts.user_for_token(conn, token, now=T0).username == "anna"
+
+
+def test_a_tokens_last_use_is_recorded_at_most_once_a_minute_and_on_that_token_only(engine):
+    with engine.begin() as conn:
+        anna = accounts.create_user(conn, "anna", PASSWORD)
+        token = accounts.create_token(conn, "anna", "anna-1", now=T0).token
+        accounts.create_token(conn, "anna", "anna-2", now=T0)
+
+        def use(seconds):
+            user = accounts.user_for_token(conn, token, now=T0 + timedelta(seconds=seconds))
+            return user, {t["name"]: t["last_used_at"] for t in accounts.list_tokens(conn, now=T0)}
+
+        assert use(10) == (
+            accounts.User(anna.id, "anna", "planner", "full"),
+            {"anna-1": T0 + timedelta(seconds=10), "anna-2": None},
+        )
+        assert use(70)[1]["anna-1"] == T0 + timedelta(seconds=10)  # exactly a minute later: not yet
+        assert use(71)[1] == {"anna-1": T0 + timedelta(seconds=71), "anna-2": None}
+
+
+def test_only_texts_starting_dk_are_taken_for_tokens(engine):
+    assert accounts.looks_like_token("dk_abc") and not accounts.looks_like_token("Sommar2026!")
+    assert not accounts.looks_like_token(None)
+    with engine.begin() as conn:
+        assert accounts.user_for_token(conn, 12345) is None and accounts.user_for_token(conn, "") is None
+
+
+# ------------------------------------------------------------------------------ webmap.auth: who is asking, in detail
+def test_a_failed_login_says_so_in_an_alert_and_keeps_the_typed_name(app, client):
+    make_user(app, "anna")
+    page = login(client, "anna", "wrong password")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 401 and 'value="anna"' in html
+    assert (
+        '<p class="flash flash-error" role="alert">Fel användarnamn eller lösenord. '
+        "Efter flera misslyckade försök i rad måste du vänta en stund.</p>"
+    ) in html
+
+
+def test_the_empty_login_form_has_an_empty_name_field(client):
+    html = client.get("/planner/login").get_data(as_text=True)
+    assert 'autocomplete="username" required value=""' in html
+
+
+def test_a_name_typed_with_spaces_around_it_logs_in(app, client):
+    make_user(app, "anna")
+    assert login(client, " anna ").status_code == 302 and client.get("/planner/").status_code == 200
+
+
+def test_logging_in_starts_a_fresh_session(app, client):
+    make_user(app, "anna")
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"
+    login(client, "anna")
+    with client.session_transaction() as after:
+        assert "planted" not in after and after["staff_user_id"] == 1 and after["staff_session_version"] == 1
+
+
+def test_logging_out_returns_to_the_login_page_and_says_so(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    response = client.post("/planner/logout", data={"csrf_token": csrf_token(client, "/planner/")})
+    assert response.status_code == 302 and response.headers["Location"] == "/planner/login"
+    assert '<p class="flash flash-info" role="status">Du är utloggad.</p>' in client.get("/planner/login").get_data(as_text=True)
+
+
+def test_a_session_ended_elsewhere_is_dropped_from_the_cookie(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    thief = stolen_copy(app, client)
+    _log_out(client, None)
+    assert thief.get("/planner/").status_code == 302
+    with thief.session_transaction() as stale:
+        assert "staff_user_id" not in stale and "staff_session_version" not in stale
+
+
+def test_the_planner_pages_name_who_is_logged_in(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    assert "<span>anna (handläggare)</span>" in client.get("/planner/").get_data(as_text=True)
+
+
+def test_who_is_asking_is_worked_out_once_per_request(app, monkeypatch):
+    make_user(app, "anna")
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "anna", "anna-qgis").token
+    lookups = []
+    real = accounts.user_for_token
+    monkeypatch.setattr(accounts, "user_for_token", lambda *args, **kwargs: lookups.append(args) or real(*args, **kwargs))
+    from dialogkarta.webmap import auth
+
+    with app.test_request_context("/planner/", headers={"Authorization": f"Bearer {token}"}):
+        first, second = auth.current_user(), auth.current_user()
+    assert first is second and first.username == "anna" and len(lookups) == 1
+
+
+def test_the_audit_trail_names_the_staff_member_or_the_system(app):
+    make_user(app, "anna", "moderator")
+    with app.app_context(), db.transaction() as conn:
+        token = accounts.create_token(conn, "anna", "anna-qgis").token
+        anna_id = accounts.list_users(conn)[0]["id"]
+    from dialogkarta.webmap import auth
+
+    with app.test_request_context("/planner/", headers={"Authorization": f"Bearer {token}"}):
+        assert auth.actor() == ("moderator", anna_id)
+    with app.test_request_context("/planner/"):
+        assert auth.actor() == ("system", None)
+
+
+def test_an_anonymous_request_sending_json_to_a_staff_page_gets_401_not_a_redirect(client):
+    response = client.get("/planner/report", json={})
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
+
+
+def test_a_page_request_below_the_needed_role_gets_the_403_page(app, client):
+    make_user(app, "anna")
+    login(client, "anna")
+    response = client.get("/planner/users")
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    assert "Du har inte behörighet till detta." in response.get_data(as_text=True)
+
+
+def test_a_read_only_token_may_also_ask_for_headers_only(app, client):
+    token = _token(app, "root", "admin", scope="read")
+    assert client.head("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.post("/planner/api/proposals", headers={"Authorization": f"Bearer {token}"}).status_code in (403, 405)
+
+
+def test_views_declare_their_role_and_whether_read_only_tokens_may_use_them(app):
+    views = app.view_functions
+    assert (views["planner.api_proposals"].required_role, views["planner.api_proposals"].token_scope) == ("planner", "read")
+    assert (views["planner.users"].required_role, views["planner.users"].token_scope) == ("admin", "full")
+
+
+def test_a_misspelt_role_fails_when_the_view_is_declared():
+    from dialogkarta.webmap.auth import login_required
+
+    with pytest.raises(ValueError, match="unknown role 'admni'"):
+        login_required(role="admni")

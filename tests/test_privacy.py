@@ -267,6 +267,23 @@ def test_snap_to_grid_takes_arrays():
     assert lons.shape == (2,) and lats.shape == (2,)
 
 
+def test_snap_to_grid_gives_the_cell_centre_rounded_to_seven_decimals_as_plain_floats():
+    from dialogkarta.geo.crs import to_wgs84_xy
+
+    lon, lat = to_wgs84_xy(395841.8, 6169976.6)  # Dalby kyrka: in the 50 m cell from (395800, 6169950)
+    centre = to_wgs84_xy(395825.0, 6169975.0)
+    snapped = snap_to_grid(float(lon), float(lat), 50)
+    assert snapped == (round(float(centre[0]), 7), round(float(centre[1]), 7))
+    assert type(snapped[0]) is float and type(snapped[1]) is float
+    assert snap_to_grid(*DALBY, None) == DALBY
+
+
+def test_a_negative_grid_size_is_a_programming_error():
+    with pytest.raises(ValueError) as wrong:
+        snap_to_grid(*DALBY, -50)
+    assert str(wrong.value) == "grid size must be positive metres, got -50"
+
+
 def test_public_view_generalises_only_when_asked(engine, registry):
     with engine.begin() as conn:
         record = _submit(conn, registry)

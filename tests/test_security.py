@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from dialogkarta.settings import SettingsError
 from dialogkarta.webmap.app import create_app
 
 
@@ -52,6 +53,25 @@ def test_the_map_page_policy_allows_only_this_site_its_nonced_scripts_and_the_ti
         "frame-ancestors": "'none'",
     }
     assert f'nonce="{nonce}"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "tile_url",
+    [
+        "//tiles.example.org/{z}/{x}/{y}.png",  # no scheme: the policy would need one
+        "tiles.example.org/{z}/{x}/{y}.png",  # no scheme, so no host either: a path relative to each page
+        "https:///{z}/{x}/{y}.png",  # a scheme but no host
+        "ftp://tiles.example.org/{z}/{x}/{y}.png",
+    ],
+)
+def test_a_tile_address_the_policy_could_not_allow_stops_the_app_at_start(tmp_path, tile_url):
+    with pytest.raises(SettingsError) as refused:
+        make_app(tmp_path, tile_url)
+    assert str(refused.value) == (
+        "Invalid settings:\n  DIALOGKARTA_TILE_URL: expected an http(s) address with a host, "
+        "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, or a path on this site, e.g. /tiles/{z}/{x}/{y}.png; "
+        f"got {tile_url!r}"
+    )
 
 
 def test_every_page_gets_its_own_nonce_and_responses_without_scripts_get_none(tmp_path):

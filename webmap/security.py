@@ -20,7 +20,7 @@ def csp_nonce() -> str:
 def _tile_origin(tile_url: str) -> str:
     parts = urlsplit(tile_url.replace("{s}", "a"))
     host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
-    return f"{parts.scheme}://{host}" if parts.scheme and host else ""
+    return f"{parts.scheme}://{host}" if host else ""  # settings: a scheme and a host, or a path on this site
 
 
 def init_app(app: Flask) -> None:
