@@ -266,8 +266,6 @@ EN = {
     "Svar": "Responses",
     "Sida för invånare": "Residents' page",
     "Inga enkäter ännu. Lägg in en med dialogkarta survey import FIL.": "No surveys yet. Add one with dialogkarta survey import FILE.",
-    "%(count)s förslag": "%(count)s proposals",
-    "1 förslag": "1 proposal",
     # Photos with proposals (issue 14, item 7)
     "Bilden är publicerad.": "The photo is published.",
     "Bilden är avvisad och borttagen.": "The photo is rejected and deleted.",
