@@ -278,8 +278,6 @@ EN = {
     "Avvisa och ta bort bilden": "Reject and delete the photo",
     "Foton som väntar på granskning": "Photos awaiting review",
     "Inga foton att granska.": "No photos to review.",
-    "%(count)s förslag": "%(count)s proposals",  # the overlay's clusters (also in messages.po)
-    "1 förslag": "1 proposal",
     # the paper workbook (webmap/workbook_pages.py, planner/workbook.html)
     "Okänt område: %(areas)s.": "Unknown area: %(areas)s.",
     "Okänd omgång.": "Unknown round.",
