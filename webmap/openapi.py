@@ -458,6 +458,8 @@ def document(locality, server: str = "/api") -> dict:
                             "type": "boolean",
                             "description": "true/on/1 or false/off/0; required (true) with name or email",
                         },
+                        "channel": {"type": "string", "enum": ["web", "workbook"]},
+                        "round": {"type": "string", "maxLength": 64, "description": "A workbook round declared by the locality"},
                         "photo": {"type": "string", "format": "binary", "description": "Optional: one JPEG, PNG or HEIC photo"},
                     },
                 },

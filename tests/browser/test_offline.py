@@ -200,3 +200,12 @@ def offline_version(live_server) -> str:
     with live_server.app.test_request_context():
         source = offline.service_worker_source()
     return source.split('"version": "', 1)[1].split('"', 1)[0]
+
+
+def test_chromium_finds_the_map_installable(live_server, phone):
+    open_map(phone, live_server)
+    worker_ready(phone)
+    session = phone.context.new_cdp_session(phone)
+    manifest = session.send("Page.getAppManifest")
+    assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
+    assert session.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
