@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from dialogkarta.layers import photos
+from dialogkarta.layers import photo_image, photos
 from dialogkarta.layers.schema import proposal_photos, proposals
 from dialogkarta.webmap import db
 from tests import contracts
@@ -390,3 +390,15 @@ def test_a_rejected_photo_cannot_be_published_again(app, sent, moderator):
     assert moderate(moderator, photo.id, "publish").status_code in (302, 303)
     assert the_photo(app).status == "rejected"
     assert "redan avvisad" in moderator.get("/planner/moderation").get_data(as_text=True)
+
+
+def test_without_pillow_heif_a_heic_photo_is_refused_with_a_clear_message(client, monkeypatch):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    out = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (32, 32))).save(out)
+    monkeypatch.setattr(photo_image, "_heif_registered", [False])  # as on a machine where pillow-heif did not install
+    response = send(client, out.getvalue(), filename="IMG_0002.HEIC", headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    error = orjson.loads(response.data)["error"]
+    assert error["code"] == "unsupported_photo"
+    assert error["message"] == "HEIC images cannot be received here. Save the picture as JPEG and try again."
