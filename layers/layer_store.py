@@ -56,6 +56,11 @@ def decode(data: bytes):
 LAYERS_LOCK_KEY = 5_810_241_807
 
 
+# Asked by every new proposal: built once, so SQLAlchemy reuses their cache keys.
+_HOLD_ON_SQLITE = update(layer_versions).where(false()).values(version=layer_versions.c.version)
+_CURRENT_VERSIONS = select(layer_versions.c.layer, func.max(layer_versions.c.version)).group_by(layer_versions.c.layer)
+
+
 def hold_layers(conn: Connection, exclusive: bool = False) -> None:
     """Keep every layer as it is until this transaction ends, so joins computed now are still true at commit.
 
@@ -68,7 +73,7 @@ def hold_layers(conn: Connection, exclusive: bool = False) -> None:
         function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         conn.execute(select(getattr(func, function)(LAYERS_LOCK_KEY)))
     else:
-        conn.execute(update(layer_versions).where(false()).values(version=layer_versions.c.version))
+        conn.execute(_HOLD_ON_SQLITE)
 
 
 def current_version(conn: Connection, layer: str) -> int:
@@ -78,9 +83,7 @@ def current_version(conn: Connection, layer: str) -> int:
 
 def current_versions(conn: Connection) -> dict[str, int]:
     """Return ``{layer: current version}`` for every imported layer, in one query."""
-    return dict(
-        conn.execute(select(layer_versions.c.layer, func.max(layer_versions.c.version)).group_by(layer_versions.c.layer)).all()
-    )
+    return dict(conn.execute(_CURRENT_VERSIONS).all())
 
 
 def payload(conn: Connection, layer: str, version: int) -> bytes:

@@ -140,6 +140,20 @@ def aware(value):
 # ------------------------------------------------------------ the list's version (issue 11)
 CHANGES_KEPT = 20_000  # versions of change rows kept; a process further behind rebuilds its list
 
+# The statements every new proposal runs, built once: SQLAlchemy then reuses their cache keys and
+# compiled forms instead of building and hashing new statement objects on each submission.
+_BUMP_VERSION = (
+    store_version.update()
+    .where(store_version.c.id == 1)
+    .values(version=store_version.c.version + 1)
+    .returning(store_version.c.version)
+)
+_INSERT_CHANGES = insert(proposal_changes)
+_INSERT_PROPOSAL = insert(proposals)
+_INSERT_STATUS = insert(status_history)
+_INSERT_AREAS = insert(proposal_areas)
+_INSERT_SERVICES = insert(proposal_services)
+
 
 def note_changes(conn: Connection, proposal_ids) -> int:
     """Bump the store's version and record which proposals changed; return the new version.
@@ -148,18 +162,13 @@ def note_changes(conn: Connection, proposal_ids) -> int:
     development areas) calls this in its transaction. The row lock on ``store_version`` makes
     concurrent writers commit their versions in order.
     """
-    version = conn.execute(
-        store_version.update()
-        .where(store_version.c.id == 1)
-        .values(version=store_version.c.version + 1)
-        .returning(store_version.c.version)
-    ).scalar()
+    version = conn.execute(_BUMP_VERSION).scalar()
     if version is None:  # a store made before the version row existed and not yet opened by init_db
         version = 1
         conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=version))
     rows = [{"version": version, "proposal_id": int(pid)} for pid in set(proposal_ids)]
     if rows:
-        conn.execute(insert(proposal_changes), rows)
+        conn.execute(_INSERT_CHANGES, rows)
     if version % 1000 == 0:
         conn.execute(proposal_changes.delete().where(proposal_changes.c.version <= version - CHANGES_KEPT))
     return version
@@ -213,7 +222,6 @@ def insert_proposal(
     """
     now = now or utcnow()
     public_id = new_public_id()
-    # Parameters rather than .values(): the compiled statement is cached, not rebuilt per proposal.
     row = {
         "public_id": public_id,
         "lon": lon,
@@ -231,8 +239,8 @@ def insert_proposal(
         "created_at": now,
         "updated_at": now,
     }
-    proposal_id = inserted_id(conn.execute(insert(proposals), row))
-    conn.execute(insert(status_history), {"proposal_id": proposal_id, "status": "received", "role": role, "changed_at": now})
+    proposal_id = inserted_id(conn.execute(_INSERT_PROPOSAL, row))
+    conn.execute(_INSERT_STATUS, {"proposal_id": proposal_id, "status": "received", "role": role, "changed_at": now})
     if contact:
         conn.execute(insert(contacts), {"proposal_id": proposal_id, "created_at": now, **contact})
     note_changes(conn, [proposal_id])
@@ -252,10 +260,10 @@ def save_joins(conn: Connection, proposal_id: int, area_ids, nearest, new: bool 
     if note:
         note_changes(conn, [proposal_id])
     if area_ids:
-        conn.execute(insert(proposal_areas), [{"proposal_id": proposal_id, "area_id": a} for a in area_ids])
+        conn.execute(_INSERT_AREAS, [{"proposal_id": proposal_id, "area_id": a} for a in area_ids])
     rows = [{"proposal_id": proposal_id, **n} for n in nearest]
     if rows:
-        conn.execute(insert(proposal_services), rows)
+        conn.execute(_INSERT_SERVICES, rows)
 
 
 def _records(conn: Connection, rows) -> list[ProposalRecord]:
