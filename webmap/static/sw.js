@@ -8,7 +8,7 @@ const OFFLINE = {"version": "dev", "precache": []};
  *
  * Kept, and how it is answered:
  * - fingerprinted assets (/static/<hash>/…, /vendor/<name>/<hash>/…): from the cache, else fetched
- *   and kept;
+ *   and kept (the planner's scripts under /static/<hash>/planner/ excepted);
  * - the map page (/), the manifest and the public layers and proposals (/api/layers…,
  *   /api/proposals/map): from the network, and the answer kept (one per path: the latest); without
  *   a connection, the kept answer.
@@ -21,7 +21,7 @@ const OFFLINE = {"version": "dev", "precache": []};
  */
 const PREFIX = "dialogkarta-";
 const CACHE = PREFIX + OFFLINE.version;
-const FINGERPRINTED = /^\/(?:static\/[0-9a-f]{16}|vendor\/[a-z]+\/[^/]+)\//;
+const FINGERPRINTED = /^\/(?:static\/[0-9a-f]{16}\/(?!planner\/)|vendor\/[a-z]+\/[^/]+\/)/;  // not the staff's scripts
 const LATEST = [/^\/$/, /^\/manifest\.webmanifest$/, /^\/api\/layers(?:\/[^/]+)?$/, /^\/api\/proposals\/map$/];
 const MATCH = {ignoreVary: true};
 
