@@ -265,3 +265,13 @@ def test_a_kept_proposal_the_server_refuses_is_named_and_not_sent_again(live_ser
     expect(page.locator("#offline-status")).to_have_text("")
     assert len(posts) == 1 and stored(live_server) == 0
     context.close()
+
+
+def test_chromium_finds_the_map_installable(live_server, phone):
+    open_map(phone, live_server)
+    worker_ready(phone)
+    session = phone.context.new_cdp_session(phone)
+    manifest = session.send("Page.getAppManifest")
+    assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
+    errors = {error["errorId"] for error in session.send("Page.getInstallabilityErrors")["installabilityErrors"]}
+    assert errors <= {"in-incognito"}  # Playwright's contexts are incognito; nothing else stands in the way
