@@ -267,9 +267,12 @@ def test_a_kept_proposal_the_server_refuses_is_named_and_not_sent_again(live_ser
     context.close()
 
 
-def test_chromium_finds_the_map_installable(live_server, phone):
+def test_chromium_finds_the_map_installable_within_the_csp(live_server, phone):
+    console = []
+    phone.on("console", lambda message: console.append(message.text))
     open_map(phone, live_server)
     worker_ready(phone)
+    assert not [text for text in console if "Content Security Policy" in text]
     session = phone.context.new_cdp_session(phone)
     manifest = session.send("Page.getAppManifest")
     assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
