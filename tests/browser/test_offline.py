@@ -136,7 +136,7 @@ def test_an_answer_lost_on_the_way_is_retried_with_the_same_key_and_stored_once(
 
 
 def test_reloaded_without_a_connection_the_map_shows_its_layers_and_proposals(live_server, phone):
-    add_proposal(live_server)
+    public_id = add_proposal(live_server)
     open_map(phone, live_server)
     worker_ready(phone)
     live_server.server.shutdown()
@@ -149,6 +149,9 @@ def test_reloaded_without_a_connection_the_map_shows_its_layers_and_proposals(li
     expect(phone.locator(".leaflet-marker-icon[title='Cykelställ']")).to_have_count(1)
     expect(phone.locator("#place-list button.place").first).to_be_visible()
     screenshot(phone, "offline-reloaded-360x640")
+    phone.goto(f"{live_server.url}/?p={public_id}")  # a link to a proposal on the map opens the kept map
+    phone.wait_for_selector("html[data-proposals=loaded]", timeout=10_000)
+    assert phone.locator(".leaflet-overlay-pane path").count() >= 5
 
 
 def test_the_worker_keeps_no_planner_page_post_answer_or_own_answer(live_server, page):
