@@ -204,3 +204,28 @@ def test_concurrent_workers_sending_one_key_store_one_proposal(tmp_path):
     assert len({public_id for _, public_id in answers}) == 1
     assert count(apps[0]) == 1
     assert count(apps[0], idempotency_keys) == 1
+
+
+@pytest.mark.concurrency
+def test_gunicorn_workers_answer_twenty_senders_of_one_key_with_one_proposal(tmp_path):
+    """Three worker processes, twenty clients sending the same key at once (PostgreSQL too, with its URL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dialogkarta.testing import Gunicorn, request
+
+    server = Gunicorn(tmp_path)
+    server.env["DIALOGKARTA_DATABASE_URL"] = fresh_database_url(tmp_path, "served.sqlite")
+    server.start()
+    key = str(uuid.uuid4())
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            answers = list(
+                pool.map(lambda _: request("POST", server.port, "/api/proposals", PROPOSAL, {"Idempotency-Key": key}), range(20))
+            )
+        listed = request("GET", server.port, "/api/proposals")[1]
+    finally:
+        server.stop()
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] * 19 + [201]
+    assert len({body["id"] for _, body in answers}) == 1
+    assert listed["numberMatched"] == 1

@@ -17,6 +17,13 @@ KEPT = "Sparat på telefonen – skickas när du är uppkopplad"
 SENT = "Ditt sparade förslag är nu skickat och mottaget."
 
 
+def add_proposal(live_server, title="Cykelställ") -> str:
+    body = {"lon": 13.3466, "lat": 55.6657, "category": "traffic", "title": title, "description": "Fler cykelställ."}
+    response = live_server.app.test_client().post("/api/proposals", json=body)
+    assert response.status_code == 201
+    return response.get_json()["id"]
+
+
 def stored(live_server) -> int:
     with live_server.app.app_context(), db.reading() as conn:
         return conn.execute(select(func.count()).select_from(proposals)).scalar_one()
@@ -129,10 +136,7 @@ def test_an_answer_lost_on_the_way_is_retried_with_the_same_key_and_stored_once(
 
 
 def test_reloaded_without_a_connection_the_map_shows_its_layers_and_proposals(live_server, phone):
-    live_server.app.test_client().post(
-        "/api/proposals",
-        json={"lon": 13.3466, "lat": 55.6657, "category": "traffic", "title": "Cykelställ", "description": "Fler cykelställ."},
-    )
+    public_id = add_proposal(live_server)
     open_map(phone, live_server)
     worker_ready(phone)
     live_server.server.shutdown()
@@ -145,6 +149,9 @@ def test_reloaded_without_a_connection_the_map_shows_its_layers_and_proposals(li
     expect(phone.locator(".leaflet-marker-icon[title='Cykelställ']")).to_have_count(1)
     expect(phone.locator("#place-list button.place").first).to_be_visible()
     screenshot(phone, "offline-reloaded-360x640")
+    phone.goto(f"{live_server.url}/?p={public_id}")  # a link to a proposal on the map opens the kept map
+    phone.wait_for_selector("html[data-proposals=loaded]", timeout=10_000)
+    assert phone.locator(".leaflet-overlay-pane path").count() >= 5
 
 
 def test_the_worker_keeps_no_planner_page_post_answer_or_own_answer(live_server, page):
@@ -167,7 +174,7 @@ def test_the_worker_keeps_no_planner_page_post_answer_or_own_answer(live_server,
     assert list(caches) == [f"dialogkarta-{offline_version(live_server)}"]
     urls = [url.removeprefix(live_server.url) for kept in caches.values() for url in kept]
     assert "/" in urls and "/api/proposals/map" in urls
-    assert not [url for url in urls if url.startswith(("/planner", "/api/proposals/supported", "/p/"))]
+    assert not [url for url in urls if "/planner" in url or url.startswith(("/api/proposals/supported", "/p/"))]
     assert "/api/proposals" not in urls
 
 
@@ -202,10 +209,75 @@ def offline_version(live_server) -> str:
     return source.split('"version": "', 1)[1].split('"', 1)[0]
 
 
-def test_chromium_finds_the_map_installable(live_server, phone):
+def test_a_support_is_remembered_after_a_reload_in_the_list_the_popup_and_the_permalink(live_server, page):
+    public_id = add_proposal(live_server)
+    open_map(page, live_server)
+    page.locator("#place-list button[data-name='Allégatan']").click()
+    item = page.locator(".nearby-item").filter(has_text="Cykelställ")
+    item.get_by_role("button", name="Stöd detta i stället").click()
+    expect(item.get_by_role("button")).to_have_text("Du stöder detta")
+    page.reload()
+    page.wait_for_selector("html[data-proposals=loaded]")
+    page.locator(".leaflet-marker-icon[title='Cykelställ']").click()
+    expect(page.locator(".dk-proposal-popup button")).to_have_text("Du stöder detta")
+    page.keyboard.press("Escape")
+    page.locator("#place-list button[data-name='Allégatan']").click()
+    button = page.locator(".nearby-item").filter(has_text="Cykelställ").get_by_role("button")
+    expect(button).to_have_text("Du stöder detta")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    page.goto(f"{live_server.url}/p/{public_id}")
+    expect(page.locator("#support")).to_have_text("Du stöder detta")
+
+
+def test_another_browser_is_not_shown_as_supporting(live_server, page, browser):
+    public_id = add_proposal(live_server)
+    page.goto(f"{live_server.url}/p/{public_id}")
+    page.click("#support")
+    expect(page.locator("#support")).to_have_text("Du stöder detta")
+    other = browser.new_context(locale="sv-SE").new_page()
+    other.goto(f"{live_server.url}/p/{public_id}")
+    other.wait_for_load_state("networkidle")
+    expect(other.locator("#support")).to_have_text("Stöd förslaget")
+    other.context.close()
+
+
+def test_a_kept_proposal_the_server_refuses_is_named_and_not_sent_again(live_server, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="sv-SE", service_workers="block")
+    page = context.new_page()
+    posts = []
+    refusal = '{"error": {"code": "outside_locality", "message": "Platsen ligger utanför Dalby."}}'
+
+    def refuse(route):
+        if route.request.method == "POST":
+            posts.append(route.request.url)
+            route.fulfill(status=422, content_type="application/json", body=refusal)
+        else:
+            route.continue_()
+
+    open_map(page, live_server)
+    context.set_offline(True)
+    write_proposal(page, "Gatlampor")
+    expect(page.locator("#confirmation-heading")).to_have_text(KEPT)
+    page.route("**/api/proposals", refuse)
+    context.set_offline(False)
+    expect(page.locator("#offline-status")).to_have_text(
+        "Ditt sparade förslag ”Gatlampor” kunde inte tas emot: Platsen ligger utanför Dalby."
+    )
+    page.reload()
+    page.wait_for_load_state("networkidle")  # a proposal still kept would be sent by now
+    expect(page.locator("#offline-status")).to_have_text("")
+    assert len(posts) == 1 and stored(live_server) == 0
+    context.close()
+
+
+def test_chromium_finds_the_map_installable_within_the_csp(live_server, phone):
+    console = []
+    phone.on("console", lambda message: console.append(message.text))
     open_map(phone, live_server)
     worker_ready(phone)
+    assert not [text for text in console if "Content Security Policy" in text]
     session = phone.context.new_cdp_session(phone)
     manifest = session.send("Page.getAppManifest")
     assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
-    assert session.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    errors = {error["errorId"] for error in session.send("Page.getInstallabilityErrors")["installabilityErrors"]}
+    assert errors <= {"in-incognito"}  # Playwright's contexts are incognito; nothing else stands in the way

@@ -8,7 +8,7 @@ const OFFLINE = {"version": "dev", "precache": []};
  *
  * Kept, and how it is answered:
  * - fingerprinted assets (/static/<hash>/…, /vendor/<name>/<hash>/…): from the cache, else fetched
- *   and kept;
+ *   and kept (the planner's scripts under /static/<hash>/planner/ excepted);
  * - the map page (/), the manifest and the public layers and proposals (/api/layers…,
  *   /api/proposals/map): from the network, and the answer kept (one per path: the latest); without
  *   a connection, the kept answer.
@@ -21,7 +21,7 @@ const OFFLINE = {"version": "dev", "precache": []};
  */
 const PREFIX = "dialogkarta-";
 const CACHE = PREFIX + OFFLINE.version;
-const FINGERPRINTED = /^\/(?:static\/[0-9a-f]{16}|vendor\/[a-z]+\/[^/]+)\//;
+const FINGERPRINTED = /^\/(?:static\/[0-9a-f]{16}\/(?!planner\/)|vendor\/[a-z]+\/[^/]+\/)/;  // not the staff's scripts
 const LATEST = [/^\/$/, /^\/manifest\.webmanifest$/, /^\/api\/layers(?:\/[^/]+)?$/, /^\/api\/proposals\/map$/];
 const MATCH = {ignoreVary: true};
 
@@ -53,14 +53,14 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) { return; }
   if (FINGERPRINTED.test(url.pathname)) {
     event.respondWith(cacheFirst(request));
-  } else if (isLatest(url) && keptQuery(url)) {
-    event.respondWith(networkFirst(request, url.origin + url.pathname));
+  } else if (isLatest(url)) {
+    event.respondWith(networkFirst(request, url.origin + url.pathname, keptQuery(url)));
   }
 });
 
 function isLatest(url) { return LATEST.some((rule) => rule.test(url.pathname)); }
 
-// The map page with ?p=<id> opens on that proposal: not the copy to open offline.
+// The map page with ?p=<id> opens on that proposal: not the copy to keep (offline, the kept one opens).
 function keptQuery(url) {
   return url.pathname !== "/" || Array.from(url.searchParams.keys()).every((name) => name === "lang");
 }
@@ -79,7 +79,7 @@ async function cacheFirst(request) {
   return response;
 }
 
-async function networkFirst(request, key) {
+async function networkFirst(request, key, keep) {
   const cache = await caches.open(CACHE);
   let response;
   try {
@@ -89,6 +89,6 @@ async function networkFirst(request, key) {
     if (kept) { return kept; }
     throw error;
   }
-  if (keepable(response)) { await cache.put(key, response.clone()); }
+  if (keep && keepable(response)) { await cache.put(key, response.clone()); }
   return response;
 }

@@ -3,12 +3,13 @@
  * sendProposal(url, body) posts a written proposal with an Idempotency-Key: a random UUID per written
  * proposal, the same for every retry of it, so however often it is sent the server stores it once
  * (POST /api/proposals answers a retry with 200 and the same proposal). When no answer comes (no
- * connection, or the answer lost on the way) the proposal is kept in IndexedDB (database
- * "dialogkarta", store "outbox") with its key, and sendProposal resolves to null: the page then says
- * offlineText("kept"), "Sparat på telefonen – skickas när du är uppkopplad". Kept proposals are sent
- * again when the browser comes back online and whenever a page with this module opens; each leaves
- * the outbox when the server has it (201, or 200 for a retry) or refuses it for good (a 4xx other
- * than 408 and 429), and #offline-status says which. A name or e-mail given with it stays on the device only until then.
+ * connection, the answer lost on the way, or a proxy with no server behind it) the proposal is kept
+ * in IndexedDB (database "dialogkarta", store "outbox") with its key, and sendProposal resolves to
+ * null: the page then says offlineText("kept"), "Sparat på telefonen – skickas när du är uppkopplad".
+ * Kept proposals are sent again when the browser comes back online and whenever a page with this
+ * module opens; each leaves the outbox when the server has it (201, or 200 for a retry) or refuses
+ * it for good (a 4xx other than 408 and 429), and #offline-status says which. A name or e-mail
+ * given with it stays on the device only until then.
  *
  * The texts and URLs come from the page's #dk-offline JSON block (templates/resident/offline.html).
  * Importing the module also installs /sw.js, which keeps the map, its assets and layers for offline visits.
@@ -18,7 +19,7 @@ import {RequestError, requestJSON} from "./http.js";
 const block = document.getElementById("dk-offline");
 const setup = block ? JSON.parse(block.textContent) : {texts: {}, urls: {}};
 const DATABASE = "dialogkarta", STORE = "outbox";
-const LATER = new Set([0, 408, 429]);  // no answer, or "try again later": keep it
+const LATER = new Set([0, 408, 429, 502, 503, 504]);  // no answer, "try again later", or no server behind a proxy: keep it
 let lastSent = null;  // {json, key} of the latest written proposal not yet confirmed
 let flushing = null;
 
