@@ -71,10 +71,12 @@ def sentence(counts: ViewCounts, area_names: dict[str, str]) -> str:
 @bp.get("/api/proposals/summary")
 def summary():
     """The public proposals inside ``bbox`` (required): a sentence, and the counts per development area."""
-    box = tuple(params.check_box("bbox", params.parse_numbers("bbox", request.args.get("bbox", ""), (4,)), params.WGS84_RANGE))
+    min_lon, min_lat, max_lon, max_lat = params.check_box(
+        "bbox", params.parse_numbers("bbox", request.args.get("bbox", ""), (4,)), params.WGS84_RANGE
+    )
     registry = db.registry()
     with db.reading() as conn:
-        counts = _summary().counts(conn, box, layers_version=registry.version)  # type: ignore[arg-type]
+        counts = _summary().counts(conn, (min_lon, min_lat, max_lon, max_lat), layers_version=registry.version)
     areas = registry.areas()
     names = {str(area_id): str(name) for area_id, name in zip(areas["id"], areas["name"])}
     return jsonify(
