@@ -40,6 +40,8 @@ VENDOR_DIRS = {
     "markercluster": lambda: Path(xs_markercluster.BASE_DIR),
     # folium bundles Leaflet.heat 0.2.0 (BSD-2-Clause) as templates/leaflet_heat.min.js.
     "folium": _folium_templates,
+    # Leaflet-Geoman Free (MIT), from the npm registry: no PyPI package carries it (see its README.md).
+    "geoman": lambda: Path(__file__).resolve().parent / "vendor" / "leaflet-geoman",
 }
 # Their versions, which a stylesheet can name where it cannot know a fingerprint (served with no-cache).
 VENDOR_VERSIONS = {"leaflet": xs_leaflet.VERSION, "markercluster": xs_markercluster.VERSION}

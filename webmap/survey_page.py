@@ -1,7 +1,7 @@
 """The page residents answer a survey on, /s/<slug>: one question per screen on a phone, all on one page on a desktop.
 
 The questions are rendered here (plain HTML form controls work without the map); ``static/survey.js``
-adds the maps, drawn with Leaflet-Geoman (vendored under ``static/vendor/leaflet-geoman``, MIT), the
+adds the maps, drawn with Leaflet-Geoman (vendored under ``webmap/vendor/leaflet-geoman``, MIT, served at ``/vendor/geoman/``), the
 keyboard path for map questions (places chosen from a list, in order, for lines and areas), the
 paging on a phone, the earlier answers of this browser, and sending to ``/api/surveys``.
 """
@@ -121,4 +121,6 @@ def answer(slug: str):
         places=place_list(registry, lang),
         leaflet_css=assets.vendor_path("leaflet", "leaflet.css"),
         leaflet_js=assets.vendor_path("leaflet", "leaflet.js"),
+        geoman_css=assets.vendor_path("geoman", "leaflet-geoman.css"),
+        geoman_js=assets.vendor_path("geoman", "leaflet-geoman.min.js"),
     )
