@@ -362,7 +362,7 @@ def test_openapi_document_is_valid_openapi_3():
 
     schema = schemathesis.openapi.from_dict(document(load_locality()))
     operations = [result.ok() for result in schema.get_all_operations()]  # raises if an operation does not parse
-    assert len(operations) == 14
+    assert len(operations) == 16
 
 
 def test_honeypot_looks_like_success_and_stores_nothing(app, client):
