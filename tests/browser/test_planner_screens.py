@@ -65,6 +65,7 @@ def planner_pages(app, values: dict) -> dict[str, str]:
             "activity.index_json",
             "planner.table_csv",
             "workbook.pdf",
+            "survey_results.export_gpkg",
         ):
             continue
         if rule.endpoint == "auth.login":
