@@ -978,17 +978,15 @@ def test_a_failure_whose_row_another_request_just_inserted_counts_on_that_row(en
     """Two wrong answers from one client at once: both read no row, the second insert fails and counts on the first's row."""
     key = accounts.failure_key
     with engine.begin() as conn:
-        for name, client in (("bo", "c"), ("anna", "other"), ("anna", "c")):
+        for name, client in (("bo", "office"), ("anna", "attacker"), ("anna", "office")):
             accounts.authenticate(conn, name, "wrong", client=client, now=T0)
-        reason = accounts._count_failure(conn, key("anna"), "c", None, T0, 2, timedelta(minutes=15))
-        counts = {
-            (r.username, r.client): (r.failures, accounts.aware(r.locked_until)) for r in conn.execute(select(login_failures))
-        }
+        reason = accounts._count_failure(conn, key("anna"), "office", None, T0, 2, timedelta(minutes=15))
+        counts = {(r.username, r.client): (r.failures, accounts.aware(r.locked_until)) for r in conn.execute(select(login_failures))}
     assert reason == "locked"
     assert counts == {
-        (key("bo"), "c"): (1, None),
-        (key("anna"), "other"): (1, None),
-        (key("anna"), "c"): (2, T0 + timedelta(minutes=15)),
+        (key("bo"), "office"): (1, None),
+        (key("anna"), "attacker"): (1, None),
+        (key("anna"), "office"): (2, T0 + timedelta(minutes=15)),
     }
 
 
@@ -1201,3 +1199,30 @@ def test_a_misspelt_role_fails_when_the_view_is_declared():
 
     with pytest.raises(ValueError, match="unknown role 'admni'"):
         login_required(role="admni")
+
+
+def test_login_required_guards_a_view_bare_or_with_a_role_and_read_only(app):
+    """The views are decorated when their modules are imported; these are decorated here, where a change shows."""
+    from dialogkarta.webmap.auth import login_required
+
+    def hello():
+        return "hej"
+
+    bare = login_required(hello)
+    readable = login_required(role="planner", read_only=True)(hello)
+    moderators = login_required(role="moderator")(hello)
+    assert [(v.__name__, v.required_role, v.token_scope) for v in (bare, readable, moderators)] == [
+        ("hello", "planner", "full"),
+        ("hello", "planner", "read"),
+        ("hello", "moderator", "full"),
+    ]
+    for name, view in (("bare", bare), ("readable", readable), ("moderators", moderators)):
+        app.add_url_rule(f"/planner/test-{name}", f"test_{name}", view)
+    read_only = {"Authorization": f"Bearer {_token(app, 'root', 'admin', scope='read')}"}
+    planner = {"Authorization": f"Bearer {_token(app, 'anna', 'planner')}"}
+    client = app.test_client()
+    answers = {
+        name: [client.get(f"/planner/test-{name}", headers=headers).status_code for headers in ({}, read_only, planner)]
+        for name in ("bare", "readable", "moderators")
+    }
+    assert answers == {"bare": [302, 403, 200], "readable": [302, 200, 200], "moderators": [302, 403, 403]}
