@@ -424,6 +424,7 @@ def test_api_clients_are_told_how_to_log_in_and_why_they_are_refused(app, client
     [
         "Basic !!!not-base64",
         "Basic !" + base64.b64encode(f"anna:{PASSWORD}".encode()).decode(),  # right credentials, but not clean base64
+        "Digest " + base64.b64encode(f"anna:{PASSWORD}".encode()).decode(),  # right credentials, under another scheme
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic " + base64.b64encode(b"anna").decode(),
         "Bearer ",
@@ -981,7 +982,9 @@ def test_a_failure_whose_row_another_request_just_inserted_counts_on_that_row(en
         for name, client in (("bo", "office"), ("anna", "attacker"), ("anna", "office")):
             accounts.authenticate(conn, name, "wrong", client=client, now=T0)
         reason = accounts._count_failure(conn, key("anna"), "office", None, T0, 2, timedelta(minutes=15))
-        counts = {(r.username, r.client): (r.failures, accounts.aware(r.locked_until)) for r in conn.execute(select(login_failures))}
+        counts = {
+            (r.username, r.client): (r.failures, accounts.aware(r.locked_until)) for r in conn.execute(select(login_failures))
+        }
     assert reason == "locked"
     assert counts == {
         (key("bo"), "office"): (1, None),
@@ -1226,3 +1229,11 @@ def test_login_required_guards_a_view_bare_or_with_a_role_and_read_only(app):
         for name in ("bare", "readable", "moderators")
     }
     assert answers == {"bare": [302, 403, 200], "readable": [302, 200, 200], "moderators": [302, 403, 403]}
+
+
+def test_a_basic_password_may_contain_a_colon(app, client):
+    """RFC 7617: the user name ends at the first colon; the password may hold more."""
+    make_user(app, "anna")
+    with app.app_context(), db.transaction() as conn:
+        accounts.set_password(conn, "anna", "korrekt:häst:batteri")
+    assert client.get(API, headers=basic("anna", "korrekt:häst:batteri")).status_code == 200
