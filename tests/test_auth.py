@@ -1237,3 +1237,25 @@ def test_a_basic_password_may_contain_a_colon(app, client):
     with app.app_context(), db.transaction() as conn:
         accounts.set_password(conn, "anna", "korrekt:häst:batteri")
     assert client.get(API, headers=basic("anna", "korrekt:häst:batteri")).status_code == 200
+
+
+def test_the_login_page_returns_to_a_proposal_whatever_its_id_ends_with(client):
+    """Permalink ids are URL-safe base64: an id may end in any letter, an X included."""
+    assert client.get("/planner/p/k3Jd9_xQ2mAX").headers["Location"] == "/planner/login?next=/planner/p/k3Jd9_xQ2mAX"
+
+
+def test_a_session_cookie_from_before_session_versions_is_dropped_not_an_error(app, client):
+    make_user(app, "anna")
+    with client.session_transaction() as old:
+        old["staff_user_id"] = 1  # no staff_session_version: issued before sessions could be ended
+    assert client.get("/planner/").status_code == 302
+    with client.session_transaction() as after:
+        assert "staff_user_id" not in after
+
+
+def test_a_lockout_lasts_as_long_as_configured(tmp_path):
+    app = make_app(tmp_path, LOGIN_MAX_FAILURES=1, LOGIN_LOCKOUT_MINUTES=0)  # 0: a wrong password locks nothing
+    make_user(app, "anna")
+    client = app.test_client()
+    assert login(client, "anna", "wrong password").status_code == 401
+    assert login(client, "anna").status_code == 302
