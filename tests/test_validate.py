@@ -183,6 +183,7 @@ def test_a_repair_reports_each_features_index_reason_and_kinds_and_keeps_the_crs
     repaired, report = repair_polygons(frame)
     assert report == [Repair(11, "Self-intersection[1 1]", "Polygon", "MultiPolygon")]
     assert repaired.crs == frame.crs and list(repaired.index) == [10, 11]
+    assert repaired.geometry[11].is_valid and repaired.geometry[11].area == pytest.approx(2.0)
     assert frame.geometry[11].equals(bowtie)  # the input frame is left as it was
 
 
@@ -193,6 +194,29 @@ def test_only_the_polygonal_parts_of_a_repair_are_kept():
     assert polygonal_part(two).equals(shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)]))
     square = shapely.box(0, 0, 1, 1)
     assert polygonal_part(square) is square
+    multi = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)])
+    assert polygonal_part(multi) is multi
+    assert polygonal_part(shapely.GeometryCollection([multi, shapely.Point(9, 9)])).equals(multi)
+
+
+def test_a_line_left_from_a_repair_is_no_polygon():
+    with pytest.raises(InvalidGeometry, match="ingen area kvar"):
+        polygonal_part(shapely.LineString([(0, 0), (2, 2)]))
+
+
+def test_a_layer_may_mix_polygons_and_multipolygons():
+    multi = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)])
+    for geometries in ([multi], [multi, shapely.box(5, 5, 6, 6)]):
+        frame = gpd.GeoDataFrame(geometry=geometries, crs="EPSG:3006")
+        assert repair_polygons(frame) == (frame, [])
+
+
+@pytest.mark.parametrize("lon, lat", [(90.0, 5.0), (-90.0, 5.0)])
+def test_a_swapped_pair_is_recognised_up_to_the_poles(lon, lat):
+    polar = shapely.box(0, 85, 10, 90) if lon > 0 else shapely.box(0, -90, 10, -85)
+    with pytest.raises(ProbablySwapped) as raised:
+        check_in_locality(lon, lat, polar, "polen")
+    assert raised.value.details["suggestion"] == (lat, lon)
 
 
 def test_a_polygon_with_no_area_cannot_be_repaired():
