@@ -13,4 +13,16 @@ for area in geo layers webmap data; do
 done
 cp -r "$src/tests" "$src/README.md" "$stage/"
 find "$stage" -name __pycache__ -prune -exec rm -rf {} +
+# Staged copy only: scrypt with 1/32 of werkzeug's work factor (the same algorithm and code path), so that a
+# mutant reached by the login tests is checked in seconds rather than minutes on a shared 2-core machine.
+cat >> "$stage/tests/conftest.py" <<'PY'
+
+
+@pytest.fixture(autouse=True)
+def _cheaper_scrypt_for_mutation_runs(monkeypatch):
+    from dialogkarta.layers import accounts
+
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:1024:8:1")
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", accounts.generate_password_hash("not-a-real-password", "scrypt:1024:8:1"))
+PY
 { sed -n '/^\[tool.pytest.ini_options\]/,/^\[/p' "$src/pyproject.toml" | sed '$d'; echo; cat "$settings"; } > "$stage/pyproject.toml"

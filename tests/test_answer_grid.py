@@ -75,3 +75,45 @@ def test_nonsense_sizes_are_refused():
 
 def test_no_answers_give_an_empty_grid():
     assert answer_grid(answers(), 100.0, k=5).empty
+
+
+def test_nonsense_sizes_are_refused_saying_what_was_given():
+    frame = answers((1, Point(E, N)))
+    for cell_m, k, message in (
+        (-1.0, 5, "cell_m must be a positive number of metres, got -1.0"),
+        (100.0, 0, "k must be at least 1, got 0"),
+    ):
+        with pytest.raises(ValueError) as wrong:
+            answer_grid(frame, cell_m, k=k)
+        assert str(wrong.value) == message
+
+
+def test_a_grid_of_at_most_max_cells_is_laid_and_a_larger_one_refused(monkeypatch):
+    from dialogkarta.geo import answer_grid as module
+
+    monkeypatch.setattr(module, "MAX_CELLS", 4)
+    two_by_two = answers((1, Point(E + 10, N + 10)), (2, Point(E + 110, N + 110)))
+    assert cells(answer_grid(two_by_two, 100.0, k=1)) == {(0, 0): 1, (1, 1): 1}
+    with pytest.raises(ValueError) as wrong:
+        answer_grid(answers((1, Point(E + 10, N + 10)), (2, Point(E + 110, N + 210))), 100.0, k=1)
+    assert str(wrong.value) == "6 cells of 100.0 m: choose larger cells (at most 4)"
+
+
+def test_an_empty_grid_still_has_its_columns_and_crs():
+    for grid in (answer_grid(answers(), 100.0, k=5), answer_grid(answers((1, Point(E, N))), 100.0, k=2)):
+        assert grid.empty and list(grid.columns) == ["col", "row", "count", "geometry"] and grid.crs == "EPSG:3006"
+
+
+def test_respondents_may_be_named_by_another_column():
+    frame = answers((1, Point(E + 10, N + 10)), (2, Point(E + 20, N + 20))).rename(columns={"respondent": "who"})
+    assert cells(answer_grid(frame, 100.0, k=2, respondent_column="who")) == {(0, 0): 2}
+
+
+def test_the_cell_limit_counts_the_answers_extent_not_the_distance_from_the_origin():
+    """Metre cells in Dalby: 100 cells over the answers, though the grid's origin is 395 km and 6 169 km away."""
+    grid = answer_grid(answers((1, Point(E + 0.5, N + 0.5)), (2, Point(E + 9.5, N + 9.5))), 1.0, k=1)
+    assert cells_of_one_metre(grid) == {(0, 0): 1, (9, 9): 1}
+
+
+def cells_of_one_metre(grid):
+    return {(int(c - E), int(r - N)): int(n) for c, r, n in zip(grid["col"], grid["row"], grid["count"])}

@@ -424,6 +424,7 @@ def test_api_clients_are_told_how_to_log_in_and_why_they_are_refused(app, client
     [
         "Basic !!!not-base64",
         "Basic !" + base64.b64encode(f"anna:{PASSWORD}".encode()).decode(),  # right credentials, but not clean base64
+        "Digest " + base64.b64encode(f"anna:{PASSWORD}".encode()).decode(),  # right credentials, under another scheme
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic " + base64.b64encode(b"anna").decode(),
         "Bearer ",
@@ -978,17 +979,17 @@ def test_a_failure_whose_row_another_request_just_inserted_counts_on_that_row(en
     """Two wrong answers from one client at once: both read no row, the second insert fails and counts on the first's row."""
     key = accounts.failure_key
     with engine.begin() as conn:
-        for name, client in (("bo", "c"), ("anna", "other"), ("anna", "c")):
+        for name, client in (("bo", "office"), ("anna", "attacker"), ("anna", "office")):
             accounts.authenticate(conn, name, "wrong", client=client, now=T0)
-        reason = accounts._count_failure(conn, key("anna"), "c", None, T0, 2, timedelta(minutes=15))
+        reason = accounts._count_failure(conn, key("anna"), "office", None, T0, 2, timedelta(minutes=15))
         counts = {
             (r.username, r.client): (r.failures, accounts.aware(r.locked_until)) for r in conn.execute(select(login_failures))
         }
     assert reason == "locked"
     assert counts == {
-        (key("bo"), "c"): (1, None),
-        (key("anna"), "other"): (1, None),
-        (key("anna"), "c"): (2, T0 + timedelta(minutes=15)),
+        (key("bo"), "office"): (1, None),
+        (key("anna"), "attacker"): (1, None),
+        (key("anna"), "office"): (2, T0 + timedelta(minutes=15)),
     }
 
 
@@ -1201,3 +1202,60 @@ def test_a_misspelt_role_fails_when_the_view_is_declared():
 
     with pytest.raises(ValueError, match="unknown role 'admni'"):
         login_required(role="admni")
+
+
+def test_login_required_guards_a_view_bare_or_with_a_role_and_read_only(app):
+    """The views are decorated when their modules are imported; these are decorated here, where a change shows."""
+    from dialogkarta.webmap.auth import login_required
+
+    def hello():
+        return "hej"
+
+    bare = login_required(hello)
+    readable = login_required(role="planner", read_only=True)(hello)
+    moderators = login_required(role="moderator")(hello)
+    assert [(v.__name__, v.required_role, v.token_scope) for v in (bare, readable, moderators)] == [
+        ("hello", "planner", "full"),
+        ("hello", "planner", "read"),
+        ("hello", "moderator", "full"),
+    ]
+    for name, view in (("bare", bare), ("readable", readable), ("moderators", moderators)):
+        app.add_url_rule(f"/planner/test-{name}", f"test_{name}", view)
+    read_only = {"Authorization": f"Bearer {_token(app, 'root', 'admin', scope='read')}"}
+    planner = {"Authorization": f"Bearer {_token(app, 'anna', 'planner')}"}
+    client = app.test_client()
+    answers = {
+        name: [client.get(f"/planner/test-{name}", headers=headers).status_code for headers in ({}, read_only, planner)]
+        for name in ("bare", "readable", "moderators")
+    }
+    assert answers == {"bare": [302, 403, 200], "readable": [302, 200, 200], "moderators": [302, 403, 403]}
+
+
+def test_a_basic_password_may_contain_a_colon(app, client):
+    """RFC 7617: the user name ends at the first colon; the password may hold more."""
+    make_user(app, "anna")
+    with app.app_context(), db.transaction() as conn:
+        accounts.set_password(conn, "anna", "korrekt:häst:batteri")
+    assert client.get(API, headers=basic("anna", "korrekt:häst:batteri")).status_code == 200
+
+
+def test_the_login_page_returns_to_a_proposal_whatever_its_id_ends_with(client):
+    """Permalink ids are URL-safe base64: an id may end in any letter, an X included."""
+    assert client.get("/planner/p/k3Jd9_xQ2mAX").headers["Location"] == "/planner/login?next=/planner/p/k3Jd9_xQ2mAX"
+
+
+def test_a_session_cookie_from_before_session_versions_is_dropped_not_an_error(app, client):
+    make_user(app, "anna")
+    with client.session_transaction() as old:
+        old["staff_user_id"] = 1  # no staff_session_version: issued before sessions could be ended
+    assert client.get("/planner/").status_code == 302
+    with client.session_transaction() as after:
+        assert "staff_user_id" not in after
+
+
+def test_a_lockout_lasts_as_long_as_configured(tmp_path):
+    app = make_app(tmp_path, LOGIN_MAX_FAILURES=1, LOGIN_LOCKOUT_MINUTES=0)  # 0: a wrong password locks nothing
+    make_user(app, "anna")
+    client = app.test_client()
+    assert login(client, "anna", "wrong password").status_code == 401
+    assert login(client, "anna").status_code == 302

@@ -278,6 +278,18 @@ def test_snap_to_grid_gives_the_cell_centre_rounded_to_seven_decimals_as_plain_f
     assert snap_to_grid(*DALBY, None) == DALBY
 
 
+def test_a_coordinate_given_as_an_array_comes_back_as_an_array():
+    assert snap_to_grid(13.35, [55.66], 50)[1].shape == (1,)
+    assert snap_to_grid([13.35], 55.66, 50)[0].shape == (1,)
+
+
+def test_a_grid_finer_than_a_metre_still_snaps():
+    lon, lat = snap_to_grid(*DALBY, 0.5)
+    e0, n0 = to_sweref(*DALBY)
+    e1, n1 = to_sweref(lon, lat)
+    assert (lon, lat) != DALBY and math.hypot(e1 - e0, n1 - n0) <= 0.5 / math.sqrt(2) + 0.01
+
+
 def test_a_negative_grid_size_is_a_programming_error():
     with pytest.raises(ValueError) as wrong:
         snap_to_grid(*DALBY, -50)

@@ -181,3 +181,49 @@ def test_random_lines_and_areas_agree_with_pair_by_pair_shapely():
         (i, f"svc-{j}") for i, s in enumerate(squares.geometry) for j, p in enumerate(points.geometry) if s.covers(p)
     ]
     assert [tuple(r) for r in services_inside(squares, points)[["shape", "service_id"]].values] == expected_inside
+
+
+@pytest.mark.parametrize(
+    "join, what",
+    [
+        (lambda shapes: lines_in_areas(shapes, development_areas((E, N, E + 10, N + 10))), "lines"),
+        (lambda shapes: services_near_lines(shapes, services([(E, N)], ["skola"]), 10.0), "lines"),
+        (lambda shapes: polygon_overlaps(shapes, development_areas((E, N, E + 10, N + 10))), "polygons"),
+        (lambda shapes: services_inside(shapes, services([(E, N)], ["skola"])), "polygons"),
+    ],
+)
+def test_a_frame_of_the_wrong_kind_is_a_programming_error_naming_what_it_holds(join, what):
+    with pytest.raises(ValueError) as wrong:
+        join(frame([Point(E, N), None]))
+    assert str(wrong.value) == f"expected a frame of {what}, got geometry types ['Point', 'missing']"
+
+
+def test_lengths_and_sizes_are_named_and_indexed_like_their_shapes():
+    lines = gpd.GeoDataFrame(geometry=[LineString([(E, N), (E + 30, N + 40)])], index=["walk"], crs="EPSG:3006")
+    areas = gpd.GeoDataFrame(geometry=[box(E, N, E + 10, N + 20)], index=["park"], crs="EPSG:3006")
+    assert line_lengths(lines).to_dict() == {"walk": pytest.approx(50.0)} and line_lengths(lines).name == "length_m"
+    assert polygon_sizes(areas).to_dict() == {"park": pytest.approx(200.0)} and polygon_sizes(areas).name == "area_m2"
+
+
+def test_areas_without_an_id_column_are_named_by_their_index():
+    areas = gpd.GeoDataFrame(geometry=[box(E - 10, N - 10, E + 10, N + 10)], index=["torget"], crs="EPSG:3006")
+    line = frame([LineString([(E, N), (E + 5, N)])])
+    assert lines_in_areas(line, areas)["area_id"].tolist() == ["torget"]
+
+
+def test_an_overlap_under_a_square_metre_still_counts():
+    drawn = frame([box(E, N, E + 10, N + 10)])
+    sliver = development_areas((E + 9.5, N, E + 20, N + 1))  # 0.5 m² in common
+    assert polygon_overlaps(drawn, sliver)["overlap_m2"].tolist() == [pytest.approx(0.5)]
+
+
+@pytest.mark.parametrize("distance_m", [0.0, 0.5])
+def test_services_on_the_line_are_near_at_any_non_negative_distance(distance_m):
+    line = frame([LineString([(E, N), (E + 100, N)])])
+    assert services_near_lines(line, services([(E + 50, N)], ["skola"]), distance_m)["service_id"].tolist() == ["svc-0"]
+
+
+def test_a_negative_distance_is_a_programming_error():
+    with pytest.raises(ValueError) as wrong:
+        services_near_lines(frame([LineString([(E, N), (E + 1, N)])]), services([(E, N)], ["skola"]), -1.0)
+    assert str(wrong.value) == "distance_m must be a non-negative number of metres, got -1.0"
