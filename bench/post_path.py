@@ -8,7 +8,7 @@ machine disturbs least, so this is the figure to compare branches by: ``--peer-p
 same in another install (e.g. a venv with main's checkout), alternating runs, and prints ratios.
 Median [range] of ``--repeat`` runs; the load average is printed before and after. Not part of the test run.
 
-    python bench/post_path.py --store /tmp/seeded.sqlite --repeat 5 --peer-python /tmp/main-venv/bin/python
+    python bench/post_path.py --store seeded.sqlite --repeat 5 --peer-python ../main/.venv/bin/python
 """
 
 from __future__ import annotations

@@ -116,15 +116,20 @@ def static_map(registry, records, counts: dict, title: str) -> str:
             points = gpd.GeoDataFrame(geometry=shapely.points([(r["lon"], r["lat"]) for r in records]), crs="EPSG:4326")
             # Thousands of dots as vector paths make a megabyte of SVG; past 2 000 they go in as one bitmap.
             to_metric(points).plot(ax=ax, color="#b30000", markersize=8, rasterized=len(records) > 2000)
-        ax.set_title(title)
-        ax.set_xlabel("E (m), SWEREF 99 TM")
-        ax.set_ylabel("N (m)")
-        ax.set_aspect("equal")
-        ax.ticklabel_format(style="plain", useOffset=False)
-        ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        metric_axes(ax, title)
         _spread_labels(fig, labels)
         return _svg(fig, title)
+
+
+def metric_axes(ax, title: str) -> None:
+    """Title a map drawn in SWEREF 99 TM and give it equal, plainly numbered metre axes."""
+    ax.set_title(title)
+    ax.set_xlabel("E (m), SWEREF 99 TM")
+    ax.set_ylabel("N (m)")
+    ax.set_aspect("equal")
+    ax.ticklabel_format(style="plain", useOffset=False)
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
 
 
 # Offsets (points) tried in turn for an area label: above its point first, then below, then further out and aside.

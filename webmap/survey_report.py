@@ -19,7 +19,7 @@ from ..geo.answer_grid import answer_grid
 from ..geo.crs import to_metric
 from ..layers import survey_results
 from ..layers.surveys import Survey, in_language
-from .planner_report import SVG_RC, _svg, bar_chart
+from .planner_report import SVG_RC, _svg, bar_chart, metric_axes
 
 STAFF_MIN_ANSWERS = 1
 
@@ -45,13 +45,7 @@ def grid_map(registry, grid, title: str) -> str:
                 legend=True,
                 legend_kwds={"label": _("antal svarande"), "shrink": 0.6, "ticks": MaxNLocator(integer=True, nbins=min(top, 5))},
             )
-        ax.set_title(title)
-        ax.set_xlabel("E (m), SWEREF 99 TM")
-        ax.set_ylabel("N (m)")
-        ax.set_aspect("equal")
-        ax.ticklabel_format(style="plain", useOffset=False)
-        ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        metric_axes(ax, title)
         return _svg(fig, title)
 
 

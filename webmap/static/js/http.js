@@ -10,7 +10,9 @@
  *
  * No CSRF token is sent, as before: the JSON endpoints our pages write to (/api/...) are exempt
  * from the form CSRF check, because a cross-site page cannot send application/json without a CORS
- * preflight, which the server never grants. Cookies go along (same origin only). */
+ * preflight, which the server never grants. Cookies go along (same origin only).
+ * requestForm sends multipart/form-data (a proposal with a photo), which a cross-site page could send:
+ * the server refuses it when the browser marks it as from another site (Sec-Fetch-Site, Origin). */
 
 export class RequestError extends Error {
   constructor(message, {status = 0, code = null, field = null, cause = undefined} = {}) {
@@ -25,10 +27,18 @@ export class RequestError extends Error {
 export async function requestJSON(url, {method = "GET", body = undefined, signal = undefined, headers: extra = {}} = {}) {
   const headers = {Accept: "application/json", ...extra};
   if (body !== undefined) { headers["Content-Type"] = "application/json"; }
+  return send(url, {method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body)});
+}
+
+/** Send a FormData body (multipart/form-data, the browser sets its boundary); the reply as requestJSON's. */
+export async function requestForm(url, form, {method = "POST", signal = undefined} = {}) {
+  return send(url, {method, headers: {Accept: "application/json"}, signal, body: form});
+}
+
+async function send(url, {method, headers, signal, body}) {
   let response;
   try {
-    response = await fetch(url, {method, headers, credentials: "same-origin", signal,
-                                 body: body === undefined ? undefined : JSON.stringify(body)});
+    response = await fetch(url, {method, headers, credentials: "same-origin", signal, body});
   } catch (error) {
     throw new RequestError("", {cause: error});
   }

@@ -5,7 +5,7 @@
  * over the limit the page states (data-max-bytes on #photo) is refused here before anything is sent.
  * After a reply for a proposal with a photo, the confirmation says the photo awaits a moderator. */
 
-import {RequestError, requestJSON} from "./http.js";
+import {RequestError, requestForm, requestJSON} from "./http.js";
 
 function photoInput() {
   return document.getElementById("photo");
@@ -28,29 +28,11 @@ function notePending(input) {
   note.textContent = input.dataset.pending;
 }
 
-async function postForm(url, data, photo) {
+function postForm(url, data, photo) {
   const form = new FormData();
   for (const [name, value] of Object.entries(data)) { form.append(name, String(value)); }
   form.append("photo", photo, photo.name || "photo");
-  let response;
-  try {
-    response = await fetch(url, {method: "POST", body: form, credentials: "same-origin",
-                                 headers: {Accept: "application/json"}});
-  } catch (error) {
-    throw new RequestError("", {cause: error});
-  }
-  let reply = null;
-  try {
-    reply = await response.json();
-  } catch (error) {
-    throw new RequestError("", {status: response.status, cause: error});
-  }
-  if (!response.ok) {
-    const problem = (reply && reply.error) || {};
-    throw new RequestError(typeof problem.message === "string" ? problem.message : "",
-                           {status: response.status, code: problem.code || null, field: problem.field || null});
-  }
-  return reply;
+  return requestForm(url, form);
 }
 
 /** Whether the resident chose a photo (then the proposal is sent as multipart, and not kept offline). */
