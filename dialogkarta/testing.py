@@ -319,11 +319,17 @@ class UnversionedWrites:
 
 def lighthouse_layout_shift(lighthouse: str, url: str, headers: Path, report: Path, preset: str, timeout: int = 300) -> dict:
     """Run Lighthouse's layout-shift audit on ``url`` (headers from a JSON file, e.g. a staff cookie); return its report."""
+    return run_lighthouse(
+        lighthouse, url, report, preset, timeout, "--only-audits=cumulative-layout-shift", f"--extra-headers={headers}"
+    )
+
+
+def run_lighthouse(lighthouse: str, url: str, report: Path, preset: str, timeout: int, *options: str) -> dict:
+    """Run the Lighthouse CLI with Debian's Chromium, headless, on ``url`` and return its JSON report."""
     command = [
         lighthouse,
         url,
-        "--only-audits=cumulative-layout-shift",
-        f"--extra-headers={headers}",
+        *options,
         "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
         "--output=json",
         f"--output-path={report}",
@@ -445,19 +451,9 @@ def lighthouse_scores(lighthouse: str, url: str, report: Path, preset: str = "mo
     ``{"performance": 0.98, ..., "first-contentful-paint": 1612.0 (ms), ..., "failing": {audit id: score}}``,
     with its simulated throttling (the mobile preset is Lighthouse's default: a mid-range phone on a slow 4G).
     """
-    command = [
-        lighthouse,
-        url,
-        "--only-categories=performance,accessibility,best-practices",
-        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-        "--output=json",
-        f"--output-path={report}",
-        "--quiet",
-        *(["--preset=desktop"] if preset == "desktop" else []),
-    ]
-    env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": str(report.parent)}
-    subprocess.run(command, env=env, check=True, timeout=timeout, capture_output=True)
-    result = json.loads(report.read_text())
+    result = run_lighthouse(
+        lighthouse, url, report, preset, timeout, "--only-categories=performance,accessibility,best-practices"
+    )
     scores = {name: category["score"] for name, category in result["categories"].items()}
     audits = result["audits"]
     scores.update({name: audits[name]["numericValue"] for name in LIGHTHOUSE_BUDGET_AUDITS})
