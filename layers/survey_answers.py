@@ -22,6 +22,7 @@ from ..geo.drawn import check_drawn
 from ..geo.errors import UserError
 from .schema import survey_responses, survey_shapes, surveys
 from .store import hash_token, inserted_id
+from .survey_results import drawn_answers
 from .surveys import Question, Survey
 from ..lazy import lazy_module
 
@@ -216,15 +217,5 @@ def load_response(conn: Connection, survey: Survey, browser_token: str) -> dict 
 
 def question_grid(conn: Connection, survey: Survey, question_id: str, cell_m: float, k: int) -> gpd.GeoDataFrame:
     """The public grid of one map question's answers (EPSG:3006 cells of at least ``k`` respondents)."""
-    survey_id = conn.execute(select(surveys.c.id).where(surveys.c.slug == survey.slug)).scalar_one()
-    rows = conn.execute(
-        select(survey_shapes.c.response_id, survey_shapes.c.geometry)
-        .join(survey_responses, survey_responses.c.id == survey_shapes.c.response_id)
-        .where(survey_responses.c.survey_id == survey_id, survey_shapes.c.question_id == question_id)
-    ).all()
-    shapes = gpd.GeoDataFrame(
-        {"respondent": [row.response_id for row in rows]},
-        geometry=shapely.from_geojson([row.geometry for row in rows]) if rows else [],
-        crs="EPSG:4326",
-    )
+    shapes = drawn_answers(conn, survey, question_id)
     return answer_grid(shapes, cell_m, k)

@@ -131,8 +131,8 @@ def text_answers(question: Question, responses: dict[int, dict]) -> list[str]:
     return given[::-1][:TEXTS_SHOWN]
 
 
-def drawn_answers(conn: Connection, survey: Survey, question_id: str, response_ids) -> gpd.GeoDataFrame:
-    """The shapes drawn for one map question by the given respondents, in WGS84, with ``respondent``."""
+def drawn_answers(conn: Connection, survey: Survey, question_id: str, response_ids=None) -> gpd.GeoDataFrame:
+    """The shapes drawn for one map question (by the given respondents; None: by all), in WGS84, with ``respondent``."""
     rows = conn.execute(
         select(survey_shapes.c.response_id, survey_shapes.c.geometry)
         .join(survey_responses, survey_responses.c.id == survey_shapes.c.response_id)
@@ -140,8 +140,8 @@ def drawn_answers(conn: Connection, survey: Survey, question_id: str, response_i
         .where(surveys.c.slug == survey.slug, survey_shapes.c.question_id == question_id)
         .order_by(survey_shapes.c.id)
     ).all()
-    wanted = set(response_ids)
-    kept = [row for row in rows if row.response_id in wanted]
+    wanted = None if response_ids is None else set(response_ids)
+    kept = [row for row in rows if wanted is None or row.response_id in wanted]
     return gpd.GeoDataFrame(
         {"respondent": [row.response_id for row in kept]},
         geometry=shapely.from_geojson([row.geometry for row in kept]) if kept else [],

@@ -86,18 +86,7 @@ def static_map(registry, records, counts: dict, title: str) -> str:
         boundary.boundary.plot(ax=ax, color="#333333", linewidth=1, linestyle="--")
         areas = to_metric(registry.areas()).copy()
         areas["count"] = [counts.get(a, 0) for a in areas["id"]]
-        top = max(1, int(areas["count"].max()))
-        areas.plot(
-            ax=ax,
-            column="count",
-            cmap="Blues",
-            edgecolor="#08306b",
-            linewidth=1,
-            legend=True,
-            vmin=0,
-            vmax=top,
-            legend_kwds={"label": _("antal förslag"), "shrink": 0.6, "ticks": MaxNLocator(integer=True, nbins=min(top, 5))},
-        )
+        shade_by_count(ax, areas, "Blues", _("antal förslag"), edgecolor="#08306b", linewidth=1)
         labels = []
         for row in areas.itertuples():
             point = row.geometry.representative_point()
@@ -119,6 +108,21 @@ def static_map(registry, records, counts: dict, title: str) -> str:
         metric_axes(ax, title)
         _spread_labels(fig, labels)
         return _svg(fig, title)
+
+
+def shade_by_count(ax, frame, cmap: str, label: str, **style) -> None:
+    """Draw ``frame`` shaded by its ``count`` column from 0, with a legend of whole numbers named ``label``."""
+    top = max(1, int(frame["count"].max()))
+    frame.plot(
+        ax=ax,
+        column="count",
+        cmap=cmap,
+        vmin=0,
+        vmax=top,
+        legend=True,
+        legend_kwds={"label": label, "shrink": 0.6, "ticks": MaxNLocator(integer=True, nbins=min(top, 5))},
+        **style,
+    )
 
 
 def metric_axes(ax, title: str) -> None:

@@ -10,7 +10,6 @@ public grid API keeps its k.
 from __future__ import annotations
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 import matplotlib
 from flask_babel import gettext as _
@@ -19,7 +18,7 @@ from ..geo.answer_grid import answer_grid
 from ..geo.crs import to_metric
 from ..layers import survey_results
 from ..layers.surveys import Survey, in_language
-from .planner_report import SVG_RC, _svg, bar_chart, metric_axes
+from .planner_report import SVG_RC, _svg, bar_chart, metric_axes, shade_by_count
 
 STAFF_MIN_ANSWERS = 1
 
@@ -34,17 +33,7 @@ def grid_map(registry, grid, title: str) -> str:
         )
         to_metric(registry.areas()).boundary.plot(ax=ax, color="#6a51a3", linewidth=1)
         if len(grid):
-            top = max(1, int(grid["count"].max()))
-            grid.plot(
-                ax=ax,
-                column="count",
-                cmap="OrRd",
-                vmin=0,
-                vmax=top,
-                alpha=0.85,
-                legend=True,
-                legend_kwds={"label": _("antal svarande"), "shrink": 0.6, "ticks": MaxNLocator(integer=True, nbins=min(top, 5))},
-            )
+            shade_by_count(ax, grid, "OrRd", _("antal svarande"), alpha=0.85)
         metric_axes(ax, title)
         return _svg(fig, title)
 
