@@ -187,6 +187,15 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "SERVERS",
+        "int",
+        1,
+        "app servers (machines or instance folders) sharing one store; above 1 the app refuses to start "
+        "without an explicit SECRET_KEY, DATABASE_URL and PHOTO_DIR",
+        minimum=1,
+        maximum=1000,
+    ),
+    Setting(
         "TILE_URL",
         "tile url",
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",

@@ -8,7 +8,8 @@ all three, one that needs ``moderator`` admits moderators and admins, ``admin`` 
 
 Passwords are stored as werkzeug scrypt hashes. Each account has a session version that every
 session cookie carries; logging out, a new password, a new role and deactivation bump it, which
-ends every session of that account at once. API tokens (sha256 of a random token shown once)
+ends every session of that account at once, on every app server (the version is read from the
+store on each request). A new password also revokes the account's API tokens. API tokens (sha256 of a random token shown once)
 have a unique name, a scope (``full``: the account's rights; ``read``: the planner's read-only
 layers and OGC collections, whatever the account's role), an expiry and can be revoked.
 
@@ -158,12 +159,17 @@ def _end_sessions(conn: Connection, user_id: int, **values) -> None:
     conn.execute(update(users).where(users.c.id == user_id).values(session_version=users.c.session_version + 1, **values))
 
 
-def set_password(conn: Connection, username: str, password: str) -> None:
-    """Set a new password, end every session of the account and lift its lock-outs."""
+def set_password(conn: Connection, username: str, password: str) -> int:
+    """Set a new password, end every session of the account, revoke its API tokens and lift its lock-outs.
+
+    A new password is what one sets after a leak, so nothing made with the old one keeps working.
+    Return how many tokens were revoked.
+    """
     _check_password(password)
     row = _account(conn, username)
     _end_sessions(conn, row.id, password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
     conn.execute(delete(login_failures).where(login_failures.c.username == failure_key(username)))
+    return revoke_tokens(conn, username)
 
 
 def _other_active_admins(conn: Connection, user_id: int) -> int:

@@ -178,6 +178,16 @@ login_failures = Table(
     Index("ix_login_failures_last", "last_failed_at"),
 )
 
+# The per-client rate limits every app server shares (``layers.rate_limits``): one row per client and limit.
+rate_hits = Table(
+    "rate_hits",
+    metadata,
+    Column("client", String(64), primary_key=True),  # keyed hash of the bucket and the client address
+    Column("period_ms", Integer, primary_key=True),  # the limit's period in milliseconds
+    Column("allowance_until", Float, nullable=False),  # Unix time the client's allowance is used up to (GCRA's TAT)
+    Index("ix_rate_hits_allowance_until", "allowance_until"),
+)
+
 forwardings = Table(
     "forwardings",
     metadata,

@@ -10,7 +10,7 @@ from flask import Flask
 
 from .. import settings
 from ..layers.locality import DEFAULT_LOCALITY_DIR
-from . import assets
+from . import assets, servers
 
 # Flask's own keys that deployments do not set; every configurable setting is declared in
 # ``dialogkarta.settings``.
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     app.config.update(settings.validated(app.config))
+    servers.check_shared_settings(app.config)  # before the per-instance defaults below fill anything in
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'dialogkarta.sqlite'}"

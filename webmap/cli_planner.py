@@ -45,7 +45,7 @@ def create_user_command(name, role, password_stdin):
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @with_appcontext
 def set_password_command(name, password_stdin):
-    """Set a new password for NAME; its sessions end and its lock-outs are lifted."""
+    """Set a new password for NAME; its sessions end, its API tokens are revoked and its lock-outs are lifted."""
     password = (
         sys.stdin.readline().rstrip("\r\n")
         if password_stdin
@@ -53,10 +53,10 @@ def set_password_command(name, password_stdin):
     )
     try:
         with db.transaction() as conn:
-            accounts.set_password(conn, name, password)
+            revoked = accounts.set_password(conn, name, password)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Password changed for {name!r}.")
+    click.echo(f"Password changed for {name!r}; {revoked} API token(s) revoked.")
 
 
 @commands.command("create-token")
