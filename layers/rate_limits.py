@@ -6,15 +6,15 @@ used up to (``allowance_until``, Unix seconds); each request moves it on by ``pe
 and a request that would move it more than ``period`` past now is refused, nothing counted. So a
 client may send ``count`` requests at once and then one every ``period / count`` seconds; a
 refusal says how long until the next one fits. One row per client and limit, changed by one atomic
-upsert for all of a client's limits (``INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING``,
-SQLite 3.35+ and PostgreSQL alike): the row lock makes concurrent requests on several servers
+upsert per limit (``INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING``, the same SQL on
+SQLite 3.35+ and PostgreSQL): the row lock makes concurrent requests on several servers
 queue, so two can never both take the last place. On PostgreSQL the transaction commits without
 waiting for its WAL flush (``synchronous_commit`` off for it alone): a crash may forget the last
 counts, never the proposals. A row whose allowance lies in the past says no more than a missing row, so
 ``prune`` deletes those and the table holds at most one row per recently active client and limit.
 
 Clients are named by the caller (a keyed hash of the bucket and the address: no address is
-stored). Time is the wall clock, which every server shares; nothing here knows about Flask.
+stored). Time is the wall clock, which every server shares (keep them in step with NTP); nothing here knows about Flask.
 """
 
 from __future__ import annotations
