@@ -12,7 +12,8 @@ round-robin load balancer would, and prints, as median [range] over ``--repeat``
 - bbox GET ~200 m (``/api/proposals?bbox=...``), 64 connections;
 
 and the resident memory (RSS) of each worker at the end. The machine line gives the load average
-at the start and the end; the server's CPU time per request is the figure other work disturbs least.
+at the start and the end; the server's CPU time per request (the app servers' processes: PostgreSQL's
+own CPU is not in it, SQLite's is) is the figure other work disturbs least.
 PostgreSQL comes from ``--pg-url`` or ``DIALOGKARTA_BENCH_DATABASE_URL``; the database is emptied
 first. Without one, only SQLite runs. Not part of the test run.
 
