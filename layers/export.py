@@ -41,7 +41,7 @@ from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
-from . import photos, schema, store, workbook
+from . import photos, proposal_shapes, schema, store, workbook
 from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
 from .styles import LayerText, Style, layer_style, layer_text, proposals_style, proposals_text
@@ -126,6 +126,7 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
     for kind in service_kinds(registry):
         columns += [(f"nearest_{kind}", "str"), (f"nearest_{kind}_m", "float")]
     columns += [("answer", "str"), ("answered_at", "datetime"), ("answer_count", "int"), ("answer_department", "str")]
+    columns += proposal_shapes.EXPORT_COLUMNS
     if audience.planner:
         columns += [
             ("department", "str"),
@@ -175,6 +176,7 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
         count[row.proposal_id] = count.get(row.proposal_id, 0) + 1
         department[row.proposal_id] = row.department
     extra.update(answer=latest, answered_at=at, answer_count=count, answer_department=department)
+    extra.update(proposal_shapes.export_values(conn, ids))
     if audience.planner:
         forwardings = schema.forwardings.c
         lines: dict[int, list[str]] = {}
