@@ -218,3 +218,102 @@ def test_the_shape_carries_exactly_its_pinned_fields(plan, client):
     contracts.assert_exact(area["areas"][0], contracts.API_SHAPE_OVERLAP, "an area's overlap")
     assert line["services"], "Dalby's services lie within 200 m of a kilometre through the village"
     contracts.assert_exact(line["services"][0], contracts.API_SHAPE_SERVICE_NEAR, "a service near a line")
+
+
+# ------------------------------------------------------------------------- exports
+@pytest.fixture
+def drawn_proposals(plan, client):
+    """A point, a line, an area, and a hidden line: what the exports are read against."""
+    point = to_wgs84(Point(E + 100, N))
+    ids = {
+        "point": client.post("/api/proposals", json={**TEXT, "lon": point.x, "lat": point.y}, headers=JSON).get_json()["id"],
+        "line": post(client, drawn(LineString([(E - 500, N), (E + 500, N)]))).get_json()["id"],
+        "area": post(client, drawn(box(E + 450, N - 50, E + 550, N + 50))).get_json()["id"],
+        "hidden": post(client, drawn(LineString([(E, N + 100), (E + 300, N + 100)]))).get_json()["id"],
+    }
+    with plan.app_context(), db.transaction() as conn:
+        conn.execute(update(proposals).where(proposals.c.public_id == ids["hidden"]).values(hidden=True, hidden_reason="spam"))
+    return ids
+
+
+def test_the_public_geopackage_has_a_layer_per_geometry_type_that_gdal_opens(drawn_proposals, client, tmp_path):
+    path = tmp_path / "dalby.gpkg"
+    path.write_bytes(client.get("/api/export/proposals.gpkg").data)
+    layers = dict(pyogrio.list_layers(path))
+    assert {"proposals": "Point", "proposals_lines": "LineString", "proposals_areas": "Polygon"}.items() <= layers.items()
+    lines = pyogrio.read_dataframe(path, layer="proposals_lines")
+    areas = pyogrio.read_dataframe(path, layer="proposals_areas")
+    assert list(lines["id"]) == [drawn_proposals["line"]]  # the hidden line is left out
+    assert list(areas["id"]) == [drawn_proposals["area"]]
+    assert lines.crs.to_epsg() == 3006 and lines.geometry.length.iloc[0] == pytest.approx(1000.0, abs=0.01)
+    assert areas.geometry.area.iloc[0] == pytest.approx(10_000.0, abs=0.1)
+    assert lines["length_m"].iloc[0] == pytest.approx(1000.0, abs=0.01) and areas["area_m2"].iloc[0] == pytest.approx(
+        10_000.0, abs=0.1
+    )
+    assert lines["shape_areas"].iloc[0] == "plan-a: 500.0 m" and areas["shape_areas"].iloc[0] == "plan-a: 5000 m² (50.0 %)"
+    points = pyogrio.read_dataframe(path, layer="proposals")  # every public proposal at its point, as before
+    assert sorted(points["geometry_kind"]) == ["area", "line", "point"]
+    from tests import contracts
+
+    contracts.assert_exact(set(lines.columns) - {"geometry"}, contracts.PUBLIC_PROPOSAL | contracts.nearest_columns(
+        _kinds(points)), "GeoPackage proposals_lines")  # fmt: skip
+
+
+def _kinds(frame) -> list[str]:
+    return [
+        column.removeprefix("nearest_") for column in frame.columns if column.startswith("nearest_") and not column.endswith("_m")
+    ]
+
+
+def test_every_layer_has_its_qgis_style(drawn_proposals, client, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "dalby.gpkg"
+    path.write_bytes(client.get("/api/export/proposals.gpkg").data)
+    with sqlite3.connect(path) as conn:
+        styled = dict(conn.execute("SELECT f_table_name, styleQML FROM layer_styles").fetchall())
+    assert {"proposals", "proposals_lines", "proposals_areas"} <= set(styled)
+    assert 'type="line"' in styled["proposals_lines"] and 'type="fill"' in styled["proposals_areas"]
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ogrinfo"), reason="GDAL's ogrinfo is not installed")
+def test_ogrinfo_lists_the_three_proposal_layers_with_their_geometry_types(drawn_proposals, client, tmp_path):
+    import subprocess
+
+    path = tmp_path / "dalby.gpkg"
+    path.write_bytes(client.get("/api/export/proposals.gpkg").data)
+    listing = subprocess.run(["ogrinfo", "-ro", "-q", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "proposals (Point)" in listing
+    assert "proposals_lines (Line String)" in listing
+    assert "proposals_areas (Polygon)" in listing
+
+
+def test_the_geojson_export_carries_the_lines_and_areas_as_drawn(drawn_proposals, client):
+    collection = client.get("/api/export/proposals.geojson").get_json()
+    types = {feature["id"]: feature["geometry"]["type"] for feature in collection["features"]}
+    assert types == {drawn_proposals["point"]: "Point", drawn_proposals["line"]: "LineString", drawn_proposals["area"]: "Polygon"}
+    area = next(f for f in collection["features"] if f["id"] == drawn_proposals["area"])
+    assert shapely.LinearRing(area["geometry"]["coordinates"][0]).is_ccw
+
+
+@pytest.mark.parametrize(
+    "name, geometry_type, kind", [("proposals-lines", "LineString", "line"), ("proposals-areas", "Polygon", "area")]
+)
+def test_flatgeobuf_has_one_file_per_geometry_type(drawn_proposals, client, tmp_path, name, geometry_type, kind):
+    path = tmp_path / f"{name}.fgb"
+    path.write_bytes(client.get(f"/api/export/{name}.fgb").data)
+    info = pyogrio.read_info(path)
+    assert info["geometry_type"] == geometry_type and info["features"] == 1
+    assert list(pyogrio.read_dataframe(path)["id"]) == [drawn_proposals[kind]]
+
+
+def test_the_csv_carries_each_proposals_representative_point_and_its_figures(drawn_proposals, client):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/export/proposals.csv").data.decode())))
+    by_id = {row["id"]: row for row in rows}
+    assert set(by_id) == {drawn_proposals["point"], drawn_proposals["line"], drawn_proposals["area"]}
+    line = by_id[drawn_proposals["line"]]
+    assert line["geometry_kind"] == "line" and float(line["length_m"]) == pytest.approx(1000.0, abs=0.05)
+    assert float(line["easting"]) == pytest.approx(E, abs=0.1) and float(line["northing"]) == pytest.approx(N, abs=0.1)
