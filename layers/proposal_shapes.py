@@ -220,3 +220,51 @@ def _area_text(kind: str, area: dict) -> str:
     if kind == "line":
         return f"{area['id']}: {area['length_m']:.1f} m"
     return f"{area['id']}: {area['overlap_m2']:.0f} m² ({area['share_of_shape_pct']:.1f} %)"
+
+
+MAP_LIMIT = 5000  # line and area proposals the public map draws at once
+BBOX_MARGIN_DEG = 0.02  # a shape's point may lie outside the view while the shape reaches into it (about 1-2 km)
+
+
+def public_shapes(conn: Connection, bbox: tuple[float, float, float, float] | None = None, limit: int = MAP_LIMIT) -> list[dict]:
+    """The public map's line and area proposals (never hidden ones) as light GeoJSON Features, by id.
+
+    ``bbox`` (WGS84) picks those whose point lies in it widened by ``BBOX_MARGIN_DEG``.
+    """
+    from .schema import proposals
+
+    query = (
+        select(
+            proposals.c.public_id,
+            proposals.c.title,
+            proposals.c.category,
+            proposals.c.status,
+            proposal_shapes.c.kind,
+            proposal_shapes.c.geometry,
+        )
+        .join(proposal_shapes, proposal_shapes.c.proposal_id == proposals.c.id)
+        .where(proposals.c.hidden.is_(False))
+        .order_by(proposals.c.id)
+        .limit(limit)
+    )
+    if bbox is not None:
+        west, south, east, north = bbox
+        margin = BBOX_MARGIN_DEG
+        query = query.where(
+            proposals.c.lon.between(west - margin, east + margin), proposals.c.lat.between(south - margin, north + margin)
+        )
+    return [
+        {
+            "type": "Feature",
+            "id": row.public_id,
+            "geometry": geojson(shapely.from_geojson(row.geometry)),
+            "properties": {
+                "public_id": row.public_id,
+                "title": row.title,
+                "category": row.category,
+                "status": row.status,
+                "kind": row.kind,
+            },
+        }
+        for row in conn.execute(query)
+    ]

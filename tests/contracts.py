@@ -161,6 +161,8 @@ API_SHAPE_SERVICE_INSIDE = frozenset({"id", "name", "kind"})
 # cluster its cell, count and count per status. The planner's points also say whether one is hidden.
 API_MAP_POINT = frozenset({"public_id", "title", "category", "status"})
 API_MAP_CLUSTER = frozenset({"cell", "count", "statuses"})
+# GET /api/proposals/shapes: a line or area proposal as the map draws it (the popup fetches the rest).
+API_MAP_SHAPE = API_MAP_POINT | {"kind"}
 PLANNER_MAP_POINT = API_MAP_POINT | {"hidden"}
 API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
 API_ANSWER = frozenset({"body", "department", "role", "answered_at"})  # never who wrote it

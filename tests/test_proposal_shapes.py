@@ -317,3 +317,20 @@ def test_the_csv_carries_each_proposals_representative_point_and_its_figures(dra
     line = by_id[drawn_proposals["line"]]
     assert line["geometry_kind"] == "line" and float(line["length_m"]) == pytest.approx(1000.0, abs=0.05)
     assert float(line["easting"]) == pytest.approx(E, abs=0.1) and float(line["northing"]) == pytest.approx(N, abs=0.1)
+
+
+# ------------------------------------------------------------------------- the map
+def test_the_map_gets_the_public_lines_and_areas_with_only_what_a_shape_needs(drawn_proposals, client):
+    from tests import contracts
+
+    answer = client.get("/api/proposals/shapes").get_json()
+    kinds = {feature["id"]: (feature["geometry"]["type"], feature["properties"]["kind"]) for feature in answer["features"]}
+    assert kinds == {drawn_proposals["line"]: ("LineString", "line"), drawn_proposals["area"]: ("Polygon", "area")}
+    for feature in answer["features"]:
+        contracts.assert_exact(feature["properties"], contracts.API_MAP_SHAPE, "GET /api/proposals/shapes")
+
+
+def test_the_map_asks_for_the_shapes_of_its_view(drawn_proposals, client):
+    far_away = client.get("/api/proposals/shapes?bbox=14.0,56.0,14.1,56.1").get_json()
+    assert far_away["features"] == []
+    assert client.get("/api/proposals/shapes?bbox=13,55").status_code == 400

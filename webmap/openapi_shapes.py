@@ -85,6 +85,64 @@ GEOMETRY_FIELD = {
 }
 
 
+SHAPES_PATH = {
+    "get": {
+        "operationId": "listProposalShapes",
+        "summary": "Public line and area proposals for the map (each is also a point in /proposals/map)",
+        "parameters": [
+            {
+                "name": "bbox",
+                "in": "query",
+                "required": False,
+                "description": "minlon,minlat,maxlon,maxlat (WGS84): those whose point lies in it, widened by about 2 km",
+                "schema": {"type": "string"},
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": "A FeatureCollection of LineString and Polygon features",
+                "content": {
+                    "application/geo+json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                                "numberReturned": {"type": "integer"},
+                                "features": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "type": {"type": "string", "enum": ["Feature"]},
+                                            "id": {"type": "string"},
+                                            "geometry": {"$ref": "#/components/schemas/ProposalGeometry"},
+                                            "properties": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "public_id": {"type": "string"},
+                                                    "title": {"type": "string"},
+                                                    "category": {"type": "string"},
+                                                    "status": {"type": "string"},
+                                                    "kind": {"type": "string", "enum": ["line", "area"]},
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "400": {
+                "description": "A malformed bbox",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        },
+    }
+}
+
+
 def with_shapes(document: dict) -> dict:
     """Add ``geometry`` to the new-proposal schemas and the shape to ``ProposalFeature``; return ``document``."""
     schemas = document["components"]["schemas"]
@@ -98,4 +156,5 @@ def with_shapes(document: dict) -> dict:
     feature = schemas["ProposalFeature"]["properties"]
     feature["geometry"] = {"$ref": "#/components/schemas/ProposalGeometry"}
     feature["properties"]["allOf"][1]["properties"]["shape"] = {"$ref": "#/components/schemas/ProposalShape"}
+    document["paths"]["/proposals/shapes"] = SHAPES_PATH
     return document
