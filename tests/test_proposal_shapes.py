@@ -334,3 +334,10 @@ def test_the_map_asks_for_the_shapes_of_its_view(drawn_proposals, client):
     far_away = client.get("/api/proposals/shapes?bbox=14.0,56.0,14.1,56.1").get_json()
     assert far_away["features"] == []
     assert client.get("/api/proposals/shapes?bbox=13,55").status_code == 400
+
+
+def test_a_resident_reading_arabic_is_told_in_arabic_when_a_drawing_is_wrong(plan, client):
+    response = client.post(
+        "/api/proposals", json={**TEXT, "geometry": WRONG["one point"]}, headers={**JSON, "Accept-Language": "ar"}
+    )
+    assert response.status_code == 422 and "الشكل المرسوم" in response.get_json()["error"]["message"]
