@@ -114,38 +114,40 @@ def read_geometry(data: dict, registry: LayerRegistry) -> tuple[dict, ProposalSh
 
 def shape_figures(geometry: BaseGeometry, kind: str, registry: LayerRegistry) -> dict:
     """Join one line or area to the development areas and services (SWEREF 99 TM; metres, m², %)."""
-    frame = gpd.GeoDataFrame(geometry=[geometry], crs="EPSG:4326")
+    return figures_of([geometry], kind, registry)[0]
+
+
+def figures_of(geometries: list, kind: str, registry: LayerRegistry) -> list[dict]:
+    """Join lines (``kind`` line) or areas (``area``) to the development areas and services, all in one vectorised pass."""
+    frame = gpd.GeoDataFrame(geometry=list(geometries), crs="EPSG:4326")
     areas, services = registry.areas(), registry.services()
     names = dict(zip(areas["id"], areas["name"])) if "name" in areas else {}
     service_names = dict(zip(services["id"], services["name"])) if "name" in services else {}
+    figures: list[dict] = []
     if kind == "line":
-        crossed = shape_joins.lines_in_areas(frame, areas)
-        near = shape_joins.services_near_lines(frame, services, NEAR_LINE_M)
-        return {
-            "length_m": round(float(shape_joins.line_lengths(frame).iloc[0]), 2),
-            "areas": [
+        lengths = shape_joins.line_lengths(frame)
+        for length in lengths:
+            figures.append({"length_m": round(float(length), 2), "areas": [], "services_within_m": NEAR_LINE_M, "services": []})
+        for row in shape_joins.lines_in_areas(frame, areas).itertuples():
+            figures[row.shape]["areas"].append(
                 {"id": str(row.area_id), "name": names.get(row.area_id), "length_m": round(float(row.length_m), 2)}
-                for row in crossed.itertuples()
-            ],
-            "services_within_m": NEAR_LINE_M,
-            "services": sorted(
-                (
-                    {
-                        "id": str(row.service_id),
-                        "name": service_names.get(row.service_id),
-                        "kind": row.kind,
-                        "distance_m": round(float(row.distance_m), 1),
-                    }
-                    for row in near.itertuples()
-                ),
-                key=lambda service: service["distance_m"],
-            ),
-        }
-    overlaps = shape_joins.polygon_overlaps(frame, areas)
-    inside = shape_joins.services_inside(frame, services)
-    return {
-        "area_m2": round(float(shape_joins.polygon_sizes(frame).iloc[0]), 1),
-        "areas": [
+            )
+        for row in shape_joins.services_near_lines(frame, services, NEAR_LINE_M).itertuples():
+            figures[row.shape]["services"].append(
+                {
+                    "id": str(row.service_id),
+                    "name": service_names.get(row.service_id),
+                    "kind": row.kind,
+                    "distance_m": round(float(row.distance_m), 1),
+                }
+            )
+        for figure in figures:
+            figure["services"].sort(key=lambda service: service["distance_m"])
+        return figures
+    for size in shape_joins.polygon_sizes(frame):
+        figures.append({"area_m2": round(float(size), 1), "areas": [], "services": []})
+    for row in shape_joins.polygon_overlaps(frame, areas).itertuples():
+        figures[row.shape]["areas"].append(
             {
                 "id": str(row.area_id),
                 "name": names.get(row.area_id),
@@ -153,13 +155,34 @@ def shape_figures(geometry: BaseGeometry, kind: str, registry: LayerRegistry) ->
                 "share_of_shape_pct": round(float(row.share_of_shape_pct), 2),
                 "share_of_area_pct": round(float(row.share_of_area_pct), 2),
             }
-            for row in overlaps.itertuples()
-        ],
-        "services": [
+        )
+    for row in shape_joins.services_inside(frame, services).itertuples():
+        figures[row.shape]["services"].append(
             {"id": str(row.service_id), "name": service_names.get(row.service_id), "kind": row.kind}
-            for row in inside.itertuples()
-        ],
-    }
+        )
+    return figures
+
+
+def refresh(conn: Connection, registry: LayerRegistry) -> dict[int, list[str]]:
+    """Join every stored line and area again (after a layer changed); return each one's development areas by proposal id."""
+    rows = conn.execute(select(proposal_shapes.c.proposal_id, proposal_shapes.c.kind, proposal_shapes.c.geometry)).all()
+    crossed: dict[int, list[str]] = {}
+    for kind in ("line", "area"):
+        chosen = [row for row in rows if row.kind == kind]
+        if not chosen:
+            continue
+        figures = figures_of(shapely.from_geojson([row.geometry for row in chosen]), kind, registry)
+        for row, figure in zip(chosen, figures):
+            joins = {key: value for key, value in figure.items() if key not in ("length_m", "area_m2")}
+            conn.execute(
+                proposal_shapes.update()
+                .where(proposal_shapes.c.proposal_id == row.proposal_id)
+                .values(
+                    length_m=figure.get("length_m"), area_m2=figure.get("area_m2"), joins=json.dumps(joins, ensure_ascii=False)
+                )
+            )
+            crossed[row.proposal_id] = sorted(area["id"] for area in figure["areas"])
+    return crossed
 
 
 def area_ids(shape: ProposalShape) -> list[str]:

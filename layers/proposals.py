@@ -358,8 +358,9 @@ def refresh_joins(conn: Connection, registry: LayerRegistry) -> int:
     if not rows:
         return 0
     results = compute_joins(registry, [(r.lon, r.lat) for r in rows])
+    crossed = proposal_shapes.refresh(conn, registry)  # lines and areas: the areas they cross or overlap
     for row, joins in zip(rows, results):
-        store.save_joins(conn, row.id, joins["area_ids"], joins["nearest"], note=False)
+        store.save_joins(conn, row.id, crossed.get(row.id, joins["area_ids"]), joins["nearest"], note=False)
     store.note_everything_changed(conn)
     return len(rows)
 

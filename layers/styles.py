@@ -430,15 +430,14 @@ def proposals_text(locality: Locality, features: int, planner: bool, crs: str, e
 # ------------------------------------------------------- line and area proposals (issue 15, item 7)
 def proposal_shapes_style(table: str, kind: str, locality: Locality, lang: str = "sv") -> Style:
     """The proposals drawn as lines or areas, coloured by status like the points (areas half transparent)."""
-    if kind == "line":
-        symbol, symbol_kind = (lambda color: [_line(color, 1.2)]), "line"
-        sld_symbol = _sld_line
-    else:
-        symbol, symbol_kind = (lambda color: [_fill(color, 90, color, 0.6)]), "fill"
 
-        def sld_symbol(color: str) -> str:
-            return _sld_polygon(color, 0.35, color)
+    def symbol(color: str) -> list[tuple[str, dict]]:
+        return [_line(color, 1.2)] if kind == "line" else [_fill(color, 90, color, 0.6)]
 
+    def sld_symbol(color: str) -> str:
+        return _sld_line(color) if kind == "line" else _sld_polygon(color, 0.35, color)
+
+    symbol_kind = "line" if kind == "line" else "fill"
     categories = [
         (status, translate(labels, lang), symbol(PROPOSAL_STATUS_COLORS[status])) for status, labels in PROPOSAL_STATUSES.items()
     ]

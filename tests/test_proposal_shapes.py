@@ -341,3 +341,17 @@ def test_a_resident_reading_arabic_is_told_in_arabic_when_a_drawing_is_wrong(pla
         "/api/proposals", json={**TEXT, "geometry": WRONG["one point"]}, headers={**JSON, "Accept-Language": "ar"}
     )
     assert response.status_code == 422 and "الشكل المرسوم" in response.get_json()["error"]["message"]
+
+
+def test_a_new_plan_joins_the_lines_and_areas_again(plan, client, runner, tmp_path):
+    public_id = post(client, drawn(LineString([(E - 500, N), (E + 500, N)]))).get_json()["id"]
+    wider = box(E - 250, N - 200, E + 500, N + 200)  # now three quarters of the line lie in the plan
+    frame = gpd.GeoDataFrame(
+        {"id": ["plan-b"], "name": ["Plan B"], "status": ["detailed_plan"]}, geometry=[wider], crs=SWEREF99TM
+    )
+    path = tmp_path / "plan-b.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="plan")
+    assert runner.invoke(args=["import-layer", str(path), "--as", "development-areas"]).exit_code == 0
+    properties = client.get(f"/api/proposals/{public_id}").get_json()["properties"]
+    assert properties["area_ids"] == ["plan-b"]
+    assert properties["shape"]["areas"][0]["length_m"] == pytest.approx(750.0, abs=0.01)
