@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 
 from ..geo import shape_joins
+from ..geo.crs import to_metric
 from ..geo.drawn import check_drawn
 from ..geo.errors import InvalidGeometry, UserError
 from .schema import proposal_shapes
@@ -119,8 +120,8 @@ def shape_figures(geometry: BaseGeometry, kind: str, registry: LayerRegistry) ->
 
 def figures_of(geometries: list, kind: str, registry: LayerRegistry) -> list[dict]:
     """Join lines (``kind`` line) or areas (``area``) to the development areas and services, all in one vectorised pass."""
-    frame = gpd.GeoDataFrame(geometry=list(geometries), crs="EPSG:4326")
-    areas, services = registry.areas(), registry.services()
+    frame = to_metric(gpd.GeoDataFrame(geometry=list(geometries), crs="EPSG:4326"))
+    areas, services = _metric(registry.areas()), _metric(registry.services())
     names = dict(zip(areas["id"], areas["name"])) if "name" in areas else {}
     service_names = dict(zip(services["id"], services["name"])) if "name" in services else {}
     figures: list[dict] = []
@@ -161,6 +162,19 @@ def figures_of(geometries: list, kind: str, registry: LayerRegistry) -> list[dic
             {"id": str(row.service_id), "name": service_names.get(row.service_id), "kind": row.kind}
         )
     return figures
+
+
+_METRIC: dict[int, tuple] = {}  # id(layer frame) -> (that frame, it in SWEREF 99 TM): the layers change rarely
+
+
+def _metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The registry's frame in SWEREF 99 TM, converted once per frame the registry hands out (not once per POST)."""
+    kept = _METRIC.get(id(frame))
+    if kept is None or kept[0] is not frame:
+        if len(_METRIC) >= 8:
+            _METRIC.clear()
+        kept = _METRIC[id(frame)] = (frame, to_metric(frame))
+    return kept[1]
 
 
 def refresh(conn: Connection, registry: LayerRegistry) -> dict[int, list[str]]:
