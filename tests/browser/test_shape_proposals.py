@@ -99,3 +99,23 @@ def test_a_point_is_still_placed_with_a_tap_and_from_the_place_list(live_server,
     page.locator("#place-list button.place").first.tap()
     expect(page.locator(".dk-pin")).to_have_count(1)
     assert page.input_value("#lon") and page.errors == []
+
+
+def test_a_line_proposals_popup_shows_what_the_resident_wrote_as_text(live_server, page):
+    hostile = '<img src=x onerror="document.title=1">Gångväg'
+    west, east = (13.350, 55.6652), (13.356, 55.6658)  # a straight line: its box's centre is on it
+    body = {
+        "category": "traffic",
+        "title": hostile,
+        "description": "<b>fet</b>",
+        "geometry": {"type": "LineString", "coordinates": [west, east]},
+    }
+    assert live_server.app.test_client().post("/api/proposals", json=body).status_code == 201
+    open_map(page, live_server)
+    page.wait_for_selector("html[data-shapes='1']")
+    page.evaluate(f"() => {MAP}.setView([55.6655, 13.353], 16, {{animate: false}})")
+    box = page.locator("path.dk-shape-line").bounding_box()  # from bottom left to top right; its point's marker mid-way
+    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.8 * box["height"])
+    expect(page.locator(".dk-proposal-popup h3")).to_have_text(hostile)
+    expect(page.locator(".dk-proposal-popup .dk-description")).to_have_text("<b>fet</b>")
+    assert page.locator(".leaflet-popup img").count() == 0 and page.title() != "1"
