@@ -41,10 +41,11 @@ from ..geo.crs import SWEREF99TM, WGS84, parse_crs, to_sweref
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from ..geo.io import GEOJSON_DECIMALS, frame_to_features, write_gpkg
-from . import photos, schema, store, workbook
+from . import photos, proposal_shapes, schema, store, workbook
 from .records import ProposalRecord
 from .registry import LayerRegistry, UnknownLayer
-from .styles import LayerText, Style, layer_style, layer_text, proposals_style, proposals_text
+from .styles import LayerText, Style, layer_style, layer_text, proposal_shapes_style, proposal_shapes_text, proposals_style
+from .styles import proposals_text
 from ..lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -59,6 +60,13 @@ else:
     pyogrio = lazy_module("pyogrio")
 
 PROPOSALS = "proposals"
+# Line and area proposals, each its own layer for single-type formats (GeoPackage, FlatGeobuf): name -> shape kind.
+SHAPE_LAYERS = {"proposals-lines": "line", "proposals-areas": "area"}
+SHAPE_GEOMETRY_TYPES = {"line": "LineString", "area": "Polygon"}
+SHAPE_LAYER_TITLES = {
+    "proposals-lines": {"sv": "Förslag som linjer", "en": "Proposals as lines"},
+    "proposals-areas": {"sv": "Förslag som ytor", "en": "Proposals as areas"},
+}
 PAGE_SIZE = 2000  # proposals per store query for the text formats
 FILE_PAGE_SIZE = 5000  # proposals per GDAL append for GeoPackage
 FGB_PAGE_SIZE = 10000  # FlatGeobuf rewrites itself on every append: fewer, larger pages
@@ -126,6 +134,7 @@ def proposal_columns(registry: LayerRegistry, audience: Audience = PUBLIC) -> li
     for kind in service_kinds(registry):
         columns += [(f"nearest_{kind}", "str"), (f"nearest_{kind}_m", "float")]
     columns += [("answer", "str"), ("answered_at", "datetime"), ("answer_count", "int"), ("answer_department", "str")]
+    columns += proposal_shapes.EXPORT_COLUMNS
     if audience.planner:
         columns += [
             ("department", "str"),
@@ -175,6 +184,7 @@ def _extra_for(conn: Connection, ids: list[int], audience: Audience) -> dict:
         count[row.proposal_id] = count.get(row.proposal_id, 0) + 1
         department[row.proposal_id] = row.department
     extra.update(answer=latest, answered_at=at, answer_count=count, answer_department=department)
+    extra.update(proposal_shapes.export_values(conn, ids))
     if audience.planner:
         forwardings = schema.forwardings.c
         lines: dict[int, list[str]] = {}
@@ -221,6 +231,15 @@ def iter_proposal_rows(
 
     Each page is one keyset query; hidden proposals are left out unless ``audience.planner``.
     """
+    for rows, _shapes in iter_proposal_pages(engine, registry, audience, page_size):
+        yield rows
+
+
+def iter_proposal_pages(
+    engine, registry: LayerRegistry, audience: Audience = PUBLIC, page_size: int = PAGE_SIZE, kind: str | None = None
+) -> Iterator[tuple[list[dict], dict]]:
+    """Yield ``(rows, shapes)`` pages: the rows of ``iter_proposal_rows`` and the lines and areas among them by
+    public id (``kind``: only the rows of that shape kind, ``line`` or ``area``)."""
     after = 0
     context = RowContext.of(registry, audience)
     with engine.connect() as conn:
@@ -229,7 +248,10 @@ def iter_proposal_rows(
             if not records:
                 return
             after = records[-1]["id"]
-            yield rows_for_records(conn, context, records)
+            shapes = proposal_shapes.shapes_of(conn, [r["id"] for r in records])
+            by_public_id = {r["public_id"]: shapes[r["id"]] for r in records if r["id"] in shapes}
+            rows = rows_for_records(conn, context, records)
+            yield ([row for row in rows if row["geometry_kind"] == kind] if kind else rows), by_public_id
             if len(records) < page_size:
                 return
 
@@ -328,13 +350,13 @@ def _layer(registry: LayerRegistry, name: str, audience: Audience):
 
 
 def exportable_layers(registry: LayerRegistry, audience: Audience = PUBLIC) -> list[str]:
-    """Return the names that can be exported: the public (or all) declared layers and ``proposals``."""
-    return [layer.name for layer in registry if layer.public or audience.planner] + [PROPOSALS]
+    """Return the names that can be exported: the public (or all) declared layers, ``proposals`` and its lines and areas."""
+    return [layer.name for layer in registry if layer.public or audience.planner] + [PROPOSALS, *SHAPE_LAYERS]
 
 
 def check_layer(registry: LayerRegistry, name: str, audience: Audience = PUBLIC) -> None:
     """Raise ``UnknownLayer`` unless ``name`` can be exported for ``audience``."""
-    if name != PROPOSALS:
+    if name != PROPOSALS and name not in SHAPE_LAYERS:
         _layer(registry, name, audience)
 
 
@@ -342,8 +364,11 @@ def check_layer(registry: LayerRegistry, name: str, audience: Audience = PUBLIC)
 def iter_geojson(
     engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC, page_size: int = PAGE_SIZE
 ) -> Iterator[bytes]:
-    """Yield an RFC 7946 FeatureCollection of a layer or of the proposals as byte chunks."""
-    if name != PROPOSALS:
+    """Yield an RFC 7946 FeatureCollection of a layer or of the proposals as byte chunks.
+
+    The proposals carry mixed geometries: a point, or the line or area that was drawn.
+    """
+    if name != PROPOSALS and name not in SHAPE_LAYERS:
         frame = registry.frame(_layer(registry, name, audience).name)
         features = frame_to_features(frame, "id" if "id" in frame else None)
         yield b'{"type":"FeatureCollection","features":['
@@ -354,19 +379,22 @@ def iter_geojson(
         return
     yield b'{"type":"FeatureCollection","features":['
     first = True
-    for page in iter_proposal_rows(engine, registry, audience, page_size):
-        chunk = b",".join(orjson.dumps(_proposal_feature(row)) for row in page)
+    for page, shapes in iter_proposal_pages(engine, registry, audience, page_size, SHAPE_LAYERS.get(name)):
+        if not page:
+            continue
+        chunk = b",".join(orjson.dumps(_proposal_feature(row, shapes.get(row["id"]))) for row in page)
         yield chunk if first else b"," + chunk
         first = False
     yield b"]}"
 
 
-def _proposal_feature(row: dict) -> dict:
+def _proposal_feature(row: dict, shape: proposal_shapes.ProposalShape | None = None) -> dict:
     properties = {k: v for k, v in row.items() if k not in ("lon", "lat")}
+    point = {"type": "Point", "coordinates": [round(row["lon"], GEOJSON_DECIMALS), round(row["lat"], GEOJSON_DECIMALS)]}
     return {
         "type": "Feature",
         "id": row["id"],
-        "geometry": {"type": "Point", "coordinates": [round(row["lon"], GEOJSON_DECIMALS), round(row["lat"], GEOJSON_DECIMALS)]},
+        "geometry": proposal_shapes.geojson(shape.geometry) if shape else point,
         "properties": properties,
     }
 
@@ -412,14 +440,14 @@ def iter_csv(
     """
     if bom:
         yield BOM
-    if name != PROPOSALS:
+    if name != PROPOSALS and name not in SHAPE_LAYERS:
         yield from _layer_csv(registry, _layer(registry, name, audience).name, page_size)
         return
     typed = proposal_columns(registry, audience)
     columns = [c for c, _t in typed]
     formats = [_CSV_FORMATS.get(kind, _csv_value) for _c, kind in typed]
     yield _csv_chunk([["lon", "lat", "easting", "northing", *columns]])
-    for page in iter_proposal_rows(engine, registry, audience, page_size):
+    for page, _shapes in iter_proposal_pages(engine, registry, audience, page_size, SHAPE_LAYERS.get(name)):
         lon = np.fromiter((r["lon"] for r in page), float, len(page))
         lat = np.fromiter((r["lat"] for r in page), float, len(page))
         easting, northing = to_sweref(lon, lat)
@@ -474,7 +502,7 @@ def _plain(value):
 
 
 # ------------------------------------------------------- GeoPackage and FlatGeobuf
-def _page_frame(page: list[dict], columns: list[tuple[str, str]], crs: str) -> gpd.GeoDataFrame:
+def _page_frame(page: list[dict], columns: list[tuple[str, str]], crs: str, shapes: dict | None = None) -> gpd.GeoDataFrame:
     data = {}
     for name, kind in columns:
         values = [row[name] for row in page]
@@ -491,30 +519,45 @@ def _page_frame(page: list[dict], columns: list[tuple[str, str]], crs: str) -> g
     lon = np.fromiter((r["lon"] for r in page), float, len(page))
     lat = np.fromiter((r["lat"] for r in page), float, len(page))
     geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84)
+    if shapes is not None:  # a line or area layer: each row's drawn shape
+        geometry = gpd.GeoSeries([shapes[row["id"]].geometry for row in page], crs=WGS84)
     frame = gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84)
     return frame if parse_crs(crs) == parse_crs(WGS84) else frame.to_crs(parse_crs(crs))
 
 
 def _write_proposals(
-    engine, registry, path: Path, driver: str, layer: str, crs: str, audience: Audience, description: str | None, page_size: int
+    engine,
+    registry,
+    path: Path,
+    driver: str,
+    layer: str,
+    crs: str,
+    audience: Audience,
+    description: str | None,
+    page_size: int,
+    kind: str | None = None,
 ) -> int:
+    """Write the proposals as points (``kind`` None: every proposal at its point) or the lines or areas drawn."""
     columns = proposal_columns(registry, audience)
     options = {"DESCRIPTION": description} if description and driver == "GPKG" else None
+    geometry_type = SHAPE_GEOMETRY_TYPES[kind] if kind else "Point"
     count, append = 0, False
-    for page in iter_proposal_rows(engine, registry, audience, page_size):
+    for page, shapes in iter_proposal_pages(engine, registry, audience, page_size, kind):
+        if not page:
+            continue
         pyogrio.write_dataframe(
-            _page_frame(page, columns, crs),
+            _page_frame(page, columns, crs, shapes if kind else None),
             path,
             layer=layer,
             driver=driver,
             append=append,
             layer_options=None if append else options,
-            geometry_type="Point",
+            geometry_type=geometry_type,
         )
         append, count = True, count + len(page)
     if not append:  # no proposals yet: still write the layer with its columns
         pyogrio.write_dataframe(
-            _page_frame([], columns, crs), path, layer=layer, driver=driver, layer_options=options, geometry_type="Point"
+            _page_frame([], columns, crs), path, layer=layer, driver=driver, layer_options=options, geometry_type=geometry_type
         )
     return count
 
@@ -553,6 +596,8 @@ def write_gpkg_export(
         )
     path = Path(path)
     names = list(names) if names is not None else exportable_layers(registry, audience)
+    if PROPOSALS in names:  # the proposals are three layers: points (every proposal), lines and areas
+        names = list(dict.fromkeys(n for name in names for n in ([name, *SHAPE_LAYERS] if name == PROPOSALS else [name])))
     for name in names:
         check_layer(registry, name, audience)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp.gpkg")
@@ -581,6 +626,15 @@ def write_gpkg_export(
                 )
                 texts[table] = proposals_text(locality, counts[table], audience.planner, crs_name, clock.started)
                 styles.append((table, proposals_style(locality), clock.tick()))
+                continue
+            if name in SHAPE_LAYERS:
+                kind = SHAPE_LAYERS[name]
+                text = proposal_shapes_text(locality, kind, audience.planner)
+                counts[table] = _write_proposals(
+                    engine, registry, temp, "GPKG", table, crs, audience, text.abstract, page_size, kind
+                )
+                texts[table] = text
+                styles.append((table, proposal_shapes_style(name, kind, locality), clock.tick()))
                 continue
             layer = registry.get(name)
             frame = registry.frame(name)
@@ -680,8 +734,9 @@ def write_fgb_export(
     path = Path(path)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp.fgb")
     try:
-        if name == PROPOSALS:
-            count = _write_proposals(engine, registry, temp, "FlatGeobuf", PROPOSALS, crs, audience, None, page_size)
+        if name == PROPOSALS or name in SHAPE_LAYERS:
+            kind = SHAPE_LAYERS.get(name)
+            count = _write_proposals(engine, registry, temp, "FlatGeobuf", table_name(name), crs, audience, None, page_size, kind)
         else:
             frame = registry.frame(name)
             pyogrio.write_dataframe(frame.to_crs(parse_crs(crs)), temp, layer=table_name(name), driver="FlatGeobuf")
@@ -742,6 +797,8 @@ def export_to_file(
 
 def count_features(engine, registry: LayerRegistry, name: str, audience: Audience = PUBLIC) -> int:
     """Return how many features an export of ``name`` holds."""
+    if name in SHAPE_LAYERS:
+        return sum(len(page) for page, _shapes in iter_proposal_pages(engine, registry, audience, kind=SHAPE_LAYERS[name]))
     if name != PROPOSALS:
         return len(registry.frame(name))
     with engine.connect() as conn:

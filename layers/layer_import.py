@@ -40,7 +40,7 @@ from ..geo.formats import shown
 from ..geo.io import read_source
 from ..geo.joins import AreaIndex, ServiceIndex
 from ..geo.validate import Repair, repair_polygons
-from . import layer_store, proposals, store
+from . import layer_store, proposal_shapes, proposals, store
 from .records import JoinResult
 from .registry import LayerRegistry, UnknownLayer
 from .schema import proposal_areas, proposal_services
@@ -471,9 +471,12 @@ def rejoin_all(
     store.note_everything_changed(conn)
     if progress:
         progress(0, total)
+    crossed = proposal_shapes.refresh(conn, registry)  # lines and areas: the areas they cross or overlap
     for start in range(0, total, chunk):
         part = rows[start : start + chunk]
         results = proposals.compute_joins(registry, [(r.lon, r.lat) for r in part])
+        for row, joins in zip(part, results):
+            joins["area_ids"] = crossed.get(row.id, joins["area_ids"])
         _save_joins_bulk(conn, [r.id for r in part], results)
         if progress:
             progress(start + len(part), total)

@@ -19,7 +19,7 @@ from ..geo.crs import to_sweref
 from ..geo.errors import UserError
 from ..geo.joins import distances_m
 from ..geo.validate import check_in_locality
-from . import layer_store, spam, store, vocabulary, workbook
+from . import layer_store, proposal_shapes, spam, store, vocabulary, workbook
 from .records import JoinResult, ProposalRecord
 from .registry import LayerRegistry
 from .routing import route
@@ -215,6 +215,7 @@ class Prepared:
     versions: dict[str, int] | None  # the layer versions the checks and joins used (None: not known)
     round_name: str | None = None  # the workbook round it answers (layers/workbook.py)
     role: str = "resident"
+    shape: proposal_shapes.ProposalShape | None = None  # a line or an area (None: a point)
 
 
 def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False, role: str = "resident") -> Prepared:
@@ -226,13 +227,16 @@ def prepare(registry: LayerRegistry, data: dict, hold_links: bool = False, role:
     part of a POST, kept outside the writers' queue.
     """
     trapped = spam.is_honeypot_filled(data)
-    fields = clean_submission({key: value for key, value in data.items() if key != spam.HONEYPOT_FIELD}, registry)
+    located, shape = proposal_shapes.read_geometry(data, registry)  # a line or an area: lon/lat is a point on it
+    fields = clean_submission({key: value for key, value in located.items() if key != spam.HONEYPOT_FIELD}, registry)
     if role == "resident":
         workbook.check_resident_channel(data.get("channel"))
     round_name = workbook.clean_round(data.get("round"), registry.locality)
     held = hold_links and spam.contains_link(fields["title"], fields["description"], fields["meeting"])
     joins = compute_joins(registry, [(fields["lon"], fields["lat"])])[0]
-    return Prepared(data, fields, joins, held, trapped, hold_links, registry.checked_versions(), round_name, role)
+    if shape is not None:
+        joins["area_ids"] = proposal_shapes.area_ids(shape)
+    return Prepared(data, fields, joins, held, trapped, hold_links, registry.checked_versions(), round_name, role, shape)
 
 
 def store_prepared(
@@ -245,7 +249,7 @@ def store_prepared(
     checked and joined against (an import committed since), it is prepared again under the held ones.
     """
     if prepared.trapped:
-        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role), prepared.versions
+        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role, prepared.shape), prepared.versions
     layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
     with registry.checked(conn):  # the versions held, read once
         held = registry.checked_versions()
@@ -267,7 +271,7 @@ def submit(
     """
     if spam.is_honeypot_filled(data):
         prepared = prepare(registry, data, hold_links, role)
-        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role)
+        return _unstored_record(prepared.fields, prepared.joins, now or store.utcnow(), role, prepared.shape)
     layer_store.hold_layers(conn)  # no layer import can commit between these joins and this proposal
     with registry.checked(conn):  # the versions held, read once for both indexes
         return _store(conn, registry, prepare(registry, data, hold_links, role), role, now)
@@ -304,8 +308,10 @@ def _store(conn: Connection, registry: LayerRegistry, prepared: Prepared, role: 
     )
     store.save_joins(conn, ids["id"], joins["area_ids"], joins["nearest"], new=True, note=False)  # insert_proposal noted it
     workbook.save_round(conn, ids["id"], prepared.round_name)
+    if prepared.shape is not None:
+        proposal_shapes.save_shape(conn, ids["id"], prepared.shape)
     # The stored record is what was just written: built here rather than read back (five queries fewer).
-    record = _unstored_record(fields, joins, ids["created_at"], role)
+    record = _unstored_record(fields, joins, ids["created_at"], role, prepared.shape)
     record.update(
         {
             "id": ids["id"],
@@ -322,9 +328,12 @@ def _store(conn: Connection, registry: LayerRegistry, prepared: Prepared, role: 
     return record
 
 
-def _unstored_record(fields: dict, joins: JoinResult, now, role: str = "resident") -> ProposalRecord:
+def _unstored_record(
+    fields: dict, joins: JoinResult, now, role: str = "resident", shape: proposal_shapes.ProposalShape | None = None
+) -> ProposalRecord:
     """The record a stored proposal would give back, for an answer that must look like success."""
     record = {
+        "shape": proposal_shapes.public_shape(shape),
         **fields,
         "public_id": store.new_public_id(),
         "status": "received",
@@ -349,8 +358,9 @@ def refresh_joins(conn: Connection, registry: LayerRegistry) -> int:
     if not rows:
         return 0
     results = compute_joins(registry, [(r.lon, r.lat) for r in rows])
+    crossed = proposal_shapes.refresh(conn, registry)  # lines and areas: the areas they cross or overlap
     for row, joins in zip(rows, results):
-        store.save_joins(conn, row.id, joins["area_ids"], joins["nearest"], note=False)
+        store.save_joins(conn, row.id, crossed.get(row.id, joins["area_ids"]), joins["nearest"], note=False)
     store.note_everything_changed(conn)
     return len(rows)
 

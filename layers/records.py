@@ -79,3 +79,4 @@ class ProposalRecord(TypedDict, total=False):
     within: dict[str, WithinCount]  # planner-only: never copied into a public view
     support_count: int
     history: list[HistoryEntry]
+    shape: dict  # a line or area proposal's shape and its joins (layers/proposal_shapes.py); {"kind": "point"} otherwise

@@ -393,3 +393,19 @@ proposal_rounds = Table(
     Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
     Column("round_name", String(64), nullable=False, index=True),
 )
+
+# ------------------------------------------------------------- line and area proposals (issue 15, item 7)
+# A proposal drawn as a line (a missing footpath) or an area (a park): its shape as GeoJSON in WGS84
+# and the shape's joins, measured in SWEREF 99 TM when it was submitted (``layers/proposal_shapes.py``).
+# The proposal's own lon/lat is a point on the shape, so everything point-based keeps working.
+proposal_shapes = Table(
+    "proposal_shapes",
+    metadata,
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(8), nullable=False),  # line or area
+    Column("geometry", Text, nullable=False),  # GeoJSON LineString or Polygon, WGS84
+    Column("length_m", Float),  # a line's length
+    Column("area_m2", Float),  # an area's size
+    Column("joins", Text, nullable=False, default="{}"),  # JSON: development areas crossed/overlapped, services near/inside
+    Column("repair", String(200)),  # why a self-crossing area was repaired (GEOS's reason)
+)

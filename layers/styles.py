@@ -425,3 +425,45 @@ def proposals_text(locality: Locality, features: int, planner: bool, crs: str, e
         f"exported {exported_at} in {crs}."
     )
     return LayerText(f"Förslag från invånare i {place}" + (" (handläggare)" if planner else ""), abstract)
+
+
+# ------------------------------------------------------- line and area proposals (issue 15, item 7)
+def proposal_shapes_style(table: str, kind: str, locality: Locality, lang: str = "sv") -> Style:
+    """The proposals drawn as lines or areas, coloured by status like the points (areas half transparent)."""
+
+    def symbol(color: str) -> list[tuple[str, dict]]:
+        return [_line(color, 1.2)] if kind == "line" else [_fill(color, 90, color, 0.6)]
+
+    def sld_symbol(color: str) -> str:
+        return _sld_line(color) if kind == "line" else _sld_polygon(color, 0.35, color)
+
+    symbol_kind = "line" if kind == "line" else "fill"
+    categories = [
+        (status, translate(labels, lang), symbol(PROPOSAL_STATUS_COLORS[status])) for status, labels in PROPOSAL_STATUSES.items()
+    ]
+    categories.append(("", translate({"sv": "Annan status", "en": "Other status"}, lang), symbol("#1a1a1a")))
+    qml = _qml(_categorized("status", symbol_kind, categories))
+    sld = _sld(
+        table, [(label, "status", value, sld_symbol(PROPOSAL_STATUS_COLORS[value])) for value, label, _l in categories[:-1]]
+    )
+    what = ("linjer", "lines") if kind == "line" else ("ytor", "areas")
+    return Style(f"{table} ({locality.name})", qml, sld, f"Förslag som {what[0]} per status / Proposals as {what[1]} by status")
+
+
+def proposal_shapes_text(locality: Locality, kind: str, planner: bool) -> LayerText:
+    """The title and abstract of the proposals drawn as lines or as areas."""
+    place = locality.name
+    if kind == "line":
+        sv = f"Förslag ritade som linjer i {place} (t.ex. en gångväg som saknas), med längd (length_m) och längden inom varje utvecklingsområde (shape_areas)."
+        en = f"Proposals drawn as lines in {place} (a missing footpath, say), with their length (length_m) and the length inside each development area (shape_areas)."
+        title = f"Förslag som linjer i {place}"
+    else:
+        sv = f"Förslag ritade som ytor i {place} (t.ex. en park), med storlek (area_m2) och överlapp med varje utvecklingsområde i m² och % (shape_areas)."
+        en = f"Proposals drawn as areas in {place} (a park, say), with their size (area_m2) and overlap with each development area in m² and % (shape_areas)."
+        title = f"Förslag som ytor i {place}"
+    who = (
+        " Handläggarversion. / Planner version."
+        if planner
+        else " Publik version: inga namn, e-post eller dolda förslag. / Public version: no names, e-mail or hidden proposals."
+    )
+    return LayerText(title + (" (handläggare)" if planner else ""), f"{sv}\n\n{en}{who}")

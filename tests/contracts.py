@@ -25,6 +25,13 @@ in the public, planner or contacts set. Decisions (the README says the same, und
   and alt text; null otherwise). The resident's own 201 answer says what was kept (``status``
   pending, size), without a URL.
 
+- A line or area proposal's shape is public (issue 15, item 7): the line or area the resident drew
+  *is* the proposal (a missing footpath, a park), not where someone lives, and it is shown exactly
+  as drawn (``PUBLIC_GRID_M`` snaps only the proposal's point). Its joins are public like the point's:
+  ``geometry_kind`` (point, line or area), ``length_m``, ``area_m2`` and ``shape_areas`` (the
+  development areas crossed, with the length inside, or overlapped, with m² and share) in every
+  export row; the API item's ``shape`` adds the services near a line or inside an area.
+
 Nearest-service columns follow the locality's declared service kinds, so they are a pattern
 (``nearest_<kind>``, ``nearest_<kind>_m``) derived from the kinds, not a copied list; so are the
 planner's ``within_<kind>`` columns.
@@ -54,6 +61,10 @@ PUBLIC_PROPOSAL = frozenset(
         "answered_at",
         "answer_count",
         "answer_department",
+        "geometry_kind",
+        "length_m",
+        "area_m2",
+        "shape_areas",
     }
 )
 
@@ -135,12 +146,23 @@ API_SUBMITTED = API_LIST | {
     "public",
     "history",
     "photo",
+    "shape",
 }
 API_ITEM = API_SUBMITTED | {"answers", "forwardings"}
+# ``shape`` in POST /api/proposals (201) and GET /api/proposals/<id>: what was drawn and its joins.
+API_SHAPE_POINT = frozenset({"kind"})
+API_SHAPE_LINE = frozenset({"kind", "length_m", "areas", "services_within_m", "services", "repair"})  # geometry: the Feature's
+API_SHAPE_AREA = frozenset({"kind", "area_m2", "areas", "services", "repair"})
+API_SHAPE_LINE_AREA = frozenset({"id", "name", "length_m"})
+API_SHAPE_OVERLAP = frozenset({"id", "name", "overlap_m2", "share_of_shape_pct", "share_of_area_pct"})
+API_SHAPE_SERVICE_NEAR = frozenset({"id", "name", "kind", "distance_m"})
+API_SHAPE_SERVICE_INSIDE = frozenset({"id", "name", "kind"})
 # GET /api/proposals/map: a point carries what its marker needs (the popup fetches the rest); a grid
 # cluster its cell, count and count per status. The planner's points also say whether one is hidden.
 API_MAP_POINT = frozenset({"public_id", "title", "category", "status"})
 API_MAP_CLUSTER = frozenset({"cell", "count", "statuses"})
+# GET /api/proposals/shapes: a line or area proposal as the map draws it (the popup fetches the rest).
+API_MAP_SHAPE = API_MAP_POINT | {"kind"}
 PLANNER_MAP_POINT = API_MAP_POINT | {"hidden"}
 API_HISTORY_ENTRY = frozenset({"status", "status_label", "note", "role", "changed_at"})
 API_ANSWER = frozenset({"body", "department", "role", "answered_at"})  # never who wrote it

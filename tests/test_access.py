@@ -69,6 +69,7 @@ REQUIRED = {
     ("survey_results.export_gpkg", "GET"): "planner",
     ("api.proposal_map", "GET"): None,
     ("view_summary.summary", "GET"): None,
+    ("proposal_shapes_api.shapes", "GET"): None,  # the public line and area proposals (issue 15)
     ("downloads.index", "GET"): None,
     ("downloads.public_export", "GET"): None,
     ("downloads.planner_export", "GET"): "planner",

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from ..geo.io import frame_to_geojson
 from ..layers import proposals as submission
 from ..layers import similar as similar_text
-from ..layers import photos, spam, store, workflow
+from ..layers import photos, proposal_shapes, spam, store, workflow
 from ..layers.map_view import MapView
 from ..layers.public_list import PublicList
 from ..layers.public_list import collection as public_list_collection
@@ -55,6 +55,7 @@ GEOJSON = "application/geo+json"
 SUBMISSION_FIELDS = {"lon", "lat", "category", "title", "description", "name", "email", "consent", spam.HONEYPOT_FIELD}
 TEXT_FIELDS = ("category", "title", "description", "name", "email", spam.HONEYPOT_FIELD)
 SUBMISSION_FIELDS |= {"channel", "round"}  # the paper workbook's QR code (layers/workbook.py)
+SUBMISSION_FIELDS |= {"geometry"}  # a line or an area instead of lon/lat (layers/proposal_shapes.py)
 TEXT_FIELDS += ("channel", "round")
 LIST_LIMIT_DEFAULT = 1_000
 LIST_LIMIT_MAX = 10_000
@@ -127,12 +128,24 @@ def proposal_feature(record: dict, registry, lang: str, own: bool = False, histo
             }
             for h in view["history"]
         ]
-    return {
-        "type": "Feature",
-        "id": view["public_id"],
-        "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
-        "properties": properties,
-    }
+    return shaped_feature(
+        {
+            "type": "Feature",
+            "id": view["public_id"],
+            "geometry": {"type": "Point", "coordinates": [round(view["lon"], 7), round(view["lat"], 7)]},
+            "properties": properties,
+        },
+        record.get("shape"),
+    )
+
+
+def shaped_feature(feature: dict, shape: dict | None) -> dict:
+    """Give a proposal's Feature its line or area (``properties.shape`` says which, with its joins; a point stays)."""
+    shape = dict(shape or {"kind": "point"})
+    if "geometry" in shape:
+        feature["geometry"] = shape.pop("geometry")
+    feature["properties"]["shape"] = shape
+    return feature
 
 
 def _list_feature(view: dict) -> dict:
@@ -266,7 +279,7 @@ def check_submission_types(data: dict) -> None:
             ),
             unknown[0],
         )
-    for axis in ("lon", "lat"):
+    for axis in ("lon", "lat") if "geometry" not in data else ():  # a geometry is checked in layers/proposal_shapes.py
         value = data.get(axis)
         if value is None:
             raise BadRequest(_("%(field)s saknas: ange platsen som lon och lat (WGS84).", field=axis), axis)
@@ -362,6 +375,9 @@ def create_proposal():
         return record
 
     record, replayed = idempotency.submit_once(data, store)  # an Idempotency-Key sent again: the same proposal, 200
+    if "shape" not in record:  # a replay reads the stored proposal back
+        with db.reading() as conn:
+            record["shape"] = proposal_shapes.public_shape(proposal_shapes.shapes_of(conn, [record["id"]]).get(record["id"]))
     with registry.checked(versions=held.get("versions")):  # the answer's words from the layers it was stored with
         feature = proposal_feature(record, registry, lang, own=True)
     feature["properties"]["photo"] = photo_view.received(photo)
@@ -447,6 +463,8 @@ def get_proposal(public_id: str):
         answers = workflow.public_answers(conn, record["id"]) if record else []
         forwardings = workflow.public_forwardings(conn, record["id"]) if record else []
         published = photos.published_of(conn, record["id"]) if record else None
+        if record:
+            record["shape"] = proposal_shapes.public_shape(proposal_shapes.shapes_of(conn, [record["id"]]).get(record["id"]))
     if record is None:
         return error_response(404, "not_found", http_message(404))
     lang = current_language()

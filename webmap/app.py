@@ -105,6 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     from . import view_summary
 
     app.register_blueprint(view_summary.bp)  # /api/proposals/summary: the resident map's view in words
+    from . import proposal_shapes_api
+
+    app.register_blueprint(proposal_shapes_api.bp)  # /api/proposals/shapes: line and area proposals for the map
     from . import offline
 
     app.register_blueprint(offline.bp)  # /sw.js, /manifest.webmanifest, /api/proposals/supported

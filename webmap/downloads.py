@@ -92,7 +92,10 @@ def index():
     lang = current_language()
     layers = []
     for name in export.exportable_layers(registry, export.PUBLIC):
-        title = registry.get(name).label(lang) if name != export.PROPOSALS else ("Förslag" if lang == "sv" else "Proposals")
+        if name in export.SHAPE_LAYER_TITLES:  # the line and area proposals (issue 15, item 7)
+            title = export.SHAPE_LAYER_TITLES[name]["sv" if lang == "sv" else "en"]
+        else:
+            title = registry.get(name).label(lang) if name != export.PROPOSALS else ("Förslag" if lang == "sv" else "Proposals")
         layers.append(
             {
                 "name": name,

@@ -6,6 +6,7 @@ the API's reference (the README links to it). Category values come from the loca
 
 from __future__ import annotations
 
+from .openapi_shapes import with_shapes
 from ..layers.proposals import DESCRIPTION_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
 
 STATUSES = ["received", "forwarded", "under_consideration", "planned", "done", "declined"]
@@ -17,6 +18,10 @@ def _error(description: str) -> dict:
 
 def document(locality, server: str = "/api") -> dict:
     """Return the OpenAPI 3.0 document for the API of ``locality``."""
+    return with_shapes(_document(locality, server))  # line and area proposals: webmap/openapi_shapes.py
+
+
+def _document(locality, server: str) -> dict:
     categories = [c.id for c in locality.categories]
     geojson = "application/geo+json"
     lang_header = {

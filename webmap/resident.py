@@ -21,6 +21,7 @@ from ..layers.vocabulary import PROPOSAL_STATUSES, labels, translate
 from .wording import category_label, join_sentence, joins_detail, kind_label, status_label
 from .i18n import current_language
 from .places import place_list
+from .shape_choice import with_shape_choice
 from ..lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def index():
         "resident/index.html",
         locality=locality,
         map=map_parts(lang),
-        config=client_config(registry, lang) | {"workbook": workbook},
+        config=with_shape_choice(client_config(registry, lang)) | {"workbook": workbook},
         workbook=workbook,
         places=place_list(registry, lang),
         categories=[(c.id, c.label(lang)) for c in locality.categories],

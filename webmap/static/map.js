@@ -23,6 +23,7 @@ import {setupSimilar} from "./js/similar.js";
 import {offlineText, sendProposal} from "./js/offline.js";
 import {markSupported, rememberSupport} from "./js/supports.js";
 import {placePresetPin, presetFields} from "./js/workbook.js";
+import {pointOf, restartShape, setupShapes, shapeMode, shapeSent, withShape} from "./js/shapes.js";
 
 let map = null;
 let layers = {};
@@ -184,7 +185,7 @@ async function goToFocus() {
   } catch (error) {
     return;  // unknown or hidden: the map stays as it is
   }
-  const [lon, lat] = item.geometry.coordinates;
+  const [lon, lat] = pointOf(item);  // a line or an area: a vertex of it
   focusPending = focusJumped = true;
   map.setView([lat, lon], Math.max(map.getZoom(), 18), {animate: false});  // the moveend loads that view
 }
@@ -328,6 +329,24 @@ function pinMoved(latlng, label) {
   $("to-form").hidden = false;
   loadNearby();
   refreshSimilar();
+}
+
+// ------------------------------------------------------------ a line or an area (js/shapes.js)
+function shapeDrawn(latlng) {
+  $("lon").value = Math.round(latlng.lng * 1e7) / 1e7;  // for the proposals nearby; the shape itself is sent
+  $("lat").value = Math.round(latlng.lat * 1e7) / 1e7;
+  $("form-error").hidden = true;
+  status($("pin-status"), "");
+  $("to-form").hidden = false;
+  loadNearby();
+  refreshSimilar();
+}
+
+function shapeCleared(mode) {
+  $("lon").value = "";
+  $("lat").value = "";
+  if (pin && mode !== "point") { map.removeLayer(pin); }
+  status($("pin-status"), "");
 }
 
 // ------------------------------------------------------------ nearby first
@@ -483,7 +502,7 @@ function payload() {
     const value = $(field).value.trim();
     if (value) { data[field] = value; }
   }
-  return Object.assign(data, presetFields());
+  return Object.assign(withShape(data), presetFields());  // a line or an area: its geometry instead of lon/lat
 }
 
 function confirmed(feature) {
@@ -499,11 +518,12 @@ function confirmed(feature) {
   status($("pin-status"), "");
   $("to-form").hidden = true;
   if (pin) { map.removeLayer(pin); }
-  if (props.public) {
+  if (props.public && feature.geometry.type === "Point") {
     const marker = proposalMarker(feature);
     layers.proposals.addLayer(marker);
     layers.proposals.zoomToShowLayer(marker, () => {});
   }
+  shapeSent(props.public ? feature : null);
   const box = $("confirmation");
   box.hidden = false;
   box.focus();
@@ -547,7 +567,7 @@ function setupForm() {
   $("category").addEventListener("change", loadNearby);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!$("lon").value) { formError(t("noPin")); return; }
+    if (!$("lon").value) { formError(t(shapeMode() === "point" ? "noPin" : "noShape")); return; }
     send(button);
   });
   $("another").addEventListener("click", () => {
@@ -556,6 +576,7 @@ function setupForm() {
     $("lat").value = "";
     $("confirmation").hidden = true;
     form.hidden = false;
+    restartShape();
     status($("pin-status"), "");
     $("step-place-heading").setAttribute("tabindex", "-1");
     $("step-place-heading").focus();
@@ -593,7 +614,9 @@ function start(leafletMap) {
   if (!config.focus) { map.fitBounds(layers.boundary.getBounds(), {padding: [8, 8], animate: false}); }
   keepScaleVisible();
   map.on("resize", keepScaleVisible);
-  map.on("click", (event) => { placePin(event.latlng, serviceAt(event.containerPoint)); });
+  map.on("click", (event) => {
+    if (shapeMode() === "point") { placePin(event.latlng, serviceAt(event.containerPoint)); }  // else a vertex (js/shapes.js)
+  });
   map.eachLayer((layer) => {
     if (layer instanceof L.TileLayer) {
       layer.on("tileerror", tileFailed);
@@ -611,6 +634,7 @@ function start(leafletMap) {
   setupLocate();
   setupForm();
   refreshSimilar = setupSimilar(support);
+  setupShapes(map, {drawn: shapeDrawn, cleared: shapeCleared, popup: proposalPopup});
   placePresetPin(map, placePin);
   loadProposals();
   describeView(map, config.urls.summary, $("view-summary"), config.lang);
