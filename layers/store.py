@@ -149,6 +149,7 @@ _BUMP_VERSION = (
     .returning(store_version.c.version)
 )
 _INSERT_CHANGES = insert(proposal_changes)
+_READ_VERSION = select(store_version.c.epoch, store_version.c.version).where(store_version.c.id == 1)
 _INSERT_PROPOSAL = insert(proposals)
 _INSERT_STATUS = insert(status_history)
 _INSERT_AREAS = insert(proposal_areas)
@@ -183,7 +184,7 @@ def note_everything_changed(conn: Connection) -> None:
 
 def list_version(conn: Connection) -> tuple[str, int]:
     """Return the store's ``(epoch, version)``: one primary-key read."""
-    row = conn.execute(select(store_version.c.epoch, store_version.c.version).where(store_version.c.id == 1)).first()
+    row = conn.execute(_READ_VERSION).first()
     return (row.epoch, row.version) if row else ("", 0)
 
 

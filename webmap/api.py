@@ -335,7 +335,7 @@ def list_proposals():
     start = 0 if after else offset
     page = remaining[start : start + limit]
     next_after = int(snapshot.ids[page[-1]]) if start + limit < len(remaining) else None
-    body = public_list_collection([snapshot.features[i] for i in page.tolist()], matched, _list_links(limit, offset, next_after))
+    body = public_list_collection(snapshot.pick(page), matched, _list_links(limit, offset, next_after))
     tag = hashlib.blake2b(f"{request.host_url}|{request.full_path}".encode(), digest_size=8).hexdigest()
     return _list_response(body, f"{snapshot.epoch}.{snapshot.version}.{tag}")
 
