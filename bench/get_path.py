@@ -3,7 +3,7 @@
 Each run is a fresh process that opens a copy of a store of N proposals with their joins
 (``bench/export.py``'s builder), reads its public list once, then answers ``--gets`` requests for
 random boxes of ``--box`` metres in Dalby's centre (``bench/serve.py``'s neighbourhood GET: the
-first page, the default limit, no compression asked) by calling the WSGI app with prepared
+first page, the default limit, no compression asked unless ``--gzip``) by calling the WSGI app with prepared
 environs, and reports the process's CPU time per GET, the wall time, the statements each GET ran
 and the body size. CPU time is what other work on a shared machine disturbs least, so this is the
 figure to compare branches by: ``--peer-python`` runs the same in another install (e.g. a venv with
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def child(store: Path, gets: int, box_m: float) -> dict:
+def child(store: Path, gets: int, box_m: float, gzip: bool) -> dict:
     """Answer ``gets`` bbox GETs in this process; return CPU and wall milliseconds, statements and bytes per GET."""
     from sqlalchemy import event
     from werkzeug.test import EnvironBuilder
@@ -57,7 +57,7 @@ def child(store: Path, gets: int, box_m: float) -> dict:
             path="/api/proposals",
             query_string=f"bbox={box(box_m, rng)}",
             base_url="http://127.0.0.1:8000",
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", **({"Accept-Encoding": "gzip"} if gzip else {})},
         ).get_environ()
         for _ in range(100 + gets)
     ]
@@ -102,12 +102,13 @@ def main() -> None:
     parser.add_argument("--store", help="an SQLite file built by an earlier run (copied, never changed); built there if missing")
     parser.add_argument("--gets", type=int, default=3000)
     parser.add_argument("--box", type=float, default=200, help="the box's side in metres (bench/serve.py's bbox GET: 200)")
+    parser.add_argument("--gzip", action="store_true", help="ask for gzip, as browsers do (each page compressed anew)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peer-python", help="the Python of another install, measured in alternating runs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
-        print(json.dumps(child(Path(options.child), options.gets, options.box)))
+        print(json.dumps(child(Path(options.child), options.gets, options.box, options.gzip)))
         return
 
     from export import build_store, machine_line
@@ -122,6 +123,7 @@ def main() -> None:
         for _ in range(options.repeat):
             for name, python in pythons.items():
                 command = [python, __file__, "--child", str(store), "--gets", str(options.gets), "--box", str(options.box)]
+                command += ["--gzip"] if options.gzip else []
                 output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
                 runs[name].append(json.loads(output.strip().splitlines()[-1]))
     for name, rows in runs.items():

@@ -2,9 +2,9 @@
 
 The order covers the first ``covered`` positions of the list; proposals appended since (the
 common write) form a tail that is scanned. A list whose positions or longitudes changed in any
-other way gets a new order (``LonOrder.build``). ``inside_lon`` answers exactly what
-``(lon >= min_lon) & (lon <= max_lon)`` over the whole array answers, as positions in ascending
-order.
+other way gets a new order (``LonOrder.build``). ``band`` answers exactly what
+``(lon >= min_lon) & (lon <= max_lon)`` over the whole array answers, as positions in no
+particular order (the caller filters them further, then sorts the few left).
 """
 
 from __future__ import annotations
@@ -40,13 +40,11 @@ class LonOrder:
         """Return the order for ``lon``, the covered longitudes unchanged with more appended after them."""
         return self if len(lon) - self.covered <= max(TAIL_REBUILT, self.covered // 8) else LonOrder.build(lon)
 
-    def inside_lon(self, lon: np.ndarray, min_lon: float, max_lon: float) -> np.ndarray | None:
-        """Return the positions (ascending) whose ``lon`` lies in ``[min_lon, max_lon]``; None when a scan is cheaper."""
+    def band(self, lon: np.ndarray, min_lon: float, max_lon: float) -> np.ndarray | None:
+        """Return the positions, in no particular order, whose ``lon`` lies in ``[min_lon, max_lon]``; None when a scan is cheaper."""
         start = int(np.searchsorted(self.lon, min_lon, side="left"))
         stop = int(np.searchsorted(self.lon, max_lon, side="right"))
         if stop - start > len(lon) // 8:
-            return None  # a wide box: sorting its many positions back into order costs more than the scan
+            return None  # a wide box: picking its many positions costs more than the scan
         tail = lon[self.covered :]
-        found = np.concatenate([self.positions[start:stop], self.covered + np.flatnonzero((tail >= min_lon) & (tail <= max_lon))])
-        found.sort()
-        return found
+        return np.concatenate([self.positions[start:stop], self.covered + np.flatnonzero((tail >= min_lon) & (tail <= max_lon))])

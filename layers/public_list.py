@@ -50,14 +50,17 @@ class Snapshot:
     def matching(self, bbox=None, category: str | None = None, status: str | None = None) -> np.ndarray:
         """Return the positions (in id order) of the proposals inside ``bbox`` (true positions) with that category/status."""
         if bbox is not None:
-            found = self.order.inside_lon(self.lon, bbox[0], bbox[2])
+            found = self.order.band(self.lon, bbox[0], bbox[2])
             if found is not None:  # a small box: check the few proposals in its band of longitude
-                keep = (self.lat[found] >= bbox[1]) & (self.lat[found] <= bbox[3])
+                lat = self.lat[found]
+                keep = (lat >= bbox[1]) & (lat <= bbox[3])
                 if category is not None:
                     keep &= self.category[found] == category
                 if status is not None:
                     keep &= self.status[found] == status
-                return found[keep]
+                inside = found[keep]
+                inside.sort()
+                return inside
         mask = np.ones(len(self.ids), dtype=bool)
         if bbox is not None:
             min_lon, min_lat, max_lon, max_lat = bbox
