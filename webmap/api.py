@@ -6,9 +6,10 @@ Swedish by default): 400 malformed JSON, wrong types or bad query parameters, 40
 429 rate limited. The OpenAPI 3 description is ``webmap/openapi.py``, served at
 ``/api/openapi.json``.
 
-The full list of public proposals (what the map loads) is serialised once with orjson, kept
-with a gzip copy, and rebuilt when the store's fingerprint (row counts, newest change) moves,
-so writes by any process, the planner's included, are seen on the next request.
+The public list is kept in memory, each proposal serialised once with orjson, and brought up to
+date by the store's version (``layers.public_list``), so writes by any process, the planner's
+included, are seen on the next request; a page is a join of those bytes, gzipped at level 1 when
+asked for.
 """
 
 from __future__ import annotations
