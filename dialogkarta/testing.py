@@ -263,14 +263,14 @@ class Statements:
 class UnversionedWrites:
     """Watches every engine for a transaction that changes what the lists and maps show without bumping the version.
 
-    The public list (``layers.public_list``) and the map caches (``layers.map_view``) trust
-    ``store.list_version``; that holds only if every write of the application's own code to the
-    tables they read happens in a transaction that calls ``store.note_changes`` (or starts a new
+    The public list (``layers.public_list``), the map caches (``layers.map_view``) and the data
+    ETags and download caches (``store.data_fingerprint``) trust ``store.list_version``; that holds
+    only if every write of the application's own code to the tables they read happens in a transaction that calls ``store.note_changes`` (or starts a new
     epoch). ``violations`` lists the offending statements; writes made by test or benchmark code
     itself (bulk seeding) are not the application's and are left alone.
     """
 
-    WATCHED = ("proposals", "supports", "proposal_areas", "proposal_services")
+    WATCHED = ("proposals", "supports", "proposal_areas", "proposal_services", "status_history", "answers")
     _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
     def __init__(self):

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import operator
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -23,6 +24,7 @@ from sqlalchemy import Connection
 
 from ..geo.generalise import snap_to_grid
 from . import store
+from .lon_order import LonOrder
 from ..lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -43,9 +45,22 @@ class Snapshot:
     category: np.ndarray
     status: np.ndarray
     features: list[bytes]  # never changed in place: an update makes a new list
+    order: LonOrder
 
     def matching(self, bbox=None, category: str | None = None, status: str | None = None) -> np.ndarray:
         """Return the positions (in id order) of the proposals inside ``bbox`` (true positions) with that category/status."""
+        if bbox is not None:
+            found = self.order.band(self.lon, bbox[0], bbox[2])
+            if found is not None:  # a small box: check the few proposals in its band of longitude
+                lat = self.lat[found]
+                keep = (lat >= bbox[1]) & (lat <= bbox[3])
+                if category is not None:
+                    keep &= self.category[found] == category
+                if status is not None:
+                    keep &= self.status[found] == status
+                inside = found[keep]
+                inside.sort()
+                return inside
         mask = np.ones(len(self.ids), dtype=bool)
         if bbox is not None:
             min_lon, min_lat, max_lon, max_lat = bbox
@@ -59,6 +74,13 @@ class Snapshot:
     def after(self, positions: np.ndarray, after_id: int) -> np.ndarray:
         """Return the positions whose proposal id is greater than ``after_id`` (a keyset cursor)."""
         return positions[np.searchsorted(self.ids[positions], after_id, side="right") :]
+
+    def pick(self, positions: np.ndarray) -> Sequence[bytes]:
+        """Return the serialised features at ``positions``."""
+        wanted = positions.tolist()
+        if len(wanted) < 2:
+            return [self.features[i] for i in wanted]
+        return operator.itemgetter(*wanted)(self.features)
 
 
 BUILD_PAGE = 5_000  # proposals read and serialised at a time when the whole list is read: memory stays bounded
@@ -120,15 +142,17 @@ class PublicList:
                 break
             parts.append(self._read(conn, records, between=(records[0]["id"], records[-1]["id"])))
             after = records[-1]["id"]
+        lon = np.concatenate([p.lon for p in parts]) if parts else np.array([])
         return Snapshot(
             epoch,
             version,
             np.concatenate([p.ids for p in parts]) if parts else np.array([], dtype=np.int64),
-            np.concatenate([p.lon for p in parts]) if parts else np.array([]),
+            lon,
             np.concatenate([p.lat for p in parts]) if parts else np.array([]),
             np.concatenate([p.category for p in parts]) if parts else np.array([], dtype=object),
             np.concatenate([p.status for p in parts]) if parts else np.array([], dtype=object),
             [feature for p in parts for feature in p.features],
+            LonOrder.build(lon),
         )
 
     def _read(self, conn: Connection, records: list[dict], between=None) -> _Rows:
@@ -182,15 +206,17 @@ def _apply(snapshot: Snapshot, version: int, changed: list[int], rows: _Rows) ->
     old = snapshot.ids
     if not len(old) or (len(rows.ids) == len(changed) and changed[0] > old[-1]):
         # Only new proposals, after every listed one (the common write): append.
+        lon = np.concatenate([snapshot.lon, rows.lon])
         return Snapshot(
             snapshot.epoch,
             version,
             np.concatenate([old, rows.ids]),
-            np.concatenate([snapshot.lon, rows.lon]),
+            lon,
             np.concatenate([snapshot.lat, rows.lat]),
             np.concatenate([snapshot.category, rows.category]),
             np.concatenate([snapshot.status, rows.status]),
             snapshot.features + rows.features,
+            snapshot.order.appended(lon),
         )
     wanted = np.asarray(changed, dtype=np.int64)
     where = np.minimum(np.searchsorted(old, wanted), len(old) - 1)
@@ -198,32 +224,36 @@ def _apply(snapshot: Snapshot, version: int, changed: list[int], rows: _Rows) ->
     if listed.all() and np.array_equal(rows.ids, wanted):
         # Listed proposals that changed and stay public (a status, a support): replace in place.
         positions = where.tolist()
+        moved = not np.array_equal(snapshot.lon[positions], rows.lon)
         lon, lat, category, status = (a.copy() for a in (snapshot.lon, snapshot.lat, snapshot.category, snapshot.status))
         for array, new in ((lon, rows.lon), (lat, rows.lat), (category, rows.category), (status, rows.status)):
             array[positions] = new
         features = list(snapshot.features)
         for position, feature in zip(positions, rows.features):
             features[position] = feature
-        return Snapshot(snapshot.epoch, version, old, lon, lat, category, status, features)
+        by_lon = LonOrder.build(lon) if moved else snapshot.order
+        return Snapshot(snapshot.epoch, version, old, lon, lat, category, status, features, by_lon)
     keep = np.ones(len(old), dtype=bool)
     keep[where[listed]] = False
     kept = np.flatnonzero(keep)
     all_ids = np.concatenate([old[kept], rows.ids])
     order = np.argsort(all_ids, kind="stable")
     merged = [snapshot.features[i] for i in kept.tolist()] + rows.features
+    lon = np.concatenate([snapshot.lon[kept], rows.lon])[order]
     return Snapshot(
         snapshot.epoch,
         version,
         all_ids[order],
-        np.concatenate([snapshot.lon[kept], rows.lon])[order],
+        lon,
         np.concatenate([snapshot.lat[kept], rows.lat])[order],
         np.concatenate([snapshot.category[kept], rows.category])[order],
         np.concatenate([snapshot.status[kept], rows.status])[order],
         [merged[i] for i in order.tolist()],
+        LonOrder.build(lon),
     )
 
 
-def collection(features: list[bytes], matched: int, links: list[dict]) -> bytes:
+def collection(features: Sequence[bytes], matched: int, links: list[dict]) -> bytes:
     """Return a GeoJSON FeatureCollection from serialised features, without parsing them again."""
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features)})
     return head[:-1] + b',"features":[' + b",".join(features) + b'],"links":' + orjson.dumps(links) + b"}"

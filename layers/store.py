@@ -15,13 +15,12 @@ import secrets
 from datetime import datetime, timedelta, UTC
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import Connection, CursorResult, Engine, Integer, and_, case, create_engine, event, func, insert, inspect, select
+from sqlalchemy import Connection, CursorResult, Engine, and_, case, create_engine, event, func, insert, inspect, select
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
 from .records import NearestService, ProposalRecord, WithinCount
 from .schema import (
-    answers,
     contacts,
     metadata,
     proposal_areas,
@@ -149,6 +148,7 @@ _BUMP_VERSION = (
     .returning(store_version.c.version)
 )
 _INSERT_CHANGES = insert(proposal_changes)
+_READ_VERSION = select(store_version.c.epoch, store_version.c.version).where(store_version.c.id == 1)
 _INSERT_PROPOSAL = insert(proposals)
 _INSERT_STATUS = insert(status_history)
 _INSERT_AREAS = insert(proposal_areas)
@@ -183,7 +183,7 @@ def note_everything_changed(conn: Connection) -> None:
 
 def list_version(conn: Connection) -> tuple[str, int]:
     """Return the store's ``(epoch, version)``: one primary-key read."""
-    row = conn.execute(select(store_version.c.epoch, store_version.c.version).where(store_version.c.id == 1)).first()
+    row = conn.execute(_READ_VERSION).first()
     return (row.epoch, row.version) if row else ("", 0)
 
 
@@ -584,18 +584,15 @@ def proposals_by_ids(conn: Connection, ids: list[int], include_hidden=False) -> 
 
 
 def data_fingerprint(conn: Connection) -> tuple:
-    """Return a small value that changes whenever a public output of the store could (caches key on it).
+    """Return a small value that changes whenever a public output of the store could (caches and ETags key on it).
 
-    Counts and newest ids of the tables public layers read, and the newest change to a proposal
-    (workflow changes touch ``updated_at``); a few aggregate queries, no rows.
+    The store's ``(epoch, version)``, one primary-key read: every write to what public outputs
+    read (proposals, supports, status history, answers, joins) bumps it in its transaction
+    (``note_changes``; ``dialogkarta.testing.UnversionedWrites`` holds the whole suite to it), and a
+    restore or layer import starts a new epoch. Read from the database, so every process and every
+    app server on one store agrees.
     """
-    p = proposals.c
-    parts = [
-        tuple(conn.execute(select(func.count(), func.max(p.id), func.max(p.updated_at), func.sum(p.hidden.cast(Integer)))).one())
-    ]
-    for table in (supports, status_history, answers):
-        parts.append(tuple(conn.execute(select(func.count(), func.max(table.c.id))).one()))
-    return tuple(tuple(str(value) for value in part) for part in parts)
+    return list_version(conn)
 
 
 def proposal_extent(conn: Connection, include_hidden: bool = False) -> tuple | None:

@@ -10,7 +10,7 @@ from flask import Flask
 
 from .. import settings
 from ..layers.locality import DEFAULT_LOCALITY_DIR
-from . import assets, servers
+from . import assets, servers, sessions
 
 # Flask's own keys that deployments do not set; every configurable setting is declared in
 # ``dialogkarta.settings``.
@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["PHOTO_DIR"] = app.config["PHOTO_DIR"] or str(instance / "photos")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+    app.session_interface = sessions.CookieSessions()
 
     from . import base_url
 
