@@ -3,9 +3,11 @@
 On PostgreSQL with the PostGIS extension (created once per database by a superuser: ``CREATE
 EXTENSION postgis``), ``proposals.geom`` is a ``geometry(Point, 4326)`` that the database generates
 from lon/lat (a STORED generated column), so every insert, move and edit keeps it in step with no
-code of ours, and ``ix_proposals_geom`` indexes it (GiST) for QGIS and spatial SQL. SQLite, and
-PostgreSQL without PostGIS, have neither; ``layers.schema`` does not declare them, so the schema
-checks (``layers.maintenance``, the migrations' comparison) know them from here.
+code of ours, and ``ix_proposals_geom`` indexes it (GiST) for the store's boxes, QGIS and spatial
+SQL. SQLite, and PostgreSQL without PostGIS, have neither; ``layers.schema`` does not declare them,
+so the schema checks (``layers.maintenance``, the migrations' comparison) know them from here.
+(``survey_shapes`` keeps its GeoJSON text only: a column generated from it would make one
+unparsable row stop the upgrade, and every start with it.)
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import NullType, UserDefinedType
 
 GEOMETRY_COLUMN = "geom"
-COLUMNS = {("proposals", GEOMETRY_COLUMN)}
-INDEXES = {"ix_proposals_geom"}
+# table -> (the column's type, the expression it is generated from)
+GEOMETRIES = {
+    "proposals": ("geometry(Point, 4326)", "ST_SetSRID(ST_MakePoint(lon, lat), 4326)"),
+}
+COLUMNS = {(table, GEOMETRY_COLUMN) for table in GEOMETRIES}
+INDEXES = {f"ix_{table}_geom" for table in GEOMETRIES}
 EXTENSION_TABLES = {"spatial_ref_sys"}  # PostGIS's own table, in the schema it was created in
 
 
@@ -36,11 +42,14 @@ class Geometry(UserDefinedType):
 
 ischema_names.setdefault("geometry", Geometry)  # SQLAlchemy warns on every reflected column of a type it does not know
 
-_ADD_COLUMN = (
-    f"ALTER TABLE proposals ADD COLUMN IF NOT EXISTS {GEOMETRY_COLUMN} geometry(Point, 4326) "
-    "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"
-)
-_ADD_INDEX = f"CREATE INDEX IF NOT EXISTS ix_proposals_geom ON proposals USING gist ({GEOMETRY_COLUMN})"
+_ADD = [
+    statement
+    for table, (kind, expression) in GEOMETRIES.items()
+    for statement in (
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {GEOMETRY_COLUMN} {kind} GENERATED ALWAYS AS ({expression}) STORED",
+        f"CREATE INDEX IF NOT EXISTS ix_{table}_geom ON {table} USING gist ({GEOMETRY_COLUMN})",
+    )
+]
 
 
 def installed(conn: Connection) -> bool:
@@ -51,31 +60,35 @@ def installed(conn: Connection) -> bool:
 
 
 def has_geometry(conn: Connection) -> bool:
-    """Return whether ``proposals`` has its geometry column and the GiST index on it."""
+    """Return whether every geometry column and its GiST index are there."""
     if conn.dialect.name != "postgresql":
         return False
+    tables = ", ".join(f"'{table}'" for table in GEOMETRIES)
+    indexes = ", ".join(f"'{index}'" for index in sorted(INDEXES))
     found = conn.exec_driver_sql(
         "SELECT (SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
-        f"AND table_name = 'proposals' AND column_name = '{GEOMETRY_COLUMN}') + "
-        "(SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'ix_proposals_geom')"
+        f"AND table_name IN ({tables}) AND column_name = '{GEOMETRY_COLUMN}') + "
+        "(SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
+        f"AND indexname IN ({indexes}))"
     ).scalar_one()
-    return found == 2
+    return found == len(COLUMNS) + len(INDEXES)
 
 
 def add_geometry(conn: Connection) -> bool:
-    """Add the geometry column and its index where PostGIS is installed and they are missing; return whether they are there."""
+    """Add the geometry columns and indexes where PostGIS is installed and they are missing; return whether they are there."""
     if not installed(conn):
         return False
     if not has_geometry(conn):  # checked first: ALTER TABLE locks the table even when it changes nothing
-        conn.exec_driver_sql(_ADD_COLUMN)
-        conn.exec_driver_sql(_ADD_INDEX)
+        for statement in _ADD:
+            conn.exec_driver_sql(statement)
     return True
 
 
 def drop_geometry(conn: Connection) -> None:
-    """Remove the geometry column and its index (the revision's downgrade)."""
+    """Remove the geometry columns and their indexes (the revision's downgrade)."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"ALTER TABLE proposals DROP COLUMN IF EXISTS {GEOMETRY_COLUMN}")
+        for table in GEOMETRIES:
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {GEOMETRY_COLUMN}")
 
 
 # ------------------------------------------------------------------ the bounding-box condition

@@ -124,3 +124,15 @@ def test_cli_db_upgrade_and_current_name_the_revision(runner):
 def test_every_start_knows_the_newest_revision_without_alembic():
     """Starts compare the store with the newest file's number; Alembic reads the same head from the revisions."""
     assert migrations.newest() == migrations.head()
+
+
+def test_a_backup_made_by_release_0_1_restores_and_is_upgraded(engine):
+    from dialogkarta.layers import maintenance
+
+    backup = RELEASE_0_1 / ("store.sqlite" if engine.dialect.name == "sqlite" else "store.pgdump")
+    maintenance.restore(engine, backup)
+    assert migrations.current(engine) == migrations.head()
+    assert migrations.schema_diff(engine) == []
+    assert maintenance.store_schema_problems(engine) == []
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM proposals").scalar_one() == 3
