@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from dialogkarta.layers import migrations, schema
 from dialogkarta.layers.migrations import baseline_schema
 from dialogkarta.layers.store import init_db, make_engine
-from tests.conftest import fresh_database_url
+from tests.conftest import fresh_database_url, on_sqlite_only
 
 RELEASE_0_1 = Path(__file__).parent / "data" / "release_0_1"  # made by make_store.py there, with that release's code
 
@@ -136,3 +136,45 @@ def test_a_backup_made_by_release_0_1_restores_and_is_upgraded(engine):
     assert maintenance.store_schema_problems(engine) == []
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM proposals").scalar_one() == 3
+
+
+BATCH_REVISION = '''"""Proposals gain a column and lose it again, by copying the table as SQLite must.
+
+Revision ID: 0099
+Revises: {head}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0099"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("proposals", recreate="always") as batch:
+        batch.add_column(sa.Column("scratch", sa.Integer))
+    with op.batch_alter_table("proposals", recreate="always") as batch:
+        batch.drop_column("scratch")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+@on_sqlite_only  # PostgreSQL alters tables in place
+def test_a_revision_that_copies_a_table_keeps_the_rows_that_reference_it(release_store, tmp_path, monkeypatch):
+    """On SQLite a table is altered by copying it: with foreign keys on, dropping the old copy would cascade."""
+    init_db(release_store)
+    before = every_row(release_store)
+    copy = tmp_path / "migrations"
+    shutil.copytree(Path(migrations.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    (copy / "versions" / "0099_batch.py").write_text(BATCH_REVISION.format(head=migrations.head()), encoding="utf-8")
+    monkeypatch.setattr(migrations, "_HERE", copy)
+    assert init_db(release_store)[1] == "0099"
+    assert every_row(release_store) == before
+    with release_store.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again for the app

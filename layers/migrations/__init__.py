@@ -71,16 +71,39 @@ def current(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the store to the newest revision; return ``(revision before, revision now)``. Idempotent."""
-    with engine.begin() as conn:
-        before = _stored(conn)
-        if before != newest():
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK})")
-                before = _stored(conn)  # another server may have upgraded while this one waited
-            _upgrade(conn, before)
-        # PostGIS created after the revision that adds the geometry ran: add it now.
-        postgis.note_geometry(engine, postgis.add_geometry(conn))
-        return before, str(_stored(conn))
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite and _stored(conn) != newest():
+            # SQLite alters a table by copying it and dropping the old one, and with foreign keys on
+            # that drop deletes every row that references it (ON DELETE CASCADE): they go off for the
+            # upgrade, outside its transaction (SQLite ignores the pragma inside one), and are checked after.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        try:
+            with conn.begin():
+                before = _stored(conn)
+                if before != newest():
+                    if conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK})")
+                        before = _stored(conn)  # another server may have upgraded while this one waited
+                    dangling = _dangling(conn)
+                    _upgrade(conn, before)
+                    if _dangling(conn) > dangling:
+                        raise RuntimeError("the upgrade would leave rows that reference nothing; nothing was changed")
+                # PostGIS created after the revision that adds the geometry ran: add it now.
+                postgis.note_geometry(engine, postgis.add_geometry(conn))
+                return before, str(_stored(conn))
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+def _dangling(conn: Connection) -> int:
+    """Rows whose foreign key points at nothing (SQLite; PostgreSQL never lets them be)."""
+    if conn.dialect.name != "sqlite":
+        return 0
+    return len(conn.exec_driver_sql("PRAGMA foreign_key_check").all())
 
 
 def _upgrade(conn: Connection, before: str | None) -> None:
