@@ -165,16 +165,41 @@ def downgrade() -> None:
 '''
 
 
+def with_revision(tmp_path, monkeypatch, source: str) -> None:
+    """Make the migrations read a copy of themselves with one more revision, 0099."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(Path(migrations.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    (copy / "versions" / "0099_extra.py").write_text(source.format(head=migrations.head()), encoding="utf-8")
+    monkeypatch.setattr(migrations, "_HERE", copy)
+
+
 @on_sqlite_only  # PostgreSQL alters tables in place
 def test_a_revision_that_copies_a_table_keeps_the_rows_that_reference_it(release_store, tmp_path, monkeypatch):
     """On SQLite a table is altered by copying it: with foreign keys on, dropping the old copy would cascade."""
     init_db(release_store)
     before = every_row(release_store)
-    copy = tmp_path / "migrations"
-    shutil.copytree(Path(migrations.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    (copy / "versions" / "0099_batch.py").write_text(BATCH_REVISION.format(head=migrations.head()), encoding="utf-8")
-    monkeypatch.setattr(migrations, "_HERE", copy)
+    with_revision(tmp_path, monkeypatch, BATCH_REVISION)
     assert init_db(release_store)[1] == "0099"
     assert every_row(release_store) == before
     with release_store.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again for the app
+
+
+FAILING_REVISION = (
+    BATCH_REVISION.split("def upgrade")[0]
+    + """def upgrade() -> None:
+    op.add_column("proposals", sa.Column("scratch", sa.Integer))
+    op.create_table("scratch", sa.Column("id", sa.Integer, primary_key=True))
+    raise RuntimeError("a revision that fails half way")
+"""
+)
+
+
+def test_an_upgrade_that_fails_half_way_changes_nothing(release_store, tmp_path, monkeypatch):
+    init_db(release_store)
+    rows, shape, head = every_row(release_store), schema_shape(release_store), migrations.head()
+    with_revision(tmp_path, monkeypatch, FAILING_REVISION)
+    with pytest.raises(RuntimeError, match="half way"):
+        init_db(release_store)
+    assert migrations.current(release_store) == head
+    assert every_row(release_store) == rows and schema_shape(release_store) == shape  # no "scratch" column

@@ -85,7 +85,9 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 if before != newest():
                     if conn.dialect.name == "postgresql":
                         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK})")
-                        before = _stored(conn)  # another server may have upgraded while this one waited
+                    if sqlite:  # Python's sqlite3 would run DDL outside any transaction: begin one, holding the write lock
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    before = _stored(conn)  # another server may have upgraded while this one waited
                     dangling = _dangling(conn)
                     _upgrade(conn, before)
                     if _dangling(conn) > dangling:
