@@ -53,7 +53,9 @@ def every_row(engine, columns=None) -> dict[str, list[tuple]]:
 
 def test_the_release_store_is_what_release_0_1_made(release_store):
     before = every_row(release_store)
-    assert set(before) == set(baseline_schema.metadata.tables)  # every table of the release, none stamped
+    # The release's tables (the baseline may be a later store made without migrations), none stamped.
+    assert {"proposals", "contacts", "status_history", "supports", "users", "survey_responses"} <= set(before)
+    assert set(before) <= set(baseline_schema.metadata.tables)
     assert all(before[table] for table in before)  # and rows in each
     assert migrations.current(release_store) is None
 
