@@ -24,13 +24,16 @@ import os
 import re
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, UniqueConstraint, delete, exists, func, select
 
-from . import schema
+from . import postgis, schema
 from .store import init_db, note_everything_changed
+
+VERSION_TABLE = "alembic_version"  # the schema revision the store is at (layers/migrations)
 
 # A backup without these is not a Dialogkarta store (tables added later are created on restore).
 REQUIRED_TABLES = ("proposals", "contacts", "status_history", "supports")
@@ -144,14 +147,15 @@ def sqlite_objects(connection: sqlite3.Connection) -> SchemaObjects:
 def postgresql_objects(conn: Connection) -> SchemaObjects:
     """Return the schema objects of the current PostgreSQL schema (a SQLAlchemy connection),
     leaving out those that belong to an extension (e.g. PostGIS's ``spatial_ref_sys``)."""
-    not_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')"
+    not_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {}.oid AND d.deptype = 'e')"
     tables: dict[str, set[str]] = {}
     indexes: set[tuple[str | None, str]] = set()
     views: set[str] = set()
     for name, kind, table in conn.exec_driver_sql(
         "SELECT c.relname, c.relkind, t.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = i.indrelid "
-        f"WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'i', 'I') AND {not_extension}"
+        f"WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'i', 'I') AND {not_extension.format('c')} "
+        f"AND (t.oid IS NULL OR {not_extension.format('t')})"
     ):
         if kind in ("r", "p", "f"):
             tables[name] = set()
@@ -172,7 +176,13 @@ def postgresql_objects(conn: Connection) -> SchemaObjects:
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
         ).all()
     )
-    rules = set(conn.exec_driver_sql("SELECT tablename, rulename FROM pg_rules WHERE schemaname = current_schema()").all())
+    rules = set(
+        conn.exec_driver_sql(
+            "SELECT c.relname, r.rulename FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+            f"AND r.rulename <> '_RETURN' AND {not_extension.format('c')}"
+        ).all()
+    )
     return SchemaObjects(tables, indexes, {tuple(t) for t in triggers}, views, {tuple(r) for r in rules})
 
 
@@ -185,6 +195,7 @@ def declared_index_names(dialect: str) -> set[str]:
     """
     names = {str(index.name) for table in schema.metadata.tables.values() for index in table.indexes}
     if dialect == "postgresql":
+        names |= postgis.INDEXES | {f"{VERSION_TABLE}_pkc"}  # Alembic names its primary key so
         for table in schema.metadata.tables.values():
             names.add(f"{table.name}_pkey")
             for constraint in table.constraints:
@@ -198,13 +209,21 @@ def declared_index_names(dialect: str) -> set[str]:
 
 
 def schema_problems(found: SchemaObjects, dialect: str) -> list[str]:
-    """Return a sentence for every object in ``found`` that ``layers.schema`` does not declare."""
-    declared = schema.metadata.tables
+    """Return a sentence for every object in ``found`` that ``layers.schema`` does not declare.
+
+    Alembic's ``alembic_version`` table belongs to the store too, and on PostgreSQL so do the
+    PostGIS geometry column and index (``layers.postgis``).
+    """
+    declared = {name: set(table.columns.keys()) for name, table in schema.metadata.tables.items()}
+    declared[VERSION_TABLE] = {"version_num"}
+    if dialect == "postgresql":
+        for table, column in postgis.COLUMNS:
+            declared[table].add(column)
     problems = []
     for table in sorted(set(found.tables) - set(declared)):
         problems.append(f"table {table} is not part of the store's schema.")
     for table in sorted(set(found.tables) & set(declared)):
-        for column in sorted(found.tables[table] - set(declared[table].columns.keys())):
+        for column in sorted(found.tables[table] - declared[table]):
             problems.append(f"column {table}.{column} is not part of the store's schema.")
     known = declared_index_names(dialect)
     for table, index in sorted(found.indexes):
@@ -330,8 +349,27 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         problems = dump_problems(source)
         if problems:
             raise MaintenanceError("Refusing to restore: " + " ".join(problems))
-        _pg_run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)], engine)
+        toc = _pg_output(["pg_restore", "--list", "-f", "-", str(source)])
+        with tempfile.TemporaryDirectory() as folder:
+            contents = Path(folder) / "contents.list"
+            contents.write_text(_without_extensions(toc))
+            _pg_run(
+                [
+                    "pg_restore",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    f"--use-list={contents}",
+                    str(source),
+                ],
+                engine,
+            )
         if isinstance(engine, Engine):  # not a stand-in that only carries a URL
+            if not re.search(rf"^\d+;.* TABLE \S+ {VERSION_TABLE} ", toc, re.M):
+                with engine.begin() as conn:  # a backup from before the migrations: the revision left here is not its own
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {VERSION_TABLE}")
+            init_db(engine)  # a backup from an older version gets the tables (and on PostGIS the geometry) added since
             with engine.begin() as conn:
                 note_everything_changed(conn)  # the list every process keeps is of the old content
         return {"path": str(source), "proposals": None}
@@ -373,6 +411,18 @@ _REFUSED_KINDS = {
     "FOREIGN TABLE": "foreign table",
 }
 _CREATE_TABLE = re.compile(r"^CREATE TABLE (?:\w+\.)?\"?(\w+)\"? \((.*?)\n\);", re.S | re.M)
+
+
+_EXTENSION_ENTRY = re.compile(
+    rf"^\d+;\s+\d+\s+\d+\s+(EXTENSION |COMMENT - EXTENSION |TABLE DATA \S+ ({'|'.join(sorted(postgis.EXTENSION_TABLES))}) )"
+)
+
+
+def _without_extensions(toc: str) -> str:
+    """Return a dump's table of contents without its extensions and their tables' rows (PostGIS's
+    ``spatial_ref_sys``): a store's role may not drop, create or write them, so the target database
+    keeps what a superuser created in it."""
+    return "".join(line for line in toc.splitlines(keepends=True) if not _EXTENSION_ENTRY.match(line))
 
 
 def dump_problems(source: str | os.PathLike) -> list[str]:

@@ -15,14 +15,14 @@ import secrets
 from datetime import datetime, timedelta, UTC
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import Connection, CursorResult, Engine, and_, case, create_engine, event, func, insert, inspect, select
+from sqlalchemy import Connection, CursorResult, Engine, and_, case, create_engine, event, func, insert, select
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
+from . import postgis
 from .records import NearestService, ProposalRecord, WithinCount
 from .schema import (
     contacts,
-    metadata,
     proposal_areas,
     proposal_changes,
     proposal_services,
@@ -73,38 +73,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet and add columns a newer release declares (idempotent)."""
-    metadata.create_all(engine)
-    _add_missing_columns(engine)
-    _add_missing_indexes(engine)
+def init_db(engine: Engine) -> tuple[str | None, str]:
+    """Bring the store to the newest schema revision (``layers.migrations``) and write its version row (idempotent).
+
+    An empty database is created at the head; a store made before the migrations is brought up to
+    their baseline and stamped there first (the only place missing columns are still added).
+    Return the store's revision before and after.
+    """
+    from . import migrations  # Alembic is imported when a store is opened, not with the web app
+
+    revisions = migrations.upgrade(engine)
     with engine.begin() as conn:
         if conn.execute(select(store_version.c.id)).first() is None:
             conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=0))
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    # A store made by an earlier release gains the columns declared since; new columns are
-    # nullable or carry a server default, so existing rows stay valid.
-    with engine.begin() as conn:
-        inspector = inspect(conn)
-        for table in metadata.sorted_tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=conn.dialect)
-                server_default = getattr(column.server_default, "arg", None)
-                default = f" DEFAULT {server_default}" if server_default is not None else ""
-                conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}')
-
-
-def _add_missing_indexes(engine: Engine) -> None:
-    # create_all makes indexes only with a new table; one declared later on an old table comes here.
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)
+    return revisions
 
 
 def inserted_id(result: CursorResult) -> int:
@@ -328,11 +310,7 @@ def _filters(bbox=None, category=None, status=None, include_hidden=False):
     if not include_hidden:
         conditions.append(proposals.c.hidden.is_(False))
     if bbox is not None:
-        # "+ 0" keeps SQLite off the (lon, lat) index: a locality's proposals are so close together
-        # that most boxes hold most of them, and reading them by that index and sorting them again
-        # took 3-5 s at 200 000 proposals; a scan in id or created_at order is bounded (0.1 s).
-        min_lon, min_lat, max_lon, max_lat = bbox
-        conditions += [(proposals.c.lon + 0).between(min_lon, max_lon), (proposals.c.lat + 0).between(min_lat, max_lat)]
+        conditions.append(postgis.in_box(proposals.c.lon, proposals.c.lat, bbox))  # each engine's fastest way
     if category is not None:
         conditions.append(proposals.c.category == category)
     if status is not None:

@@ -37,6 +37,8 @@ def fresh_database_url(tmp_path, filename: str) -> str:
         return f"sqlite:///{tmp_path / filename}"
     engine = make_engine(TEST_DATABASE_URL)
     metadata.drop_all(engine)
+    with engine.begin() as conn:  # the store starts over at no revision, so init_db creates it at the head
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     engine.dispose()
     return TEST_DATABASE_URL
 

@@ -237,12 +237,14 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
     assert maintenance.backup(engine, target) == {"path": str(target), "proposals": None}
     assert target.read_text() == "dump\n"
     maintenance.restore(engine, target)
-    dump_call, list_call, schema_call, restore_call = log.read_text().splitlines()
+    dump_call, list_call, schema_call, contents_call, restore_call = log.read_text().splitlines()
+    assert contents_call.startswith("pg_restore --list")
     assert list_call.startswith("pg_restore --list") and schema_call.startswith("pg_restore --schema-only")
     assert dump_call.startswith("pg_dump --format=custom") and "PGPASSWORD=s3cret" in dump_call
     assert "--dbname postgresql://planner@db.example:5432/dialogkarta" in dump_call
     assert "s3cret" not in dump_call.split("PGPASSWORD=")[0]  # never on the command line
     assert restore_call.startswith("pg_restore --clean --if-exists") and "--single-transaction" in restore_call
+    assert "--use-list=" in restore_call  # without the extensions, which the store's role may not drop
 
 
 on_postgresql = pytest.mark.skipif(

@@ -21,7 +21,7 @@ from ..layers.store import init_db, make_engine
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
-    init_db(engine)
+    app.extensions["dialogkarta.schema_revisions"] = init_db(engine)  # (before, after): `dialogkarta db upgrade` says
     registry = LayerRegistry(load_locality(app.config["LOCALITY_DIR"]), engine)
     # Imported layers live in the store; files an earlier release kept in the folder move there once.
     layer_store.adopt_files(engine, app.config["LAYER_OVERRIDE_DIR"], registry.names())
