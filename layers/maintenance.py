@@ -353,17 +353,18 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         with tempfile.TemporaryDirectory() as folder:
             contents = Path(folder) / "contents.list"
             contents.write_text(_without_extensions(toc))
+            script = Path(folder) / "restore.sql"
+            _pg_output(
+                ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--use-list={contents}", "-f", str(script), str(source)]
+            )
+            # Tables added since the backup was made may reference its tables (proposal_shapes -> proposals), and
+            # --clean drops only what the backup holds: drop them first, in the same transaction as the restore.
+            dumped = set(re.findall(r"^\d+;.* TABLE \S+ (\w+) ", toc, re.M))
+            newer = sorted(_store_tables(engine) - dumped)
+            drops = "".join(f'DROP TABLE IF EXISTS public."{table}" CASCADE;\n' for table in newer)
+            script.write_text(drops + script.read_text())
             _pg_run(
-                [
-                    "pg_restore",
-                    "--clean",
-                    "--if-exists",
-                    "--no-owner",
-                    "--single-transaction",
-                    f"--use-list={contents}",
-                    str(source),
-                ],
-                engine,
+                ["psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1", "-f", str(script)], engine
             )
         if isinstance(engine, Engine):  # not a stand-in that only carries a URL
             if not re.search(rf"^\d+;.* TABLE \S+ {VERSION_TABLE} ", toc, re.M):
@@ -416,6 +417,16 @@ _CREATE_TABLE = re.compile(r"^CREATE TABLE (?:\w+\.)?\"?(\w+)\"? \((.*?)\n\);", 
 _EXTENSION_ENTRY = re.compile(
     rf"^\d+;\s+\d+\s+\d+\s+(EXTENSION |COMMENT - EXTENSION |TABLE DATA \S+ ({'|'.join(sorted(postgis.EXTENSION_TABLES))}) )"
 )
+
+
+def _store_tables(engine: Engine) -> set[str]:
+    """Return which of the store's own tables (the schema's and the migrations' version table) the database has now."""
+    if not isinstance(engine, Engine):  # a stand-in that only carries a URL
+        return set()
+    from sqlalchemy import inspect
+
+    ours = set(schema.metadata.tables) | {VERSION_TABLE}
+    return ours & set(inspect(engine).get_table_names())
 
 
 def _without_extensions(toc: str) -> str:

@@ -214,7 +214,7 @@ def test_backup_keeps_contacts_apart_but_complete(engine, registry, tmp_path):
 
 
 def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, monkeypatch):
-    """The PostgreSQL branch, with stand-ins for pg_dump/pg_restore: the password goes by environment."""
+    """The PostgreSQL branch, with stand-ins for pg_dump/pg_restore/psql: the password goes by environment."""
     import os
     import stat
     from types import SimpleNamespace
@@ -224,11 +224,12 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "calls.txt"
-    for tool in ("pg_dump", "pg_restore"):
+    for tool in ("pg_dump", "pg_restore", "psql"):
         script = bin_dir / tool
         script.write_text(
             f'#!/bin/sh\necho "{tool} $* PGPASSWORD=$PGPASSWORD" >> {log}\n'
-            'for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n'
+            'out=""; for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac;'
+            ' [ "$out" = "-f" ] && [ "$a" != "-" ] && echo "-- restore" > "$a"; out="$a"; done\n'
         )
         script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
@@ -237,14 +238,16 @@ def test_postgresql_backup_and_restore_call_pg_dump_and_pg_restore(tmp_path, mon
     assert maintenance.backup(engine, target) == {"path": str(target), "proposals": None}
     assert target.read_text() == "dump\n"
     maintenance.restore(engine, target)
-    dump_call, list_call, schema_call, contents_call, restore_call = log.read_text().splitlines()
+    dump_call, list_call, schema_call, contents_call, script_call, restore_call = log.read_text().splitlines()
     assert contents_call.startswith("pg_restore --list")
     assert list_call.startswith("pg_restore --list") and schema_call.startswith("pg_restore --schema-only")
     assert dump_call.startswith("pg_dump --format=custom") and "PGPASSWORD=s3cret" in dump_call
     assert "--dbname postgresql://planner@db.example:5432/dialogkarta" in dump_call
     assert "s3cret" not in dump_call.split("PGPASSWORD=")[0]  # never on the command line
-    assert restore_call.startswith("pg_restore --clean --if-exists") and "--single-transaction" in restore_call
-    assert "--use-list=" in restore_call  # without the extensions, which the store's role may not drop
+    assert script_call.startswith("pg_restore --clean --if-exists")
+    assert "--use-list=" in script_call  # without the extensions, which the store's role may not drop
+    assert restore_call.startswith("psql") and "--single-transaction" in restore_call and "ON_ERROR_STOP=1" in restore_call
+    assert "--dbname postgresql://planner@db.example:5432/dialogkarta" in restore_call and "PGPASSWORD=s3cret" in restore_call
 
 
 on_postgresql = pytest.mark.skipif(
