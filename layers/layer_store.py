@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..geo.errors import GeoError
 from ..geo.io import gpkg_bytes, read_gpkg_bytes, read_layer
+from . import layer_tables
 from .schema import layer_versions
 
 BUNDLED = 0
@@ -105,10 +106,12 @@ def add_version(
     source_name: str = "",
     source_crs: str = "",
     now: datetime | None = None,
+    frame=None,
 ) -> int:
     """Store ``data`` as the layer's next version and return its number (the caller's transaction commits it).
 
-    The number is taken in the same statement that inserts it. Two imports of one layer at once:
+    Its features go into ``layer_features`` in the same transaction (``frame``: the frame ``data``
+    holds, when the caller has it already). The number is taken in the same statement that inserts it. Two imports of one layer at once:
     SQLite runs them one after the other; elsewhere the second fails with ``IntegrityError``.
     """
     next_version = select(
@@ -125,7 +128,9 @@ def add_version(
             ["layer", "version", "gpkg", "features", "source_name", "source_crs", "imported_at"], next_version
         )
     )
-    return current_version(conn, layer)
+    version = current_version(conn, layer)
+    layer_tables.write_frame(conn, layer, version, decode(data) if frame is None else frame)
+    return version
 
 
 def history(conn: Connection, layer: str | None = None) -> list[LayerVersion]:

@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import math
 import secrets
+import warnings
 from datetime import datetime, timedelta, UTC
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Integer, and_, case, cr
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
+from . import layer_tables, qgis_db  # qgis_db also drops its views before metadata.drop_all
 from .records import NearestService, ProposalRecord, WithinCount
 from .schema import (
     answers,
@@ -74,14 +76,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet and add columns a newer release declares (idempotent)."""
+def init_db(engine: Engine, locality=None, public_grid_m: float = 0) -> None:
+    """Create every table that does not exist yet and add columns a newer release declares (idempotent).
+
+    With the ``locality``: its bundled layers are stored as rows where missing and, on PostGIS, the
+    geometry columns, views, styles and grants QGIS reads are brought up to date (``layers.qgis_db``).
+    """
     metadata.create_all(engine)
     _add_missing_columns(engine)
     _add_missing_indexes(engine)
     with engine.begin() as conn:
         if conn.execute(select(store_version.c.id)).first() is None:
             conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=0))
+    if locality is not None:
+        layer_tables.seed_bundled(engine, locality)
+        qgis_db.install(engine, locality, public_grid_m)
 
 
 def _add_missing_columns(engine: Engine) -> None:
@@ -90,7 +99,9 @@ def _add_missing_columns(engine: Engine) -> None:
     with engine.begin() as conn:
         inspector = inspect(conn)
         for table in metadata.sorted_tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
+            with warnings.catch_warnings():  # PostGIS's geometry columns (layers.qgis_db): only names are read here
+                warnings.filterwarnings("ignore", "Did not recognize type 'geometry'")
+                present = {column["name"] for column in inspector.get_columns(table.name)}
             for column in table.columns:
                 if column.name in present:
                     continue
