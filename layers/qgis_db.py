@@ -78,7 +78,7 @@ def install(engine: Engine, locality: Locality, public_grid_m: float = 0) -> boo
         kinds = _service_kinds(conn, locality)
         views = _views(conn, locality, kinds, public_grid_m)
         styles = _styles(locality)
-        digest = hashlib.sha256(repr((views, sorted((k, s.qml, s.sld) for k, (s, _t) in styles.items()))).encode()).hexdigest()
+        digest = hashlib.sha256(repr((views, sorted((k, s.qml, s.sld) for k, s in styles.items()))).encode()).hexdigest()
         comment = conn.execute(text(f"SELECT obj_description(to_regclass('{PUBLIC_VIEW}'), 'pg_class')")).scalar()
         if comment == f"dialogkarta {digest}":
             return True
@@ -148,21 +148,20 @@ def _current(conn: Connection, layer: str) -> str:
     )
 
 
-def _geometry(layer: Layer) -> tuple[str, str]:
-    """The typed geometry a layer's view shows, and QGIS's name for its kind (``layer_styles.type``)."""
+def _geometry(layer: Layer) -> str:
+    """The typed geometry a layer's view shows (one type per view, as QGIS prefers)."""
     kind = layer.geometry_type.lower()
     if "point" in kind:
-        return "f.geom::geometry(Point, 4326)", "Point"
+        return "f.geom::geometry(Point, 4326)"
     if "line" in kind:
-        return "ST_Multi(f.geom)::geometry(MultiLineString, 4326)", "Line"
-    return "ST_Multi(f.geom)::geometry(MultiPolygon, 4326)", "Polygon"
+        return "ST_Multi(f.geom)::geometry(MultiLineString, 4326)"
+    return "ST_Multi(f.geom)::geometry(MultiPolygon, 4326)"
 
 
 def _layer_view(conn: Connection, layer: Layer) -> str:
     fields = [field for field in layer.fields if field not in ("fid", "geom", "version")]
     columns = "".join(f", f.properties::jsonb ->> {_literal(conn, field)} AS {_ident(conn, field)}" for field in fields)
-    geometry, _kind = _geometry(layer)
-    return f"SELECT f.fid, f.version{columns}, {geometry} AS geom FROM {_current(conn, layer.name)}"
+    return f"SELECT f.fid, f.version{columns}, {_geometry(layer)} AS geom FROM {_current(conn, layer.name)}"
 
 
 def _service_kinds(conn: Connection, locality: Locality) -> list[str]:
@@ -269,16 +268,19 @@ def _replace_view(conn: Connection, name: str, body: str) -> None:
 
 
 # -------------------------------------------------------------------------- styles
-def _styles(locality: Locality) -> dict[str, tuple[Style, str]]:
-    """``{view: (its default style, QGIS's geometry kind)}``."""
-    out = {PUBLIC_VIEW: (proposals_style(locality), "Point"), PLANNER_VIEW: (proposals_style(locality), "Point")}
-    for layer in locality.layers:
-        out[layer_view(layer.name)] = (layer_style(layer, locality), _geometry(layer)[1])
+def _styles(locality: Locality) -> dict[str, Style]:
+    """``{view: its default style}``: the QML and SLD the GeoPackage export writes."""
+    out = {PUBLIC_VIEW: proposals_style(locality), PLANNER_VIEW: proposals_style(locality)}
+    out.update({layer_view(layer.name): layer_style(layer, locality) for layer in locality.layers})
     return out
 
 
-def _write_styles(conn: Connection, styles: dict[str, tuple[Style, str]]) -> None:
-    """Replace our rows of ``layer_styles`` (a style a planner saved there under another owner stays)."""
+def _write_styles(conn: Connection, styles: dict[str, Style]) -> None:
+    """Replace our rows of ``layer_styles`` (a style a planner saved there under another owner stays).
+
+    ``type`` stays NULL: QGIS matches a style on ``type = <the layer's geometry kind> OR type IS NULL``,
+    and a layer opened from a URI without ``type=`` has no kind to match, so NULL suits every way in.
+    """
     database, schema = conn.exec_driver_sql("SELECT current_database(), current_schema()").one()
     conn.execute(
         text("DELETE FROM layer_styles WHERE owner = :owner AND f_table_schema = :schema AND f_table_name = ANY(:names)"),
@@ -289,7 +291,7 @@ def _write_styles(conn: Connection, styles: dict[str, tuple[Style, str]]) -> Non
             "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
             "styleQML, styleSLD, useAsDefault, description, owner, ui, update_time, type) VALUES (:catalog, :schema, "
             ":table, 'geom', :name, XMLPARSE(DOCUMENT :qml), XMLPARSE(DOCUMENT :sld), true, :description, :owner, NULL, "
-            "now() AT TIME ZONE 'UTC', :kind)"
+            "now() AT TIME ZONE 'UTC', NULL)"
         ),
         [
             {
@@ -301,9 +303,8 @@ def _write_styles(conn: Connection, styles: dict[str, tuple[Style, str]]) -> Non
                 "sld": style.sld,
                 "description": style.description,
                 "owner": STYLE_OWNER,
-                "kind": kind,
             }
-            for view, (style, kind) in styles.items()
+            for view, style in styles.items()
         ],
     )
 

@@ -139,7 +139,7 @@ def test_every_view_has_its_default_style_in_layer_styles_as_qgis_reads_it(app):
     areas = next(layer for layer in locality.layers if layer.role == "areas")
     assert 'attr="status"' in by_view["layer_development_areas"]["qml"]
     assert by_view["layer_development_areas"]["stylename"] == styles.layer_style(areas, locality).name
-    assert by_view["layer_development_areas"]["type"] == "Polygon" and by_view["public_proposals"]["type"] == "Point"
+    assert {row["type"] for row in rows} == {None}  # QGIS then finds them whether its URI names a geometry type or not
 
 
 def test_install_again_changes_nothing_and_keeps_one_style_per_view(app):
