@@ -60,6 +60,18 @@ def has_postgis(conn: Connection) -> bool:
     return conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first() is not None
 
 
+def _ready(conn: Connection) -> bool:
+    """Whether ``layer_styles``, ``layer_features.geom`` and its index exist already."""
+    found = conn.execute(
+        text(
+            "SELECT to_regclass('layer_styles') IS NOT NULL AND to_regclass('ix_layer_features_geom') IS NOT NULL "
+            "AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'layer_features' AND column_name = 'geom')"
+        )
+    ).scalar()
+    return bool(found)
+
+
 def layer_view(name: str) -> str:
     """Return the name of a layer's view (``development-areas`` -> ``layer_development_areas``)."""
     return "layer_" + name.replace("-", "_")
@@ -73,8 +85,9 @@ def install(engine: Engine, locality: Locality, public_grid_m: float = 0) -> boo
         if not has_postgis(conn):
             return False
         conn.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
-        for statement in (_LAYER_STYLES, *_GEOMETRY):
-            conn.exec_driver_sql(statement)
+        if not _ready(conn):  # checked first: ALTER TABLE would lock the layers' rows even when nothing is missing
+            for statement in (_LAYER_STYLES, *_GEOMETRY):
+                conn.exec_driver_sql(statement)
         kinds = _service_kinds(conn, locality)
         views = _views(conn, locality, kinds, public_grid_m)
         styles = _styles(locality)

@@ -92,7 +92,11 @@ def planned(app):
 
 def _submit(app, lon, lat):
     with app.app_context(), db.transaction() as conn:
-        record = proposals.submit(conn, db.registry(), {"lon": lon, "lat": lat, "category": "traffic", "title": "Fall", "description": "Ett fall i tabellen"})
+        record = proposals.submit(
+            conn,
+            db.registry(),
+            {"lon": lon, "lat": lat, "category": "traffic", "title": "Fall", "description": "Ett fall i tabellen"},
+        )
         return conn.execute(select(proposal_rows.c.id).where(proposal_rows.c.public_id == record["public_id"])).scalar_one()
 
 

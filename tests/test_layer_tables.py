@@ -11,7 +11,7 @@ from dialogkarta.geo.wkb import geojson_to_wkb
 from dialogkarta.layers import layer_import, layer_store, layer_tables
 from dialogkarta.webmap import db
 from dialogkarta.webmap.app import create_app
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import DialogkartaRunner, fresh_database_url
 from tests.live import seed
 from tests.test_import import MAPPING, _plan, _write
 
@@ -79,12 +79,6 @@ def test_an_import_that_fails_before_its_commit_leaves_no_rows(app, tmp_path):
         assert layer_store.current_version(conn, AREAS) == layer_store.BUNDLED
 
 
-@pytest.fixture
-def shared_url(tmp_path):
-    """One store for two servers: a shared SQLite file, or the PostgreSQL test database."""
-    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'shared.sqlite'}"
-
-
 def _server(tmp_path, name, url):
     return create_app(
         {
@@ -97,10 +91,8 @@ def _server(tmp_path, name, url):
     )
 
 
-def test_a_layer_imported_through_one_server_is_served_by_another_at_once(tmp_path, shared_url):
-    from tests.conftest import DialogkartaRunner, fresh_database_url
-
-    url = fresh_database_url(tmp_path, "shared.sqlite") if TEST_DATABASE_URL else shared_url
+def test_a_layer_imported_through_one_server_is_served_by_another_at_once(tmp_path):
+    url = fresh_database_url(tmp_path, "shared.sqlite")  # one store for both: an SQLite file, or the PostgreSQL test database
     first, second = _server(tmp_path, "a", url), _server(tmp_path, "b", url)
     served = second.test_client().get(f"/api/layers/{AREAS}").get_json()  # the second server has the bundled layer cached
     assert "plan-ny" not in {f["properties"]["id"] for f in served["features"]}
