@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, UniqueConstraint, delete, exists, func, select
 
-from . import schema
+from . import qgis_db, schema
 from .store import init_db, note_everything_changed
 
 # A backup without these is not a Dialogkarta store (tables added later are created on restore).
@@ -51,7 +51,7 @@ def backup(engine: Engine, target: str | os.PathLike) -> dict:
         raise MaintenanceError(f"{target} already exists; choose a new file name.")
     target.parent.mkdir(parents=True, exist_ok=True)
     if not _is_sqlite(engine):
-        _pg_run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}"], engine)
+        _pg_run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", *_made_at_start(engine)], engine)
         return {"path": str(target), "proposals": None}
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -199,20 +199,27 @@ def declared_index_names(dialect: str) -> set[str]:
 
 def schema_problems(found: SchemaObjects, dialect: str) -> list[str]:
     """Return a sentence for every object in ``found`` that ``layers.schema`` does not declare."""
-    declared = schema.metadata.tables
+    declared = {name: set(table.columns.keys()) for name, table in schema.metadata.tables.items()}
+    known = declared_index_names(dialect)
+    views = found.views
+    if dialect == "postgresql":  # what qgis_db.install adds on PostGIS
+        declared.update({name: set(columns) for name, columns in qgis_db.EXTRA_TABLES.items()})
+        for name, columns in qgis_db.EXTRA_COLUMNS.items():
+            declared[name] |= columns
+        known |= qgis_db.EXTRA_INDEXES
+        views = {view for view in views if not qgis_db.is_view(view)}
     problems = []
     for table in sorted(set(found.tables) - set(declared)):
         problems.append(f"table {table} is not part of the store's schema.")
     for table in sorted(set(found.tables) & set(declared)):
-        for column in sorted(found.tables[table] - set(declared[table].columns.keys())):
+        for column in sorted(found.tables[table] - declared[table]):
             problems.append(f"column {table}.{column} is not part of the store's schema.")
-    known = declared_index_names(dialect)
     for table, index in sorted(found.indexes):
         if index not in known:
             problems.append(f"index {index}{f' on {table}' if table else ''} is not part of the store's schema.")
     for table, trigger in sorted(found.triggers):
         problems.append(f"trigger {trigger} on {table} is not part of the store's schema (it declares no triggers).")
-    for view in sorted(found.views):
+    for view in sorted(views):
         problems.append(f"view {view} is not part of the store's schema (it declares no views).")
     for table, rule in sorted(found.rules):
         problems.append(f"rule {rule} on {table} is not part of the store's schema (it declares no rules).")
@@ -318,6 +325,15 @@ def integrity(engine: Engine) -> list[str]:
         raw.close()
 
 
+def _made_at_start(engine: Engine) -> list[str]:
+    """pg_dump options leaving out what ``qgis_db.install`` makes at every start (views, ``layer_styles``)."""
+    if not isinstance(engine, Engine):  # a stand-in that only carries a URL
+        return []
+    with engine.connect() as conn:
+        names = [*qgis_db.views_present(conn), *qgis_db.EXTRA_TABLES, *qgis_db.EXTRA_SEQUENCES]
+    return [f"--exclude-table={name}" for name in names]
+
+
 def restore(engine: Engine, source: str | os.PathLike) -> dict:
     """Replace the store's content with the backup at ``source``; return ``{"path", "proposals"}``.
 
@@ -330,6 +346,9 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         problems = dump_problems(source)
         if problems:
             raise MaintenanceError("Refusing to restore: " + " ".join(problems))
+        if isinstance(engine, Engine):
+            with engine.begin() as conn:
+                qgis_db.drop_views(conn)  # they read the tables pg_restore replaces; the next start makes them again
         _pg_run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)], engine)
         if isinstance(engine, Engine):  # not a stand-in that only carries a URL
             with engine.begin() as conn:

@@ -322,18 +322,55 @@ def _write_styles(conn: Connection, styles: dict[str, Style]) -> None:
     )
 
 
-# ------------------------------------------------------- dropping the tables under them
+# ----------------------------------------------- beside layers.schema, for maintenance
+# What ``install`` adds to a PostGIS store beside ``layers.schema`` (``layers.maintenance`` checks a
+# store against both). Backups leave the views and ``layer_styles`` out, and a restore refuses any
+# view: ``install`` makes them again from this code, so a restored file can never define them.
+EXTRA_TABLES = {
+    "layer_styles": frozenset(
+        {
+            "id",
+            "f_table_catalog",
+            "f_table_schema",
+            "f_table_name",
+            "f_geometry_column",
+            "stylename",
+            "styleqml",
+            "stylesld",
+            "useasdefault",
+            "description",
+            "owner",
+            "ui",
+            "update_time",
+            "type",
+        }
+    )
+}
+EXTRA_SEQUENCES = ("layer_styles_id_seq",)  # pg_dump keeps a SERIAL's sequence when its table is left out
+EXTRA_COLUMNS = {"layer_features": frozenset({"geom"})}
+EXTRA_INDEXES = frozenset({"ix_layer_features_geom", "layer_styles_pkey"})
+_LAYER_VIEW = re.compile(r"^layer_[a-z0-9_]+$")
+
+
+def is_view(name: str) -> bool:
+    """Whether a view of that name is one ``install`` makes."""
+    return name in (PUBLIC_VIEW, PLANNER_VIEW) or bool(_LAYER_VIEW.match(name))
+
+
+def views_present(conn: Connection) -> list[str]:
+    """Return the views ``install`` made that the store holds now."""
+    if conn.dialect.name != "postgresql":
+        return []
+    names = conn.execute(text("SELECT table_name FROM information_schema.views WHERE table_schema = current_schema()"))
+    return [name for name in names.scalars() if is_view(name)]
+
+
+def drop_views(conn: Connection) -> None:
+    """Drop the views ``install`` made (before their tables are dropped or replaced); the next start makes them again."""
+    for name in views_present(conn):
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_ident(conn, name)}")
+
+
 @event.listens_for(metadata, "before_drop")
 def _drop_views(_metadata, connection: Connection, **_kw) -> None:
-    """Drop the views before ``metadata.drop_all`` drops the tables they read (tests empty a store so)."""
-    if not has_postgis(connection):
-        return
-    names = connection.execute(
-        text(
-            "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() "
-            "AND (table_name IN (:public, :planner) OR table_name LIKE 'layer\\_%')"
-        ),
-        {"public": PUBLIC_VIEW, "planner": PLANNER_VIEW},
-    ).scalars()
-    for name in list(names):
-        connection.exec_driver_sql(f"DROP VIEW IF EXISTS {_ident(connection, name)}")
+    drop_views(connection)  # metadata.drop_all (tests empty a store so) would stop at the tables they read
