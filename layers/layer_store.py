@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..geo.errors import GeoError
 from ..geo.io import gpkg_bytes, read_gpkg_bytes, read_layer
 from . import layer_tables
-from .schema import layer_versions
+from .schema import layer_features, layer_versions
 
 BUNDLED = 0
 log = logging.getLogger(__name__)
@@ -131,6 +131,26 @@ def add_version(
     version = current_version(conn, layer)
     layer_tables.write_frame(conn, layer, version, decode(data) if frame is None else frame)
     return version
+
+
+def add_missing_rows(engine: Engine) -> list[tuple[str, int]]:
+    """Write ``layer_features`` rows for stored versions that have none; return those versions.
+
+    A store made before the layers were kept as rows, or restored from a backup of one, holds
+    versions only as GeoPackage bytes. Safe in several processes at once; costs one query when
+    nothing is missing.
+    """
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(layer_versions.c.layer, layer_versions.c.version)).all())
+        present = set(conn.execute(select(layer_features.c.layer, layer_features.c.version).distinct()).all())
+    missing = sorted((str(layer), int(version)) for layer, version in stored - present)
+    for layer, version in missing:
+        try:
+            with engine.begin() as conn:
+                layer_tables.write_frame(conn, layer, version, decode(payload(conn, layer, version)))
+        except IntegrityError:  # another process wrote them first
+            continue
+    return missing
 
 
 def history(conn: Connection, layer: str | None = None) -> list[LayerVersion]:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Integer, and_, case, cr
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
-from . import layer_tables, qgis_db  # qgis_db also drops its views before metadata.drop_all
+from . import layer_store, layer_tables, qgis_db  # qgis_db also drops its views before metadata.drop_all
 from .records import NearestService, ProposalRecord, WithinCount
 from .schema import (
     answers,
@@ -90,6 +90,7 @@ def init_db(engine: Engine, locality=None, public_grid_m: float = 0) -> None:
             conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=0))
     if locality is not None:
         layer_tables.seed_bundled(engine, locality)
+        layer_store.add_missing_rows(engine)
         qgis_db.install(engine, locality, public_grid_m)
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import orjson
 import pytest
 import shapely
+from sqlalchemy import delete
 
 from dialogkarta.geo.wkb import geojson_to_wkb
 from dialogkarta.layers import layer_import, layer_store, layer_tables
+from dialogkarta.layers.schema import layer_features
 from dialogkarta.webmap import db
 from dialogkarta.webmap.app import create_app
 from tests.conftest import DialogkartaRunner, fresh_database_url
@@ -141,3 +143,14 @@ def test_properties_are_json_text_with_missing_values_as_null_and_times_as_iso()
         {"id": "b", "area_ha": None, "decided": None},
     ]
     assert [(row["fid"], row["feature_id"], row["version"]) for row in rows] == [(1, "a", 3), (2, "b", 3)]
+
+
+def test_versions_stored_before_the_rows_existed_get_their_rows_at_the_next_start(app, tmp_path):
+    with app.app_context(), db.transaction() as conn:
+        areas = db.registry().areas().iloc[:2]
+        layer_store.add_version(conn, AREAS, layer_store.encode(areas, AREAS), features=2)
+        conn.execute(delete(layer_features).where(layer_features.c.layer == AREAS, layer_features.c.version == 1))
+    assert (AREAS, 1) not in _counts(app)  # as a store from an earlier release holds it
+    _server(tmp_path, "upgraded", app.config["DATABASE_URL"])
+    assert _counts(app)[(AREAS, 1)] == 2
+    assert list(_rows(app, AREAS, 1)["id"]) == list(areas["id"])
