@@ -112,7 +112,9 @@ def create_reader(
 ) -> None:
     """Create (or update) a login role that may read the views and styles and nothing else.
 
-    The views are brought up to date first (``install``, with the app's ``PUBLIC_GRID_M``). Needs a database user allowed to create roles (``CREATEROLE``) that owns the views.
+    The views are brought up to date first (``install``, with the app's ``PUBLIC_GRID_M``). Needs a
+    database user allowed to create roles (``CREATEROLE``) that owns the views. PostGIS lets every
+    role read ``spatial_ref_sys`` already.
     """
     if not _ROLE_NAME.match(role):
         raise QgisSetupError(f"a role name is lower-case letters, digits and _, got {role!r}")
@@ -134,7 +136,7 @@ def _create_reader(engine: Engine, locality: Locality, role: str, password: str 
         database = conn.exec_driver_sql("SELECT current_database()").scalar()
         conn.exec_driver_sql(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
         conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {_schema(conn)} TO {role}")
-        for name in (*view_names(locality), "layer_styles", "spatial_ref_sys"):
+        for name in (*view_names(locality), "layer_styles"):
             if conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None:
                 conn.exec_driver_sql(f"GRANT SELECT ON {name} TO {role}")
 
