@@ -111,8 +111,9 @@ def add_version(
     """Store ``data`` as the layer's next version and return its number (the caller's transaction commits it).
 
     Its features go into ``layer_features`` in the same transaction (``frame``: the frame ``data``
-    holds, when the caller has it already). The number is taken in the same statement that inserts it. Two imports of one layer at once:
-    SQLite runs them one after the other; elsewhere the second fails with ``IntegrityError``.
+    holds, when the caller has it already). The number is taken in the same statement that
+    inserts it. Two imports of one layer at once: SQLite runs them one after the other; elsewhere
+    the second fails with ``IntegrityError``.
     """
     next_version = select(
         literal(layer),
