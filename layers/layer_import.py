@@ -444,6 +444,7 @@ def import_layer(
                 source_name=shown(source_name or Path(path).name, 200),
                 source_crs=report.source_crs,
                 now=now,
+                frame=stored,
             )
             reached("layer-written")
             report.proposals_rejoined = rejoin_all(conn, registry.with_frame(name, stored), progress, chunk, reached)

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..geo.errors import GeoError
 from ..geo.io import gpkg_bytes, read_gpkg_bytes, read_layer
-from .schema import layer_versions
+from . import layer_tables
+from .schema import layer_features, layer_versions
 
 BUNDLED = 0
 log = logging.getLogger(__name__)
@@ -105,11 +106,14 @@ def add_version(
     source_name: str = "",
     source_crs: str = "",
     now: datetime | None = None,
+    frame=None,
 ) -> int:
     """Store ``data`` as the layer's next version and return its number (the caller's transaction commits it).
 
-    The number is taken in the same statement that inserts it. Two imports of one layer at once:
-    SQLite runs them one after the other; elsewhere the second fails with ``IntegrityError``.
+    Its features go into ``layer_features`` in the same transaction (``frame``: the frame ``data``
+    holds, when the caller has it already). The number is taken in the same statement that
+    inserts it. Two imports of one layer at once: SQLite runs them one after the other; elsewhere
+    the second fails with ``IntegrityError``.
     """
     next_version = select(
         literal(layer),
@@ -125,7 +129,29 @@ def add_version(
             ["layer", "version", "gpkg", "features", "source_name", "source_crs", "imported_at"], next_version
         )
     )
-    return current_version(conn, layer)
+    version = current_version(conn, layer)
+    layer_tables.write_frame(conn, layer, version, decode(data) if frame is None else frame)
+    return version
+
+
+def add_missing_rows(engine: Engine) -> list[tuple[str, int]]:
+    """Write ``layer_features`` rows for stored versions that have none; return those versions.
+
+    A store made before the layers were kept as rows, or restored from a backup of one, holds
+    versions only as GeoPackage bytes. Safe in several processes at once; costs one query when
+    nothing is missing.
+    """
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(layer_versions.c.layer, layer_versions.c.version)).all())
+        present = set(conn.execute(select(layer_features.c.layer, layer_features.c.version).distinct()).all())
+    missing = sorted((str(layer), int(version)) for layer, version in stored - present)
+    for layer, version in missing:
+        try:
+            with engine.begin() as conn:
+                layer_tables.write_frame(conn, layer, version, decode(payload(conn, layer, version)))
+        except IntegrityError:  # another process wrote them first
+            continue
+    return missing
 
 
 def history(conn: Connection, layer: str | None = None) -> list[LayerVersion]:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, UniqueConstraint, delete, exists, func, select
 
-from . import postgis, schema
+from . import postgis, qgis_db, schema
 from .store import init_db, note_everything_changed
 
 VERSION_TABLE = "alembic_version"  # the schema revision the store is at (layers/migrations)
@@ -54,7 +54,7 @@ def backup(engine: Engine, target: str | os.PathLike) -> dict:
         raise MaintenanceError(f"{target} already exists; choose a new file name.")
     target.parent.mkdir(parents=True, exist_ok=True)
     if not _is_sqlite(engine):
-        _pg_run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}"], engine)
+        _pg_run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", *_made_at_start(engine)], engine)
         return {"path": str(target), "proposals": None}
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -212,26 +212,32 @@ def schema_problems(found: SchemaObjects, dialect: str) -> list[str]:
     """Return a sentence for every object in ``found`` that ``layers.schema`` does not declare.
 
     Alembic's ``alembic_version`` table belongs to the store too, and on PostgreSQL so do the
-    PostGIS geometry column and index (``layers.postgis``).
+    PostGIS geometry column and index (``layers.postgis``) and what ``layers.qgis_db`` adds for QGIS.
     """
     declared = {name: set(table.columns.keys()) for name, table in schema.metadata.tables.items()}
     declared[VERSION_TABLE] = {"version_num"}
+    known = declared_index_names(dialect)
+    views = found.views
     if dialect == "postgresql":
         for table, column in postgis.COLUMNS:
             declared[table].add(column)
+        declared.update({name: set(columns) for name, columns in qgis_db.EXTRA_TABLES.items()})
+        for name, columns in qgis_db.EXTRA_COLUMNS.items():
+            declared[name] |= columns
+        known |= qgis_db.EXTRA_INDEXES
+        views = {view for view in views if not qgis_db.is_view(view)}
     problems = []
     for table in sorted(set(found.tables) - set(declared)):
         problems.append(f"table {table} is not part of the store's schema.")
     for table in sorted(set(found.tables) & set(declared)):
         for column in sorted(found.tables[table] - declared[table]):
             problems.append(f"column {table}.{column} is not part of the store's schema.")
-    known = declared_index_names(dialect)
     for table, index in sorted(found.indexes):
         if index not in known:
             problems.append(f"index {index}{f' on {table}' if table else ''} is not part of the store's schema.")
     for table, trigger in sorted(found.triggers):
         problems.append(f"trigger {trigger} on {table} is not part of the store's schema (it declares no triggers).")
-    for view in sorted(found.views):
+    for view in sorted(views):
         problems.append(f"view {view} is not part of the store's schema (it declares no views).")
     for table, rule in sorted(found.rules):
         problems.append(f"rule {rule} on {table} is not part of the store's schema (it declares no rules).")
@@ -337,6 +343,15 @@ def integrity(engine: Engine) -> list[str]:
         raw.close()
 
 
+def _made_at_start(engine: Engine) -> list[str]:
+    """pg_dump options leaving out what ``qgis_db.install`` makes at every start (views, ``layer_styles``)."""
+    if not isinstance(engine, Engine):  # a stand-in that only carries a URL
+        return []
+    with engine.connect() as conn:
+        names = [*qgis_db.views_present(conn), *qgis_db.EXTRA_TABLES, *qgis_db.EXTRA_SEQUENCES]
+    return [f"--exclude-table={name}" for name in names]
+
+
 def restore(engine: Engine, source: str | os.PathLike) -> dict:
     """Replace the store's content with the backup at ``source``; return ``{"path", "proposals"}``.
 
@@ -350,6 +365,9 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         if problems:
             raise MaintenanceError("Refusing to restore: " + " ".join(problems))
         toc = _pg_output(["pg_restore", "--list", "-f", "-", str(source)])
+        if isinstance(engine, Engine):
+            with engine.begin() as conn:
+                qgis_db.drop_views(conn)  # they read the tables pg_restore replaces; the next start makes them again
         with tempfile.TemporaryDirectory() as folder:
             contents = Path(folder) / "contents.list"
             contents.write_text(_without_extensions(toc))

@@ -296,6 +296,23 @@ layer_versions = Table(
     UniqueConstraint("layer", "version", name="uq_layer_version"),  # two imports at once: one fails, clearly
 )
 
+# Every stored layer version as rows (issue 12): one feature per row, its properties as JSON text and
+# its geometry as WKB in WGS84, written in the transaction that writes ``layer_versions`` (version 0:
+# the bundled file, seeded at start). SQL and QGIS read layers here; on PostGIS ``layers.qgis_db``
+# adds a ``geom`` column computed from ``wkb`` and a view per layer.
+layer_features = Table(
+    "layer_features",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("layer", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("fid", Integer, nullable=False),  # the feature's place in the layer, from 1 (ties go to the lower)
+    Column("feature_id", String(100)),  # the ``id`` property, as text
+    Column("properties", Text, nullable=False),
+    Column("wkb", LargeBinary, nullable=False),
+    UniqueConstraint("layer", "version", "fid", name="uq_layer_feature"),
+)
+
 # ------------------------------------------------------------------------- surveys (issue 15)
 # A survey round: its definition (questions and texts) as JSON, with the dates and slug beside it
 # so the open ones are found without reading every definition.

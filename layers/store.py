@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import math
 import secrets
+import warnings
 from datetime import datetime, timedelta, UTC
 
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, CursorResult, Engine, and_, case, create_engi
 
 from ..geo.errors import UserError
 from ..geo.generalise import snap_to_grid
-from . import postgis
+from . import layer_store, layer_tables, postgis, qgis_db  # qgis_db also drops its views before metadata.drop_all
 from .records import NearestService, ProposalRecord, WithinCount
 from .schema import (
     contacts,
@@ -73,11 +74,14 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> tuple[str | None, str]:
+def init_db(engine: Engine, locality=None, public_grid_m: float = 0) -> tuple[str | None, str]:
     """Bring the store to the newest schema revision (``layers.migrations``) and write its version row (idempotent).
 
     An empty database is created at the head; a store made before the migrations is brought up to
     their baseline and stamped there first (the only place missing columns are still added).
+    With the ``locality``: its bundled layers are stored as rows where missing and, on PostGIS, the
+    geometry columns, views, styles and grants QGIS reads are brought up to date (``layers.qgis_db``;
+    they follow the locality and ``PUBLIC_GRID_M``, so every start rewrites them rather than a revision).
     Return the store's revision before and after.
     """
     from . import migrations  # Alembic is imported when a store is opened, not with the web app
@@ -86,6 +90,10 @@ def init_db(engine: Engine) -> tuple[str | None, str]:
     with engine.begin() as conn:
         if conn.execute(select(store_version.c.id)).first() is None:
             conn.execute(insert(store_version).values(id=1, epoch=secrets.token_hex(8), version=0))
+    if locality is not None:
+        layer_tables.seed_bundled(engine, locality)
+        layer_store.add_missing_rows(engine)
+        qgis_db.install(engine, locality, public_grid_m)
     return revisions
 
 

@@ -8,7 +8,7 @@ import click
 import orjson
 from flask.cli import with_appcontext
 
-from ..layers import proposals, store
+from ..layers import layer_tables, proposals, store
 from . import db
 
 
@@ -18,8 +18,9 @@ commands = click.Group(help="Commands registered on the dialogkarta group.")
 @commands.command("init-db")
 @with_appcontext
 def init_db_command():
-    """Create the database tables (safe to run again)."""
+    """Create the database tables and store the bundled layers as rows (safe to run again)."""
     store.init_db(db.engine())
+    layer_tables.seed_bundled(db.engine(), db.registry().locality, replace=True)  # bundled files a new release changed
     click.echo(f"Database ready: {db.engine().url.render_as_string(hide_password=True)}")
 
 

@@ -21,8 +21,10 @@ from ..layers.store import init_db, make_engine
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["dialogkarta.schema_revisions"] = init_db(engine)  # (before, after): `dialogkarta db upgrade` says
-    registry = LayerRegistry(load_locality(app.config["LOCALITY_DIR"]), engine)
+    locality = load_locality(app.config["LOCALITY_DIR"])
+    # (before, after): `dialogkarta db upgrade` says
+    app.extensions["dialogkarta.schema_revisions"] = init_db(engine, locality, public_grid_m=float(app.config["PUBLIC_GRID_M"] or 0))
+    registry = LayerRegistry(locality, engine)
     # Imported layers live in the store; files an earlier release kept in the folder move there once.
     layer_store.adopt_files(engine, app.config["LAYER_OVERRIDE_DIR"], registry.names())
     layer_import.remove_stale_work(app.config["LAYER_OVERRIDE_DIR"])

@@ -6,7 +6,7 @@ import click
 from flask.cli import FlaskGroup
 
 from .. import __version__
-from ..webmap import cli as store_commands, cli_db, cli_layers, cli_planner, cli_surveys, cli_trust, cli_workbook
+from ..webmap import cli as store_commands, cli_db, cli_layers, cli_planner, cli_qgis, cli_surveys, cli_trust, cli_workbook
 
 
 def _create_app():
@@ -21,6 +21,6 @@ def cli():
     """Dialogkarta: a planning and participation map. Configure with DIALOGKARTA_* variables."""
 
 
-for _area in (store_commands, cli_db, cli_layers, cli_planner, cli_surveys, cli_trust, cli_workbook):
+for _area in (store_commands, cli_db, cli_layers, cli_planner, cli_qgis, cli_surveys, cli_trust, cli_workbook):
     for _command in _area.commands.commands.values():
         cli.add_command(_command)

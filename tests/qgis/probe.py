@@ -9,7 +9,10 @@ with one plain JSON answer per step, so the tests decide and this script only ob
 - ``oapif``: open OGC API collections (``url``, ``typenames``, optional ``username``/``password`` through a
   QGIS Basic auth configuration, optional ``page_size``) and describe them;
 - ``edit``: change a GeoPackage layer through QGIS's editing buffer (``path``, ``table``, ``id``, ``wkt`` in the
-  layer's CRS) and save it.
+  layer's CRS) and save it;
+- ``postgres``: open PostGIS tables or views (``host``, ``port``, ``dbname``, ``user``, ``password``, ``schema``,
+  ``tables`` as ``{name: key column}``, geometry column ``geom``) and describe each, with what the provider
+  says it may change, and try to add a feature to each.
 
 QGIS's message log (where the OGR provider reports GDAL warnings) is returned as ``log``. The process
 ends with ``os._exit`` after writing: QGIS 3.22 can crash on exit after OAPIF layers.
@@ -232,7 +235,34 @@ def step_edit(task):
     return {"changed": changed, "committed": committed, "errors": layer.commitErrors(), "count": layer.featureCount()}
 
 
-STEPS = {"layers": step_layers, "render": step_render, "oapif": step_oapif, "edit": step_edit}
+def step_postgres(task):
+    from qgis.core import QgsDataSourceUri, QgsFeature, QgsVectorDataProvider
+
+    out = {}
+    for table, key in task["tables"].items():
+        uri = QgsDataSourceUri()
+        uri.setConnection(task["host"], str(task["port"]), task["dbname"], task["user"], task["password"])
+        uri.setDataSource(task.get("schema", "public"), table, "geom", "", key)
+        layer = QgsVectorLayer(uri.uri(False), table, "postgres")
+        info = _describe(layer)
+        if layer.isValid():
+            count, ids, names, descriptions, message = layer.listStylesInDatabase()
+            info["styles_in_database"] = {"count": count, "names": names, "descriptions": descriptions}
+            info["style_name"] = layer.styleManager().currentStyle()
+            capabilities = layer.dataProvider().capabilities()
+            info["can_add"] = bool(capabilities & QgsVectorDataProvider.AddFeatures)
+            info["can_change"] = bool(capabilities & QgsVectorDataProvider.ChangeAttributeValues)
+            info["can_delete"] = bool(capabilities & QgsVectorDataProvider.DeleteFeatures)
+            feature = QgsFeature(layer.fields())
+            feature.setGeometry(QgsGeometry.fromWkt("POINT (13.35 55.66)"))
+            info["added"] = layer.dataProvider().addFeatures([feature])[0]
+            info["add_error"] = layer.dataProvider().lastError()
+            info["count_after_add"] = layer.dataProvider().featureCount()
+        out[table] = info
+    return out
+
+
+STEPS = {"layers": step_layers, "render": step_render, "oapif": step_oapif, "edit": step_edit, "postgres": step_postgres}
 
 
 def main(task_path, result_path):
