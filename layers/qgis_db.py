@@ -235,7 +235,8 @@ def _proposals_view(conn: Connection, locality: Locality, kinds: list[str], grid
   p.created_at, p.updated_at,
   (SELECT count(*) FROM supports u WHERE u.proposal_id = p.id)::integer AS support_count,
   coalesce(a.area_ids, '') AS area_ids, coalesce(a.area_names, '') AS area_names{nearest_columns},
-  r.answer, r.answered_at, r.answer_count, r.answer_department{planner_columns},
+  r.answer, r.answered_at, r.answer_count, r.answer_department,
+  coalesce(ps.kind, 'point') AS geometry_kind, ps.length_m, ps.area_m2, sa.shape_areas{planner_columns},
   {point}::geometry(Point, 4326) AS geom
 FROM proposals p
 LEFT JOIN LATERAL (
@@ -251,6 +252,13 @@ LEFT JOIN LATERAL (
     max(w.answered_at) AS answered_at, count(*)::integer AS answer_count,
     (array_agg(w.department ORDER BY w.answered_at DESC, w.id DESC))[1] AS answer_department
   FROM answers w WHERE w.proposal_id = p.id) r ON true
+LEFT JOIN proposal_shapes ps ON ps.proposal_id = p.id
+LEFT JOIN LATERAL (  -- as layers.proposal_shapes.export_values writes shape_areas
+  SELECT string_agg(CASE WHEN ps.kind = 'line'
+      THEN (e.area ->> 'id') || ': ' || round((e.area ->> 'length_m')::numeric, 1)::text || ' m'
+      ELSE (e.area ->> 'id') || ': ' || round((e.area ->> 'overlap_m2')::numeric, 0)::text || ' m² ('
+        || round((e.area ->> 'share_of_shape_pct')::numeric, 1)::text || ' ' || chr(37) || ')' END, '; ' ORDER BY e.place) AS shape_areas
+  FROM jsonb_array_elements(ps.joins::jsonb -> 'areas') WITH ORDINALITY AS e(area, place)) sa ON ps.proposal_id IS NOT NULL
 {"" if planner else "WHERE NOT p.hidden"}"""
 
 

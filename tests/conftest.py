@@ -39,6 +39,7 @@ def fresh_database_url(tmp_path, filename: str) -> str:
     metadata.drop_all(engine)
     with engine.begin() as conn:  # the store starts over at no revision, so init_db creates it at the head
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS layer_styles")  # layers.qgis_db's, made again at the next start
     engine.dispose()
     return TEST_DATABASE_URL
 

@@ -143,13 +143,15 @@ def add_missing_columns(conn: Connection, metadata: MetaData) -> None:
 
 
 def include_object(obj, name, kind, _reflected, _compare_to) -> bool:
-    """Leave out of comparisons what ``layers.schema`` does not declare on purpose: PostGIS's objects."""
+    """Leave out of comparisons what ``layers.schema`` does not declare on purpose: PostGIS's objects and ``layers.qgis_db``'s."""
+    from .. import qgis_db  # what every start rewrites for QGIS on PostGIS (views, styles, a geometry column)
+
     if kind == "table":
-        return name not in postgis.EXTENSION_TABLES
+        return name not in postgis.EXTENSION_TABLES and name not in qgis_db.EXTRA_TABLES
     if kind == "column":
-        return (obj.table.name, name) not in postgis.COLUMNS
+        return (obj.table.name, name) not in postgis.COLUMNS and name not in qgis_db.EXTRA_COLUMNS.get(obj.table.name, ())
     if kind == "index":
-        return name not in postgis.INDEXES
+        return name not in postgis.INDEXES and name not in qgis_db.EXTRA_INDEXES
     return True
 
 
