@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import math
 import secrets
-import warnings
 from datetime import datetime, timedelta, UTC
 
 from sqlalchemy.exc import IntegrityError

@@ -41,13 +41,18 @@ def drawn(geometry) -> dict:
     return {"type": mapped["type"], "coordinates": as_lists(mapped["coordinates"])}
 
 
-@pytest.fixture
-def plan(app, runner, tmp_path):
+def import_plan(runner, tmp_path) -> None:
+    """Make PLAN the development areas: one area, "plan-a", around the origin."""
     frame = gpd.GeoDataFrame({"id": ["plan-a"], "name": ["Plan A"], "status": ["detailed_plan"]}, geometry=[PLAN], crs=SWEREF99TM)
     path = tmp_path / "plan.gpkg"
     pyogrio.write_dataframe(frame, path, layer="plan")
     result = runner.invoke(args=["import-layer", str(path), "--as", "development-areas"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def plan(app, runner, tmp_path):
+    import_plan(runner, tmp_path)
     return app
 
 

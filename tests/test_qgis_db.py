@@ -15,7 +15,6 @@ from tests.contracts import CONTACTS, assert_exact, proposal_row
 from tests.live import PLANTED_EMAIL, PLANTED_NAME, seed
 from tests.postgis_qgis import reader_role, require_postgis
 from tests.test_import import MAPPING, _plan, _write
-from tests.test_proposal_shapes import plan  # noqa: F401  (the fixture: a development area around the origin)
 
 
 @pytest.fixture(autouse=True)
@@ -185,16 +184,18 @@ def test_a_view_made_again_keeps_its_readers(app, runner, tmp_path):
         reader.dispose()
 
 
-def test_line_and_area_proposals_carry_their_figures_in_the_public_view_as_in_the_export(plan, client):
+def test_line_and_area_proposals_carry_their_figures_in_the_public_view_as_in_the_export(app, client, runner, tmp_path):
     from shapely.geometry import LineString, box
 
     from tests.conftest import ORIGIN_E as E, ORIGIN_N as N
-    from tests.test_proposal_shapes import drawn, post
+    from tests.test_proposal_shapes import drawn, import_plan, post
+
+    import_plan(runner, tmp_path)
 
     for shape in (LineString([(E - 500, N), (E + 500, N)]), box(E + 400, N - 50, E + 600, N + 50)):
         assert post(client, drawn(shape)).status_code == 201
-    exported = _export_rows(plan, export.Audience())
-    viewed = _view_rows(plan, "public_proposals")
+    exported = _export_rows(app, export.Audience())
+    viewed = _view_rows(app, "public_proposals")
     assert sorted(row["geometry_kind"] for row in viewed.values()) == ["area", "line"]
     for pid, row in exported.items():
         for column in ("geometry_kind", "length_m", "area_m2", "shape_areas"):

@@ -23,7 +23,9 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     locality = load_locality(app.config["LOCALITY_DIR"])
     # (before, after): `dialogkarta db upgrade` says
-    app.extensions["dialogkarta.schema_revisions"] = init_db(engine, locality, public_grid_m=float(app.config["PUBLIC_GRID_M"] or 0))
+    app.extensions["dialogkarta.schema_revisions"] = init_db(
+        engine, locality, public_grid_m=float(app.config["PUBLIC_GRID_M"] or 0)
+    )
     registry = LayerRegistry(locality, engine)
     # Imported layers live in the store; files an earlier release kept in the folder move there once.
     layer_store.adopt_files(engine, app.config["LAYER_OVERRIDE_DIR"], registry.names())
