@@ -440,3 +440,82 @@ def test_a_frame_that_is_not_all_points_is_refused_naming_what_it_holds(services
     mixed = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.box(0, 0, 1, 1), None], crs="EPSG:3006")
     with pytest.raises(ValueError, match=r"^expected a frame of points, got geometry types \['Polygon', 'missing'\]$"):
         nearest_services(mixed, services)
+
+
+def test_only_the_kinds_asked_for_are_counted_and_areas_can_be_named_by_another_column(services, two_squares, three_points):
+    counts = services_within(points_at((0, 0)), services, 300, kinds=["school"])
+    assert counts.columns.tolist() == ["school"] and counts.loc[0, "school"] == 1
+    assert list(areas_containing(three_points, two_squares, id_column="name")["area_id"]) == ["Area A", "Area A", "Area B"]
+
+
+def test_join_all_keeps_the_points_index_and_its_maximum_distance(two_squares, three_points, services):
+    from dialogkarta.geo.joins import AreaIndex, ServiceIndex, join_all
+
+    points = three_points.set_axis(["a", "b", "c"])
+    pairs, nearest, counts = join_all(points, AreaIndex(two_squares), ServiceIndex(services), radius_m=300, max_distance_m=100)
+    assert list(pairs["point"]) == ["a", "b", "b"] and list(nearest.index) == list(counts.index) == ["a", "b", "c"]
+    assert nearest.equals(nearest_services(points, services, max_distance_m=100))
+    assert nearest["bus_stop_id"].isna().all() and counts.equals(services_within(points, services, 300))
+
+
+def test_no_points_get_no_counts_and_no_services_give_no_answers(services):
+    from dialogkarta.geo.crs import metric_xy
+    from dialogkarta.geo.joins import ServiceIndex
+
+    empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
+    assert services_within(empty, services, 100).shape == (0, 2)
+    none = ServiceIndex(services.iloc[:0])
+    xy = metric_xy(points_at((0, 0), (10, 10)))
+    assert none.nearest_each_xy(xy) == [[], []] and none.count_within_radii_xy(xy, lambda kind: 100) == {}
+
+
+def test_a_radius_of_zero_counts_only_services_on_the_spot(services):
+    from dialogkarta.geo.crs import metric_xy
+    from dialogkarta.geo.joins import ServiceIndex
+
+    index = ServiceIndex(
+        services.to_crs("EPSG:3006").set_geometry([shapely.Point(396300, 6170000)] * 2 + [shapely.Point(396300, 6170250)])
+    )
+    counts = index.count_within_radii_xy(metric_xy(points_at((0, 0), crs="EPSG:3006")), lambda kind: 0)
+    assert counts["school"].tolist() == [2] and counts["bus_stop"].tolist() == [0]
+
+
+def test_a_point_amid_a_crowd_just_beyond_its_radius_counts_none_of_it():
+    # 36 services 1.2 m around a point: more than are asked for per cell, and none certainly inside a 1 m circle.
+    angles = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+    crowd = metric_frame(
+        [shapely.Point(10.5 + 1.2 * np.cos(a), 10.5 + 1.2 * np.sin(a)) for a in angles],
+        id=[f"s{i}" for i in range(36)],
+        kind=["bench"] * 36,
+    )
+    points = points_at((10.5, 10.5), (10.5, 10.5), crs="EPSG:3006")
+    assert services_within(points, crowd, radius_m=1.0)["bench"].tolist() == [0, 0]
+    assert services_within(points, crowd, radius_m=1.3)["bench"].tolist() == [36, 36]
+
+
+def test_points_in_a_cell_ringed_by_many_services_each_find_their_own_nearest():
+    # 40 services 100 m around a cell: all within reach of its centre, more than the 8 asked for first.
+    angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    ring = metric_frame(
+        [shapely.Point(12.5 + 100 * np.cos(a), 12.5 + 100 * np.sin(a)) for a in angles],
+        id=[f"s{i}" for i in range(40)],
+        kind=["stop"] * 40,
+    )
+    points = points_at(*np.random.default_rng(37).uniform(0, 25, (200, 2)).tolist(), crs="EPSG:3006")
+    assert_nearest_equals(nearest_services(points, ring), brute_force_nearest(points, ring))
+
+
+def test_asked_of_the_tree_a_point_half_a_metre_from_three_services_takes_the_first_listed(monkeypatch):
+    from dialogkarta.geo import joins
+    from dialogkarta.geo.crs import metric_xy
+    from dialogkarta.geo.joins import ServiceIndex
+
+    monkeypatch.setattr(joins, "MEASURE_ALL_MAX", 0)
+    services = metric_frame(
+        [shapely.Point(0, 0), shapely.Point(1, 0), shapely.Point(0.5, 0.5), shapely.Point(0.5, 5)],
+        id=["west", "east", "north", "far"],
+        kind=["bin"] * 4,
+    )
+    index = ServiceIndex(services)
+    assert index.nearest_each_xy(metric_xy(points_at((0.5, 0), crs="EPSG:3006"))) == [[("bin", "west", 0.5)]]
+    assert index.nearest_each_xy(metric_xy(points_at((0.5, 0.25), crs="EPSG:3006")))[0][0][1] == "north"
