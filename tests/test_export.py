@@ -414,3 +414,86 @@ def test_a_spreadsheet_opening_any_csv_export_finds_no_formula(ctx, tmp_path):
         if re.fullmatch(lon_column + r"[0-9]+", cell) and cell != f"{lon_column}1"
     )  # positions stay numbers, negative ones too
     assert _as_spreadsheet(control, tmp_path)["A2"] == ("n", "1+1")  # the same Calc does run an unguarded one
+
+
+# ------------------------------------------------------------------ who sees what, line by line
+def test_contacts_are_only_for_a_planner_audience():
+    with pytest.raises(ValueError, match=r"^contacts=True needs planner=True$"):
+        export.Audience(contacts=True)
+    assert export.Audience(planner=True, contacts=True).contacts
+
+
+class _OneLayerRegistry:
+    """A registry holding one layer, kept from the public."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def get(self, name):
+        from dialogkarta.layers.registry import UnknownLayer
+
+        if name != self.layer.name:
+            raise UnknownLayer(name)
+        return self.layer
+
+    def __iter__(self):
+        return iter([self.layer])
+
+
+def test_a_layer_kept_from_the_public_does_not_exist_for_the_public(registry):
+    from dataclasses import replace
+
+    from dialogkarta.layers.registry import UnknownLayer
+
+    first = next(iter(registry))
+    private = _OneLayerRegistry(replace(first, public=False))
+    with pytest.raises(UnknownLayer) as caught:
+        export.check_layer(private, first.name)
+    assert caught.value.name == first.name
+    export.check_layer(private, first.name, PLANNER)
+    assert export.exportable_layers(private) == [export.PROPOSALS]
+    assert export.exportable_layers(private, PLANNER) == [first.name, export.PROPOSALS]
+    export.check_layer(_OneLayerRegistry(first), first.name)  # a public layer for everyone
+
+
+def test_a_forwarding_reads_as_planners_see_it_without_who_did_it():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    at = datetime(2026, 11, 27, 9, 30, 5)  # SQLite gives times back without a zone; they are UTC
+    row = SimpleNamespace(action="forward", from_department=None, to_department="tekniska", role="lead", note="", forwarded_at=at)
+    assert export._forwarding_line(row) == "2026-11-27T09:30:05+00:00 ? -> tekniska role=lead"
+    row.from_department, row.note = "plan", "Gäller cykelvägen"
+    assert export._forwarding_line(row) == "2026-11-27T09:30:05+00:00 plan -> tekniska role=lead: Gäller cykelvägen"
+    row.from_department, row.note = "tekniska", None  # to the same department: a confirmation
+    assert export._forwarding_line(row) == "2026-11-27T09:30:05+00:00 confirmed tekniska role=lead"
+    row.action, row.from_department, row.forwarded_at = "confirm", "plan", datetime(2026, 1, 2, tzinfo=UTC)
+    assert export._forwarding_line(row) == "2026-01-02T00:00:00+00:00 confirmed tekniska role=lead"
+
+
+def test_public_positions_snap_to_cell_centres_and_distances_round_to_the_grid():
+    from dialogkarta.geo.generalise import snap_to_grid
+
+    records = [
+        {"lon": 13.3451, "lat": 55.6642, "nearest": {"school": {"id": "s", "distance_m": 149.0}}},
+        {
+            "lon": 13.3502,
+            "lat": 55.6610,
+            "nearest": {"school": {"id": "s", "distance_m": 151.0}, "bus_stop": {"id": "b", "distance_m": 40.0}},
+        },
+    ]
+    lon, lat = snap_to_grid(np.array([13.3451, 13.3502]), np.array([55.6642, 55.6610]), 100)
+    export._generalise(records, 100)
+    assert [(r["lon"], r["lat"]) for r in records] == list(zip(lon.tolist(), lat.tolist()))
+    assert [{k: v["distance_m"] for k, v in r["nearest"].items()} for r in records] == [
+        {"school": 100.0},
+        {"school": 200.0, "bus_stop": 0.0},
+    ]
+    assert records[1]["nearest"]["bus_stop"]["id"] == "b"
+
+
+@pytest.mark.parametrize(
+    "value, cell", [(None, ""), ("=1+1", "'=1+1"), ("Dalby", "Dalby"), (3, "3"), (True, "true"), (float("nan"), "")]
+)
+def test_a_text_column_writes_none_as_empty_and_keeps_formulas_inert(value, cell):
+    assert export._csv_text(value) == cell
