@@ -519,3 +519,5 @@ def test_asked_of_the_tree_a_point_half_a_metre_from_three_services_takes_the_fi
     index = ServiceIndex(services)
     assert index.nearest_each_xy(metric_xy(points_at((0.5, 0), crs="EPSG:3006"))) == [[("bin", "west", 0.5)]]
     assert index.nearest_each_xy(metric_xy(points_at((0.5, 0.25), crs="EPSG:3006")))[0][0][1] == "north"
+    north_first = ServiceIndex(services.iloc[[2, 0, 1, 3]])
+    assert north_first.nearest_each_xy(metric_xy(points_at((0.5, 0), crs="EPSG:3006"))) == [[("bin", "north", 0.5)]]
