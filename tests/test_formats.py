@@ -367,14 +367,16 @@ def test_a_zip_unpacking_to_more_than_the_limit_is_refused_before_unpacking(tmp_
     path = _zip(tmp_path / "plan.zip", entries)
     assert formats.inspect(path, size).layers == ("plan",)  # exactly the limit is accepted
     assert _refusal(path, size - 1)[0] == "LayerTooComplex"
-    assert _refusal(_zip(tmp_path / "big.zip", [*entries, ("pad.bin", bytes(3_000_000))]), 2_500_000) == (
+    assert _refusal(_zip(tmp_path / "big.zip", [*entries, ("pad.bin", bytes(2_000_000))]), 1_500_000) == (
         "LayerTooComplex",
-        "Zip-filen packas upp till mer än 2 MB, som är gränsen.",  # 2.5 MB, rounded to whole megabytes
+        "Zip-filen packas upp till mer än 2 MB, som är gränsen.",  # 1.5 MB, rounded to whole megabytes
         "The zip file unpacks to more than 2 MB, which is the limit.",
     )
 
 
-@pytest.mark.parametrize("name", ["../plan.shp", "a/../../plan.shp", "/plan.shp", "\\plan.shp", "C:plan.shp", "a\\..\\plan.shp"])
+@pytest.mark.parametrize(
+    "name", ["../plan.shp", "a/../../plan.shp", "/plan.shp", "\\plan.shp", "C:plan.shp", "c:plan.shp", "a\\..\\plan.shp"]
+)
 def test_a_zip_entry_pointing_outside_its_folder_is_refused(tmp_path, name):
     info = zipfile.ZipInfo(name)
     assert pytest.raises(UnsafeFile, formats._check_entry, info).value.messages == {
@@ -386,9 +388,10 @@ def test_a_zip_entry_pointing_outside_its_folder_is_refused(tmp_path, name):
 def test_zip_entries_that_are_links_or_encrypted_are_refused(tmp_path):
     link = zipfile.ZipInfo("plan.shp")
     link.external_attr = 0o120777 << 16
-    assert pytest.raises(UnsafeFile, formats._check_entry, link).value.messages["en"] == (
-        "The file is not accepted as Shapefile (zip): the zip file contains links."
-    )
+    assert pytest.raises(UnsafeFile, formats._check_entry, link).value.messages == {
+        "sv": "Filen tas inte emot som Shapefile (zip): zip-filen innehåller länkar.",
+        "en": "The file is not accepted as Shapefile (zip): the zip file contains links.",
+    }
     locked = zipfile.ZipInfo("plan.shp")
     locked.flag_bits |= 0x1
     assert pytest.raises(WrongFormat, formats._check_entry, locked).value.messages == {
@@ -421,3 +424,66 @@ def test_a_zip_whose_parts_are_damaged_after_checking_is_refused_when_unpacked(t
     with pytest.raises(WrongFormat) as caught:
         formats.open_layer(source, "plan", folder, MB)
     assert caught.value.messages["en"] == "The file could not be read as Shapefile: the .shp or .shx is not a shapefile."
+
+
+def test_a_flatgeobuf_refusal_says_what_is_wrong(tmp_path):
+    path = tmp_path / "plan.fgb"
+    path.write_bytes(b"fgb\x02fgb\x00")
+    assert _refusal(path) == _wrong("FlatGeobuf", "innehållet är ingen FlatGeobuf", "its content is not FlatGeobuf")
+
+
+@pytest.mark.parametrize("crs", ["EPSG:3006", ["EPSG:3006"], 3006])
+def test_a_geojson_crs_member_that_is_not_an_object_is_refused(tmp_path, crs):
+    path = tmp_path / "plan.geojson"
+    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "crs": crs, "features": []}))
+    assert _refusal(path)[0] == "UnsafeFile"
+
+
+def test_a_shown_name_of_exactly_the_limit_is_kept_whole():
+    assert formats.shown("x" * 60) == "x" * 60 and formats.shown("x" * 61) == "x" * 59 + "…"
+
+
+def test_an_empty_zip_is_a_zip_without_a_shapefile(tmp_path):
+    assert _refusal(_zip(tmp_path / "empty.zip", [])) == _wrong(
+        "Shapefile (zip)", "zip-filen innehåller ingen .shp", "the zip file holds no .shp"
+    )
+
+
+def test_a_zip_made_on_windows_names_its_layer_without_the_folder(tmp_path, squares):
+    entries = [(name.replace("plan", "Export\\plan"), data) for name, data in _shapefile_entries(tmp_path, squares)]
+    assert formats.inspect(_zip(tmp_path / "plan.zip", entries), MB).layers == ("plan",)
+
+
+def test_unpacking_counts_every_byte_against_the_limit(tmp_path, squares):
+    entries = _shapefile_entries(tmp_path, squares)
+    total = sum(len(data) for _, data in entries)
+    path = _zip(tmp_path / "plan.zip", entries)
+    source = formats.inspect(path, total)
+    for limit, fits in ((total, True), (total - 1, False)):
+        folder = tmp_path / f"unpacked-{limit}"
+        folder.mkdir()
+        if fits:
+            assert formats.open_layer(source, "plan", folder, limit) == (str(folder / "layer.shp"), None)
+        else:
+            with pytest.raises(LayerTooComplex):
+                formats.open_layer(source, "plan", folder, limit)
+
+
+def test_a_zip_whose_packed_data_is_damaged_is_refused_when_unpacked(tmp_path, squares):
+    path = tmp_path / "plan.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in _shapefile_entries(tmp_path, squares):
+            archive.writestr(name, data * 20)
+    source = formats.inspect(path, 10 * MB)
+    raw = bytearray(path.read_bytes())
+    start = raw.index(b"plan.dbf") + len("plan.dbf")
+    raw[start + 20 : start + 60] = bytes(40)  # inside the .dbf's packed data
+    path.write_bytes(bytes(raw))
+    folder = tmp_path / "unpacked"
+    folder.mkdir()
+    with pytest.raises(WrongFormat) as caught:
+        formats.open_layer(source, "plan", folder, 10 * MB)
+    assert caught.value.messages == {
+        "sv": "Filen kunde inte läsas som Shapefile (zip): zip-filen är skadad.",
+        "en": "The file could not be read as Shapefile (zip): the zip file is damaged.",
+    }

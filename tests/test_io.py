@@ -1,5 +1,8 @@
 """Layer I/O: any declared CRS in, WGS84 out; RFC 7946 GeoJSON written."""
 
+import io
+import re
+
 import geopandas as gpd
 import orjson
 import pyogrio
@@ -316,3 +319,64 @@ def test_a_layer_held_as_geopackage_bytes_reads_back_in_wgs84(two_squares):
     back = read_gpkg_bytes(data)
     assert back.crs.to_epsg() == 4326 and list(back["id"]) == ["A", "B"]
     assert back.to_crs("EPSG:3006").geometry.geom_equals_exact(two_squares.geometry, tolerance=0.01).all()
+
+
+def test_what_gdal_could_not_read_is_logged_for_the_operator_without_content(tmp_path, caplog):
+    from dialogkarta.geo.io import read_source
+
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"not a geopackage at all")
+    with caplog.at_level("INFO", logger="dialogkarta.geo.io"), pytest.raises(UnreadableLayer):
+        read_layer(path)
+    assert caplog.records[-1].getMessage().startswith(f"GDAL could not read {path}: ")
+    broken = tmp_path / "broken.fgb"
+    broken.write_bytes(b"fgb\x03fgb\x00" + bytes(100))
+    with caplog.at_level("INFO", logger="dialogkarta.geo.io"), pytest.raises(UnreadableLayer):
+        read_source(str(broken), "FlatGeobuf", None, 100, 100)
+    assert re.fullmatch(r"GDAL could not read an imported file: \w+Error", caplog.records[-1].getMessage())  # its kind only
+
+
+def test_the_limits_apply_to_the_layer_asked_for(tmp_path, two_squares):
+    from dialogkarta.geo.errors import LayerTooComplex
+    from dialogkarta.geo.io import read_source
+
+    path = tmp_path / "plans.gpkg"
+    two_squares.iloc[:1].to_file(path, layer="small", driver="GPKG")
+    two_squares.to_file(path, layer="large", driver="GPKG")
+    assert len(read_source(f"GPKG:{path}", "GPKG", "small", 1, 100)) == 1
+    with pytest.raises(LayerTooComplex, match="2 objekt; högst 1"):
+        read_source(f"GPKG:{path}", "GPKG", "large", 1, 100)
+
+
+def test_a_vertex_count_in_the_thousands_is_grouped_in_both_languages(tmp_path):
+    from dialogkarta.geo.errors import LayerTooComplex
+    from dialogkarta.geo.io import read_source
+
+    round_area = metric_frame([shapely.Point(0, 0).buffer(100, quad_segs=400)], id=["round"])
+    vertices = int(shapely.get_num_coordinates(round_area.geometry.to_numpy()).sum())
+    path = tmp_path / "round.gpkg"
+    round_area.to_file(path, driver="GPKG")
+    with pytest.raises(LayerTooComplex) as caught:
+        read_source(f"GPKG:{path}", "GPKG", None, 10, 1000)
+    assert caught.value.messages["sv"].startswith(
+        f"Lagret har {vertices // 1000} {vertices % 1000:03d} hörnpunkter; högst 1 000 tas emot."
+    )
+    assert caught.value.messages["en"].startswith(f"The layer has {vertices:,} vertices; at most 1,000 are accepted.")
+
+
+def test_geojson_output_is_a_feature_collection_keeping_ids_unless_told_not_to(two_squares):
+    from dialogkarta.geo.io import frame_to_features, frame_to_geojson, rfc7946_geometry
+
+    data = orjson.loads(frame_to_geojson(two_squares))
+    assert data["type"] == "FeatureCollection" and [f["id"] for f in data["features"]] == ["A", "B"]
+    assert all("id" not in f for f in orjson.loads(frame_to_geojson(two_squares, id_column=None))["features"])
+    assert [f["id"] for f in frame_to_features(two_squares)] == ["A", "B"]
+    assert list(rfc7946_geometry(two_squares.set_axis(["a", "b"]).geometry).index) == ["a", "b"]
+
+
+def test_a_geopackage_is_written_whatever_the_files_name(tmp_path, two_squares):
+    from dialogkarta.geo.io import gpkg_bytes, write_gpkg
+
+    path = write_gpkg(two_squares, tmp_path / "areas.bin", "areas")
+    assert pyogrio.read_info(path, layer="areas")["driver"] == "GPKG"
+    assert pyogrio.list_layers(io.BytesIO(gpkg_bytes(two_squares, "areas")))[0][0] == "areas"
