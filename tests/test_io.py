@@ -329,6 +329,7 @@ def test_what_gdal_could_not_read_is_logged_for_the_operator_without_content(tmp
     with caplog.at_level("INFO", logger="dialogkarta.geo.io"), pytest.raises(UnreadableLayer):
         read_layer(path)
     assert caplog.records[-1].getMessage().startswith(f"GDAL could not read {path}: ")
+    assert isinstance(caplog.records[-1].args[-1], Exception)  # GDAL's own words, for the operator only
     broken = tmp_path / "broken.fgb"
     broken.write_bytes(b"fgb\x03fgb\x00" + bytes(100))
     with caplog.at_level("INFO", logger="dialogkarta.geo.io"), pytest.raises(UnreadableLayer):
@@ -380,3 +381,14 @@ def test_a_geopackage_is_written_whatever_the_files_name(tmp_path, two_squares):
     path = write_gpkg(two_squares, tmp_path / "areas.bin", "areas")
     assert pyogrio.read_info(path, layer="areas")["driver"] == "GPKG"
     assert pyogrio.list_layers(io.BytesIO(gpkg_bytes(two_squares, "areas")))[0][0] == "areas"
+
+
+def test_geopackage_bytes_read_back_without_a_warning(two_squares):
+    import warnings
+
+    from dialogkarta.geo.io import gpkg_bytes, read_gpkg_bytes
+
+    data = gpkg_bytes(two_squares, "areas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_gpkg_bytes(data)) == 2
