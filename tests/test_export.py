@@ -497,3 +497,48 @@ def test_public_positions_snap_to_cell_centres_and_distances_round_to_the_grid()
 )
 def test_a_text_column_writes_none_as_empty_and_keeps_formulas_inert(value, cell):
     assert export._csv_text(value) == cell
+
+
+@pytest.mark.parametrize("audience", [PUBLIC, PLANNER, ADMIN], ids=["public", "planner", "contacts"])
+def test_proposal_columns_are_the_pinned_fields_each_with_the_type_gis_tools_get(registry, audience):
+    from tests.contracts import proposal_row
+
+    kinds = export.service_kinds(registry)
+    columns = export.proposal_columns(registry, audience)
+    assert len(columns) == len(dict(columns))
+    assert set(dict(columns)) == proposal_row(kinds, planner=audience.planner, contacts=audience.contacts)
+    typed = {
+        "created_at": "datetime",
+        "updated_at": "datetime",
+        "answered_at": "datetime",
+        "support_count": "int",
+        "answer_count": "int",
+        "flag_count": "int",
+        "hidden": "bool",
+        **{f"nearest_{kind}_m": "float" for kind in kinds},
+        **{f"within_{kind}": "int" for kind in kinds},
+        **{f"within_{kind}_radius_m": "float" for kind in kinds},
+    }
+    assert dict(columns) == {name: typed.get(name, "str") for name, _ in columns}
+
+
+def test_service_kinds_are_the_declared_ones_then_any_others_in_the_layer(registry, monkeypatch):
+    declared = list(registry.locality.service_kinds)
+    assert export.service_kinds(registry) == declared + [k for k in registry.service_index().kinds if k not in declared]
+    monkeypatch.setattr(type(registry.locality), "service_kinds", property(lambda self: declared[:1]), raising=False)
+    assert export.service_kinds(registry)[0] == declared[0]
+    assert sorted(export.service_kinds(registry)) == sorted(set(declared) | set(registry.service_index().kinds))
+
+    def broken():
+        raise OSError("the service layer cannot be read")
+
+    monkeypatch.setattr(registry, "service_index", broken)
+    assert export.service_kinds(registry) == declared[:1]  # a broken layer does not break the export
+
+
+@pytest.mark.parametrize("value, cell", [(True, "true"), (False, "false"), ("datetime", "2026-01-02T03:04:05+00:00")])
+def test_a_boolean_or_time_cell_is_written_as_a_spreadsheet_reads_it(value, cell):
+    from datetime import UTC, datetime
+
+    value = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) if value == "datetime" else value
+    assert export._csv_value(value) == cell
