@@ -542,3 +542,41 @@ def test_a_boolean_or_time_cell_is_written_as_a_spreadsheet_reads_it(value, cell
 
     value = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) if value == "datetime" else value
     assert export._csv_value(value) == cell
+
+
+def test_a_proposal_feature_is_a_point_whose_properties_leave_out_its_position():
+    feature = export._proposal_feature({"id": "DLB-1", "lon": 13.123456789, "lat": 55.987654321, "title": "Bänk"})
+    assert feature == {
+        "type": "Feature",
+        "id": "DLB-1",
+        "geometry": {"type": "Point", "coordinates": [13.1234568, 55.9876543]},
+        "properties": {"id": "DLB-1", "title": "Bänk"},
+    }
+
+
+def test_a_geopackage_layer_description_is_its_swedish_and_english_title():
+    assert export._description({"sv": "Områden", "en": "Areas"}, " (2026)") == "Områden / Areas (2026)"
+    assert export._description({"sv": "Områden"}) == "Områden / "
+    assert export._description({"en": "Areas"}) == " / Areas"
+
+
+def test_times_in_cells_are_utc_to_the_second_and_other_values_plain_text():
+    from datetime import datetime
+
+    assert export._iso(datetime(2026, 11, 27, 9, 30, 5, 123456)) == "2026-11-27T09:30:05+00:00"
+    assert export._iso(None) == "" and export._iso("2026-11-27") == "2026-11-27" and export._iso(3) == "3"
+
+
+def test_a_csv_table_writes_every_cell_safely_with_a_bom_only_when_asked():
+    assert export.csv_table(["namn", "antal"], [["=1+1", 3], [None, True]]) == b"namn,antal\r\n'=1+1,3\r\n,true\r\n"
+    assert export.csv_table(["a"], [], bom=True) == export.BOM + b"a\r\n"
+
+
+@pytest.mark.parametrize(
+    "value, plain",
+    [("NaT", None), (float("nan"), None), (None, None), ([1, 2], [1, 2]), ({"a": 1}, {"a": 1}), ("", ""), (1.5, 1.5)],
+)
+def test_missing_values_become_none_for_gdal_and_others_stay_as_they_are(value, plain):
+    import pandas as pd
+
+    assert export._plain(pd.NaT if value == "NaT" else value) == plain
