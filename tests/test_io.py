@@ -375,6 +375,7 @@ def test_geojson_output_is_a_feature_collection_keeping_ids_unless_told_not_to(t
     assert list(rfc7946_geometry(two_squares.set_axis(["a", "b"]).geometry).index) == ["a", "b"]
 
 
+@pytest.mark.filterwarnings("ignore:The filename extension should be 'gpkg'", "ignore:.*non conformant file extension")
 def test_a_geopackage_is_written_whatever_the_files_name(tmp_path, two_squares):
     from dialogkarta.geo.io import gpkg_bytes, write_gpkg
 
