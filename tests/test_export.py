@@ -580,3 +580,53 @@ def test_missing_values_become_none_for_gdal_and_others_stay_as_they_are(value, 
     import pandas as pd
 
     assert export._plain(pd.NaT if value == "NaT" else value) == plain
+
+
+def test_planner_columns_from_the_workflow_tables_carry_their_values_in_time_order(engine):
+    from datetime import UTC, datetime, timedelta
+
+    from dialogkarta.layers import store
+
+    schema = export.schema
+    t0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        first = store.insert_proposal(
+            conn, lon=13.3450, lat=55.6640, category="traffic", title="Bänk", description="-", department="tekniska"
+        )
+        second = store.insert_proposal(
+            conn, lon=13.3460, lat=55.6640, category="traffic", title="Lampa", description="-", department="tekniska"
+        )
+        ids = [first["id"], second["id"]]
+        conn.execute(schema.status_history.delete().where(schema.status_history.c.proposal_id.in_(ids)))
+        history = [  # inserted out of time order: the export sorts by time, then by id
+            (ids[0], "in_progress", None, "planner", t0 + timedelta(days=2)),
+            (ids[0], "received", "Tack!", "system", t0),
+            (ids[0], "declined", "Utanför planområdet", "planner", t0 + timedelta(days=3)),
+        ]
+        for pid, status, note, role, at in history:
+            conn.execute(
+                schema.status_history.insert().values(proposal_id=pid, status=status, note=note, role=role, changed_at=at)
+            )
+        for body, days in (("Senare svar", 4), ("Första svaret", 1)):
+            conn.execute(
+                schema.answers.insert().values(
+                    proposal_id=ids[0], body=body, department="tekniska", role="planner", answered_at=t0 + timedelta(days=days)
+                )
+            )
+        for token in ("a", "b"):
+            conn.execute(schema.flags.insert().values(proposal_id=ids[1], token_hash=token, reason="", created_at=t0))
+    with engine.connect() as conn:
+        extra = export._extra_for(conn, ids, PLANNER)
+        public = export._extra_for(conn, ids, PUBLIC)
+    assert extra["status_history"] == {
+        ids[0]: [
+            "2026-11-01T08:00:00+00:00 received (system): Tack!",
+            "2026-11-03T08:00:00+00:00 in_progress (planner)",
+            "2026-11-04T08:00:00+00:00 declined (planner): Utanför planområdet",
+        ]
+    }
+    assert extra["status_note"] == public["status_note"] == {ids[0]: "Utanför planområdet"}
+    assert extra["answer"] == {ids[0]: "Senare svar"} and extra["answer_count"] == {ids[0]: 2}
+    assert extra["answered_at"] == {ids[0]: t0 + timedelta(days=4)} and extra["answer_department"] == {ids[0]: "tekniska"}
+    assert extra["flag_count"] == {ids[1]: 2}
+    assert "status_history" not in public and "flag_count" not in public
