@@ -224,7 +224,7 @@ def _named_crs(crs) -> bool:
     # "link" type, or a name GDAL would take for a file or a URL, would have it open something else.
     properties = crs.get("properties") if isinstance(crs, dict) else None
     name = properties.get("name") if isinstance(properties, dict) else None
-    return crs.get("type") == "name" and isinstance(name, str) and bool(_CRS_NAME.fullmatch(name))
+    return isinstance(crs, dict) and crs.get("type") == "name" and isinstance(name, str) and bool(_CRS_NAME.fullmatch(name))
 
 
 def _shapefile(path: Path) -> Source:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from dialogkarta.geo.clusters import box_to_metric, cell_size_m, frame_cells, grid_cells
-from dialogkarta.geo.crs import to_sweref
+from dialogkarta.geo.clusters import LIMIT_M, box_to_metric, cell_size_m, cells_to_wgs84, frame_cells, grid_cells
+from dialogkarta.geo.crs import to_sweref, to_wgs84_xy
 from tests.conftest import ORIGIN_E, ORIGIN_N, metric_frame
 
 
@@ -85,8 +85,17 @@ def test_a_cell_size_must_be_positive(size):
 
 
 def test_group_numbers_outside_their_range_are_refused():
-    with pytest.raises(ValueError, match="group numbers"):
+    with pytest.raises(ValueError, match=r"group numbers must lie in 0\.\.2$"):
         grid_cells([1.0, 2.0], [1.0, 2.0], 10.0, [0, 3], 3)
+    with pytest.raises(ValueError, match="group numbers"):  # groups without saying how many there are
+        grid_cells([1.0, 2.0], [1.0, 2.0], 10.0, [0, 0])
+
+
+def test_without_groups_there_is_no_breakdown_and_cells_are_integer_indexes():
+    cells = grid_cells([0.2, 0.7, 0.7], [0.2, 0.2, 1.9], 0.5)  # cells smaller than a metre are fine
+    assert cells.by_group is None
+    assert cells.column.dtype.kind == cells.row.dtype.kind == "i"
+    assert sorted(zip(cells.column.tolist(), cells.row.tolist(), cells.count.tolist())) == [(0, 0, 1), (1, 0, 1), (1, 3, 1)]
 
 
 def test_cells_halve_with_each_zoom_level():
@@ -105,6 +114,40 @@ def test_a_wgs84_frame_is_counted_in_sweref_metres_by_a_column():
     assert cells.by_group.tolist() == [[1, 1], [1, 0]]
 
 
+def test_a_frame_is_counted_without_a_breakdown_when_no_column_is_named():
+    frame = metric_frame([shapely.Point(10, 10), shapely.Point(20, 30), shapely.Point(160, 10)], crs="EPSG:4326")
+    cells, values = frame_cells(frame, 100.0)
+    x, y = to_sweref(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+    assert values == [] and cells.by_group is None
+    assert sorted(zip(cells.column.tolist(), cells.row.tolist(), cells.count.tolist())) == [
+        (column, row, len(members)) for (column, row), members in sorted(brute_force(x, y, 100.0).items())
+    ]
+
+
+def _edges_extent(box, steps: int = 20_000) -> tuple:
+    """The SWEREF 99 TM extent of a box's four edges, each sampled at ``steps`` points."""
+    t = np.linspace(0.0, 1.0, steps)
+    min_lon, min_lat, max_lon, max_lat = box
+    lons = np.concatenate(
+        [min_lon + (max_lon - min_lon) * t, np.full_like(t, max_lon), max_lon - (max_lon - min_lon) * t, np.full_like(t, min_lon)]
+    )
+    lats = np.concatenate(
+        [np.full_like(t, min_lat), min_lat + (max_lat - min_lat) * t, np.full_like(t, max_lat), max_lat - (max_lat - min_lat) * t]
+    )
+    x, y = to_sweref(lons, lats)
+    return x.min(), y.min(), x.max(), y.max()
+
+
+def test_a_wgs84_box_becomes_the_sweref_extent_of_its_edges_no_larger():
+    near_dalby = (13.30, 55.64, 13.40, 55.69)
+    np.testing.assert_allclose(box_to_metric(*near_dalby), _edges_extent(near_dalby), rtol=0, atol=1e-6)
+    # Astride 15°E, the projection's central meridian, the southern edge bows south between its corners.
+    astride = (14.0, 55.5, 16.5, 56.0)
+    exact = _edges_extent(astride)
+    np.testing.assert_allclose(box_to_metric(*astride), exact, rtol=0, atol=2.0)
+    assert box_to_metric(*astride)[1] < min(to_sweref([14.0, 16.5], [55.5, 55.5])[1]) - 400
+
+
 def test_a_wgs84_box_becomes_a_sweref_extent_holding_all_of_it():
     box = (13.30, 55.64, 13.40, 55.69)
     min_x, min_y, max_x, max_y = box_to_metric(*box)
@@ -115,3 +158,33 @@ def test_a_wgs84_box_becomes_a_sweref_extent_holding_all_of_it():
 
 def test_a_box_the_projection_cannot_hold_still_gives_a_finite_extent():
     assert all(math.isfinite(v) for v in box_to_metric(-180, -90, 180, 90))
+    # 90° from the central meridian the projection runs off to infinity, and just before it to northings
+    # beyond a billion metres: the extent stays within the limit either way.
+    assert box_to_metric(104.0, -1.0, 106.0, 1.0) == (LIMIT_M,) * 4
+    assert box_to_metric(102.2, 0.4, 102.2, 0.4)[1] == LIMIT_M
+    assert box_to_metric(102.2, -0.4, 102.2, -0.4)[1] == -LIMIT_M
+
+
+def test_a_box_picks_the_cells_it_overlaps_its_edges_included():
+    # Cells of 100 m at columns -1..3 along one row, and one cell a row above.
+    cells = grid_cells([-50.0, 50.0, 150.0, 250.0, 350.0, 150.0], [50.0, 50.0, 50.0, 50.0, 50.0, 150.0], 100.0)
+
+    def picked(*box):
+        chosen = cells.within(*box)
+        return sorted(zip(cells.column[chosen].tolist(), cells.row[chosen].tolist()))
+
+    assert picked(100.0, 0.0, 200.0, 99.0) == [(1, 0), (2, 0)]  # x = 200 is the west edge of column 2
+    assert picked(100.5, 10.0, 199.5, 99.5) == [(1, 0)]
+    assert picked(-0.5, 0.0, 0.0, 0.0) == [(-1, 0), (0, 0)]
+    assert picked(150.0, 100.0, 150.0, 100.0) == [(1, 1)]  # y = 100 is the south edge of row 1 only
+    assert picked(0.0, 0.0, 399.0, 199.0) == [(0, 0), (1, 0), (1, 1), (2, 0), (3, 0)]
+    assert picked(500.0, 0.0, 600.0, 99.0) == []
+
+
+def test_clusters_are_placed_at_their_members_mean_in_wgs84():
+    x, y = np.array([ORIGIN_E, ORIGIN_E + 40, ORIGIN_E + 900]), np.array([ORIGIN_N, ORIGIN_N + 20, ORIGIN_N])
+    cells = grid_cells(x, y, 250.0)
+    lon, lat = cells_to_wgs84(cells, np.array([1, 0]))
+    expected_lon, expected_lat = to_wgs84_xy([ORIGIN_E + 900, ORIGIN_E + 20], [ORIGIN_N, ORIGIN_N + 10])
+    np.testing.assert_allclose(lon, expected_lon, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(lat, expected_lat, rtol=0, atol=1e-9)

@@ -417,3 +417,219 @@ def test_a_spreadsheet_opening_any_csv_export_finds_no_formula(ctx, tmp_path):
         if re.fullmatch(lon_column + r"[0-9]+", cell) and cell != f"{lon_column}1"
     )  # positions stay numbers, negative ones too
     assert _as_spreadsheet(control, tmp_path)["A2"] == ("n", "1+1")  # the same Calc does run an unguarded one
+
+
+# ------------------------------------------------------------------ who sees what, line by line
+def test_contacts_are_only_for_a_planner_audience():
+    with pytest.raises(ValueError, match=r"^contacts=True needs planner=True$"):
+        export.Audience(contacts=True)
+    assert export.Audience(planner=True, contacts=True).contacts
+
+
+class _OneLayerRegistry:
+    """A registry holding one layer, kept from the public."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def get(self, name):
+        from dialogkarta.layers.registry import UnknownLayer
+
+        if name != self.layer.name:
+            raise UnknownLayer(name)
+        return self.layer
+
+    def __iter__(self):
+        return iter([self.layer])
+
+
+def test_a_layer_kept_from_the_public_does_not_exist_for_the_public(registry):
+    from dataclasses import replace
+
+    from dialogkarta.layers.registry import UnknownLayer
+
+    first = next(iter(registry))
+    private = _OneLayerRegistry(replace(first, public=False))
+    with pytest.raises(UnknownLayer) as caught:
+        export.check_layer(private, first.name)
+    assert caught.value.name == first.name
+    export.check_layer(private, first.name, PLANNER)
+    assert export.exportable_layers(private) == [export.PROPOSALS]
+    assert export.exportable_layers(private, PLANNER) == [first.name, export.PROPOSALS]
+    export.check_layer(_OneLayerRegistry(first), first.name)  # a public layer for everyone
+
+
+def test_a_forwarding_reads_as_planners_see_it_without_who_did_it():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    at = datetime(2026, 11, 27, 9, 30, 5)  # SQLite gives times back without a zone; they are UTC
+    row = SimpleNamespace(action="forward", from_department=None, to_department="tekniska", role="lead", note="", forwarded_at=at)
+    assert export._forwarding_line(row) == "2026-11-27T09:30:05+00:00 ? -> tekniska role=lead"
+    row.from_department, row.note = "plan", "Gäller cykelvägen"
+    assert export._forwarding_line(row) == "2026-11-27T09:30:05+00:00 plan -> tekniska role=lead: Gäller cykelvägen"
+    row.from_department, row.note = "tekniska", None  # to the same department: a confirmation
+    assert export._forwarding_line(row) == "2026-11-27T09:30:05+00:00 confirmed tekniska role=lead"
+    row.action, row.from_department, row.forwarded_at = "confirm", "plan", datetime(2026, 1, 2, tzinfo=UTC)
+    assert export._forwarding_line(row) == "2026-01-02T00:00:00+00:00 confirmed tekniska role=lead"
+
+
+def test_public_positions_snap_to_cell_centres_and_distances_round_to_the_grid():
+    from dialogkarta.geo.generalise import snap_to_grid
+
+    records = [
+        {"lon": 13.3451, "lat": 55.6642, "nearest": {"school": {"id": "s", "distance_m": 149.0}}},
+        {
+            "lon": 13.3502,
+            "lat": 55.6610,
+            "nearest": {"school": {"id": "s", "distance_m": 151.0}, "bus_stop": {"id": "b", "distance_m": 40.0}},
+        },
+    ]
+    lon, lat = snap_to_grid(np.array([13.3451, 13.3502]), np.array([55.6642, 55.6610]), 100)
+    export._generalise(records, 100)
+    assert [(r["lon"], r["lat"]) for r in records] == list(zip(lon.tolist(), lat.tolist()))
+    assert [{k: v["distance_m"] for k, v in r["nearest"].items()} for r in records] == [
+        {"school": 100.0},
+        {"school": 200.0, "bus_stop": 0.0},
+    ]
+    assert records[1]["nearest"]["bus_stop"]["id"] == "b"
+
+
+@pytest.mark.parametrize(
+    "value, cell", [(None, ""), ("=1+1", "'=1+1"), ("Dalby", "Dalby"), (3, "3"), (True, "true"), (float("nan"), "")]
+)
+def test_a_text_column_writes_none_as_empty_and_keeps_formulas_inert(value, cell):
+    assert export._csv_text(value) == cell
+
+
+@pytest.mark.parametrize("audience", [PUBLIC, PLANNER, ADMIN], ids=["public", "planner", "contacts"])
+def test_proposal_columns_are_the_pinned_fields_each_with_the_type_gis_tools_get(registry, audience):
+    from tests.contracts import proposal_row
+
+    kinds = export.service_kinds(registry)
+    columns = export.proposal_columns(registry, audience)
+    assert len(columns) == len(dict(columns))
+    assert set(dict(columns)) == proposal_row(kinds, planner=audience.planner, contacts=audience.contacts)
+    typed = {
+        "created_at": "datetime",
+        "updated_at": "datetime",
+        "answered_at": "datetime",
+        "support_count": "int",
+        "answer_count": "int",
+        "flag_count": "int",
+        "hidden": "bool",
+        **{f"nearest_{kind}_m": "float" for kind in kinds},
+        **{f"within_{kind}": "int" for kind in kinds},
+        **{f"within_{kind}_radius_m": "float" for kind in kinds},
+    }
+    assert dict(columns) == {name: typed.get(name, "str") for name, _ in columns}
+
+
+def test_service_kinds_are_the_declared_ones_then_any_others_in_the_layer(registry, monkeypatch):
+    declared = list(registry.locality.service_kinds)
+    assert export.service_kinds(registry) == declared + [k for k in registry.service_index().kinds if k not in declared]
+    monkeypatch.setattr(type(registry.locality), "service_kinds", property(lambda self: declared[:1]), raising=False)
+    assert export.service_kinds(registry)[0] == declared[0]
+    assert sorted(export.service_kinds(registry)) == sorted(set(declared) | set(registry.service_index().kinds))
+
+    def broken():
+        raise OSError("the service layer cannot be read")
+
+    monkeypatch.setattr(registry, "service_index", broken)
+    assert export.service_kinds(registry) == declared[:1]  # a broken layer does not break the export
+
+
+@pytest.mark.parametrize("value, cell", [(True, "true"), (False, "false"), ("datetime", "2026-01-02T03:04:05+00:00")])
+def test_a_boolean_or_time_cell_is_written_as_a_spreadsheet_reads_it(value, cell):
+    from datetime import UTC, datetime
+
+    value = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) if value == "datetime" else value
+    assert export._csv_value(value) == cell
+
+
+def test_a_proposal_feature_is_a_point_whose_properties_leave_out_its_position():
+    feature = export._proposal_feature({"id": "DLB-1", "lon": 13.123456789, "lat": 55.987654321, "title": "Bänk"})
+    assert feature == {
+        "type": "Feature",
+        "id": "DLB-1",
+        "geometry": {"type": "Point", "coordinates": [13.1234568, 55.9876543]},
+        "properties": {"id": "DLB-1", "title": "Bänk"},
+    }
+
+
+def test_a_geopackage_layer_description_is_its_swedish_and_english_title():
+    assert export._description({"sv": "Områden", "en": "Areas"}, " (2026)") == "Områden / Areas (2026)"
+    assert export._description({"sv": "Områden"}) == "Områden / "
+    assert export._description({"en": "Areas"}) == " / Areas"
+
+
+def test_times_in_cells_are_utc_to_the_second_and_other_values_plain_text():
+    from datetime import datetime
+
+    assert export._iso(datetime(2026, 11, 27, 9, 30, 5, 123456)) == "2026-11-27T09:30:05+00:00"
+    assert export._iso(None) == "" and export._iso("2026-11-27") == "2026-11-27" and export._iso(3) == "3"
+
+
+def test_a_csv_table_writes_every_cell_safely_with_a_bom_only_when_asked():
+    assert export.csv_table(["namn", "antal"], [["=1+1", 3], [None, True]]) == b"namn,antal\r\n'=1+1,3\r\n,true\r\n"
+    assert export.csv_table(["a"], [], bom=True) == export.BOM + b"a\r\n"
+
+
+@pytest.mark.parametrize(
+    "value, plain",
+    [("NaT", None), (float("nan"), None), (None, None), ([1, 2], [1, 2]), ({"a": 1}, {"a": 1}), ("", ""), (1.5, 1.5)],
+)
+def test_missing_values_become_none_for_gdal_and_others_stay_as_they_are(value, plain):
+    import pandas as pd
+
+    assert export._plain(pd.NaT if value == "NaT" else value) == plain
+
+
+def test_planner_columns_from_the_workflow_tables_carry_their_values_in_time_order(engine):
+    from datetime import UTC, datetime, timedelta
+
+    from dialogkarta.layers import store
+
+    schema = export.schema
+    t0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        first = store.insert_proposal(
+            conn, lon=13.3450, lat=55.6640, category="traffic", title="Bänk", description="-", department="tekniska"
+        )
+        second = store.insert_proposal(
+            conn, lon=13.3460, lat=55.6640, category="traffic", title="Lampa", description="-", department="tekniska"
+        )
+        ids = [first["id"], second["id"]]
+        conn.execute(schema.status_history.delete().where(schema.status_history.c.proposal_id.in_(ids)))
+        history = [  # inserted out of time order: the export sorts by time, then by id
+            (ids[0], "in_progress", None, "planner", t0 + timedelta(days=2)),
+            (ids[0], "received", "Tack!", "system", t0),
+            (ids[0], "declined", "Utanför planområdet", "planner", t0 + timedelta(days=3)),
+        ]
+        for pid, status, note, role, at in history:
+            conn.execute(
+                schema.status_history.insert().values(proposal_id=pid, status=status, note=note, role=role, changed_at=at)
+            )
+        for body, days in (("Senare svar", 4), ("Första svaret", 1)):
+            conn.execute(
+                schema.answers.insert().values(
+                    proposal_id=ids[0], body=body, department="tekniska", role="planner", answered_at=t0 + timedelta(days=days)
+                )
+            )
+        for token in ("a", "b"):
+            conn.execute(schema.flags.insert().values(proposal_id=ids[1], token_hash=token, reason="", created_at=t0))
+    with engine.connect() as conn:
+        extra = export._extra_for(conn, ids, PLANNER)
+        public = export._extra_for(conn, ids, PUBLIC)
+    assert extra["status_history"] == {
+        ids[0]: [
+            "2026-11-01T08:00:00+00:00 received (system): Tack!",
+            "2026-11-03T08:00:00+00:00 in_progress (planner)",
+            "2026-11-04T08:00:00+00:00 declined (planner): Utanför planområdet",
+        ]
+    }
+    assert extra["status_note"] == public["status_note"] == {ids[0]: "Utanför planområdet"}
+    assert extra["answer"] == {ids[0]: "Senare svar"} and extra["answer_count"] == {ids[0]: 2}
+    assert extra["answered_at"] == {ids[0]: t0 + timedelta(days=4)} and extra["answer_department"] == {ids[0]: "tekniska"}
+    assert extra["flag_count"] == {ids[1]: 2}
+    assert "status_history" not in public and "flag_count" not in public
