@@ -454,8 +454,8 @@ def test_a_layer_kept_from_the_public_does_not_exist_for_the_public(registry):
         export.check_layer(private, first.name)
     assert caught.value.name == first.name
     export.check_layer(private, first.name, PLANNER)
-    assert export.exportable_layers(private) == [export.PROPOSALS]
-    assert export.exportable_layers(private, PLANNER) == [first.name, export.PROPOSALS]
+    assert export.exportable_layers(private) == [export.PROPOSALS, *export.SHAPE_LAYERS]
+    assert export.exportable_layers(private, PLANNER) == [first.name, export.PROPOSALS, *export.SHAPE_LAYERS]
     export.check_layer(_OneLayerRegistry(first), first.name)  # a public layer for everyone
 
 
@@ -518,6 +518,8 @@ def test_proposal_columns_are_the_pinned_fields_each_with_the_type_gis_tools_get
         "answer_count": "int",
         "flag_count": "int",
         "hidden": "bool",
+        "length_m": "float",
+        "area_m2": "float",
         **{f"nearest_{kind}_m": "float" for kind in kinds},
         **{f"within_{kind}": "int" for kind in kinds},
         **{f"within_{kind}_radius_m": "float" for kind in kinds},
