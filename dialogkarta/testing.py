@@ -464,3 +464,36 @@ def lighthouse_scores(lighthouse: str, url: str, report: Path, preset: str = "mo
         if ref["weight"] and audits[ref["id"]]["score"] is not None and audits[ref["id"]]["score"] < 1
     }
     return scores
+
+
+class RedisServer:
+    """A throwaway ``redis-server`` on a free local port, nothing saved to disk: ``with RedisServer(folder) as url``."""
+
+    def __init__(self, folder: Path, program: str = "redis-server"):
+        self.folder, self.program = folder, program
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> str:
+        import redis
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen([self.program, *options], stdout=subprocess.DEVNULL)
+        url = f"redis://127.0.0.1:{port}/0"
+        client, deadline = redis.Redis.from_url(url), time.monotonic() + 15
+        while True:
+            try:
+                client.ping()
+                return url
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.__exit__()
+                    raise RuntimeError(f"{self.program} did not start on port {port}") from None
+                time.sleep(0.05)
+
+    def __exit__(self, *_exc) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=15)

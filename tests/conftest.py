@@ -125,3 +125,32 @@ def three_points():
     return metric_frame(
         [shapely.Point(25, 50), shapely.Point(75, 50), shapely.Point(300, 50)], crs=WGS84, label=["in A", "in A and B", "outside"]
     )
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A redis-server of this test session's own; its tests skip without one, or fail with DIALOGKARTA_REQUIRE_REDIS=1."""
+    import shutil
+
+    from dialogkarta.testing import RedisServer
+
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        redis = None
+    if redis is None or shutil.which("redis-server") is None:
+        reason = "needs redis-server (apt-get install redis-server) and the redis package (the [redis] extra)"
+        if os.environ.get("DIALOGKARTA_REQUIRE_REDIS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with RedisServer(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    import redis
+
+    redis.Redis.from_url(redis_server).flushdb()
+    return redis_server
