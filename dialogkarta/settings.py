@@ -205,6 +205,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TILE_ATTRIBUTION", "text", "© OpenStreetMap contributors", "shown with the tiles"),
     Setting("RATELIMIT_ENABLED", "bool", True, "per-client limits on writes and logins"),
     Setting(
+        "REDIS_URL",
+        "optional text",
+        None,
+        "redis:// URL where the rate-limit counts are kept instead of the store (needs the [redis] extra); "
+        "default none: the store",
+        secret=True,
+    ),
+    Setting(
         "RATELIMIT_PROPOSALS",
         "rate limits",
         "10/minute;60/hour",

@@ -7,6 +7,9 @@ test database when ``DIALOGKARTA_TEST_DATABASE_URL`` is set) and one photo folde
 
 from __future__ import annotations
 
+import socket
+import time
+
 import geopandas as gpd
 import pyogrio
 import pytest
@@ -16,7 +19,7 @@ from dialogkarta.geo.crs import SWEREF99TM, to_sweref
 from dialogkarta.layers import accounts
 from dialogkarta.settings import SettingsError
 from dialogkarta.testing import Served, csrf_token, login, make_user, proposal, public_id_of, request
-from dialogkarta.webmap import db
+from dialogkarta.webmap import db, ratelimit
 from dialogkarta.webmap.app import create_app
 from tests.conftest import DialogkartaRunner, fresh_database_url
 
@@ -90,14 +93,37 @@ def test_a_layer_imported_through_one_server_is_served_by_the_other_at_once(serv
     assert "Nya planen" in b_client.get("/").get_data(as_text=True)  # the map page B had drawn is drawn again
 
 
-def test_a_rate_limit_reached_on_one_server_holds_on_the_other(servers):
-    limits = {"RATELIMIT_ENABLED": True, "RATELIMIT_PROPOSALS": "2/minute"}
+@pytest.fixture(params=["store", "redis"])
+def counted_in(request) -> dict:
+    """Where every server keeps its rate-limit counts: the store, or one Redis."""
+    return {} if request.param == "store" else {"REDIS_URL": request.getfixturevalue("redis_url")}
+
+
+def test_a_rate_limit_reached_on_one_server_holds_on_the_other(servers, counted_in):
+    limits = {"RATELIMIT_ENABLED": True, "RATELIMIT_PROPOSALS": "2/minute", **counted_in}
     a, b = servers("a", **limits), servers("b", **limits)
     assert [a.test_client().post("/api/proposals", json=PROPOSAL).status_code for _ in range(2)] == [201, 201]
     refused = b.test_client().post("/api/proposals", json=PROPOSAL)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     other_client = b.test_client().post("/api/proposals", json=PROPOSAL, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert other_client.status_code == 201
+    if counted_in:  # and the counts are in Redis: one key per client and limit, none in the store
+        import redis
+
+        assert redis.Redis.from_url(counted_in["REDIS_URL"]).dbsize() == 2
+
+
+def test_with_redis_unreachable_the_store_counts_and_the_log_says_so(servers, caplog, monkeypatch):
+    pytest.importorskip("redis")
+    monkeypatch.setitem(ratelimit._warned, "at", -ratelimit.WARN_EVERY - time.monotonic())  # not warned lately
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    limits = {"RATELIMIT_ENABLED": True, "RATELIMIT_PROPOSALS": "2/minute", "REDIS_URL": nowhere}
+    a, b = servers("a", **limits), servers("b", **limits)
+    assert [a.test_client().post("/api/proposals", json=PROPOSAL).status_code for _ in range(2)] == [201, 201]
+    assert b.test_client().post("/api/proposals", json=PROPOSAL).status_code == 429
+    assert "rate limits counted in the store for now" in caplog.text
 
 
 def _copied_session(app, client):
