@@ -5,14 +5,17 @@ In-process (Flask's test client, no HTTP), on SQLite and, with ``--pg-url`` or
 runs, the wall time and this process's CPU time per call of ``ratelimit.hit`` (two limits, the
 default ``10/minute;60/hour`` shape, each call from a new client address as on a busy day), and per
 ``POST /api/proposals`` with the limit on (set high, never reached) and off, runs alternating, with
-their ratio. Not part of the test run.
+their ratio. With ``--redis`` (a throwaway ``redis-server`` started here) or ``--redis-url`` the same
+runs with the counts in Redis (``DIALOGKARTA_REDIS_URL``) on the SQLite store, and the check's ratio
+Redis/store. Not part of the test run.
 
-    python bench/rate_limit.py --pg-url postgresql+psycopg://dk:dk@127.0.0.1/dk_bench
+    python bench/rate_limit.py --pg-url postgresql+psycopg://dk:dk@127.0.0.1/dk_bench --redis
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -26,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from export import machine_line  # noqa: E402
 
-from dialogkarta.testing import proposal  # noqa: E402
+from dialogkarta.testing import RedisServer, proposal  # noqa: E402
 
 HIGH = "1000000/minute;10000000/hour"
 
 
-def make_app(url: str, folder: Path):
+def make_app(url: str, folder: Path, redis_url: str | None = None):
     from dialogkarta.layers.schema import metadata
     from dialogkarta.layers.store import make_engine
     from dialogkarta.webmap.app import create_app
@@ -48,6 +51,7 @@ def make_app(url: str, folder: Path):
             "RATELIMIT_ENABLED": True,
             "RATELIMIT_PROPOSALS": HIGH,
             "HOLD_LINKS": False,
+            "REDIS_URL": redis_url,
         }
     )
 
@@ -92,16 +96,22 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pg-url", default=os.environ.get("DIALOGKARTA_BENCH_DATABASE_URL"))
+    parser.add_argument("--redis", action="store_true", help="also count in a throwaway redis-server started here")
+    parser.add_argument("--redis-url", help="also count in this Redis (its rate-limit keys are written)")
     options = parser.parse_args()
     print(machine_line())
-    with tempfile.TemporaryDirectory(prefix="dk-ratelimit-") as tmp:
-        engines = [("SQLite", f"sqlite:///{Path(tmp) / 'store.sqlite'}")]
-        engines += [("PostgreSQL", options.pg_url)] if options.pg_url else []
-        for engine, url in engines:
-            app = make_app(url, Path(tmp) / engine)
+    with tempfile.TemporaryDirectory(prefix="dk-ratelimit-") as tmp, contextlib.ExitStack() as stack:
+        redis_url = options.redis_url or (stack.enter_context(RedisServer(Path(tmp))) if options.redis else None)
+        backends = [("SQLite", f"sqlite:///{Path(tmp) / 'store.sqlite'}", None)]
+        backends += [("PostgreSQL", options.pg_url, None)] if options.pg_url else []
+        backends += [("Redis", f"sqlite:///{Path(tmp) / 'redis-store.sqlite'}", redis_url)] if redis_url else []
+        checks: dict[str, float] = {}
+        for backend, url, in_redis in backends:
+            app = make_app(url, Path(tmp) / backend, in_redis)
             limiter = limiter_runs(app, options.calls, options.repeat)
+            checks[backend] = statistics.median(c for _, c in limiter)
             print(
-                f"{engine}: one limiter check (2 limits) {spread([w for w, _ in limiter])} ms wall, "
+                f"{backend}: one limiter check (2 limits) {spread([w for w, _ in limiter])} ms wall, "
                 f"{spread([c for _, c in limiter])} ms CPU"
             )
             posts = post_runs(app, options.calls // 3, options.repeat)
@@ -109,9 +119,12 @@ def main() -> None:
             ratio = statistics.median(w for w, _ in on) / statistics.median(w for w, _ in off)
             cpu_ratio = statistics.median(c for _, c in on) / statistics.median(c for _, c in off)
             print(
-                f"{engine}: POST with the limit {spread([w for w, _ in on])} ms wall ({spread([c for _, c in on])} ms CPU), "
+                f"{backend}: POST with the limit {spread([w for w, _ in on])} ms wall ({spread([c for _, c in on])} ms CPU), "
                 f"without {spread([w for w, _ in off])} ms wall ({spread([c for _, c in off])} ms CPU); ratio {ratio:.2f} wall, {cpu_ratio:.2f} CPU"
             )
+        for backend in ("SQLite", "PostgreSQL"):
+            if "Redis" in checks and backend in checks:
+                print(f"limiter check's CPU, Redis / {backend}: {checks['Redis'] / checks[backend]:.2f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}; median [range] of {options.repeat} runs")
 
 
