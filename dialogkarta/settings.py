@@ -9,6 +9,7 @@ meant to be configured (Babel domains, cookie flags we never relax) stay in ``we
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -110,6 +111,21 @@ def _tile_url(value: Any) -> str:
     )
 
 
+def _redis_url(value: Any) -> str | None:
+    # Checked at start so that a wrong address or a missing client stops the app rather than every
+    # limited request; the message names the scheme only, since the address may hold a password.
+    if value is None or value == "":
+        return None
+    scheme = urlsplit(str(value)).scheme
+    if scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(
+            f"expected redis://host:port/db, rediss://... or unix:///path.sock; got an address with scheme {scheme!r}"
+        )
+    if importlib.util.find_spec("redis") is None:
+        raise ValueError("needs the redis package: pip install 'dialogkarta[redis]'")
+    return str(value)
+
+
 KINDS: dict[str, Callable[[Any], Any]] = {
     "bool": _boolean,
     "int": _integer,
@@ -120,6 +136,7 @@ KINDS: dict[str, Callable[[Any], Any]] = {
     "languages": _languages,
     "hosts": _hosts,
     "tile url": _tile_url,
+    "redis url": _redis_url,
 }
 
 
@@ -206,7 +223,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_ENABLED", "bool", True, "per-client limits on writes and logins"),
     Setting(
         "REDIS_URL",
-        "optional text",
+        "redis url",
         None,
         "redis:// URL where the rate-limit counts are kept instead of the store (needs the [redis] extra); "
         "default none: the store",

@@ -35,11 +35,18 @@ def test_environment_values_arrive_as_their_declared_types(tmp_path, monkeypatch
         ("PUBLIC_GRID_M", "nan", "finite"),
         ("RATELIMIT_SUPPORTS", "ten per minute", "count/period"),
         ("RATELIMIT_FLAGS", "0/minute", "positive"),
+        ("REDIS_URL", "cache.example:6379", "redis://host:port/db"),
     ],
 )
 def test_a_bad_value_stops_the_app_at_start_naming_the_variable(tmp_path, name, value, complaint):
     with pytest.raises(settings.SettingsError, match=complaint):
         make_app(tmp_path, **{name: value})
+
+
+def test_a_wrong_redis_address_is_refused_without_repeating_its_password(tmp_path):
+    with pytest.raises(settings.SettingsError, match="scheme 'http'") as error:
+        make_app(tmp_path, REDIS_URL="http://:hemligt@cache.example:6379/0")
+    assert "hemligt" not in str(error.value)
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
