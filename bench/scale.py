@@ -52,6 +52,9 @@ def seed(url: str, n: int) -> None:
 
     engine = make_engine(url)
     metadata.drop_all(engine)
+    with engine.begin() as conn:  # afresh: no revision left, so the store is made at the head again
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP TABLE IF EXISTS layer_styles"))
     engine.dispose()
     build_store(url, n)
     if not url.startswith("sqlite"):  # the builder gives explicit ids: move the sequences past them
