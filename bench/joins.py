@@ -216,8 +216,74 @@ def duckdb_spatial(points, areas, services) -> tuple[dict, str]:
     return times, f"{pairs:,} pairs, {near_m + far_m:,.0f} m, {int(within):,} within"
 
 
+def postgis(points, areas, services, url: str) -> tuple[dict, str]:
+    """The three joins in PostGIS, from the same WGS84 frames (loaded by COPY, not timed), one after another.
+
+    What a bulk refresh in the database would run: transform to SWEREF 99 TM with GiST indexes (timed as "transform"),
+    ``ST_Covers`` for the areas, a KNN (``<->``) search per point and kind for the nearest, and a
+    grouped ``ST_DWithin`` join for the counts. ``url`` is a scratch database with the postgis extension.
+    """
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    times = {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in ("points_in", "areas_in", "services_in", "points", "areas", "services"):
+            conn.execute(f"DROP TABLE IF EXISTS bench_{table}")
+        conn.execute("CREATE UNLOGGED TABLE bench_points_in (id integer, lon float8, lat float8)")
+        conn.execute("CREATE UNLOGGED TABLE bench_areas_in (id text, wkb bytea)")
+        conn.execute("CREATE UNLOGGED TABLE bench_services_in (id text, kind text, wkb bytea)")
+        with conn.cursor().copy("COPY bench_points_in FROM STDIN") as copy:
+            for row in zip(range(len(points)), points.geometry.x.tolist(), points.geometry.y.tolist()):
+                copy.write_row(row)
+        with conn.cursor().copy("COPY bench_areas_in FROM STDIN") as copy:
+            for row in zip(areas["id"].tolist(), areas.geometry.to_wkb().tolist()):
+                copy.write_row(row)
+        with conn.cursor().copy("COPY bench_services_in FROM STDIN") as copy:
+            for row in zip(services["id"].tolist(), services["kind"].tolist(), services.geometry.to_wkb().tolist()):
+                copy.write_row(row)
+        start = time.perf_counter()
+        conn.execute(
+            "CREATE UNLOGGED TABLE bench_points AS SELECT id, ST_Transform(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 3006) AS geom "
+            "FROM bench_points_in"
+        )
+        conn.execute(
+            "CREATE UNLOGGED TABLE bench_areas AS SELECT id, ST_Transform(ST_GeomFromWKB(wkb, 4326), 3006) AS geom FROM bench_areas_in"
+        )
+        conn.execute(
+            "CREATE UNLOGGED TABLE bench_services AS SELECT id, kind, ST_Transform(ST_GeomFromWKB(wkb, 4326), 3006) AS geom "
+            "FROM bench_services_in"
+        )
+        for table in ("points", "areas", "services"):
+            conn.execute(f"CREATE INDEX ON bench_{table} USING gist (geom)")
+            conn.execute(f"ANALYZE bench_{table}")
+        times["transform"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        (pairs,) = conn.execute("SELECT count(*) FROM bench_points p JOIN bench_areas a ON ST_Covers(a.geom, p.geom)").fetchone()
+        times["areas"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        (near_m,) = conn.execute(
+            "SELECT sum(n.m) FROM bench_points p CROSS JOIN (SELECT DISTINCT kind FROM bench_services) k "
+            "CROSS JOIN LATERAL (SELECT ST_Distance(s.geom, p.geom) AS m FROM bench_services s WHERE s.kind = k.kind "
+            "ORDER BY s.geom <-> p.geom LIMIT 1) n"
+        ).fetchone()
+        times["nearest"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        (within,) = conn.execute(
+            f"SELECT count(*) FROM bench_points p JOIN bench_services s ON ST_DWithin(s.geom, p.geom, {RADIUS_M})"
+        ).fetchone()
+        times["counts"] = time.perf_counter() - start
+        for table in ("points_in", "areas_in", "services_in", "points", "areas", "services"):
+            conn.execute(f"DROP TABLE IF EXISTS bench_{table}")
+    times["all"] = times["transform"] + times["areas"] + times["nearest"] + times["counts"]
+    return times, f"{pairs:,} pairs, {near_m:,.0f} m, {int(within):,} within"
+
+
 def run_one(args):
-    method, n, plan = args
+    method, n, plan, database = args
     points = synthetic_points(n)
     areas, services = load_plan(plan)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -225,6 +291,8 @@ def run_one(args):
         times, summary = plain_geopandas(points, areas, services)
     elif method == "duckdb":
         times, summary = duckdb_spatial(points, areas, services)
+    elif method == "postgis":
+        times, summary = postgis(points, areas, services, database)
     else:
         times, summary = ours(method, points, areas, services)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -240,7 +308,10 @@ def main():
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--plan", default="synthetic", choices=["synthetic", "dalby"])
-    parser.add_argument("--peers", nargs="*", default=["geopandas", "duckdb"], choices=["geopandas", "duckdb"])
+    parser.add_argument("--peers", nargs="*", default=["geopandas", "duckdb"], choices=["geopandas", "duckdb", "postgis"])
+    parser.add_argument(
+        "--database", help="for the postgis peer: a scratch PostgreSQL URL whose database has the postgis extension"
+    )
     parser.add_argument("--peer-runs", type=int, help="runs of each peer (default: as many as --runs); they take minutes each")
     options = parser.parse_args()
     peers = list(options.peers)
@@ -266,7 +337,7 @@ def main():
             if method in peers and run >= peer_runs:
                 continue
             with context.Pool(1) as pool:
-                results[method].append(pool.apply(run_one, ((method, options.size, options.plan),)))
+                results[method].append(pool.apply(run_one, ((method, options.size, options.plan, options.database),)))
 
     def seconds(method, label):
         return [times[label] for times, *_ in results[method]]
@@ -281,7 +352,7 @@ def main():
         print(f"ours, {method + ' alone':24} {spread(seconds(method, method)):24} {memory(method)}")
     print(f"  result: {results['join_all'][0][1]}")
     for peer in peers:
-        name = {"geopandas": "plain geopandas", "duckdb": "DuckDB spatial"}[peer]
+        name = {"geopandas": "plain geopandas", "duckdb": "DuckDB spatial", "postgis": "PostGIS"}[peer]
         total = seconds(peer, "all")
         print(f"\n{name}, all three          {spread(total):24} {memory(peer)}; {statistics.median(total) / ours_all:.1f}x ours")
         for label in results[peer][0][0]:
