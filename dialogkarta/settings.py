@@ -244,6 +244,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("RATELIMIT_FLAGS", "rate limits", "5/minute;20/day", "residents' flags per client"),
     Setting(
+        "RATELIMIT_SIMILAR",
+        "rate limits",
+        "60/minute;1000/hour",
+        "similar-proposal lookups (/api/proposals/similar, asked while a resident types) per client",
+    ),
+    Setting(
         "RATELIMIT_DOWNLOADS",
         "rate limits",
         "20/minute;200/hour",

@@ -352,10 +352,12 @@ def _made_at_start(engine: Engine) -> list[str]:
     return [f"--exclude-table={name}" for name in names]
 
 
-def restore(engine: Engine, source: str | os.PathLike) -> dict:
+def restore(engine: Engine, source: str | os.PathLike, locality=None, public_grid_m: float = 0) -> dict:
     """Replace the store's content with the backup at ``source``; return ``{"path", "proposals"}``.
 
-    The backup is checked first and nothing is changed when it fails the check.
+    The backup is checked first and nothing is changed when it fails the check. With the
+    ``locality`` (and ``PUBLIC_GRID_M``), what a start adds is added at once: the bundled layers as
+    rows and, on PostGIS, the QGIS views, made again whether the restore succeeds or fails.
     """
     source = Path(source)
     if not _is_sqlite(engine):
@@ -367,28 +369,18 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         toc = _pg_output(["pg_restore", "--list", "-f", "-", str(source)])
         if isinstance(engine, Engine):
             with engine.begin() as conn:
-                qgis_db.drop_views(conn)  # they read the tables pg_restore replaces; the next start makes them again
-        with tempfile.TemporaryDirectory() as folder:
-            contents = Path(folder) / "contents.list"
-            contents.write_text(_without_extensions(toc))
-            script = Path(folder) / "restore.sql"
-            _pg_output(
-                ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--use-list={contents}", "-f", str(script), str(source)]
-            )
-            # Tables added since the backup was made may reference its tables (proposal_shapes -> proposals), and
-            # --clean drops only what the backup holds: drop them first, in the same transaction as the restore.
-            dumped = set(re.findall(r"^\d+;.* TABLE \S+ (\w+) ", toc, re.M))
-            newer = sorted(_store_tables(engine) - dumped)
-            drops = "".join(f'DROP TABLE IF EXISTS public."{table}" CASCADE;\n' for table in newer)
-            script.write_text(drops + script.read_text())
-            _pg_run(
-                ["psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1", "-f", str(script)], engine
-            )
+                qgis_db.drop_views(conn)  # they read the tables pg_restore replaces; made again below
+        try:
+            _restore_postgresql(engine, source, toc)
+        except BaseException:
+            if isinstance(engine, Engine) and locality is not None:  # the old content is still there: so are its views
+                qgis_db.install(engine, locality, public_grid_m)
+            raise
         if isinstance(engine, Engine):  # not a stand-in that only carries a URL
             if not re.search(rf"^\d+;.* TABLE \S+ {VERSION_TABLE} ", toc, re.M):
                 with engine.begin() as conn:  # a backup from before the migrations: the revision left here is not its own
                     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {VERSION_TABLE}")
-            init_db(engine)  # a backup from an older version gets the tables (and on PostGIS the geometry) added since
+            init_db(engine, locality, public_grid_m)  # a backup from an older version gets the tables (and geometry) added since
             with engine.begin() as conn:
                 note_everything_changed(conn)  # the list every process keeps is of the old content
         return {"path": str(source), "proposals": None}
@@ -404,12 +396,30 @@ def restore(engine: Engine, source: str | os.PathLike) -> dict:
         raw.close()
         origin.close()
     engine.dispose()  # pooled connections may hold pages of the old content
-    init_db(engine)  # a backup from an older version gets the tables added since
+    init_db(engine, locality, public_grid_m)  # a backup from an older version gets the tables added since
     with engine.begin() as conn:
         note_everything_changed(conn)  # the list every process keeps is of the old content
     with engine.connect() as conn:
         count = conn.exec_driver_sql("SELECT count(*) FROM proposals").scalar_one()
     return {"path": str(source), "proposals": count}
+
+
+def _restore_postgresql(engine: Engine, source: Path, toc: str) -> None:
+    """Run pg_restore's script for ``source`` in one transaction, after dropping the store's tables it lacks."""
+    with tempfile.TemporaryDirectory() as folder:
+        contents = Path(folder) / "contents.list"
+        contents.write_text(_without_extensions(toc))
+        script = Path(folder) / "restore.sql"
+        _pg_output(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--use-list={contents}", "-f", str(script), str(source)]
+        )
+        # Tables added since the backup was made may reference its tables (proposal_shapes -> proposals), and
+        # --clean drops only what the backup holds: drop them first, in the same transaction as the restore.
+        dumped = set(re.findall(r"^\d+;.* TABLE \S+ (\w+) ", toc, re.M))
+        newer = sorted(_store_tables(engine) - dumped)
+        drops = "".join(f'DROP TABLE IF EXISTS public."{table}" CASCADE;\n' for table in newer)
+        script.write_text(drops + script.read_text())
+        _pg_run(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1", "-f", str(script)], engine)
 
 
 # pg_restore --list: "215; 1259 16386 TABLE public proposals owner"; the kind may be two words.

@@ -63,6 +63,17 @@ TOKEN_STATUSES: dict[str, Labels] = {
     "revoked": {"sv": "återkallad", "en": "revoked"},
 }
 
+# The account changes in the audit log (layers/account_audit.py), as the accounts page names them.
+ACCOUNT_ACTIONS: dict[str, Labels] = {
+    "account_create": {"sv": "konto skapat", "en": "account created"},
+    "account_role": {"sv": "ny roll", "en": "new role"},
+    "account_active": {"sv": "konto aktiverat", "en": "account activated"},
+    "account_inactive": {"sv": "konto inaktiverat", "en": "account deactivated"},
+    "account_password": {"sv": "nytt lösenord", "en": "new password"},
+    "token_create": {"sv": "token skapad", "en": "token created"},
+    "token_revoke": {"sv": "token återkallad", "en": "token revoked"},
+}
+
 # The vocabularies residents read (the map, the form, the permalink, the public API's labels):
 # each entry must carry every resident language (tests/test_vocabulary.py).
 RESIDENT_VOCABULARIES: dict[str, Mapping[str, Labels]] = {"statuses": PROPOSAL_STATUSES, "channels": CHANNELS}

@@ -258,11 +258,15 @@ def public_forwardings(conn: Connection, proposal_id: int) -> list[dict]:
     return steps
 
 
-def audit_trail(conn: Connection, proposal_id: int | None = None, limit: int = 200) -> list[dict]:
-    """Return staff actions newest first (internal: includes user ids)."""
+def audit_trail(
+    conn: Connection, proposal_id: int | None = None, limit: int = 200, actions: tuple[str, ...] | None = None
+) -> list[dict]:
+    """Return staff actions newest first, of one proposal or of the given kinds (internal: includes user ids)."""
     query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
     if proposal_id is not None:
         query = query.where(audit_log.c.proposal_id == proposal_id)
+    if actions is not None:
+        query = query.where(audit_log.c.action.in_(actions))
     return [{**dict(r._mapping), "at": aware(r.at)} for r in conn.execute(query)]
 
 

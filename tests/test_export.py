@@ -635,3 +635,73 @@ def test_planner_columns_from_the_workflow_tables_carry_their_values_in_time_ord
     assert extra["answered_at"] == {ids[0]: t0 + timedelta(days=4)} and extra["answer_department"] == {ids[0]: "tekniska"}
     assert extra["flag_count"] == {ids[1]: 2}
     assert "status_history" not in public and "flag_count" not in public
+
+
+def test_planner_columns_name_each_photo_and_its_state_and_the_workbook_round(engine):
+    from dialogkarta.layers import store
+
+    schema = export.schema
+    with engine.begin() as conn:
+        ids = [
+            store.insert_proposal(
+                conn, lon=13.3450 + i / 1000, lat=55.6640, category="traffic", title=t, description="-", department="tekniska"
+            )["id"]
+            for i, t in enumerate(("Publicerad", "Avvisad", "Väntar", "Utan foto"))
+        ]
+        for pid, status, digit in zip(ids, ("published", "rejected", "pending"), "abc"):
+            conn.execute(
+                schema.proposal_photos.insert().values(
+                    proposal_id=pid,
+                    sha256=digit * 64,
+                    width=4,
+                    height=3,
+                    bytes=100,
+                    status=status,
+                    created_at=store.utcnow(),
+                )
+            )
+        conn.execute(schema.proposal_rounds.insert().values(proposal_id=ids[1], round_name="Våren 2026"))
+    with engine.connect() as conn:
+        planner = export._extra_for(conn, ids, PLANNER)
+        public = export._extra_for(conn, ids, PUBLIC)
+    # a rejected photo's file is gone, so it has no address; its state still tells the planner why
+    assert planner["photo"] == {ids[0]: "/photos/" + "a" * 64 + ".jpg", ids[2]: "/photos/" + "c" * 64 + ".jpg"}
+    assert planner["photo_status"] == {ids[0]: "published", ids[1]: "rejected", ids[2]: "pending"}
+    assert planner["round"] == {ids[1]: "Våren 2026"}
+    assert not {"photo", "photo_status", "round"} & public.keys()
+
+
+def test_forwardings_read_in_time_order_even_when_recorded_out_of_it_and_ties_in_the_order_made(engine):
+    from datetime import UTC, datetime, timedelta
+
+    from dialogkarta.layers import store
+
+    schema = export.schema
+    t0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        pid = store.insert_proposal(
+            conn, lon=13.3450, lat=55.6640, category="traffic", title="Väg", description="-", department="x"
+        )["id"]
+        conn.execute(schema.status_history.delete().where(schema.status_history.c.proposal_id == pid))
+        for to, days in (("kultur", 2), ("tekniska", 0), ("miljo", 1), ("bygg", 2)):  # a clock set back, then a tie
+            conn.execute(
+                schema.forwardings.insert().values(
+                    proposal_id=pid,
+                    from_department="x",
+                    to_department=to,
+                    role="planner",
+                    note="",
+                    forwarded_at=t0 + timedelta(days=days),
+                )
+            )
+        for status in ("received", "in_progress"):  # two changes in the same second
+            conn.execute(schema.status_history.insert().values(proposal_id=pid, status=status, role="planner", changed_at=t0))
+        for body in ("Först", "Sedan"):
+            conn.execute(
+                schema.answers.insert().values(proposal_id=pid, body=body, department="x", role="planner", answered_at=t0)
+            )
+    with engine.connect() as conn:
+        extra = export._extra_for(conn, [pid], PLANNER)
+    assert [line.split(" -> ")[1].split(" ")[0] for line in extra["forwarding"][pid]] == ["tekniska", "miljo", "kultur", "bygg"]
+    assert [line.split(" ")[1] for line in extra["status_history"][pid]] == ["received", "in_progress"]
+    assert extra["answer"] == {pid: "Sedan"}

@@ -200,3 +200,27 @@ def test_line_and_area_proposals_carry_their_figures_in_the_public_view_as_in_th
     for pid, row in exported.items():
         for column in ("geometry_kind", "length_m", "area_m2", "shape_areas"):
             assert viewed[pid][column] == row[column], (pid, column)
+
+
+def test_a_restore_leaves_the_views_in_place_whether_it_succeeds_or_fails(app, runner, tmp_path, monkeypatch):
+    from dialogkarta.layers import maintenance
+
+    with app.app_context():
+        engine = db.engine()
+        views = sorted(qgis_db.views_present(engine.connect()))
+    backup = tmp_path / "store.dump"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    result = runner.invoke(args=["restore", "--yes", str(backup)])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        assert sorted(qgis_db.views_present(conn)) == views  # at once, not at the next start
+        assert conn.execute(text("SELECT count(*) FROM public_proposals")).scalar_one() >= 0
+
+    def broken(*args, **kwargs):
+        raise maintenance.MaintenanceError("psql failed")
+
+    monkeypatch.setattr(maintenance, "_pg_run", broken)
+    result = runner.invoke(args=["restore", "--yes", str(backup)])
+    assert result.exit_code != 0 and "psql failed" in result.output
+    with engine.connect() as conn:
+        assert sorted(qgis_db.views_present(conn)) == views

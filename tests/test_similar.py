@@ -132,3 +132,16 @@ def test_an_empty_draft_is_offered_nothing(client):
 def test_any_question_is_answered_200_or_400_never_500(client, lon, lat, category, text):
     query = {k: v for k, v in (("lon", lon), ("lat", lat), ("category", category), ("text", text)) if v is not None}
     assert client.get("/api/proposals/similar", query_string=query).status_code in (200, 400)
+
+
+def test_a_client_asking_too_often_is_told_to_wait_in_both_languages(app):
+    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_SIMILAR="2/minute")
+    client = app.test_client()
+    query = {"lon": HERE[0], "lat": HERE[1], "category": "traffic", "text": DRAFT}
+    statuses = [client.get("/api/proposals/similar", query_string=query) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    refused = statuses[-1]
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    english = client.get("/api/proposals/similar", query_string=query, headers={"Accept-Language": "en"})
+    assert english.status_code == 429 and english.get_json()["error"]["message"] != refused.get_json()["error"]["message"]

@@ -435,6 +435,7 @@ def nearby():
 
 
 @bp.get("/proposals/similar")
+@limited("similar")
 def similar():
     """Public proposals of ``category`` within 500 m of lon/lat whose text is like ``text``: most similar first."""
     registry = db.registry()

@@ -9,10 +9,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..layers import accounts
+from ..layers import account_audit, accounts
 from . import db, localtime
 
 commands = click.Group(help="Commands registered on the dialogkarta group.")
+CLI = "cli"  # the audit log's role for a change made from the shell (whoever runs it has the store's credentials)
 
 
 @commands.command("create-user")
@@ -35,6 +36,7 @@ def create_user_command(name, role, password_stdin):
     try:
         with db.transaction() as conn:
             user = accounts.create_user(conn, name, password, role)
+            account_audit.record(conn, "account_create", f"{name} ({role})", role=CLI)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role} {user.username!r}.")
@@ -54,6 +56,7 @@ def set_password_command(name, password_stdin):
     try:
         with db.transaction() as conn:
             revoked = accounts.set_password(conn, name, password)
+            account_audit.record(conn, "account_password", f"{name}: {revoked} token(s) revoked", role=CLI)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Password changed for {name!r}; {revoked} API token(s) revoked.")
@@ -84,6 +87,7 @@ def create_token_command(user, name, scope, days, label):
     try:
         with db.transaction() as conn:
             new = accounts.create_token(conn, user, name, scope=scope, days=days, label=label)
+            account_audit.record(conn, "token_create", f"{new.name} for {user} ({new.scope}, {days} days)", role=CLI)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Token {new.name!r} for {user!r} ({new.scope}), expires {_when(new.expires_at)}:", err=True)
@@ -108,10 +112,11 @@ def users_command():
         )
 
 
-def _account_command(change, done: str) -> None:
+def _account_command(change, done: str, action: str, detail: str) -> None:
     try:
         with db.transaction() as conn:
             change(conn)
+            account_audit.record(conn, action, detail, role=CLI)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(done)
@@ -126,6 +131,8 @@ def deactivate_command(name, undo):
     _account_command(
         lambda conn: accounts.set_active(conn, name, undo),
         f"{name!r} is {'active again' if undo else 'deactivated; its sessions are ended'}.",
+        "account_active" if undo else "account_inactive",
+        name,
     )
 
 
@@ -135,7 +142,12 @@ def deactivate_command(name, undo):
 @with_appcontext
 def set_role_command(name, role):
     """Give NAME the role ROLE; its sessions end at once."""
-    _account_command(lambda conn: accounts.set_role(conn, name, role), f"{name!r} is now {role}; its sessions are ended.")
+    _account_command(
+        lambda conn: accounts.set_role(conn, name, role),
+        f"{name!r} is now {role}; its sessions are ended.",
+        "account_role",
+        f"{name} -> {role}",
+    )
 
 
 @commands.command("tokens")
@@ -158,7 +170,7 @@ def tokens_command(user):
 def revoke_token_command(name):
     """Revoke the token NAME (as 'tokens' lists it; '#ID' for a token made before tokens had names)."""
     target = {"token_id": int(name[1:])} if name.startswith("#") and name[1:].isdigit() else {"name": name}
-    _account_command(lambda conn: accounts.revoke_token(conn, **target), f"Token {name} is revoked.")
+    _account_command(lambda conn: accounts.revoke_token(conn, **target), f"Token {name} is revoked.", "token_revoke", name)
 
 
 @commands.command("report")

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..layers import maintenance, photos, privacy
+from ..layers import maintenance, photo_backup, photos, privacy
 from . import db
 
 commands = click.Group(help="Commands registered on the dialogkarta group.")
@@ -25,15 +25,27 @@ def purge_expired_contacts() -> int:
 
 @commands.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--no-photos", is_flag=True, help="Leave out the photo files (by default copied to FILE.photos/).")
 @with_appcontext
-def backup_command(file):
-    """Write a consistent copy of the live store to FILE (SQLite backup API, or pg_dump)."""
+def backup_command(file, no_photos):
+    """Write a consistent copy of the live store to FILE (SQLite backup API, or pg_dump) and its photos to FILE.photos/."""
     try:
         result = maintenance.backup(db.engine(), file)
     except maintenance.MaintenanceError as error:
         raise click.ClickException(str(error)) from None
     count = "" if result["proposals"] is None else f" ({result['proposals']} proposals)"
     click.echo(f"Backup written to {result['path']}{count}.")
+    if not no_photos:
+        folder = photo_backup.folder_for(file)
+        with db.reading() as conn:  # after the store: a photo added meanwhile is one the backup does not name
+            copied = photo_backup.back_up(conn, current_app.config["PHOTO_DIR"], folder)
+        click.echo(f"Photos copied to {folder}: {copied.written} written, {copied.present} already there.")
+        if copied.missing:
+            click.echo(
+                f"Warning: {len(copied.missing)} photo file(s) the store names are missing from PHOTO_DIR: "
+                + ", ".join(copied.missing[:5]),
+                err=True,
+            )
     extra = maintenance.store_schema_problems(db.engine())
     if extra:  # copied as it is (evidence), but `restore` will refuse it: say so now
         click.echo(
@@ -57,8 +69,15 @@ def restore_command(file, yes):
             f"Replace every proposal in {db.engine().url.render_as_string(hide_password=True)} with the content of {file}?",
             abort=True,
         )
+    photos_folder = photo_backup.folder_for(file)
+    if photos_folder.is_dir():  # the photos first: a restored store never names a file the folder lacks
+        try:
+            copied = photo_backup.restore(photos_folder, current_app.config["PHOTO_DIR"])
+        except photo_backup.PhotoBackupError as error:
+            raise click.ClickException(f"Refusing to restore: {error}") from None
+        click.echo(f"Photos from {photos_folder}: {copied.written} written, {copied.present} already there.")
     try:
-        result = maintenance.restore(db.engine(), file)
+        result = maintenance.restore(db.engine(), file, db.registry().locality, float(current_app.config["PUBLIC_GRID_M"] or 0))
     except maintenance.MaintenanceError as error:
         raise click.ClickException(str(error)) from None
     count = "" if result["proposals"] is None else f" ({result['proposals']} proposals)"

@@ -204,6 +204,7 @@ def _document(locality, server: str) -> dict:
                             "content": {geojson: {"schema": {"$ref": "#/components/schemas/ProposalCollection"}}},
                         },
                         "400": _error("Missing or invalid lon, lat or category, or text over 1 000 characters"),
+                        "429": _error("Too many lookups from this client (RATELIMIT_SIMILAR); see Retry-After"),
                     },
                 },
             },

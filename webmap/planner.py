@@ -17,9 +17,10 @@ from ..geo.errors import UserError
 from ..layers import proposals as proposal_service
 from ..layers import export as table_export
 from ..layers import report as report_data
-from ..layers import activities, bulk, photos, saved_filters, store, workflow
+from ..layers import account_audit, activities, bulk, photos, saved_filters, store, workflow
 from ..layers import accounts as staff_accounts
 from ..layers.vocabulary import (
+    ACCOUNT_ACTIONS,
     CHANNELS,
     PROPOSAL_STATUSES,
     ROLES,
@@ -487,11 +488,7 @@ def moderation():
     with db.reading() as conn:
         queue = workflow.moderation_queue(conn)
         photo_queue = photos.pending(conn)
-        trail = [
-            entry
-            for entry in workflow.audit_trail(conn, limit=100)
-            if entry["action"] in ("hide", "restore", "auto_hide", "photo_publish", "photo_reject")
-        ]
+        trail = workflow.audit_trail(conn, limit=100, actions=("hide", "restore", "auto_hide", "photo_publish", "photo_reject"))
     return render_template("planner/moderation.html", queue=queue, trail=trail, photo_queue=photo_queue)
 
 
@@ -555,6 +552,8 @@ def users():
                 request.form.get("role", "planner"),
             ),
             _("Kontot är skapat."),
+            "account_create",
+            f"{request.form.get('username', '').strip()} ({request.form.get('role', 'planner')})",
         )
     return _users_page()
 
@@ -565,6 +564,8 @@ def set_role(username: str):
     return _account_change(
         lambda conn: staff_accounts.set_role(conn, username, request.form.get("role", "")),
         _("Rollen är ändrad och kontots inloggningar är avslutade."),
+        "account_role",
+        f"{username} -> {request.form.get('role', '')}",
     )
 
 
@@ -578,20 +579,29 @@ def set_active(username: str):
     return _account_change(
         lambda conn: staff_accounts.set_active(conn, username, active),
         _("Kontot är aktiverat.") if active else _("Kontot är inaktiverat: dess inloggningar och tokens fungerar inte längre."),
+        "account_active" if active else "account_inactive",
+        username,
     )
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required(role="admin")
 def revoke_token(token_id: int):
-    return _account_change(lambda conn: staff_accounts.revoke_token(conn, token_id=token_id), _("Token är återkallad."))
+    return _account_change(
+        lambda conn: staff_accounts.revoke_token(conn, token_id=token_id),
+        _("Token är återkallad."),
+        "token_revoke",
+        f"#{token_id}",
+    )
 
 
-def _account_change(change, done: str):
-    """Run one account change; on bad input say why with 400/404 and change nothing."""
+def _account_change(change, done: str, action: str, detail: str):
+    """Run one account change and keep it in the audit log; on bad input say why with 400/404 and change nothing."""
+    user = current_user()
     try:
         with db.transaction() as conn:
             change(conn)
+            account_audit.record(conn, action, detail, role=user.role, user_id=user.id)
     except staff_accounts.AccountError as error:
         flash(error.message(current_language()), "error")
         return _users_page(404 if isinstance(error, staff_accounts.UnknownAccount) else 400)
@@ -602,6 +612,7 @@ def _account_change(change, done: str):
 def _users_page(status: int = 200):
     with db.reading() as conn:
         people, tokens = staff_accounts.list_users(conn), staff_accounts.list_tokens(conn)
+        changes = account_audit.trail(conn)
     lang = current_language()
     return render_template(
         "planner/users.html",
@@ -610,5 +621,7 @@ def _users_page(status: int = 200):
         roles=staff_accounts.ROLES,
         scope_labels=labels(TOKEN_SCOPES, lang),
         token_status_labels=labels(TOKEN_STATUSES, lang),
+        account_action_labels=labels(ACCOUNT_ACTIONS, lang),
         me=current_user(),
+        changes=changes,
     ), status

@@ -16,7 +16,7 @@ hash keyed with the app's secret.
 Configuration (``DIALOGKARTA_`` environment variables or test config):
 
 - ``RATELIMIT_ENABLED``: ``false`` turns every limit off (nothing is written).
-- ``RATELIMIT_PROPOSALS`` / ``RATELIMIT_SUPPORTS`` / ``RATELIMIT_LOGINS`` / ``RATELIMIT_FLAGS`` /
+- ``RATELIMIT_PROPOSALS`` / ``RATELIMIT_SUPPORTS`` / ``RATELIMIT_LOGINS`` / ``RATELIMIT_FLAGS`` / ``RATELIMIT_SIMILAR`` /
   ``RATELIMIT_DOWNLOADS``: limits as ``"count/period"`` joined by ``;``,
   period one of ``second``, ``minute``, ``hour``, ``day`` or a number of seconds, e.g.
   ``"10/minute;60/hour"``.

@@ -308,6 +308,14 @@ EN = {
     "Kolumner: %(columns)s. Position som lon/lat eller area (ett områdes id); kanal, möte och omgång per rad. UTF-8, komma eller semikolon.": "Columns: %(columns)s. Position as lon/lat or area (an area's id); channel, meeting and round per row. UTF-8, comma or semicolon.",
     "CSV-fil": "CSV file",
     "Ladda upp och spara": "Upload and store",
+    "Kontohändelser": "Account changes",
+    "Tid": "Time",
+    "De senaste ändringarna av konton och tokens, nyast först. Lösenord och tokens sparas aldrig här.": "The latest changes to accounts and tokens, newest first. Passwords and tokens are never kept here.",
+    "Händelse": "Change",
+    "Gäller": "Concerns",
+    "Av": "By",
+    "kommandoraden": "the command line",
+    "Inga kontohändelser ännu.": "No account changes yet.",
 }
 
 HERE = Path(__file__).resolve().parent
