@@ -533,13 +533,14 @@ def _write_proposals(
     layer: str,
     crs: str,
     audience: Audience,
-    description: str | None,
     page_size: int,
     kind: str | None = None,
 ) -> int:
-    """Write the proposals as points (``kind`` None: every proposal at its point) or the lines or areas drawn."""
+    """Write the proposals as points (``kind`` None: every proposal at its point) or the lines or areas drawn.
+
+    A GeoPackage table's title and abstract are written after it, with the other layers' (``_write_texts``).
+    """
     columns = proposal_columns(registry, audience)
-    options = {"DESCRIPTION": description} if description and driver == "GPKG" else None
     geometry_type = SHAPE_GEOMETRY_TYPES[kind] if kind else "Point"
     count, append = 0, False
     for page, shapes in iter_proposal_pages(engine, registry, audience, page_size, kind):
@@ -551,24 +552,17 @@ def _write_proposals(
             layer=layer,
             driver=driver,
             append=append,
-            layer_options=None if append else options,
             geometry_type=geometry_type,
         )
         append, count = True, count + len(page)
     if not append:  # no proposals yet: still write the layer with its columns
-        pyogrio.write_dataframe(
-            _page_frame([], columns, crs), path, layer=layer, driver=driver, layer_options=options, geometry_type=geometry_type
-        )
+        pyogrio.write_dataframe(_page_frame([], columns, crs), path, layer=layer, driver=driver, geometry_type=geometry_type)
     return count
 
 
 def table_name(name: str) -> str:
     """Return the GeoPackage table name of a layer (SQL-friendly: underscores, not hyphens)."""
     return name.replace("-", "_")
-
-
-def _description(title: dict, extra: str = "") -> str:
-    return f"{title.get('sv', '')} / {title.get('en', '')}{extra}"
 
 
 def write_gpkg_export(
@@ -610,35 +604,20 @@ def write_gpkg_export(
         for name in names:
             table = table_name(name)
             if name == PROPOSALS:
-                counts[table] = _write_proposals(
-                    engine,
-                    registry,
-                    temp,
-                    "GPKG",
-                    table,
-                    crs,
-                    audience,
-                    _description(
-                        {"sv": f"Förslag från invånare i {locality.name}", "en": f"Residents' proposals, {locality.name}"},
-                        " (med utvecklingsområden och närmaste service / with development areas and nearest services)",
-                    ),
-                    page_size,
-                )
+                counts[table] = _write_proposals(engine, registry, temp, "GPKG", table, crs, audience, page_size)
                 texts[table] = proposals_text(locality, counts[table], audience.planner, crs_name, clock.started)
                 styles.append((table, proposals_style(locality), clock.tick()))
                 continue
             if name in SHAPE_LAYERS:
                 kind = SHAPE_LAYERS[name]
                 text = proposal_shapes_text(locality, kind, audience.planner)
-                counts[table] = _write_proposals(
-                    engine, registry, temp, "GPKG", table, crs, audience, text.abstract, page_size, kind
-                )
+                counts[table] = _write_proposals(engine, registry, temp, "GPKG", table, crs, audience, page_size, kind)
                 texts[table] = text
                 styles.append((table, proposal_shapes_style(name, kind, locality), clock.tick()))
                 continue
             layer = registry.get(name)
             frame = registry.frame(name)
-            write_gpkg(frame, temp, layer=table, crs=crs, description=_description(layer.title))
+            write_gpkg(frame, temp, layer=table, crs=crs)  # its title and abstract: _write_texts
             counts[table] = len(frame)
             texts[table] = layer_text(layer, locality, len(frame))
             styles.append((table, layer_style(layer, locality), clock.tick()))
@@ -736,7 +715,7 @@ def write_fgb_export(
     try:
         if name == PROPOSALS or name in SHAPE_LAYERS:
             kind = SHAPE_LAYERS.get(name)
-            count = _write_proposals(engine, registry, temp, "FlatGeobuf", table_name(name), crs, audience, None, page_size, kind)
+            count = _write_proposals(engine, registry, temp, "FlatGeobuf", table_name(name), crs, audience, page_size, kind)
         else:
             frame = registry.frame(name)
             pyogrio.write_dataframe(frame.to_crs(parse_crs(crs)), temp, layer=table_name(name), driver="FlatGeobuf")

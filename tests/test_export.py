@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 import orjson
+import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
@@ -165,9 +166,13 @@ def test_geopackage_holds_every_layer_in_crs_with_styles(ctx, seeded, tmp_path, 
 
 
 def test_geopackage_refuses_a_geographic_crs(ctx, tmp_path):
+    from dialogkarta.webmap.errors import user_message
+
     engine, registry = ctx
-    with pytest.raises(export.ExportError, match="EPSG:3006"):
+    with pytest.raises(export.ExportError) as caught:
         export.write_gpkg_export(engine, registry, tmp_path / "x.gpkg", crs="EPSG:4326")
+    assert user_message(caught.value, "sv") == "GeoPackage-exporten skrivs i EPSG:3006 eller EPSG:3008, inte EPSG:4326."
+    assert user_message(caught.value, "en") == "The GeoPackage export is written in EPSG:3006 or EPSG:3008, not EPSG:4326."
     assert not (tmp_path / "x.gpkg").exists()
 
 
@@ -559,12 +564,6 @@ def test_a_proposal_feature_is_a_point_whose_properties_leave_out_its_position()
     }
 
 
-def test_a_geopackage_layer_description_is_its_swedish_and_english_title():
-    assert export._description({"sv": "Områden", "en": "Areas"}, " (2026)") == "Områden / Areas (2026)"
-    assert export._description({"sv": "Områden"}) == "Områden / "
-    assert export._description({"en": "Areas"}) == " / Areas"
-
-
 def test_times_in_cells_are_utc_to_the_second_and_other_values_plain_text():
     from datetime import datetime
 
@@ -705,3 +704,267 @@ def test_forwardings_read_in_time_order_even_when_recorded_out_of_it_and_ties_in
     assert [line.split(" -> ")[1].split(" ")[0] for line in extra["forwarding"][pid]] == ["tekniska", "miljo", "kultur", "bygg"]
     assert [line.split(" ")[1] for line in extra["status_history"][pid]] == ["received", "in_progress"]
     assert extra["answer"] == {pid: "Sedan"}
+
+
+def test_export_to_file_writes_the_layer_asked_for_in_its_format_and_crs(ctx, seeded, tmp_path):
+    engine, registry = ctx
+    public = len(seeded["public"])
+    one = tmp_path / "areas.gpkg"
+    assert export.export_to_file(engine, registry, "development-areas", "gpkg", one) == len(registry.frame("development-areas"))
+    assert [name for name, _kind in pyogrio.list_layers(one) if name != "layer_styles"] == ["development_areas"]
+    assert parse_crs(pyogrio.read_info(one, layer="development_areas")["crs"]) == parse_crs(SWEREF99TM)
+    plain = tmp_path / "p.csv"
+    assert export.export_to_file(engine, registry, "proposals", "csv", plain) == public
+    assert not plain.read_bytes().startswith(export.BOM)  # a BOM only when asked for
+    assert export.export_to_file(engine, registry, "proposals", "csv", plain, crs="EPSG:4326") == public
+    planner = tmp_path / "planner.fgb"
+    assert export.export_to_file(engine, registry, "proposals", "fgb", planner, audience=PLANNER) == public + 1
+    frame = pyogrio.read_dataframe(planner)
+    assert HIDDEN_TITLE in set(frame["title"]) and "department" in frame.columns
+    geojson = tmp_path / "planner.geojson"
+    assert export.export_to_file(engine, registry, "proposals", "geojson", geojson, audience=PLANNER) == public + 1
+    assert HIDDEN_TITLE in geojson.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "name, fmt, crs, sv, en",
+    [
+        (
+            "all",
+            "geojson",
+            None,
+            "Alla lager i en fil finns bara som GeoPackage (--format gpkg).",
+            "All layers in one file is only available as GeoPackage (--format gpkg).",
+        ),
+        (
+            "all",
+            "fgb",
+            None,
+            "Alla lager i en fil finns bara som GeoPackage (--format gpkg).",
+            "All layers in one file is only available as GeoPackage (--format gpkg).",
+        ),
+        (
+            "proposals",
+            "csv",
+            "EPSG:3006",
+            "CSV skrivs alltid i WGS84 (CSV har även SWEREF 99 TM-kolumner).",
+            "CSV is always written in WGS84 (CSV also has SWEREF 99 TM columns).",
+        ),
+        (
+            "proposals",
+            "geojson",
+            "EPSG:3008",
+            "GEOJSON skrivs alltid i WGS84 (CSV har även SWEREF 99 TM-kolumner).",
+            "GEOJSON is always written in WGS84 (CSV also has SWEREF 99 TM columns).",
+        ),
+    ],
+)
+def test_export_to_file_refuses_what_a_format_cannot_hold_and_writes_nothing(ctx, tmp_path, name, fmt, crs, sv, en):
+    from dialogkarta.webmap.errors import user_message
+
+    engine, registry = ctx
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(export.ExportError) as caught:
+        export.export_to_file(engine, registry, name, fmt, folder / f"out.{fmt}", crs=crs)
+    assert (user_message(caught.value, "sv"), user_message(caught.value, "en")) == (sv, en)
+    assert list(folder.iterdir()) == []
+
+
+def test_export_to_file_names_the_formats_it_knows():
+    with pytest.raises(ValueError, match=r"format must be one of \('geojson', 'csv', 'gpkg', 'fgb'\), got 'shp'"):
+        export.export_to_file(None, None, "proposals", "shp", "x.shp")
+
+
+def test_a_layer_kept_from_the_public_exports_for_planners_only(ctx, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from dialogkarta.layers.registry import UnknownLayer
+
+    engine, registry = ctx
+    monkeypatch.setitem(registry._layers, "places", replace(registry.get("places"), public=False))
+    with pytest.raises(UnknownLayer):
+        export.export_to_file(engine, registry, "places", "geojson", tmp_path / "places.geojson")
+    assert not (tmp_path / "places.geojson").exists()
+    count = export.export_to_file(engine, registry, "places", "geojson", tmp_path / "places.geojson", audience=PLANNER)
+    assert count == len(registry.frame("places")) == len(orjson.loads((tmp_path / "places.geojson").read_bytes())["features"])
+
+
+FIELD_DTYPES = {"str": "object", "float": "float64", "int": "int64", "bool": "bool", "datetime": "datetime64[ms]"}
+
+
+def _same_cell(read, expected) -> bool:
+    import pandas as pd
+
+    if expected is None:
+        return read is None or (not isinstance(read, str) and pd.isna(read))
+    if isinstance(expected, float):
+        return read == pytest.approx(expected, abs=1e-9)
+    if hasattr(expected, "tzinfo"):
+        return pd.Timestamp(read) == pd.Timestamp(expected).floor("ms")
+    return read == expected and type(read) is type(expected) or (isinstance(expected, str) and str(read) == expected)
+
+
+@pytest.mark.parametrize("fmt, crs", [("gpkg", "EPSG:3006"), ("gpkg", "EPSG:3008"), ("fgb", "EPSG:4326"), ("fgb", "EPSG:3006")])
+@pytest.mark.parametrize("audience", [PUBLIC, PLANNER], ids=["public", "planner"])
+def test_a_file_export_holds_every_value_of_every_row_with_its_field_type(ctx, seeded, tmp_path, fmt, crs, audience):
+    engine, registry = ctx
+    path = tmp_path / f"proposals.{fmt}"
+    export.export_to_file(engine, registry, "proposals", fmt, path, crs=crs, audience=audience)
+    columns = export.proposal_columns(registry, audience)
+    info = pyogrio.read_info(path, layer="proposals")
+    assert list(zip(info["fields"], info["dtypes"])) == [(name, FIELD_DTYPES[kind]) for name, kind in columns]
+    assert info["geometry_type"] == "Point" and parse_crs(info["crs"]) == parse_crs(crs)
+    expected = {row["id"]: row for page in export.iter_proposal_rows(engine, registry, audience) for row in page}
+    frame = pyogrio.read_dataframe(path, layer="proposals")
+    assert sorted(frame["id"]) == sorted(expected)
+    for _index, read in frame.iterrows():
+        row = expected[read["id"]]
+        wrong = {name: (read[name], row[name]) for name, _kind in columns if not _same_cell(read[name], row[name])}
+        assert wrong == {}, read["id"]
+        point = gpd.GeoSeries(gpd.points_from_xy([row["lon"]], [row["lat"]]), crs="EPSG:4326").to_crs(crs)[0]
+        assert read.geometry.distance(point) < (1e-9 if crs == "EPSG:4326" else CM)
+    assert frame["hidden"].any() if audience.planner else "hidden" not in frame
+
+
+def test_file_exports_written_a_page_at_a_time_hold_every_proposal_once(ctx, seeded, tmp_path):
+    engine, registry = ctx
+    everyone = {r["public_id"] for r in seeded["public"]} | {seeded["hidden"]["public_id"]}
+    gpkg, fgb = tmp_path / "paged.gpkg", tmp_path / "paged.fgb"
+    assert export.write_gpkg_export(engine, registry, gpkg, audience=PLANNER, names=["proposals"], page_size=2)[
+        "proposals"
+    ] == len(everyone)
+    assert export.write_fgb_export(engine, registry, "proposals", fgb, audience=PLANNER, page_size=2) == len(everyone)
+    for path in (gpkg, fgb):
+        ids = list(pyogrio.read_dataframe(path, layer="proposals")["id"])
+        assert sorted(ids) == sorted(everyone) and len(ids) == len(set(ids))
+
+
+def test_empty_proposal_layers_keep_their_geometry_type_and_fields(app, tmp_path):
+    with app.app_context():
+        engine, registry = db.engine(), db.registry()
+        gpkg = tmp_path / "empty.gpkg"
+        counts = export.write_gpkg_export(engine, registry, gpkg, names=["proposals"])
+        assert counts == {"proposals": 0, "proposals_lines": 0, "proposals_areas": 0}
+        fields = [name for name, _kind in export.proposal_columns(registry)]
+        for table, geometry_type in (("proposals", "Point"), ("proposals_lines", "LineString"), ("proposals_areas", "Polygon")):
+            info = pyogrio.read_info(gpkg, layer=table)
+            assert (info["geometry_type"], info["features"], list(info["fields"])) == (geometry_type, 0, fields)
+        for name, geometry_type in (("proposals", "Point"), ("proposals-lines", "LineString"), ("proposals-areas", "Polygon")):
+            fgb = tmp_path / f"{name}.fgb"
+            assert export.write_fgb_export(engine, registry, name, fgb) == 0
+            info = pyogrio.read_info(fgb)  # an empty FlatGeobuf does not say how many features it has: read them
+            assert (info["geometry_type"], len(pyogrio.read_dataframe(fgb)), list(info["fields"])) == (geometry_type, 0, fields)
+
+
+def test_a_reference_layer_as_flatgeobuf_is_named_after_its_table_and_holds_every_feature(ctx, tmp_path):
+    engine, registry = ctx
+    (tmp_path / "out").mkdir()
+    path = tmp_path / "out" / "areas.fgb"
+    assert export.write_fgb_export(engine, registry, "development-areas", path, crs=SWEREF99TM) == len(registry.areas())
+    assert [name for name, _kind in pyogrio.list_layers(path)] == ["development_areas"]
+    assert path.read_bytes()[:3] == b"fgb"
+    written = pyogrio.read_dataframe(path).set_index("id")
+    assert parse_crs(written.crs) == parse_crs(SWEREF99TM)
+    for area_id, geometry in registry.areas().to_crs(SWEREF99TM).set_index("id").geometry.items():
+        assert written.geometry[area_id].hausdorff_distance(geometry) < CM
+    assert [p.name for p in path.parent.iterdir()] == ["areas.fgb"]  # no temporary file left
+
+
+def test_a_reference_layer_as_geojson_is_one_collection_whatever_the_page_size(ctx):
+    engine, registry = ctx
+    source = registry.frame("development-areas")
+    for page_size in (1, 2, 1000):
+        collection = orjson.loads(b"".join(export.iter_geojson(engine, registry, "development-areas", page_size=page_size)))
+        assert collection["type"] == "FeatureCollection"
+        assert [f["id"] for f in collection["features"]] == list(source["id"])
+        for feature, geometry in zip(collection["features"], source.geometry):
+            assert shapely.geometry.shape(feature["geometry"]).equals_exact(geometry, 1e-7)
+
+
+def test_a_layer_without_ids_is_exported_with_features_without_ids(ctx, monkeypatch):
+    engine, registry = ctx
+    frame = registry.frame("places").drop(columns="id")
+    monkeypatch.setattr(registry, "frame", lambda name: frame)
+    places = orjson.loads(b"".join(export.iter_geojson(engine, registry, "places")))
+    assert len(places["features"]) == len(frame) and all("id" not in f for f in places["features"])
+    assert [f["properties"]["name"] for f in places["features"]] == list(frame["name"])
+
+
+def _csv_rows(chunks) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(b"".join(chunks).decode("utf-8"))))
+
+
+def test_a_point_layer_as_csv_has_its_positions_and_no_wkt_and_an_area_layer_its_wkt(ctx):
+    engine, registry = ctx
+    services = registry.frame("service-locations")
+    rows = _csv_rows(export.iter_csv(engine, registry, "service-locations", page_size=3))
+    assert "wkt" not in rows[0] and len(rows) == len(services)
+    for row, point in zip(rows, services.geometry):
+        assert (float(row["lon"]), float(row["lat"])) == pytest.approx((point.x, point.y), abs=1e-7)
+    areas = registry.frame("development-areas")
+    rows = _csv_rows(export.iter_csv(engine, registry, "development-areas", page_size=2))
+    assert len(rows) == len(areas)
+    for row, geometry in zip(rows, areas.geometry):
+        assert shapely.from_wkt(row["wkt"]).equals_exact(geometry, 1e-6)
+        inside = shapely.Point(float(row["lon"]), float(row["lat"]))
+        assert geometry.buffer(1e-7).contains(inside)  # a point on the area, not its centroid
+        easting, northing = to_sweref(float(row["lon"]), float(row["lat"]))
+        assert float(row["easting"]) == pytest.approx(float(np.ravel(easting)[0]), abs=0.01)
+        assert float(row["northing"]) == pytest.approx(float(np.ravel(northing)[0]), abs=0.01)
+
+
+@pytest.mark.parametrize("audience, crs", [(PUBLIC, "EPSG:3006"), (PLANNER, "EPSG:3008")], ids=["public", "planner"])
+def test_the_geopackage_styles_and_titles_are_exactly_the_rows_qgis_reads(ctx, tmp_path, audience, crs):
+    from datetime import UTC, datetime
+
+    from dialogkarta.layers import styles
+
+    engine, registry = ctx
+    locality = registry.locality
+    path = tmp_path / "styled.gpkg"
+    at = datetime(2026, 11, 27, 12, 0, 0, 500000, tzinfo=UTC)
+    counts = export.write_gpkg_export(engine, registry, path, crs=crs, audience=audience, now=at)
+    names = export.exportable_layers(registry, audience)
+    planner = audience.planner
+    expected_styles, expected_texts = [], {}
+    for name in [n for n in names if n not in (export.PROPOSALS, *export.SHAPE_LAYERS)]:
+        layer = registry.get(name)
+        expected_styles.append((export.table_name(name), styles.layer_style(layer, locality)))
+        expected_texts[export.table_name(name)] = styles.layer_text(layer, locality, len(registry.frame(name)))
+    expected_styles.append(("proposals", styles.proposals_style(locality)))
+    expected_texts["proposals"] = styles.proposals_text(locality, counts["proposals"], planner, crs, "2026-11-27 12:00 UTC")
+    for name, kind in export.SHAPE_LAYERS.items():
+        expected_styles.append((export.table_name(name), styles.proposal_shapes_style(name, kind, locality)))
+        expected_texts[export.table_name(name)] = styles.proposal_shapes_text(locality, kind, planner)
+    with sqlite3.connect(path) as conn:
+        columns = [(row[1], row[2]) for row in conn.execute("PRAGMA table_info(layer_styles)")]
+        rows = conn.execute("SELECT * FROM layer_styles ORDER BY fid").fetchall()
+        contents = {row[0]: row[1:] for row in conn.execute("SELECT table_name, identifier, description FROM gpkg_contents")}
+    assert columns == [
+        ("fid", "INTEGER"), ("f_table_catalog", "TEXT"), ("f_table_schema", "TEXT"), ("f_table_name", "TEXT"),
+        ("f_geometry_column", "TEXT"), ("styleName", "TEXT"), ("styleQML", "TEXT"), ("styleSLD", "TEXT"),
+        ("useAsDefault", "BOOLEAN"), ("description", "TEXT"), ("owner", "TEXT"), ("ui", "TEXT"), ("update_time", "DATETIME"),
+    ]  # fmt: skip
+    assert rows == [
+        (i, "", "", table, "geom", style.name, style.qml, style.sld, 1, style.description, "dialogkarta", None,
+         f"2026-11-27T12:00:00.{500 + i - 1:03d}Z")
+        for i, (table, style) in enumerate(expected_styles, start=1)
+    ]  # fmt: skip
+    assert {table: contents[table] for table in expected_texts} == {
+        table: (text.title, text.abstract) for table, text in expected_texts.items()
+    }
+
+
+def test_style_times_follow_the_wall_clock_when_none_is_given(ctx, tmp_path):
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    engine, registry = ctx
+    before = pd.Timestamp(datetime.now(UTC)).floor("ms")
+    export.write_gpkg_export(engine, registry, tmp_path / "now.gpkg")
+    after = pd.Timestamp(datetime.now(UTC))
+    with sqlite3.connect(tmp_path / "now.gpkg") as conn:
+        times = [pd.Timestamp(t) for (t,) in conn.execute("SELECT update_time FROM layer_styles ORDER BY fid")]
+    assert times == sorted(set(times)) and before <= times[0] and times[-1] <= after + pd.Timedelta(len(times), "ms")

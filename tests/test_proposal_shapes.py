@@ -312,6 +312,21 @@ def test_flatgeobuf_has_one_file_per_geometry_type(drawn_proposals, client, tmp_
     assert list(pyogrio.read_dataframe(path)["id"]) == [drawn_proposals[kind]]
 
 
+@pytest.mark.parametrize("page_size", [1, 2, 1000])
+def test_the_line_and_area_layers_hold_their_shapes_however_the_store_is_paged(drawn_proposals, plan, page_size):
+    import orjson
+
+    from dialogkarta.layers import export
+
+    with plan.app_context():  # a page may hold only points, which a line layer leaves out: the next page still comes
+        engine, registry = db.engine(), db.registry()
+        for name, kind, geometry_type in (("proposals-lines", "line", "LineString"), ("proposals-areas", "area", "Polygon")):
+            collection = orjson.loads(b"".join(export.iter_geojson(engine, registry, name, page_size=page_size)))
+            assert [(f["id"], f["geometry"]["type"]) for f in collection["features"]] == [(drawn_proposals[kind], geometry_type)]
+            assert export.count_features(engine, registry, name) == 1
+            assert export.count_features(engine, registry, name, export.PLANNER) == (2 if kind == "line" else 1)
+
+
 def test_the_csv_carries_each_proposals_representative_point_and_its_figures(drawn_proposals, client):
     import csv
     import io
