@@ -370,7 +370,7 @@ def iter_geojson(
     """
     if name != PROPOSALS and name not in SHAPE_LAYERS:
         frame = registry.frame(_layer(registry, name, audience).name)
-        features = frame_to_features(frame, "id" if "id" in frame else None)
+        features = frame_to_features(frame)  # ids from an "id" column, where the layer has one
         yield b'{"type":"FeatureCollection","features":['
         for start in range(0, len(features), page_size):
             chunk = b",".join(orjson.dumps(f) for f in features[start : start + page_size])
@@ -518,11 +518,11 @@ def _page_frame(page: list[dict], columns: list[tuple[str, str]], crs: str, shap
             data[name] = pd.Series(values, dtype="object")
     lon = np.fromiter((r["lon"] for r in page), float, len(page))
     lat = np.fromiter((r["lat"] for r in page), float, len(page))
-    geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84)
-    if shapes is not None:  # a line or area layer: each row's drawn shape
-        geometry = gpd.GeoSeries([shapes[row["id"]].geometry for row in page], crs=WGS84)
-    frame = gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84)
-    return frame if parse_crs(crs) == parse_crs(WGS84) else frame.to_crs(parse_crs(crs))
+    if shapes is None:
+        geometry = gpd.points_from_xy(lon, lat)
+    else:  # a line or area layer: each row's drawn shape
+        geometry = gpd.GeoSeries([shapes[row["id"]].geometry for row in page])
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84).to_crs(parse_crs(crs))  # a no-op for WGS84
 
 
 def _write_proposals(

@@ -196,6 +196,9 @@ def test_exports_page_through_the_store(ctx, seeded, monkeypatch):
         return original(conn, **kwargs)
 
     monkeypatch.setattr(export.store, "page_proposals", spy)
+    rows = list(export.iter_proposal_rows(engine, registry, PUBLIC, page_size=2))
+    assert [len(page) for page in rows] == [2, 2, len(seeded["public"]) - 4] and calls[-1]["limit"] == 2
+    calls.clear()
     chunks = list(export.iter_geojson(engine, registry, "proposals", PUBLIC, page_size=2))
     assert len(orjson.loads(b"".join(chunks))["features"]) == len(seeded["public"])
     assert len(chunks) >= 4  # head, three pages, tail
@@ -783,11 +786,19 @@ def test_a_layer_kept_from_the_public_exports_for_planners_only(ctx, tmp_path, m
 
     engine, registry = ctx
     monkeypatch.setitem(registry._layers, "places", replace(registry.get("places"), public=False))
+    everything = tmp_path / "everything.gpkg"
+    assert "places" in export.write_gpkg_export(engine, registry, everything, audience=PLANNER)
+    assert "places" not in export.write_gpkg_export(engine, registry, tmp_path / "public.gpkg")
     with pytest.raises(UnknownLayer):
-        export.export_to_file(engine, registry, "places", "geojson", tmp_path / "places.geojson")
-    assert not (tmp_path / "places.geojson").exists()
-    count = export.export_to_file(engine, registry, "places", "geojson", tmp_path / "places.geojson", audience=PLANNER)
-    assert count == len(registry.frame("places")) == len(orjson.loads((tmp_path / "places.geojson").read_bytes())["features"])
+        export.write_gpkg_export(engine, registry, tmp_path / "asked.gpkg", names=["places"])
+    for fmt in export.FORMATS:
+        path = tmp_path / f"places.{fmt}"
+        with pytest.raises(UnknownLayer):
+            export.export_to_file(engine, registry, "places", fmt, path)
+        assert not path.exists()
+        count = export.export_to_file(engine, registry, "places", fmt, path, audience=PLANNER)
+        read = _csv_rows([path.read_bytes()]) if fmt == "csv" else pyogrio.read_dataframe(path, layer="places")
+        assert count == len(registry.frame("places")) == len(read)
 
 
 FIELD_DTYPES = {"str": "object", "float": "float64", "int": "int64", "bool": "bool", "datetime": "datetime64[ms]"}
@@ -850,10 +861,12 @@ def test_empty_proposal_layers_keep_their_geometry_type_and_fields(app, tmp_path
         for table, geometry_type in (("proposals", "Point"), ("proposals_lines", "LineString"), ("proposals_areas", "Polygon")):
             info = pyogrio.read_info(gpkg, layer=table)
             assert (info["geometry_type"], info["features"], list(info["fields"])) == (geometry_type, 0, fields)
+            assert list(info["dtypes"]) == [FIELD_DTYPES[kind] for _name, kind in export.proposal_columns(registry)]
         for name, geometry_type in (("proposals", "Point"), ("proposals-lines", "LineString"), ("proposals-areas", "Polygon")):
             fgb = tmp_path / f"{name}.fgb"
             assert export.write_fgb_export(engine, registry, name, fgb) == 0
             info = pyogrio.read_info(fgb)  # an empty FlatGeobuf does not say how many features it has: read them
+            assert list(info["dtypes"]) == [FIELD_DTYPES[kind] for _name, kind in export.proposal_columns(registry)]
             assert (info["geometry_type"], len(pyogrio.read_dataframe(fgb)), list(info["fields"])) == (geometry_type, 0, fields)
 
 
@@ -900,6 +913,8 @@ def test_a_point_layer_as_csv_has_its_positions_and_no_wkt_and_an_area_layer_its
     services = registry.frame("service-locations")
     rows = _csv_rows(export.iter_csv(engine, registry, "service-locations", page_size=3))
     assert "wkt" not in rows[0] and len(rows) == len(services)
+    cells = list(csv.reader(io.StringIO(b"".join(export.iter_csv(engine, registry, "service-locations")).decode())))
+    assert {len(row) for row in cells} == {len(cells[0])}  # no row has a cell the header does not name
     for row, point in zip(rows, services.geometry):
         assert (float(row["lon"]), float(row["lat"])) == pytest.approx((point.x, point.y), abs=1e-7)
     areas = registry.frame("development-areas")
@@ -968,3 +983,54 @@ def test_style_times_follow_the_wall_clock_when_none_is_given(ctx, tmp_path):
     with sqlite3.connect(tmp_path / "now.gpkg") as conn:
         times = [pd.Timestamp(t) for (t,) in conn.execute("SELECT update_time FROM layer_styles ORDER BY fid")]
     assert times == sorted(set(times)) and before <= times[0] and times[-1] <= after + pd.Timedelta(len(times), "ms")
+
+
+def test_a_geopackage_written_elsewhere_is_version_1_2_and_two_layers_sharing_a_title_stay_apart(tmp_path):
+    from datetime import UTC, datetime
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from dialogkarta.layers.styles import LayerText, Style
+
+    path = tmp_path / "survey.gpkg"
+    export.new_gpkg(path)
+    for table in ("answers_a", "answers_b"):
+        frame = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(395000, 6170000)], crs=SWEREF99TM)
+        pyogrio.write_dataframe(frame, path, layer=table, driver="GPKG", append=False)
+    style = Style("svar", "<qgis/>", "<sld/>", "Svar / Answers")
+    texts = {"answers_a": LayerText("Svar", "Första"), "answers_b": LayerText("Svar", "Andra")}
+    export.describe_gpkg(path, {"answers_a": style, "answers_b": style}, texts, now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200  # GeoPackage 1.2, which QGIS 3.22 reads quietly
+        contents = {t: (i, d) for t, i, d in conn.execute("SELECT table_name, identifier, description FROM gpkg_contents")}
+        rows = conn.execute("SELECT f_table_name, styleName, update_time FROM layer_styles ORDER BY fid").fetchall()
+    assert contents["answers_a"] == ("Svar", "Första") and contents["answers_b"] == ("Svar (answers_b)", "Andra")
+    assert rows == [("answers_a", "svar", "2026-01-02T03:04:05.001Z"), ("answers_b", "svar", "2026-01-02T03:04:05.002Z")]
+
+
+def test_the_full_export_is_a_geopackage_1_2(ctx, tmp_path):
+    engine, registry = ctx
+    export.write_gpkg_export(engine, registry, tmp_path / "all.gpkg")
+    with sqlite3.connect(tmp_path / "all.gpkg") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200
+
+
+def test_each_proposal_csv_cell_is_written_by_its_column_type(ctx, monkeypatch):
+    from datetime import UTC, datetime
+
+    engine, registry = ctx
+    typed = export.proposal_columns(registry, PLANNER)
+    sample = {
+        "str": "=HYPERLINK(1)",
+        "float": 12.345,
+        "int": 3,
+        "bool": True,
+        "datetime": datetime(2026, 5, 1, 8, 30, 15, 999, tzinfo=UTC),
+    }
+    written = {"str": "'=HYPERLINK(1)", "float": "12.3", "int": "3", "bool": "true", "datetime": "2026-05-01T08:30:15+00:00"}
+    row = {"lon": 13.35, "lat": 55.66, **{name: sample[kind] for name, kind in typed}}
+    monkeypatch.setattr(export, "iter_proposal_pages", lambda *args, **kwargs: iter([([row], {})]))
+    (read,) = _csv_rows(export.iter_csv(engine, registry, "proposals", PLANNER))
+    assert {name: read[name] for name, _kind in typed} == {name: written[kind] for name, kind in typed}

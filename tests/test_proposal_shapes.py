@@ -313,7 +313,7 @@ def test_flatgeobuf_has_one_file_per_geometry_type(drawn_proposals, client, tmp_
 
 
 @pytest.mark.parametrize("page_size", [1, 2, 1000])
-def test_the_line_and_area_layers_hold_their_shapes_however_the_store_is_paged(drawn_proposals, plan, page_size):
+def test_the_line_and_area_layers_hold_their_shapes_however_the_store_is_paged(drawn_proposals, plan, page_size, tmp_path):
     import orjson
 
     from dialogkarta.layers import export
@@ -324,6 +324,15 @@ def test_the_line_and_area_layers_hold_their_shapes_however_the_store_is_paged(d
             collection = orjson.loads(b"".join(export.iter_geojson(engine, registry, name, page_size=page_size)))
             assert [(f["id"], f["geometry"]["type"]) for f in collection["features"]] == [(drawn_proposals[kind], geometry_type)]
             assert export.count_features(engine, registry, name) == 1
+            rows = b"".join(export.iter_csv(engine, registry, name, page_size=page_size)).decode().splitlines()
+            assert len(rows) == 2 and drawn_proposals[kind] in rows[1]  # the header and the one public shape of that kind
+            fgb = tmp_path / f"{name}-{page_size}.fgb"
+            export.write_fgb_export(engine, registry, name, fgb, page_size=page_size)
+            gpkg = tmp_path / f"{name}-{page_size}.gpkg"
+            export.write_gpkg_export(engine, registry, gpkg, names=[name], page_size=page_size)
+            for path in (fgb, gpkg):
+                frame = pyogrio.read_dataframe(path, layer=export.table_name(name))
+                assert list(frame["id"]) == [drawn_proposals[kind]] and list(frame.geom_type) == [geometry_type]
             assert export.count_features(engine, registry, name, export.PLANNER) == (2 if kind == "line" else 1)
 
 
