@@ -851,22 +851,23 @@ def test_file_exports_written_a_page_at_a_time_hold_every_proposal_once(ctx, see
         assert sorted(ids) == sorted(everyone) and len(ids) == len(set(ids))
 
 
-def test_empty_proposal_layers_keep_their_geometry_type_and_fields(app, tmp_path):
+@pytest.mark.parametrize("audience", [PUBLIC, PLANNER], ids=["public", "planner"])
+def test_empty_proposal_layers_keep_their_geometry_type_and_fields(app, tmp_path, audience):
     with app.app_context():
         engine, registry = db.engine(), db.registry()
         gpkg = tmp_path / "empty.gpkg"
-        counts = export.write_gpkg_export(engine, registry, gpkg, names=["proposals"])
+        counts = export.write_gpkg_export(engine, registry, gpkg, audience=audience, names=["proposals"])
         assert counts == {"proposals": 0, "proposals_lines": 0, "proposals_areas": 0}
-        fields = [name for name, _kind in export.proposal_columns(registry)]
+        fields = [name for name, _kind in export.proposal_columns(registry, audience)]
         for table, geometry_type in (("proposals", "Point"), ("proposals_lines", "LineString"), ("proposals_areas", "Polygon")):
             info = pyogrio.read_info(gpkg, layer=table)
             assert (info["geometry_type"], info["features"], list(info["fields"])) == (geometry_type, 0, fields)
-            assert list(info["dtypes"]) == [FIELD_DTYPES[kind] for _name, kind in export.proposal_columns(registry)]
+            assert list(info["dtypes"]) == [FIELD_DTYPES[kind] for _name, kind in export.proposal_columns(registry, audience)]
         for name, geometry_type in (("proposals", "Point"), ("proposals-lines", "LineString"), ("proposals-areas", "Polygon")):
             fgb = tmp_path / f"{name}.fgb"
-            assert export.write_fgb_export(engine, registry, name, fgb) == 0
+            assert export.write_fgb_export(engine, registry, name, fgb, audience=audience) == 0
             info = pyogrio.read_info(fgb)  # an empty FlatGeobuf does not say how many features it has: read them
-            assert list(info["dtypes"]) == [FIELD_DTYPES[kind] for _name, kind in export.proposal_columns(registry)]
+            assert list(info["dtypes"]) == [FIELD_DTYPES[kind] for _name, kind in export.proposal_columns(registry, audience)]
             assert (info["geometry_type"], len(pyogrio.read_dataframe(fgb)), list(info["fields"])) == (geometry_type, 0, fields)
 
 
@@ -1034,3 +1035,29 @@ def test_each_proposal_csv_cell_is_written_by_its_column_type(ctx, monkeypatch):
     monkeypatch.setattr(export, "iter_proposal_pages", lambda *args, **kwargs: iter([([row], {})]))
     (read,) = _csv_rows(export.iter_csv(engine, registry, "proposals", PLANNER))
     assert {name: read[name] for name, _kind in typed} == {name: written[kind] for name, kind in typed}
+
+
+def test_style_times_follow_the_wall_clock_skip_whole_seconds_and_never_go_back(monkeypatch):
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    moments = [
+        datetime(2026, 1, 1, 12, 0, 0, 250000, tzinfo=UTC),  # the clock starts
+        datetime(2026, 1, 1, 12, 0, 3, 400000, tzinfo=UTC),  # a slow layer later
+        datetime(2026, 1, 1, 12, 0, 5, tzinfo=UTC),  # a whole second, which GDAL would write without ".000"
+        datetime(2026, 1, 1, 12, 0, 4, tzinfo=UTC),  # the machine's clock set back
+    ]
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moments.pop(0)
+
+    monkeypatch.setattr(export, "datetime", Clock)
+    clock = export._StyleClock()
+    ticks = [clock.tick() for _ in range(3)]
+    assert clock.started == "2026-01-01 12:00 UTC"
+    assert ticks == [
+        pd.Timestamp(t, tz="UTC") for t in ("2026-01-01 12:00:03.400", "2026-01-01 12:00:05.001", "2026-01-01 12:00:05.002")
+    ]
