@@ -295,10 +295,9 @@ def rows_for_records(conn: Connection, context: RowContext, records: list[Propos
             "description": r["description"],
             "channel": r["channel"],
             "status": r["status"],
-            "status_note": extra["status_note"].get(pid),
             "created_at": r["created_at"],
             "updated_at": r["updated_at"],
-            "support_count": r.get("support_count", 0),
+            "support_count": r["support_count"],
             "area_ids": ";".join(r["area_ids"]),
             "area_names": ";".join(str(context.area_names.get(a, a)) for a in r["area_ids"]),
         }
@@ -315,12 +314,10 @@ def rows_for_records(conn: Connection, context: RowContext, records: list[Propos
                 hidden_reason=r["hidden_reason"],
             )
             for kind in context.kinds:
-                within = r.get("within", {}).get(kind)
+                within = r["within"].get(kind)
                 row[f"within_{kind}"] = within["count"] if within else None
                 row[f"within_{kind}_radius_m"] = within["radius_m"] if within else None
-        for name, values in extra.items():
-            if name == "status_note":
-                continue
+        for name, values in extra.items():  # status_note, answers, shapes; for planners history, forwardings, flags, ...
             value = values.get(pid)
             if isinstance(value, list):
                 value = "; ".join(value)

@@ -1061,3 +1061,52 @@ def test_style_times_follow_the_wall_clock_skip_whole_seconds_and_never_go_back(
     assert ticks == [
         pd.Timestamp(t, tz="UTC") for t in ("2026-01-01 12:00:03.400", "2026-01-01 12:00:05.001", "2026-01-01 12:00:05.002")
     ]
+
+
+def test_a_stored_record_becomes_a_row_field_by_field(app):
+    from datetime import UTC, datetime
+
+    from dialogkarta.layers import store
+
+    created, updated = datetime(2026, 4, 1, 9, 0, tzinfo=UTC), datetime(2026, 4, 2, 10, 30, tzinfo=UTC)
+    with app.app_context(), db.transaction() as conn:
+        registry = db.registry()
+        pid = store.insert_proposal(conn, lon=13.36, lat=55.66, category="traffic", title="T", description="D", department="x")[
+            "id"
+        ]
+        conn.execute(
+            export.schema.status_history.insert().values(
+                proposal_id=pid, status="in_progress", note="Vi utreder", role="planner", changed_at=updated
+            )
+        )
+        kinds = export.service_kinds(registry)
+        record = {
+            "id": pid, "public_id": "abc123", "lon": 13.36, "lat": 55.66, "category": "traffic", "title": "Säkrare väg",
+            "description": "Beskrivning", "channel": "meeting", "meeting": "Öppet möte 12 maj", "status": "in_progress",
+            "department": "tekniska", "also_departments": "kultur;miljo", "hidden": 1, "hidden_reason": "personuppgifter",
+            "created_at": created, "updated_at": updated, "support_count": 7,
+            "area_ids": ["stationsomradet", "hagalund", "borttaget-omrade"],
+            "nearest": {kinds[0]: {"id": "s1", "name": "Skolan", "distance_m": 120.5}},
+            "within": {kinds[0]: {"radius_m": 800.0, "count": 3}},
+        }  # fmt: skip
+        unknown = {**record, "id": -1, "public_id": "old", "category": "nedlagd-kategori", "area_ids": []}
+        rows = export.rows_for_records(conn, export.RowContext.of(registry, PLANNER), [record, unknown])
+    row = rows[0]
+    assert {k: row[k] for k in ("id", "lon", "lat", "category", "category_label", "title", "description", "channel", "status")} == {
+        "id": "abc123", "lon": 13.36, "lat": 55.66, "category": "traffic", "category_label": "Trafik och gator",
+        "title": "Säkrare väg", "description": "Beskrivning", "channel": "meeting", "status": "in_progress",
+    }  # fmt: skip
+    assert (row["status_note"], row["created_at"], row["updated_at"], row["support_count"]) == ("Vi utreder", created, updated, 7)
+    assert row["area_ids"] == "stationsomradet;hagalund;borttaget-omrade"
+    assert row["area_names"] == "Stationsområdet i Dalby;Hagalund;borttaget-omrade"  # an area no longer declared keeps its id
+    assert (row[f"nearest_{kinds[0]}"], row[f"nearest_{kinds[0]}_m"]) == ("Skolan", 120.5)
+    assert (row[f"nearest_{kinds[1]}"], row[f"nearest_{kinds[1]}_m"]) == (None, None)
+    assert (row[f"within_{kinds[0]}"], row[f"within_{kinds[0]}_radius_m"]) == (3, 800.0)
+    assert (row[f"within_{kinds[1]}"], row[f"within_{kinds[1]}_radius_m"]) == (None, None)
+    assert (row["department"], row["also_departments"], row["meeting"]) == ("tekniska", "kultur;miljo", "Öppet möte 12 maj")
+    assert (row["hidden"], row["hidden_reason"]) == (True, "personuppgifter") and row["hidden"] is True
+    assert (row["answer_count"], row["flag_count"], row["answer"]) == (0, 0, None)
+    first, then = row["status_history"].split("; ")  # the change dated in April, then the submission's "received" (now)
+    assert first == "2026-04-02T10:30:00+00:00 in_progress (planner): Vi utreder" and then.endswith(" received (resident)")
+    assert "status_note" in row and list(row)[:2] == ["lon", "lat"]
+    assert rows[1]["category_label"] == "nedlagd-kategori" and rows[1]["status_note"] is None
