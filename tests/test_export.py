@@ -1110,3 +1110,12 @@ def test_a_stored_record_becomes_a_row_field_by_field(app):
     assert first == "2026-04-02T10:30:00+00:00 in_progress (planner): Vi utreder" and then.endswith(" received (resident)")
     assert "status_note" in row and list(row)[:2] == ["lon", "lat"]
     assert rows[1]["category_label"] == "nedlagd-kategori" and rows[1]["status_note"] is None
+
+
+def test_areas_without_names_are_named_by_their_ids(app, monkeypatch):
+    with app.app_context():
+        registry = db.registry()
+        areas = registry.areas()
+        assert export.RowContext.of(registry).area_names == dict(zip(areas["id"], areas["name"]))
+        monkeypatch.setattr(registry, "areas", lambda: areas.drop(columns="name"))
+        assert export.RowContext.of(registry).area_names == {}
