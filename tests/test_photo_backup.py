@@ -38,21 +38,15 @@ def _count(app) -> int:
         return conn.execute(select(func.count()).select_from(proposals)).scalar_one()
 
 
-@pytest.fixture
-def sqlite_only(app):
-    if not app.config["DATABASE_URL"].startswith("sqlite"):
-        pytest.skip("the CLI restore of a PostgreSQL dump is covered in tests/test_qgis_db.py")
-
-
-def test_a_backup_carries_the_kept_photos_and_a_restore_puts_back_the_lost_ones(app, runner, tmp_path, sqlite_only):
+def test_a_backup_carries_the_kept_photos_and_a_restore_puts_back_the_lost_ones(app, runner, tmp_path):
     kept = _photo(app, b"pending photo bytes")
     shown = _photo(app, b"published photo bytes", "published")
     gone = _photo(app, b"rejected photo bytes", "rejected")
-    backup = tmp_path / "saved" / "store.sqlite"
+    backup = tmp_path / "saved" / "store.backup"  # a SQLite file or a pg_dump archive, as the store is
     result = runner.invoke(args=["backup", str(backup)])
     assert result.exit_code == 0, result.output
     assert "2 written" in result.output
-    folder = tmp_path / "saved" / "store.sqlite.photos"
+    folder = tmp_path / "saved" / "store.backup.photos"
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{h}.jpg" for h in (kept, shown))
     assert not (folder / f"{gone}.jpg").exists()
 
@@ -97,9 +91,9 @@ def _tampered(folder, kind):
 
 
 @pytest.mark.parametrize("kind", ["changed bytes", "other name", "link", "folder"])
-def test_a_backup_whose_photo_folder_was_tampered_with_is_refused_and_changes_nothing(app, runner, tmp_path, kind, sqlite_only):
+def test_a_backup_whose_photo_folder_was_tampered_with_is_refused_and_changes_nothing(app, runner, tmp_path, kind):
     _photo(app, b"pending photo bytes")
-    backup = tmp_path / "store.sqlite"
+    backup = tmp_path / "store.backup"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
     add_proposal(app, 13.3552, 55.6699, title="Efter säkerhetskopian")
     before_photos = sorted(os.listdir(app.config["PHOTO_DIR"]))
@@ -112,7 +106,7 @@ def test_a_backup_whose_photo_folder_was_tampered_with_is_refused_and_changes_no
 
 def test_backup_without_photos_leaves_no_folder(app, runner, tmp_path):
     _photo(app, b"pending photo bytes")
-    backup = tmp_path / "store.sqlite" if app.config["DATABASE_URL"].startswith("sqlite") else tmp_path / "store.dump"
+    backup = tmp_path / "store.backup"
     result = runner.invoke(args=["backup", "--no-photos", str(backup)])
     assert result.exit_code == 0, result.output
     assert not photo_backup.folder_for(backup).exists()
