@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from .photos import SHA256, SUFFIX, file_path
+from .photos import SHA256, SUFFIX, file_path, write_atomically
 from .schema import proposal_photos
 
 FILE_MAX_BYTES = 64 * 1024 * 1024  # far above any photo the app stores (PHOTO_MAX_BYTES is checked before it is recoded)
@@ -46,18 +44,7 @@ def _digest(path: Path) -> str:
 
 
 def _copy(source: Path, target: Path) -> None:
-    # Atomic: a temporary file in the target folder, flushed, then renamed, so a crash leaves no half photo.
-    handle, temporary = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out, open(source, "rb") as data:
-            shutil.copyfileobj(data, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(target, source.read_bytes())  # a photo is a few MB at most (FILE_MAX_BYTES bounds a backup's)
 
 
 def back_up(conn: Connection, photo_dir: str | os.PathLike, target: str | os.PathLike) -> Copied:

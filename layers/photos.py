@@ -72,10 +72,17 @@ def write_file(folder: Path | str, photo: PreparedPhoto) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         return target
+    write_atomically(target, photo.jpeg)
+    return target
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file in its folder, flushed, renamed into place and synced:
+    a crash leaves the old file or the new one, never half of one."""
     handle, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(photo.jpeg)
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, 0o644)
@@ -84,7 +91,6 @@ def write_file(folder: Path | str, photo: PreparedPhoto) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     _sync_folder(target.parent)
-    return target
 
 
 def _sync_folder(folder: Path) -> None:
