@@ -33,12 +33,7 @@ def create_user_command(name, role, password_stdin):
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with db.transaction() as conn:
-            user = accounts.create_user(conn, name, password, role)
-            account_audit.record(conn, "account_create", f"{name} ({role})", role=CLI)
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
+    user = _account_command(lambda conn: accounts.create_user(conn, name, password, role), "account_create", f"{name} ({role})")
     click.echo(f"Created {user.role} {user.username!r}.")
 
 
@@ -53,12 +48,11 @@ def set_password_command(name, password_stdin):
         if password_stdin
         else click.prompt("New password", hide_input=True, confirmation_prompt=True)
     )
-    try:
-        with db.transaction() as conn:
-            revoked = accounts.set_password(conn, name, password)
-            account_audit.record(conn, "account_password", f"{name}: {revoked} token(s) revoked", role=CLI)
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
+    revoked = _account_command(
+        lambda conn: accounts.set_password(conn, name, password),
+        "account_password",
+        lambda count: f"{name}: {count} token(s) revoked",
+    )
     click.echo(f"Password changed for {name!r}; {revoked} API token(s) revoked.")
 
 
@@ -84,12 +78,11 @@ def create_token_command(user, name, scope, days, label):
     username and the token as the password (QGIS 3.22).
     """
     days = days or current_app.config["TOKEN_DAYS"]
-    try:
-        with db.transaction() as conn:
-            new = accounts.create_token(conn, user, name, scope=scope, days=days, label=label)
-            account_audit.record(conn, "token_create", f"{new.name} for {user} ({new.scope}, {days} days)", role=CLI)
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
+    new = _account_command(
+        lambda conn: accounts.create_token(conn, user, name, scope=scope, days=days, label=label),
+        "token_create",
+        lambda token: f"{token.name} for {user} ({token.scope}, {days} days)",
+    )
     click.echo(f"Token {new.name!r} for {user!r} ({new.scope}), expires {_when(new.expires_at)}:", err=True)
     click.echo(new.token)
 
@@ -112,14 +105,17 @@ def users_command():
         )
 
 
-def _account_command(change, done: str, action: str, detail: str) -> None:
+def _account_command(change, action: str, detail):
+    """Run one account change and keep it in the audit log, in one transaction; return what the change returned.
+
+    ``detail`` is the log's text, or a function of the change's result that gives it."""
     try:
         with db.transaction() as conn:
-            change(conn)
-            account_audit.record(conn, action, detail, role=CLI)
+            result = change(conn)
+            account_audit.record(conn, action, detail(result) if callable(detail) else detail, role=CLI)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(done)
+    return result
 
 
 @commands.command("deactivate")
@@ -128,12 +124,8 @@ def _account_command(change, done: str, action: str, detail: str) -> None:
 @with_appcontext
 def deactivate_command(name, undo):
     """Deactivate NAME: its sessions end at once and its tokens stop working (--undo reactivates)."""
-    _account_command(
-        lambda conn: accounts.set_active(conn, name, undo),
-        f"{name!r} is {'active again' if undo else 'deactivated; its sessions are ended'}.",
-        "account_active" if undo else "account_inactive",
-        name,
-    )
+    _account_command(lambda conn: accounts.set_active(conn, name, undo), "account_active" if undo else "account_inactive", name)
+    click.echo(f"{name!r} is {'active again' if undo else 'deactivated; its sessions are ended'}.")
 
 
 @commands.command("set-role")
@@ -142,12 +134,8 @@ def deactivate_command(name, undo):
 @with_appcontext
 def set_role_command(name, role):
     """Give NAME the role ROLE; its sessions end at once."""
-    _account_command(
-        lambda conn: accounts.set_role(conn, name, role),
-        f"{name!r} is now {role}; its sessions are ended.",
-        "account_role",
-        f"{name} -> {role}",
-    )
+    _account_command(lambda conn: accounts.set_role(conn, name, role), "account_role", f"{name} -> {role}")
+    click.echo(f"{name!r} is now {role}; its sessions are ended.")
 
 
 @commands.command("tokens")
@@ -170,7 +158,8 @@ def tokens_command(user):
 def revoke_token_command(name):
     """Revoke the token NAME (as 'tokens' lists it; '#ID' for a token made before tokens had names)."""
     target = {"token_id": int(name[1:])} if name.startswith("#") and name[1:].isdigit() else {"name": name}
-    _account_command(lambda conn: accounts.revoke_token(conn, **target), f"Token {name} is revoked.", "token_revoke", name)
+    _account_command(lambda conn: accounts.revoke_token(conn, **target), "token_revoke", name)
+    click.echo(f"Token {name} is revoked.")
 
 
 @commands.command("report")
